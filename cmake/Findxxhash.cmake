@@ -1,0 +1,9 @@
+# Finds xxHash (Debian: libxxhash-dev). neardup uses it header-only
+# (XXH_INLINE_ALL), so the target carries the include directory.
+find_path(XXHASH_INCLUDE_DIR NAMES xxhash.h)
+include(FindPackageHandleStandardArgs)
+find_package_handle_standard_args(xxhash REQUIRED_VARS XXHASH_INCLUDE_DIR)
+if(xxhash_FOUND AND NOT TARGET xxhash::xxhash)
+  add_library(xxhash::xxhash INTERFACE IMPORTED)
+  set_target_properties(xxhash::xxhash PROPERTIES INTERFACE_INCLUDE_DIRECTORIES "${XXHASH_INCLUDE_DIR}")
+endif()

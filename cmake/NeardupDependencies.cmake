@@ -1,0 +1,18 @@
+# Finds every dependency of neardup. Used by the build and, installed, by
+# neardup-config.cmake so that consumers resolve the same imported targets.
+include(CMakeFindDependencyMacro)
+find_package(Threads REQUIRED)
+find_package(xxhash REQUIRED)
+find_package(utf8proc REQUIRED)
+find_package(absl CONFIG REQUIRED)
+find_package(simdjson CONFIG REQUIRED)
+find_package(ZLIB REQUIRED)
+find_package(zstd CONFIG REQUIRED)
+if(NOT TARGET neardup_zstd)
+  add_library(neardup_zstd INTERFACE IMPORTED)
+  if(TARGET zstd::libzstd_shared)
+    set_target_properties(neardup_zstd PROPERTIES INTERFACE_LINK_LIBRARIES zstd::libzstd_shared)
+  else()
+    set_target_properties(neardup_zstd PROPERTIES INTERFACE_LINK_LIBRARIES zstd::libzstd_static)
+  endif()
+endif()

@@ -1,0 +1,6 @@
+// neardup/neardup.hpp — umbrella header: includes the whole public API.
+#pragma once
+
+#include "neardup/hash.hpp"
+#include "neardup/types.hpp"
+#include "neardup/version.hpp"

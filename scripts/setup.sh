@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs what neardup needs to build and test on Debian 12, only if missing.
+set -euo pipefail
+pkgs=(build-essential cmake ninja-build pkg-config git
+      libxxhash-dev libabsl-dev libutf8proc-dev libsimdjson-dev zlib1g-dev libzstd-dev
+      libgtest-dev libgmock-dev libbenchmark-dev)
+if [[ "${1:-}" == "--fuzz" ]]; then pkgs+=(clang libclang-rt-14-dev); fi
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}" >&2
+  sudo_cmd=(); [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

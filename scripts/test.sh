@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Builds neardup and passes every check, from a fresh Debian 12 machine:
+#   1. installs missing packages (scripts/setup.sh)
+#   2. Release build with -Werror, full test suite
+#   3. AddressSanitizer + UndefinedBehaviorSanitizer build, full test suite
+#   4. install + find_package(neardup CONFIG) consumer project
+#   5. libFuzzer targets, a few seconds each
+#   6. benchmarks in short mode, printing the speed table
+# Set NEARDUP_SKIP_SAN=1, NEARDUP_SKIP_FUZZ=1 or NEARDUP_SKIP_BENCH=1 to skip a stage.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+jobs=$(nproc)
+bash scripts/setup.sh --fuzz
+
+step() { printf '\n==== %s ====\n' "$*"; }
+total_pass=0; total_fail=0
+run_ctest() {
+  local dir=$1 log
+  log=$(mktemp)
+  if ctest --test-dir "$dir" --output-on-failure -j "$jobs" 2>&1 | tee "$log"; then :; fi
+  local line pass fail
+  line=$(grep -E 'tests passed, [0-9]+ tests failed out of' "$log" | tail -n 1 || true)
+  fail=$(sed -E 's/.* ([0-9]+) tests failed out of ([0-9]+).*/\1/' <<<"$line")
+  pass=$(( $(sed -E 's/.*out of ([0-9]+).*/\1/' <<<"$line") - fail ))
+  rm -f "$log"
+  [[ -n "$line" ]] || { echo "ctest in $dir printed no summary" >&2; exit 1; }
+  total_pass=$((total_pass + pass)); total_fail=$((total_fail + fail))
+  ((fail == 0)) || { echo "$fail tests failed in $dir" >&2; echo "$total_pass passed, $total_fail failed"; exit 1; }
+}
+
+step "Release build (-Werror) and tests"
+cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DNEARDUP_WERROR=ON >/dev/null
+cmake --build build/release -j "$jobs"
+run_ctest build/release
+
+if [[ "${NEARDUP_SKIP_SAN:-0}" != 1 ]]; then
+  step "AddressSanitizer + UndefinedBehaviorSanitizer build and tests"
+  cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNEARDUP_SANITIZE=address,undefined \
+        -DNEARDUP_BUILD_BENCH=OFF >/dev/null
+  cmake --build build/asan -j "$jobs"
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    NEARDUP_TEST_SCALE=small run_ctest build/asan
+fi
+
+step "Install and find_package(neardup CONFIG) consumer"
+rm -rf build/install build/consumer
+cmake --install build/release --prefix "$root/build/install" >/dev/null
+cmake -S tests/consumer -B build/consumer -G Ninja -DCMAKE_PREFIX_PATH="$root/build/install" >/dev/null
+cmake --build build/consumer -j "$jobs"
+if build/consumer/consumer; then total_pass=$((total_pass + 1)); else total_fail=$((total_fail + 1)); echo "consumer failed" >&2; exit 1; fi
+
+if [[ "${NEARDUP_SKIP_FUZZ:-0}" != 1 && -d fuzz ]] && command -v clang++ >/dev/null; then
+  step "Fuzzing (libFuzzer, ${NEARDUP_FUZZ_SECONDS:-10}s per target)"
+  CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNEARDUP_BUILD_FUZZ=ON \
+        -DNEARDUP_BUILD_TESTS=OFF -DNEARDUP_BUILD_BENCH=OFF -DNEARDUP_BUILD_EXAMPLES=OFF >/dev/null
+  cmake --build build/fuzz -j "$jobs"
+  for f in build/fuzz/fuzz/fuzz_*; do
+    [[ -x "$f" ]] || continue
+    name=$(basename "$f"); corpus="fuzz/corpus/${name#fuzz_}"
+    mkdir -p build/fuzz/work/"$name"
+    if "$f" -max_total_time="${NEARDUP_FUZZ_SECONDS:-10}" -rss_limit_mb=4096 -print_final_stats=0 \
+         build/fuzz/work/"$name" $( [[ -d $corpus ]] && echo "$corpus" ) >build/fuzz/work/"$name".log 2>&1; then
+      echo "$name: ok ($(grep -Eo '#[0-9]+' build/fuzz/work/"$name".log | tail -n 1 | tr -d '#') runs)"
+      total_pass=$((total_pass + 1))
+    else
+      tail -n 40 build/fuzz/work/"$name".log; echo "$name: FAILED" >&2; total_fail=$((total_fail + 1)); exit 1
+    fi
+  done
+fi
+
+if [[ "${NEARDUP_SKIP_BENCH:-0}" != 1 ]]; then
+  step "Benchmarks (short mode)"
+  bash scripts/bench.sh --short
+fi
+
+echo
+echo "$total_pass passed, $total_fail failed"
