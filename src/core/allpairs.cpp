@@ -1,0 +1,374 @@
+// Exact all-pairs Jaccard join (AllPairs + PPJoin filters). See allpairs.hpp.
+//
+// Layout of the work, all in flat arrays:
+//  1. document frequency of every token: radix-partition all values by their
+//     top bits, sort each (cache-sized) bucket, count runs. Tokens seen once
+//     can never be shared and are dropped; the rest ("multi tokens") get a
+//     dense rank by (df ascending, hash ascending).
+//  2. every non-empty set is rewritten as its sorted multi-token ranks, in
+//     processing order (size ascending, id ascending); its dropped tokens are
+//     remembered as a count u and sit, conceptually, before all ranks.
+//  3. postings (CSR by rank) of every set's index prefix, in processing order.
+//  4. each set probes its probe prefix against the postings of earlier sets,
+//     with length and positional filters, then verifies by merge.
+// Filters use bounds loosened by a relative 1e-9 (ceil_lo), so rounding can
+// only admit extra candidates; the final decision is the exact double test.
+#include "neardup/allpairs.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <bit>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+namespace neardup {
+namespace {
+
+using u32 = std::uint32_t;
+using u64 = std::uint64_t;
+
+constexpr u32 dead = std::numeric_limits<u32>::max();
+
+// Smallest integer >= v, loosened downward by a relative 1e-9 so that
+// floating-point rounding never makes a filter stricter than the exact test.
+inline u64 ceil_lo(double v) noexcept { return static_cast<u64>(std::ceil(v * (1.0 - 1e-9))); }
+
+template <class Fn>
+void run_threads(unsigned threads, Fn&& fn) {
+  if (threads <= 1) {
+    fn(0u);
+    return;
+  }
+  std::vector<std::thread> pool;
+  pool.reserve(threads - 1);
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back([&fn, t] { fn(t); });
+  fn(0u);
+  for (auto& th : pool) th.join();
+}
+
+inline std::size_t bucket_of(u64 h, int bits) noexcept {
+  return bits == 0 ? 0 : static_cast<std::size_t>(h >> (64 - bits));
+}
+
+void validate(const sets_view& sets, double threshold) {
+  if (!(threshold > 0.0 && threshold <= 1.0)) {
+    throw std::invalid_argument("allpairs: threshold = " + std::to_string(threshold) +
+                                " must be in (0, 1]");
+  }
+  if (sets.offsets.empty()) {
+    if (!sets.values.empty()) throw std::invalid_argument("allpairs: offsets empty but values non-empty");
+    return;
+  }
+  const std::size_t n = sets.size();
+  if (n > static_cast<std::size_t>(std::numeric_limits<u32>::max() - 1)) {
+    throw std::invalid_argument("allpairs: " + std::to_string(n) + " sets exceed the limit 2^32 - 2");
+  }
+  if (sets.offsets.front() != 0 || sets.offsets.back() != sets.values.size()) {
+    throw std::invalid_argument("allpairs: offsets must start at 0 and end at values.size() = " +
+                                std::to_string(sets.values.size()));
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    const u64 b = sets.offsets[i], e = sets.offsets[i + 1];
+    if (e < b) throw std::invalid_argument("allpairs: offsets decrease at set " + std::to_string(i));
+    if (e - b >= std::numeric_limits<u32>::max()) {
+      throw std::invalid_argument("allpairs: set " + std::to_string(i) + " has " + std::to_string(e - b) +
+                                  " values, limit 2^32 - 2");
+    }
+    for (u64 k = b + 1; k < e; ++k) {
+      if (sets.values[k - 1] >= sets.values[k]) {
+        throw std::invalid_argument("allpairs: set " + std::to_string(i) + " is not strictly increasing at position " +
+                                    std::to_string(k - b));
+      }
+    }
+  }
+}
+
+// Tokens with document frequency >= 2, sorted by hash, and their dense rank.
+struct token_table {
+  std::vector<u64> hash;   // sorted ascending
+  std::vector<u32> rank;   // rank[i] of hash[i]; order = (df asc, hash asc)
+  std::vector<u32> dir;    // dir[b] .. dir[b+1]: range of hash with top bits b
+  int dir_bits = 0;
+
+  // Rank of h, or dead if h occurs in one set only.
+  u32 lookup(u64 h) const noexcept {
+    const std::size_t b = bucket_of(h, dir_bits);
+    const auto first = hash.begin() + dir[b], last = hash.begin() + dir[b + 1];
+    const auto it = std::lower_bound(first, last, h);
+    return (it != last && *it == h) ? rank[static_cast<std::size_t>(it - hash.begin())] : dead;
+  }
+};
+
+token_table count_tokens(std::span<const u64> values, unsigned threads) {
+  const std::size_t n = values.size();
+  int bits = 0;
+  while (bits < 22 && (n >> bits) > 512) ++bits;
+  const std::size_t buckets = std::size_t{1} << bits;
+
+  std::vector<u64> part(n);
+  {
+    std::vector<std::size_t> start(buckets + 1, 0);
+    for (u64 h : values) ++start[bucket_of(h, bits) + 1];
+    for (std::size_t b = 0; b < buckets; ++b) start[b + 1] += start[b];
+    std::vector<std::size_t> fill(start.begin(), start.end() - 1);
+    for (u64 h : values) part[fill[bucket_of(h, bits)]++] = h;
+    // Per-thread bucket ranges, split by element count for balance.
+    std::vector<std::vector<u64>> local_hash(threads);
+    std::vector<std::vector<u32>> local_df(threads);
+    run_threads(threads, [&](unsigned t) {
+      const std::size_t lo_target = n * t / threads, hi_target = n * (t + 1) / threads;
+      const auto b_lo = static_cast<std::size_t>(std::lower_bound(start.begin(), start.end() - 1, lo_target) - start.begin());
+      const auto b_hi = (t + 1 == threads) ? buckets
+                                           : static_cast<std::size_t>(std::lower_bound(start.begin(), start.end() - 1, hi_target) - start.begin());
+      auto& out_h = local_hash[t];
+      auto& out_df = local_df[t];
+      for (std::size_t b = b_lo; b < b_hi; ++b) {
+        const auto first = part.begin() + static_cast<std::ptrdiff_t>(start[b]);
+        const auto last = part.begin() + static_cast<std::ptrdiff_t>(start[b + 1]);
+        std::sort(first, last);
+        for (auto it = first; it != last;) {
+          auto run = it + 1;
+          while (run != last && *run == *it) ++run;
+          const auto df = static_cast<std::size_t>(run - it);
+          if (df >= 2) {
+            out_h.push_back(*it);
+            out_df.push_back(static_cast<u32>(std::min<std::size_t>(df, std::numeric_limits<u32>::max())));
+          }
+          it = run;
+        }
+      }
+    });
+    std::vector<u64>().swap(part);
+
+    token_table table;
+    std::vector<u32> df;
+    for (unsigned t = 0; t < threads; ++t) {
+      table.hash.insert(table.hash.end(), local_hash[t].begin(), local_hash[t].end());
+      df.insert(df.end(), local_df[t].begin(), local_df[t].end());
+      std::vector<u64>().swap(local_hash[t]);
+      std::vector<u32>().swap(local_df[t]);
+    }
+    const std::size_t m = table.hash.size();
+    if (m >= dead) throw std::invalid_argument("allpairs: more than 2^32 - 2 shared tokens");
+
+    // Stable counting sort by df over hash-sorted tokens: rank order is
+    // (df ascending, hash ascending).
+    u32 max_df = 0;
+    for (u32 d : df) max_df = std::max(max_df, d);
+    std::vector<u32> df_start(static_cast<std::size_t>(max_df) + 2, 0);
+    for (u32 d : df) ++df_start[d + 1];
+    for (std::size_t d = 0; d + 1 < df_start.size(); ++d) df_start[d + 1] += df_start[d];
+    table.rank.resize(m);
+    for (std::size_t i = 0; i < m; ++i) table.rank[i] = df_start[df[i]]++;
+
+    while (table.dir_bits < 30 && (m >> table.dir_bits) > 2) ++table.dir_bits;
+    const std::size_t dir_size = std::size_t{1} << table.dir_bits;
+    table.dir.assign(dir_size + 1, 0);
+    for (u64 h : table.hash) ++table.dir[bucket_of(h, table.dir_bits) + 1];
+    for (std::size_t b = 0; b < dir_size; ++b) table.dir[b + 1] += table.dir[b];
+    return table;
+  }
+}
+
+// Sets in processing order, restricted to multi tokens (as ranks).
+struct reduced_sets {
+  std::vector<u32> id;      // original set id
+  std::vector<u32> size;    // full set size n
+  std::vector<u32> unique;  // tokens dropped (df == 1): u = n - reduced size
+  std::vector<u64> off;     // ranks[off[o] .. off[o+1])
+  std::vector<u32> ranks;
+};
+
+reduced_sets reduce(const sets_view& sets, const token_table& table, unsigned threads) {
+  reduced_sets r;
+  const std::size_t n = sets.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    if (sets.offsets[i + 1] != sets.offsets[i]) r.id.push_back(static_cast<u32>(i));
+  }
+  auto set_size = [&](u32 i) { return static_cast<u32>(sets.offsets[i + 1] - sets.offsets[i]); };
+  std::stable_sort(r.id.begin(), r.id.end(), [&](u32 a, u32 b) { return set_size(a) < set_size(b); });
+  const std::size_t count = r.id.size();
+  r.size.resize(count);
+  r.unique.resize(count);
+  r.off.assign(count + 1, 0);
+
+  std::vector<std::vector<u32>> local(threads);
+  run_threads(threads, [&](unsigned t) {
+    const std::size_t lo = count * t / threads, hi = count * (t + 1) / threads;
+    auto& out = local[t];
+    for (std::size_t o = lo; o < hi; ++o) {
+      const auto set = sets[r.id[o]];
+      const std::size_t begin = out.size();
+      for (u64 h : set) {
+        const u32 rk = table.lookup(h);
+        if (rk != dead) out.push_back(rk);
+      }
+      std::sort(out.begin() + static_cast<std::ptrdiff_t>(begin), out.end());
+      const std::size_t kept = out.size() - begin;
+      r.size[o] = static_cast<u32>(set.size());
+      r.unique[o] = static_cast<u32>(set.size() - kept);
+      r.off[o + 1] = kept;
+    }
+  });
+  for (std::size_t o = 0; o < count; ++o) r.off[o + 1] += r.off[o];
+  r.ranks.reserve(r.off[count]);
+  for (auto& part : local) {
+    r.ranks.insert(r.ranks.end(), part.begin(), part.end());
+    std::vector<u32>().swap(part);
+  }
+  return r;
+}
+
+struct posting {
+  u32 set;  // processing order
+  u32 pos;  // position of the token in the full (conceptual) sorted set
+};
+
+}  // namespace
+
+std::vector<similar_pair> allpairs_join(const sets_view& sets, const allpairs_options& options) {
+  const double t = options.threshold;
+  validate(sets, t);
+  std::vector<similar_pair> result;
+  if (sets.values.empty()) return result;
+  unsigned threads = options.threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : options.threads;
+  threads = std::min(threads, 64u);
+
+  const token_table table = count_tokens(sets.values, threads);
+  const std::size_t num_tokens = table.hash.size();
+  const reduced_sets r = reduce(sets, table, threads);
+  const std::size_t count = r.id.size();
+
+  const double idx_factor = 2.0 * t / (1.0 + t);
+  const double pair_factor = t / (1.0 + t);
+  // Reduced-prefix lengths: how many leading ranks of set o are indexed.
+  std::vector<u32> idx_len(count);
+  for (std::size_t o = 0; o < count; ++o) {
+    const u64 n = r.size[o];
+    const u64 prefix = n - ceil_lo(idx_factor * static_cast<double>(n)) + 1;
+    const u64 len = prefix > r.unique[o] ? prefix - r.unique[o] : 0;
+    idx_len[o] = static_cast<u32>(std::min<u64>(len, r.off[o + 1] - r.off[o]));
+  }
+
+  // Postings CSR by rank, each list in processing order.
+  std::vector<u64> post_off(num_tokens + 1, 0);
+  for (std::size_t o = 0; o < count; ++o) {
+    for (u32 j = 0; j < idx_len[o]; ++j) ++post_off[r.ranks[r.off[o] + j] + 1];
+  }
+  for (std::size_t k = 0; k < num_tokens; ++k) post_off[k + 1] += post_off[k];
+  std::vector<posting> post(post_off[num_tokens]);
+  {
+    std::vector<u64> fill(post_off.begin(), post_off.end() - 1);
+    for (std::size_t o = 0; o < count; ++o) {
+      for (u32 j = 0; j < idx_len[o]; ++j) {
+        post[fill[r.ranks[r.off[o] + j]]++] = {static_cast<u32>(o), r.unique[o] + j};
+      }
+    }
+  }
+
+  constexpr std::size_t block = 64;
+  std::atomic<std::size_t> next_block{0};
+  std::vector<std::vector<similar_pair>> found(threads);
+  run_threads(threads, [&](unsigned tid) {
+    std::vector<u64> cursor(post_off.begin(), post_off.end() - 1);
+    std::vector<u32> overlap(count, 0);
+    std::vector<u32> cands;
+    auto& out = found[tid];
+    for (;;) {
+      const std::size_t b = next_block.fetch_add(1, std::memory_order_relaxed);
+      if (b * block >= count) break;
+      const std::size_t o_end = std::min(count, (b + 1) * block);
+      for (std::size_t x = b * block; x < o_end; ++x) {
+        const u32 nx = r.size[x], ux = r.unique[x];
+        const u32* rx = r.ranks.data() + r.off[x];
+        const auto rx_len = static_cast<u32>(r.off[x + 1] - r.off[x]);
+        const u64 min_len = ceil_lo(t * nx);
+        const u64 probe = nx - min_len + 1;
+        if (probe <= ux) continue;  // probe prefix holds unshared tokens only
+        const auto pr = static_cast<u32>(std::min<u64>(probe - ux, rx_len));
+        cands.clear();
+        for (u32 j = 0; j < pr; ++j) {
+          const u32 tok = rx[j];
+          const u32 pos_x = ux + j;
+          u64 c = cursor[tok];
+          const u64 end = post_off[tok + 1];
+          while (c < end && r.size[post[c].set] < min_len) ++c;
+          cursor[tok] = c;
+          for (; c < end; ++c) {
+            const posting p = post[c];
+            if (p.set >= x) break;
+            u32& a = overlap[p.set];
+            if (a == dead) continue;
+            const u32 ny = r.size[p.set];
+            const u64 alpha = ceil_lo(pair_factor * (static_cast<double>(nx) + static_cast<double>(ny)));
+            const u64 ub = u64{a} + 1 + std::min(nx - pos_x - 1, ny - p.pos - 1);
+            if (a == 0) cands.push_back(p.set);
+            a = ub >= alpha ? a + 1 : dead;
+          }
+        }
+        const u32 wx = rx[pr - 1];
+        for (u32 y : cands) {
+          const u32 a = overlap[y];
+          overlap[y] = 0;
+          if (a == dead) continue;
+          const u32 ny = r.size[y];
+          const u32* ry = r.ranks.data() + r.off[y];
+          const auto ry_len = static_cast<u32>(r.off[y + 1] - r.off[y]);
+          const u32 qy = idx_len[y];
+          const u32 wy = ry[qy - 1];
+          // Every shared token <= min(wx, wy) was counted in `a`; count the rest.
+          const u32* px;
+          const u32* py;
+          if (wx < wy) {
+            px = rx + pr;
+            py = std::upper_bound(ry, ry + qy, wx);
+          } else {
+            py = ry + qy;
+            px = std::upper_bound(rx, rx + pr, wy);
+          }
+          const u32* const ex = rx + rx_len;
+          const u32* const ey = ry + ry_len;
+          const u64 alpha = ceil_lo(pair_factor * (static_cast<double>(nx) + static_cast<double>(ny)));
+          u64 inter = a;
+          bool pruned = false;
+          while (px != ex && py != ey) {
+            if (inter + static_cast<u64>(std::min(ex - px, ey - py)) < alpha) {
+              pruned = true;
+              break;
+            }
+            if (*px < *py) {
+              ++px;
+            } else if (*py < *px) {
+              ++py;
+            } else {
+              ++inter;
+              ++px;
+              ++py;
+            }
+          }
+          if (pruned || inter < alpha) continue;
+          const u64 uni = u64{nx} + ny - inter;
+          const double jac = static_cast<double>(inter) / static_cast<double>(uni);
+          if (!(jac >= t)) continue;
+          const u32 ix = r.id[x], iy = r.id[y];
+          out.push_back({{std::min(ix, iy), std::max(ix, iy)}, jac, inter, uni});
+        }
+      }
+    }
+  });
+  std::size_t total = 0;
+  for (const auto& f : found) total += f.size();
+  result.reserve(total);
+  for (auto& f : found) {
+    result.insert(result.end(), f.begin(), f.end());
+    std::vector<similar_pair>().swap(f);
+  }
+  std::sort(result.begin(), result.end(),
+            [](const similar_pair& a, const similar_pair& b) { return a.pair < b.pair; });
+  return result;
+}
+
+}  // namespace neardup
