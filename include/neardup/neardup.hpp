@@ -4,3 +4,6 @@
 #include "neardup/hash.hpp"
 #include "neardup/types.hpp"
 #include "neardup/version.hpp"
+#include "neardup/candidates.hpp"
+#include "neardup/cluster.hpp"
+#include "neardup/index.hpp"

@@ -1,0 +1,106 @@
+// neardup/candidates.hpp — batch candidate generation, one LSH band at a time.
+//
+// Two documents are LSH candidates when they share the key of at least one
+// band. The batch path never holds more than one band: for band j the caller
+// passes keys[d] = key of band j for document d, and gets back the BUCKETS of
+// that band — runs of documents sharing a key, only runs of two or more.
+// Grouping is an LSD radix sort of (key, doc) records, so it costs O(n) per
+// band with no hash table and no pointer chasing.
+//
+//   neardup::band_grouper grouper;           // reuse across bands: keeps its buffers
+//   neardup::bucket_list buckets;
+//   for (std::size_t j = 0; j < bands; ++j) {
+//     std::vector<std::uint64_t> keys = band_column(j);   // keys[d] for every doc d
+//     grouper.group(keys, excluded, buckets);
+//     for (std::size_t i = 0; i < buckets.size(); ++i)
+//       use(buckets[i]);                     // std::span<const doc_id>, sorted, size >= 2
+//   }
+//
+// Feed the buckets to neardup::clusterer (cluster.hpp) to cluster without ever
+// materializing the m(m-1)/2 pairs of a bucket of m documents; use
+// append_candidate_pairs() only when the pairs themselves are the output.
+//
+// Memory: group() keeps two arrays of 16-byte records (32 bytes per document
+// of the band) between calls, plus the bucket list it fills (at most 4 bytes
+// per document plus 4 bytes per bucket, i.e. <= 6 bytes per document). The
+// caller's key column is another 8 bytes per document.
+//
+// Guarantees: buckets are deterministic — members sorted by doc id, buckets
+// ordered by key — and independent of any thread count. Not promised: the
+// order of buckets (by key) is not meaningful and changes with the hash seed.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "neardup/detail/radix_sort.hpp"
+#include "neardup/types.hpp"
+
+namespace neardup {
+
+// The buckets of one band, stored flat: bucket i is
+// docs[offsets[i], offsets[i+1]). Every bucket has >= 2 members, sorted by
+// doc id; a document appears in at most one bucket of a band.
+struct bucket_list {
+  std::vector<doc_id> docs;
+  std::vector<std::uint32_t> offsets{0};  // size() + 1 entries
+
+  std::size_t size() const noexcept { return offsets.size() - 1; }
+  bool empty() const noexcept { return size() == 0; }
+  std::span<const doc_id> operator[](std::size_t i) const noexcept {
+    return {docs.data() + offsets[i], docs.data() + offsets[i + 1]};
+  }
+  // Number of pairs sum m(m-1)/2 over buckets: what exhaustive verification costs.
+  std::uint64_t pair_count() const noexcept;
+  void clear() noexcept {
+    docs.clear();
+    offsets.assign(1, 0);
+  }
+};
+
+// Groups the documents of one band by key. Reuse one grouper for all bands so
+// the 32-byte-per-document buffers are allocated once.
+class band_grouper {
+ public:
+  // keys[d] is document d's key for this band. `excluded` is empty (no
+  // document excluded) or has one byte per document; a nonzero byte leaves the
+  // document out of every bucket (e.g. empty documents, which would all share
+  // one key). Fills `out` (previous contents are discarded).
+  // REQUIRES: keys.size() < 2^32; excluded.empty() || excluded.size() == keys.size()
+  //           (otherwise std::invalid_argument).
+  void group(std::span<const std::uint64_t> keys, std::span<const std::uint8_t> excluded,
+             bucket_list& out);
+  void group(std::span<const std::uint64_t> keys, bucket_list& out) { group(keys, {}, out); }
+
+  // Bytes currently held by the grouper's buffers.
+  std::size_t bytes_reserved() const noexcept;
+  // Frees the buffers.
+  void release() noexcept;
+
+ private:
+  std::vector<detail::key_doc> records_;
+  std::vector<detail::key_doc> scratch_;
+};
+
+// One-shot convenience: a fresh grouper for one band.
+bucket_list group_band(std::span<const std::uint64_t> keys,
+                       std::span<const std::uint8_t> excluded = {});
+
+// Appends the candidate pairs of `buckets` to `out`, with a cap: member i of a
+// bucket (in doc-id order) is paired with its `max_partners` predecessors
+// i-max_partners .. i-1. A bucket of m <= max_partners + 1 members thus yields
+// all m(m-1)/2 pairs; a larger one yields fewer than m * max_partners pairs
+// instead of m^2/2 (a sliding window, so documents close in input order are
+// still paired). Returns the number of pairs left out because of the cap.
+// Pairs come out with first < second, but neither sorted nor unique across
+// bands: call sort_unique_pairs() once all bands are appended.
+// REQUIRES: max_partners >= 1 (otherwise std::invalid_argument).
+std::uint64_t append_candidate_pairs(const bucket_list& buckets, std::size_t max_partners,
+                                     std::vector<doc_pair>& out);
+
+// Sorts pairs by (first, second) and removes duplicates (radix sort, O(n)).
+void sort_unique_pairs(std::vector<doc_pair>& pairs);
+
+}  // namespace neardup

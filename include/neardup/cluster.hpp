@@ -1,0 +1,195 @@
+// neardup/cluster.hpp — deterministic union-find clustering of LSH buckets.
+//
+// The clusterer consumes the buckets of one band at a time (candidates.hpp),
+// asks a caller-supplied VERIFIER whether two documents really are near
+// duplicates (estimated or exact Jaccard, edit distance, ...), and unites the
+// verified ones. It never enumerates the m(m-1)/2 pairs of a bucket: each
+// member is compared with one member of each DISTINCT component seen earlier
+// in the bucket (at most max_comparisons_per_member of them), so a bucket of m
+// near-identical documents costs about m verifications, and a bucket whose
+// members are already connected costs none.
+//
+//   neardup::clusterer c(num_docs,
+//                        [&](neardup::doc_id a, neardup::doc_id b) {
+//                          return estimate_jaccard(sig(a), sig(b)) >= 0.8;
+//                        },
+//                        {.threads = 2});
+//   neardup::band_grouper grouper;
+//   neardup::bucket_list buckets;
+//   for (std::size_t j = 0; j < bands; ++j) {
+//     grouper.group(band_column(j), excluded, buckets);
+//     c.add_band(buckets);
+//   }
+//   neardup::cluster_result r = c.result();   // r.representative[d] = smallest id in d's cluster
+//
+// Determinism (the guarantee): the result — components, representatives and
+// every counter in cluster_stats — is a pure function of the sequence of bands
+// given to add_band(), the verifier's answers and the options except
+// `threads`. It does not depend on the thread count, on thread scheduling, or
+// on the order of buckets within a band. How: within a band every bucket is
+// processed against a SNAPSHOT of the components as they were before the band
+// (a bucket's decisions depend only on that snapshot and on its own
+// verifications); the verified links of all buckets are applied after the
+// band, and union by minimum id makes the final partition and labels
+// independent of the order in which links are applied.
+//
+// Not promised: that the clusters equal the connected components of the full
+// "verified" graph over all candidate pairs. With a non-transitive verifier
+// (a~b, b~c, not a~c) the result depends on which pairs were compared, which
+// depends on the band order (and on the cap); it is deterministic, not
+// order-free. Changing the order of bands may change the clusters.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <utility>
+#include <vector>
+
+#include "neardup/candidates.hpp"
+#include "neardup/types.hpp"
+
+namespace neardup {
+
+// Disjoint sets over doc ids 0..n-1 with union by minimum id and path
+// halving: the root of every set is its smallest member, so labels are
+// canonical (the same partition always gives the same labels).
+// Invariant: parent(x) <= x for every x.
+class union_find {
+ public:
+  // REQUIRES: n < 2^32.
+  explicit union_find(std::size_t n);
+
+  std::size_t size() const noexcept { return parent_.size(); }
+  // Root (= smallest member) of x's set; halves the path on the way.
+  // REQUIRES: x < size().
+  doc_id find(doc_id x) noexcept {
+    while (parent_[x] != x) {
+      parent_[x] = parent_[parent_[x]];
+      x = parent_[x];
+    }
+    return x;
+  }
+  // Same as find() without writing: safe to call from many threads at once
+  // while no thread writes.
+  doc_id find_const(doc_id x) const noexcept {
+    while (parent_[x] != x) x = parent_[x];
+    return x;
+  }
+  // Merges the sets of a and b; returns false if they were already one set.
+  bool unite(doc_id a, doc_id b) noexcept {
+    a = find(a);
+    b = find(b);
+    if (a == b) return false;
+    if (a < b) std::swap(a, b);
+    parent_[a] = b;  // the larger root hangs under the smaller one
+    return true;
+  }
+  bool connected(doc_id a, doc_id b) noexcept { return find(a) == find(b); }
+  // Points every element directly at its root, O(n). Afterwards
+  // find_const() is one step.
+  void flatten() noexcept;
+  // representative()[d] = smallest doc id of d's set (flattens first).
+  std::vector<doc_id> representatives();
+
+ private:
+  std::vector<doc_id> parent_;
+};
+
+// The verifier: returns true when documents a and b (a < b) are duplicates.
+// REQUIRES: a pure function of (a, b); safe to call concurrently when
+// cluster_options::threads > 1.
+using pair_verifier = std::function<bool(doc_id, doc_id)>;
+
+enum class verification {
+  // Unite every bucket member with the bucket's first member, no checks
+  // (what datatrove does). Fast; short documents can chain into giant clusters.
+  none,
+  // Ask the verifier before uniting (the default).
+  verify,
+};
+
+struct cluster_options {
+  verification mode = verification::verify;
+  // Verifier calls allowed per bucket member; bounds a bucket of m members to
+  // m * cap calls even when nothing verifies (e.g. thousands of short
+  // documents sharing a key). Must be >= 1.
+  std::size_t max_comparisons_per_member = 64;
+  // Worker threads for verification; 0 = std::thread::hardware_concurrency().
+  // Does not change any result.
+  std::size_t threads = 1;
+};
+
+struct cluster_stats {
+  std::uint64_t bands = 0;          // add_band() calls
+  std::uint64_t buckets = 0;        // buckets seen
+  std::uint64_t verifications = 0;  // verifier calls
+  std::uint64_t verified = 0;       // calls that returned true
+  std::uint64_t rejected = 0;       // calls that returned false
+  std::uint64_t merges = 0;         // unions that joined two components
+  std::uint64_t capped = 0;         // comparisons skipped because of the cap
+  friend bool operator==(const cluster_stats&, const cluster_stats&) = default;
+};
+
+struct cluster_result {
+  // representative[d] = smallest doc id in d's cluster; representative[d] == d
+  // for the first document of each cluster and for singletons.
+  std::vector<doc_id> representative;
+  cluster_stats stats;
+};
+
+class clusterer {
+ public:
+  // REQUIRES: num_docs < 2^32; options.max_comparisons_per_member >= 1; a
+  // verifier when options.mode == verification::verify (else
+  // std::invalid_argument).
+  clusterer(std::size_t num_docs, pair_verifier verify, cluster_options options = {});
+
+  // Processes all the buckets of one band (see the determinism note above:
+  // pass a band whole, not in pieces).
+  // REQUIRES: every doc id < num_docs, each bucket sorted ascending.
+  void add_band(const bucket_list& buckets);
+
+  const cluster_stats& stats() const noexcept { return stats_; }
+  // Current clusters; can be called between bands.
+  cluster_result result();
+  // Bytes held by the clusterer: 4 per document (the union-find) plus the
+  // largest per-band link buffers seen (at most 8 bytes per bucketed document).
+  std::size_t bytes_reserved() const noexcept;
+
+ private:
+  union_find sets_;
+  pair_verifier verify_;
+  cluster_options options_;
+  cluster_stats stats_;
+  std::size_t peak_link_bytes_ = 0;
+};
+
+// One call for the whole batch path: for each band j in 0..bands-1,
+// keys_of_band(j) returns the key column of band j (one key per document,
+// num_docs keys), which is grouped and clustered. Peak memory besides the
+// caller's key column: ~32 bytes per document (grouping) + 4 (union-find) +
+// links (<= 8 per document) + the output.
+cluster_result cluster_band_keys(
+    std::size_t num_docs, std::size_t bands,
+    const std::function<std::span<const std::uint64_t>(std::size_t band)>& keys_of_band,
+    std::span<const std::uint8_t> excluded, pair_verifier verify, cluster_options options = {});
+
+// Number of clusters (singletons included).
+// REQUIRES: representative[d] <= d and representative[representative[d]] == representative[d].
+std::size_t count_clusters(std::span<const doc_id> representative);
+
+// histogram[i] = {size, number of clusters of that size}, sorted by size.
+std::vector<std::pair<std::size_t, std::size_t>> cluster_size_histogram(
+    std::span<const doc_id> representative);
+
+// For `--keep longest` and friends: returns keeper with keeper[d] = the doc
+// kept for d's cluster, chosen as the member with the highest priority, ties
+// broken by smallest doc id. Doc d survives deduplication iff keeper[d] == d.
+// REQUIRES: priority.size() == representative.size(); representative is a
+// valid labeling as above (otherwise std::invalid_argument).
+std::vector<doc_id> choose_kept(std::span<const doc_id> representative,
+                                std::span<const std::uint64_t> priority);
+
+}  // namespace neardup

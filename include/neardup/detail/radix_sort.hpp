@@ -1,0 +1,131 @@
+// neardup/detail/radix_sort.hpp — LSD radix sort of (64-bit key, doc id) records.
+//
+// Used by candidates.cpp to group the documents of one LSH band by band key,
+// and by the pair de-duplication. Internal: the public face is candidates.hpp.
+//
+//   std::vector<key_doc> recs = ..., scratch(recs.size());
+//   detail::radix_sort_key_doc(recs, scratch);   // sorted by (key), stable
+//
+// Guarantees: stable (records with equal keys keep their input order, so input
+// built in doc order comes out sorted by (key, doc)); the result is a pure
+// function of the input. Passes in which every key has the same digit are
+// skipped, so keys that use few bits (e.g. packed pairs of small ids) cost
+// fewer passes.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "neardup/types.hpp"
+
+namespace neardup::detail {
+
+// One record to sort; 16 bytes with the padding, so two buffers cost 32 bytes
+// per record. The padding word is never read.
+struct key_doc {
+  std::uint64_t key;
+  doc_id doc;
+  std::uint32_t unused_;
+};
+static_assert(sizeof(key_doc) == 16);
+
+// Sorts `data` by key, stably, using `scratch` as the second buffer.
+// DigitBits = 11 gives 6 passes over 2048-entry histograms (cache-resident);
+// 16 gives 4 passes over 65536 entries. The result is left in `data`.
+// REQUIRES: scratch.size() >= data.size(); data.size() < 2^32.
+template <unsigned DigitBits = 11>
+void radix_sort_key_doc(std::span<key_doc> data, std::span<key_doc> scratch) {
+  static_assert(DigitBits >= 4 && DigitBits <= 16);
+  constexpr unsigned passes = (64 + DigitBits - 1) / DigitBits;
+  constexpr std::size_t radix = std::size_t{1} << DigitBits;
+  constexpr std::uint64_t mask = radix - 1;
+  const std::size_t n = data.size();
+  if (n < 2) return;
+  if (n <= 64) {  // insertion sort: cheaper than histograms for tiny inputs
+    for (std::size_t i = 1; i < n; ++i) {
+      const key_doc x = data[i];
+      std::size_t j = i;
+      while (j > 0 && data[j - 1].key > x.key) {
+        data[j] = data[j - 1];
+        --j;
+      }
+      data[j] = x;
+    }
+    return;
+  }
+
+  // All histograms in one read pass.
+  std::vector<std::uint32_t> counts(passes * radix, 0);
+  for (const key_doc& r : data) {
+    std::uint64_t k = r.key;
+    for (unsigned p = 0; p < passes; ++p) {
+      ++counts[p * radix + (k & mask)];
+      k >>= DigitBits;
+    }
+  }
+
+  key_doc* src = data.data();
+  key_doc* dst = scratch.data();
+  for (unsigned p = 0; p < passes; ++p) {
+    std::uint32_t* c = counts.data() + p * radix;
+    const unsigned shift = p * DigitBits;
+    // Skip a pass when every record has the same digit: order is unchanged.
+    if (c[(src[0].key >> shift) & mask] == n) continue;
+    std::uint32_t sum = 0;
+    for (std::size_t d = 0; d < radix; ++d) {
+      const std::uint32_t t = c[d];
+      c[d] = sum;
+      sum += t;
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      const key_doc r = src[i];
+      dst[c[(r.key >> shift) & mask]++] = r;
+    }
+    std::swap(src, dst);
+  }
+  if (src != data.data()) std::memcpy(data.data(), src, n * sizeof(key_doc));
+}
+
+// Sorts and de-duplicates 64-bit values in place (radix sort through `scratch`).
+inline void radix_sort_unique_u64(std::vector<std::uint64_t>& values) {
+  const std::size_t n = values.size();
+  if (n < 2) return;
+  constexpr unsigned bits = 11;
+  constexpr unsigned passes = (64 + bits - 1) / bits;
+  constexpr std::size_t radix = std::size_t{1} << bits;
+  constexpr std::uint64_t mask = radix - 1;
+  std::vector<std::uint64_t> scratch(n);
+  std::vector<std::size_t> counts(passes * radix, 0);
+  for (const std::uint64_t v : values) {
+    std::uint64_t k = v;
+    for (unsigned p = 0; p < passes; ++p) {
+      ++counts[p * radix + (k & mask)];
+      k >>= bits;
+    }
+  }
+  std::uint64_t* src = values.data();
+  std::uint64_t* dst = scratch.data();
+  for (unsigned p = 0; p < passes; ++p) {
+    std::size_t* c = counts.data() + p * radix;
+    const unsigned shift = p * bits;
+    if (c[(src[0] >> shift) & mask] == n) continue;
+    std::size_t sum = 0;
+    for (std::size_t d = 0; d < radix; ++d) {
+      const std::size_t t = c[d];
+      c[d] = sum;
+      sum += t;
+    }
+    for (std::size_t i = 0; i < n; ++i) dst[c[(src[i] >> shift) & mask]++] = src[i];
+    std::swap(src, dst);
+  }
+  if (src != values.data()) std::memcpy(values.data(), src, n * sizeof(std::uint64_t));
+  values.erase(std::unique(values.begin(), values.end()), values.end());
+}
+
+}  // namespace neardup::detail

@@ -1,0 +1,111 @@
+// Batch candidate generation: radix-sort grouping of one band's keys.
+#include "neardup/candidates.hpp"
+
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+namespace neardup {
+
+std::uint64_t bucket_list::pair_count() const noexcept {
+  std::uint64_t total = 0;
+  for (std::size_t i = 0; i < size(); ++i) {
+    const std::uint64_t m = offsets[i + 1] - offsets[i];
+    total += m * (m - 1) / 2;
+  }
+  return total;
+}
+
+void band_grouper::group(std::span<const std::uint64_t> keys,
+                         std::span<const std::uint8_t> excluded, bucket_list& out) {
+  const std::size_t n = keys.size();
+  if (n >= std::numeric_limits<doc_id>::max()) {
+    throw std::invalid_argument("band_grouper: " + std::to_string(n) +
+                                " documents, limit is 2^32 - 1");
+  }
+  if (!excluded.empty() && excluded.size() != n) {
+    throw std::invalid_argument("band_grouper: excluded has " + std::to_string(excluded.size()) +
+                                " entries, must be 0 or the number of keys (" +
+                                std::to_string(n) + ")");
+  }
+  records_.clear();
+  records_.reserve(n);
+  if (excluded.empty()) {
+    for (std::size_t d = 0; d < n; ++d) records_.push_back({keys[d], static_cast<doc_id>(d), 0});
+  } else {
+    for (std::size_t d = 0; d < n; ++d) {
+      if (excluded[d] == 0) records_.push_back({keys[d], static_cast<doc_id>(d), 0});
+    }
+  }
+  if (scratch_.size() < records_.size()) {
+    scratch_.clear();
+    scratch_.shrink_to_fit();
+    scratch_.resize(records_.capacity());
+  }
+  // Records are built in doc order and the sort is stable: runs come out
+  // sorted by doc id without a second key.
+  detail::radix_sort_key_doc<11>(records_, scratch_);
+
+  out.clear();
+  const std::size_t m = records_.size();
+  std::size_t i = 0;
+  while (i < m) {
+    std::size_t j = i + 1;
+    while (j < m && records_[j].key == records_[i].key) ++j;
+    if (j - i >= 2) {
+      for (std::size_t t = i; t < j; ++t) out.docs.push_back(records_[t].doc);
+      out.offsets.push_back(static_cast<std::uint32_t>(out.docs.size()));
+    }
+    i = j;
+  }
+}
+
+std::size_t band_grouper::bytes_reserved() const noexcept {
+  return (records_.capacity() + scratch_.capacity()) * sizeof(detail::key_doc);
+}
+
+void band_grouper::release() noexcept {
+  records_ = {};
+  scratch_ = {};
+}
+
+bucket_list group_band(std::span<const std::uint64_t> keys,
+                       std::span<const std::uint8_t> excluded) {
+  band_grouper g;
+  bucket_list out;
+  g.group(keys, excluded, out);
+  return out;
+}
+
+std::uint64_t append_candidate_pairs(const bucket_list& buckets, std::size_t max_partners,
+                                     std::vector<doc_pair>& out) {
+  if (max_partners == 0) {
+    throw std::invalid_argument("append_candidate_pairs: max_partners is 0, must be >= 1");
+  }
+  std::uint64_t dropped = 0;
+  for (std::size_t b = 0; b < buckets.size(); ++b) {
+    const std::span<const doc_id> members = buckets[b];
+    const std::size_t m = members.size();
+    for (std::size_t i = 1; i < m; ++i) {
+      const std::size_t from = i > max_partners ? i - max_partners : 0;
+      dropped += from;
+      for (std::size_t j = from; j < i; ++j) out.push_back({members[j], members[i]});
+    }
+  }
+  return dropped;
+}
+
+void sort_unique_pairs(std::vector<doc_pair>& pairs) {
+  std::vector<std::uint64_t> packed;
+  packed.reserve(pairs.size());
+  for (const doc_pair& p : pairs) {
+    packed.push_back((std::uint64_t{p.first} << 32) | p.second);
+  }
+  detail::radix_sort_unique_u64(packed);
+  pairs.resize(packed.size());
+  for (std::size_t i = 0; i < packed.size(); ++i) {
+    pairs[i] = {static_cast<doc_id>(packed[i] >> 32), static_cast<doc_id>(packed[i])};
+  }
+}
+
+}  // namespace neardup

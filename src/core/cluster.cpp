@@ -1,0 +1,344 @@
+// Union-find clustering of LSH buckets with verification; see cluster.hpp for
+// the determinism argument.
+#include "neardup/cluster.hpp"
+
+#include <absl/container/flat_hash_map.h>
+
+#include <algorithm>
+#include <atomic>
+#include <exception>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+namespace neardup {
+
+namespace {
+
+void check_doc_count(std::size_t n, const char* who) {
+  if (n >= std::numeric_limits<doc_id>::max()) {
+    throw std::invalid_argument(std::string(who) + ": " + std::to_string(n) +
+                                " documents, limit is 2^32 - 1");
+  }
+}
+
+constexpr std::uint32_t no_group = std::numeric_limits<std::uint32_t>::max();
+
+// Per-thread state for deciding the links of one bucket against a frozen
+// snapshot of the union-find. Groups are the distinct components among the
+// bucket's members (snapshot components, merged further by links verified in
+// this bucket). They live in a small local union-find and in a doubly linked
+// list ordered by last use, so a member is compared with the most recently
+// active groups first and a scan touches only live groups.
+class bucket_worker {
+ public:
+  bucket_worker(const union_find& snapshot, const pair_verifier& verify,
+                const cluster_options& options)
+      : snapshot_(snapshot), verify_(verify), options_(options) {}
+
+  std::vector<doc_pair> links;
+  cluster_stats stats;
+
+  void process(std::span<const doc_id> members) {
+    ++stats.buckets;
+    if (options_.mode == verification::none) {
+      const doc_id first = members[0];
+      const doc_id first_root = snapshot_.find_const(first);
+      for (std::size_t i = 1; i < members.size(); ++i) {
+        if (snapshot_.find_const(members[i]) != first_root) links.push_back({first, members[i]});
+      }
+      return;
+    }
+    if (members.size() == 2) {  // the common case, without the group machinery
+      if (snapshot_.find_const(members[0]) != snapshot_.find_const(members[1])) {
+        compare(members[0], members[1]);
+      }
+      return;
+    }
+    reset(members.size());
+    for (const doc_id x : members) process_member(x);
+  }
+
+ private:
+  // Asks the verifier; records the link when it says yes.
+  bool compare(doc_id earlier, doc_id x) {
+    ++stats.verifications;
+    if (verify_(earlier, x)) {
+      ++stats.verified;
+      links.push_back({earlier, x});
+      return true;
+    }
+    ++stats.rejected;
+    return false;
+  }
+
+  void reset(std::size_t m) {
+    parent_.clear();
+    rep_.clear();
+    prev_.assign(1, 0);  // node 0 is the list's sentinel; groups are 1..
+    next_.assign(1, 0);
+    linked_.assign(1, 1);
+    parent_.push_back(0);
+    rep_.push_back(0);
+    roots_small_.clear();
+    roots_map_.clear();
+    use_map_ = m > 32;
+    alive_ = 0;
+  }
+
+  std::uint32_t& group_of_root(doc_id root) {
+    if (use_map_) return roots_map_.try_emplace(root, no_group).first->second;
+    for (auto& [r, g] : roots_small_) {
+      if (r == root) return g;
+    }
+    roots_small_.emplace_back(root, no_group);
+    return roots_small_.back().second;
+  }
+
+  std::uint32_t lfind(std::uint32_t g) {
+    while (parent_[g] != g) {
+      parent_[g] = parent_[parent_[g]];
+      g = parent_[g];
+    }
+    return g;
+  }
+  void unlink(std::uint32_t g) {
+    if (!linked_[g]) return;
+    next_[prev_[g]] = next_[g];
+    prev_[next_[g]] = prev_[g];
+    linked_[g] = 0;
+  }
+  void push_back(std::uint32_t g) {  // g becomes the most recently used
+    unlink(g);
+    const std::uint32_t tail = prev_[0];
+    prev_[g] = tail;
+    next_[g] = 0;
+    next_[tail] = g;
+    prev_[0] = g;
+    linked_[g] = 1;
+  }
+
+  void process_member(doc_id x) {
+    std::uint32_t& slot = group_of_root(snapshot_.find_const(x));
+    if (slot == no_group) {
+      slot = static_cast<std::uint32_t>(parent_.size());
+      parent_.push_back(slot);
+      rep_.push_back(x);  // first (smallest) member of the group in this bucket
+      prev_.push_back(0);
+      next_.push_back(0);
+      linked_.push_back(0);
+      ++alive_;
+    }
+    std::uint32_t own = lfind(slot);
+    const std::size_t others = alive_ - 1;
+    std::size_t compared = 0;
+    std::uint32_t h = prev_[0];
+    while (h != 0) {
+      std::uint32_t before = prev_[h];
+      if (h != own) {
+        if (compared == options_.max_comparisons_per_member) break;
+        ++compared;
+        if (compare(rep_[h], x)) {
+          // Union by smaller group id: the earlier group keeps the label.
+          const std::uint32_t keep = std::min(own, h);
+          const std::uint32_t gone = std::max(own, h);
+          parent_[gone] = keep;
+          if (gone == before) before = prev_[before];
+          unlink(gone);
+          --alive_;
+          own = keep;
+        }
+      }
+      h = before;
+    }
+    stats.capped += others - compared;
+    push_back(own);
+  }
+
+  const union_find& snapshot_;
+  const pair_verifier& verify_;
+  const cluster_options& options_;
+  std::vector<std::uint32_t> parent_, prev_, next_;
+  std::vector<doc_id> rep_;
+  std::vector<std::uint8_t> linked_;
+  std::vector<std::pair<doc_id, std::uint32_t>> roots_small_;
+  absl::flat_hash_map<doc_id, std::uint32_t> roots_map_;
+  bool use_map_ = false;
+  std::size_t alive_ = 0;
+};
+
+}  // namespace
+
+union_find::union_find(std::size_t n) {
+  check_doc_count(n, "union_find");
+  parent_.resize(n);
+  for (std::size_t i = 0; i < n; ++i) parent_[i] = static_cast<doc_id>(i);
+}
+
+void union_find::flatten() noexcept {
+  // parent(x) <= x, so ascending order sees every parent already flattened.
+  for (std::size_t i = 0; i < parent_.size(); ++i) parent_[i] = parent_[parent_[i]];
+}
+
+std::vector<doc_id> union_find::representatives() {
+  flatten();
+  return parent_;
+}
+
+clusterer::clusterer(std::size_t num_docs, pair_verifier verify, cluster_options options)
+    : sets_(num_docs), verify_(std::move(verify)), options_(options) {
+  if (options_.max_comparisons_per_member == 0) {
+    throw std::invalid_argument("clusterer: max_comparisons_per_member is 0, must be >= 1");
+  }
+  if (options_.mode == verification::verify && !verify_) {
+    throw std::invalid_argument("clusterer: verification::verify needs a verifier");
+  }
+  if (options_.threads == 0) options_.threads = std::max(1u, std::thread::hardware_concurrency());
+}
+
+void clusterer::add_band(const bucket_list& buckets) {
+  const std::size_t n = sets_.size();
+  for (const doc_id d : buckets.docs) {
+    if (d >= n) {
+      throw std::invalid_argument("clusterer::add_band: doc id " + std::to_string(d) +
+                                  " out of range, num_docs is " + std::to_string(n));
+    }
+  }
+  ++stats_.bands;
+  sets_.flatten();  // the snapshot: find_const() is then one step
+
+  const std::size_t nb = buckets.size();
+  constexpr std::size_t chunk = 256;
+  const std::size_t threads = std::min(options_.threads, (nb + chunk - 1) / chunk);
+  std::vector<bucket_worker> workers;
+  workers.reserve(std::max<std::size_t>(threads, 1));
+  for (std::size_t t = 0; t < std::max<std::size_t>(threads, 1); ++t) {
+    workers.emplace_back(sets_, verify_, options_);
+  }
+  if (threads <= 1) {
+    for (std::size_t i = 0; i < nb; ++i) workers[0].process(buckets[i]);
+  } else {
+    std::atomic<std::size_t> next{0};
+    std::vector<std::exception_ptr> errors(threads);
+    auto run = [&](std::size_t t) {
+      try {
+        for (;;) {
+          const std::size_t begin = next.fetch_add(chunk, std::memory_order_relaxed);
+          if (begin >= nb) break;
+          const std::size_t end = std::min(nb, begin + chunk);
+          for (std::size_t i = begin; i < end; ++i) workers[t].process(buckets[i]);
+        }
+      } catch (...) {
+        errors[t] = std::current_exception();
+        next.store(nb, std::memory_order_relaxed);
+      }
+    };
+    std::vector<std::thread> pool;
+    pool.reserve(threads - 1);
+    for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(run, t);
+    run(0);
+    for (std::thread& th : pool) th.join();
+    for (const std::exception_ptr& e : errors) {
+      if (e) std::rethrow_exception(e);
+    }
+  }
+
+  std::size_t link_bytes = 0;
+  // Apply the links. Union by minimum id: the partition and its labels do not
+  // depend on this order, and neither does the number of merges.
+  for (bucket_worker& w : workers) {
+    stats_.buckets += w.stats.buckets;
+    stats_.verifications += w.stats.verifications;
+    stats_.verified += w.stats.verified;
+    stats_.rejected += w.stats.rejected;
+    stats_.capped += w.stats.capped;
+    for (const doc_pair& p : w.links) stats_.merges += sets_.unite(p.first, p.second) ? 1 : 0;
+    link_bytes += w.links.capacity() * sizeof(doc_pair);
+  }
+  peak_link_bytes_ = std::max(peak_link_bytes_, link_bytes);
+}
+
+cluster_result clusterer::result() { return {sets_.representatives(), stats_}; }
+
+std::size_t clusterer::bytes_reserved() const noexcept {
+  return sets_.size() * sizeof(doc_id) + peak_link_bytes_;
+}
+
+cluster_result cluster_band_keys(
+    std::size_t num_docs, std::size_t bands,
+    const std::function<std::span<const std::uint64_t>(std::size_t band)>& keys_of_band,
+    std::span<const std::uint8_t> excluded, pair_verifier verify, cluster_options options) {
+  clusterer c(num_docs, std::move(verify), options);
+  band_grouper grouper;
+  bucket_list buckets;
+  for (std::size_t j = 0; j < bands; ++j) {
+    const std::span<const std::uint64_t> keys = keys_of_band(j);
+    if (keys.size() != num_docs) {
+      throw std::invalid_argument("cluster_band_keys: band " + std::to_string(j) + " has " +
+                                  std::to_string(keys.size()) + " keys, expected " +
+                                  std::to_string(num_docs));
+    }
+    grouper.group(keys, excluded, buckets);
+    c.add_band(buckets);
+  }
+  return c.result();
+}
+
+namespace {
+void check_labels(std::span<const doc_id> representative, const char* who) {
+  for (std::size_t d = 0; d < representative.size(); ++d) {
+    const doc_id r = representative[d];
+    if (r > d || representative[r] != r) {
+      throw std::invalid_argument(std::string(who) + ": representative[" + std::to_string(d) +
+                                  "] = " + std::to_string(r) +
+                                  " is not the smallest id of a cluster");
+    }
+  }
+}
+}  // namespace
+
+std::size_t count_clusters(std::span<const doc_id> representative) {
+  std::size_t c = 0;
+  for (std::size_t d = 0; d < representative.size(); ++d) c += representative[d] == d ? 1 : 0;
+  return c;
+}
+
+std::vector<std::pair<std::size_t, std::size_t>> cluster_size_histogram(
+    std::span<const doc_id> representative) {
+  check_labels(representative, "cluster_size_histogram");
+  std::vector<std::uint32_t> size(representative.size(), 0);
+  for (const doc_id r : representative) ++size[r];
+  absl::flat_hash_map<std::size_t, std::size_t> by_size;
+  for (std::size_t d = 0; d < representative.size(); ++d) {
+    if (representative[d] == d) ++by_size[size[d]];
+  }
+  std::vector<std::pair<std::size_t, std::size_t>> out(by_size.begin(), by_size.end());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<doc_id> choose_kept(std::span<const doc_id> representative,
+                                std::span<const std::uint64_t> priority) {
+  if (priority.size() != representative.size()) {
+    throw std::invalid_argument("choose_kept: " + std::to_string(priority.size()) +
+                                " priorities for " + std::to_string(representative.size()) +
+                                " documents");
+  }
+  check_labels(representative, "choose_kept");
+  std::vector<doc_id> keeper(representative.size());
+  // Ascending ids: a representative is seen before the rest of its cluster,
+  // and strict > keeps the smallest id among equal priorities.
+  for (std::size_t d = 0; d < representative.size(); ++d) {
+    const doc_id r = representative[d];
+    if (r == d) {
+      keeper[d] = static_cast<doc_id>(d);
+    } else if (priority[d] > priority[keeper[r]]) {
+      keeper[r] = static_cast<doc_id>(d);
+    }
+  }
+  for (std::size_t d = 0; d < representative.size(); ++d) keeper[d] = keeper[representative[d]];
+  return keeper;
+}
+
+}  // namespace neardup
