@@ -4,6 +4,8 @@
 #include "neardup/hash.hpp"
 #include "neardup/types.hpp"
 #include "neardup/version.hpp"
+#include "neardup/signature.hpp"
+#include "neardup/banding.hpp"
 #include "neardup/candidates.hpp"
 #include "neardup/cluster.hpp"
 #include "neardup/index.hpp"

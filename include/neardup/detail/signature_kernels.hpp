@@ -1,0 +1,43 @@
+// neardup/detail/signature_kernels.hpp — the per-ISA MinHash kernels behind
+// neardup::minhasher. Internal: not part of the public API.
+//
+// Kernel translation units (src/core/signature_{scalar,avx2,avx512}.cpp)
+// include only this header and <immintrin.h>: any inline function or template
+// they instantiated could be merged by the linker with the baseline copy and
+// run ISA-specific code on a CPU without it. Keep this header free of inline
+// functions and templates.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "neardup/types.hpp"
+
+namespace neardup::detail {
+
+// Functions of the classic scheme are processed in blocks of this many; the
+// parameter arrays are zero-padded to a multiple of it.
+inline constexpr std::size_t classic_block = 64;
+
+// classic: out[i] = (min over x in xs[0..n) of ((mul[i] * x + add[i]) mod 2^64))
+// >> 32, for i in [0, k). Equal to the min of the shifted values since >> is
+// monotone. The caller clamps to 0xFFFFFFFE.
+// REQUIRES: n >= 1; mul/add hold round_up(k, classic_block) entries; out holds
+// k entries.
+void classic_min_scalar(const std::uint64_t* xs, std::size_t n, const std::uint64_t* mul,
+                        const std::uint64_t* add, std::size_t k, std::uint32_t* out) noexcept;
+void classic_min_avx2(const std::uint64_t* xs, std::size_t n, const std::uint64_t* mul,
+                      const std::uint64_t* add, std::size_t k, std::uint32_t* out) noexcept;
+void classic_min_avx512(const std::uint64_t* xs, std::size_t n, const std::uint64_t* mul,
+                        const std::uint64_t* add, std::size_t k, std::uint32_t* out) noexcept;
+
+// one_permutation, before densification: for each x, h = splitmix64 finalizer
+// of (x ^ seed); bin = (hi32(h) * k) >> 32; value = min(lo32(h), 0xFFFFFFFE);
+// bins[bin] = min(bins[bin], value).
+// REQUIRES: bins holds k entries, initialised by the caller (0xFFFFFFFF = empty).
+void oph_bins_scalar(const std::uint64_t* xs, std::size_t n, std::uint64_t seed, std::uint32_t k,
+                     sig_value* bins) noexcept;
+void oph_bins_avx512(const std::uint64_t* xs, std::size_t n, std::uint64_t seed, std::uint32_t k,
+                     sig_value* bins) noexcept;
+
+}  // namespace neardup::detail

@@ -1,0 +1,152 @@
+// neardup/signature.hpp — MinHash signatures of shingle sets and Jaccard
+// estimates from them.
+//
+// A signature is k = num_perm values of `sig_value` (uint32). Two signatures
+// agree at a position with probability ~J, the Jaccard similarity of the two
+// input sets, so the fraction of equal positions estimates J. Three schemes:
+//
+//   classic          k multiply-add-shift hash functions, the minimum of each:
+//                    h_i(x) = ((a_i * x + b_i) mod 2^64) >> 32, a_i odd.
+//                    O(n*k); the reference. SIMD kernels (AVX2, AVX-512).
+//   one_permutation  (default) one hash per shingle picks a bin and a value;
+//                    empty bins are filled by optimal densification
+//                    (Shrivastava, ICML 2017). O(n + k) for n >~ k; a set with
+//                    e non-empty bins costs O(k * k / e) extra to densify.
+//   superminhash     Ertl 2017: a shared random permutation per shingle gives
+//                    lower variance than classic for sets with n <~ k.
+//                    O(n + k log k). Scalar only (sequential by nature).
+//
+//   neardup::minhasher mh({.scheme = neardup::minhash_scheme::one_permutation,
+//                          .num_perm = 128});
+//   std::vector<neardup::sig_value> a(mh.num_perm()), b(mh.num_perm());
+//   mh.sign(shingles_of_doc_a, a);   // std::span<const std::uint64_t>
+//   mh.sign(shingles_of_doc_b, b);
+//   neardup::jaccard_bounds j = neardup::jaccard(a, b);  // j.lower <= j.estimate <= j.upper
+//
+// Input: 64-bit shingle hashes that are already well mixed (e.g. XXH3 from
+// hash.hpp). Order and duplicates do not change the signature.
+//
+// Guarantees
+//  - A signature is a pure function of (set of input values, scheme, num_perm,
+//    seed). It is bit-identical on every x86-64 CPU and for every kernel
+//    (scalar, avx2, avx512), and stable across neardup versions (frozen vectors
+//    in tests/signature_test.cpp).
+//  - The empty set gets the sentinel signature: every value is
+//    `empty_sig_value` (0xFFFFFFFF). A non-empty set never contains
+//    0xFFFFFFFF (values are clamped to 0xFFFFFFFE), so `is_empty_signature`
+//    is exact. Empty documents are never near-duplicates of anything:
+//    `jaccard` returns {0, 0, 0} for them and banding emits no band keys.
+//  - `minhasher` is immutable after construction; `sign` may be called
+//    concurrently from many threads on one instance.
+//
+// Not promised: sig values are opaque (only equality is meaningful; do not
+// compare them by <). Signatures of different schemes, num_perm or seeds are
+// not comparable. Not cryptographic: an adversary can craft collisions.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "neardup/hash.hpp"
+#include "neardup/types.hpp"
+
+namespace neardup {
+
+enum class minhash_scheme { classic, one_permutation, superminhash };
+
+// CPU kernel used by `minhasher`. `automatic` = the process default, see
+// `default_kernel()`.
+enum class sig_kernel { automatic, scalar, avx2, avx512 };
+
+// Every value of the signature of the empty set.
+inline constexpr sig_value empty_sig_value = 0xFFFFFFFFU;
+
+// Limits of `minhash_options::num_perm`.
+inline constexpr std::size_t min_num_perm = 1;
+inline constexpr std::size_t max_num_perm = 4096;
+
+struct minhash_options {
+  minhash_scheme scheme = minhash_scheme::one_permutation;
+  std::size_t num_perm = 128;  // k, in [min_num_perm, max_num_perm]
+  std::uint64_t seed = default_seed;
+  // Only speed depends on this, never the output.
+  sig_kernel kernel = sig_kernel::automatic;
+};
+
+class minhasher {
+ public:
+  // Throws std::invalid_argument if num_perm is outside [1, 4096] or if
+  // `kernel` names a kernel this CPU does not support.
+  explicit minhasher(const minhash_options& options = {});
+
+  // Writes the signature of the set of values in `shingles` into `out`.
+  // No allocation (superminhash reuses a per-thread scratch buffer that grows
+  // once).
+  // REQUIRES: out.size() == num_perm() (throws std::invalid_argument otherwise).
+  void sign(std::span<const std::uint64_t> shingles, std::span<sig_value> out) const;
+
+  // Convenience: allocates and returns the signature.
+  std::vector<sig_value> sign(std::span<const std::uint64_t> shingles) const;
+
+  std::size_t num_perm() const noexcept { return k_; }
+  minhash_scheme scheme() const noexcept { return scheme_; }
+  std::uint64_t seed() const noexcept { return seed_; }
+  // The kernel actually used (never `automatic`).
+  sig_kernel kernel() const noexcept { return kernel_; }
+
+ private:
+  minhash_scheme scheme_;
+  std::size_t k_;
+  std::uint64_t seed_;
+  sig_kernel kernel_;
+  std::uint64_t mix_seed_ = 0;    // one_permutation / superminhash value hash
+  std::uint64_t probe_seed_ = 0;  // one_permutation densification probes
+  // classic: a_i (odd) and b_i, zero-padded to a multiple of 64 functions.
+  std::vector<std::uint64_t> mul_;
+  std::vector<std::uint64_t> add_;
+};
+
+// True iff every value is `empty_sig_value` (the signature of the empty set).
+// An empty span is not a signature: returns false.
+bool is_empty_signature(std::span<const sig_value> sig) noexcept;
+
+// Jaccard estimate with a two-sided confidence interval.
+struct jaccard_bounds {
+  double lower = 0;
+  double estimate = 0;
+  double upper = 0;
+};
+
+// estimate = fraction of equal positions, m/k. [lower, upper] is the Wilson
+// score interval for a binomial proportion with k trials and normal quantile
+// z (1.96 ~ 95% two-sided, 2.576 ~ 99%). For classic MinHash the binomial
+// model is exact given ideal hashing; for one_permutation and superminhash
+// the true variance is at most about the binomial one, so the interval is
+// at least as wide as needed (conservative).
+// If either signature is the empty sentinel, returns {0, 0, 0}.
+// REQUIRES: a.size() == b.size() >= 1, z > 0 (throws std::invalid_argument).
+jaccard_bounds jaccard(std::span<const sig_value> a, std::span<const sig_value> b,
+                       double z = 1.96);
+
+// ---- kernels (for tests and benchmarks; results never depend on them)
+
+// Lower-case name: "automatic", "scalar", "avx2", "avx512".
+std::string_view kernel_name(sig_kernel kernel) noexcept;
+
+// Whether this CPU can run `kernel` (scalar and automatic: always).
+bool kernel_supported(sig_kernel kernel) noexcept;
+
+// Kernels this CPU supports, scalar first.
+std::vector<sig_kernel> supported_kernels();
+
+// The kernel used for `sig_kernel::automatic`, resolved once per process:
+// the best supported kernel (avx512 > avx2 > scalar), unless the environment
+// variable NEARDUP_KERNEL=scalar|avx2|avx512 forces one. If the forced kernel
+// is not supported by the CPU, or the value is unknown, a warning goes to
+// stderr and the best supported kernel is used instead (never a crash).
+sig_kernel default_kernel() noexcept;
+
+}  // namespace neardup

@@ -1,0 +1,48 @@
+// AVX2 MinHash kernels. Built with -mavx2; called only after a CPUID check.
+// Bit-identical to signature_scalar.cpp (tests/signature_test.cpp checks it).
+// Include nothing that defines inline functions or templates: see
+// detail/signature_kernels.hpp.
+#include <immintrin.h>
+
+#include "neardup/detail/signature_kernels.hpp"
+
+namespace neardup::detail {
+
+namespace {
+// AVX2 has no 64x64 multiply; hi32(a*x + b mod 2^64) only needs
+//   lo64(al*xl) + b + ((ah*xl + al*xh) << 32),
+// three 32x32->64 multiplies. Only the upper 32 bits of each lane are kept,
+// so the minimum is taken with an unsigned 32-bit min (the low halves are
+// don't-care).
+constexpr int kVecs = 8;  // 8 x 4 = 32 functions per pass over the shingles
+}  // namespace
+
+void classic_min_avx2(const std::uint64_t* xs, std::size_t n, const std::uint64_t* mul,
+                      const std::uint64_t* add, std::size_t k, std::uint32_t* out) noexcept {
+  static_assert(classic_block % (kVecs * 4) == 0);
+  for (std::size_t base = 0; base < k; base += kVecs * 4) {
+    __m256i a[kVecs], ah[kVecs], b[kVecs], acc[kVecs];
+    for (int v = 0; v < kVecs; ++v) {
+      a[v] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(mul + base + 4 * v));
+      ah[v] = _mm256_srli_epi64(a[v], 32);
+      b[v] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(add + base + 4 * v));
+      acc[v] = _mm256_set1_epi32(-1);
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      const __m256i x = _mm256_set1_epi64x(static_cast<long long>(xs[i]));
+      const __m256i xh = _mm256_srli_epi64(x, 32);
+      for (int v = 0; v < kVecs; ++v) {
+        const __m256i lo = _mm256_add_epi64(_mm256_mul_epu32(a[v], x), b[v]);
+        const __m256i cross = _mm256_add_epi64(_mm256_mul_epu32(ah[v], x), _mm256_mul_epu32(a[v], xh));
+        const __m256i h = _mm256_add_epi64(lo, _mm256_slli_epi64(cross, 32));
+        acc[v] = _mm256_min_epu32(acc[v], h);
+      }
+    }
+    alignas(32) std::uint64_t tmp[kVecs * 4];
+    for (int v = 0; v < kVecs; ++v) _mm256_store_si256(reinterpret_cast<__m256i*>(tmp + 4 * v), acc[v]);
+    const std::size_t m = k - base < kVecs * 4 ? k - base : kVecs * 4;
+    for (std::size_t j = 0; j < m; ++j) out[base + j] = static_cast<std::uint32_t>(tmp[j] >> 32);
+  }
+}
+
+}  // namespace neardup::detail
