@@ -9,3 +9,7 @@
 #include "neardup/candidates.hpp"
 #include "neardup/cluster.hpp"
 #include "neardup/index.hpp"
+#include "neardup/utf8.hpp"
+#include "neardup/tokenize.hpp"
+#include "neardup/shingle.hpp"
+#include "neardup/fingerprint.hpp"

@@ -1,0 +1,150 @@
+// neardup/tokenize.hpp — text (or source code) to a sequence of token hashes.
+//
+// Tokenizing is the first stage of the pipeline and the hottest one: ASCII
+// runs go through a 64-byte SSE2 block scanner, everything else through exact
+// Unicode rules (utf8proc general categories and simple case mapping). Both
+// paths produce the same tokens; the tests and the fuzzer check this against a
+// straightforward reference tokenizer (detail/tokenize_reference.hpp).
+//
+//   neardup::tokenizer tok;                       // words, lowercased
+//   std::vector<std::uint64_t> hashes;            // reused across documents
+//   tok.hash_tokens("Hello, World! naïve café", hashes);   // 4 hashes
+//   neardup::tokenize("Hello, World!");           // {"hello", "world"} (debug helper)
+//
+// TOKEN KINDS
+//   word (default)  A token is a maximal run of code points whose general
+//                   category is L* (letters), M* (combining marks), N* (digits,
+//                   numerals) or the underscore '_'. Everything else separates
+//                   tokens, and so does every invalid UTF-8 byte (see utf8.hpp).
+//                   This is the `\W+` split of text-dedup/datatrove, except that
+//                   combining marks stay inside their word ("e\u0301" is one
+//                   token). A byte order mark is a separator like any symbol.
+//   character       Every code point is a token, so n-grams of tokens are
+//                   character n-grams. Invalid bytes count as whitespace.
+//   code            For source files: identifiers (runs of L*/M*/N*/'_' not
+//                   starting with an ASCII digit), numbers (C "pp-number" rule:
+//                   0x1F, 3.14, 1e-5, 1'000, 10ULL, .5), operators (longest
+//                   match among common multi-char operators such as == -> ::
+//                   <<= ... => &&, else one ASCII punctuation/symbol char), and
+//                   each non-ASCII punctuation or symbol code point (P*, S*).
+//                   Whitespace, control/format characters and invalid bytes
+//                   separate. Comments are not special: their words become
+//                   identifiers and "//" or "/*" become operator tokens.
+//
+// OPTIONS (tokenize_options; each applies after classification, so it never
+// changes where a token starts or ends, except strip_punctuation in word mode)
+//   lowercase            Unicode simple lowercase mapping (utf8proc_tolower) of
+//                        every code point. Default on for word/character, off
+//                        for code (tokenize_options::for_code()): case matters
+//                        in code.
+//   fold_digits          Every decimal digit (category Nd, any script) becomes
+//                        ASCII '0': "2023" -> "0000", "x86" -> "x00". All kinds.
+//   strip_punctuation    word: punctuation code points (P* except '_') are
+//                        deleted: they neither join nor split, so "don't" ->
+//                        "dont" and "e-mail" -> "email" (datatrove-style
+//                        simplification). character: P* code points (except
+//                        '_') produce no token. code: no operator/punctuation
+//                        tokens at all (only identifiers and numbers).
+//   collapse_whitespace  character only (the other kinds never emit
+//                        whitespace): a run of whitespace code points (Unicode
+//                        White_Space) and invalid bytes becomes one " " token,
+//                        and leading/trailing runs are dropped. When off, each
+//                        whitespace code point is a token of its own bytes and
+//                        each invalid byte is a " " token.
+//
+// HASHES
+//   hash_tokens() writes hash64(normalized UTF-8 bytes of the token,
+//   token_seed(seed)) per token, in text order. The value is a stable function
+//   of (token string, seed): frozen by golden vectors in tests/tokenize_test.cpp.
+//
+// NOT PROMISED: no Unicode normalization (NFC/NFKC): precomposed "é" and
+// "e\u0301" are different tokens; no language-aware word breaking (CJK runs
+// are one token per run in word mode — use character mode for CJK); case
+// mapping is simple (1:1), so "ß" stays "ß". Categories follow the Unicode
+// version of the linked utf8proc (2.8 = Unicode 15); code points assigned in a
+// later version may change class when utf8proc is upgraded.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "neardup/hash.hpp"
+
+namespace neardup {
+
+enum class token_kind : std::uint8_t { word, character, code };
+
+struct tokenize_options {
+  token_kind kind = token_kind::word;
+  bool lowercase = true;
+  bool fold_digits = false;
+  bool strip_punctuation = false;
+  bool collapse_whitespace = true;
+
+  // Defaults for each kind (word and character lowercase; code keeps case).
+  static constexpr tokenize_options for_words() noexcept { return {}; }
+  static constexpr tokenize_options for_characters() noexcept {
+    tokenize_options o;
+    o.kind = token_kind::character;
+    return o;
+  }
+  static constexpr tokenize_options for_code() noexcept {
+    tokenize_options o;
+    o.kind = token_kind::code;
+    o.lowercase = false;
+    return o;
+  }
+  friend constexpr bool operator==(const tokenize_options&, const tokenize_options&) = default;
+};
+
+// Stream constant for derive_seed(): token hashes use token_seed(seed).
+inline constexpr std::uint64_t token_hash_stream = 0x746f6b656e733031ULL;  // "tokens01"
+constexpr std::uint64_t token_seed(std::uint64_t seed) noexcept {
+  return derive_seed(seed, token_hash_stream);
+}
+
+// Reusable tokenizer. Holds scratch buffers, so a tokenizer object must not be
+// used by two threads at once: give each thread its own (they are cheap to
+// construct and copy). Output is a pure function of (text, options, seed).
+class tokenizer {
+ public:
+  // Throws std::invalid_argument if options.kind is not a token_kind value.
+  explicit tokenizer(const tokenize_options& options = {}, std::uint64_t seed = default_seed);
+
+  // Clears `out`, then appends one hash per token, in text order. Capacity of
+  // `out` is reused: no allocation per token or per document once warm.
+  void hash_tokens(std::string_view text, std::vector<std::uint64_t>& out);
+
+  // Clears `out`, then appends the normalized tokens (UTF-8). For tests,
+  // debugging and golden files; allocates per token.
+  void tokens(std::string_view text, std::vector<std::string>& out);
+
+  const tokenize_options& options() const noexcept { return options_; }
+  std::uint64_t seed() const noexcept { return seed_; }
+
+ private:
+  template <class Sink>
+  void run(std::string_view text, Sink& sink);
+  template <class Sink>
+  void run_words(std::string_view text, Sink& sink);
+  template <class Sink>
+  void run_characters(std::string_view text, Sink& sink);
+  template <class Sink>
+  void run_code(std::string_view text, Sink& sink);
+
+  tokenize_options options_;
+  std::uint64_t seed_;
+  std::uint64_t token_seed_;
+  std::array<std::uint16_t, 256> ascii_;      // per-kind byte class << 8 | output byte
+  std::array<std::uint64_t, 128> ascii_hash_;  // hash of each one-byte token
+  std::vector<char> buf_;                      // normalized bytes of the document
+};
+
+// Convenience: the normalized tokens of `text` (allocates; for tests/debug).
+std::vector<std::string> tokenize(std::string_view text, const tokenize_options& options = {});
+
+}  // namespace neardup

@@ -1,0 +1,450 @@
+// Tokenizer fast paths. Word mode scans 64-byte blocks with SSE2: a block of
+// pure ASCII is lowercased (and digit-folded) in registers, stored to the
+// normalized buffer, and its word/non-word transitions become token bounds via
+// a bit mask; a block with a non-ASCII byte is walked code point by code point
+// with the exact Unicode rules. Character and code modes are table-driven
+// scalar loops. tests/tokenize_test.cpp and fuzz/fuzz_tokenize.cpp check every
+// path against detail::reference_tokenize.
+#include "neardup/tokenize.hpp"
+
+#include <utf8proc.h>
+
+#include <algorithm>
+#include <bit>
+#include <stdexcept>
+#include <string>
+
+#include "neardup/detail/tokenize_reference.hpp"
+#include "neardup/utf8.hpp"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#define NEARDUP_TOKENIZE_SSE2 1
+#endif
+
+namespace neardup {
+namespace {
+
+// Byte classes stored in the high byte of tokenizer::ascii_.
+enum : std::uint8_t {
+  k_sep = 0,    // separator (whitespace / punctuation / control)
+  k_word = 1,   // token byte (word char; every non-space char in character mode)
+  k_del = 2,    // deleted by strip_punctuation
+  k_multi = 3,  // >= 0x80: start (or junk) of a multi-byte sequence
+  k_digit = 4,  // code mode: ASCII digit (starts a number)
+  k_punct = 5,  // code mode: ASCII punctuation or symbol
+};
+
+constexpr bool ascii_is_punct(unsigned c) {  // general category P*, minus '_'
+  switch (c) {
+    case '!': case '"': case '#': case '%': case '&': case '\'': case '(': case ')':
+    case '*': case ',': case '-': case '.': case '/': case ':': case ';': case '?':
+    case '@': case '[': case '\\': case ']': case '{': case '}':
+      return true;
+    default:
+      return false;
+  }
+}
+constexpr bool ascii_is_symbol(unsigned c) {  // general category S*
+  switch (c) {
+    case '$': case '+': case '<': case '=': case '>': case '^': case '`': case '|': case '~':
+      return true;
+    default:
+      return false;
+  }
+}
+constexpr bool ascii_is_space(unsigned c) { return c == ' ' || (c >= 0x09 && c <= 0x0D); }
+constexpr bool ascii_is_digit(unsigned c) { return c >= '0' && c <= '9'; }
+constexpr bool ascii_is_alpha(unsigned c) { return (c | 0x20u) >= 'a' && (c | 0x20u) <= 'z'; }
+constexpr bool ascii_is_alnum(unsigned c) { return ascii_is_digit(c) || ascii_is_alpha(c); }
+
+// Unicode White_Space (stable list, PropList.txt).
+constexpr bool is_white_space(char32_t c) {
+  return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 ||
+         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
+         c == 0x205F || c == 0x3000;
+}
+
+enum class cp_class : std::uint8_t { word, punct, symbol, other };
+
+cp_class classify(utf8proc_category_t c) {
+  if (c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_NO) return cp_class::word;
+  if (c >= UTF8PROC_CATEGORY_PC && c <= UTF8PROC_CATEGORY_PO) return cp_class::punct;
+  if (c >= UTF8PROC_CATEGORY_SM && c <= UTF8PROC_CATEGORY_SO) return cp_class::symbol;
+  return cp_class::other;
+}
+
+char32_t normalize(char32_t cp, utf8proc_category_t cat, const tokenize_options& o) {
+  if (o.fold_digits && cat == UTF8PROC_CATEGORY_ND) return U'0';
+  if (o.lowercase) return static_cast<char32_t>(utf8proc_tolower(static_cast<utf8proc_int32_t>(cp)));
+  return cp;
+}
+
+utf8proc_category_t category(char32_t cp) {
+  return utf8proc_category(static_cast<utf8proc_int32_t>(cp));
+}
+
+struct hash_sink {
+  std::vector<std::uint64_t>& out;
+  std::uint64_t seed;
+  const std::array<std::uint64_t, 128>& ascii_hash;
+  void emit(const char* p, std::size_t n) { out.push_back(hash64(p, n, seed)); }
+  void emit_ascii(unsigned char b) { out.push_back(ascii_hash[b]); }
+};
+
+struct string_sink {
+  std::vector<std::string>& out;
+  void emit(const char* p, std::size_t n) { out.emplace_back(p, n); }
+  void emit_ascii(unsigned char b) { out.emplace_back(1, static_cast<char>(b)); }
+};
+
+#if NEARDUP_TOKENIZE_SSE2
+// Normalizes 64 ASCII bytes into out[0..64) and returns the word-char mask;
+// `high` receives the mask of bytes >= 0x80 (if non-zero, results are unused).
+template <bool Lower, bool Fold>
+inline std::uint64_t ascii_block(const unsigned char* in, char* out, std::uint64_t& high) {
+  std::uint64_t word = 0;
+  std::uint64_t hi = 0;
+  const __m128i k20 = _mm_set1_epi8(0x20);
+  for (int k = 0; k < 4; ++k) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + 16 * k));
+    const __m128i l = _mm_or_si128(x, k20);
+    const __m128i letter = _mm_and_si128(_mm_cmpgt_epi8(l, _mm_set1_epi8('a' - 1)),
+                                         _mm_cmplt_epi8(l, _mm_set1_epi8('z' + 1)));
+    const __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)),
+                                        _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1)));
+    const __m128i w = _mm_or_si128(_mm_or_si128(letter, digit), _mm_cmpeq_epi8(x, _mm_set1_epi8('_')));
+    __m128i y = x;
+    if constexpr (Lower) {
+      const __m128i upper = _mm_and_si128(letter, _mm_cmplt_epi8(x, _mm_set1_epi8('Z' + 1)));
+      y = _mm_add_epi8(y, _mm_and_si128(upper, k20));
+    }
+    if constexpr (Fold) {
+      y = _mm_or_si128(_mm_andnot_si128(digit, y), _mm_and_si128(digit, _mm_set1_epi8('0')));
+    }
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 16 * k), y);
+    word |= static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_movemask_epi8(w))) << (16 * k);
+    hi |= static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_movemask_epi8(x))) << (16 * k);
+  }
+  high = hi;
+  return word;
+}
+#endif
+
+// Word-mode state machine shared by the block scanner and the scalar walker.
+// Tokens are written contiguously into buf; `tok` is where the open token began.
+template <bool Lower, bool Fold, class Sink>
+void words_impl(std::string_view text, const tokenize_options& o,
+                const std::array<std::uint16_t, 256>& ascii, char* buf, Sink& sink) {
+  const auto* in = reinterpret_cast<const unsigned char*>(text.data());
+  const std::size_t n = text.size();
+  std::size_t i = 0;
+  std::size_t pos = 0;  // write position in buf
+  std::size_t tok = 0;  // start of the open token in buf
+  bool open = false;
+  const auto close = [&] {
+    if (open) sink.emit(buf + tok, pos - tok);
+    open = false;
+  };
+#if NEARDUP_TOKENIZE_SSE2
+  const bool blocks = !o.strip_punctuation;  // ASCII punctuation would need deleting
+#endif
+  while (i < n) {
+    std::size_t stop = n;
+#if NEARDUP_TOKENIZE_SSE2
+    if (blocks && n - i >= 64) {
+      std::uint64_t high = 0;
+      const std::uint64_t word = ascii_block<Lower, Fold>(in + i, buf + pos, high);
+      if (high == 0) {
+        // Each set bit of t is a token start or end, alternating.
+        std::uint64_t t = word ^ ((word << 1) | static_cast<std::uint64_t>(open));
+        while (t != 0) {
+          const std::size_t at = pos + static_cast<std::size_t>(std::countr_zero(t));
+          t &= t - 1;
+          if (open) {
+            sink.emit(buf + tok, at - tok);
+          } else {
+            tok = at;
+          }
+          open = !open;
+        }
+        i += 64;
+        pos += 64;
+        continue;
+      }
+      // Walk this block (at least up to its last non-ASCII byte) code point by code point.
+      stop = i + 64 - static_cast<std::size_t>(std::countl_zero(high));
+    }
+#endif
+    while (i < stop) {
+      const unsigned c = in[i];
+      const std::uint16_t v = ascii[c];
+      const unsigned cls = v >> 8;
+      if (cls == k_word) {
+        if (!open) {
+          open = true;
+          tok = pos;
+        }
+        buf[pos++] = static_cast<char>(v & 0xFF);
+        ++i;
+      } else if (cls == k_sep) {
+        close();
+        ++i;
+      } else if (cls == k_del) {
+        ++i;
+      } else {
+        const utf8::decoded d = utf8::decode(text, i);
+        i += d.length;
+        if (d.code_point == utf8::invalid) {
+          close();
+          continue;
+        }
+        const utf8proc_category_t cat = category(d.code_point);
+        const cp_class k = classify(cat);
+        if (k == cp_class::word) {
+          if (!open) {
+            open = true;
+            tok = pos;
+          }
+          pos += utf8::encode(normalize(d.code_point, cat, o), buf + pos);
+        } else if (!(k == cp_class::punct && o.strip_punctuation)) {
+          close();
+        }
+      }
+    }
+  }
+  close();
+}
+
+}  // namespace
+
+tokenizer::tokenizer(const tokenize_options& options, std::uint64_t seed)
+    : options_(options), seed_(seed), token_seed_(token_seed(seed)), ascii_{}, ascii_hash_{} {
+  const tokenize_options& o = options_;
+  if (o.kind != token_kind::word && o.kind != token_kind::character && o.kind != token_kind::code) {
+    throw std::invalid_argument("tokenize_options.kind = " + std::to_string(static_cast<int>(o.kind)) +
+                                " is not a token_kind (word = 0, character = 1, code = 2)");
+  }
+  for (unsigned c = 0; c < 256; ++c) {
+    unsigned out = c;
+    if (o.lowercase && c >= 'A' && c <= 'Z') out = c + 0x20;
+    if (o.fold_digits && ascii_is_digit(c)) out = '0';
+    unsigned cls = k_sep;
+    if (c >= 0x80) {
+      cls = k_multi;
+    } else if (o.kind == token_kind::word) {
+      if (ascii_is_alnum(c) || c == '_') cls = k_word;
+      else if (ascii_is_punct(c) && o.strip_punctuation) cls = k_del;
+    } else if (o.kind == token_kind::character) {
+      if (ascii_is_space(c)) cls = k_sep;
+      else if (ascii_is_punct(c) && o.strip_punctuation) cls = k_del;
+      else cls = k_word;
+    } else {  // code
+      if (ascii_is_digit(c)) cls = k_digit;
+      else if (ascii_is_alpha(c) || c == '_') cls = k_word;
+      else if (ascii_is_punct(c) || ascii_is_symbol(c)) cls = k_punct;
+    }
+    ascii_[c] = static_cast<std::uint16_t>((cls << 8) | out);
+  }
+  for (unsigned c = 0; c < 128; ++c) {
+    const char b = static_cast<char>(c);
+    ascii_hash_[c] = hash64(&b, 1, token_seed_);
+  }
+}
+
+template <class Sink>
+void tokenizer::run_words(std::string_view text, Sink& sink) {
+  char* buf = buf_.data();
+  const tokenize_options& o = options_;
+  if (o.lowercase) {
+    if (o.fold_digits) words_impl<true, true>(text, o, ascii_, buf, sink);
+    else words_impl<true, false>(text, o, ascii_, buf, sink);
+  } else {
+    if (o.fold_digits) words_impl<false, true>(text, o, ascii_, buf, sink);
+    else words_impl<false, false>(text, o, ascii_, buf, sink);
+  }
+}
+
+template <class Sink>
+void tokenizer::run_characters(std::string_view text, Sink& sink) {
+  const auto* in = reinterpret_cast<const unsigned char*>(text.data());
+  const std::size_t n = text.size();
+  const bool collapse = options_.collapse_whitespace;
+  bool gap = false;  // a whitespace run is pending (collapse mode)
+  bool any = false;  // a token was emitted (collapse mode drops leading runs)
+  char tmp[4];
+  const auto space = [&](const char* p, std::size_t len) {
+    if (collapse) {
+      gap = any;
+    } else if (len == 1) {
+      sink.emit_ascii(static_cast<unsigned char>(*p));
+    } else {
+      sink.emit(p, len);
+    }
+  };
+  const auto before_token = [&] {
+    if (gap) sink.emit_ascii(' ');
+    gap = false;
+    any = true;
+  };
+  std::size_t i = 0;
+  while (i < n) {
+    const unsigned c = in[i];
+    const std::uint16_t v = ascii_[c];
+    const unsigned cls = v >> 8;
+    if (cls == k_word) {
+      before_token();
+      sink.emit_ascii(static_cast<unsigned char>(v & 0xFF));
+      ++i;
+    } else if (cls == k_sep) {
+      space(text.data() + i, 1);
+      ++i;
+    } else if (cls == k_del) {
+      ++i;
+    } else {
+      const utf8::decoded d = utf8::decode(text, i);
+      const char* raw = text.data() + i;
+      i += d.length;
+      if (d.code_point == utf8::invalid) {
+        space(" ", 1);
+      } else if (is_white_space(d.code_point)) {
+        space(raw, d.length);
+      } else {
+        const utf8proc_category_t cat = category(d.code_point);
+        if (options_.strip_punctuation && classify(cat) == cp_class::punct) continue;
+        before_token();
+        const char32_t cp = normalize(d.code_point, cat, options_);
+        if (cp < 0x80) {
+          sink.emit_ascii(static_cast<unsigned char>(cp));
+        } else {
+          sink.emit(tmp, utf8::encode(cp, tmp));
+        }
+      }
+    }
+  }
+}
+
+template <class Sink>
+void tokenizer::run_code(std::string_view text, Sink& sink) {
+  const auto* in = reinterpret_cast<const unsigned char*>(text.data());
+  const std::size_t n = text.size();
+  char* buf = buf_.data();
+  const tokenize_options& o = options_;
+  const auto out_byte = [&](unsigned c) { return static_cast<char>(ascii_[c] & 0xFF); };
+  // Identifier run starting at i (word chars, ASCII or not); returns its length in buf.
+  const auto identifier = [&](std::size_t& i) {
+    std::size_t len = 0;
+    while (i < n) {
+      const unsigned c = in[i];
+      const unsigned cls = ascii_[c] >> 8;
+      if (cls == k_word || cls == k_digit) {
+        buf[len++] = out_byte(c);
+        ++i;
+        continue;
+      }
+      if (cls != k_multi) break;
+      const utf8::decoded d = utf8::decode(text, i);
+      if (d.code_point == utf8::invalid) break;
+      const utf8proc_category_t cat = category(d.code_point);
+      if (classify(cat) != cp_class::word) break;
+      len += utf8::encode(normalize(d.code_point, cat, o), buf + len);
+      i += d.length;
+    }
+    return len;
+  };
+  std::size_t i = 0;
+  while (i < n) {
+    const unsigned c = in[i];
+    const unsigned cls = ascii_[c] >> 8;
+    if (cls == k_sep) {
+      ++i;
+    } else if (cls == k_word) {
+      sink.emit(buf, identifier(i));
+    } else if (cls == k_digit || (c == '.' && i + 1 < n && ascii_is_digit(in[i + 1]))) {
+      std::size_t len = 0;
+      buf[len++] = out_byte(c);
+      unsigned prev = c;
+      ++i;
+      while (i < n) {
+        const unsigned d = in[i];
+        if (ascii_is_alnum(d) || d == '_' || d == '.' ||
+            ((d == '+' || d == '-') && ((prev | 0x20u) == 'e' || (prev | 0x20u) == 'p')) ||
+            (d == '\'' && i + 1 < n && (ascii_is_alnum(in[i + 1]) || in[i + 1] == '_'))) {
+          buf[len++] = out_byte(d);
+          prev = d;
+          ++i;
+        } else {
+          break;
+        }
+      }
+      sink.emit(buf, len);
+    } else if (cls == k_punct) {
+      std::size_t len = 1;
+      for (const std::string_view op : detail::code_operators) {
+        if (static_cast<unsigned char>(op[0]) == c && text.substr(i, op.size()) == op) {
+          len = op.size();
+          break;
+        }
+      }
+      if (!o.strip_punctuation) sink.emit(text.data() + i, len);
+      i += len;
+    } else {  // k_multi
+      const utf8::decoded d = utf8::decode(text, i);
+      if (d.code_point == utf8::invalid) {
+        ++i;
+        continue;
+      }
+      const utf8proc_category_t cat = category(d.code_point);
+      const cp_class k = classify(cat);
+      if (k == cp_class::word) {
+        sink.emit(buf, identifier(i));
+        continue;
+      }
+      i += d.length;
+      if ((k == cp_class::punct || k == cp_class::symbol) && !o.strip_punctuation) {
+        char tmp[4];
+        sink.emit(tmp, utf8::encode(normalize(d.code_point, cat, o), tmp));
+      }
+    }
+  }
+}
+
+template <class Sink>
+void tokenizer::run(std::string_view text, Sink& sink) {
+  // Normalized bytes never exceed twice the input: ASCII maps to ASCII and a
+  // multi-byte code point maps to at most 4 bytes (tokenize_test checks every
+  // code point). The block scanner may store 64 bytes past the last token.
+  const std::size_t need = 2 * text.size() + 128;
+  if (buf_.size() < need) buf_.resize(need);
+  switch (options_.kind) {
+    case token_kind::word:
+      run_words(text, sink);
+      break;
+    case token_kind::character:
+      run_characters(text, sink);
+      break;
+    case token_kind::code:
+      run_code(text, sink);
+      break;
+  }
+}
+
+void tokenizer::hash_tokens(std::string_view text, std::vector<std::uint64_t>& out) {
+  out.clear();
+  hash_sink sink{out, token_seed_, ascii_hash_};
+  run(text, sink);
+}
+
+void tokenizer::tokens(std::string_view text, std::vector<std::string>& out) {
+  out.clear();
+  string_sink sink{out};
+  run(text, sink);
+}
+
+std::vector<std::string> tokenize(std::string_view text, const tokenize_options& options) {
+  std::vector<std::string> out;
+  tokenizer(options).tokens(text, out);
+  return out;
+}
+
+}  // namespace neardup
