@@ -65,8 +65,8 @@ std::size_t band_grouper::bytes_reserved() const noexcept {
 }
 
 void band_grouper::release() noexcept {
-  records_ = {};
-  scratch_ = {};
+  std::vector<detail::key_doc>().swap(records_);  // `= {}` would keep the capacity
+  std::vector<detail::key_doc>().swap(scratch_);
 }
 
 bucket_list group_band(std::span<const std::uint64_t> keys,

@@ -74,7 +74,7 @@ struct lsh_index::impl {
     if (pos != l.end() && *pos == doc) l.erase(pos);
     if (l.size() == 1) {  // back to the compact form
       v = l[0];
-      l = {};
+      std::vector<doc_id>().swap(l);
       free_lists.push_back(li);
     }
   }
