@@ -209,7 +209,10 @@ jaccard_bounds jaccard(std::span<const sig_value> a, std::span<const sig_value> 
   const double denom = 1 + z2 / n;
   const double center = (p + z2 / (2 * n)) / denom;
   const double half = z / denom * std::sqrt(p * (1 - p) / n + z2 / (4 * n * n));
-  return {std::max(0.0, center - half), p, std::min(1.0, center + half)};
+  // Exact at the ends (the Wilson interval touches 0 or 1 there; avoid rounding).
+  const double lower = equal == 0 ? 0.0 : std::max(0.0, center - half);
+  const double upper = equal == a.size() ? 1.0 : std::min(1.0, center + half);
+  return {lower, p, upper};
 }
 
 }  // namespace neardup

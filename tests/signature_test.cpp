@@ -1,0 +1,323 @@
+#include "neardup/signature.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "neardup/hash.hpp"
+
+namespace {
+
+using neardup::minhash_options;
+using neardup::minhash_scheme;
+using neardup::minhasher;
+using neardup::sig_kernel;
+using neardup::sig_value;
+
+bool small_scale() {
+  const char* s = std::getenv("NEARDUP_TEST_SCALE");
+  return s != nullptr && std::strcmp(s, "small") == 0;
+}
+
+std::vector<std::uint64_t> random_set(std::uint64_t seed, std::size_t n) {
+  neardup::seed_sequence rng(seed);
+  std::vector<std::uint64_t> out(n);
+  for (auto& x : out) x = rng.next();
+  return out;
+}
+
+struct set_pair {
+  std::vector<std::uint64_t> a, b;
+  double jaccard = 0;
+};
+
+// Two sets sharing `common` elements, each with `only` private ones:
+// J = common / (common + 2 * only).
+set_pair make_pair_exact(std::uint64_t seed, std::size_t common, std::size_t only) {
+  const auto pool = random_set(seed, common + 2 * only);
+  set_pair p;
+  p.a.assign(pool.begin(), pool.begin() + static_cast<std::ptrdiff_t>(common + only));
+  p.b.assign(pool.begin(), pool.begin() + static_cast<std::ptrdiff_t>(common));
+  p.b.insert(p.b.end(), pool.begin() + static_cast<std::ptrdiff_t>(common + only), pool.end());
+  p.jaccard = static_cast<double>(common) / static_cast<double>(common + 2 * only);
+  return p;
+}
+
+// A pair with union size ~`u` and Jaccard ~`j` (exact value in .jaccard).
+set_pair make_pair_j(std::uint64_t seed, double j, std::size_t u) {
+  auto common = static_cast<std::size_t>(std::llround(j * static_cast<double>(u)));
+  common = std::max<std::size_t>(common, 1);
+  const std::size_t only = std::max<std::size_t>((u - std::min(u, common)) / 2, j < 1 ? 1 : 0);
+  return make_pair_exact(seed, common, only);
+}
+
+double agreement(const std::vector<sig_value>& a, const std::vector<sig_value>& b) {
+  std::size_t eq = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) eq += a[i] == b[i] ? 1U : 0U;
+  return static_cast<double>(eq) / static_cast<double>(a.size());
+}
+
+const minhash_scheme all_schemes[] = {minhash_scheme::classic, minhash_scheme::one_permutation,
+                                      minhash_scheme::superminhash};
+
+std::string scheme_name(minhash_scheme s) {
+  switch (s) {
+    case minhash_scheme::classic: return "classic";
+    case minhash_scheme::one_permutation: return "one_permutation";
+    case minhash_scheme::superminhash: return "superminhash";
+  }
+  return "?";
+}
+
+class MinHash : public ::testing::TestWithParam<minhash_scheme> {};
+
+TEST_P(MinHash, IdenticalSetsGiveIdenticalSignatures) {
+  const minhasher mh({.scheme = GetParam(), .num_perm = 128});
+  const auto s = random_set(1, 300);
+  EXPECT_EQ(mh.sign(s), mh.sign(s));
+  const minhasher again({.scheme = GetParam(), .num_perm = 128});
+  EXPECT_EQ(mh.sign(s), again.sign(s));  // determinism across instances
+}
+
+TEST_P(MinHash, OrderAndDuplicatesDoNotMatter) {
+  const minhasher mh({.scheme = GetParam(), .num_perm = 100});
+  for (std::size_t n : {1U, 2U, 5U, 50U, 99U, 100U, 101U, 700U}) {
+    const auto s = random_set(n, n);
+    auto shuffled = s;
+    shuffled.insert(shuffled.end(), s.begin(), s.begin() + static_cast<std::ptrdiff_t>((n + 1) / 2));
+    std::mt19937_64 rng(n);
+    std::shuffle(shuffled.begin(), shuffled.end(), rng);
+    EXPECT_EQ(mh.sign(s), mh.sign(shuffled)) << "n=" << n;
+  }
+}
+
+TEST_P(MinHash, DifferentSeedsGiveDifferentSignatures) {
+  const auto s = random_set(7, 500);
+  const auto a = minhasher({.scheme = GetParam(), .num_perm = 128, .seed = 1}).sign(s);
+  const auto b = minhasher({.scheme = GetParam(), .num_perm = 128, .seed = 2}).sign(s);
+  // Independent hash families agree on a position with probability ~2^-32.
+  EXPECT_LT(agreement(a, b), 0.05);
+}
+
+TEST_P(MinHash, EmptySetGivesSentinelAndNonEmptyNeverDoes) {
+  for (std::size_t k : {1U, 7U, 128U}) {
+    const minhasher mh({.scheme = GetParam(), .num_perm = k});
+    const auto e = mh.sign(std::span<const std::uint64_t>{});
+    EXPECT_TRUE(neardup::is_empty_signature(e));
+    EXPECT_TRUE(std::all_of(e.begin(), e.end(), [](sig_value v) { return v == neardup::empty_sig_value; }));
+    for (std::size_t n : {1U, 2U, 3U, 1000U}) {
+      const auto s = mh.sign(random_set(100 + n, n));
+      EXPECT_FALSE(neardup::is_empty_signature(s));
+      EXPECT_EQ(std::count(s.begin(), s.end(), neardup::empty_sig_value), 0) << "k=" << k << " n=" << n;
+    }
+    const auto j = neardup::jaccard(e, e);
+    EXPECT_EQ(j.estimate, 0.0);
+    EXPECT_EQ(j.upper, 0.0);
+  }
+}
+
+TEST_P(MinHash, SingleElementSetsAgreeOnlyWithThemselves) {
+  const minhasher mh({.scheme = GetParam(), .num_perm = 64});
+  const std::uint64_t x = 0x1234, y = 0x5678;
+  const auto a = mh.sign(std::span<const std::uint64_t>(&x, 1));
+  const auto b = mh.sign(std::span<const std::uint64_t>(&y, 1));
+  EXPECT_EQ(neardup::jaccard(a, a).estimate, 1.0);
+  EXPECT_LT(neardup::jaccard(a, b).estimate, 0.05);
+}
+
+// Mean error of the estimator over many pairs with known J must be within
+// 4 sigma of 0, sigma = sqrt(J(1-J)/k) / sqrt(pairs) (binomial bound; OPH and
+// SuperMinHash have at most this variance). The mean squared error must
+// also be close to the theory (at most 1.5x, well above sampling noise).
+TEST_P(MinHash, EstimatesAreUnbiasedWithinTheoreticalBounds) {
+  const std::size_t k = 128;
+  const minhasher mh({.scheme = GetParam(), .num_perm = k});
+  const int pairs = small_scale() ? 60 : 200;
+  std::mt19937_64 rng(12345);
+  std::uniform_real_distribution<double> log_size(std::log(20.0), std::log(small_scale() ? 500.0 : 2000.0));
+  for (double j : {0.1, 0.3, 0.5, 0.8, 0.95}) {
+    double sum_err = 0, sum_sq = 0, sum_var = 0;
+    for (int p = 0; p < pairs; ++p) {
+      const auto u = static_cast<std::size_t>(std::exp(log_size(rng)));
+      const auto pr = make_pair_j(rng(), j, u);
+      const double est = agreement(mh.sign(pr.a), mh.sign(pr.b));
+      sum_err += est - pr.jaccard;
+      sum_sq += (est - pr.jaccard) * (est - pr.jaccard);
+      sum_var += pr.jaccard * (1 - pr.jaccard) / static_cast<double>(k);
+    }
+    const double mean_err = sum_err / pairs;
+    const double sigma_mean = std::sqrt(sum_var) / pairs;
+    EXPECT_LT(std::fabs(mean_err), 4 * sigma_mean) << scheme_name(GetParam()) << " J=" << j;
+    EXPECT_LT(sum_sq, 1.5 * sum_var) << scheme_name(GetParam()) << " J=" << j;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Schemes, MinHash, ::testing::ValuesIn(all_schemes),
+                         [](const auto& param_info) { return scheme_name(param_info.param); });
+
+TEST(MinHash, SuperMinHashHasLowerVarianceThanClassicOnSmallSets) {
+  const std::size_t k = 128;
+  const minhasher classic({.scheme = minhash_scheme::classic, .num_perm = k});
+  const minhasher super({.scheme = minhash_scheme::superminhash, .num_perm = k});
+  const int pairs = small_scale() ? 150 : 400;
+  double sq_classic = 0, sq_super = 0;
+  for (int p = 0; p < pairs; ++p) {
+    const auto pr = make_pair_exact(9000 + static_cast<std::uint64_t>(p), 20, 10);  // |A u B| = 40 < k, J = 0.5
+    sq_classic += std::pow(agreement(classic.sign(pr.a), classic.sign(pr.b)) - pr.jaccard, 2);
+    sq_super += std::pow(agreement(super.sign(pr.a), super.sign(pr.b)) - pr.jaccard, 2);
+  }
+  // Theory (Ertl 2017): for |A u B| = 40, k = 128 the variance is ~0.3x
+  // classic's; assert loosely.
+  EXPECT_LT(sq_super, 0.8 * sq_classic);
+}
+
+TEST(MinHash, RejectsBadOptions) {
+  EXPECT_THROW(minhasher({.num_perm = 0}), std::invalid_argument);
+  try {
+    minhasher({.num_perm = 5000});
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("5000"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("4096"), std::string::npos);
+  }
+  EXPECT_NO_THROW(minhasher({.num_perm = 4096}));
+  EXPECT_NO_THROW(minhasher({.num_perm = 1}));
+  const minhasher mh({.num_perm = 16});
+  std::vector<sig_value> out(15);
+  const auto s = random_set(3, 10);
+  EXPECT_THROW(mh.sign(s, out), std::invalid_argument);
+}
+
+TEST(Jaccard, BoundsBracketTheEstimateAndCoverTheTruth) {
+  const std::size_t k = 128;
+  const minhasher mh({.scheme = minhash_scheme::classic, .num_perm = k});
+  const auto s = random_set(5, 400);
+  const auto sig = mh.sign(s);
+  const auto same = neardup::jaccard(sig, sig);
+  EXPECT_EQ(same.estimate, 1.0);
+  EXPECT_EQ(same.upper, 1.0);
+  EXPECT_GT(same.lower, 0.95);  // Wilson lower bound for 128/128 at z = 1.96 is ~0.971
+  EXPECT_LT(same.lower, 1.0);
+  // 95% intervals: coverage over many pairs must be near 0.95.
+  const int pairs = small_scale() ? 100 : 300;
+  int covered = 0;
+  for (int p = 0; p < pairs; ++p) {
+    const auto pr = make_pair_exact(777 + static_cast<std::uint64_t>(p), 150, 75);  // J = 0.5
+    const auto b = neardup::jaccard(mh.sign(pr.a), mh.sign(pr.b));
+    EXPECT_LE(b.lower, b.estimate);
+    EXPECT_LE(b.estimate, b.upper);
+    covered += (b.lower <= pr.jaccard && pr.jaccard <= b.upper) ? 1 : 0;
+  }
+  // Expected 0.95; binomial sd over `pairs` is <= 0.02: 4 sd below is ~0.87.
+  EXPECT_GE(static_cast<double>(covered) / pairs, 0.86);
+  std::vector<sig_value> shorter(k - 1);
+  EXPECT_THROW(neardup::jaccard(sig, shorter), std::invalid_argument);
+  EXPECT_THROW(neardup::jaccard(sig, sig, 0.0), std::invalid_argument);
+}
+
+TEST(Kernels, ApiListsScalarAndResolvesDefault) {
+  const auto ks = neardup::supported_kernels();
+  ASSERT_FALSE(ks.empty());
+  EXPECT_EQ(ks.front(), sig_kernel::scalar);
+  EXPECT_TRUE(neardup::kernel_supported(neardup::default_kernel()));
+  EXPECT_NE(neardup::default_kernel(), sig_kernel::automatic);
+  EXPECT_EQ(neardup::kernel_name(sig_kernel::avx512), "avx512");
+  EXPECT_EQ(minhasher({.kernel = sig_kernel::scalar}).kernel(), sig_kernel::scalar);
+  EXPECT_EQ(minhasher().kernel(), neardup::default_kernel());
+  for (sig_kernel k : {sig_kernel::avx2, sig_kernel::avx512}) {
+    if (!neardup::kernel_supported(k)) {
+      EXPECT_THROW(minhasher({.kernel = k}), std::invalid_argument);
+    }
+  }
+}
+
+// Every kernel must give the same bits as the scalar reference.
+TEST(Kernels, EveryKernelMatchesScalarBitForBit) {
+  const auto kernels = neardup::supported_kernels();
+  std::printf("kernels on this CPU:");
+  for (auto k : kernels) std::printf(" %s", std::string(neardup::kernel_name(k)).c_str());
+  std::printf(" (default %s)\n", std::string(neardup::kernel_name(neardup::default_kernel())).c_str());
+  std::uint64_t seed = 1;
+  for (minhash_scheme scheme : all_schemes) {
+    for (std::size_t k : {1U, 3U, 31U, 32U, 33U, 64U, 100U, 128U, 129U, 200U, 256U}) {
+      const minhasher ref({.scheme = scheme, .num_perm = k, .seed = k, .kernel = sig_kernel::scalar});
+      std::vector<std::size_t> sizes = {0, 1, 2, 7, 8, 9, 15, 16, 17, k - 1, k, k + 1, 1000};
+      if (!small_scale()) sizes.push_back(5003);
+      for (std::size_t n : sizes) {
+        const auto s = random_set(++seed, n);
+        const auto want = ref.sign(s);
+        for (sig_kernel kern : kernels) {
+          const minhasher mh({.scheme = scheme, .num_perm = k, .seed = k, .kernel = kern});
+          ASSERT_EQ(mh.sign(s), want) << scheme_name(scheme) << " kernel=" << neardup::kernel_name(kern)
+                                      << " k=" << k << " n=" << n;
+        }
+      }
+    }
+  }
+}
+
+// Extreme inputs (all-zero, all-ones, small integers) through every kernel.
+TEST(Kernels, StructuredInputsMatchScalar) {
+  std::vector<std::uint64_t> s = {0, ~std::uint64_t{0}, 1, 2, 3, 0x8000000000000000ULL, 0xFFFFFFFFULL,
+                                  0x100000000ULL};
+  for (minhash_scheme scheme : all_schemes) {
+    const minhasher ref({.scheme = scheme, .num_perm = 128, .kernel = sig_kernel::scalar});
+    for (sig_kernel kern : neardup::supported_kernels()) {
+      const minhasher mh({.scheme = scheme, .num_perm = 128, .kernel = kern});
+      EXPECT_EQ(mh.sign(s), ref.sign(s)) << scheme_name(scheme) << " " << neardup::kernel_name(kern);
+    }
+  }
+}
+
+struct golden {
+  minhash_scheme scheme;
+  std::size_t num_perm;
+  std::size_t n;
+  sig_value first[8];
+  std::uint64_t digest;  // hash64 of all k values as little-endian bytes, seed 0
+};
+
+// Generated once by this test (print mode) and frozen: a change here breaks
+// every stored signature.
+TEST(Golden, SignaturesMatchFrozenVectors) {
+  const golden cases[] = {
+#include "golden/signature_golden.inc"
+  };
+  for (const golden& g : cases) {
+    const auto input = random_set(42 + g.n, g.n);
+    for (sig_kernel kern : neardup::supported_kernels()) {
+      const minhasher mh({.scheme = g.scheme, .num_perm = g.num_perm, .kernel = kern});
+      const auto sig = mh.sign(input);
+      for (std::size_t i = 0; i < 8 && i < sig.size(); ++i) {
+        EXPECT_EQ(sig[i], g.first[i]) << scheme_name(g.scheme) << " n=" << g.n << " i=" << i;
+      }
+      EXPECT_EQ(neardup::hash64(sig.data(), sig.size() * sizeof(sig_value), 0), g.digest)
+          << scheme_name(g.scheme) << " n=" << g.n << " k=" << g.num_perm;
+    }
+  }
+}
+
+TEST(Golden, PrintVectorsWhenAsked) {
+  if (std::getenv("NEARDUP_PRINT_GOLDEN") == nullptr) GTEST_SKIP();
+  for (minhash_scheme scheme : all_schemes) {
+    for (std::size_t k : {128U, 7U}) {
+      for (std::size_t n : {1U, 10U, 400U}) {
+        const minhasher mh({.scheme = scheme, .num_perm = k, .kernel = sig_kernel::scalar});
+        const auto sig = mh.sign(random_set(42 + n, n));
+        std::printf("{minhash_scheme::%s, %zu, %zu, {", scheme_name(scheme).c_str(), k, n);
+        for (std::size_t i = 0; i < 8; ++i) std::printf("%s0x%08xU", i ? ", " : "", i < k ? sig[i] : 0U);
+        std::printf("}, 0x%016llxULL},\n",
+                    static_cast<unsigned long long>(neardup::hash64(sig.data(), sig.size() * 4, 0)));
+      }
+    }
+  }
+}
+
+}  // namespace
