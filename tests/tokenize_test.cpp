@@ -1,0 +1,394 @@
+// Tokenizer tests: UTF-8 decoding against utf8proc, rules of each token kind,
+// the fast path against the reference tokenizer (random and real text), and
+// frozen golden vectors.
+#include "neardup/detail/tokenize_reference.hpp"
+#include "neardup/tokenize.hpp"
+#include "neardup/utf8.hpp"
+
+#include <gtest/gtest.h>
+#include <utf8proc.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace {
+
+using neardup::token_kind;
+using neardup::tokenize_options;
+using strings = std::vector<std::string>;
+
+bool small_scale() {
+  const char* s = std::getenv("NEARDUP_TEST_SCALE");
+  return s != nullptr && std::string_view(s) == "small";
+}
+
+tokenize_options make_options(token_kind kind, bool lower, bool fold, bool strip, bool collapse) {
+  tokenize_options o;
+  o.kind = kind;
+  o.lowercase = lower;
+  o.fold_digits = fold;
+  o.strip_punctuation = strip;
+  o.collapse_whitespace = collapse;
+  return o;
+}
+
+// Every combination of kind and the four options.
+std::vector<tokenize_options> all_options() {
+  std::vector<tokenize_options> all;
+  for (const token_kind k : {token_kind::word, token_kind::character, token_kind::code})
+    for (int bits = 0; bits < 16; ++bits)
+      all.push_back(make_options(k, bits & 1, bits & 2, bits & 4, bits & 8));
+  return all;
+}
+
+std::string describe(const tokenize_options& o) {
+  std::ostringstream s;
+  s << "kind=" << static_cast<int>(o.kind) << " lower=" << o.lowercase << " fold=" << o.fold_digits
+    << " strip=" << o.strip_punctuation << " collapse=" << o.collapse_whitespace;
+  return s.str();
+}
+
+std::string escape(std::string_view s) {
+  std::string r;
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c >= 0x20 && c < 0x7F && c != '\\') {
+      r += ch;
+    } else {
+      char b[8];
+      std::snprintf(b, sizeof b, "\\x%02x", c);
+      r += b;
+    }
+  }
+  return r;
+}
+
+// ---------------------------------------------------------------- UTF-8
+
+TEST(Utf8, DecodesWellFormedSequences) {
+  using neardup::utf8::decode;
+  EXPECT_EQ(decode("A", 0).code_point, U'A');
+  EXPECT_EQ(decode("\xc3\xa9", 0).code_point, U'\u00e9');
+  EXPECT_EQ(decode("\xc3\xa9", 0).length, 2u);
+  EXPECT_EQ(decode("\xe2\x82\xac", 0).code_point, U'\u20ac');
+  EXPECT_EQ(decode("\xf0\x9f\x8e\x89", 0).code_point, U'\U0001F389');
+  EXPECT_EQ(decode("\xf4\x8f\xbf\xbf", 0).code_point, U'\U0010FFFF');
+  EXPECT_EQ(decode("\xef\xbb\xbf", 0).code_point, U'\uFEFF');  // BOM is an ordinary code point
+}
+
+TEST(Utf8, EachInvalidByteIsOneUnit) {
+  using neardup::utf8::decode;
+  using neardup::utf8::invalid;
+  for (const std::string_view bad : {
+           std::string_view("\x80"),              // lone continuation
+           std::string_view("\xc0\x80"),          // overlong NUL
+           std::string_view("\xc1\xbf"),          // overlong
+           std::string_view("\xe0\x80\x80"),      // overlong 3-byte
+           std::string_view("\xe0\x9f\xbf"),      // overlong 3-byte
+           std::string_view("\xed\xa0\x80"),      // lone surrogate U+D800
+           std::string_view("\xed\xbf\xbf"),      // lone surrogate U+DFFF
+           std::string_view("\xf0\x80\x80\x80"),  // overlong 4-byte
+           std::string_view("\xf4\x90\x80\x80"),  // U+110000
+           std::string_view("\xf5\x80\x80\x80"),  // F5 never valid
+           std::string_view("\xff"),
+           std::string_view("\xe2\x82"),          // truncated at end of input
+           std::string_view("\xe2\x82" "A"),      // truncated before ASCII
+           std::string_view("\xf0\x9f\x98"),      // truncated 4-byte
+       }) {
+    const auto d = decode(bad, 0);
+    EXPECT_EQ(d.code_point, invalid) << escape(bad);
+    EXPECT_EQ(d.length, 1u) << escape(bad);
+    EXPECT_FALSE(neardup::utf8::is_valid(bad)) << escape(bad);
+  }
+  EXPECT_TRUE(neardup::utf8::is_valid("plain \xc3\xa9\xe2\x82\xac\xf0\x9f\x8e\x89"));
+}
+
+// Our decoder and utf8proc_iterate must agree on every prefix: exhaustively on
+// all 1-2 byte inputs (plus padding), randomly on 3-4 byte inputs.
+TEST(Utf8, AgreesWithUtf8procIterate) {
+  const auto check = [](const unsigned char* b, std::size_t len) {
+    const std::string_view s(reinterpret_cast<const char*>(b), len);
+    const auto d = neardup::utf8::decode(s, 0);
+    utf8proc_int32_t cp = -1;
+    const auto n = utf8proc_iterate(b, static_cast<utf8proc_ssize_t>(len), &cp);
+    if (n <= 0) {
+      ASSERT_EQ(d.code_point, neardup::utf8::invalid) << escape(s);
+    } else {
+      ASSERT_EQ(d.code_point, static_cast<char32_t>(cp)) << escape(s);
+      ASSERT_EQ(d.length, static_cast<std::uint32_t>(n)) << escape(s);
+    }
+  };
+  unsigned char b[4];
+  for (unsigned x = 0; x < 256; ++x) {
+    b[0] = static_cast<unsigned char>(x);
+    check(b, 1);
+    for (unsigned y = 0; y < 256; ++y) {
+      b[1] = static_cast<unsigned char>(y);
+      check(b, 2);
+      b[2] = 0x80;
+      b[3] = 0x80;
+      check(b, 4);
+      b[2] = 0xBF;
+      check(b, 3);
+    }
+  }
+  std::mt19937_64 rng(7);
+  const int rounds = small_scale() ? 100000 : 1000000;
+  for (int r = 0; r < rounds; ++r) {
+    const std::uint64_t v = rng();
+    for (int k = 0; k < 4; ++k) b[k] = static_cast<unsigned char>(v >> (8 * k));
+    b[0] |= 0xC0;  // always a lead byte, so the tail matters
+    if (r & 1) b[1] = static_cast<unsigned char>(0x80 | (b[1] & 0x3F));
+    check(b, 1 + static_cast<std::size_t>((v >> 40) % 4));
+  }
+}
+
+TEST(Utf8, EncodeRoundTripsEveryScalarValue) {
+  char buf[4];
+  for (char32_t cp = 0; cp <= 0x10FFFF; ++cp) {
+    if (cp >= 0xD800 && cp <= 0xDFFF) continue;
+    const std::size_t n = neardup::utf8::encode(cp, buf);
+    const auto d = neardup::utf8::decode(std::string_view(buf, n), 0);
+    ASSERT_EQ(d.code_point, cp);
+    ASSERT_EQ(d.length, n);
+  }
+}
+
+// The tokenizer's scratch buffer is sized 2 × input: check no code point's
+// normalized form is more than twice as long, and ASCII stays one byte.
+TEST(Utf8, NormalizedCodePointsAtMostDoubleInLength) {
+  char a[4], b[4];
+  for (char32_t cp = 0; cp <= 0x10FFFF; ++cp) {
+    if (cp >= 0xD800 && cp <= 0xDFFF) continue;
+    const auto lower = static_cast<char32_t>(utf8proc_tolower(static_cast<utf8proc_int32_t>(cp)));
+    const std::size_t n = neardup::utf8::encode(cp, a);
+    const std::size_t m = neardup::utf8::encode(lower, b);
+    ASSERT_LE(m, 2 * n) << std::hex << static_cast<std::uint32_t>(cp);
+    if (n == 1) {
+      ASSERT_EQ(m, 1u);
+    }
+  }
+}
+
+// ---------------------------------------------------------------- rules
+
+strings toks(std::string_view text, const tokenize_options& o = {}) { return neardup::tokenize(text, o); }
+
+TEST(WordTokens, SplitOnNonWordAndLowercase) {
+  EXPECT_EQ(toks("Hello, World!"), (strings{"hello", "world"}));
+  EXPECT_EQ(toks("naïve café"), (strings{"naïve", "café"}));
+  EXPECT_EQ(toks("x_1 foo_bar __init__"), (strings{"x_1", "foo_bar", "__init__"}));
+  EXPECT_EQ(toks("ΑΘΗΝΑ Москва"), (strings{"αθηνα", "москва"}));
+  EXPECT_EQ(toks(""), strings{});
+  EXPECT_EQ(toks(" \t\r\n...!!"), strings{});
+}
+
+TEST(WordTokens, CombiningMarksStayInsideTheWord) {
+  EXPECT_EQ(toks("E\xcc\x81" "cole cafe\xcc\x81!"), (strings{"e\xcc\x81" "cole", "cafe\xcc\x81"}));
+}
+
+TEST(WordTokens, InvalidBytesBomAndSymbolsSeparate) {
+  EXPECT_EQ(toks("bad\xffgood"), (strings{"bad", "good"}));
+  EXPECT_EQ(toks("lone\xed\xa0\x80surrogate"), (strings{"lone", "surrogate"}));
+  EXPECT_EQ(toks("\xef\xbb\xbfStart"), (strings{"start"}));
+  EXPECT_EQ(toks("I\xe2\x9d\xa4you \xf0\x9f\x8e\x89ok"), (strings{"i", "you", "ok"}));
+  EXPECT_EQ(toks("a\xc2\xa0" "b\xe3\x80\x80" "c"), (strings{"a", "b", "c"}));  // NBSP, ideographic space
+  EXPECT_EQ(toks("trunc\xe2\x82"), (strings{"trunc"}));
+}
+
+TEST(WordTokens, CaseMappingIsSimpleAndUnicode) {
+  EXPECT_EQ(toks("STRASSE Straße"), (strings{"strasse", "straße"}));  // ß has no simple upper/lower change
+  EXPECT_EQ(toks("\xe2\x84\xaa"), (strings{"k"}));                     // KELVIN SIGN -> k
+  EXPECT_EQ(toks("\xc7\x85ungla"), (strings{"\xc7\x86ungla"}));        // titlecase Dž -> dž
+  tokenize_options keep;
+  keep.lowercase = false;
+  EXPECT_EQ(toks("Hello WORLD", keep), (strings{"Hello", "WORLD"}));
+}
+
+TEST(WordTokens, Options) {
+  tokenize_options fold;
+  fold.fold_digits = true;
+  EXPECT_EQ(toks("Year 2024, x86 and \xd9\xa1\xd9\xa2", fold), (strings{"year", "0000", "x00", "and", "00"}));
+  tokenize_options strip;
+  strip.strip_punctuation = true;
+  EXPECT_EQ(toks("Don't stop-believing, e-mail!", strip), (strings{"dont", "stopbelieving", "email"}));
+  EXPECT_EQ(toks("a+b $c", strip), (strings{"a", "b", "c"}));  // symbols still separate
+  tokenize_options ws;
+  ws.collapse_whitespace = false;  // no effect on words
+  EXPECT_EQ(toks("a  b", ws), (strings{"a", "b"}));
+}
+
+TEST(CharacterTokens, CodePointsWithCollapsedWhitespace) {
+  const auto o = tokenize_options::for_characters();
+  EXPECT_EQ(toks("Ab  c\n\td", o), (strings{"a", "b", " ", "c", " ", "d"}));
+  EXPECT_EQ(toks("  É\xe6\x9d\xb1  ", o), (strings{"é", "\xe6\x9d\xb1"}));  // trimmed
+  EXPECT_EQ(toks("a\xff" "b", o), (strings{"a", " ", "b"}));                // invalid byte = space
+  EXPECT_EQ(toks("a, b", o), (strings{"a", ",", " ", "b"}));
+  auto strip = o;
+  strip.strip_punctuation = true;
+  EXPECT_EQ(toks("a, b_c", strip), (strings{"a", " ", "b", "_", "c"}));
+  auto keep = o;
+  keep.collapse_whitespace = false;
+  EXPECT_EQ(toks(" a\t\xff", keep), (strings{" ", "a", "\t", " "}));
+  auto fold = o;
+  fold.fold_digits = true;
+  EXPECT_EQ(toks("A1", fold), (strings{"a", "0"}));
+}
+
+TEST(CodeTokens, IdentifiersNumbersOperators) {
+  const auto o = tokenize_options::for_code();
+  EXPECT_EQ(toks("if (x->y <<= 0x1F) { return a::b; } // Done", o),
+            (strings{"if", "(", "x", "->", "y", "<<=", "0x1F", ")", "{", "return", "a", "::", "b", ";", "}",
+                     "//", "Done"}));
+  EXPECT_EQ(toks("x=3.14e-5+.5;y=1'000ULL", o),
+            (strings{"x", "=", "3.14e-5", "+", ".5", ";", "y", "=", "1'000ULL"}));
+  EXPECT_EQ(toks("a===b !== c ... => >>>=", o), (strings{"a", "===", "b", "!==", "c", "...", "=>", ">>>="}));
+  EXPECT_EQ(toks("naïve_Ünïcode := «x»", o), (strings{"naïve_Ünïcode", ":=", "«", "x", "»"}));
+  EXPECT_EQ(toks("s = 'it''s'", o), (strings{"s", "=", "'", "it", "'", "'", "s", "'"}));
+  auto strip = o;
+  strip.strip_punctuation = true;
+  strip.fold_digits = true;
+  strip.lowercase = true;
+  EXPECT_EQ(toks("Foo(x1, 42);", strip), (strings{"foo", "x0", "00"}));
+}
+
+TEST(Tokenizer, RejectsUnknownKind) {
+  tokenize_options o;
+  o.kind = static_cast<token_kind>(9);
+  EXPECT_THROW(neardup::tokenizer{o}, std::invalid_argument);
+}
+
+TEST(Tokenizer, HashesAreSeededHash64OfTokenBytes) {
+  neardup::tokenizer t({}, 42);
+  std::vector<std::uint64_t> h;
+  t.hash_tokens("Hello, World", h);
+  ASSERT_EQ(h.size(), 2u);
+  EXPECT_EQ(h[0], neardup::hash64("hello", neardup::token_seed(42)));
+  EXPECT_EQ(h[1], neardup::hash64("world", neardup::token_seed(42)));
+  neardup::tokenizer other({}, 43);
+  std::vector<std::uint64_t> h2;
+  other.hash_tokens("Hello, World", h2);
+  EXPECT_NE(h, h2);
+}
+
+// ---------------------------------------------------------------- fast path == reference
+
+// Random text built from pieces chosen to hit every class and boundary.
+std::string random_text(std::mt19937_64& rng, std::size_t target) {
+  static const std::vector<std::string> pieces = {
+      " ", " ", " ", "  ", "\t", "\n", "\r\n", ",", ".", "!", "'", "-", "_", "(", ")", "->", "::", "<<=",
+      "==", "//", "/*", "0x1F", "3.14e-5", "1'000", ".5", "$", "+", "~", "`", "\\", "\"", "#", "@",
+      std::string("\0", 1), "\x01", "\x7f", "\x1f",
+      "\xc3\xa9", "\xc3\x89", "\xc3\x9f", "\xc4\xb0", "\xc4\xb1", "\xe2\x84\xaa", "\xc7\x85", "\xce\xa3",
+      "\xcf\x82", "\xd0\x96", "\xd0\xb6", "\xe6\x9d\xb1", "\xe4\xba\xac", "\xe3\x83\xbc", "\xe5\xb9\xb4",
+      "\xcc\x81", "\xe2\x83\x9d", "\xd9\xa3", "\xe0\xa5\xa7", "\xf0\x9f\x8e\x89", "\xf0\x9f\x98\x80",
+      "\xf0\x9d\x90\x80", "\xc2\xa0", "\xe3\x80\x80", "\xe2\x80\xa8", "\xef\xbb\xbf", "\xe2\x80\x8b",
+      "\xc2\xbd", "\xc2\xb2", "\xe2\x80\xbf", "\xe2\x80\x94", "\xc2\xab", "\xc2\xbb", "\xe2\x82\xac",
+      "\xe2\x92\xb6", "\xf3\xa0\x80\x81", "\xee\x80\x80", "\xcd\xb8", "\xef\xbf\xbf", "\xc2\x85",
+      "\xe1\x9a\x80", "\xe2\x80\xaf", "\xc8\xba", "\xe1\xba\x9e",
+      "\xff", "\x80", "\xc0\x80", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82", "\xf0\x9f\x98", "\xc3",
+  };
+  static const char letters[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_";
+  std::string s;
+  while (s.size() < target) {
+    const auto r = rng() % 100;
+    if (r < 45) {  // ASCII word, sometimes very long (crosses 64-byte blocks)
+      const std::size_t len = (rng() % 8 == 0) ? 1 + rng() % 150 : 1 + rng() % 9;
+      for (std::size_t k = 0; k < len; ++k) s += letters[rng() % (sizeof letters - 1)];
+    } else if (r < 95) {
+      s += pieces[rng() % pieces.size()];
+    } else {
+      s += static_cast<char>(rng() & 0xFF);  // any byte
+    }
+  }
+  return s;
+}
+
+void expect_same_as_reference(std::string_view text, const tokenize_options& o, neardup::tokenizer& t) {
+  strings fast;
+  t.tokens(text, fast);
+  const strings ref = neardup::detail::reference_tokenize(text, o);
+  if (fast != ref) {
+    std::size_t k = 0;
+    while (k < fast.size() && k < ref.size() && fast[k] == ref[k]) ++k;
+    FAIL() << describe(o) << "\ntext: " << escape(text.substr(0, 400)) << "\nfirst difference at token " << k
+           << ": fast=" << (k < fast.size() ? escape(fast[k]) : "<end>")
+           << " ref=" << (k < ref.size() ? escape(ref[k]) : "<end>");
+  }
+  std::vector<std::uint64_t> h;
+  t.hash_tokens(text, h);
+  ASSERT_EQ(h, neardup::detail::reference_hash_tokens(text, o, t.seed())) << describe(o);
+}
+
+TEST(FastPath, MatchesReferenceOnRandomText) {
+  std::mt19937_64 rng(2024);
+  const int docs = small_scale() ? 40 : 250;
+  for (const tokenize_options& o : all_options()) {
+    neardup::tokenizer t(o, 99);  // reused: checks buffers carry no state between calls
+    for (int d = 0; d < docs; ++d) {
+      const std::string text = random_text(rng, rng() % 700);
+      ASSERT_NO_FATAL_FAILURE(expect_same_as_reference(text, o, t));
+    }
+  }
+}
+
+// Mostly-ASCII text with rare non-ASCII bytes at every offset of a 64-byte block.
+TEST(FastPath, MatchesReferenceAroundBlockBoundaries) {
+  const std::string base =
+      "The Quick brown_fox, jumped over 12 lazy DOGS; again and again!! "
+      "Lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod ";
+  for (const tokenize_options& o : all_options()) {
+    neardup::tokenizer t(o);
+    for (std::size_t at = 0; at < 140; ++at) {
+      for (const std::string_view insert :
+           {std::string_view("\xc3\xa9"), std::string_view("\xe6\x9d\xb1"), std::string_view("\xff"),
+            std::string_view("\xf0\x9f\x8e\x89"), std::string_view("\xcc\x81")}) {
+        std::string text = base + base;
+        text.insert(at, insert);
+        ASSERT_NO_FATAL_FAILURE(expect_same_as_reference(text, o, t));
+        ASSERT_NO_FATAL_FAILURE(expect_same_as_reference(std::string_view(text).substr(0, at + 1), o, t));
+      }
+    }
+  }
+}
+
+// Real text from the machine: documentation and C/C++ headers, if present.
+TEST(FastPath, MatchesReferenceOnRealFiles) {
+  namespace fs = std::filesystem;
+  const std::size_t budget = small_scale() ? (256u << 10) : (3u << 20);
+  std::size_t used = 0, files = 0;
+  const std::vector<tokenize_options> opts = {
+      tokenize_options::for_words(), tokenize_options::for_characters(), tokenize_options::for_code(),
+      make_options(token_kind::word, true, true, true, true)};
+  std::vector<neardup::tokenizer> tokenizers(opts.begin(), opts.end());
+  for (const char* root : {"/usr/share/doc", "/usr/include"}) {
+    std::error_code ec;
+    if (!fs::is_directory(root, ec)) continue;
+    std::size_t from_root = 0;
+    for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
+         it != fs::recursive_directory_iterator() && from_root < budget / 2; it.increment(ec)) {
+      if (ec) break;
+      if (!it->is_regular_file(ec) || it->file_size(ec) > (256u << 10)) continue;
+      const std::string name = it->path().filename().string();
+      if (name.ends_with(".gz")) continue;
+      std::ifstream in(it->path(), std::ios::binary);
+      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      for (std::size_t k = 0; k < opts.size(); ++k)
+        ASSERT_NO_FATAL_FAILURE(expect_same_as_reference(text, opts[k], tokenizers[k])) << it->path();
+      from_root += text.size();
+      ++files;
+    }
+    used += from_root;
+  }
+  if (files == 0) GTEST_SKIP() << "no readable files under /usr/share/doc or /usr/include";
+  RecordProperty("bytes_checked", static_cast<int>(used));
+}
+
+}  // namespace
