@@ -1,0 +1,77 @@
+// neardup/io/output.hpp — output files that appear complete or not at all.
+//
+// An atomic_file writes to a temporary file next to the target
+// ("<path>.tmp.<pid>.<n>", same directory, so the final rename cannot cross
+// file systems). commit() flushes, fsyncs and renames it over <path>. If the
+// atomic_file is destroyed without commit() (an exception, an early return),
+// the temporary file is removed: a crash or error never leaves a
+// finished-looking output behind. (A process killed by SIGKILL can leave a
+// ".tmp." file, never a partial <path>.)
+//
+//   neardup::io::atomic_file out("deduped.jsonl.zst",
+//                                {.compression = neardup::io::output_compression::zstd});
+//   for (const auto& line : kept) out.write_line(line);
+//   out.commit();  // now deduped.jsonl.zst exists, complete
+//
+// Writes are buffered (output_options::buffer_bytes). Errors (cannot create,
+// disk full, fsync/rename failure) throw std::runtime_error naming the target
+// path; the temporary file is then removed.
+//
+// Compression: zstd (single-threaded, one frame) at output_options::zstd_level.
+// Not promised: compressed bytes are identical across zstd library versions
+// (the decompressed bytes are).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace neardup::io {
+
+enum class output_compression : std::uint8_t { none, zstd };
+
+// zstd if the name ends in ".zst" or ".zstd", otherwise none.
+output_compression output_compression_from_name(std::string_view path) noexcept;
+
+struct output_options {
+  output_compression compression = output_compression::none;
+  int zstd_level = 3;                          // 1..19 (checked at construction)
+  std::size_t buffer_bytes = std::size_t{1} << 20;  // >= 1
+};
+
+class atomic_file {
+ public:
+  // Creates the temporary file. Throws std::runtime_error naming `path` if it
+  // cannot be created, std::invalid_argument for bad options.
+  explicit atomic_file(std::string path, const output_options& options = {});
+  // Removes the temporary file unless commit() succeeded. Never throws.
+  ~atomic_file();
+  atomic_file(atomic_file&&) noexcept;
+  atomic_file& operator=(atomic_file&&) noexcept;
+  atomic_file(const atomic_file&) = delete;
+  atomic_file& operator=(const atomic_file&) = delete;
+
+  // REQUIRES (all three): not committed.
+  void write(std::string_view bytes);
+  void write_line(std::string_view bytes);  // bytes, then '\n'
+  void put(char c);
+
+  // Flushes, finishes the zstd frame, fsyncs, renames onto path(), fsyncs the
+  // directory. REQUIRES: not committed.
+  void commit();
+
+  const std::string& path() const noexcept;
+  const std::string& temp_path() const noexcept;
+  std::uint64_t bytes_written() const noexcept;  // before compression
+  bool committed() const noexcept;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+// Writes `contents` to `path` atomically (convenience for small files).
+void write_file_atomic(const std::string& path, std::string_view contents, const output_options& options = {});
+
+}  // namespace neardup::io

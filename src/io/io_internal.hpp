@@ -1,0 +1,51 @@
+// Private helpers shared by src/io/*.cpp (not installed, not public API).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace neardup::io::detail {
+
+// Length of the valid UTF-8 sequence starting at s[i], or 0 if s[i] starts a
+// maximal invalid subpart. `invalid_len` then receives that subpart's length
+// (>= 1), following the Unicode "maximal subpart" practice (one U+FFFD each).
+std::size_t utf8_sequence_length(std::string_view s, std::size_t i, std::size_t& invalid_len) noexcept;
+
+// True if s is valid UTF-8 (SIMD, runtime dispatched).
+bool is_valid_utf8(std::string_view s) noexcept;
+
+// Appends s to out with every maximal invalid UTF-8 subpart replaced by
+// U+FFFD. If `json_strings` is set, raw control characters (< 0x20) found
+// inside JSON string literals are appended as \u00XX escapes. Returns
+// record_flags bits describing what was changed (0 = copied unchanged).
+std::uint8_t repair_line(std::string_view s, bool json_strings, std::string& out);
+
+// Unescapes a JSON string token (starting at its opening quote; bytes after
+// the closing quote are ignored) into out, replacing lone UTF-16 surrogate
+// escapes by U+FFFD (sets `lone_surrogate`). Returns false if the token is
+// not a well-formed string (bad escape, missing closing quote).
+bool unescape_json_string(std::string_view token, std::string& out, bool& lone_surrogate);
+
+inline void append_utf8(std::string& out, std::uint32_t cp) {
+  if (cp < 0x80) {
+    out.push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+inline constexpr std::string_view replacement_char = "\xEF\xBF\xBD";  // U+FFFD
+
+}  // namespace neardup::io::detail

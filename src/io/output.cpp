@@ -1,0 +1,188 @@
+// Atomic output files (see neardup/io/output.hpp).
+#include "neardup/io/output.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <stdexcept>
+
+namespace neardup::io {
+
+namespace {
+
+[[noreturn]] void fail_errno(const std::string& path, std::string_view what, int err) {
+  std::string msg = "neardup: ";
+  msg += path;
+  msg += ": ";
+  msg += what;
+  if (err != 0) {
+    msg += ": ";
+    msg += std::strerror(err);
+  }
+  throw std::runtime_error(msg);
+}
+
+std::atomic<std::uint64_t> temp_counter{0};
+
+bool ends_with(std::string_view s, std::string_view suffix) noexcept {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+}  // namespace
+
+output_compression output_compression_from_name(std::string_view path) noexcept {
+  return ends_with(path, ".zst") || ends_with(path, ".zstd") ? output_compression::zstd : output_compression::none;
+}
+
+struct atomic_file::impl {
+  std::string path;
+  std::string temp;
+  output_options options;
+  int fd = -1;
+  bool committed = false;
+  std::string buf;  // uncompressed pending bytes
+  std::string zbuf;  // compressed output block
+  ZSTD_CCtx* cctx = nullptr;
+  std::uint64_t written = 0;
+
+  ~impl() {
+    if (cctx != nullptr) ZSTD_freeCCtx(cctx);
+    if (fd >= 0) ::close(fd);
+    if (!committed && !temp.empty()) ::unlink(temp.c_str());
+  }
+
+  void raw_write(const char* p, std::size_t n) {
+    while (n > 0) {
+      const ssize_t w = ::write(fd, p, std::min<std::size_t>(n, std::size_t{1} << 30));
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        fail_errno(path, "write error", errno);
+      }
+      p += w;
+      n -= static_cast<std::size_t>(w);
+    }
+  }
+
+  void compress(std::string_view in, ZSTD_EndDirective mode) {
+    ZSTD_inBuffer zin{in.data(), in.size(), 0};
+    while (true) {
+      ZSTD_outBuffer zout{zbuf.data(), zbuf.size(), 0};
+      const std::size_t left = ZSTD_compressStream2(cctx, &zout, &zin, mode);
+      if (ZSTD_isError(left)) fail_errno(path, std::string("zstd compression error: ") + ZSTD_getErrorName(left), 0);
+      raw_write(zbuf.data(), zout.pos);
+      const bool finished = mode == ZSTD_e_continue ? zin.pos == zin.size : left == 0;
+      if (finished) break;
+    }
+  }
+
+  void flush_buffer(ZSTD_EndDirective mode) {
+    if (cctx != nullptr) {
+      compress(buf, mode);
+    } else {
+      raw_write(buf.data(), buf.size());
+    }
+    buf.clear();
+  }
+
+  void write(std::string_view s) {
+    written += s.size();
+    if (buf.size() + s.size() <= options.buffer_bytes) {
+      buf.append(s);
+      return;
+    }
+    flush_buffer(ZSTD_e_continue);
+    if (s.size() >= options.buffer_bytes) {
+      if (cctx != nullptr) {
+        compress(s, ZSTD_e_continue);
+      } else {
+        raw_write(s.data(), s.size());
+      }
+    } else {
+      buf.append(s);
+    }
+  }
+};
+
+atomic_file::atomic_file(std::string path, const output_options& options) : impl_(std::make_unique<impl>()) {
+  if (options.buffer_bytes == 0) throw std::invalid_argument("output_options.buffer_bytes = 0: must be at least 1");
+  if (options.compression == output_compression::zstd && (options.zstd_level < 1 || options.zstd_level > 19)) {
+    throw std::invalid_argument("output_options.zstd_level = " + std::to_string(options.zstd_level) +
+                                ": must be in [1, 19]");
+  }
+  impl& m = *impl_;
+  m.path = std::move(path);
+  m.options = options;
+  m.temp = m.path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(temp_counter.fetch_add(1));
+  m.fd = ::open(m.temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  if (m.fd < 0) {
+    const int err = errno;
+    m.temp.clear();  // nothing to remove
+    fail_errno(m.path, "cannot create temporary file", err);
+  }
+  m.buf.reserve(options.buffer_bytes);
+  if (options.compression == output_compression::zstd) {
+    m.cctx = ZSTD_createCCtx();
+    if (m.cctx == nullptr) fail_errno(m.path, "cannot initialize zstd", 0);
+    ZSTD_CCtx_setParameter(m.cctx, ZSTD_c_compressionLevel, options.zstd_level);
+    ZSTD_CCtx_setParameter(m.cctx, ZSTD_c_checksumFlag, 1);
+    m.zbuf.resize(ZSTD_CStreamOutSize());
+  }
+}
+
+atomic_file::~atomic_file() = default;
+atomic_file::atomic_file(atomic_file&&) noexcept = default;
+atomic_file& atomic_file::operator=(atomic_file&&) noexcept = default;
+
+void atomic_file::write(std::string_view bytes) { impl_->write(bytes); }
+
+void atomic_file::write_line(std::string_view bytes) {
+  impl& m = *impl_;
+  if (m.buf.size() + bytes.size() + 1 <= m.options.buffer_bytes) {
+    m.buf.append(bytes);
+    m.buf.push_back('\n');
+    m.written += bytes.size() + 1;
+    return;
+  }
+  m.write(bytes);
+  m.write("\n");
+}
+
+void atomic_file::put(char c) { impl_->write(std::string_view(&c, 1)); }
+
+void atomic_file::commit() {
+  impl& m = *impl_;
+  m.flush_buffer(ZSTD_e_end);
+  if (::fsync(m.fd) != 0) fail_errno(m.path, "fsync failed", errno);
+  const int fd = m.fd;
+  m.fd = -1;
+  if (::close(fd) != 0) fail_errno(m.path, "close failed", errno);
+  if (::rename(m.temp.c_str(), m.path.c_str()) != 0) fail_errno(m.path, "cannot rename temporary file", errno);
+  m.committed = true;
+  // Make the rename durable; some file systems refuse fsync on directories.
+  const auto slash = m.path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : m.path.substr(0, slash));
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    (void)::fsync(dfd);
+    ::close(dfd);
+  }
+}
+
+const std::string& atomic_file::path() const noexcept { return impl_->path; }
+const std::string& atomic_file::temp_path() const noexcept { return impl_->temp; }
+std::uint64_t atomic_file::bytes_written() const noexcept { return impl_->written; }
+bool atomic_file::committed() const noexcept { return impl_->committed; }
+
+void write_file_atomic(const std::string& path, std::string_view contents, const output_options& options) {
+  atomic_file f(path, options);
+  f.write(contents);
+  f.commit();
+}
+
+}  // namespace neardup::io
