@@ -13,3 +13,6 @@
 #include "neardup/tokenize.hpp"
 #include "neardup/shingle.hpp"
 #include "neardup/fingerprint.hpp"
+#include "neardup/allpairs.hpp"
+#include "neardup/lines.hpp"
+#include "neardup/contamination.hpp"
