@@ -1,0 +1,235 @@
+// Tokenizer and shingling throughput on ~2 KB documents.
+//
+// Each family runs the fast path and, in the same binary, its baseline: the
+// reference tokenizer (detail::reference_tokenize: one utf8proc call per code
+// point, a std::string per token). Corpus 0 = English-like ASCII text,
+// corpus 1 = the same with ~25% of words in other scripts / accented / emoji.
+// NEARDUP_BENCH_SHORT=1 shrinks the corpus and the minimum time per benchmark.
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "neardup/detail/tokenize_reference.hpp"
+#include "neardup/fingerprint.hpp"
+#include "neardup/shingle.hpp"
+#include "neardup/tokenize.hpp"
+
+namespace {
+
+const bool short_mode = [] {
+  const char* s = std::getenv("NEARDUP_BENCH_SHORT");
+  return s != nullptr && std::string_view(s) == "1";
+}();
+
+constexpr std::size_t doc_bytes = 2048;
+
+const std::vector<std::string> english_words = {
+    "the", "of", "and", "to", "in", "a", "is", "that", "for", "it", "as", "was", "with", "be", "by",
+    "on", "not", "he", "this", "are", "or", "his", "from", "at", "which", "but", "have", "an", "had",
+    "they", "you", "were", "their", "one", "all", "we", "can", "her", "has", "there", "been", "if",
+    "more", "when", "will", "would", "who", "so", "no", "data", "training", "language", "model",
+    "duplicate", "document", "corpus", "between", "important", "however", "information", "system",
+    "government", "development", "international", "particularly", "2024", "10", "approximately",
+    "characteristics", "responsibility", "neighbourhood", "through", "without", "because", "people"};
+
+const std::vector<std::string> foreign_words = {
+    "naïve", "café", "Straße", "déjà", "über", "Москва", "привет", "данные", "Αθήνα", "λόγος",
+    "東京", "データ", "中文文本", "한국어", "emoji🎉", "✓", "€100", "e\xcc\x81" "cole", "٣٤٥", "हिन्दी"};
+
+std::string make_doc(std::mt19937_64& rng, double foreign_rate) {
+  std::string s;
+  bool sentence_start = true;
+  std::uniform_real_distribution<double> u(0, 1);
+  while (s.size() < doc_bytes) {
+    // Skewed word frequencies (index ~ size * u^2), like natural text.
+    const auto common = static_cast<std::size_t>(static_cast<double>(english_words.size()) * u(rng) * u(rng));
+    std::string w = u(rng) < foreign_rate ? foreign_words[rng() % foreign_words.size()] : english_words[common];
+    if (sentence_start && w[0] >= 'a' && w[0] <= 'z') w[0] = static_cast<char>(w[0] - 32);
+    sentence_start = false;
+    s += w;
+    const auto r = rng() % 100;
+    if (r < 8) {
+      s += ", ";
+    } else if (r < 14) {
+      s += ". ";
+      sentence_start = true;
+    } else if (r < 15) {
+      s += ".\n\n";
+      sentence_start = true;
+    } else {
+      s += ' ';
+    }
+  }
+  return s;
+}
+
+std::string make_code_doc(std::mt19937_64& rng) {
+  static const std::vector<std::string> lines = {
+      "  for (std::size_t i = 0; i < n; ++i) {\n", "    total += values[i] * 0x1F;\n",
+      "  if (ptr->next != nullptr && count >= 3) return false;\n", "  // Update the running sum.\n",
+      "  auto it = table.find(key);\n", "  }\n", "def compute(self, x, y=1.5e-3):\n",
+      "    return [v ** 2 for v in x if v % 2 == 0]\n", "  std::vector<int> out; out.reserve(42);\n",
+      "  const double ratio = static_cast<double>(a) / b;\n", "#include <vector>\n",
+      "  x <<= 2; y ^= mask; z = a::b::c(d);\n"};
+  std::string s;
+  while (s.size() < doc_bytes) s += lines[rng() % lines.size()];
+  return s;
+}
+
+struct corpus {
+  std::vector<std::string> docs;
+  std::size_t bytes = 0;
+};
+
+corpus make_corpus(int kind) {
+  std::mt19937_64 rng(12345 + static_cast<std::uint64_t>(kind));
+  corpus c;
+  const int count = short_mode ? 64 : 512;
+  for (int i = 0; i < count; ++i) {
+    c.docs.push_back(kind == 2 ? make_code_doc(rng) : make_doc(rng, kind == 1 ? 0.25 : 0.0));
+    c.bytes += c.docs.back().size();
+  }
+  return c;
+}
+
+const corpus& get_corpus(int kind) {
+  static const corpus english = make_corpus(0), mixed = make_corpus(1), code = make_corpus(2);
+  return kind == 0 ? english : kind == 1 ? mixed : code;
+}
+
+void finish(benchmark::State& state, const corpus& c, std::size_t items) {
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * c.bytes));
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * items));
+  state.counters["doc_bytes"] = static_cast<double>(c.bytes) / static_cast<double>(c.docs.size());
+}
+
+neardup::tokenize_options options_for(int kind) {
+  return kind == 0 ? neardup::tokenize_options::for_words()
+         : kind == 1 ? neardup::tokenize_options::for_characters()
+                     : neardup::tokenize_options::for_code();
+}
+
+// ---- tokenize + hash: fast path vs reference. Args: {corpus, token kind}.
+void BM_TokenHash(benchmark::State& state) {
+  const corpus& c = get_corpus(static_cast<int>(state.range(0)));
+  neardup::tokenizer tok(options_for(static_cast<int>(state.range(1))));
+  std::vector<std::uint64_t> out;
+  std::size_t tokens = 0;
+  for (auto _ : state) {
+    tokens = 0;
+    for (const std::string& d : c.docs) {
+      tok.hash_tokens(d, out);
+      tokens += out.size();
+      benchmark::DoNotOptimize(out.data());
+    }
+  }
+  finish(state, c, tokens);
+}
+
+void BM_TokenHash_Reference(benchmark::State& state) {
+  const corpus& c = get_corpus(static_cast<int>(state.range(0)));
+  const neardup::tokenize_options o = options_for(static_cast<int>(state.range(1)));
+  std::size_t tokens = 0;
+  for (auto _ : state) {
+    tokens = 0;
+    for (const std::string& d : c.docs) {
+      const auto h = neardup::detail::reference_hash_tokens(d, o, neardup::default_seed);
+      tokens += h.size();
+      benchmark::DoNotOptimize(h.data());
+    }
+  }
+  finish(state, c, tokens);
+}
+
+// ---- tokenize + 5-gram hashes (what MinHash consumes) and the sorted set.
+void BM_Shingle5(benchmark::State& state) {
+  const corpus& c = get_corpus(static_cast<int>(state.range(0)));
+  neardup::shingle_options so;
+  so.tokens = options_for(static_cast<int>(state.range(1)));
+  neardup::shingler sh(so);
+  std::vector<std::uint64_t> out;
+  std::size_t n = 0;
+  for (auto _ : state) {
+    n = 0;
+    for (const std::string& d : c.docs) {
+      sh.ngram_hashes(d, out);
+      n += out.size();
+      benchmark::DoNotOptimize(out.data());
+    }
+  }
+  finish(state, c, n);
+}
+
+void BM_Shingle5Set(benchmark::State& state) {
+  const corpus& c = get_corpus(static_cast<int>(state.range(0)));
+  neardup::shingle_options so;
+  so.tokens = options_for(static_cast<int>(state.range(1)));
+  neardup::shingler sh(so);
+  std::vector<std::uint64_t> out;
+  std::size_t n = 0;
+  for (auto _ : state) {
+    n = 0;
+    for (const std::string& d : c.docs) {
+      sh.shingles(d, out);
+      n += out.size();
+      benchmark::DoNotOptimize(out.data());
+    }
+  }
+  finish(state, c, n);
+}
+
+void BM_Shingle5_Reference(benchmark::State& state) {
+  const corpus& c = get_corpus(static_cast<int>(state.range(0)));
+  const neardup::tokenize_options o = options_for(static_cast<int>(state.range(1)));
+  std::vector<std::uint64_t> out;
+  std::size_t n = 0;
+  for (auto _ : state) {
+    n = 0;
+    for (const std::string& d : c.docs) {
+      const auto h = neardup::detail::reference_hash_tokens(d, o, neardup::default_seed);
+      neardup::ngram_hashes(h, 5, neardup::default_seed, out);
+      n += out.size();
+      benchmark::DoNotOptimize(out.data());
+    }
+  }
+  finish(state, c, n);
+}
+
+// ---- fingerprint (tokenize + one 128-bit hash).
+void BM_Fingerprint(benchmark::State& state) {
+  const corpus& c = get_corpus(static_cast<int>(state.range(0)));
+  neardup::tokenizer tok;
+  std::vector<std::uint64_t> h;
+  for (auto _ : state) {
+    for (const std::string& d : c.docs) {
+      tok.hash_tokens(d, h);
+      benchmark::DoNotOptimize(neardup::fingerprint(h));
+    }
+  }
+  finish(state, c, c.docs.size());
+}
+
+void args(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"corpus", "kind"});
+  // corpus 0 = English ASCII, 1 = mixed scripts, 2 = source code; kind 0 = word, 1 = char, 2 = code.
+  b->Args({0, 0})->Args({1, 0})->Args({0, 1})->Args({1, 1})->Args({2, 2});
+  if (short_mode) b->MinTime(0.05);
+}
+void word_args(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"corpus", "kind"})->Args({0, 0})->Args({1, 0});
+  if (short_mode) b->MinTime(0.05);
+}
+
+BENCHMARK(BM_TokenHash)->Apply(args);
+BENCHMARK(BM_TokenHash_Reference)->Apply(args);
+BENCHMARK(BM_Shingle5)->Apply(args);
+BENCHMARK(BM_Shingle5Set)->Apply(word_args);
+BENCHMARK(BM_Shingle5_Reference)->Apply(word_args);
+BENCHMARK(BM_Fingerprint)->ArgName("corpus")->Arg(0)->Arg(1)->MinTime(short_mode ? 0.05 : 0.5);
+
+}  // namespace
