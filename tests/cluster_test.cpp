@@ -380,6 +380,56 @@ TEST(ClusterDeterminism, SameBitsFor1To8ThreadsAndAnyBucketOrder) {
   }
 }
 
+TEST(ClusterDeterminism, SplittingABandIntoPiecesChangesNothing) {
+  const workload w = random_workload(5000, 5, 1000, 7);
+  const auto verify = [](doc_id a, doc_id b) { return random_relation(a, b, 0.4); };
+  const cluster_result whole = run(w.n, w.bands, verify);
+  for (const std::size_t pieces : {2, 3, 7}) {
+    cluster_options opt;
+    opt.threads = pieces % 2 + 1;
+    clusterer c(w.n, verify, opt);
+    for (const bucket_list& band : w.bands) {
+      c.begin_band();
+      // Piece p gets buckets p, p + pieces, ...: interleaved, not contiguous.
+      for (std::size_t p = 0; p < pieces; ++p) {
+        std::vector<std::vector<doc_id>> part;
+        for (std::size_t i = p; i < band.size(); i += pieces) part.emplace_back(band[i].begin(), band[i].end());
+        c.add_buckets(make_bucket_list(part));
+      }
+      c.end_band();
+    }
+    const cluster_result r = c.result();
+    EXPECT_EQ(r.representative, whole.representative) << pieces;
+    EXPECT_EQ(r.stats, whole.stats) << pieces;
+  }
+}
+
+TEST(Cluster, BandCallsOutOfOrderAreRejected) {
+  clusterer c(4, [](doc_id, doc_id) { return true; });
+  EXPECT_THROW(c.add_buckets(make_bucket_list({{0, 1}})), std::logic_error);
+  EXPECT_THROW(c.end_band(), std::logic_error);
+  c.begin_band();
+  EXPECT_THROW(c.begin_band(), std::logic_error);
+  EXPECT_THROW(static_cast<void>(c.result()), std::logic_error);
+  c.end_band();
+  EXPECT_EQ(c.result().representative, (std::vector<doc_id>{0, 1, 2, 3}));
+}
+
+TEST(Cluster, FailedBandLeavesClustererUsable) {
+  bool fail = true;
+  clusterer c(4, [&](doc_id, doc_id) -> bool {
+    if (fail) throw std::runtime_error("verifier down");
+    return true;
+  });
+  const bucket_list band = make_bucket_list({{0, 1}, {2, 3}});
+  EXPECT_THROW(c.add_band(band), std::runtime_error);
+  EXPECT_EQ(c.stats(), neardup::cluster_stats{});
+  fail = false;
+  c.add_band(band);
+  EXPECT_EQ(c.result().representative, (std::vector<doc_id>{0, 0, 2, 2}));
+  EXPECT_EQ(c.stats().bands, 1u);
+}
+
 // ------------------------------------------------------------ end to end
 
 TEST(ClusterEndToEnd, PlantedNearDuplicatesAreRecovered) {

@@ -25,8 +25,9 @@
 // Determinism (the guarantee): the result — components, representatives and
 // every counter in cluster_stats — is a pure function of the sequence of bands
 // given to add_band(), the verifier's answers and the options except
-// `threads`. It does not depend on the thread count, on thread scheduling, or
-// on the order of buckets within a band. How: within a band every bucket is
+// `threads`. It does not depend on the thread count, on thread scheduling, on
+// the order of buckets within a band, or on how a band's buckets are split
+// into add_buckets() calls. How: within a band every bucket is
 // processed against a SNAPSHOT of the components as they were before the band
 // (a bucket's decisions depend only on that snapshot and on its own
 // verifications); the verified links of all buckets are applied after the
@@ -122,7 +123,7 @@ struct cluster_options {
 };
 
 struct cluster_stats {
-  std::uint64_t bands = 0;          // add_band() calls
+  std::uint64_t bands = 0;          // bands begun
   std::uint64_t buckets = 0;        // buckets seen
   std::uint64_t verifications = 0;  // verifier calls
   std::uint64_t verified = 0;       // calls that returned true
@@ -146,10 +147,21 @@ class clusterer {
   // std::invalid_argument).
   clusterer(std::size_t num_docs, pair_verifier verify, cluster_options options = {});
 
-  // Processes all the buckets of one band (see the determinism note above:
-  // pass a band whole, not in pieces).
-  // REQUIRES: every doc id < num_docs, each bucket sorted ascending.
+  // Processes all the buckets of one band: begin_band(); add_buckets(b); end_band().
+  // REQUIRES: every doc id < num_docs (else std::invalid_argument), each
+  // bucket sorted ascending and holding all the band's documents with its key.
+  // If it throws (bad id, or the verifier throws), the band is dropped whole
+  // and the clusterer is as before the call.
   void add_band(const bucket_list& buckets);
+
+  // The same in pieces, for a band whose buckets arrive in several lists
+  // (chunks of a shuffle, several files): every bucket of the band is decided
+  // against the components as they were at begin_band(), and the links are
+  // applied at end_band(), so the result does not depend on how the band is
+  // split. Calls out of order throw std::logic_error.
+  void begin_band();
+  void add_buckets(const bucket_list& buckets);
+  void end_band();
 
   const cluster_stats& stats() const noexcept { return stats_; }
   // Current clusters; can be called between bands.
@@ -163,7 +175,9 @@ class clusterer {
   pair_verifier verify_;
   cluster_options options_;
   cluster_stats stats_;
+  std::vector<doc_pair> pending_;  // links of the current band
   std::size_t peak_link_bytes_ = 0;
+  bool in_band_ = false;
 };
 
 // One call for the whole batch path: for each band j in 0..bands-1,

@@ -197,16 +197,22 @@ clusterer::clusterer(std::size_t num_docs, pair_verifier verify, cluster_options
   if (options_.threads == 0) options_.threads = std::max(1u, std::thread::hardware_concurrency());
 }
 
-void clusterer::add_band(const bucket_list& buckets) {
+void clusterer::begin_band() {
+  if (in_band_) throw std::logic_error("clusterer::begin_band: previous band not ended");
+  in_band_ = true;
+  ++stats_.bands;
+  sets_.flatten();  // the snapshot: find_const() is then one step
+}
+
+void clusterer::add_buckets(const bucket_list& buckets) {
+  if (!in_band_) throw std::logic_error("clusterer::add_buckets: call begin_band() first");
   const std::size_t n = sets_.size();
   for (const doc_id d : buckets.docs) {
     if (d >= n) {
-      throw std::invalid_argument("clusterer::add_band: doc id " + std::to_string(d) +
+      throw std::invalid_argument("clusterer::add_buckets: doc id " + std::to_string(d) +
                                   " out of range, num_docs is " + std::to_string(n));
     }
   }
-  ++stats_.bands;
-  sets_.flatten();  // the snapshot: find_const() is then one step
 
   const std::size_t nb = buckets.size();
   constexpr std::size_t chunk = 256;
@@ -243,26 +249,53 @@ void clusterer::add_band(const bucket_list& buckets) {
       if (e) std::rethrow_exception(e);
     }
   }
-
-  std::size_t link_bytes = 0;
-  // Apply the links. Union by minimum id: the partition and its labels do not
-  // depend on this order, and neither does the number of merges.
+  // Nothing is applied before end_band(): every bucket of the band sees the
+  // same snapshot however the band is split into add_buckets() calls.
   for (bucket_worker& w : workers) {
     stats_.buckets += w.stats.buckets;
     stats_.verifications += w.stats.verifications;
     stats_.verified += w.stats.verified;
     stats_.rejected += w.stats.rejected;
     stats_.capped += w.stats.capped;
-    for (const doc_pair& p : w.links) stats_.merges += sets_.unite(p.first, p.second) ? 1 : 0;
-    link_bytes += w.links.capacity() * sizeof(doc_pair);
+    if (pending_.empty()) {
+      pending_.swap(w.links);
+    } else {
+      pending_.insert(pending_.end(), w.links.begin(), w.links.end());
+    }
   }
-  peak_link_bytes_ = std::max(peak_link_bytes_, link_bytes);
 }
 
-cluster_result clusterer::result() { return {sets_.representatives(), stats_}; }
+void clusterer::end_band() {
+  if (!in_band_) throw std::logic_error("clusterer::end_band: no band begun");
+  // Union by minimum id: the partition and its labels do not depend on the
+  // order of the links, and neither does the number of merges.
+  for (const doc_pair& p : pending_) stats_.merges += sets_.unite(p.first, p.second) ? 1 : 0;
+  peak_link_bytes_ = std::max(peak_link_bytes_, pending_.capacity() * sizeof(doc_pair));
+  pending_.clear();
+  in_band_ = false;
+}
+
+void clusterer::add_band(const bucket_list& buckets) {
+  begin_band();
+  try {
+    add_buckets(buckets);
+  } catch (...) {
+    // Drop the band whole, so the clusterer stays usable and consistent.
+    pending_.clear();
+    in_band_ = false;
+    --stats_.bands;
+    throw;
+  }
+  end_band();
+}
+
+cluster_result clusterer::result() {
+  if (in_band_) throw std::logic_error("clusterer::result: band not ended");
+  return {sets_.representatives(), stats_};
+}
 
 std::size_t clusterer::bytes_reserved() const noexcept {
-  return sets_.size() * sizeof(doc_id) + peak_link_bytes_;
+  return sets_.size() * sizeof(doc_id) + std::max(peak_link_bytes_, pending_.capacity() * sizeof(doc_pair));
 }
 
 cluster_result cluster_band_keys(
