@@ -1,0 +1,40 @@
+// The subcommands of the neardup executable and the options they share.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "args.hpp"
+#include "neardup/io/input.hpp"
+#include "neardup/tokenize.hpp"
+
+namespace neardup_cli {
+
+struct command {
+  const char* name;
+  int (*run)(int argc, char** argv);
+};
+
+const std::vector<command>& commands();
+
+// Options every corpus-reading command accepts (documented in --help texts).
+extern const char* const kCommonOptionsHelp;
+std::vector<std::string> common_value_options();
+std::vector<std::string> common_flag_options();
+
+// Reads INPUT... and the shared options; throws usage_error on misuse.
+struct common_settings {
+  std::vector<std::string> inputs;
+  neardup::io::expanded_inputs sources;
+  std::string out_dir;
+  neardup::io::record_options records;
+  neardup::tokenize_options tokens;
+  std::size_t threads = 0;
+  std::uint64_t seed = 0;
+  bool quiet = false;
+};
+common_settings read_common(const args& a, bool needs_output);
+
+int run_dedup(int argc, char** argv);
+
+}  // namespace neardup_cli

@@ -1,0 +1,103 @@
+// neardup dedup: near-duplicate removal.
+#include <cstdio>
+#include <cstring>
+
+#include "commands.hpp"
+#include "neardup/io/dedup.hpp"
+
+namespace neardup_cli {
+
+namespace {
+
+constexpr const char* kHelp = R"(usage: neardup dedup INPUT... -o OUTDIR [options]
+
+Removes near-duplicate documents: MinHash signatures of word n-gram shingles,
+LSH banding, verification of every candidate pair, union-find clustering.
+Exact duplicates (same normalized text) are collapsed first.
+
+outputs in OUTDIR (each written to a temporary name, renamed when complete):
+  clusters.tsv     one line per input document, in input order: id<TAB>kept_id
+  deduped.jsonl    kept documents: original JSONL lines byte for byte, in input order;
+                   files from directories become {"id": ..., "text": ...}
+  stats.json       counts, cluster-size histogram, parameters, seconds per stage
+
+similarity:
+  --threshold T          Jaccard similarity of shingle sets that makes a duplicate [0.8]
+  --num-perm K           MinHash signature size [128]
+  --ngram N              shingle size in tokens [5]
+  --bands B --rows R     LSH banding (B*R <= K) [chosen from T and K]
+  --scheme oph|classic|superminhash  MinHash scheme [oph: one permutation + densification]
+  --verify none|estimate|exact  check candidate pairs before merging [exact]
+                           none: merge every LSH candidate (fast, false merges)
+                           estimate: MinHash estimate >= T
+                           exact: exact Jaccard of the shingle sets >= T
+  --no-exact-first       do not collapse exact duplicates before LSH
+output:
+  --keep first|longest   which document of a cluster is kept [first]
+  --compress none|zstd   write deduped.jsonl.zst [none]
+)";
+
+}  // namespace
+
+int run_dedup(int argc, char** argv) {
+  auto value_opts = common_value_options();
+  for (const char* o : {"threshold", "num-perm", "ngram", "bands", "rows", "verify", "keep", "compress", "scheme"}) {
+    value_opts.emplace_back(o);
+  }
+  auto flag_opts = common_flag_options();
+  flag_opts.emplace_back("no-exact-first");
+  const args a(argc, argv, 2, value_opts, flag_opts);
+  if (a.flag("help")) {
+    std::printf("%s\n%s", kHelp, kCommonOptionsHelp);
+    return 0;
+  }
+  const common_settings common = read_common(a, true);
+
+  neardup::io::dedup_options o;
+  o.records = common.records;
+  o.tokens = common.tokens;
+  o.seed = common.seed;
+  o.threads = common.threads;
+  o.progress = !common.quiet;
+  o.max_reported_errors = common.quiet ? 0 : 20;
+  o.threshold = a.get_double("threshold", 0.8, 1e-9, 1.0);
+  o.minhash.num_perm = a.get_uint("num-perm", 128, 1, 4096);
+  o.ngram = a.get_uint("ngram", 5, 1, 1 << 16);
+  const std::string scheme = a.get_choice("scheme", "oph", {"oph", "classic", "superminhash"});
+  o.minhash.scheme = scheme == "classic"        ? neardup::minhash_scheme::classic
+                     : scheme == "superminhash" ? neardup::minhash_scheme::superminhash
+                                                : neardup::minhash_scheme::one_permutation;
+  if (a.value("bands") || a.value("rows")) {
+    if (!a.value("bands") || !a.value("rows")) throw usage_error("--bands and --rows go together");
+    o.lsh = neardup::lsh_params{static_cast<std::uint32_t>(a.get_uint("bands", 1, 1, 4096)),
+                                static_cast<std::uint32_t>(a.get_uint("rows", 1, 1, 4096))};
+  }
+  const std::string verify = a.get_choice("verify", "exact", {"none", "estimate", "exact"});
+  o.verify = verify == "none"       ? neardup::io::verify_mode::none
+             : verify == "estimate" ? neardup::io::verify_mode::estimate
+                                    : neardup::io::verify_mode::exact;
+  o.keep = a.get_choice("keep", "first", {"first", "longest"}) == "first" ? neardup::io::keep_policy::first
+                                                                          : neardup::io::keep_policy::longest;
+  o.compression = a.get_choice("compress", "none", {"none", "zstd"}) == "zstd"
+                      ? neardup::io::output_compression::zstd
+                      : neardup::io::output_compression::none;
+  o.exact_first = !a.flag("no-exact-first");
+
+  const auto r = neardup::io::run_dedup(common.sources.sources, common.out_dir, o);
+  if (!common.quiet) {
+    std::fprintf(stderr,
+                 "neardup dedup: %llu documents, kept %llu, removed %llu (%llu exact, %llu near), "
+                 "skipped %llu bad records (kept as is); %llu clusters, largest %llu; "
+                 "bands=%u rows=%u; %.2fs, %.1f MB/s, peak RSS %.0f MB -> %s/\n",
+                 static_cast<unsigned long long>(r.documents), static_cast<unsigned long long>(r.kept),
+                 static_cast<unsigned long long>(r.removed_exact + r.removed_near),
+                 static_cast<unsigned long long>(r.removed_exact), static_cast<unsigned long long>(r.removed_near),
+                 static_cast<unsigned long long>(r.skipped), static_cast<unsigned long long>(r.clusters),
+                 static_cast<unsigned long long>(r.largest_cluster), r.lsh.bands, r.lsh.rows, r.seconds,
+                 r.seconds > 0 ? static_cast<double>(r.input_bytes) / 1e6 / r.seconds : 0.0,
+                 static_cast<double>(r.peak_rss_bytes) / 1e6, common.out_dir.c_str());
+  }
+  return 0;
+}
+
+}  // namespace neardup_cli

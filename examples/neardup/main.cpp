@@ -1,0 +1,64 @@
+// neardup — command-line front end of the neardup library.
+//
+//   neardup dedup INPUT... -o OUTDIR [options]     near-duplicate removal
+//   neardup --help | --version
+//
+// Each subcommand parses its options and calls the library; no algorithm
+// lives here.
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+
+#include "args.hpp"
+#include "commands.hpp"
+#include "neardup/version.hpp"
+
+namespace {
+
+constexpr const char* kUsage = R"(neardup — find and remove near-duplicate and exact-duplicate documents
+
+usage: neardup COMMAND INPUT... -o OUTDIR [options]
+
+commands:
+  dedup          remove near duplicates (MinHash LSH + verification)
+  exact          remove exact duplicates (normalized fingerprint)
+  lines          remove lines repeated across the corpus (boilerplate)
+  decontaminate  remove documents sharing n-grams with benchmark data
+  pairs          list document pairs with Jaccard >= threshold
+  eval           measure dedup's precision/recall against exact Jaccard
+
+Run 'neardup COMMAND --help' for the options of a command.
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
+    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  if (std::strcmp(argv[1], "--version") == 0) {
+    std::printf("neardup %s\n", neardup::version_string());
+    return 0;
+  }
+  const std::string command = argv[1];
+  try {
+    for (const auto& c : neardup_cli::commands()) {
+      if (command == c.name) return c.run(argc, argv);
+    }
+    std::fprintf(stderr, "neardup: unknown command '%s'\n\n%s", command.c_str(), kUsage);
+    return 2;
+  } catch (const neardup_cli::usage_error& e) {
+    std::fprintf(stderr, "neardup %s: %s\n(see 'neardup %s --help')\n", command.c_str(), e.what(),
+                 command.c_str());
+    return 2;
+  } catch (const std::invalid_argument& e) {
+    std::fprintf(stderr, "neardup %s: invalid setting: %s\n", command.c_str(), e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s\nneardup %s: failed; no finished output was written for this run\n", e.what(),
+                 command.c_str());
+    return 1;
+  }
+}

@@ -1,0 +1,69 @@
+// neardup/io/progress.hpp — progress reporting for long passes over a corpus.
+//
+// On a terminal, a live status line on stderr (stage, documents, MB/s, ETA),
+// redrawn a few times a second; otherwise (a pipe, a log file) one plain line
+// every `log_interval`. Disabled, it prints nothing and costs two relaxed
+// atomic adds per chunk.
+//
+//   neardup::io::progress_meter meter({.enabled = !quiet});
+//   meter.begin_stage("sign", total_input_bytes);
+//   ... meter.add(bytes, docs) from any thread ...
+//   meter.end_stage();
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <thread>
+
+namespace neardup::io {
+
+struct progress_options {
+  bool enabled = true;
+  // Live line when stderr is a terminal; periodic lines otherwise.
+  std::chrono::milliseconds redraw_interval{250};
+  std::chrono::seconds log_interval{10};
+};
+
+class progress_meter {
+ public:
+  explicit progress_meter(const progress_options& options = {});
+  ~progress_meter();
+  progress_meter(const progress_meter&) = delete;
+  progress_meter& operator=(const progress_meter&) = delete;
+
+  // Starts a stage over `total_bytes` of input (0 if unknown: no ETA).
+  void begin_stage(std::string name, std::uint64_t total_bytes);
+  // Ends the current stage and prints its summary line (when enabled).
+  void end_stage();
+  // Thread-safe.
+  void add(std::uint64_t bytes, std::uint64_t docs) noexcept {
+    bytes_.fetch_add(bytes, std::memory_order_relaxed);
+    docs_.fetch_add(docs, std::memory_order_relaxed);
+  }
+  // Prints a line of its own (a warning), keeping the live line intact.
+  void message(const std::string& line);
+
+ private:
+  void run();
+  std::string status_line(bool final_line);
+
+  progress_options options_;
+  bool tty_ = false;
+  std::atomic<std::uint64_t> bytes_{0};
+  std::atomic<std::uint64_t> docs_{0};
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  bool active_ = false;
+  std::string stage_;
+  std::uint64_t total_ = 0;
+  std::chrono::steady_clock::time_point start_;
+  std::chrono::steady_clock::time_point last_log_;
+  std::thread thread_;
+};
+
+}  // namespace neardup::io
