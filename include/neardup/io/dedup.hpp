@@ -73,6 +73,7 @@ struct dedup_options {
   bool progress = true;                // live progress on stderr (--quiet: false)
   std::size_t max_reported_errors = 20;  // file:line messages printed per kind
   reader_options reader;
+  bool return_clusters = false;        // fill dedup_report::kept
 };
 
 struct stage_time {
@@ -113,6 +114,10 @@ struct dedup_report {
   double seconds = 0;
   std::uint64_t peak_rss_bytes = 0;
   std::string kernel;                   // signature kernel that ran
+  // Per document in input order (blank lines are not documents): the kept
+  // document of its cluster (itself if kept). Filled when
+  // dedup_options::return_clusters is set.
+  std::vector<doc_id> kept;
 };
 
 // Runs the job. Throws std::invalid_argument for bad options and
