@@ -665,7 +665,7 @@ dedup_report run_dedup(std::span<const source_info> sources, const std::string& 
   deduped.commit();
   stage.stop();
 
-  if (options.return_clusters) report.kept = std::move(keeper);
+  if (options.return_clusters) report.kept_of = std::move(keeper);
   report.seconds = std::chrono::duration<double>(clock_type::now() - t_start).count();
   report.peak_rss_bytes = peak_rss_bytes();
   write_stats(out_dir + "/stats.json", report, options, sources, threads);

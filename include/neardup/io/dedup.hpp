@@ -73,7 +73,7 @@ struct dedup_options {
   bool progress = true;                // live progress on stderr (--quiet: false)
   std::size_t max_reported_errors = 20;  // file:line messages printed per kind
   reader_options reader;
-  bool return_clusters = false;        // fill dedup_report::kept
+  bool return_clusters = false;        // fill dedup_report::kept_of
 };
 
 struct stage_time {
@@ -117,7 +117,7 @@ struct dedup_report {
   // Per document in input order (blank lines are not documents): the kept
   // document of its cluster (itself if kept). Filled when
   // dedup_options::return_clusters is set.
-  std::vector<doc_id> kept;
+  std::vector<doc_id> kept_of;
 };
 
 // Runs the job. Throws std::invalid_argument for bad options and
