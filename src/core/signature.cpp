@@ -166,6 +166,8 @@ void minhasher::sign(std::span<const std::uint64_t> shingles, std::span<sig_valu
       const auto k = static_cast<std::uint32_t>(k_);
       if (kernel_ == sig_kernel::avx512) {
         detail::oph_bins_avx512(shingles.data(), shingles.size(), mix_seed_, k, out.data());
+      } else if (kernel_ == sig_kernel::avx2) {
+        detail::oph_bins_avx2(shingles.data(), shingles.size(), mix_seed_, k, out.data());
       } else {
         detail::oph_bins_scalar(shingles.data(), shingles.size(), mix_seed_, k, out.data());
       }

@@ -15,6 +15,12 @@ namespace {
 // so the minimum is taken with an unsigned 32-bit min (the low halves are
 // don't-care).
 constexpr int kVecs = 8;  // 8 x 4 = 32 functions per pass over the shingles
+
+// lo64(h * c) for a 64-bit constant c split into 32-bit halves (cl, ch).
+inline __m256i mul64_const(__m256i h, __m256i cl, __m256i ch) {
+  const __m256i cross = _mm256_add_epi64(_mm256_mul_epu32(_mm256_srli_epi64(h, 32), cl), _mm256_mul_epu32(h, ch));
+  return _mm256_add_epi64(_mm256_mul_epu32(h, cl), _mm256_slli_epi64(cross, 32));
+}
 }  // namespace
 
 void classic_min_avx2(const std::uint64_t* xs, std::size_t n, const std::uint64_t* mul,
@@ -43,6 +49,37 @@ void classic_min_avx2(const std::uint64_t* xs, std::size_t n, const std::uint64_
     const std::size_t m = k - base < kVecs * 4 ? k - base : kVecs * 4;
     for (std::size_t j = 0; j < m; ++j) out[base + j] = static_cast<std::uint32_t>(tmp[j] >> 32);
   }
+}
+
+void oph_bins_avx2(const std::uint64_t* xs, std::size_t n, std::uint64_t seed, std::uint32_t k,
+                   sig_value* bins) noexcept {
+  const __m256i vseed = _mm256_set1_epi64x(static_cast<long long>(seed));
+  const __m256i golden = _mm256_set1_epi64x(static_cast<long long>(0x9e3779b97f4a7c15ULL));
+  const __m256i c1l = _mm256_set1_epi64x(0xbf58476d1ce4e5b9LL & 0xFFFFFFFFLL);
+  const __m256i c1h = _mm256_set1_epi64x(static_cast<long long>(0xbf58476d1ce4e5b9ULL >> 32));
+  const __m256i c2l = _mm256_set1_epi64x(0x94d049bb133111ebLL & 0xFFFFFFFFLL);
+  const __m256i c2h = _mm256_set1_epi64x(static_cast<long long>(0x94d049bb133111ebULL >> 32));
+  const __m256i vk = _mm256_set1_epi64x(static_cast<long long>(k));
+  alignas(32) std::uint64_t hs[4];
+  alignas(32) std::uint64_t bin_buf[4];
+  std::size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    __m256i h = _mm256_add_epi64(
+        _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(xs + i)), vseed), golden);
+    h = mul64_const(_mm256_xor_si256(h, _mm256_srli_epi64(h, 30)), c1l, c1h);
+    h = mul64_const(_mm256_xor_si256(h, _mm256_srli_epi64(h, 27)), c2l, c2h);
+    h = _mm256_xor_si256(h, _mm256_srli_epi64(h, 31));
+    const __m256i bin = _mm256_srli_epi64(_mm256_mul_epu32(_mm256_srli_epi64(h, 32), vk), 32);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(hs), h);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(bin_buf), bin);
+    for (int j = 0; j < 4; ++j) {
+      std::uint32_t v = static_cast<std::uint32_t>(hs[j]);
+      v = v < 0xFFFFFFFEU ? v : 0xFFFFFFFEU;
+      sig_value& slot = bins[bin_buf[j]];
+      slot = v < slot ? v : slot;
+    }
+  }
+  if (i < n) oph_bins_scalar(xs + i, n - i, seed, k, bins);
 }
 
 }  // namespace neardup::detail

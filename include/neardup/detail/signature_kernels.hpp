@@ -37,6 +37,8 @@ void classic_min_avx512(const std::uint64_t* xs, std::size_t n, const std::uint6
 // REQUIRES: bins holds k entries, initialised by the caller (0xFFFFFFFF = empty).
 void oph_bins_scalar(const std::uint64_t* xs, std::size_t n, std::uint64_t seed, std::uint32_t k,
                      sig_value* bins) noexcept;
+void oph_bins_avx2(const std::uint64_t* xs, std::size_t n, std::uint64_t seed, std::uint32_t k,
+                   sig_value* bins) noexcept;
 void oph_bins_avx512(const std::uint64_t* xs, std::size_t n, std::uint64_t seed, std::uint32_t k,
                      sig_value* bins) noexcept;
 
