@@ -37,6 +37,10 @@ void sign_superminhash(std::span<const std::uint64_t> xs, std::uint64_t seed, st
   s.p.resize(k);
   s.hist.assign(k, 0);
   s.hist[k - 1] = static_cast<std::uint32_t>(k);
+  std::uint64_t* const h = s.h.data();
+  std::uint64_t* const q = s.q.data();
+  std::uint16_t* const p = s.p.data();
+  std::uint32_t* const hist = s.hist.data();
   std::size_t a = k - 1;  // no value with integer part > a can still improve h
   for (std::size_t idx = 0; idx < xs.size(); ++idx) {
     seed_sequence rng(mix64(xs[idx] ^ seed));
@@ -44,31 +48,31 @@ void sign_superminhash(std::span<const std::uint64_t> xs, std::uint64_t seed, st
       const std::uint64_t z = rng.next();
       // Position drawn uniformly from [j, k) (Fisher-Yates step, lazily reset per element).
       const std::size_t r = j + static_cast<std::size_t>(((z & 0xFFFFFFFFULL) * (k - j)) >> 32);
-      if (s.q[j] != idx) {
-        s.q[j] = idx;
-        s.p[j] = static_cast<std::uint16_t>(j);
-      }
-      if (s.q[r] != idx) {
-        s.q[r] = idx;
-        s.p[r] = static_cast<std::uint16_t>(r);
-      }
-      std::swap(s.p[j], s.p[r]);
-      const std::size_t pos = s.p[j];
+      // Branch-free form of: reset p[j], p[r] to identity if not yet touched
+      // by this element (q), then swap them. r == j is handled too.
+      const std::uint16_t pj = q[j] == idx ? p[j] : static_cast<std::uint16_t>(j);
+      p[j] = pj;
+      q[j] = idx;
+      const std::uint16_t pr = q[r] == idx ? p[r] : static_cast<std::uint16_t>(r);
+      q[r] = idx;
+      p[r] = pj;
+      p[j] = pr;
+      const std::size_t pos = pr;
       // Value j + u/2^32 in fixed point: integer part j, fraction = high 32 bits of z.
       const std::uint64_t value = (static_cast<std::uint64_t>(j) << 32) | (z >> 32);
-      if (value < s.h[pos]) {
-        const std::size_t old = std::min<std::size_t>(static_cast<std::size_t>(s.h[pos] >> 32), k - 1);
-        s.h[pos] = value;
+      if (value < h[pos]) {
+        const std::size_t old = std::min<std::size_t>(static_cast<std::size_t>(h[pos] >> 32), k - 1);
+        h[pos] = value;
         if (j < old) {
-          --s.hist[old];
-          ++s.hist[j];
-          while (s.hist[a] == 0) --a;
+          --hist[old];
+          ++hist[j];
+          while (hist[a] == 0) --a;
         }
       }
     }
   }
   for (std::size_t i = 0; i < k; ++i) {
-    out[i] = std::min(static_cast<sig_value>(s.h[i] & 0xFFFFFFFFULL), max_value);
+    out[i] = std::min(static_cast<sig_value>(h[i] & 0xFFFFFFFFULL), max_value);
   }
 }
 
