@@ -67,6 +67,7 @@ struct dedup_options {
   verify_mode verify = verify_mode::exact;
   keep_policy keep = keep_policy::first;
   bool exact_first = true;             // collapse exact duplicates before LSH
+  bool near = true;                    // false: exact duplicates only (`neardup exact`), no MinHash
   std::uint64_t seed = default_seed;   // --seed
   std::size_t threads = 0;             // 0 = all cores; never changes the output
   output_compression compression = output_compression::none;  // --compress zstd
@@ -125,6 +126,9 @@ struct dedup_report {
 // file is left that looks finished.
 dedup_report run_dedup(std::span<const source_info> sources, const std::string& out_dir,
                        const dedup_options& options);
+
+// The (bands, rows) used when dedup_options::lsh is not set.
+lsh_params default_lsh_params(double threshold, std::size_t num_perm);
 
 // Peak resident set size of this process so far (VmHWM), 0 if unknown.
 std::uint64_t peak_rss_bytes();

@@ -1,0 +1,119 @@
+// Internal: the passes over a corpus that several commands share (dedup,
+// exact, pairs, eval). Each pass streams the sources with parallel workers and
+// consumes results in input order (chunk_pipeline.hpp), so what it builds is
+// independent of the thread count.
+//
+//   scan_corpus        parse + tokenize + fingerprint (+ MinHash) every record
+//   load_shingle_sets  re-read and keep the shingle sets of chosen documents
+//   write_kept         clusters.tsv + deduped.jsonl in input order
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "neardup/hash.hpp"
+#include "neardup/io/input.hpp"
+#include "neardup/io/output.hpp"
+#include "neardup/io/progress.hpp"
+#include "neardup/shingle.hpp"
+#include "neardup/signature.hpp"
+#include "neardup/types.hpp"
+
+namespace neardup::io::detail {
+
+// What the passes remember of a document (~56 bytes + its id).
+struct doc_meta {
+  hash128 fingerprint;
+  std::uint64_t line = 0;
+  std::uint64_t text_bytes = 0;
+  std::uint64_t id_offset = 0;  // into corpus_index::ids
+  std::uint32_t id_length = 0;  // 0: the id is SOURCE:LINE
+  std::uint32_t source = 0;
+  record_status status = record_status::ok;
+  std::uint8_t flags = 0;
+  bool has_tokens = false;
+  bool short_doc = false;       // fewer tokens than the n-gram size: one shingle
+};
+
+// Documents are the non-blank records, numbered in input order.
+struct corpus_index {
+  std::vector<doc_meta> docs;
+  std::vector<sig_value> signatures;           // num_perm per document, when signed
+  std::size_t num_perm = 0;                    // 0: no signatures
+  std::string ids;
+  std::vector<std::uint64_t> chunk_first_doc;  // first document of each chunk
+
+  std::size_t size() const noexcept { return docs.size(); }
+  std::span<const sig_value> signature(doc_id d) const noexcept {
+    return {signatures.data() + static_cast<std::size_t>(d) * num_perm, num_perm};
+  }
+  // The document's id, or SOURCE:LINE when the record has none.
+  std::string id_of(std::span<const source_info> sources, doc_id d) const;
+};
+
+struct scan_counts {
+  std::uint64_t blank_lines = 0;
+  std::uint64_t text_bytes = 0;
+  std::uint64_t skipped = 0;
+  std::uint64_t skipped_by_status[8] = {};  // indexed by record_status
+  std::uint64_t repaired_invalid_utf8 = 0;
+  std::uint64_t repaired_lone_surrogate = 0;
+  std::uint64_t repaired_control_chars = 0;
+  std::uint64_t empty_documents = 0;
+  std::uint64_t short_documents = 0;
+  std::uint64_t duplicate_ids = 0;
+};
+
+struct pass_options {
+  record_options records;
+  shingle_options shingles;
+  std::size_t threads = 1;
+  reader_options reader;
+  std::size_t max_reported_errors = 20;  // file:line lines printed per kind
+};
+
+// Pass 1. Signs documents with `hasher` when it is not null. Reports bad
+// records as file:line through `meter` and counts them; warns on duplicate ids.
+corpus_index scan_corpus(std::span<const source_info> sources, const pass_options& options,
+                         const minhasher* hasher, progress_meter& meter, scan_counts& counts);
+
+// Sorted shingle sets of the documents d with wanted[d] != 0, flat:
+// set d = values[begin[d], begin[d+1]) (empty for the others).
+struct shingle_sets {
+  std::vector<std::uint64_t> values;
+  std::vector<std::uint64_t> begin;  // size() + 1 entries
+  std::span<const std::uint64_t> operator[](doc_id d) const noexcept {
+    return {values.data() + begin[d], begin[d + 1] - begin[d]};
+  }
+};
+shingle_sets load_shingle_sets(std::span<const source_info> sources, const corpus_index& corpus,
+                               std::span<const std::uint8_t> wanted, const pass_options& options,
+                               progress_meter& meter);
+
+// Writes clusters.tsv (id<TAB>kept_id per document) and the kept documents
+// (original JSONL lines; text files as {"id","text"}) in input order.
+// keeper[d] == d: document d is kept.
+void write_kept(std::span<const source_info> sources, const corpus_index& corpus,
+                std::span<const doc_id> keeper, const std::string& clusters_path,
+                const std::string& kept_path, output_compression compression, const pass_options& options,
+                progress_meter& meter);
+
+std::size_t resolve_threads(std::size_t threads);
+
+// Wall-clock seconds of named stages, in order.
+class stage_timer {
+ public:
+  void start(std::string name);
+  void stop();
+  const std::vector<std::pair<std::string, double>>& stages() const noexcept { return stages_; }
+
+ private:
+  std::vector<std::pair<std::string, double>> stages_;
+  std::string name_;
+  std::chrono::steady_clock::time_point t0_;
+};
+
+}  // namespace neardup::io::detail
