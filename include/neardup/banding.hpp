@@ -50,13 +50,15 @@ double candidate_probability(double j, lsh_params params) noexcept;
 
 // Integral of candidate_probability over [0, threshold] (false-positive area)
 // and of 1 - candidate_probability over [threshold, 1] (false-negative area),
-// by adaptive Simpson quadrature (absolute error ~1e-10).
+// by adaptive Simpson quadrature (absolute error ~1e-10; the integral over
+// [0, 1] is in closed form via the Beta function).
 double false_positive_area(double threshold, lsh_params params);
 double false_negative_area(double threshold, lsh_params params);
 
 // The (bands, rows) with bands * rows <= num_perm minimizing
 // fp_weight * false_positive_area + fn_weight * false_negative_area
-// (the criterion of datasketch's MinHashLSH).
+// (the criterion of datasketch's MinHashLSH). Cost ~ num_perm * ln(num_perm)
+// quadratures: ~25 ms for num_perm = 128, ~1.3 s for 4096.
 // REQUIRES: 0 < threshold < 1; weights finite, >= 0, not both 0;
 // 1 <= num_perm <= 4096 (throws std::invalid_argument).
 lsh_params choose_params(double threshold, std::size_t num_perm, double fp_weight = 0.5,

@@ -1,6 +1,7 @@
 // LSH banding: band keys, S-curve integrals and the (bands, rows) choosers.
 #include "neardup/banding.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <limits>
@@ -45,7 +46,7 @@ double integrate(const F& f, double a, double b) {
     const double flo = f(lo);
     const double fhi = f(hi);
     const double fm = f((lo + hi) / 2);
-    total += simpson_step(f, lo, hi, flo, fm, fhi, (hi - lo) / 6 * (flo + 4 * fm + fhi), 1e-11 / pieces, 40);
+    total += simpson_step(f, lo, hi, flo, fm, fhi, (hi - lo) / 6 * (flo + 4 * fm + fhi), 1e-10 / pieces, 40);
   }
   return total;
 }
@@ -89,8 +90,23 @@ double false_positive_area(double threshold, lsh_params params) {
   return integrate([params](double t) { return candidate_probability(t, params); }, 0.0, threshold);
 }
 
+namespace {
+// Integral of P over [0, 1] in closed form:
+//   1 - integral of (1 - t^r)^b = 1 - B(1/r, b + 1) / r   (substitute u = t^r).
+double total_area(lsh_params params) {
+  const double r = params.rows;
+  const double b = params.bands;
+  return 1 - std::exp(std::lgamma(1 / r) + std::lgamma(b + 1) - std::lgamma(1 / r + b + 1)) / r;
+}
+
+double false_negative_area_given_fp(double threshold, lsh_params params, double fp_area) {
+  // integral over [t, 1] of (1 - P) = (1 - t) - (total - fp); clamp rounding.
+  return std::max(0.0, (1 - threshold) - (total_area(params) - fp_area));
+}
+}  // namespace
+
 double false_negative_area(double threshold, lsh_params params) {
-  return integrate([params](double t) { return 1 - candidate_probability(t, params); }, threshold, 1.0);
+  return false_negative_area_given_fp(threshold, params, false_positive_area(threshold, params));
 }
 
 lsh_params choose_params(double threshold, std::size_t num_perm, double fp_weight, double fn_weight) {
@@ -106,8 +122,8 @@ lsh_params choose_params(double threshold, std::size_t num_perm, double fp_weigh
   for (std::size_t b = 1; b <= num_perm; ++b) {
     for (std::size_t r = 1; b * r <= num_perm; ++r) {
       const lsh_params p{static_cast<std::uint32_t>(b), static_cast<std::uint32_t>(r)};
-      const double error =
-          fp_weight * false_positive_area(threshold, p) + fn_weight * false_negative_area(threshold, p);
+      const double fp = false_positive_area(threshold, p);
+      const double error = fp_weight * fp + fn_weight * false_negative_area_given_fp(threshold, p, fp);
       if (error < best_error) {
         best_error = error;
         best = p;
