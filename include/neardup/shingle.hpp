@@ -59,6 +59,9 @@ inline void check_ngram(std::size_t n) {
 // Hashes `windows` windows of N token hashes; N is a constant so XXH3's length
 // dispatch folds away.
 template <std::size_t N>
+#if defined(__GNUC__)
+__attribute__((flatten))  // inline XXH3 so its length dispatch folds away
+#endif
 inline void hash_windows_fixed(const std::uint64_t* t, std::size_t windows, std::uint64_t seed,
                                std::uint64_t* out) noexcept {
   for (std::size_t i = 0; i < windows; ++i) out[i] = hash64(t + i, N * 8, seed);
@@ -120,17 +123,62 @@ inline void ngram_hashes(std::span<const std::uint64_t> token_hashes, std::size_
   detail::hash_windows(le, out.size(), n, s, out.data());
 }
 
-// Sorts `v` and removes duplicates: turns n-gram hashes into a shingle set.
-inline void make_set(std::vector<std::uint64_t>& v) {
-  std::sort(v.begin(), v.end());
-  v.erase(std::unique(v.begin(), v.end()), v.end());
+namespace detail {
+
+// Reusable buffers for sort_unique().
+struct sort_scratch {
+  std::vector<std::uint64_t> tmp;
+  std::vector<std::uint32_t> count;
+};
+
+// Sorts `v` and removes duplicates. Shingle hashes are uniform, so one
+// counting pass on the top bits spreads them over ~n buckets that insertion
+// sort finishes in linear expected time; a bucket that is large anyway
+// (crafted input) falls back to std::sort, keeping O(n log n) worst case.
+inline void sort_unique(std::vector<std::uint64_t>& v, sort_scratch& s) {
+  const std::size_t n = v.size();
+  if (n < 128) {
+    std::sort(v.begin(), v.end());
+    v.erase(std::unique(v.begin(), v.end()), v.end());
+    return;
+  }
+  const int bits = std::min(16, static_cast<int>(std::bit_width(n)) - 1);
+  const int shift = 64 - bits;
+  const std::size_t buckets = std::size_t{1} << bits;
+  s.count.assign(buckets + 1, 0);
+  for (const std::uint64_t x : v) ++s.count[(x >> shift) + 1];
+  for (std::size_t b = 0; b < buckets; ++b) s.count[b + 1] += s.count[b];
+  s.tmp.resize(n);
+  for (const std::uint64_t x : v) s.tmp[s.count[x >> shift]++] = x;  // count[b] -> end of bucket b
+  std::uint64_t* t = s.tmp.data();
+  std::size_t begin = 0;
+  for (std::size_t b = 0; b < buckets; ++b) {
+    const std::size_t end = s.count[b];
+    if (end - begin > 32) {
+      std::sort(t + begin, t + end);
+    } else {
+      for (std::size_t i = begin + 1; i < end; ++i) {
+        const std::uint64_t x = t[i];
+        std::size_t j = i;
+        for (; j > begin && t[j - 1] > x; --j) t[j] = t[j - 1];
+        t[j] = x;
+      }
+    }
+    begin = end;
+  }
+  std::size_t out = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (out == 0 || t[i] != v[out - 1]) v[out++] = t[i];
+  }
+  v.resize(out);
 }
 
-// Clears `out`, then writes the shingle SET: sorted, without duplicates.
-inline void shingle_set(std::span<const std::uint64_t> token_hashes, std::size_t n, std::uint64_t seed,
-                        std::vector<std::uint64_t>& out) {
-  ngram_hashes(token_hashes, n, seed, out);
-  make_set(out);
+}  // namespace detail
+
+// Sorts `v` and removes duplicates: turns n-gram hashes into a shingle set.
+inline void make_set(std::vector<std::uint64_t>& v) {
+  detail::sort_scratch scratch;
+  detail::sort_unique(v, scratch);
 }
 
 // |A ∩ B| / |A ∪ B| by a linear merge. Both empty -> 0.0 (empty documents are
@@ -167,7 +215,7 @@ class shingler {
   // Clears `out`, then writes the sorted unique shingle hashes of `text`.
   void shingles(std::string_view text, std::vector<std::uint64_t>& out) {
     ngram_hashes(text, out);
-    make_set(out);
+    detail::sort_unique(out, sort_);
   }
 
   // Clears `out`, then writes every n-gram hash of `text` in order, repeats
@@ -187,6 +235,7 @@ class shingler {
   shingle_options options_;
   tokenizer tokenizer_;
   std::vector<std::uint64_t> tokens_;
+  detail::sort_scratch sort_;
 };
 
 }  // namespace neardup

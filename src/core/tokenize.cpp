@@ -74,22 +74,51 @@ cp_class classify(utf8proc_category_t c) {
   return cp_class::other;
 }
 
-char32_t normalize(char32_t cp, utf8proc_category_t cat, const tokenize_options& o) {
-  if (o.fold_digits && cat == UTF8PROC_CATEGORY_ND) return U'0';
-  if (o.lowercase) return static_cast<char32_t>(utf8proc_tolower(static_cast<utf8proc_int32_t>(cp)));
-  return cp;
+// General category and simple lowercase of every BMP code point, packed as
+// category << 24 | lowercase and built on first use (65536 utf8proc lookups,
+// ~1 ms), so that the hot loops make no call into utf8proc for the scripts
+// most text is written in. Supplementary planes ask utf8proc directly.
+const std::uint32_t* bmp_table() {
+  static const std::vector<std::uint32_t> table = [] {
+    std::vector<std::uint32_t> t(0x10000);
+    for (std::int32_t cp = 0; cp < 0x10000; ++cp) {
+      const auto cat = static_cast<std::uint32_t>(utf8proc_category(cp));
+      const auto low = static_cast<std::uint32_t>(utf8proc_tolower(cp));
+      t[static_cast<std::size_t>(cp)] = (cat << 24) | low;
+    }
+    return t;
+  }();
+  return table.data();
 }
 
 utf8proc_category_t category(char32_t cp) {
+  if (cp < 0x10000) return static_cast<utf8proc_category_t>(bmp_table()[cp] >> 24);
   return utf8proc_category(static_cast<utf8proc_int32_t>(cp));
 }
+
+char32_t lowercase(char32_t cp) {
+  if (cp < 0x10000) return bmp_table()[cp] & 0xFFFFFFu;
+  return static_cast<char32_t>(utf8proc_tolower(static_cast<utf8proc_int32_t>(cp)));
+}
+
+char32_t normalize(char32_t cp, utf8proc_category_t cat, const tokenize_options& o) {
+  if (o.fold_digits && cat == UTF8PROC_CATEGORY_ND) return U'0';
+  if (o.lowercase) return lowercase(cp);
+  return cp;
+}
+
+#if defined(__GNUC__)
+#define NEARDUP_INLINE inline __attribute__((always_inline, flatten))
+#else
+#define NEARDUP_INLINE inline
+#endif
 
 struct hash_sink {
   std::vector<std::uint64_t>& out;
   std::uint64_t seed;
   const std::array<std::uint64_t, 128>& ascii_hash;
-  void emit(const char* p, std::size_t n) { out.push_back(hash64(p, n, seed)); }
-  void emit_ascii(unsigned char b) { out.push_back(ascii_hash[b]); }
+  NEARDUP_INLINE void emit(const char* p, std::size_t n) { out.push_back(hash64(p, n, seed)); }
+  NEARDUP_INLINE void emit_ascii(unsigned char b) { out.push_back(ascii_hash[b]); }
 };
 
 struct string_sink {
@@ -100,11 +129,14 @@ struct string_sink {
 
 #if NEARDUP_TOKENIZE_SSE2
 // Normalizes 64 ASCII bytes into out[0..64) and returns the word-char mask;
-// `high` receives the mask of bytes >= 0x80 (if non-zero, results are unused).
+// `high` receives the mask of bytes >= 0x80 (if non-zero, results are unused),
+// `changed` the mask of bytes that normalization altered.
 template <bool Lower, bool Fold>
-inline std::uint64_t ascii_block(const unsigned char* in, char* out, std::uint64_t& high) {
+inline std::uint64_t ascii_block(const unsigned char* in, char* out, std::uint64_t& high,
+                                 std::uint64_t& changed) {
   std::uint64_t word = 0;
   std::uint64_t hi = 0;
+  std::uint64_t chg = 0;
   const __m128i k20 = _mm_set1_epi8(0x20);
   for (int k = 0; k < 4; ++k) {
     const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + 16 * k));
@@ -123,10 +155,15 @@ inline std::uint64_t ascii_block(const unsigned char* in, char* out, std::uint64
       y = _mm_or_si128(_mm_andnot_si128(digit, y), _mm_and_si128(digit, _mm_set1_epi8('0')));
     }
     _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 16 * k), y);
+    if constexpr (Lower || Fold) {
+      const auto same = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, y)));
+      chg |= static_cast<std::uint64_t>(~same & 0xFFFFu) << (16 * k);
+    }
     word |= static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_movemask_epi8(w))) << (16 * k);
     hi |= static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_movemask_epi8(x))) << (16 * k);
   }
   high = hi;
+  changed = chg;
   return word;
 }
 #endif
@@ -146,73 +183,87 @@ void words_impl(std::string_view text, const tokenize_options& o,
     if (open) sink.emit(buf + tok, pos - tok);
     open = false;
   };
-#if NEARDUP_TOKENIZE_SSE2
-  const bool blocks = !o.strip_punctuation;  // ASCII punctuation would need deleting
-#endif
-  while (i < n) {
-    std::size_t stop = n;
-#if NEARDUP_TOKENIZE_SSE2
-    if (blocks && n - i >= 64) {
-      std::uint64_t high = 0;
-      const std::uint64_t word = ascii_block<Lower, Fold>(in + i, buf + pos, high);
-      if (high == 0) {
-        // Each set bit of t is a token start or end, alternating.
-        std::uint64_t t = word ^ ((word << 1) | static_cast<std::uint64_t>(open));
-        while (t != 0) {
-          const std::size_t at = pos + static_cast<std::size_t>(std::countr_zero(t));
-          t &= t - 1;
-          if (open) {
-            sink.emit(buf + tok, at - tok);
-          } else {
-            tok = at;
-          }
-          open = !open;
-        }
-        i += 64;
-        pos += 64;
-        continue;
+  // One code point (ASCII or not) by the exact rules.
+  const auto step = [&] {
+    const unsigned c = in[i];
+    const std::uint16_t v = ascii[c];
+    const unsigned cls = v >> 8;
+    if (cls == k_word) {
+      if (!open) {
+        open = true;
+        tok = pos;
       }
-      // Walk this block (at least up to its last non-ASCII byte) code point by code point.
-      stop = i + 64 - static_cast<std::size_t>(std::countl_zero(high));
-    }
-#endif
-    while (i < stop) {
-      const unsigned c = in[i];
-      const std::uint16_t v = ascii[c];
-      const unsigned cls = v >> 8;
-      if (cls == k_word) {
+      buf[pos++] = static_cast<char>(v & 0xFF);
+      ++i;
+    } else if (cls == k_sep) {
+      close();
+      ++i;
+    } else if (cls == k_del) {
+      ++i;
+    } else {
+      const utf8::decoded d = utf8::decode(text, i);
+      i += d.length;
+      if (d.code_point == utf8::invalid) {
+        close();
+        return;
+      }
+      const utf8proc_category_t cat = category(d.code_point);
+      const cp_class k = classify(cat);
+      if (k == cp_class::word) {
         if (!open) {
           open = true;
           tok = pos;
         }
-        buf[pos++] = static_cast<char>(v & 0xFF);
-        ++i;
-      } else if (cls == k_sep) {
+        pos += utf8::encode(normalize(d.code_point, cat, o), buf + pos);
+      } else if (!(k == cp_class::punct && o.strip_punctuation)) {
         close();
-        ++i;
-      } else if (cls == k_del) {
-        ++i;
-      } else {
-        const utf8::decoded d = utf8::decode(text, i);
-        i += d.length;
-        if (d.code_point == utf8::invalid) {
-          close();
-          continue;
-        }
-        const utf8proc_category_t cat = category(d.code_point);
-        const cp_class k = classify(cat);
-        if (k == cp_class::word) {
-          if (!open) {
-            open = true;
-            tok = pos;
-          }
-          pos += utf8::encode(normalize(d.code_point, cat, o), buf + pos);
-        } else if (!(k == cp_class::punct && o.strip_punctuation)) {
-          close();
-        }
       }
     }
+  };
+#if NEARDUP_TOKENIZE_SSE2
+  if (!o.strip_punctuation) {  // (deleting ASCII punctuation is left to the scalar walk)
+    while (n - i >= 64) {
+      std::uint64_t high = 0;
+      std::uint64_t changed = 0;
+      std::uint64_t word = ascii_block<Lower, Fold>(in + i, buf + pos, high, changed);
+      // The first f bytes are ASCII: their tokens come from the masks.
+      const auto f = static_cast<unsigned>(std::countr_zero(high));  // 64 if none
+      if (f > 0) {
+        const std::uint64_t limit = f == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << f) - 1;
+        word &= limit;
+        // starts: word bytes after a non-word byte; ends: non-word bytes after
+        // a word byte. They alternate, so the k-th end closes the k-th start
+        // (or, first, the token left open before these bytes).
+        const std::uint64_t prev = (word << 1) | static_cast<std::uint64_t>(open);
+        std::uint64_t starts = word & ~prev;
+        std::uint64_t ends = ~word & prev & limit;
+        if (open && ends != 0) {
+          sink.emit(buf + tok, pos + static_cast<std::size_t>(std::countr_zero(ends)) - tok);
+          ends &= ends - 1;
+        }
+        while (ends != 0) {
+          const auto b = static_cast<std::size_t>(std::countr_zero(starts));
+          const auto e = static_cast<std::size_t>(std::countr_zero(ends));
+          starts &= starts - 1;
+          ends &= ends - 1;
+          // A token that normalization left unchanged is hashed straight from
+          // the input: reading back the bytes just stored would stall on
+          // store-to-load forwarding.
+          const bool same = ((changed >> b) & ((std::uint64_t{1} << (e - b)) - 1)) == 0;
+          const char* src = same ? text.data() + i + b : buf + pos + b;
+          sink.emit(src, e - b);
+        }
+        if (starts != 0) tok = pos + static_cast<std::size_t>(std::countr_zero(starts));
+        open = ((word >> (f - 1)) & 1) != 0;
+        i += f;
+        pos += f;
+      }
+      // Then a run of non-ASCII code points by the exact rules.
+      while (i < n && in[i] >= 0x80) step();
+    }
   }
+#endif
+  while (i < n) step();
   close();
 }
 
