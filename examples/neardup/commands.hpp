@@ -36,5 +36,10 @@ struct common_settings {
 common_settings read_common(const args& a, bool needs_output);
 
 int run_dedup(int argc, char** argv);
+int run_exact(int argc, char** argv);
+int run_lines(int argc, char** argv);
+int run_decontaminate(int argc, char** argv);
+int run_pairs(int argc, char** argv);
+int run_eval(int argc, char** argv);
 
 }  // namespace neardup_cli

@@ -8,6 +8,7 @@ namespace neardup_cli {
 const std::vector<command>& commands() {
   static const std::vector<command> list = {
       {"dedup", &run_dedup},
+      {"exact", &run_exact},
   };
   return list;
 }
