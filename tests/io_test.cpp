@@ -256,6 +256,10 @@ TEST(Record, FieldOptionsAndJsonPointers) {
   EXPECT_EQ(q.text, "w");
   EXPECT_EQ(q.id, "");
   EXPECT_EQ(parse_one(line, {.text_field = "/meta/none", .id_field = "id"}).status, io::record_status::missing_text);
+  // Both looked up by pointer: the id lookup must not clobber the text.
+  const rec both = parse_one(R"({"t":["text \n value"],"i":"the id"})", {.text_field = "/t/0", .id_field = "/i"});
+  EXPECT_EQ(both.text, "text \n value");
+  EXPECT_EQ(both.id, "the id");
   EXPECT_EQ(parse_one(line, {.text_field = "/meta/uid", .id_field = "id"}).status,
             io::record_status::text_not_string);
 }

@@ -183,7 +183,8 @@ class file_input {
     fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd_ < 0) fail_errno(path, "cannot open", errno);
     struct stat st {};
-    if (::fstat(fd_, &st) == 0 && S_ISDIR(st.st_mode)) {
+    if (::fstat(fd_, &st) == 0) size_ = static_cast<std::uint64_t>(st.st_size);
+    if (S_ISDIR(st.st_mode)) {
       ::close(fd_);
       fd_ = -1;
       fail(path, "is a directory");
@@ -210,12 +211,14 @@ class file_input {
     }
   }
   std::uint64_t offset() const noexcept { return offset_; }
+  std::uint64_t size() const noexcept { return size_; }  // 0 if unknown
   const std::string& path() const noexcept { return path_; }
 
  private:
   std::string path_;
   int fd_ = -1;
   std::uint64_t offset_ = 0;
+  std::uint64_t size_ = 0;
 };
 
 class decoder {
@@ -251,16 +254,22 @@ constexpr std::size_t compressed_block = std::size_t{1} << 20;
 // Compressed bytes buffered from the file.
 class compressed_buffer {
  public:
-  explicit compressed_buffer(file_input& in) : in_(in), buf_(new unsigned char[compressed_block]) {}
+  // Small files get a small buffer (cheap readers for tiny inputs and fuzzing).
+  explicit compressed_buffer(file_input& in)
+      : in_(in),
+        capacity_(in.size() == 0 ? compressed_block
+                                 : static_cast<std::size_t>(std::clamp<std::uint64_t>(in.size() + 1, 4096, compressed_block))),
+        buf_(new unsigned char[capacity_]) {}
   // Makes at least `want` bytes available if the file has them; keeps unread bytes.
   void fill(std::size_t want) {
+    want = std::min(want, capacity_);
     if (avail_ >= want || eof_) return;
     if (pos_ != 0) {
       std::memmove(buf_.get(), buf_.get() + pos_, avail_);
       pos_ = 0;
     }
     while (avail_ < want && !eof_) {
-      const std::size_t r = in_.read(reinterpret_cast<char*>(buf_.get()) + avail_, compressed_block - avail_);
+      const std::size_t r = in_.read(reinterpret_cast<char*>(buf_.get()) + avail_, capacity_ - avail_);
       if (r == 0) eof_ = true;
       avail_ += r;
     }
@@ -277,6 +286,7 @@ class compressed_buffer {
 
  private:
   file_input& in_;
+  std::size_t capacity_;
   std::unique_ptr<unsigned char[]> buf_;
   std::size_t pos_ = 0;
   std::size_t avail_ = 0;
@@ -351,7 +361,7 @@ class gzip_decoder final : public decoder {
  private:
   void skip_trailing_zeros() {
     while (true) {
-      buf_.fill(compressed_block);
+      buf_.fill(std::size_t{1} << 30);  // as much as the buffer holds
       if (buf_.avail() == 0) break;
       const unsigned char* p = buf_.data();
       for (std::size_t i = 0; i < buf_.avail(); ++i) {

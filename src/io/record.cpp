@@ -153,6 +153,12 @@ struct record_parser::impl {
         return err;
       }
       if (!o.id_field.empty()) {
+        // The next at_pointer rewinds the document, which reuses simdjson's
+        // string buffer: keep the text in our own buffer first.
+        if (r.status == record_status::ok && r.text.data() != text_buf.data()) {
+          text_buf.assign(r.text);
+          r.text = text_buf;
+        }
         err = doc.at_pointer(id_ptr ? std::string_view(o.id_field) : "/" + o.id_field).get(v);
         if (err == simdjson::SUCCESS) {
           take_id(v, r, err);
