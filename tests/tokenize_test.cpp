@@ -391,4 +391,166 @@ TEST(FastPath, MatchesReferenceOnRealFiles) {
   RecordProperty("bytes_checked", static_cast<int>(used));
 }
 
+// ---------------------------------------------------------------- golden vectors
+
+// Tricky inputs shared with shingle_test.cpp (keep the two lists identical).
+const std::vector<std::string> golden_inputs = {
+  "Hello, World!",
+  "na\xc3\xafve caf\xc3\xa9",
+  "e\xcc\x81" "cole E\xcc\x81" "COLE",
+  "\xce\x91\xce\x98\xce\x97\xce\x9d\xce\x91 \xd0\x9c\xd0\xbe\xd1\x81\xd0\xba\xd0\xb2\xd0\xb0",
+  "\xe6\x9d\xb1\xe4\xba\xac\xe3\x82\xbf\xe3\x83\xaf\xe3\x83\xbc 2024\xe5\xb9\xb4",
+  "x_1 foo_bar __init__ 42 3.14",
+  "I \xe2\x9d\xa4 emoji \xf0\x9f\x8e\x89\xf0\x9f\x8e\x89!",
+  "bad\xff" "byte",
+  "lone\xed\xa0\x80surrogate",
+  "\xef\xbb\xbf" "BOM start",
+  "line1\r\nline2\r\n",
+  "",
+  "  \t\n ",
+  "if (x->y <<= 0x1F) { return a::b; } // Done",
+  "\xc7\x85ungla \xc4\xb0stanbul KELVIN \xe2\x84\xaa",
+  "\xd9\xa1\xd9\xa2\xd9\xa3 abc\xd9\xa3",
+  "Don't stop-believing, it's 1999!",
+  "the quick brown fox jumps over the lazy dog and the quick brown fox sleeps",
+};
+
+tokenize_options words_folded_stripped() {
+  tokenize_options o;
+  o.fold_digits = true;
+  o.strip_punctuation = true;
+  return o;
+}
+
+// Generated once by neardup itself, reviewed by hand (e.g. "E\u0301COLE" ->
+// "e\u0301cole", U+0130 -> "i", invalid bytes and emoji separate words, the
+// BOM is a character token), then frozen. A change here changes every hash
+// neardup has ever written: do not regenerate, fix the code.
+TEST(Golden, TokensMatchFrozenVectors) {
+  const std::vector<tokenize_options> options = {tokenize_options::for_words(), tokenize_options::for_characters(),
+                                                 tokenize_options::for_code(), words_folded_stripped()};
+  const std::vector<std::vector<strings>> expected = {
+      // tokenize_options::for_words()
+      {
+        {"hello", "world"},
+        {"na\xc3\xafve", "caf\xc3\xa9"},
+        {"e\xcc\x81" "cole", "e\xcc\x81" "cole"},
+        {"\xce\xb1\xce\xb8\xce\xb7\xce\xbd\xce\xb1", "\xd0\xbc\xd0\xbe\xd1\x81\xd0\xba\xd0\xb2\xd0\xb0"},
+        {"\xe6\x9d\xb1\xe4\xba\xac\xe3\x82\xbf\xe3\x83\xaf\xe3\x83\xbc", "2024\xe5\xb9\xb4"},
+        {"x_1", "foo_bar", "__init__", "42", "3", "14"},
+        {"i", "emoji"},
+        {"bad", "byte"},
+        {"lone", "surrogate"},
+        {"bom", "start"},
+        {"line1", "line2"},
+        {},
+        {},
+        {"if", "x", "y", "0x1f", "return", "a", "b", "done"},
+        {"\xc7\x86ungla", "istanbul", "kelvin", "k"},
+        {"\xd9\xa1\xd9\xa2\xd9\xa3", "abc\xd9\xa3"},
+        {"don", "t", "stop", "believing", "it", "s", "1999"},
+        {"the", "quick", "brown", "fox", "jumps", "over", "the", "lazy", "dog", "and", "the", "quick", "brown", "fox", "sleeps"},
+      },
+      // tokenize_options::for_characters()
+      {
+        {"h", "e", "l", "l", "o", ",", " ", "w", "o", "r", "l", "d", "!"},
+        {"n", "a", "\xc3\xaf", "v", "e", " ", "c", "a", "f", "\xc3\xa9"},
+        {"e", "\xcc\x81", "c", "o", "l", "e", " ", "e", "\xcc\x81", "c", "o", "l", "e"},
+        {"\xce\xb1", "\xce\xb8", "\xce\xb7", "\xce\xbd", "\xce\xb1", " ", "\xd0\xbc", "\xd0\xbe", "\xd1\x81", "\xd0\xba", "\xd0\xb2", "\xd0\xb0"},
+        {"\xe6\x9d\xb1", "\xe4\xba\xac", "\xe3\x82\xbf", "\xe3\x83\xaf", "\xe3\x83\xbc", " ", "2", "0", "2", "4", "\xe5\xb9\xb4"},
+        {"x", "_", "1", " ", "f", "o", "o", "_", "b", "a", "r", " ", "_", "_", "i", "n", "i", "t", "_", "_", " ", "4", "2", " ", "3", ".", "1", "4"},
+        {"i", " ", "\xe2\x9d\xa4", " ", "e", "m", "o", "j", "i", " ", "\xf0\x9f\x8e\x89", "\xf0\x9f\x8e\x89", "!"},
+        {"b", "a", "d", " ", "b", "y", "t", "e"},
+        {"l", "o", "n", "e", " ", "s", "u", "r", "r", "o", "g", "a", "t", "e"},
+        {"\xef\xbb\xbf", "b", "o", "m", " ", "s", "t", "a", "r", "t"},
+        {"l", "i", "n", "e", "1", " ", "l", "i", "n", "e", "2"},
+        {},
+        {},
+        {"i", "f", " ", "(", "x", "-", ">", "y", " ", "<", "<", "=", " ", "0", "x", "1", "f", ")", " ", "{", " ", "r", "e", "t", "u", "r", "n", " ", "a", ":", ":", "b", ";", " ", "}", " ", "/", "/", " ", "d", "o", "n", "e"},
+        {"\xc7\x86", "u", "n", "g", "l", "a", " ", "i", "s", "t", "a", "n", "b", "u", "l", " ", "k", "e", "l", "v", "i", "n", " ", "k"},
+        {"\xd9\xa1", "\xd9\xa2", "\xd9\xa3", " ", "a", "b", "c", "\xd9\xa3"},
+        {"d", "o", "n", "'", "t", " ", "s", "t", "o", "p", "-", "b", "e", "l", "i", "e", "v", "i", "n", "g", ",", " ", "i", "t", "'", "s", " ", "1", "9", "9", "9", "!"},
+        {"t", "h", "e", " ", "q", "u", "i", "c", "k", " ", "b", "r", "o", "w", "n", " ", "f", "o", "x", " ", "j", "u", "m", "p", "s", " ", "o", "v", "e", "r", " ", "t", "h", "e", " ", "l", "a", "z", "y", " ", "d", "o", "g", " ", "a", "n", "d", " ", "t", "h", "e", " ", "q", "u", "i", "c", "k", " ", "b", "r", "o", "w", "n", " ", "f", "o", "x", " ", "s", "l", "e", "e", "p", "s"},
+      },
+      // tokenize_options::for_code()
+      {
+        {"Hello", ",", "World", "!"},
+        {"na\xc3\xafve", "caf\xc3\xa9"},
+        {"e\xcc\x81" "cole", "E\xcc\x81" "COLE"},
+        {"\xce\x91\xce\x98\xce\x97\xce\x9d\xce\x91", "\xd0\x9c\xd0\xbe\xd1\x81\xd0\xba\xd0\xb2\xd0\xb0"},
+        {"\xe6\x9d\xb1\xe4\xba\xac\xe3\x82\xbf\xe3\x83\xaf\xe3\x83\xbc", "2024", "\xe5\xb9\xb4"},
+        {"x_1", "foo_bar", "__init__", "42", "3.14"},
+        {"I", "\xe2\x9d\xa4", "emoji", "\xf0\x9f\x8e\x89", "\xf0\x9f\x8e\x89", "!"},
+        {"bad", "byte"},
+        {"lone", "surrogate"},
+        {"BOM", "start"},
+        {"line1", "line2"},
+        {},
+        {},
+        {"if", "(", "x", "->", "y", "<<=", "0x1F", ")", "{", "return", "a", "::", "b", ";", "}", "//", "Done"},
+        {"\xc7\x85ungla", "\xc4\xb0stanbul", "KELVIN", "\xe2\x84\xaa"},
+        {"\xd9\xa1\xd9\xa2\xd9\xa3", "abc\xd9\xa3"},
+        {"Don", "'", "t", "stop", "-", "believing", ",", "it", "'", "s", "1999", "!"},
+        {"the", "quick", "brown", "fox", "jumps", "over", "the", "lazy", "dog", "and", "the", "quick", "brown", "fox", "sleeps"},
+      },
+      // words_folded_stripped()
+      {
+        {"hello", "world"},
+        {"na\xc3\xafve", "caf\xc3\xa9"},
+        {"e\xcc\x81" "cole", "e\xcc\x81" "cole"},
+        {"\xce\xb1\xce\xb8\xce\xb7\xce\xbd\xce\xb1", "\xd0\xbc\xd0\xbe\xd1\x81\xd0\xba\xd0\xb2\xd0\xb0"},
+        {"\xe6\x9d\xb1\xe4\xba\xac\xe3\x82\xbf\xe3\x83\xaf\xe3\x83\xbc", "0000\xe5\xb9\xb4"},
+        {"x_0", "foo_bar", "__init__", "00", "000"},
+        {"i", "emoji"},
+        {"bad", "byte"},
+        {"lone", "surrogate"},
+        {"bom", "start"},
+        {"line0", "line0"},
+        {},
+        {},
+        {"if", "x", "y", "0x0f", "return", "ab", "done"},
+        {"\xc7\x86ungla", "istanbul", "kelvin", "k"},
+        {"000", "abc0"},
+        {"dont", "stopbelieving", "its", "0000"},
+        {"the", "quick", "brown", "fox", "jumps", "over", "the", "lazy", "dog", "and", "the", "quick", "brown", "fox", "sleeps"},
+      },
+  };
+  ASSERT_EQ(expected.size(), options.size());
+  for (std::size_t k = 0; k < options.size(); ++k) {
+    ASSERT_EQ(expected[k].size(), golden_inputs.size());
+    for (std::size_t i = 0; i < golden_inputs.size(); ++i)
+      EXPECT_EQ(toks(golden_inputs[i], options[k]), expected[k][i]) << describe(options[k]) << " input " << i;
+  }
+}
+
+TEST(Golden, TokenHashesMatchFrozenVectors) {
+  const std::vector<std::vector<std::uint64_t>> expected = {
+      {0x0d45fc3f12614fa5ULL, 0x0b539d5a14debaa3ULL},
+      {0xdf52fe29c9343561ULL, 0x84d64e137d9d6c23ULL},
+      {0x1b1595661a0f556dULL, 0x1b1595661a0f556dULL},
+      {0x64705d71df1bee1fULL, 0xac49e24085f5abf9ULL},
+      {0x722d927c3b4d1b7cULL, 0xa3354f4ee44e5722ULL},
+      {0x9426d5d62ea882b9ULL, 0x44c1cf6f19c4e7ecULL, 0x90ed6a8c2824f4fdULL, 0x2b082b741bc8fb2dULL, 0x18881e78eb8ed98dULL, 0x4c8f009511f54073ULL},
+      {0x71ee637e18979f0cULL, 0x91211481be3a70a6ULL},
+      {0xcf32dc0579e5d42eULL, 0x7bfa84dd2e922073ULL},
+      {0x56d12d33edc2faf6ULL, 0xf2330b6113b5fe94ULL},
+      {0x4dccd383ca4c11b4ULL, 0xa57bad816cb9b391ULL},
+      {0xafedb807b1028963ULL, 0x4f9c07da6a50f9baULL},
+      {},
+      {},
+      {0x6ac3f50b4e5f70fdULL, 0x947a76e252e65e29ULL, 0x6a30d8700fc4bc8cULL, 0xf72e8940a1a06581ULL, 0xa60cd4f6234284bcULL, 0x8ed090f34d92a084ULL, 0x9f22ab393b1116c9ULL, 0x73c55a4aed82c596ULL},
+      {0x0f33572184aa749bULL, 0x1997ff3dcade6f4cULL, 0x0538f0d02761e06cULL, 0x0530c59ed27a3c8bULL},
+      {0xca70b13f50652186ULL, 0x785ef800c915d159ULL},
+      {0xb91ec8a04928f773ULL, 0xc870a9c30aeae97fULL, 0x9032986c8058c47cULL, 0xaf92ea31382cea6dULL, 0xec0f64b9ae265edeULL, 0xb71582cdac05b055ULL, 0x2a1998d778d77a50ULL},
+      {0x0babbc454536239aULL, 0x258bcdb47ddb669aULL, 0x8db0580ac7db829aULL, 0x0f8e479e19b7901bULL, 0xf17ae8e43af77f73ULL, 0x6b377d52eb164083ULL, 0x0babbc454536239aULL, 0xc25527e0aa780bcfULL, 0xc90e177e89b68236ULL, 0x96dfdcb8cadc460eULL, 0x0babbc454536239aULL, 0x258bcdb47ddb669aULL, 0x8db0580ac7db829aULL, 0x0f8e479e19b7901bULL, 0x474bac01c6f3ff1fULL},
+  };
+  ASSERT_EQ(expected.size(), golden_inputs.size());
+  neardup::tokenizer t;  // default options and seed
+  std::vector<std::uint64_t> h;
+  for (std::size_t i = 0; i < golden_inputs.size(); ++i) {
+    t.hash_tokens(golden_inputs[i], h);
+    EXPECT_EQ(h, expected[i]) << "input " << i;
+  }
+}
+
 }  // namespace

@@ -181,6 +181,13 @@ inline void make_set(std::vector<std::uint64_t>& v) {
   detail::sort_unique(v, scratch);
 }
 
+// Clears `out`, then writes the shingle SET: sorted, without duplicates.
+inline void shingle_set(std::span<const std::uint64_t> token_hashes, std::size_t n, std::uint64_t seed,
+                        std::vector<std::uint64_t>& out) {
+  ngram_hashes(token_hashes, n, seed, out);
+  make_set(out);
+}
+
 // |A ∩ B| / |A ∪ B| by a linear merge. Both empty -> 0.0 (empty documents are
 // never duplicates).
 // REQUIRES: both spans sorted ascending without duplicates (as made by shingle_set).
