@@ -105,6 +105,23 @@ void BM_GroupBandRadix(benchmark::State& state) {
 BENCHMARK(BM_GroupBandRadix<11>)->Apply(group_sizes)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_GroupBandRadix<16>)->Apply(group_sizes)->Unit(benchmark::kMillisecond);
 
+// ---- one band: MSD radix variant
+void BM_GroupBandRadixMsd(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  const auto keys = random_keys(n, 1);
+  std::vector<neardup::detail::key_doc> recs(n), scratch(n);
+  std::size_t buckets = 0;
+  for (auto _ : state) {
+    for (std::size_t d = 0; d < n; ++d) recs[d] = {keys[d], static_cast<doc_id>(d), 0};
+    neardup::detail::msd_radix_sort_key_doc(recs, scratch);
+    buckets = 0;
+    for (std::size_t i = 1; i < n; ++i) buckets += recs[i].key == recs[i - 1].key ? 1 : 0;
+    benchmark::DoNotOptimize(buckets);
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(n));
+}
+BENCHMARK(BM_GroupBandRadixMsd)->Apply(group_sizes)->Unit(benchmark::kMillisecond);
+
 // ---- baseline: the same records through std::sort by (key, doc)
 void BM_GroupBandStdSort(benchmark::State& state) {
   const auto n = static_cast<std::size_t>(state.range(0));

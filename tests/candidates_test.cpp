@@ -25,7 +25,7 @@ bool small_scale() {
 }
 
 // Key generators covering the cases the sort must survive.
-enum class keys_kind { random, few_distinct, all_equal, low_bits_only, high_bits_only };
+enum class keys_kind { random, few_distinct, all_equal, low_bits_only, high_bits_only, clustered };
 
 std::vector<std::uint64_t> make_keys(std::size_t n, keys_kind kind, std::uint64_t seed) {
   std::mt19937_64 rng(seed);
@@ -37,12 +37,15 @@ std::vector<std::uint64_t> make_keys(std::size_t n, keys_kind kind, std::uint64_
       case keys_kind::all_equal: x = 0xdeadbeefcafef00dULL; break;
       case keys_kind::low_bits_only: x = rng() & 0xfff; break;
       case keys_kind::high_bits_only: x = rng() & 0xfff0000000000000ULL; break;
+      case keys_kind::clustered:  // long runs of equal high bits, distinct low bits
+        x = ((rng() % 3) << 60) | (rng() % 100000);
+        break;
     }
   }
   return k;
 }
 
-template <unsigned Bits>
+template <unsigned Bits>  // Bits == 0: the MSD variant
 void check_radix_matches_stable_sort(std::size_t n, keys_kind kind, std::uint64_t seed) {
   const auto keys = make_keys(n, kind, seed);
   std::vector<key_doc> recs(n), scratch(n);
@@ -50,7 +53,11 @@ void check_radix_matches_stable_sort(std::size_t n, keys_kind kind, std::uint64_
   auto expected = recs;
   std::stable_sort(expected.begin(), expected.end(),
                    [](const key_doc& a, const key_doc& b) { return a.key < b.key; });
-  neardup::detail::radix_sort_key_doc<Bits>(recs, scratch);
+  if constexpr (Bits == 0) {
+    neardup::detail::msd_radix_sort_key_doc(recs, scratch);
+  } else {
+    neardup::detail::radix_sort_key_doc<Bits>(recs, scratch);
+  }
   ASSERT_EQ(recs.size(), expected.size());
   for (std::size_t i = 0; i < n; ++i) {
     ASSERT_EQ(recs[i].key, expected[i].key) << "n=" << n << " i=" << i;
@@ -60,20 +67,21 @@ void check_radix_matches_stable_sort(std::size_t n, keys_kind kind, std::uint64_
 
 class RadixSort : public ::testing::TestWithParam<keys_kind> {};
 
-TEST_P(RadixSort, MatchesStableSortFor11And16BitDigits) {
+TEST_P(RadixSort, LsdAndMsdMatchStableSort) {
   const std::size_t big = small_scale() ? 20000 : 200000;
   for (const std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{2}, std::size_t{64},
                               std::size_t{65}, std::size_t{1000}, big}) {
     check_radix_matches_stable_sort<11>(n, GetParam(), n + 1);
     check_radix_matches_stable_sort<16>(n, GetParam(), n + 2);
     check_radix_matches_stable_sort<8>(n, GetParam(), n + 3);
+    check_radix_matches_stable_sort<0>(n, GetParam(), n + 4);
   }
 }
 
 INSTANTIATE_TEST_SUITE_P(Keys, RadixSort,
                          ::testing::Values(keys_kind::random, keys_kind::few_distinct,
                                            keys_kind::all_equal, keys_kind::low_bits_only,
-                                           keys_kind::high_bits_only));
+                                           keys_kind::high_bits_only, keys_kind::clustered));
 
 TEST(RadixSort, SortUniqueU64MatchesStd) {
   for (const std::size_t n : {0, 1, 5, 1000, 50000}) {
@@ -119,6 +127,18 @@ TEST(BandGrouper, BucketsMatchReferenceGrouping) {
       }
     }
   }
+}
+
+TEST(BandGrouper, LargeBandsTakeTheMsdPathWithTheSameBuckets) {
+  const std::size_t n = neardup::detail::msd_threshold + 1000;
+  const auto keys = make_keys(n, keys_kind::few_distinct, 5);
+  auto mixed = make_keys(n, keys_kind::random, 6);
+  for (std::size_t d = 0; d < n; d += 4) mixed[d] = keys[d];  // buckets among unique keys
+  const bucket_list out = neardup::group_band(mixed);
+  const bucket_list ref = reference_buckets(mixed, {});
+  EXPECT_EQ(out.docs, ref.docs);
+  EXPECT_EQ(out.offsets, ref.offsets);
+  EXPECT_EQ(out.size(), 7u);
 }
 
 TEST(BandGrouper, ExcludedDocumentsAreInNoBucket) {

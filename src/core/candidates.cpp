@@ -42,9 +42,15 @@ void band_grouper::group(std::span<const std::uint64_t> keys,
     scratch_.shrink_to_fit();
     scratch_.resize(records_.capacity());
   }
-  // Records are built in doc order and the sort is stable: runs come out
-  // sorted by doc id without a second key.
-  detail::radix_sort_key_doc<11>(records_, scratch_);
+  // Records are built in doc order and the sorts are stable: runs come out
+  // sorted by doc id without a second key. Small bands: LSD (6 passes, all in
+  // cache). Large bands: MSD, whose single scatter pass leaves cache-sized
+  // buckets (measured ~1.5x faster from 1M records; see cluster_bench).
+  if (records_.size() >= detail::msd_threshold) {
+    detail::msd_radix_sort_key_doc(records_, scratch_);
+  } else {
+    detail::radix_sort_key_doc<11>(records_, scratch_);
+  }
 
   out.clear();
   const std::size_t m = records_.size();

@@ -4,7 +4,8 @@
 // and by the pair de-duplication. Internal: the public face is candidates.hpp.
 //
 //   std::vector<key_doc> recs = ..., scratch(recs.size());
-//   detail::radix_sort_key_doc(recs, scratch);   // sorted by (key), stable
+//   detail::radix_sort_key_doc(recs, scratch);       // LSD, sorted by key, stable
+//   detail::msd_radix_sort_key_doc(recs, scratch);   // MSD, same result
 //
 // Guarantees: stable (records with equal keys keep their input order, so input
 // built in doc order comes out sorted by (key, doc)); the result is a pure
@@ -91,6 +92,65 @@ void radix_sort_key_doc(std::span<key_doc> data, std::span<key_doc> scratch) {
   }
   if (src != data.data()) std::memcpy(data.data(), src, n * sizeof(key_doc));
 }
+
+namespace msd_internal {
+
+inline void insertion_sort(key_doc* a, std::size_t n) {
+  for (std::size_t i = 1; i < n; ++i) {
+    const key_doc x = a[i];
+    std::size_t j = i;
+    while (j > 0 && a[j - 1].key > x.key) {
+      a[j] = a[j - 1];
+      --j;
+    }
+    a[j] = x;
+  }
+}
+
+// Sorts a[0, n) by the low `hi` bits of the key (the higher bits are equal
+// within the range), stably, using b[0, n) as scratch; result in a.
+inline void sort(key_doc* a, key_doc* b, std::size_t n, unsigned hi) {
+  while (true) {
+    if (n <= 64 || hi == 0) {
+      if (hi != 0) insertion_sort(a, n);
+      return;
+    }
+    const unsigned bits = std::min(hi, n >= (std::size_t{1} << 16) ? 11u : 8u);
+    const unsigned shift = hi - bits;
+    const std::uint64_t mask = (std::uint64_t{1} << bits) - 1;
+    const std::size_t radix = std::size_t{1} << bits;
+    std::array<std::uint32_t, 2048 + 1> start{};
+    for (std::size_t i = 0; i < n; ++i) ++start[((a[i].key >> shift) & mask) + 1];
+    if (start[((a[0].key >> shift) & mask) + 1] == n) {  // one digit value: next digit
+      hi = shift;
+      continue;
+    }
+    for (std::size_t d = 1; d <= radix; ++d) start[d] += start[d - 1];
+    std::array<std::uint32_t, 2048> next;
+    std::copy(start.begin(), start.begin() + std::ptrdiff_t(radix), next.begin());
+    for (std::size_t i = 0; i < n; ++i) b[next[(a[i].key >> shift) & mask]++] = a[i];
+    for (std::size_t d = 0; d < radix; ++d) {
+      const std::size_t s = start[d], e = start[d + 1];
+      if (e - s > 1) sort(b + s, a + s, e - s, shift);
+    }
+    std::memcpy(a, b, n * sizeof(key_doc));
+    return;
+  }
+}
+
+}  // namespace msd_internal
+
+// Same contract as radix_sort_key_doc, most significant digit first: one
+// scatter pass over memory, then the buckets (which fit in cache for random
+// keys) are sorted recursively, and buckets of <= 64 records by insertion
+// sort. For hash keys this touches memory about 3 times instead of 12.
+// REQUIRES: scratch.size() >= data.size(); data.size() < 2^32.
+inline void msd_radix_sort_key_doc(std::span<key_doc> data, std::span<key_doc> scratch) {
+  msd_internal::sort(data.data(), scratch.data(), data.size(), 64);
+}
+
+// Record count from which band_grouper uses the MSD sort.
+inline constexpr std::size_t msd_threshold = std::size_t{1} << 19;
 
 // Sorts and de-duplicates 64-bit values in place (radix sort through `scratch`).
 inline void radix_sort_unique_u64(std::vector<std::uint64_t>& values) {
