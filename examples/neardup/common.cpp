@@ -9,6 +9,8 @@ const std::vector<command>& commands() {
   static const std::vector<command> list = {
       {"dedup", &run_dedup},
       {"exact", &run_exact},
+      {"pairs", &run_pairs},
+      {"eval", &run_eval},
   };
   return list;
 }

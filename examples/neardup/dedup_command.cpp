@@ -20,8 +20,11 @@ outputs in OUTDIR (each written to a temporary name, renamed when complete):
   deduped.jsonl    kept documents: original JSONL lines byte for byte, in input order;
                    files from directories become {"id": ..., "text": ...}
   stats.json       counts, cluster-size histogram, parameters, seconds per stage
+)";
 
-similarity:
+}  // namespace
+
+const char* const kDedupOptionsHelp = R"(similarity:
   --threshold T          Jaccard similarity of shingle sets that makes a duplicate [0.8]
   --num-perm K           MinHash signature size [128]
   --ngram N              shingle size in tokens [5]
@@ -37,22 +40,21 @@ output:
   --compress none|zstd   write deduped.jsonl.zst [none]
 )";
 
-}  // namespace
-
-int run_dedup(int argc, char** argv) {
+std::vector<std::string> dedup_value_options() {
   auto value_opts = common_value_options();
   for (const char* o : {"threshold", "num-perm", "ngram", "bands", "rows", "verify", "keep", "compress", "scheme"}) {
     value_opts.emplace_back(o);
   }
+  return value_opts;
+}
+
+std::vector<std::string> dedup_flag_options() {
   auto flag_opts = common_flag_options();
   flag_opts.emplace_back("no-exact-first");
-  const args a(argc, argv, 2, value_opts, flag_opts);
-  if (a.flag("help")) {
-    std::printf("%s\n%s", kHelp, kCommonOptionsHelp);
-    return 0;
-  }
-  const common_settings common = read_common(a, true);
+  return flag_opts;
+}
 
+neardup::io::dedup_options read_dedup_options(const args& a, const common_settings& common) {
   neardup::io::dedup_options o;
   o.records = common.records;
   o.tokens = common.tokens;
@@ -82,7 +84,17 @@ int run_dedup(int argc, char** argv) {
                       ? neardup::io::output_compression::zstd
                       : neardup::io::output_compression::none;
   o.exact_first = !a.flag("no-exact-first");
+  return o;
+}
 
+int run_dedup(int argc, char** argv) {
+  const args a(argc, argv, 2, dedup_value_options(), dedup_flag_options());
+  if (a.flag("help")) {
+    std::printf("%s\n%s\n%s", kHelp, kDedupOptionsHelp, kCommonOptionsHelp);
+    return 0;
+  }
+  const common_settings common = read_common(a, true);
+  const neardup::io::dedup_options o = read_dedup_options(a, common);
   const auto r = neardup::io::run_dedup(common.sources.sources, common.out_dir, o);
   if (!common.quiet) {
     std::fprintf(stderr,

@@ -1,0 +1,71 @@
+// neardup/io/pairs.hpp — similar pairs of a corpus, and the measurement of
+// dedup's accuracy against the exact answer.
+//
+// run_pairs() lists every pair of documents whose shingle sets have Jaccard
+// >= threshold: exactly (all-pairs join with prefix filtering, allpairs.hpp)
+// or from MinHash LSH candidates checked with dedup's verification mode.
+//
+// run_eval() runs the dedup pipeline and the exact join on the same corpus
+// and compares them: precision, recall and F1 of "has a near duplicate at
+// Jaccard >= T", the fraction of exact pairs that dedup put in one cluster,
+// and false merges (clusters that join documents not connected by any chain
+// of pairs with Jaccard >= T).
+//
+//   neardup::io::pairs_options o;  o.threshold = 0.8;  o.exact = true;
+//   auto r = neardup::io::run_pairs(sources, "out", o);   // out/pairs.tsv, out/stats.json
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "neardup/io/dedup.hpp"
+
+namespace neardup::io {
+
+struct pairs_options {
+  dedup_options dedup;  // input, tokenizer, n-gram, threshold, MinHash, LSH, verify, threads
+  bool exact = false;   // exact all-pairs join instead of LSH candidates
+  // LSH mode: member i of a bucket is paired with its max_partners
+  // predecessors (bounds work on huge buckets; see candidates.hpp).
+  std::size_t max_partners = 256;
+};
+
+struct pairs_report {
+  std::uint64_t documents = 0;
+  std::uint64_t pairs = 0;
+  std::uint64_t candidate_pairs = 0;  // LSH mode: before verification
+  std::uint64_t capped_pairs = 0;     // LSH mode: left out by max_partners
+  double seconds = 0;
+};
+
+// Writes OUTDIR/pairs.tsv (id1<TAB>id2<TAB>jaccard, sorted by document
+// position; jaccard is exact unless verify is none/estimate in LSH mode, then
+// it is the MinHash estimate) and OUTDIR/stats.json.
+pairs_report run_pairs(std::span<const source_info> sources, const std::string& out_dir,
+                       const pairs_options& options);
+
+struct eval_report {
+  double threshold = 0;
+  std::uint64_t documents = 0;
+  std::uint64_t truth_positive = 0;      // documents with an exact neighbour >= T
+  std::uint64_t predicted_positive = 0;  // documents in a dedup cluster of size >= 2
+  std::uint64_t true_positive = 0;
+  double precision = 1;
+  double recall = 1;
+  double f1 = 1;
+  std::uint64_t truth_pairs = 0;      // pairs with exact Jaccard >= T
+  std::uint64_t pairs_recovered = 0;  // of those, pairs dedup put in one cluster
+  double pair_recall = 1;
+  std::uint64_t false_merge_clusters = 0;  // clusters spanning several exact components
+  std::uint64_t false_merge_documents = 0;  // documents in such clusters
+  double dedup_seconds = 0;
+  double exact_seconds = 0;
+};
+
+// Runs dedup (writing its outputs to out_dir) and the exact join; writes
+// out_dir/eval.json and returns the comparison.
+eval_report run_eval(std::span<const source_info> sources, const std::string& out_dir,
+                     const dedup_options& options);
+
+}  // namespace neardup::io

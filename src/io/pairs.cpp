@@ -1,0 +1,303 @@
+// neardup pairs and neardup eval (see neardup/io/pairs.hpp).
+#include "neardup/io/pairs.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <stdexcept>
+
+#include "corpus_passes.hpp"
+#include "neardup/allpairs.hpp"
+#include "neardup/candidates.hpp"
+#include "neardup/cluster.hpp"
+#include "neardup/io/json.hpp"
+
+namespace neardup::io {
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+detail::pass_options pass_from(const dedup_options& o) {
+  detail::pass_options pass;
+  pass.records = o.records;
+  pass.shingles = shingle_options{o.tokens, o.ngram, o.seed};
+  pass.threads = detail::resolve_threads(o.threads);
+  pass.reader = o.reader;
+  pass.max_reported_errors = o.max_reported_errors;
+  return pass;
+}
+
+void make_dir(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw std::runtime_error("neardup: " + dir + ": cannot create output directory: " + ec.message());
+}
+
+std::vector<std::uint8_t> ok_documents(const detail::corpus_index& corpus) {
+  std::vector<std::uint8_t> ok(corpus.size());
+  for (std::size_t d = 0; d < corpus.size(); ++d) {
+    ok[d] = corpus.docs[d].status == record_status::ok && corpus.docs[d].has_tokens;
+  }
+  return ok;
+}
+
+// Every pair of the corpus with exact Jaccard >= threshold.
+std::vector<similar_pair> exact_pairs(std::span<const source_info> sources, const detail::corpus_index& corpus,
+                                      const detail::pass_options& pass, double threshold, progress_meter& meter,
+                                      std::uint64_t input_bytes) {
+  const std::vector<std::uint8_t> wanted = ok_documents(corpus);
+  meter.begin_stage("load shingles", input_bytes);
+  const detail::shingle_sets sets = detail::load_shingle_sets(sources, corpus, wanted, pass, meter);
+  meter.end_stage();
+  meter.begin_stage("exact join", 0);
+  allpairs_options ao;
+  ao.threshold = threshold;
+  ao.threads = static_cast<unsigned>(pass.threads);
+  auto pairs = allpairs_join(sets_view{sets.values, sets.begin}, ao);
+  meter.end_stage();
+  return pairs;
+}
+
+}  // namespace
+
+pairs_report run_pairs(std::span<const source_info> sources, const std::string& out_dir,
+                       const pairs_options& options) {
+  const dedup_options& o = options.dedup;
+  if (!(o.threshold > 0.0 && o.threshold <= 1.0)) {
+    throw std::invalid_argument("threshold = " + std::to_string(o.threshold) + " is outside (0, 1]");
+  }
+  const auto t0 = clock_type::now();
+  const detail::pass_options pass = pass_from(o);
+  make_dir(out_dir);
+  std::uint64_t input_bytes = 0;
+  for (const auto& s : sources) input_bytes += s.file_bytes;
+  progress_meter meter({.enabled = o.progress});
+  pairs_report report;
+
+  minhash_options mh = o.minhash;
+  mh.seed = o.seed;
+  const minhasher hasher(mh);
+  const std::size_t k = hasher.num_perm();
+  const lsh_params lsh = o.lsh ? *o.lsh : default_lsh_params(o.threshold, k);
+  validate_lsh_params(lsh, k);
+
+  meter.begin_stage(options.exact ? "scan" : "sign", input_bytes);
+  detail::scan_counts counts;
+  const detail::corpus_index corpus =
+      detail::scan_corpus(sources, pass, options.exact ? nullptr : &hasher, meter, counts);
+  meter.end_stage();
+  const std::size_t n = corpus.size();
+  report.documents = n;
+
+  std::vector<similar_pair> result;
+  if (options.exact) {
+    result = exact_pairs(sources, corpus, pass, o.threshold, meter, input_bytes);
+  } else {
+    const bander band_hasher(lsh, k, o.seed);
+    std::vector<std::uint8_t> excluded = ok_documents(corpus);
+    for (auto& e : excluded) e = !e;
+    std::vector<std::uint64_t> keys(n, 0);
+    std::vector<doc_pair> candidates;
+    band_grouper grouper;
+    bucket_list buckets;
+    for (std::uint32_t b = 0; b < lsh.bands; ++b) {
+      for (std::size_t d = 0; d < n; ++d) {
+        if (!excluded[d]) keys[d] = band_hasher.key(corpus.signature(static_cast<doc_id>(d)), b).value_or(0);
+      }
+      grouper.group(keys, excluded, buckets);
+      report.capped_pairs += append_candidate_pairs(buckets, options.max_partners, candidates);
+    }
+    grouper.release();
+    sort_unique_pairs(candidates);
+    report.candidate_pairs = candidates.size();
+
+    detail::shingle_sets sets;
+    if (o.verify == verify_mode::exact) {
+      std::vector<std::uint8_t> wanted(n, 0);
+      for (const auto& p : candidates) wanted[p.first] = wanted[p.second] = 1;
+      meter.begin_stage("load candidates", input_bytes);
+      sets = detail::load_shingle_sets(sources, corpus, wanted, pass, meter);
+      meter.end_stage();
+    }
+    for (const auto& p : candidates) {
+      similar_pair sp;
+      sp.pair = p;
+      if (o.verify == verify_mode::exact) {
+        sp.jaccard = exact_jaccard(sets[p.first], sets[p.second]);
+      } else {
+        sp.jaccard = jaccard(corpus.signature(p.first), corpus.signature(p.second)).estimate;
+      }
+      if (o.verify == verify_mode::none || sp.jaccard >= o.threshold) result.push_back(sp);
+    }
+  }
+  report.pairs = result.size();
+
+  atomic_file out(out_dir + "/pairs.tsv");
+  std::string buf;
+  for (const auto& p : result) {
+    buf.clear();
+    append_tsv_field(buf, corpus.id_of(sources, p.pair.first));
+    buf += '\t';
+    append_tsv_field(buf, corpus.id_of(sources, p.pair.second));
+    char num[32];
+    std::snprintf(num, sizeof num, "\t%.6f\n", p.jaccard);
+    buf += num;
+    out.write(buf);
+  }
+  out.commit();
+  report.seconds = std::chrono::duration<double>(clock_type::now() - t0).count();
+
+  std::string s;
+  json_writer w(s);
+  w.begin_object();
+  w.key("command");
+  w.value("pairs");
+  w.key("mode");
+  w.value(options.exact ? "exact" : "lsh");
+  w.key("threshold");
+  w.value(o.threshold);
+  w.key("ngram");
+  w.value(static_cast<std::uint64_t>(o.ngram));
+  if (!options.exact) {
+    w.key("num_perm");
+    w.value(static_cast<std::uint64_t>(k));
+    w.key("bands");
+    w.value(lsh.bands);
+    w.key("rows");
+    w.value(lsh.rows);
+    w.key("verify");
+    w.value(to_string(o.verify));
+    w.key("candidate_pairs");
+    w.value(report.candidate_pairs);
+    w.key("capped_pairs");
+    w.value(report.capped_pairs);
+  }
+  w.key("documents");
+  w.value(report.documents);
+  w.key("skipped");
+  w.value(counts.skipped);
+  w.key("pairs");
+  w.value(report.pairs);
+  w.key("seconds");
+  w.value(report.seconds);
+  w.key("peak_rss_bytes");
+  w.value(peak_rss_bytes());
+  w.end_object();
+  s += '\n';
+  write_file_atomic(out_dir + "/stats.json", s);
+  return report;
+}
+
+eval_report run_eval(std::span<const source_info> sources, const std::string& out_dir,
+                     const dedup_options& options) {
+  eval_report ev;
+  ev.threshold = options.threshold;
+  dedup_options o = options;
+  o.return_clusters = true;
+  const auto t0 = clock_type::now();
+  const dedup_report dr = run_dedup(sources, out_dir, o);
+  const auto t1 = clock_type::now();
+  ev.dedup_seconds = std::chrono::duration<double>(t1 - t0).count();
+
+  const detail::pass_options pass = pass_from(o);
+  progress_meter meter({.enabled = o.progress});
+  std::uint64_t input_bytes = 0;
+  for (const auto& s : sources) input_bytes += s.file_bytes;
+  meter.begin_stage("scan", input_bytes);
+  detail::scan_counts counts;
+  detail::pass_options quiet_pass = pass;
+  quiet_pass.max_reported_errors = 0;  // run_dedup already reported them
+  const detail::corpus_index corpus = detail::scan_corpus(sources, quiet_pass, nullptr, meter, counts);
+  meter.end_stage();
+  const std::size_t n = corpus.size();
+  if (n != dr.kept_of.size()) throw std::runtime_error("neardup eval: the corpus changed during the run");
+  const std::vector<similar_pair> truth = exact_pairs(sources, corpus, pass, o.threshold, meter, input_bytes);
+  ev.exact_seconds = std::chrono::duration<double>(clock_type::now() - t1).count();
+
+  ev.documents = n;
+  std::vector<std::uint8_t> truth_pos(n, 0), pred_pos(n, 0);
+  union_find components(n);
+  for (const auto& p : truth) {
+    truth_pos[p.pair.first] = truth_pos[p.pair.second] = 1;
+    components.unite(p.pair.first, p.pair.second);
+    ev.pairs_recovered += dr.kept_of[p.pair.first] == dr.kept_of[p.pair.second];
+  }
+  ev.truth_pairs = truth.size();
+  std::vector<std::uint32_t> cluster_size(n, 0);
+  for (std::size_t d = 0; d < n; ++d) ++cluster_size[dr.kept_of[d]];
+  // A cluster is a false merge when its members lie in more than one
+  // connected component of the exact >= T graph.
+  std::vector<doc_id> cluster_component(n, UINT32_MAX);
+  std::vector<std::uint8_t> cluster_false(n, 0);
+  for (std::size_t d = 0; d < n; ++d) {
+    const doc_id c = dr.kept_of[d];
+    pred_pos[d] = cluster_size[c] > 1;
+    const doc_id comp = components.find(static_cast<doc_id>(d));
+    if (cluster_component[c] == UINT32_MAX) {
+      cluster_component[c] = comp;
+    } else if (cluster_component[c] != comp) {
+      cluster_false[c] = 1;
+    }
+  }
+  for (std::size_t d = 0; d < n; ++d) {
+    ev.truth_positive += truth_pos[d];
+    ev.predicted_positive += pred_pos[d];
+    ev.true_positive += truth_pos[d] && pred_pos[d];
+    ev.false_merge_documents += cluster_false[dr.kept_of[d]];
+    ev.false_merge_clusters += dr.kept_of[d] == d && cluster_false[d];
+  }
+  ev.precision = ev.predicted_positive ? static_cast<double>(ev.true_positive) / static_cast<double>(ev.predicted_positive) : 1.0;
+  ev.recall = ev.truth_positive ? static_cast<double>(ev.true_positive) / static_cast<double>(ev.truth_positive) : 1.0;
+  ev.f1 = ev.precision + ev.recall > 0 ? 2 * ev.precision * ev.recall / (ev.precision + ev.recall) : 0.0;
+  ev.pair_recall = ev.truth_pairs ? static_cast<double>(ev.pairs_recovered) / static_cast<double>(ev.truth_pairs) : 1.0;
+
+  std::string s;
+  json_writer w(s);
+  w.begin_object();
+  w.key("command");
+  w.value("eval");
+  w.key("threshold");
+  w.value(ev.threshold);
+  w.key("verify");
+  w.value(to_string(o.verify));
+  w.key("bands");
+  w.value(dr.lsh.bands);
+  w.key("rows");
+  w.value(dr.lsh.rows);
+  w.key("documents");
+  w.value(ev.documents);
+  w.key("truth_positive_documents");
+  w.value(ev.truth_positive);
+  w.key("predicted_positive_documents");
+  w.value(ev.predicted_positive);
+  w.key("true_positive_documents");
+  w.value(ev.true_positive);
+  w.key("precision");
+  w.value(ev.precision);
+  w.key("recall");
+  w.value(ev.recall);
+  w.key("f1");
+  w.value(ev.f1);
+  w.key("truth_pairs");
+  w.value(ev.truth_pairs);
+  w.key("pairs_recovered");
+  w.value(ev.pairs_recovered);
+  w.key("pair_recall");
+  w.value(ev.pair_recall);
+  w.key("false_merge_clusters");
+  w.value(ev.false_merge_clusters);
+  w.key("false_merge_documents");
+  w.value(ev.false_merge_documents);
+  w.key("dedup_seconds");
+  w.value(ev.dedup_seconds);
+  w.key("exact_seconds");
+  w.value(ev.exact_seconds);
+  w.end_object();
+  s += '\n';
+  write_file_atomic(out_dir + "/eval.json", s);
+  return ev;
+}
+
+}  // namespace neardup::io
