@@ -2,7 +2,7 @@
 // answer, on synthetic shingle sets shaped like a web/code corpus:
 //  - ~400 shingles per document (300..500), 90% of them unique hashes and 10%
 //    drawn log-uniformly (Zipf s=1) from 10^6 "boilerplate" shingles, so a few
-//    shingles occur in nearly every document;
+//    shingles occur in nearly every document (a heavy variant uses 60%);
 //  - 10% of documents are planted near-duplicates of an earlier document with
 //    0..15% of their shingles replaced (Jaccard ~0.74..1).
 // items/s = n(n-1)/2 / time: document pairs decided per second, comparable
@@ -29,9 +29,10 @@ bool short_mode() {
   return s != nullptr && std::string_view(s) == "1";
 }
 
-const neardup::flat_sets& corpus(std::size_t n) {
-  static std::map<std::size_t, neardup::flat_sets> cache;
-  auto it = cache.find(n);
+// boilerplate: percent of a fresh document's shingles drawn from the Zipf pool.
+const neardup::flat_sets& corpus(std::size_t n, int boilerplate = 10) {
+  static std::map<std::pair<std::size_t, int>, neardup::flat_sets> cache;
+  auto it = cache.find({n, boilerplate});
   if (it != cache.end()) return it->second;
   std::mt19937_64 rng(20261125);
   std::uniform_int_distribution<std::size_t> len(300, 500);
@@ -49,7 +50,7 @@ const neardup::flat_sets& corpus(std::size_t n) {
     } else {
       const std::size_t m = len(rng);
       for (std::size_t k = 0; k < m; ++k) {
-        if (unit(rng) < 0.1) {
+        if (unit(rng) < boilerplate / 100.0) {
           const auto id = static_cast<std::uint64_t>(std::exp(unit(rng) * std::log(1e6)));
           d.push_back(neardup::hash64(&id, sizeof id, 7));
         } else {
@@ -63,7 +64,7 @@ const neardup::flat_sets& corpus(std::size_t n) {
   }
   neardup::flat_sets sets;
   for (const auto& d : docs) sets.push_back(d);
-  return cache.emplace(n, std::move(sets)).first->second;
+  return cache.emplace(std::pair{n, boilerplate}, std::move(sets)).first->second;
 }
 
 std::size_t total_values(const neardup::flat_sets& s) { return s.view().values.size(); }
@@ -80,7 +81,7 @@ void report(benchmark::State& state, std::size_t n, std::size_t found, std::size
 void BM_AllPairsJoin(benchmark::State& state) {
   const auto n = static_cast<std::size_t>(state.range(0));
   const auto threads = static_cast<unsigned>(state.range(1));
-  const auto& sets = corpus(n);
+  const auto& sets = corpus(n, static_cast<int>(state.range(2)));
   std::size_t found = 0;
   for (auto _ : state) {
     auto pairs = neardup::allpairs_join(sets.view(), {.threshold = 0.8, .threads = threads});
@@ -152,11 +153,12 @@ void BM_NaiveInvertedIndex(benchmark::State& state) {
 }
 
 void allpairs_args(benchmark::internal::Benchmark* b) {
-  b->ArgNames({"docs", "threads"})->Unit(benchmark::kMillisecond)->UseRealTime();
+  b->ArgNames({"docs", "threads", "boilerplate%"})->Unit(benchmark::kMillisecond)->UseRealTime();
   if (short_mode()) {
-    b->Args({2000, 1})->Args({10000, 1})->Args({10000, 2})->Iterations(1);
+    b->Args({2000, 1, 10})->Args({10000, 1, 10})->Args({10000, 2, 10})->Args({10000, 2, 60})->Iterations(1);
   } else {
-    for (long n : {10000L, 30000L, 100000L}) b->Args({n, 1})->Args({n, 2});
+    for (long n : {10000L, 30000L, 100000L}) b->Args({n, 1, 10})->Args({n, 2, 10});
+    b->Args({30000, 2, 60})->Args({100000, 2, 60});
     b->Iterations(1);
   }
 }
