@@ -74,10 +74,15 @@ struct record_parser::impl {
       r.text = {};
       return;
     }
+    const std::string_view token = trim_right(v.raw_json_token());
     std::string_view s;
     if ((err = read_string(v, text_buf, s, r.flags))) return;
     r.status = record_status::ok;
     r.text = s;
+    // The literal's place in raw, when the line was parsed in place.
+    if (token.data() >= r.raw.data() && token.data() + token.size() <= r.raw.data() + r.raw.size()) {
+      r.text_token = token;
+    }
   }
 
   void take_id(od::value& v, record& r, simdjson::error_code& err) {

@@ -260,6 +260,11 @@ struct record {
   // empty if absent, null, an array or an object (the caller then names the
   // record SOURCE:LINE). For a text_file: its source name.
   std::string_view id;
+  // The text field's JSON string literal (quotes included) as it stands in
+  // raw, so a tool can rewrite the text and keep every other byte of the
+  // line. Empty when unknown: text files, and lines repaired before parsing
+  // (invalid UTF-8), where raw and the parsed bytes differ.
+  std::string_view text_token;
   record_status status = record_status::ok;
   std::uint8_t flags = 0;   // record_flags bits
   std::string_view error;   // why status is not ok (a static message)
