@@ -214,14 +214,21 @@ record record_parser::parse_line(const input_chunk& chunk, std::size_t begin, st
     const std::uint8_t fixed = detail::repair_line(json, true, m.repaired);
     if (fixed != 0) {
       m.repaired.reserve(m.repaired.size() + simdjson::SIMDJSON_PADDING);
-      r = record{r.source, r.line, r.byte_offset, r.raw, {}, {}, record_status::ok,
-                 static_cast<std::uint8_t>(r.flags | fixed), {}};
+      // Start over on the repaired copy, keeping the line's identity.
+      const record base = r;
+      r = record{};
+      r.source = base.source;
+      r.line = base.line;
+      r.byte_offset = base.byte_offset;
+      r.raw = base.raw;
+      r.flags = static_cast<std::uint8_t>(base.flags | fixed);
       err = m.parse(m.repaired.data(), m.repaired.size(), m.repaired.capacity(), options, r);
     }
   }
   if (err) {
     r.status = record_status::malformed_json;
     r.text = {};
+    r.text_token = {};
     r.id = {};
     r.error = simdjson::error_message(err);
   }
