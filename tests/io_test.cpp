@@ -208,6 +208,17 @@ TEST(Record, StatusOfBadLines) {
   EXPECT_EQ(io::to_string(io::record_status::text_not_string), "text_not_string");
 }
 
+TEST(Record, TextTokenLocatesTheLiteralInRaw) {
+  io::input_chunk chunk;
+  chunk.byte_offset = 1;
+  chunk.data.assign("{\"id\":1, \"text\" : \"a\\nb\"  , \"x\":2}\n{\"text\":\"bad \xFF\"}\n{\"text\":7}");
+  io::record_parser parser;
+  std::vector<std::string> tokens;
+  io::parse_chunk(chunk, {}, parser, [&](const io::record& r) { tokens.emplace_back(r.text_token); });
+  // In place: the literal as written; repaired lines and non-strings: empty.
+  EXPECT_EQ(tokens, (std::vector<std::string>{"\"a\\nb\"", "", ""}));
+}
+
 TEST(Record, DuplicateKeysLastWins) {
   EXPECT_EQ(parse_one(R"({"text":"first","text":"second"})").text, "second");
 }

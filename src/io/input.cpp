@@ -419,6 +419,29 @@ class zstd_decoder final : public decoder {
   bool done_ = false;
 };
 
+// Number of '\n' in [p, p+n): eight bytes at a time, exact per byte (no
+// carries between bytes), byte counters folded every 255 words.
+std::uint64_t count_newlines(const char* p, std::size_t n) noexcept {
+  constexpr std::uint64_t ones = 0x0101010101010101ULL;
+  constexpr std::uint64_t low7 = 0x7f7f7f7f7f7f7f7fULL;
+  std::uint64_t total = 0;
+  std::size_t i = 0;
+  while (n - i >= 8) {
+    std::uint64_t acc = 0;
+    const std::size_t words = std::min<std::size_t>((n - i) / 8, 255);
+    for (std::size_t w = 0; w < words; ++w, i += 8) {
+      std::uint64_t x;
+      std::memcpy(&x, p + i, 8);
+      x ^= ones * '\n';
+      const std::uint64_t t = ~(((x & low7) + low7) | x | low7);  // 0x80 where x's byte is 0
+      acc += t >> 7;
+    }
+    total += (acc * ones) >> 56;
+  }
+  for (; i < n; ++i) total += p[i] == '\n';
+  return total;
+}
+
 std::unique_ptr<decoder> open_decoder(const source_info& s) {
   switch (s.codec) {
     case compression::gzip: return std::make_unique<gzip_decoder>(s.path);
@@ -512,7 +535,7 @@ struct corpus_reader::impl {
         finish_source();
       } else {
         next_offset += cut;
-        next_line += static_cast<std::uint64_t>(std::count(data.data(), data.data() + cut, '\n'));
+        next_line += count_newlines(data.data(), cut);
       }
       if (cut == 0) continue;  // empty source
       return true;

@@ -64,6 +64,7 @@ struct record_parser::impl {
   void take_text(od::value& v, record& r, simdjson::error_code& err) {
     od::json_type t{};
     if ((err = v.type().get(t))) return;
+    r.text_token = {};
     if (t == od::json_type::null) {
       r.status = record_status::missing_text;
       r.text = {};
@@ -80,7 +81,9 @@ struct record_parser::impl {
     r.status = record_status::ok;
     r.text = s;
     // The literal's place in raw, when the line was parsed in place.
-    if (token.data() >= r.raw.data() && token.data() + token.size() <= r.raw.data() + r.raw.size()) {
+    const auto at = reinterpret_cast<std::uintptr_t>(token.data());
+    const auto raw_at = reinterpret_cast<std::uintptr_t>(r.raw.data());
+    if (at >= raw_at && at + token.size() <= raw_at + r.raw.size()) {
       r.text_token = token;
     }
   }
@@ -215,13 +218,13 @@ record record_parser::parse_line(const input_chunk& chunk, std::size_t begin, st
     if (fixed != 0) {
       m.repaired.reserve(m.repaired.size() + simdjson::SIMDJSON_PADDING);
       // Start over on the repaired copy, keeping the line's identity.
-      const record base = r;
+      const record before = r;
       r = record{};
-      r.source = base.source;
-      r.line = base.line;
-      r.byte_offset = base.byte_offset;
-      r.raw = base.raw;
-      r.flags = static_cast<std::uint8_t>(base.flags | fixed);
+      r.source = before.source;
+      r.line = before.line;
+      r.byte_offset = before.byte_offset;
+      r.raw = before.raw;
+      r.flags = static_cast<std::uint8_t>(before.flags | fixed);
       err = m.parse(m.repaired.data(), m.repaired.size(), m.repaired.capacity(), options, r);
     }
   }
