@@ -145,19 +145,35 @@ token_table count_tokens(std::span<const u64> values, unsigned threads) {
                                            : static_cast<std::size_t>(std::lower_bound(start.begin(), start.end() - 1, hi_target) - start.begin());
       auto& out_h = local_hash[t];
       auto& out_df = local_df[t];
+      // Count each bucket in a small open-addressing table (L1/L2 sized for
+      // typical buckets), then sort only its repeated tokens.
+      std::vector<u64> keys;
+      std::vector<u32> counts;
+      std::vector<std::pair<u64, u32>> repeated;
       for (std::size_t b = b_lo; b < b_hi; ++b) {
-        const auto first = part.begin() + static_cast<std::ptrdiff_t>(start[b]);
-        const auto last = part.begin() + static_cast<std::ptrdiff_t>(start[b + 1]);
-        std::sort(first, last);
-        for (auto it = first; it != last;) {
-          auto run = it + 1;
-          while (run != last && *run == *it) ++run;
-          const auto df = static_cast<std::size_t>(run - it);
-          if (df >= 2) {
-            out_h.push_back(*it);
-            out_df.push_back(static_cast<u32>(std::min<std::size_t>(df, std::numeric_limits<u32>::max())));
-          }
-          it = run;
+        const std::size_t lo = start[b], hi = start[b + 1];
+        if (hi - lo < 2) continue;
+        int cbits = 1;
+        while ((std::size_t{1} << cbits) < 2 * (hi - lo)) ++cbits;
+        const std::size_t cap = std::size_t{1} << cbits;
+        const u64 cmask = cap - 1;
+        keys.resize(cap);
+        counts.assign(cap, 0);
+        for (std::size_t i = lo; i < hi; ++i) {
+          const u64 h = part[i];
+          u64 at = (h * 0x9e3779b97f4a7c15ULL) >> (64 - cbits);
+          while (counts[at] != 0 && keys[at] != h) at = (at + 1) & cmask;
+          keys[at] = h;
+          if (counts[at] != std::numeric_limits<u32>::max()) ++counts[at];
+        }
+        repeated.clear();
+        for (std::size_t at = 0; at < cap; ++at) {
+          if (counts[at] >= 2) repeated.emplace_back(keys[at], counts[at]);
+        }
+        std::sort(repeated.begin(), repeated.end());
+        for (const auto& [h, c] : repeated) {
+          out_h.push_back(h);
+          out_df.push_back(c);
         }
       }
     });
