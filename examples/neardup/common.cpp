@@ -9,6 +9,7 @@ const std::vector<command>& commands() {
   static const std::vector<command> list = {
       {"dedup", &run_dedup},
       {"exact", &run_exact},
+      {"lines", &run_lines},
       {"pairs", &run_pairs},
       {"eval", &run_eval},
   };

@@ -25,6 +25,37 @@ void stage_timer::stop() {
   stages_.emplace_back(name_, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count());
 }
 
+void append_document_line(std::string& out, const input_chunk& chunk, const record& r) {
+  if (chunk.whole_file_document) {
+    out += "{\"id\":";
+    append_json_string(out, r.id);
+    out += ",\"text\":";
+    append_json_string(out, r.text);
+    out += "}\n";
+  } else {
+    out += r.raw;
+    out += '\n';
+  }
+}
+
+bool append_rewritten_line(std::string& out, const input_chunk& chunk, const record& r, std::string_view text) {
+  if (chunk.whole_file_document) {
+    out += "{\"id\":";
+    append_json_string(out, r.id);
+    out += ",\"text\":";
+    append_json_string(out, text);
+    out += "}\n";
+    return true;
+  }
+  if (r.text_token.empty()) return false;
+  const auto before = static_cast<std::size_t>(r.text_token.data() - r.raw.data());
+  out += r.raw.substr(0, before);
+  append_json_string(out, text);
+  out += r.raw.substr(before + r.text_token.size());
+  out += '\n';
+  return true;
+}
+
 std::string corpus_index::id_of(std::span<const source_info> sources, doc_id d) const {
   const doc_meta& m = docs[d];
   if (m.id_length != 0) return ids.substr(m.id_offset, m.id_length);
@@ -251,18 +282,7 @@ void write_kept(std::span<const source_info> sources, const corpus_index& corpus
             res.tsv += '\t';
             append_tsv_field(res.tsv, corpus.id_of(sources, keeper[d]));
             res.tsv += '\n';
-            if (keeper[d] == d) {
-              if (chunk.whole_file_document) {
-                res.jsonl += "{\"id\":";
-                append_json_string(res.jsonl, r.id);
-                res.jsonl += ",\"text\":";
-                append_json_string(res.jsonl, r.text);
-                res.jsonl += "}\n";
-              } else {
-                res.jsonl += r.raw;
-                res.jsonl += '\n';
-              }
-            }
+            if (keeper[d] == d) append_document_line(res.jsonl, chunk, r);
             ++d;
             ++res.docs;
           });

@@ -101,6 +101,15 @@ void write_kept(std::span<const source_info> sources, const corpus_index& corpus
                 const std::string& kept_path, output_compression compression, const pass_options& options,
                 progress_meter& meter);
 
+// Appends a record as an output JSONL line: the original line byte for byte,
+// or {"id":..,"text":..} for a document read from a text file.
+void append_document_line(std::string& out, const input_chunk& chunk, const record& r);
+
+// Appends the record with its text replaced by `text`, every other byte of the
+// line kept. Returns false (appending nothing) when the text literal's place
+// in the line is unknown (record::text_token is empty).
+bool append_rewritten_line(std::string& out, const input_chunk& chunk, const record& r, std::string_view text);
+
 std::size_t resolve_threads(std::size_t threads);
 
 // Wall-clock seconds of named stages, in order.
