@@ -10,6 +10,7 @@ const std::vector<command>& commands() {
       {"dedup", &run_dedup},
       {"exact", &run_exact},
       {"lines", &run_lines},
+      {"decontaminate", &run_decontaminate},
       {"pairs", &run_pairs},
       {"eval", &run_eval},
   };

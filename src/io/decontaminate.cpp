@@ -1,0 +1,297 @@
+// neardup decontaminate (see neardup/io/decontaminate.hpp).
+#include "neardup/io/decontaminate.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <stdexcept>
+
+#include "chunk_pipeline.hpp"
+#include "corpus_passes.hpp"
+#include "neardup/contamination.hpp"
+#include "neardup/io/dedup.hpp"
+#include "neardup/io/json.hpp"
+#include "neardup/io/progress.hpp"
+#include "neardup/shingle.hpp"
+
+namespace neardup::io {
+
+namespace {
+
+struct reference_doc {
+  std::string id;
+  std::vector<std::uint64_t> ngrams;
+  std::size_t tokens = 0;
+};
+
+struct reference_result {
+  std::vector<reference_doc> docs;
+  std::uint64_t bytes = 0;
+};
+
+// Reads the references in order; calls add(doc) for each usable one.
+template <class Add>
+void read_references(std::span<const source_info> refs, const decontaminate_options& o, std::size_t threads,
+                     progress_meter& meter, std::uint64_t& skipped, Add&& add) {
+  const shingle_options sh_opts{o.tokens, o.ngram, o.seed};
+  std::size_t reported = 0;
+  detail::for_each_chunk_ordered<reference_result>(
+      refs, o.reader, threads,
+      [&] {
+        return [&, parser = record_parser(), sh = shingler(sh_opts)](const input_chunk& chunk, std::size_t,
+                                                                      reference_result& res) mutable {
+          res.docs.clear();
+          res.bytes = chunk.data.size();
+          parse_chunk(chunk, o.records, parser, [&](const record& r) {
+            if (r.status == record_status::blank) return;
+            reference_doc doc;
+            doc.id = r.id.empty() ? default_record_id(chunk.source_name, r.line) : std::string(r.id);
+            if (r.status == record_status::ok) {
+              sh.ngram_hashes(r.text, doc.ngrams);
+              doc.tokens = sh.token_hashes().size();
+            } else {
+              doc.tokens = SIZE_MAX;  // marks a bad record
+            }
+            res.docs.push_back(std::move(doc));
+          });
+        };
+      },
+      [&](std::size_t, const input_chunk& chunk, reference_result& res) {
+        for (auto& doc : res.docs) {
+          if (doc.tokens == SIZE_MAX) {
+            ++skipped;
+            if (reported++ < o.max_reported_errors) {
+              meter.message("neardup: reference " + std::string(chunk.source_name) + ": record '" + doc.id +
+                            "' skipped (not a JSON object with a string text field)");
+            }
+            continue;
+          }
+          add(doc);
+        }
+        meter.add(res.bytes, res.docs.size());
+      });
+}
+
+}  // namespace
+
+decontaminate_report run_decontaminate(std::span<const source_info> corpus,
+                                       std::span<const source_info> references, const std::string& out_dir,
+                                       const decontaminate_options& options) {
+  if (options.ngram < 1 || options.ngram > max_ngram) {
+    throw std::invalid_argument("ngram = " + std::to_string(options.ngram) + " is outside [1, " +
+                                std::to_string(max_ngram) + "]");
+  }
+  if (options.bloom_false_positive_rate < 0 || options.bloom_false_positive_rate >= 1) {
+    throw std::invalid_argument("bloom false-positive rate = " + std::to_string(options.bloom_false_positive_rate) +
+                                " is outside [0, 1)");
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::size_t threads = detail::resolve_threads(options.threads);
+  std::error_code ec;
+  std::filesystem::create_directories(out_dir, ec);
+  if (ec) throw std::runtime_error("neardup: " + out_dir + ": cannot create output directory: " + ec.message());
+  progress_meter meter({.enabled = options.progress});
+  decontaminate_report report;
+  const bool bloom = options.bloom_false_positive_rate > 0;
+
+  // ---- index the references --------------------------------------------------
+  std::uint64_t ref_bytes = 0;
+  for (const auto& s : references) ref_bytes += s.file_bytes;
+  std::uint64_t ref_skipped = 0;
+  contamination_options copts;
+  copts.seed = options.seed;
+  if (bloom) {
+    // Size the filter first: one pass to count the n-grams.
+    std::uint64_t ngrams = 0;
+    meter.begin_stage("count reference n-grams", ref_bytes);
+    read_references(references, options, threads, meter, ref_skipped,
+                    [&](const reference_doc& d) { ngrams += d.ngrams.size(); });
+    meter.end_stage();
+    copts = contamination_options::bloom(std::max<std::uint64_t>(ngrams, 1), options.bloom_false_positive_rate);
+    copts.seed = options.seed;
+    ref_skipped = 0;
+  }
+  contamination_index index(copts);
+  std::vector<std::string> ref_ids;
+  std::set<std::size_t> short_lengths;  // token counts of references shorter than n
+  meter.begin_stage("index references", ref_bytes);
+  read_references(references, options, threads, meter, ref_skipped, [&](const reference_doc& d) {
+    index.add_reference(d.ngrams);
+    if (!bloom) ref_ids.push_back(d.id);
+    ++report.references;
+    report.reference_ngrams += d.ngrams.size();
+    if (d.tokens > 0 && d.tokens < options.ngram) short_lengths.insert(d.tokens);
+  });
+  index.finalize();
+  meter.end_stage();
+  report.bloom_false_positive_rate = bloom ? index.false_positive_rate() : 0.0;
+  if (report.references == 0) {
+    meter.message("neardup: warning: no usable reference document; nothing can be contaminated");
+  }
+
+  // ---- scan the corpus ---------------------------------------------------------
+  std::uint64_t corpus_bytes = 0;
+  for (const auto& s : corpus) corpus_bytes += s.file_bytes;
+  std::vector<std::uint64_t> per_ref(report.references, 0);
+  output_options out_opts;
+  out_opts.compression = options.compression;
+  atomic_file tsv(out_dir + "/contamination.tsv");
+  atomic_file clean(out_dir + (options.compression == output_compression::zstd ? "/clean.jsonl.zst" : "/clean.jsonl"),
+                    out_opts);
+  struct scan_result {
+    std::string tsv, jsonl;
+    std::vector<ref_id> hit_refs;  // for per-reference counts
+    std::vector<std::pair<std::uint32_t, std::uint64_t>> problems;  // (source, line)
+    std::uint64_t docs = 0, skipped = 0, contaminated = 0, removed = 0, bytes = 0;
+  };
+  const shingle_options sh_opts{options.tokens, options.ngram, options.seed};
+  std::size_t reported = 0;
+  meter.begin_stage("scan corpus", corpus_bytes);
+  detail::for_each_chunk_ordered<scan_result>(
+      corpus, options.reader, threads,
+      [&] {
+        return [&, parser = record_parser(), sh = shingler(sh_opts), grams = std::vector<std::uint64_t>(),
+                merged = std::map<ref_id, std::uint64_t>()](const input_chunk& chunk, std::size_t,
+                                                            scan_result& res) mutable {
+          res = scan_result{};
+          res.bytes = chunk.data.size();
+          parse_chunk(chunk, options.records, parser, [&](const record& r) {
+            if (r.status == record_status::blank) return;
+            ++res.docs;
+            if (r.status != record_status::ok) {
+              ++res.skipped;
+              res.problems.emplace_back(r.source, r.line);
+              detail::append_document_line(res.jsonl, chunk, r);
+              return;
+            }
+            sh.ngram_hashes(r.text, grams);
+            std::uint64_t shared = 0;
+            merged.clear();
+            auto query = [&](std::span<const std::uint64_t> g) {
+              if (g.empty()) return;
+              if (bloom) {
+                shared += index.shared_ngram_count(g);
+              } else {
+                const contamination_result hit = index.query(g);
+                shared += hit.shared_ngrams;
+                for (const auto& h : hit.refs) merged[h.ref] += h.shared_ngrams;
+              }
+            };
+            query(grams);
+            const auto& tokens = sh.token_hashes();
+            for (std::size_t len : short_lengths) {
+              if (len >= tokens.size()) break;  // the whole document is one n-gram, already queried
+              neardup::ngram_hashes(tokens, len, options.seed, grams);
+              query(grams);
+            }
+            if (shared > 0) {
+              ++res.contaminated;
+              append_tsv_field(res.tsv, r.id.empty() ? default_record_id(chunk.source_name, r.line) : r.id);
+              res.tsv += '\t';
+              res.tsv += std::to_string(shared);
+              res.tsv += '\t';
+              if (bloom) {
+                res.tsv += '-';
+              } else {
+                bool first = true;
+                for (const auto& [ref, count] : merged) {
+                  if (!first) res.tsv += ',';
+                  first = false;
+                  append_tsv_field(res.tsv, ref_ids[ref]);
+                  res.hit_refs.push_back(ref);
+                }
+              }
+              res.tsv += '\n';
+            }
+            if (shared > options.max_shared) {
+              ++res.removed;
+            } else {
+              detail::append_document_line(res.jsonl, chunk, r);
+            }
+          });
+        };
+      },
+      [&](std::size_t, const input_chunk&, scan_result& res) {
+        tsv.write(res.tsv);
+        clean.write(res.jsonl);
+        for (ref_id r : res.hit_refs) ++per_ref[r];
+        for (const auto& [src, line] : res.problems) {
+          if (reported++ < options.max_reported_errors) {
+            meter.message("neardup: " + corpus[src].name + ":" + std::to_string(line) +
+                          ": skipped (not a JSON object with a string text field); kept in clean.jsonl unchanged");
+          }
+        }
+        report.documents += res.docs;
+        report.skipped += res.skipped;
+        report.contaminated += res.contaminated;
+        report.removed += res.removed;
+        meter.add(res.bytes, res.docs);
+      });
+  meter.end_stage();
+  tsv.commit();
+  clean.commit();
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  std::string s;
+  json_writer w(s);
+  w.begin_object();
+  w.key("command");
+  w.value("decontaminate");
+  w.key("ngram");
+  w.value(static_cast<std::uint64_t>(options.ngram));
+  w.key("max_shared");
+  w.value(options.max_shared);
+  w.key("mode");
+  w.value(bloom ? "bloom" : "exact");
+  if (bloom) {
+    w.key("bloom_false_positive_rate");
+    w.value(report.bloom_false_positive_rate);
+  }
+  w.key("references");
+  w.value(report.references);
+  w.key("references_skipped");
+  w.value(ref_skipped);
+  w.key("reference_ngrams");
+  w.value(report.reference_ngrams);
+  w.key("documents");
+  w.begin_object();
+  w.key("read");
+  w.value(report.documents);
+  w.key("contaminated");
+  w.value(report.contaminated);
+  w.key("removed");
+  w.value(report.removed);
+  w.key("kept");
+  w.value(report.documents - report.removed);
+  w.key("skipped");
+  w.value(report.skipped);
+  w.end_object();
+  if (!bloom) {
+    w.key("contaminating_references");
+    w.value(static_cast<std::uint64_t>(std::count_if(per_ref.begin(), per_ref.end(), [](auto c) { return c > 0; })));
+    w.key("per_reference");  // corpus documents each reference contaminates, references with none left out
+    w.begin_array();
+    for (std::size_t i = 0; i < per_ref.size(); ++i) {
+      if (per_ref[i] == 0) continue;
+      w.begin_object();
+      w.key("id");
+      w.value(ref_ids[i]);
+      w.key("documents");
+      w.value(per_ref[i]);
+      w.end_object();
+    }
+    w.end_array();
+  }
+  w.key("seconds");
+  w.value(report.seconds);
+  w.key("peak_rss_bytes");
+  w.value(peak_rss_bytes());
+  w.end_object();
+  s += '\n';
+  write_file_atomic(out_dir + "/stats.json", s);
+  return report;
+}
+
+}  // namespace neardup::io
