@@ -4,8 +4,10 @@
 // band. The batch path never holds more than one band: for band j the caller
 // passes keys[d] = key of band j for document d, and gets back the BUCKETS of
 // that band — runs of documents sharing a key, only runs of two or more.
-// Grouping is an LSD radix sort of (key, doc) records, so it costs O(n) per
-// band with no hash table and no pointer chasing.
+// Grouping is a radix sort of (key, doc) records — LSD with 11-bit digits for
+// bands under 2^19 documents, MSD (one scatter pass, then cache-sized
+// buckets) above — so it costs O(n) per band with no hash table and no
+// pointer chasing. Both sorts give the same buckets.
 //
 //   neardup::band_grouper grouper;           // reuse across bands: keeps its buffers
 //   neardup::bucket_list buckets;
