@@ -344,9 +344,10 @@ TEST(FastPath, MatchesReferenceAroundBlockBoundaries) {
   const std::string base =
       "The Quick brown_fox, jumped over 12 lazy DOGS; again and again!! "
       "Lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod ";
+  const std::size_t stride = small_scale() ? 5 : 1;
   for (const tokenize_options& o : all_options()) {
     neardup::tokenizer t(o);
-    for (std::size_t at = 0; at < 140; ++at) {
+    for (std::size_t at = 0; at < 140; at += stride) {
       for (const std::string_view insert :
            {std::string_view("\xc3\xa9"), std::string_view("\xe6\x9d\xb1"), std::string_view("\xff"),
             std::string_view("\xf0\x9f\x8e\x89"), std::string_view("\xcc\x81")}) {
