@@ -25,21 +25,41 @@ bool small_scale() {
 }
 
 // Reference: every pair, exact double test, as documented.
-std::vector<similar_pair> brute_force(const flat_sets& sets, double threshold) {
-  std::vector<similar_pair> out;
+struct pair_stats {
+  neardup::doc_pair pair;
+  std::uint64_t inter = 0, uni = 0;
+};
+
+std::vector<pair_stats> all_pair_stats(const flat_sets& sets) {
+  std::vector<pair_stats> out;
   for (std::size_t i = 0; i < sets.size(); ++i) {
     for (std::size_t j = i + 1; j < sets.size(); ++j) {
       const auto a = sets[i], b = sets[j];
       if (a.empty() || b.empty()) continue;
-      std::vector<std::uint64_t> common;
-      std::set_intersection(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(common));
-      const std::uint64_t inter = common.size();
-      const std::uint64_t uni = a.size() + b.size() - inter;
-      const double jac = static_cast<double>(inter) / static_cast<double>(uni);
-      if (jac >= threshold) {
-        out.push_back({{static_cast<neardup::doc_id>(i), static_cast<neardup::doc_id>(j)}, jac, inter, uni});
+      std::uint64_t inter = 0;
+      for (std::size_t p = 0, q = 0; p < a.size() && q < b.size();) {
+        if (a[p] < b[q]) {
+          ++p;
+        } else if (b[q] < a[p]) {
+          ++q;
+        } else {
+          ++inter, ++p, ++q;
+        }
+      }
+      if (inter > 0) {
+        out.push_back({{static_cast<neardup::doc_id>(i), static_cast<neardup::doc_id>(j)}, inter,
+                       a.size() + b.size() - inter});
       }
     }
+  }
+  return out;
+}
+
+std::vector<similar_pair> brute_force(const std::vector<pair_stats>& stats, double threshold) {
+  std::vector<similar_pair> out;
+  for (const auto& s : stats) {
+    const double jac = static_cast<double>(s.inter) / static_cast<double>(s.uni);
+    if (jac >= threshold) out.push_back({s.pair, jac, s.inter, s.uni});
   }
   return out;
 }
@@ -58,12 +78,13 @@ std::uint64_t token_value(std::uint64_t id, bool hashed) {
 
 // A corpus of base documents plus mutated copies at several Jaccard levels,
 // a few boilerplate-heavy documents, empty, single-element and identical sets.
-flat_sets make_corpus(std::uint64_t seed, std::size_t bases, std::size_t vocab, bool hashed) {
+flat_sets make_corpus(std::uint64_t seed, std::size_t bases, std::size_t vocab, bool hashed,
+                      std::size_t max_len = 60) {
   std::mt19937_64 rng(seed);
   flat_sets sets;
   std::vector<std::vector<std::uint64_t>> docs;
   std::uniform_int_distribution<std::uint64_t> tok(0, vocab - 1);
-  std::uniform_int_distribution<std::size_t> len(1, 60);
+  std::uniform_int_distribution<std::size_t> len(1, max_len);
   // Skewed "boilerplate" tokens shared by many documents.
   std::uniform_int_distribution<std::uint64_t> common(0, 15);
   for (std::size_t b = 0; b < bases; ++b) {
@@ -104,18 +125,36 @@ void expect_same(const std::vector<similar_pair>& got, const std::vector<similar
 
 class AllPairsVsBruteForce : public ::testing::TestWithParam<double> {};
 
+struct test_corpus {
+  flat_sets sets;
+  std::vector<pair_stats> stats;
+};
+
+// Built once, shared by every threshold.
+const std::vector<test_corpus>& random_corpora() {
+  static const std::vector<test_corpus> corpora = [] {
+    std::vector<test_corpus> out;
+    const int rounds = small_scale() ? 6 : 24;
+    for (int round = 0; round < rounds; ++round) {
+      const bool hashed = round % 2 == 0;
+      const std::size_t vocab = round % 3 == 0 ? 40 : 2000;  // dense overlaps vs sparse
+      test_corpus c{make_corpus(1000 + static_cast<std::uint64_t>(round), 120, vocab, hashed), {}};
+      c.stats = all_pair_stats(c.sets);
+      out.push_back(std::move(c));
+    }
+    return out;
+  }();
+  return corpora;
+}
+
 TEST_P(AllPairsVsBruteForce, EqualsBruteForceOnRandomCorpora) {
   const double threshold = GetParam();
-  const int rounds = small_scale() ? 6 : 24;
   std::size_t reported = 0;
-  for (int round = 0; round < rounds; ++round) {
-    const bool hashed = round % 2 == 0;
-    const std::size_t vocab = round % 3 == 0 ? 40 : 2000;  // dense overlaps vs sparse
-    const flat_sets sets = make_corpus(1000 + static_cast<std::uint64_t>(round), 120, vocab, hashed);
-    const auto want = brute_force(sets, threshold);
-    const auto got = allpairs_join(sets.view(), {.threshold = threshold, .threads = 1});
+  for (const test_corpus& c : random_corpora()) {
+    const auto want = brute_force(c.stats, threshold);
+    const auto got = allpairs_join(c.sets.view(), {.threshold = threshold, .threads = 1});
     expect_same(got, want);
-    const auto got2 = allpairs_join(sets.view(), {.threshold = threshold, .threads = 2});
+    const auto got2 = allpairs_join(c.sets.view(), {.threshold = threshold, .threads = 2});
     expect_same(got2, want);
     reported += want.size();
   }
@@ -124,6 +163,20 @@ TEST_P(AllPairsVsBruteForce, EqualsBruteForceOnRandomCorpora) {
 
 INSTANTIATE_TEST_SUITE_P(Thresholds, AllPairsVsBruteForce,
                          ::testing::Values(0.1, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1.0));
+
+TEST(AllPairs, EqualsBruteForceOnLongSets) {
+  // Realistic set sizes (up to 600 shingles), where prefixes are a small
+  // fraction of each set and the positional filter prunes most candidates.
+  const flat_sets sets = make_corpus(4242, small_scale() ? 60 : 150, 100000, true, 600);
+  const auto stats = all_pair_stats(sets);
+  for (double t : {0.5, 0.7, 0.8, 0.9, 0.97}) {
+    const auto want = brute_force(stats, t);
+    expect_same(allpairs_join(sets.view(), {.threshold = t, .threads = 2}), want);
+    if (t <= 0.8) {
+      EXPECT_FALSE(want.empty()) << t;
+    }
+  }
+}
 
 TEST(AllPairs, ReportsPairsExactlyAtTheThreshold) {
   // For every fraction a/b, a pair with |∩| = a and |∪| = b is reported at
