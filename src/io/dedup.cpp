@@ -414,6 +414,10 @@ dedup_report run_dedup(std::span<const source_info> sources, const std::string& 
 }
 
 lsh_params default_lsh_params(double threshold, std::size_t num_perm) {
+  // threshold 1 (only equal shingle sets) is outside choose_params' domain;
+  // every banding catches J = 1, and one band of all rows has the fewest
+  // false candidates.
+  if (threshold >= 1.0) return lsh_params{1, static_cast<std::uint32_t>(num_perm)};
   return choose_params(threshold, num_perm);
 }
 
