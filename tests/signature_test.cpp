@@ -133,9 +133,12 @@ TEST_P(MinHash, SingleElementSetsAgreeOnlyWithThemselves) {
 }
 
 // Mean error of the estimator over many pairs with known J must be within
-// 4 sigma of 0, sigma = sqrt(J(1-J)/k) / sqrt(pairs) (binomial bound; OPH and
-// SuperMinHash have at most this variance). The mean squared error must
-// also be close to the theory (at most 1.5x, well above sampling noise).
+// 4 sigma of 0, sigma = sqrt(J(1-J)/k) / sqrt(pairs) (binomial; see below for
+// OPH). The mean squared error must also be close to the theory: at most
+// 1.5x for classic and SuperMinHash (whose variance is <= classic's), 2x for
+// one_permutation, whose densified bins make the variance up to ~1.45x the
+// binomial one on sets much smaller than k (measured with 2000 pairs, k = 128:
+// 1.43x at |A u B| = 20, 1.14x at 60, 0.9x at 128, 0.75x at 400).
 TEST_P(MinHash, EstimatesAreUnbiasedWithinTheoreticalBounds) {
   const std::size_t k = 128;
   const minhasher mh({.scheme = GetParam(), .num_perm = k});
@@ -153,9 +156,13 @@ TEST_P(MinHash, EstimatesAreUnbiasedWithinTheoreticalBounds) {
       sum_var += pr.jaccard * (1 - pr.jaccard) / static_cast<double>(k);
     }
     const double mean_err = sum_err / pairs;
-    const double sigma_mean = std::sqrt(sum_var) / pairs;
+    const double var_factor = GetParam() == minhash_scheme::one_permutation ? 1.5 : 1.0;
+    const double sigma_mean = std::sqrt(var_factor * sum_var) / pairs;
     EXPECT_LT(std::fabs(mean_err), 4 * sigma_mean) << scheme_name(GetParam()) << " J=" << j;
-    EXPECT_LT(sum_sq, 1.5 * sum_var) << scheme_name(GetParam()) << " J=" << j;
+    // A sum of `pairs` squared errors has relative sd ~sqrt(2 / pairs)
+    // (chi-square); allow 5 of them for the binomial's heavier tails.
+    const double mse_limit = var_factor * sum_var * (1 + 5 * std::sqrt(2.0 / pairs));
+    EXPECT_LT(sum_sq, mse_limit) << scheme_name(GetParam()) << " J=" << j;
   }
 }
 
@@ -173,8 +180,8 @@ TEST(MinHash, SuperMinHashHasLowerVarianceThanClassicOnSmallSets) {
     sq_classic += std::pow(agreement(classic.sign(pr.a), classic.sign(pr.b)) - pr.jaccard, 2);
     sq_super += std::pow(agreement(super.sign(pr.a), super.sign(pr.b)) - pr.jaccard, 2);
   }
-  // Theory (Ertl 2017): for |A u B| = 40, k = 128 the variance is ~0.3x
-  // classic's; assert loosely.
+  // Ertl 2017: for |A u B| << k the variance is well below classic's
+  // (measured ~0.5x at |A u B| = 20..60, k = 128); assert loosely.
   EXPECT_LT(sq_super, 0.8 * sq_classic);
 }
 
