@@ -25,6 +25,21 @@ void stage_timer::stop() {
   stages_.emplace_back(name_, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count());
 }
 
+template <class Visitor>
+void for_each_document(const input_chunk& chunk, std::uint64_t first_doc, Visitor&& visitor) {
+  auto d = static_cast<doc_id>(first_doc);
+  if (chunk.whole_file_document) {
+    visitor(d, std::size_t{0}, chunk.data.size(), std::uint64_t{1});
+    return;
+  }
+  for_each_line(chunk, [&](std::size_t begin, std::size_t end, std::uint64_t line) {
+    if (is_blank_record_line(std::string_view(chunk.data.data() + begin, end - begin), chunk.byte_offset + begin)) {
+      return;
+    }
+    visitor(d++, begin, end, line);
+  });
+}
+
 void append_document_line(std::string& out, const input_chunk& chunk, const record& r) {
   if (chunk.whole_file_document) {
     out += "{\"id\":";
@@ -224,16 +239,20 @@ shingle_sets load_shingle_sets(std::span<const source_info> sources, const corpu
                    const input_chunk& chunk, std::size_t seq, load_result& res) mutable {
           res.values.clear();
           res.sizes.clear();
-          auto d = static_cast<doc_id>(corpus.chunk_first_doc[seq]);
-          parse_chunk(chunk, options.records, parser, [&](const record& r) {
-            if (r.status == record_status::blank) return;
-            if (wanted[d] && r.status == record_status::ok) {
-              sh.shingles(r.text, set);
-              res.values.insert(res.values.end(), set.begin(), set.end());
-              res.sizes.emplace_back(d, set.size());
-            }
-            ++d;
-          });
+          // Only the wanted documents are parsed and shingled.
+          auto take = [&](doc_id d, const record& r) {
+            if (r.status != record_status::ok) return;
+            sh.shingles(r.text, set);
+            res.values.insert(res.values.end(), set.begin(), set.end());
+            res.sizes.emplace_back(d, set.size());
+          };
+          for_each_document(chunk, corpus.chunk_first_doc[seq],
+                            [&](doc_id d, std::size_t begin, std::size_t end, std::uint64_t line) {
+                              if (!wanted[d]) return;
+                              take(d, chunk.whole_file_document
+                                          ? parser.parse_document(chunk)
+                                          : parser.parse_line(chunk, begin, end, line, options.records));
+                            });
         };
       },
       [&](std::size_t seq, const input_chunk& chunk, load_result& res) {
@@ -275,17 +294,22 @@ void write_kept(std::span<const source_info> sources, const corpus_index& corpus
           res.tsv.clear();
           res.jsonl.clear();
           res.docs = 0;
-          auto d = static_cast<doc_id>(corpus.chunk_first_doc[seq]);
-          parse_chunk(chunk, options.records, parser, [&](const record& r) {
-            if (r.status == record_status::blank) return;
-            append_tsv_field(res.tsv, corpus.id_of(sources, d));
-            res.tsv += '\t';
-            append_tsv_field(res.tsv, corpus.id_of(sources, keeper[d]));
-            res.tsv += '\n';
-            if (keeper[d] == d) append_document_line(res.jsonl, chunk, r);
-            ++d;
-            ++res.docs;
-          });
+          // JSONL lines are copied without parsing; only text files need it.
+          for_each_document(chunk, corpus.chunk_first_doc[seq],
+                            [&](doc_id d, std::size_t begin, std::size_t end, std::uint64_t) {
+                              append_tsv_field(res.tsv, corpus.id_of(sources, d));
+                              res.tsv += '\t';
+                              append_tsv_field(res.tsv, corpus.id_of(sources, keeper[d]));
+                              res.tsv += '\n';
+                              ++res.docs;
+                              if (keeper[d] != d) return;
+                              if (chunk.whole_file_document) {
+                                append_document_line(res.jsonl, chunk, parser.parse_document(chunk));
+                              } else {
+                                res.jsonl.append(chunk.data.data() + begin, end - begin);
+                                res.jsonl += '\n';
+                              }
+                            });
         };
       },
       [&](std::size_t, const input_chunk& chunk, write_result& res) {

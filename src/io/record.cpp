@@ -183,6 +183,11 @@ struct record_parser::impl {
   }
 };
 
+bool is_blank_record_line(std::string_view raw, std::uint64_t byte_offset) noexcept {
+  if (byte_offset == 0 && raw.substr(0, 3) == bom) raw.remove_prefix(3);
+  return is_blank(raw);
+}
+
 record_parser::record_parser() : impl_(std::make_unique<impl>()) {}
 record_parser::~record_parser() = default;
 record_parser::record_parser(record_parser&&) noexcept = default;
@@ -202,7 +207,7 @@ record record_parser::parse_line(const input_chunk& chunk, std::size_t begin, st
     json.remove_prefix(3);
     r.flags |= record_flags::bom;
   }
-  if (is_blank(json)) {
+  if (is_blank_record_line(r.raw, r.byte_offset)) {
     r.status = record_status::blank;
     r.error = "blank line";
     return r;

@@ -303,6 +303,30 @@ class record_parser {
   std::unique_ptr<impl> impl_;
 };
 
+// True when parse_line() would give the line status blank without parsing
+// it: only spaces, tabs and CRs, after a UTF-8 BOM at the start of a source.
+// `raw` is the line without its '\n'; byte_offset is raw's offset in its source.
+bool is_blank_record_line(std::string_view raw, std::uint64_t byte_offset) noexcept;
+
+// Calls visitor(std::size_t begin, std::size_t end, std::uint64_t line) for
+// each line data[begin, end) of a JSONL chunk ('\n' excluded), in order, with
+// its 1-based line number. For passes that need the line bytes, not the JSON.
+// REQUIRES: !chunk.whole_file_document.
+template <class Visitor>
+void for_each_line(const input_chunk& chunk, Visitor&& visitor) {
+  const char* const base = chunk.data.data();
+  const std::size_t size = chunk.data.size();
+  std::size_t begin = 0;
+  std::uint64_t line = chunk.first_line;
+  while (begin < size) {
+    const void* nl = std::memchr(base + begin, '\n', size - begin);
+    const std::size_t end = nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - base) : size;
+    visitor(begin, end, line);
+    ++line;
+    begin = end + 1;
+  }
+}
+
 // Calls visitor(const record&) once per line of the chunk, in order (once for
 // a whole_file_document chunk). Never throws on bad input.
 template <class Visitor>
@@ -312,17 +336,9 @@ void parse_chunk(const input_chunk& chunk, const record_options& options, record
     visitor(static_cast<const record&>(parser.parse_document(chunk)));
     return;
   }
-  const char* const base = chunk.data.data();
-  const std::size_t size = chunk.data.size();
-  std::size_t begin = 0;
-  std::uint64_t line = chunk.first_line;
-  while (begin < size) {
-    const void* nl = std::memchr(base + begin, '\n', size - begin);
-    const std::size_t end = nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - base) : size;
+  for_each_line(chunk, [&](std::size_t begin, std::size_t end, std::uint64_t line) {
     visitor(static_cast<const record&>(parser.parse_line(chunk, begin, end, line, options)));
-    ++line;
-    begin = end + 1;
-  }
+  });
 }
 
 // "SOURCE:LINE", the name of a record without an id.
