@@ -117,6 +117,7 @@ class contamination_index {
  private:
   void require_final(const char* what) const;
   bool bloom_test(std::uint64_t h) const noexcept;
+  bool lookup(std::uint64_t h) const noexcept;
   std::uint64_t bloom_count(std::span<const std::uint64_t> sorted_unique) const noexcept;
 
   contamination_options options_;

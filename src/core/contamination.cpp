@@ -158,6 +158,10 @@ bool contamination_index::bloom_test(std::uint64_t h) const noexcept {
 
 bool contamination_index::contains(std::uint64_t ngram) const {
   require_final("contains");
+  return lookup(ngram);
+}
+
+bool contamination_index::lookup(std::uint64_t ngram) const noexcept {
   if (options_.mode == contamination_mode::bloom) return bloom_test(ngram);
   const std::size_t b = bucket_of(ngram, dir_bits_);
   const auto first = hashes_.begin() + static_cast<std::ptrdiff_t>(dir_[b]);
@@ -165,11 +169,16 @@ bool contamination_index::contains(std::uint64_t ngram) const {
   return std::binary_search(first, last, ngram);
 }
 
+// Most document n-grams are absent, so look every one up first and sort only
+// the hits (to count distinct ones), not the whole document.
 std::uint64_t contamination_index::shared_ngram_count(std::span<const std::uint64_t> doc_ngrams) const {
   require_final("shared_ngram_count");
-  std::uint64_t shared = 0;
-  for (std::uint64_t h : sorted_unique(doc_ngrams)) shared += contains(h);
-  return shared;
+  std::vector<std::uint64_t> hits;
+  for (std::uint64_t h : doc_ngrams) {
+    if (lookup(h)) hits.push_back(h);
+  }
+  std::sort(hits.begin(), hits.end());
+  return static_cast<std::uint64_t>(std::unique(hits.begin(), hits.end()) - hits.begin());
 }
 
 contamination_result contamination_index::query(std::span<const std::uint64_t> doc_ngrams) const {
@@ -179,16 +188,19 @@ contamination_result contamination_index::query(std::span<const std::uint64_t> d
     result.shared_ngrams = shared_ngram_count(doc_ngrams);
     return result;
   }
-  std::vector<ref_id> hits;
-  for (std::uint64_t h : sorted_unique(doc_ngrams)) {
+  std::vector<std::size_t> found;  // index of the first (hash, ref) entry of each hit
+  for (std::uint64_t h : doc_ngrams) {
     const std::size_t b = bucket_of(h, dir_bits_);
     const auto last = hashes_.begin() + static_cast<std::ptrdiff_t>(dir_[b + 1]);
-    auto it = std::lower_bound(hashes_.begin() + static_cast<std::ptrdiff_t>(dir_[b]), last, h);
-    if (it == last || *it != h) continue;
-    ++result.shared_ngrams;
-    for (auto i = static_cast<std::size_t>(it - hashes_.begin()); i < hashes_.size() && hashes_[i] == h; ++i) {
-      hits.push_back(refs_[i]);
-    }
+    const auto it = std::lower_bound(hashes_.begin() + static_cast<std::ptrdiff_t>(dir_[b]), last, h);
+    if (it != last && *it == h) found.push_back(static_cast<std::size_t>(it - hashes_.begin()));
+  }
+  std::sort(found.begin(), found.end());
+  found.erase(std::unique(found.begin(), found.end()), found.end());
+  result.shared_ngrams = found.size();
+  std::vector<ref_id> hits;
+  for (std::size_t first : found) {
+    for (std::size_t i = first; i < hashes_.size() && hashes_[i] == hashes_[first]; ++i) hits.push_back(refs_[i]);
   }
   std::sort(hits.begin(), hits.end());
   for (std::size_t i = 0; i < hits.size();) {
