@@ -33,7 +33,10 @@
 //
 // Not promised: a bound on output size (a corpus of identical documents has
 // n(n-1)/2 pairs) or on time for low thresholds, where prefixes grow long.
-// Memory is about 2x the input values plus the output.
+// Extra memory peaks at about the size of the input values (a partitioned
+// copy used to count token frequencies); the join itself then holds ~4 bytes
+// per occurrence of a token shared by >= 2 sets, ~48 bytes per such distinct
+// token, and 8 bytes per distinct shared token per thread, plus the output.
 #pragma once
 
 #include <cstddef>

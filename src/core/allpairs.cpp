@@ -2,7 +2,7 @@
 //
 // Layout of the work, all in flat arrays:
 //  1. document frequency of every token: radix-partition all values by their
-//     top bits, sort each (cache-sized) bucket, count runs. Tokens seen once
+//     top bits, count each (cache-sized) bucket in a small hash table. Tokens seen once
 //     can never be shared and are dropped; the rest ("multi tokens") get a
 //     dense rank by (df ascending, hash ascending).
 //  2. every non-empty set is rewritten as its sorted multi-token ranks, in
