@@ -228,7 +228,7 @@ dedup_report run_dedup(std::span<const source_info> sources, const std::string& 
   mh_opts.seed = options.seed;
   const minhasher hasher(mh_opts);
   const std::size_t k = hasher.num_perm();
-  const lsh_params lsh = options.lsh ? *options.lsh : default_lsh_params(options.threshold, k);
+  const lsh_params lsh = options.lsh ? *options.lsh : default_lsh_params(options.threshold, k, options.verify);
   validate_lsh_params(lsh, k);
   const bander band_hasher(lsh, k, options.seed);
 
@@ -413,12 +413,16 @@ dedup_report run_dedup(std::span<const source_info> sources, const std::string& 
   return report;
 }
 
-lsh_params default_lsh_params(double threshold, std::size_t num_perm) {
-  // threshold 1 (only equal shingle sets) is outside choose_params' domain;
+lsh_params default_lsh_params(double threshold, std::size_t num_perm, verify_mode verify) {
+  // threshold 1 (only equal shingle sets) is outside the choosers' domain;
   // every banding catches J = 1, and one band of all rows has the fewest
   // false candidates.
   if (threshold >= 1.0) return lsh_params{1, static_cast<std::uint32_t>(num_perm)};
-  return choose_params(threshold, num_perm);
+  // Verified candidates cannot become false merges, so a false candidate
+  // costs only a comparison: favour recall. Unverified, balance both errors
+  // as datasketch does.
+  if (verify == verify_mode::none) return choose_params(threshold, num_perm);
+  return choose_params_for_recall(threshold, num_perm, default_recall_at_threshold);
 }
 
 }  // namespace neardup::io

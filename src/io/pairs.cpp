@@ -80,7 +80,7 @@ pairs_report run_pairs(std::span<const source_info> sources, const std::string& 
   mh.seed = o.seed;
   const minhasher hasher(mh);
   const std::size_t k = hasher.num_perm();
-  const lsh_params lsh = o.lsh ? *o.lsh : default_lsh_params(o.threshold, k);
+  const lsh_params lsh = o.lsh ? *o.lsh : default_lsh_params(o.threshold, k, o.verify);
   validate_lsh_params(lsh, k);
 
   meter.begin_stage(options.exact ? "scan" : "sign", input_bytes);

@@ -127,8 +127,13 @@ struct dedup_report {
 dedup_report run_dedup(std::span<const source_info> sources, const std::string& out_dir,
                        const dedup_options& options);
 
-// The (bands, rows) used when dedup_options::lsh is not set.
-lsh_params default_lsh_params(double threshold, std::size_t num_perm);
+// The (bands, rows) used when dedup_options::lsh is not set. With
+// verification: the fewest false candidates that still give P(candidate) >=
+// default_recall_at_threshold for a pair exactly at the threshold
+// (choose_params_for_recall). Without: datasketch's balance of false
+// positives and false negatives (choose_params).
+inline constexpr double default_recall_at_threshold = 0.99;
+lsh_params default_lsh_params(double threshold, std::size_t num_perm, verify_mode verify);
 
 // Peak resident set size of this process so far (VmHWM), 0 if unknown.
 std::uint64_t peak_rss_bytes();
