@@ -9,6 +9,7 @@
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "neardup/hash.hpp"
@@ -184,6 +185,29 @@ TEST(MinHash, SuperMinHashHasLowerVarianceThanClassicOnSmallSets) {
   // Ertl 2017: for |A u B| << k the variance is well below classic's
   // (measured ~0.5x at |A u B| = 20..60, k = 128); assert loosely.
   EXPECT_LT(sq_super, 0.8 * sq_classic);
+}
+
+// One minhasher shared by threads gives the same signatures as serially
+// (SuperMinHash keeps per-thread scratch).
+TEST(MinHash, ConcurrentSignIsSafeAndDeterministic) {
+  for (minhash_scheme scheme : all_schemes) {
+    const minhasher mh({.scheme = scheme, .num_perm = 64});
+    std::vector<std::vector<std::uint64_t>> inputs;
+    std::vector<std::vector<sig_value>> want;
+    for (std::uint64_t i = 0; i < 40; ++i) {
+      inputs.push_back(random_set(i, 10 + 37 * i));
+      want.push_back(mh.sign(inputs.back()));
+    }
+    std::vector<std::vector<sig_value>> got(2 * inputs.size());
+    std::vector<std::thread> threads;
+    for (std::size_t t = 0; t < 2; ++t) {
+      threads.emplace_back([&, t] {
+        for (std::size_t i = 0; i < inputs.size(); ++i) got[t * inputs.size() + i] = mh.sign(inputs[i]);
+      });
+    }
+    for (auto& th : threads) th.join();
+    for (std::size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i], want[i % inputs.size()]) << scheme_name(scheme);
+  }
 }
 
 TEST(MinHash, RejectsBadOptions) {
