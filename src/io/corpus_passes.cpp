@@ -197,7 +197,8 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
             meter.message("neardup: " + sources[p.source].name + ":" + std::to_string(p.line) + ": skipped (" +
                           std::string(to_string(p.status)) + ": " + std::string(p.error) +
                           "); kept in the output unchanged");
-          } else if (reported[kind] == options.max_reported_errors + 1) {
+          } else if (options.max_reported_errors != 0 && reported[kind] == options.max_reported_errors + 1) {
+            // max_reported_errors = 0 (--quiet) means nothing at all on stderr.
             meter.message("neardup: further '" + std::string(to_string(p.status)) +
                           "' records are counted in stats.json but not listed");
           }
