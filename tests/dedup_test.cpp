@@ -70,8 +70,8 @@ std::string stat(const std::string& json, std::initializer_list<std::string_view
   return json.substr(pos, end - pos);
 }
 
-// stats.json without what may differ between equal runs (timings, memory,
-// thread count, kernel name).
+// stats.json without what may differ between equal runs: the "seconds" and
+// "memory" objects, peak RSS, thread count, kernel name.
 std::string stable_stats(const std::string& json) {
   std::string out;
   std::size_t begin = 0;
@@ -81,7 +81,9 @@ std::string stable_stats(const std::string& json) {
     if (end == std::string::npos) end = json.size();
     const std::string line = json.substr(begin, end - begin);
     begin = end + 1;
-    if (line.find("\"seconds\":") != std::string::npos) in_seconds = true;
+    if (line.find("\"seconds\":") != std::string::npos || line.find("\"memory\":") != std::string::npos) {
+      in_seconds = true;
+    }
     if (in_seconds) {
       if (line.find('}') != std::string::npos) in_seconds = false;
       continue;
