@@ -46,7 +46,7 @@ void sizes(benchmark::internal::Benchmark* b) {
   if (short_run()) {
     b->Arg(20000);
   } else {
-    b->Arg(100000)->Arg(1000000);
+    b->Arg(100000)->Arg(300000);
   }
 }
 
