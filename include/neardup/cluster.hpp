@@ -9,6 +9,13 @@
 // near-identical documents costs about m verifications, and a bucket whose
 // members are already connected costs none.
 //
+// The rule, per bucket: members are taken in doc-id order; a member belongs
+// to the group of earlier members already in its component (no call), and is
+// then compared with the FIRST bucket member of each other group, most
+// recently active group first, up to the cap; every "yes" merges two groups
+// and records a link. Most-recently-active first keeps a growing cluster
+// reachable when a big bucket also holds many unrelated documents.
+//
 //   neardup::clusterer c(num_docs,
 //                        [&](neardup::doc_id a, neardup::doc_id b) {
 //                          return estimate_jaccard(sig(a), sig(b)) >= 0.8;
