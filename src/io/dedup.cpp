@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -34,14 +36,28 @@ std::string_view to_string(keep_policy k) noexcept {
   return k == keep_policy::first ? "first" : "longest";
 }
 
-std::uint64_t peak_rss_bytes() {
+namespace {
+
+std::uint64_t status_field(const char* name) {
   std::ifstream in("/proc/self/status");
   std::string line;
+  const std::size_t len = std::strlen(name);
   while (std::getline(in, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+    if (line.compare(0, len, name) == 0) return std::stoull(line.substr(len)) * 1024;
   }
   return 0;
 }
+
+// Resets VmHWM to the current RSS (Linux >= 4.0); false if not possible.
+bool reset_peak_rss() {
+  std::ofstream out("/proc/self/clear_refs");
+  out << "5";
+  return static_cast<bool>(out.flush());
+}
+
+}  // namespace
+
+std::uint64_t peak_rss_bytes() { return status_field("VmHWM:"); }
 
 namespace {
 
@@ -211,6 +227,15 @@ void write_stats(const std::string& path, const dedup_report& r, const dedup_opt
   w.end_object();
   w.key("peak_rss_bytes");
   w.value(r.peak_rss_bytes);
+  w.key("memory");
+  w.begin_object();
+  w.key("signature_bytes_per_document");
+  w.value(static_cast<std::uint64_t>(o.near ? o.minhash.num_perm * sizeof(sig_value) : 0));
+  w.key("grouping_bytes_per_document");
+  w.value(r.grouping_bytes_per_document);
+  w.key("verification_shingle_set_bytes");
+  w.value(r.verify_set_bytes);
+  w.end_object();
   w.end_object();
   s += '\n';
   write_file_atomic(path, s);
@@ -323,6 +348,9 @@ dedup_report run_dedup(std::span<const source_info> sources, const std::string& 
       return keys;
     };
 
+    const std::uint64_t peak_before = peak_rss_bytes();
+    const bool can_measure = reset_peak_rss();
+    const std::uint64_t rss_before = status_field("VmRSS:");
     stage.start("candidates");
     std::vector<std::uint8_t> candidate(n, 0);
     {
@@ -335,6 +363,7 @@ dedup_report run_dedup(std::span<const source_info> sources, const std::string& 
     }
     for (auto c : candidate) report.candidate_documents += c;
     stage.stop();
+    std::uint64_t grown = peak_rss_bytes() - std::min(rss_before, peak_rss_bytes());  // candidate grouping
 
     detail::shingle_sets sets;
     if (options.verify == verify_mode::exact) {
@@ -346,6 +375,11 @@ dedup_report run_dedup(std::span<const source_info> sources, const std::string& 
     }
     std::vector<std::uint8_t>().swap(candidate);
 
+    std::uint64_t rss_before_cluster = 0;
+    if (can_measure) {
+      reset_peak_rss();
+      rss_before_cluster = status_field("VmRSS:");
+    }
     stage.start("cluster");
     pair_verifier verifier;
     const double threshold = options.threshold;
@@ -354,7 +388,16 @@ dedup_report run_dedup(std::span<const source_info> sources, const std::string& 
         return jaccard(corpus.signature(a), corpus.signature(b)).estimate >= threshold;
       };
     } else if (options.verify == verify_mode::exact) {
-      verifier = [&](doc_id a, doc_id b) { return exact_jaccard(sets[a], sets[b]) >= threshold; };
+      // The MinHash estimate rules out most false candidates cheaply: a pair
+      // whose Wilson upper bound at z = 5 is below the threshold (over 4
+      // standard errors even for one-permutation hashing on tiny sets, whose
+      // variance is up to ~1.45x binomial) is rejected without reading its
+      // shingle sets; a pair at the threshold is lost this way with
+      // probability ~1e-5. Every merge is still decided by exact Jaccard.
+      verifier = [&](doc_id a, doc_id b) {
+        if (jaccard(corpus.signature(a), corpus.signature(b), 5.0).upper < threshold) return false;
+        return jaccard_at_least(sets[a], sets[b], threshold);
+      };
     }
     cluster_options copts;
     copts.mode = options.verify == verify_mode::none ? verification::none : verification::verify;
@@ -366,6 +409,15 @@ dedup_report run_dedup(std::span<const source_info> sources, const std::string& 
     // Exact-duplicate groups join their leader's cluster.
     for (std::size_t d = 0; d < n; ++d) rep[d] = clusters.representative[exact_leader[d]];
     stage.stop();
+    report.verify_set_bytes = (sets.values.size() + sets.begin.size()) * sizeof(std::uint64_t);
+    if (can_measure && n > 0) {
+      // The larger of the two stages' growth: candidate grouping, and
+      // grouping + clustering (with the shingle sets already resident).
+      if (std::getenv("NEARDUP_DEBUG_MEM")) std::fprintf(stderr, "mem: candidates %llu, cluster %llu, before %llu\n", (unsigned long long)grown, (unsigned long long)(peak_rss_bytes() - std::min(rss_before_cluster, peak_rss_bytes())), (unsigned long long)rss_before_cluster);
+      grown = std::max(grown, peak_rss_bytes() - std::min(rss_before_cluster, peak_rss_bytes()));
+      report.grouping_bytes_per_document = static_cast<double>(grown) / static_cast<double>(n);
+    }
+    report.peak_rss_before_grouping = peak_before;
   }
 
   std::vector<doc_id> keeper;
@@ -408,7 +460,7 @@ dedup_report run_dedup(std::span<const source_info> sources, const std::string& 
   for (const auto& [name, secs] : stage.stages()) report.stages.push_back({name, secs});
   if (options.return_clusters) report.kept_of = std::move(keeper);
   report.seconds = std::chrono::duration<double>(clock_type::now() - t_start).count();
-  report.peak_rss_bytes = peak_rss_bytes();
+  report.peak_rss_bytes = std::max(peak_rss_bytes(), report.peak_rss_before_grouping);
   write_stats(out_dir + "/stats.json", report, options, sources, threads);
   return report;
 }
