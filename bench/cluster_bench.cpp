@@ -141,11 +141,11 @@ void BM_GroupBandStdSort(benchmark::State& state) {
 }
 BENCHMARK(BM_GroupBandStdSort)->Apply(group_sizes)->Unit(benchmark::kMillisecond);
 
-// ---- the public entry point (radix 11 + bucket list), reused grouper
+// ---- the public entry point (LSD or MSD + bucket list), reused grouper, 1 or 2 threads
 void BM_BandGrouper(benchmark::State& state) {
   const auto n = static_cast<std::size_t>(state.range(0));
   const auto keys = random_keys(n, 1);
-  neardup::band_grouper g;
+  neardup::band_grouper g(static_cast<std::size_t>(state.range(1)));
   neardup::bucket_list out;
   for (auto _ : state) {
     g.group(keys, out);
@@ -154,7 +154,16 @@ void BM_BandGrouper(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(n));
   state.counters["buckets"] = static_cast<double>(out.size());
 }
-BENCHMARK(BM_BandGrouper)->Apply(group_sizes)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_BandGrouper)
+    ->Apply([](benchmark::internal::Benchmark* b) {
+      b->ArgNames({"docs", "threads"});
+      for (const std::int64_t n : {std::int64_t{400000}, std::int64_t{1000000}, std::int64_t{4000000}}) {
+        if (short_run() && n > 1000000) continue;
+        b->Args({n, 1})->Args({n, 2});
+      }
+    })
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 // ---- clustering a synthetic corpus
 // Planted clusters (sizes 2..9 for 30% of the documents); in every band a

@@ -139,6 +139,32 @@ TEST(BandGrouper, LargeBandsTakeTheMsdPathWithTheSameBuckets) {
   EXPECT_EQ(out.docs, ref.docs);
   EXPECT_EQ(out.offsets, ref.offsets);
   EXPECT_EQ(out.size(), 7u);
+  for (const std::size_t threads : {2, 3, 8}) {
+    neardup::band_grouper g(threads);
+    bucket_list par;
+    g.group(mixed, par);
+    EXPECT_EQ(par.docs, ref.docs) << threads;
+    EXPECT_EQ(par.offsets, ref.offsets) << threads;
+  }
+}
+
+TEST_P(RadixSort, ParallelMsdIsBitIdentical) {
+  const std::size_t n = small_scale() ? 70000 : 300000;
+  const auto keys = make_keys(n, GetParam(), 21);
+  std::vector<key_doc> one(n), scratch(n);
+  for (std::size_t d = 0; d < n; ++d) one[d] = {keys[d], static_cast<doc_id>(d), 0};
+  auto many = one;
+  neardup::detail::msd_radix_sort_key_doc(one, scratch);
+  for (const std::size_t threads : {2, 3, 4}) {
+    auto par = many;
+    neardup::detail::msd_radix_sort_key_doc_parallel(par, scratch, threads);
+    for (std::size_t i = 0; i < n; ++i) {
+      ASSERT_EQ(par[i].key, one[i].key) << threads << " " << i;
+      ASSERT_EQ(par[i].doc, one[i].doc) << threads << " " << i;
+    }
+  }
+  EXPECT_TRUE(std::is_sorted(one.begin(), one.end(),
+                             [](const key_doc& x, const key_doc& y) { return x.key < y.key; }));
 }
 
 TEST(BandGrouper, ExcludedDocumentsAreInNoBucket) {

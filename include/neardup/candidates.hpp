@@ -28,7 +28,7 @@
 // caller's key column is another 8 bytes per document.
 //
 // Guarantees: buckets are deterministic — members sorted by doc id, buckets
-// ordered by key — and independent of any thread count. Not promised: the
+// ordered by key — and independent of the thread count. Not promised: the
 // order of buckets (by key) is not meaningful and changes with the hash seed.
 #pragma once
 
@@ -66,6 +66,10 @@ struct bucket_list {
 // the 32-byte-per-document buffers are allocated once.
 class band_grouper {
  public:
+  // `threads` sorts large bands (>= 2^19 documents) on that many threads;
+  // 0 = std::thread::hardware_concurrency(). Buckets are the same for any value.
+  explicit band_grouper(std::size_t threads = 1);
+
   // keys[d] is document d's key for this band. `excluded` is empty (no
   // document excluded) or has one byte per document; a nonzero byte leaves the
   // document out of every bucket (e.g. empty documents, which would all share
@@ -84,6 +88,7 @@ class band_grouper {
  private:
   std::vector<detail::key_doc> records_;
   std::vector<detail::key_doc> scratch_;
+  std::size_t threads_ = 1;
 };
 
 // One-shot convenience: a fresh grouper for one band.

@@ -124,8 +124,9 @@ struct cluster_options {
   // m * cap calls even when nothing verifies (e.g. thousands of short
   // documents sharing a key). Must be >= 1.
   std::size_t max_comparisons_per_member = 64;
-  // Worker threads for verification; 0 = std::thread::hardware_concurrency().
-  // Does not change any result.
+  // Worker threads for verification (and, in cluster_band_keys, for sorting
+  // large bands); 0 = std::thread::hardware_concurrency(). Does not change
+  // any result.
   std::size_t threads = 1;
 };
 

@@ -1,9 +1,11 @@
 // Batch candidate generation: radix-sort grouping of one band's keys.
 #include "neardup/candidates.hpp"
 
+#include <algorithm>
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 namespace neardup {
 
@@ -15,6 +17,9 @@ std::uint64_t bucket_list::pair_count() const noexcept {
   }
   return total;
 }
+
+band_grouper::band_grouper(std::size_t threads)
+    : threads_(threads != 0 ? threads : std::max(1u, std::thread::hardware_concurrency())) {}
 
 void band_grouper::group(std::span<const std::uint64_t> keys,
                          std::span<const std::uint8_t> excluded, bucket_list& out) {
@@ -28,15 +33,18 @@ void band_grouper::group(std::span<const std::uint64_t> keys,
                                 " entries, must be 0 or the number of keys (" +
                                 std::to_string(n) + ")");
   }
-  records_.clear();
-  records_.reserve(n);
+  records_.resize(n);
+  std::size_t kept = 0;
   if (excluded.empty()) {
-    for (std::size_t d = 0; d < n; ++d) records_.push_back({keys[d], static_cast<doc_id>(d), 0});
+    for (std::size_t d = 0; d < n; ++d) records_[d] = {keys[d], static_cast<doc_id>(d), 0};
+    kept = n;
   } else {
     for (std::size_t d = 0; d < n; ++d) {
-      if (excluded[d] == 0) records_.push_back({keys[d], static_cast<doc_id>(d), 0});
+      records_[kept] = {keys[d], static_cast<doc_id>(d), 0};
+      kept += excluded[d] == 0 ? 1 : 0;
     }
   }
+  records_.resize(kept);
   if (scratch_.size() < records_.size()) {
     scratch_.clear();
     scratch_.shrink_to_fit();
@@ -47,7 +55,7 @@ void band_grouper::group(std::span<const std::uint64_t> keys,
   // cache). Large bands: MSD, whose single scatter pass leaves cache-sized
   // buckets (measured ~1.5x faster from 1M records; see cluster_bench).
   if (records_.size() >= detail::msd_threshold) {
-    detail::msd_radix_sort_key_doc(records_, scratch_);
+    detail::msd_radix_sort_key_doc_parallel(records_, scratch_, threads_);
   } else {
     detail::radix_sort_key_doc<11>(records_, scratch_);
   }

@@ -303,7 +303,7 @@ cluster_result cluster_band_keys(
     const std::function<std::span<const std::uint64_t>(std::size_t band)>& keys_of_band,
     std::span<const std::uint8_t> excluded, pair_verifier verify, cluster_options options) {
   clusterer c(num_docs, std::move(verify), options);
-  band_grouper grouper;
+  band_grouper grouper(options.threads);
   bucket_list buckets;
   for (std::size_t j = 0; j < bands; ++j) {
     const std::span<const std::uint64_t> keys = keys_of_band(j);

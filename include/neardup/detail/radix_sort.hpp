@@ -16,11 +16,13 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <memory>
 #include <span>
+#include <thread>
 #include <vector>
 
 #include "neardup/types.hpp"
@@ -147,6 +149,70 @@ inline void sort(key_doc* a, key_doc* b, std::size_t n, unsigned hi) {
 // REQUIRES: scratch.size() >= data.size(); data.size() < 2^32.
 inline void msd_radix_sort_key_doc(std::span<key_doc> data, std::span<key_doc> scratch) {
   msd_internal::sort(data.data(), scratch.data(), data.size(), 64);
+}
+
+// The MSD sort on `threads` threads, same result bit for bit. The top-level
+// histogram and scatter are split into contiguous slices of the input (slice
+// t's records land after slice t-1's within each bucket, so the sort stays
+// stable); the buckets are then sorted by whichever thread takes them.
+// REQUIRES: scratch.size() >= data.size(); data.size() < 2^32; threads >= 1.
+inline void msd_radix_sort_key_doc_parallel(std::span<key_doc> data, std::span<key_doc> scratch,
+                                            std::size_t threads) {
+  const std::size_t n = data.size();
+  if (threads <= 1 || n < (std::size_t{1} << 16)) {
+    msd_radix_sort_key_doc(data, scratch);
+    return;
+  }
+  constexpr unsigned bits = 11;
+  constexpr unsigned shift = 64 - bits;
+  constexpr std::size_t radix = std::size_t{1} << bits;
+  key_doc* a = data.data();
+  key_doc* b = scratch.data();
+  auto run = [threads](const auto& fn) {
+    std::vector<std::thread> pool;
+    pool.reserve(threads - 1);
+    for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(fn, t);
+    fn(std::size_t{0});
+    for (std::thread& th : pool) th.join();
+  };
+  const auto slice = [n, threads](std::size_t t) { return n * t / threads; };
+
+  std::vector<std::uint32_t> counts(threads * radix, 0);
+  run([&](std::size_t t) {
+    std::uint32_t* c = counts.data() + t * radix;
+    for (std::size_t i = slice(t); i < slice(t + 1); ++i) ++c[a[i].key >> shift];
+  });
+  std::vector<std::uint32_t> start(radix + 1, 0);
+  for (std::size_t d = 0; d < radix; ++d) {
+    std::uint32_t sum = start[d];
+    for (std::size_t t = 0; t < threads; ++t) {
+      const std::uint32_t c = counts[t * radix + d];
+      counts[t * radix + d] = sum;  // now: where slice t writes digit d
+      sum += c;
+    }
+    start[d + 1] = sum;
+  }
+  if (start[(a[0].key >> shift) + 1] - start[a[0].key >> shift] == n) {  // one top digit
+    msd_radix_sort_key_doc(data, scratch);
+    return;
+  }
+  run([&](std::size_t t) {
+    std::uint32_t* next = counts.data() + t * radix;
+    for (std::size_t i = slice(t); i < slice(t + 1); ++i) b[next[a[i].key >> shift]++] = a[i];
+  });
+  std::atomic<std::size_t> next_digit{0};
+  run([&](std::size_t) {
+    constexpr std::size_t chunk = 16;
+    for (;;) {
+      const std::size_t first = next_digit.fetch_add(chunk, std::memory_order_relaxed);
+      if (first >= radix) break;
+      for (std::size_t d = first; d < std::min(radix, first + chunk); ++d) {
+        const std::size_t lo = start[d], len = start[d + 1] - lo;
+        if (len > 1) msd_internal::sort(b + lo, a + lo, len, shift);
+        if (len > 0) std::memcpy(a + lo, b + lo, len * sizeof(key_doc));
+      }
+    }
+  });
 }
 
 // Record count from which band_grouper uses the MSD sort.
