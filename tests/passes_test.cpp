@@ -631,12 +631,13 @@ TEST(LinesPass, MatchesBruteForceAndKeepsOtherFieldsByteForByte) {
     ASSERT_GT(t.modified, 10u);
     ASSERT_GT(t.dropped, 3u);
     std::string first_output, first_top;
-    for (const std::size_t partitions : {1u, 4u}) {
+    for (const std::size_t partitions : {1u, 4u, 0u}) {  // 0: chosen from a tiny memory budget
       for (const std::size_t threads : {1u, 2u}) {
         SCOPED_TRACE("partitions " + std::to_string(partitions) + " threads " + std::to_string(threads));
         nio::line_dedup_options o;
         o.max_repeats = max_repeats;
         o.partitions = partitions;
+        o.memory_budget_bytes = 1 << 16;  // used when partitions == 0: many partitions
         o.threads = threads;
         o.progress = false;
         o.max_reported_errors = 0;
@@ -656,7 +657,11 @@ TEST(LinesPass, MatchesBruteForceAndKeepsOtherFieldsByteForByte) {
         EXPECT_EQ(rep.lines_removed, t.lines_removed);
         EXPECT_EQ(rep.distinct_lines, t.counts.size());
         EXPECT_EQ(rep.repeated_distinct, t.repeated_distinct);
-        EXPECT_EQ(rep.partitions, partitions);
+        if (partitions != 0) {
+          EXPECT_EQ(rep.partitions, partitions);
+        } else {
+          EXPECT_GT(rep.partitions, 4u);
+        }
 
         // stats.json: the most repeated removed lines, counts descending, each
         // sample a real line whose brute-force count is the listed count.
@@ -713,6 +718,46 @@ TEST(LinesPass, RepairedLinesAreKeptAndCountedNotRewritten) {
   EXPECT_EQ(got[5], repaired);
   EXPECT_EQ(rep.modified, 5u);
   EXPECT_EQ(rep.not_rewritten, 1u);
+}
+
+
+TEST(LinesPass, TextFilesCrlfBomNestedFieldAndZstdOutput) {
+  temp_dir dir;
+  fs::create_directories(dir / "corpus/sub");
+  // Text files: one document each, written back as {"id","text"}.
+  write_file(dir / "corpus/a.txt", "Copyright ACME\nreal text a\n");
+  write_file(dir / "corpus/sub/b.md", "copyright   acme\r\nreal text b");
+  write_file(dir / "corpus/c.txt", "COPYRIGHT ACME\n\n  \n");  // only boilerplate + blank: dropped
+  // JSONL with a BOM, CRLF line ends and the text in a nested field.
+  write_file(dir / "corpus/d.jsonl",
+             "\xEF\xBB\xBF{\"id\":1,\"doc\":{\"body\":\"copyright acme\\nkeep d1\"},\"x\":\"y\"}\r\n"
+             "{\"id\":2,\"doc\":{\"body\":\"nothing repeated\"}}\r\n"
+             "{\"id\":3,\"doc\":{\"body\":\"Copyright ACME \"},\"z\":[]}\r\n");
+  const auto in = inputs_of({dir / "corpus"});
+  ASSERT_EQ(in.sources.size(), 4u);
+  nio::line_dedup_options o;
+  o.progress = false;
+  o.max_reported_errors = 0;
+  o.max_repeats = 3;
+  o.records.text_field = "/doc/body";
+  o.compression = nio::output_compression::zstd;
+  const auto rep = nio::run_line_dedup(in.sources, dir / "out", o);
+  EXPECT_FALSE(fs::exists(dir / "out/deduped.jsonl"));
+  const std::string packed = read_file(dir / "out/deduped.jsonl.zst");
+  std::string out(ZSTD_getFrameContentSize(packed.data(), packed.size()), '\0');
+  const std::size_t n = ZSTD_decompress(out.data(), out.size(), packed.data(), packed.size());
+  ASSERT_FALSE(ZSTD_isError(n));
+  out.resize(n);
+  // Sources in byte order of their relative paths: a.txt, c.txt, d.jsonl, sub/b.md.
+  EXPECT_EQ(out,
+            "{\"id\":\"a.txt\",\"text\":\"real text a\\n\"}\n"
+            "\xEF\xBB\xBF{\"id\":1,\"doc\":{\"body\":\"keep d1\"},\"x\":\"y\"}\r\n"
+            "{\"id\":2,\"doc\":{\"body\":\"nothing repeated\"}}\r\n"
+            "{\"id\":\"sub/b.md\",\"text\":\"real text b\"}\n");
+  EXPECT_EQ(rep.documents, 6u);
+  EXPECT_EQ(rep.dropped, 2u);   // c.txt and id 3
+  EXPECT_EQ(rep.modified, 3u);  // a.txt, id 1, sub/b.md
+  EXPECT_EQ(rep.lines_removed, 5u);
 }
 
 // =====================================================================
@@ -1012,6 +1057,42 @@ TEST(DecontaminatePass, OtherNgramSizesAndCompressedInputs) {
   EXPECT_EQ(read_file(dir / "out/contamination.tsv"), expected_tsv);
 }
 
+TEST(DecontaminatePass, ThreadCountDoesNotChangeOutputsAndDefaultIdsNameTheLine) {
+  const contamination_case c = make_contamination_case(33, small_scale() ? 150 : 400, 13);
+  temp_dir dir;
+  std::string corpus, refs;
+  // Drop the id field of every third document: contamination.tsv names it SOURCE:LINE.
+  for (std::size_t i = 0; i < c.doc_lines.size(); ++i) {
+    std::string l = c.doc_lines[i];
+    if (i % 3 == 0 && c.doc_ok[i]) l = l.substr(0, l.find(",\"id\":")) + "}";
+    corpus += l + "\n";
+  }
+  for (const auto& l : c.ref_lines) refs += l + "\n";
+  write_file(dir / "corpus.jsonl", corpus);
+  write_file(dir / "refs.jsonl", refs);
+  const auto in = inputs_of({dir / "corpus.jsonl"});
+  const auto ref_in = inputs_of({dir / "refs.jsonl"});
+  const auto truth = brute_contamination(c, 13);
+  std::string expected;
+  for (std::size_t d = 0; d < truth.size(); ++d) {
+    if (truth[d].shared == 0) continue;
+    std::vector<std::string> ids;
+    for (std::size_t i : truth[d].refs) ids.push_back(c.ref_ids[i]);
+    expected += (d % 3 == 0 ? tag(dir / "corpus.jsonl:", d + 1) : c.doc_ids[d]) + "\t" +
+                std::to_string(truth[d].shared) + "\t" + join(ids, ",") + "\n";
+  }
+  for (const std::size_t threads : {1u, 2u, 3u}) {
+    nio::decontaminate_options o;
+    o.progress = false;
+    o.max_reported_errors = 0;
+    o.threads = threads;
+    o.reader.chunk_bytes = 2048;
+    const std::string out = dir / tag("out", threads);
+    nio::run_decontaminate(in.sources, ref_in.sources, out, o);
+    EXPECT_EQ(read_file(out + "/contamination.tsv"), expected) << threads << " threads";
+  }
+}
+
 // =====================================================================
 // 4. neardup pairs and neardup eval
 // =====================================================================
@@ -1160,6 +1241,32 @@ TEST(PairsPass, LshModeIsASubsetOfExactPairsWithPlausibleRecall) {
   EXPECT_GE(static_cast<double>(got.size()), expected - 4 * std::sqrt(variance) - 1)
       << "expected ~" << expected << " of " << truth.size();
   EXPECT_GE(static_cast<double>(got.size()), 0.9 * static_cast<double>(truth.size()));
+}
+
+TEST(PairsPass, ThresholdOneAndThreadCounts) {
+  const pairs_case c = make_pairs_corpus(45, small_scale() ? 60 : 150);
+  temp_dir dir;
+  std::string all;
+  for (const auto& l : c.lines) all += l + "\n";
+  write_file(dir / "in.jsonl", all);
+  const auto in = inputs_of({dir / "in.jsonl"});
+  const auto truth = brute_pairs(c, 5, 1.0);
+  ASSERT_GT(truth.size(), 5u);
+  std::string expected;
+  for (const auto& p : truth) expected += c.ids[p.a] + "\t" + c.ids[p.b] + "\t1.000000\n";
+  for (const bool exact : {true, false}) {
+    for (const std::size_t threads : {1u, 2u}) {
+      nio::pairs_options o;
+      o.dedup = quiet_dedup();
+      o.dedup.threshold = 1.0;
+      o.dedup.threads = threads;
+      o.exact = exact;
+      const std::string out = dir / (tag(exact ? "exact" : "lsh", threads));
+      nio::run_pairs(in.sources, out, o);
+      // J = 1 pairs have identical signatures: LSH finds all of them too.
+      EXPECT_EQ(read_file(out + "/pairs.tsv"), expected) << (exact ? "exact " : "lsh ") << threads;
+    }
+  }
 }
 
 // Eval's numbers recomputed from clusters.tsv and the brute-force pairs.

@@ -1,0 +1,218 @@
+// The exact / lines / decontaminate / pairs / eval subcommands of the `neardup`
+// executable, run as processes: exit codes (0 ok, 1 failure, 2 usage),
+// messages on stderr, and the outputs of small hand-checked corpora. The
+// library behaviour behind them is checked against brute force in
+// passes_test.cpp; this file checks the wiring of options to the library.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kBinary = std::string(NEARDUP_BINARY_DIR) + "/examples/neardup";
+
+class temp_dir {
+ public:
+  temp_dir() {
+    const char* base = std::getenv("TMPDIR");
+    std::string pattern = std::string(base && *base ? base : "/tmp") + "/passes_cli_test.XXXXXX";
+    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = pattern;
+  }
+  ~temp_dir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  temp_dir(const temp_dir&) = delete;
+  temp_dir& operator=(const temp_dir&) = delete;
+  std::string operator/(std::string_view name) const { return (path_ / std::string(name)).string(); }
+
+ private:
+  fs::path path_;
+};
+
+void write_file(const std::string& p, std::string_view bytes) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  if (!out) throw std::runtime_error("cannot write " + p);
+}
+
+std::string read_file(const std::string& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) return "<missing " + p + ">";
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::string quote(std::string_view s) {
+  std::string q = "'";
+  for (char c : s) {
+    if (c == '\'') {
+      q += "'\\''";
+    } else {
+      q += c;
+    }
+  }
+  q += '\'';
+  return q;
+}
+
+struct cli_result {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+cli_result run_cli(const std::vector<std::string>& args) {
+  temp_dir capture;
+  std::string cmd = quote(kBinary);
+  for (const auto& a : args) cmd += ' ' + quote(a);
+  cmd += " >" + quote(capture / "out") + " 2>" + quote(capture / "err");
+  const int status = std::system(cmd.c_str());
+  cli_result r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = read_file(capture / "out");
+  r.err = read_file(capture / "err");
+  return r;
+}
+
+bool contains(std::string_view haystack, std::string_view needle) {
+  return haystack.find(needle) != std::string_view::npos;
+}
+
+// Five documents: c is an exact duplicate of a (case and punctuation differ),
+// d is a near duplicate of a; every document carries the same header line.
+constexpr std::string_view kCorpus =
+    "{\"id\":\"a\",\"text\":\"Site header\\none two three four five six seven eight nine ten\"}\n"
+    "{\"id\":\"b\",\"text\":\"Site header\\nalpha beta gamma delta epsilon zeta eta theta\"}\n"
+    "{\"id\":\"c\",\"text\":\"SITE HEADER!\\nOne, two, three; four five six seven eight nine ten.\"}\n"
+    "{\"id\":\"d\",\"text\":\"Site header\\none two three four five six seven eight nine eleven\"}\n"
+    "{\"id\":\"e\",\"meta\":{\"k\":1},\"text\":\"site   header\\nsomething else entirely here\"}\n";
+
+class PassesCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!fs::exists(kBinary)) GTEST_SKIP() << kBinary << " is not built (target neardup_cli)";
+    write_file(dir_ / "in.jsonl", std::string(kCorpus));
+    write_file(dir_ / "bench.jsonl", "{\"id\":\"q1\",\"text\":\"alpha beta gamma\"}\n");
+  }
+  temp_dir dir_;
+};
+
+TEST_F(PassesCli, HelpForEverySubcommand) {
+  for (const std::string cmd : {"exact", "lines", "decontaminate", "pairs", "eval"}) {
+    const auto r = run_cli({cmd, "--help"});
+    EXPECT_EQ(r.exit_code, 0) << cmd;
+    EXPECT_TRUE(contains(r.out, "usage: neardup " + cmd)) << r.out;
+  }
+}
+
+TEST_F(PassesCli, ExactRemovesTheNormalizedDuplicateOnly) {
+  const auto r = run_cli({"exact", dir_ / "in.jsonl", "-o", dir_ / "out", "--threads", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.err, "removed 1 exact")) << r.err;
+  EXPECT_EQ(read_file(dir_ / "out/clusters.tsv"), "a\ta\nb\tb\nc\ta\nd\td\ne\te\n");
+  const std::string in(kCorpus);
+  EXPECT_EQ(read_file(dir_ / "out/deduped.jsonl"),
+            in.substr(0, in.find("{\"id\":\"c\"")) + in.substr(in.find("{\"id\":\"d\"")));
+  EXPECT_TRUE(contains(read_file(dir_ / "out/stats.json"), "\"exact\""));
+
+  const auto bad = run_cli({"exact", dir_ / "in.jsonl", "-o", dir_ / "out2", "--keep", "biggest"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_TRUE(contains(bad.err, "keep")) << bad.err;
+}
+
+TEST_F(PassesCli, LinesRemovesTheRepeatedHeader) {
+  const auto r = run_cli({"lines", dir_ / "in.jsonl", "-o", dir_ / "out", "--max-repeats", "3", "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_EQ(read_file(dir_ / "out/deduped.jsonl"),
+            "{\"id\":\"a\",\"text\":\"one two three four five six seven eight nine ten\"}\n"
+            "{\"id\":\"b\",\"text\":\"alpha beta gamma delta epsilon zeta eta theta\"}\n"
+            "{\"id\":\"c\",\"text\":\"SITE HEADER!\\nOne, two, three; four five six seven eight nine ten.\"}\n"
+            "{\"id\":\"d\",\"text\":\"one two three four five six seven eight nine eleven\"}\n"
+            "{\"id\":\"e\",\"meta\":{\"k\":1},\"text\":\"something else entirely here\"}\n");
+  const std::string stats = read_file(dir_ / "out/stats.json");
+  EXPECT_TRUE(contains(stats, "\"count\": 4")) << stats;
+
+  // The header occurs 4 times ("SITE HEADER!" differs): --max-repeats 4 removes nothing.
+  ASSERT_EQ(run_cli({"lines", dir_ / "in.jsonl", "-o", dir_ / "out5", "--max-repeats", "4", "--quiet"}).exit_code, 0);
+  EXPECT_EQ(read_file(dir_ / "out5/deduped.jsonl"), std::string(kCorpus));
+
+  const auto zero = run_cli({"lines", dir_ / "in.jsonl", "-o", dir_ / "out0", "--max-repeats", "0"});
+  EXPECT_EQ(zero.exit_code, 2);
+  EXPECT_TRUE(contains(zero.err, "max-repeats")) << zero.err;
+}
+
+TEST_F(PassesCli, DecontaminateExactAndBloom) {
+  const auto r = run_cli({"decontaminate", dir_ / "in.jsonl", "--reference", dir_ / "bench.jsonl", "-o",
+                          dir_ / "out", "--ngram", "3", "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(read_file(dir_ / "out/contamination.tsv"), "b\t1\tq1\n");
+  const std::string in(kCorpus);
+  EXPECT_EQ(read_file(dir_ / "out/clean.jsonl"),
+            in.substr(0, in.find("{\"id\":\"b\"")) + in.substr(in.find("{\"id\":\"c\"")));
+  EXPECT_TRUE(contains(read_file(dir_ / "out/stats.json"), "\"q1\"")) << read_file(dir_ / "out/stats.json");
+
+  // --max-shared 1 keeps b; --bloom-fp reports '-' for the references.
+  ASSERT_EQ(run_cli({"decontaminate", dir_ / "in.jsonl", "--reference", dir_ / "bench.jsonl", "-o", dir_ / "keep",
+                     "--ngram", "3", "--max-shared", "1", "--bloom-fp", "0.001", "--quiet"})
+                .exit_code,
+            0);
+  EXPECT_EQ(read_file(dir_ / "keep/contamination.tsv"), "b\t1\t-\n");
+  EXPECT_EQ(read_file(dir_ / "keep/clean.jsonl"), in);
+
+  const auto none = run_cli({"decontaminate", dir_ / "in.jsonl", "-o", dir_ / "x"});
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_TRUE(contains(none.err, "--reference")) << none.err;
+}
+
+TEST_F(PassesCli, PairsExactAndLsh) {
+  // With 1-grams: a~c J = 1, a~d and c~d J = 11/13.
+  for (const bool exact : {true, false}) {
+    std::vector<std::string> args = {"pairs", dir_ / "in.jsonl", "-o", dir_ / (exact ? "exact" : "lsh"),
+                                     "--threshold", "0.8", "--ngram", "1", "--quiet"};
+    if (exact) args.emplace_back("--exact");
+    const auto r = run_cli(args);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(read_file(dir_ / ((exact ? "exact" : "lsh") + std::string("/pairs.tsv"))),
+              "a\tc\t1.000000\na\td\t0.846154\nc\td\t0.846154\n")
+        << (exact ? "exact" : "lsh");
+  }
+}
+
+TEST_F(PassesCli, EvalPrintsItsNumbers) {
+  const auto r = run_cli({"eval", dir_ / "in.jsonl", "--threshold", "0.8", "--ngram", "1", "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "precision")) << r.out;
+  EXPECT_TRUE(contains(r.out, "false merges         0 clusters")) << r.out;
+  EXPECT_TRUE(contains(r.out, "(3 of 3 exact pairs in one cluster)")) << r.out;
+}
+
+TEST_F(PassesCli, MissingInputFailsWithExitCodeOneNamingIt) {
+  for (const std::string cmd : {"exact", "lines", "decontaminate", "pairs", "eval"}) {
+    std::vector<std::string> args = {cmd, dir_ / "in.jsonl", dir_ / "no_such.jsonl", "-o", dir_ / ("out_" + cmd)};
+    if (cmd == "decontaminate") {
+      args.emplace_back("--reference");
+      args.push_back(dir_ / "bench.jsonl");
+    }
+    const auto r = run_cli(args);
+    EXPECT_EQ(r.exit_code, 1) << cmd << ": " << r.err;
+    EXPECT_TRUE(contains(r.err, "no_such.jsonl")) << cmd << ": " << r.err;
+    EXPECT_TRUE(!fs::exists(dir_ / ("out_" + cmd)) || fs::is_empty(dir_ / ("out_" + cmd))) << cmd;
+  }
+  const auto r = run_cli({"decontaminate", dir_ / "in.jsonl", "--reference", dir_ / "no_bench.jsonl", "-o",
+                          dir_ / "out_ref"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_TRUE(contains(r.err, "no_bench.jsonl")) << r.err;
+}
+
+}  // namespace
