@@ -141,6 +141,7 @@ class tokenizer {
   std::uint64_t token_seed_;
   std::array<std::uint16_t, 256> ascii_;      // per-kind byte class << 8 | output byte
   std::array<std::uint64_t, 128> ascii_hash_;  // hash of each one-byte token
+  std::array<std::uint64_t, 128> op_starts_;   // code: operators (bit k) starting with a byte
   std::vector<char> buf_;                      // normalized bytes of the document
 };
 

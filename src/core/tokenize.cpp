@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <iterator>
 #include <stdexcept>
 #include <string>
 
@@ -129,10 +130,11 @@ struct string_sink {
 
 #if NEARDUP_TOKENIZE_SSE2
 // Normalizes 64 ASCII bytes into out[0..64) and returns the word-char mask;
-// `high` receives the mask of bytes >= 0x80 (if non-zero, results are unused),
-// `changed` the mask of bytes that normalization altered.
-template <bool Lower, bool Fold>
-inline std::uint64_t ascii_block(const unsigned char* in, char* out, std::uint64_t& high,
+// `stop` receives the mask of bytes left to the exact walk: bytes >= 0x80 and,
+// with Strip, ASCII punctuation (to be deleted); results past the first stop
+// byte are unused. `changed` is the mask of bytes that normalization altered.
+template <bool Lower, bool Fold, bool Strip>
+inline std::uint64_t ascii_block(const unsigned char* in, char* out, std::uint64_t& stop,
                                  std::uint64_t& changed) {
   std::uint64_t word = 0;
   std::uint64_t hi = 0;
@@ -160,9 +162,20 @@ inline std::uint64_t ascii_block(const unsigned char* in, char* out, std::uint64
       chg |= static_cast<std::uint64_t>(~same & 0xFFFFu) << (16 * k);
     }
     word |= static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_movemask_epi8(w))) << (16 * k);
-    hi |= static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_movemask_epi8(x))) << (16 * k);
+    __m128i s = x;  // sign bit set = stop
+    if constexpr (Strip) {
+      // P* = printable, not a word byte, not one of the symbols $ + < = > ^ ` | ~
+      const __m128i printable = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8(0x20)),
+                                              _mm_cmplt_epi8(x, _mm_set1_epi8(0x7F)));
+      __m128i sym = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('<' - 1)),
+                                  _mm_cmplt_epi8(x, _mm_set1_epi8('>' + 1)));
+      for (const char c : {'$', '+', '^', '`', '|', '~'})
+        sym = _mm_or_si128(sym, _mm_cmpeq_epi8(x, _mm_set1_epi8(c)));
+      s = _mm_or_si128(s, _mm_andnot_si128(_mm_or_si128(w, sym), printable));
+    }
+    hi |= static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_movemask_epi8(s))) << (16 * k);
   }
-  high = hi;
+  stop = hi;
   changed = chg;
   return word;
 }
@@ -170,7 +183,7 @@ inline std::uint64_t ascii_block(const unsigned char* in, char* out, std::uint64
 
 // Word-mode state machine shared by the block scanner and the scalar walker.
 // Tokens are written contiguously into buf; `tok` is where the open token began.
-template <bool Lower, bool Fold, class Sink>
+template <bool Lower, bool Fold, bool Strip, class Sink>
 void words_impl(std::string_view text, const tokenize_options& o,
                 const std::array<std::uint16_t, 256>& ascii, char* buf, Sink& sink) {
   const auto* in = reinterpret_cast<const unsigned char*>(text.data());
@@ -189,9 +202,9 @@ void words_impl(std::string_view text, const tokenize_options& o,
     const std::uint16_t v = ascii[c];
     const unsigned cls = v >> 8;
     if (cls == k_word) {
-      if (!open) {
+      if (!open) {  // earlier tokens are emitted: restart at the (cache-hot) buffer front
         open = true;
-        tok = pos;
+        tok = pos = 0;
       }
       buf[pos++] = static_cast<char>(v & 0xFF);
       ++i;
@@ -212,7 +225,7 @@ void words_impl(std::string_view text, const tokenize_options& o,
       if (k == cp_class::word) {
         if (!open) {
           open = true;
-          tok = pos;
+          tok = pos = 0;
         }
         pos += utf8::encode(normalize(d.code_point, cat, o), buf + pos);
       } else if (!(k == cp_class::punct && o.strip_punctuation)) {
@@ -221,45 +234,48 @@ void words_impl(std::string_view text, const tokenize_options& o,
     }
   };
 #if NEARDUP_TOKENIZE_SSE2
-  if (!o.strip_punctuation) {  // (deleting ASCII punctuation is left to the scalar walk)
-    while (n - i >= 64) {
-      std::uint64_t high = 0;
-      std::uint64_t changed = 0;
-      std::uint64_t word = ascii_block<Lower, Fold>(in + i, buf + pos, high, changed);
-      // The first f bytes are ASCII: their tokens come from the masks.
-      const auto f = static_cast<unsigned>(std::countr_zero(high));  // 64 if none
-      if (f > 0) {
-        const std::uint64_t limit = f == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << f) - 1;
-        word &= limit;
-        // starts: word bytes after a non-word byte; ends: non-word bytes after
-        // a word byte. They alternate, so the k-th end closes the k-th start
-        // (or, first, the token left open before these bytes).
-        const std::uint64_t prev = (word << 1) | static_cast<std::uint64_t>(open);
-        std::uint64_t starts = word & ~prev;
-        std::uint64_t ends = ~word & prev & limit;
-        if (open && ends != 0) {
-          sink.emit(buf + tok, pos + static_cast<std::size_t>(std::countr_zero(ends)) - tok);
-          ends &= ends - 1;
-        }
-        while (ends != 0) {
-          const auto b = static_cast<std::size_t>(std::countr_zero(starts));
-          const auto e = static_cast<std::size_t>(std::countr_zero(ends));
-          starts &= starts - 1;
-          ends &= ends - 1;
-          // A token that normalization left unchanged is hashed straight from
-          // the input: reading back the bytes just stored would stall on
-          // store-to-load forwarding.
-          const bool same = ((changed >> b) & ((std::uint64_t{1} << (e - b)) - 1)) == 0;
-          const char* src = same ? text.data() + i + b : buf + pos + b;
-          sink.emit(src, e - b);
-        }
-        if (starts != 0) tok = pos + static_cast<std::size_t>(std::countr_zero(starts));
-        open = ((word >> (f - 1)) & 1) != 0;
-        i += f;
-        pos += f;
+  while (n - i >= 64) {
+    if (!open) pos = 0;  // only an open token needs its bytes kept
+    std::uint64_t stop = 0;
+    std::uint64_t changed = 0;
+    std::uint64_t word = ascii_block<Lower, Fold, Strip>(in + i, buf + pos, stop, changed);
+    // The first f bytes are plain ASCII: their tokens come from the masks.
+    const auto f = static_cast<unsigned>(std::countr_zero(stop));  // 64 if none
+    if (f > 0) {
+      const std::uint64_t limit = f == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << f) - 1;
+      word &= limit;
+      // starts: word bytes after a non-word byte; ends: non-word bytes after
+      // a word byte. They alternate, so the k-th end closes the k-th start
+      // (or, first, the token left open before these bytes).
+      const std::uint64_t prev = (word << 1) | static_cast<std::uint64_t>(open);
+      std::uint64_t starts = word & ~prev;
+      std::uint64_t ends = ~word & prev & limit;
+      if (open && ends != 0) {
+        sink.emit(buf + tok, pos + static_cast<std::size_t>(std::countr_zero(ends)) - tok);
+        ends &= ends - 1;
       }
-      // Then a run of non-ASCII code points by the exact rules.
-      while (i < n && in[i] >= 0x80) step();
+      while (ends != 0) {
+        const auto b = static_cast<std::size_t>(std::countr_zero(starts));
+        const auto e = static_cast<std::size_t>(std::countr_zero(ends));
+        starts &= starts - 1;
+        ends &= ends - 1;
+        // A token that normalization left unchanged is hashed straight from
+        // the input: reading back the bytes just stored would stall on
+        // store-to-load forwarding.
+        const bool same = ((changed >> b) & ((std::uint64_t{1} << (e - b)) - 1)) == 0;
+        const char* src = same ? text.data() + i + b : buf + pos + b;
+        sink.emit(src, e - b);
+      }
+      if (starts != 0) tok = pos + static_cast<std::size_t>(std::countr_zero(starts));
+      open = ((word >> (f - 1)) & 1) != 0;
+      i += f;
+      pos += f;
+    }
+    // Then the stop byte and any following non-ASCII code points (and deleted
+    // punctuation) by the exact rules; step() always advances.
+    if (f < 64) {
+      step();
+      while (i < n && (ascii[in[i]] >> 8) >= k_del) step();
     }
   }
 #endif
@@ -270,7 +286,7 @@ void words_impl(std::string_view text, const tokenize_options& o,
 }  // namespace
 
 tokenizer::tokenizer(const tokenize_options& options, std::uint64_t seed)
-    : options_(options), seed_(seed), token_seed_(token_seed(seed)), ascii_{}, ascii_hash_{} {
+    : options_(options), seed_(seed), token_seed_(token_seed(seed)), ascii_{}, ascii_hash_{}, op_starts_{} {
   const tokenize_options& o = options_;
   if (o.kind != token_kind::word && o.kind != token_kind::character && o.kind != token_kind::code) {
     throw std::invalid_argument("tokenize_options.kind = " + std::to_string(static_cast<int>(o.kind)) +
@@ -297,6 +313,9 @@ tokenizer::tokenizer(const tokenize_options& options, std::uint64_t seed)
     }
     ascii_[c] = static_cast<std::uint16_t>((cls << 8) | out);
   }
+  static_assert(std::size(detail::code_operators) <= 64);
+  for (std::size_t k = 0; k < std::size(detail::code_operators); ++k)
+    op_starts_[static_cast<unsigned char>(detail::code_operators[k][0])] |= std::uint64_t{1} << k;
   for (unsigned c = 0; c < 128; ++c) {
     const char b = static_cast<char>(c);
     ascii_hash_[c] = hash64(&b, 1, token_seed_);
@@ -307,12 +326,16 @@ template <class Sink>
 void tokenizer::run_words(std::string_view text, Sink& sink) {
   char* buf = buf_.data();
   const tokenize_options& o = options_;
-  if (o.lowercase) {
-    if (o.fold_digits) words_impl<true, true>(text, o, ascii_, buf, sink);
-    else words_impl<true, false>(text, o, ascii_, buf, sink);
-  } else {
-    if (o.fold_digits) words_impl<false, true>(text, o, ascii_, buf, sink);
-    else words_impl<false, false>(text, o, ascii_, buf, sink);
+  const int variant = (o.lowercase ? 1 : 0) | (o.fold_digits ? 2 : 0) | (o.strip_punctuation ? 4 : 0);
+  switch (variant) {
+    case 0: return words_impl<false, false, false>(text, o, ascii_, buf, sink);
+    case 1: return words_impl<true, false, false>(text, o, ascii_, buf, sink);
+    case 2: return words_impl<false, true, false>(text, o, ascii_, buf, sink);
+    case 3: return words_impl<true, true, false>(text, o, ascii_, buf, sink);
+    case 4: return words_impl<false, false, true>(text, o, ascii_, buf, sink);
+    case 5: return words_impl<true, false, true>(text, o, ascii_, buf, sink);
+    case 6: return words_impl<false, true, true>(text, o, ascii_, buf, sink);
+    default: return words_impl<true, true, true>(text, o, ascii_, buf, sink);
   }
 }
 
@@ -431,8 +454,9 @@ void tokenizer::run_code(std::string_view text, Sink& sink) {
       sink.emit(buf, len);
     } else if (cls == k_punct) {
       std::size_t len = 1;
-      for (const std::string_view op : detail::code_operators) {
-        if (static_cast<unsigned char>(op[0]) == c && text.substr(i, op.size()) == op) {
+      for (std::uint64_t m = op_starts_[c]; m != 0; m &= m - 1) {
+        const std::string_view op = detail::code_operators[std::countr_zero(m)];
+        if (text.substr(i, op.size()) == op) {
           len = op.size();
           break;
         }
