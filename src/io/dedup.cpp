@@ -48,13 +48,6 @@ std::uint64_t status_field(const char* name) {
   return 0;
 }
 
-// Resets VmHWM to the current RSS (Linux >= 4.0); false if not possible.
-bool reset_peak_rss() {
-  std::ofstream out("/proc/self/clear_refs");
-  out << "5";
-  return static_cast<bool>(out.flush());
-}
-
 }  // namespace
 
 std::uint64_t peak_rss_bytes() { return status_field("VmHWM:"); }
@@ -349,8 +342,7 @@ dedup_report run_dedup(std::span<const source_info> sources, const std::string& 
     };
 
     const std::uint64_t peak_before = peak_rss_bytes();
-    const bool can_measure = reset_peak_rss();
-    const std::uint64_t rss_before = status_field("VmRSS:");
+    std::size_t grouper_bytes = 0;
     stage.start("candidates");
     std::vector<std::uint8_t> candidate(n, 0);
     {
@@ -358,12 +350,13 @@ dedup_report run_dedup(std::span<const source_info> sources, const std::string& 
       bucket_list buckets;
       for (std::size_t b = 0; b < lsh.bands; ++b) {
         grouper.group(keys_of_band(b), excluded, buckets);
+        grouper_bytes = std::max(grouper_bytes, grouper.bytes_reserved() + buckets.docs.capacity() * sizeof(doc_id) +
+                                                    buckets.offsets.capacity() * sizeof(std::uint32_t));
         for (doc_id d : buckets.docs) candidate[d] = 1;
       }
     }
     for (auto c : candidate) report.candidate_documents += c;
     stage.stop();
-    std::uint64_t grown = peak_rss_bytes() - std::min(rss_before, peak_rss_bytes());  // candidate grouping
 
     detail::shingle_sets sets;
     if (options.verify == verify_mode::exact) {
@@ -375,11 +368,6 @@ dedup_report run_dedup(std::span<const source_info> sources, const std::string& 
     }
     std::vector<std::uint8_t>().swap(candidate);
 
-    std::uint64_t rss_before_cluster = 0;
-    if (can_measure) {
-      reset_peak_rss();
-      rss_before_cluster = status_field("VmRSS:");
-    }
     stage.start("cluster");
     pair_verifier verifier;
     const double threshold = options.threshold;
@@ -410,12 +398,16 @@ dedup_report run_dedup(std::span<const source_info> sources, const std::string& 
     for (std::size_t d = 0; d < n; ++d) rep[d] = clusters.representative[exact_leader[d]];
     stage.stop();
     report.verify_set_bytes = (sets.values.size() + sets.begin.size()) * sizeof(std::uint64_t);
-    if (can_measure && n > 0) {
-      // The larger of the two stages' growth: candidate grouping, and
-      // grouping + clustering (with the shingle sets already resident).
-      if (std::getenv("NEARDUP_DEBUG_MEM")) std::fprintf(stderr, "mem: candidates %llu, cluster %llu, before %llu\n", (unsigned long long)grown, (unsigned long long)(peak_rss_bytes() - std::min(rss_before_cluster, peak_rss_bytes())), (unsigned long long)rss_before_cluster);
-      grown = std::max(grown, peak_rss_bytes() - std::min(rss_before_cluster, peak_rss_bytes()));
-      report.grouping_bytes_per_document = static_cast<double>(grown) / static_cast<double>(n);
+    if (n > 0) {
+      // Accounted, not sampled (freed memory is reused, so RSS growth says
+      // little): the per-document arrays held while grouping (band keys,
+      // exclusion flags, exact-duplicate leaders, representatives), the
+      // grouper's buffers and buckets as measured above, and the clusterer's
+      // union-find, links and output (cluster.hpp: <= 16 bytes per document).
+      const std::size_t held = keys.capacity() * sizeof(std::uint64_t) + excluded.capacity() +
+                               exact_leader.capacity() * sizeof(doc_id) + rep.capacity() * sizeof(doc_id) +
+                               grouper_bytes + 16 * n;
+      report.grouping_bytes_per_document = static_cast<double>(held) / static_cast<double>(n);
     }
     report.peak_rss_before_grouping = peak_before;
   }

@@ -115,9 +115,9 @@ struct dedup_report {
   double seconds = 0;
   std::uint64_t peak_rss_bytes = 0;
   std::uint64_t peak_rss_before_grouping = 0;  // after signing: signatures + bookkeeping
-  // Memory that grouping and clustering added, per document (measured as the
-  // growth of the peak RSS over those stages, Linux only; 0 if unknown), not
-  // counting the shingle sets of exact verification (verify_set_bytes).
+  // Memory that grouping and clustering hold, per document: the sizes of the
+  // arrays and buffers they allocate, added up (signatures and the shingle
+  // sets of exact verification, verify_set_bytes, not included).
   double grouping_bytes_per_document = 0;
   std::uint64_t verify_set_bytes = 0;
   std::string kernel;                   // signature kernel that ran
