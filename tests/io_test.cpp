@@ -221,6 +221,27 @@ TEST(Record, TextTokenLocatesTheLiteralInRaw) {
   EXPECT_EQ(tokens, (std::vector<std::string>{"\"a\\nb\"", "", ""}));
 }
 
+TEST(Record, ForEachLineAndBlankLinesAgreeWithParseChunk) {
+  io::input_chunk chunk;
+  chunk.byte_offset = 0;
+  chunk.first_line = 1;
+  chunk.data.assign("\xEF\xBB\xBF \r\n{\"text\":\"a\"}\n\t\n\xEF\xBB\xBF\nx");
+  std::vector<bool> blank_by_bytes;
+  std::vector<std::uint64_t> lines;
+  io::for_each_line(chunk, [&](std::size_t b, std::size_t e, std::uint64_t line) {
+    blank_by_bytes.push_back(io::is_blank_record_line({chunk.data.data() + b, e - b}, chunk.byte_offset + b));
+    lines.push_back(line);
+  });
+  std::vector<bool> blank_by_parse;
+  io::record_parser parser;
+  io::parse_chunk(chunk, {}, parser,
+                  [&](const io::record& r) { blank_by_parse.push_back(r.status == io::record_status::blank); });
+  EXPECT_EQ(lines, (std::vector<std::uint64_t>{1, 2, 3, 4, 5}));
+  // A BOM is only ignored at the start of a source: line 4 is not blank.
+  EXPECT_EQ(blank_by_bytes, (std::vector<bool>{true, false, true, false, false}));
+  EXPECT_EQ(blank_by_parse, blank_by_bytes);
+}
+
 TEST(Record, DuplicateKeysLastWins) {
   EXPECT_EQ(parse_one(R"({"text":"first","text":"second"})").text, "second");
 }
