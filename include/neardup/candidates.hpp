@@ -6,7 +6,7 @@
 // that band — runs of documents sharing a key, only runs of two or more.
 // Grouping is a radix sort of (key, doc) records — LSD with 11-bit digits for
 // bands under 2^19 documents, MSD (one scatter pass, then cache-sized
-// buckets) above — so it costs O(n) per band with no hash table and no
+// buckets; optionally on several threads) from 2^19 on — so it costs O(n) per band with no hash table and no
 // pointer chasing. Both sorts give the same buckets.
 //
 //   neardup::band_grouper grouper;           // reuse across bands: keeps its buffers
@@ -107,7 +107,8 @@ bucket_list group_band(std::span<const std::uint64_t> keys,
 std::uint64_t append_candidate_pairs(const bucket_list& buckets, std::size_t max_partners,
                                      std::vector<doc_pair>& out);
 
-// Sorts pairs by (first, second) and removes duplicates (radix sort, O(n)).
+// Sorts pairs by (first, second) and removes duplicates (radix sort, O(n);
+// 16 bytes of scratch per pair while it runs).
 void sort_unique_pairs(std::vector<doc_pair>& pairs);
 
 }  // namespace neardup
