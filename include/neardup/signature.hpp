@@ -14,7 +14,7 @@
 //                    e non-empty bins costs O(k * k / e) extra to densify.
 //   superminhash     Ertl 2017: a shared random permutation per shingle gives
 //                    lower variance than classic for sets with n <~ k.
-//                    O(n + k log k). Scalar only (sequential by nature).
+//                    Expected O(n + k log^2 k). Scalar only (sequential).
 //
 //   neardup::minhasher mh({.scheme = neardup::minhash_scheme::one_permutation,
 //                          .num_perm = 128});
