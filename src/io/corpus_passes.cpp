@@ -25,10 +25,22 @@ void stage_timer::stop() {
   stages_.emplace_back(name_, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count());
 }
 
+// Calls visitor(doc, begin, end, line) for each document of chunk `seq`, with
+// the document numbers of the first pass. A later pass that finds the input
+// changed since (a file appended to or rewritten during the run) throws
+// instead of indexing past the first pass's arrays.
 template <class Visitor>
-void for_each_document(const input_chunk& chunk, std::uint64_t first_doc, Visitor&& visitor) {
-  auto d = static_cast<doc_id>(first_doc);
+void for_each_document(const corpus_index& corpus, const input_chunk& chunk, std::size_t seq, Visitor&& visitor) {
+  auto changed = [&] {
+    return std::runtime_error("neardup: " + std::string(chunk.source_name) +
+                              ": the input changed while neardup was reading it (passes over it disagree)");
+  };
+  if (seq >= corpus.chunk_first_doc.size()) throw changed();
+  const std::uint64_t first = corpus.chunk_first_doc[seq];
+  const std::uint64_t last = seq + 1 < corpus.chunk_first_doc.size() ? corpus.chunk_first_doc[seq + 1] : corpus.size();
+  auto d = static_cast<doc_id>(first);
   if (chunk.whole_file_document) {
+    if (last != first + 1) throw changed();
     visitor(d, std::size_t{0}, chunk.data.size(), std::uint64_t{1});
     return;
   }
@@ -36,8 +48,10 @@ void for_each_document(const input_chunk& chunk, std::uint64_t first_doc, Visito
     if (is_blank_record_line(std::string_view(chunk.data.data() + begin, end - begin), chunk.byte_offset + begin)) {
       return;
     }
+    if (d >= last) throw changed();
     visitor(d++, begin, end, line);
   });
+  if (d != last) throw changed();
 }
 
 void append_document_line(std::string& out, const input_chunk& chunk, const record& r) {
@@ -247,7 +261,7 @@ shingle_sets load_shingle_sets(std::span<const source_info> sources, const corpu
             res.values.insert(res.values.end(), set.begin(), set.end());
             res.sizes.emplace_back(d, set.size());
           };
-          for_each_document(chunk, corpus.chunk_first_doc[seq],
+          for_each_document(corpus, chunk, seq,
                             [&](doc_id d, std::size_t begin, std::size_t end, std::uint64_t line) {
                               if (!wanted[d]) return;
                               take(d, chunk.whole_file_document
@@ -287,6 +301,7 @@ void write_kept(std::span<const source_info> sources, const corpus_index& corpus
     std::string jsonl;
     std::uint64_t docs = 0;
   };
+  std::uint64_t written = 0;
   for_each_chunk_ordered<write_result>(
       sources, options.reader, options.threads,
       [&] {
@@ -296,7 +311,7 @@ void write_kept(std::span<const source_info> sources, const corpus_index& corpus
           res.jsonl.clear();
           res.docs = 0;
           // JSONL lines are copied without parsing; only text files need it.
-          for_each_document(chunk, corpus.chunk_first_doc[seq],
+          for_each_document(corpus, chunk, seq,
                             [&](doc_id d, std::size_t begin, std::size_t end, std::uint64_t) {
                               append_tsv_field(res.tsv, corpus.id_of(sources, d));
                               res.tsv += '\t';
@@ -317,7 +332,12 @@ void write_kept(std::span<const source_info> sources, const corpus_index& corpus
         clusters_tsv.write(res.tsv);
         kept.write(res.jsonl);
         meter.add(chunk.data.size(), res.docs);
+        written += res.docs;
       });
+  if (written != corpus.size()) {
+    throw std::runtime_error("neardup: the input changed while neardup was reading it (" +
+                             std::to_string(corpus.size()) + " documents, then " + std::to_string(written) + ")");
+  }
   clusters_tsv.commit();
   kept.commit();
 }
