@@ -327,6 +327,25 @@ TEST(CliFailures, MissingTruncatedAndUnreadableInputsExitNonZeroWithoutOutput) {
   expect_clean_failure({"dedup", good, "/proc/self/mem", "-o", out.string()}, out, "/proc/self/mem");
 }
 
+// /proc/self/maps changes between the passes over it (the process maps more
+// memory as it runs): the run must either succeed consistently or fail naming
+// the input, never crash or write output that mixes two versions.
+TEST(CliFailures, InputChangingBetweenPassesFailsCleanly) {
+  temp_dir dir("neardup_cli");
+  for (int i = 0; i < 3; ++i) {
+    const fs::path out = dir / (std::string("out") + std::to_string(i));
+    const auto r = run_cli({"dedup", "/proc/self/maps", "-o", out.string(), "--quiet"});
+    if (r.exit_code == 0) {
+      const auto rows = parse_tsv_pairs(read_file(out / "clusters.tsv"));
+      EXPECT_TRUE(contains(read_file(out / "stats.json"), "\"read\": " + std::to_string(rows.size())));
+    } else {
+      EXPECT_EQ(r.exit_code, 1) << r.err;
+      EXPECT_TRUE(contains(r.err, "/proc/self/maps: the input changed")) << r.err;
+      EXPECT_EQ(list_dir(out), std::vector<std::string>{});
+    }
+  }
+}
+
 // ---------------------------------------------------------------- determinism
 
 TEST(CliDeterminism, ThreadsAndKernelsGiveByteIdenticalOutputs) {

@@ -546,6 +546,20 @@ TEST(DedupIoErrors, InvalidSettingsThrowBeforeWriting) {
   expect_invalid([](auto& o) { o.reader.chunk_bytes = 0; }, "chunk_bytes");
 }
 
+TEST(DedupIoErrors, OutputDirectoryThatIsAFileIsAnError) {
+  temp_dir dir("neardup_dedup");
+  write_file(dir / "in.jsonl", json_line("a", "alpha beta gamma delta epsilon zeta") + "\n");
+  write_file(dir / "taken", "a file");
+  const auto inputs = nio::expand_inputs({(dir / "in.jsonl").string()});
+  try {
+    nio::run_dedup(inputs.sources, (dir / "taken").string(), quiet());
+    ADD_FAILURE() << "wrote into a file";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("taken"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(read_file(dir / "taken"), "a file");
+}
+
 TEST(DedupOptions, ThresholdOneMergesOnlyEqualShingleSets) {
   temp_dir dir("neardup_dedup");
   const std::string a = words_text(71, 150);
@@ -655,6 +669,10 @@ TEST(DedupInputs, SeveralInputsAreOneCorpusInCommandLineOrder) {
   const std::string one = (dir / "1.jsonl").string(), two = (dir / "2.jsonl").string();
   // An empty string id is no id: FILE:LINE.
   EXPECT_EQ(r.tsv, two + ":1\t" + two + ":1\n" + one + ":1\t" + one + ":1\n" + one + ":2\t" + two + ":1\n");
+  // A file without a final newline followed by another file: the lines stay apart.
+  const auto r2 = run({(dir / "1.jsonl").string(), (dir / "2.jsonl").string()}, dir / "out2", quiet());
+  EXPECT_EQ(r2.tsv, one + ":1\t" + one + ":1\n" + one + ":2\t" + one + ":2\n" + two + ":1\t" + one + ":2\n");
+  EXPECT_EQ(r2.jsonl, "{\"text\":\"first file\"}\n" + json_line("", a) + "\n");
 }
 
 // ---------------------------------------------------------------- determinism
