@@ -107,7 +107,7 @@ corpus license_corpus() {
       c.docs.push_back(text.substr(at, end - at));
       c.bytes += c.docs.back().size();
       at = end;
-      if (short_mode && c.docs.size() >= 64) return c;
+      if (short_mode && c.docs.size() >= 16) return c;
     }
   }
   return c;
@@ -121,7 +121,7 @@ corpus make_corpus(int kind) {
   }
   std::mt19937_64 rng(12345 + static_cast<std::uint64_t>(kind));
   corpus c;
-  const int count = short_mode ? 64 : 512;
+  const int count = short_mode ? 16 : 512;
   for (int i = 0; i < count; ++i) {
     c.docs.push_back(kind == 2 ? make_code_doc(rng) : make_doc(rng, kind == 1 ? 0.25 : 0.0));
     c.bytes += c.docs.back().size();
@@ -252,11 +252,11 @@ void args(benchmark::internal::Benchmark* b) {
   // corpus 0 = English ASCII, 1 = mixed scripts, 2 = source code, 3 = real English;
   // kind 0 = word, 1 = char, 2 = code.
   b->Args({0, 0})->Args({3, 0})->Args({1, 0})->Args({0, 1})->Args({1, 1})->Args({2, 2});
-  if (short_mode) b->MinTime(0.05);
+  if (short_mode) b->MinTime(0.02);
 }
 void word_args(benchmark::internal::Benchmark* b) {
   b->ArgNames({"corpus", "kind"})->Args({0, 0})->Args({3, 0})->Args({1, 0});
-  if (short_mode) b->MinTime(0.05);
+  if (short_mode) b->MinTime(0.02);
 }
 
 BENCHMARK(BM_TokenHash)->Apply(args);
@@ -264,6 +264,6 @@ BENCHMARK(BM_TokenHash_Reference)->Apply(args);
 BENCHMARK(BM_Shingle5)->Apply(args);
 BENCHMARK(BM_Shingle5Set)->Apply(word_args);
 BENCHMARK(BM_Shingle5_Reference)->Apply(word_args);
-BENCHMARK(BM_Fingerprint)->ArgName("corpus")->Arg(0)->Arg(1)->MinTime(short_mode ? 0.05 : 0.5);
+BENCHMARK(BM_Fingerprint)->ArgName("corpus")->Arg(0)->Arg(1)->MinTime(short_mode ? 0.02 : 0.5);
 
 }  // namespace
