@@ -637,7 +637,7 @@ TEST(LinesPass, MatchesBruteForceAndKeepsOtherFieldsByteForByte) {
         nio::line_dedup_options o;
         o.max_repeats = max_repeats;
         o.partitions = partitions;
-        o.memory_budget_bytes = 1 << 16;  // used when partitions == 0: many partitions
+        o.memory_budget_bytes = 1 << 14;  // used when partitions == 0: several partitions
         o.threads = threads;
         o.progress = false;
         o.max_reported_errors = 0;
@@ -660,7 +660,7 @@ TEST(LinesPass, MatchesBruteForceAndKeepsOtherFieldsByteForByte) {
         if (partitions != 0) {
           EXPECT_EQ(rep.partitions, partitions);
         } else {
-          EXPECT_GT(rep.partitions, 4u);
+          EXPECT_GT(rep.partitions, 1u);
         }
 
         // stats.json: the most repeated removed lines, counts descending, each
