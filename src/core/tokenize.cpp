@@ -184,6 +184,9 @@ inline std::uint64_t ascii_block(const unsigned char* in, char* out, std::uint64
 // Word-mode state machine shared by the block scanner and the scalar walker.
 // Tokens are written contiguously into buf; `tok` is where the open token began.
 template <bool Lower, bool Fold, bool Strip, class Sink>
+#if defined(__GNUC__)
+__attribute__((flatten))  // inline XXH3 for token hashes into the scan loop (+10-20%)
+#endif
 void words_impl(std::string_view text, const tokenize_options& o,
                 const std::array<std::uint16_t, 256>& ascii, char* buf, Sink& sink) {
   const auto* in = reinterpret_cast<const unsigned char*>(text.data());
