@@ -1241,6 +1241,14 @@ TEST(PairsPass, LshModeIsASubsetOfExactPairsWithPlausibleRecall) {
   EXPECT_GE(static_cast<double>(got.size()), expected - 4 * std::sqrt(variance) - 1)
       << "expected ~" << expected << " of " << truth.size();
   EXPECT_GE(static_cast<double>(got.size()), 0.9 * static_cast<double>(truth.size()));
+
+  // A tiny max_partners drops candidate pairs (counted) but never adds wrong ones.
+  o.max_partners = 1;
+  const nio::pairs_report capped = nio::run_pairs(in.sources, dir / "capped", o);
+  EXPECT_GT(capped.capped_pairs, 0u);
+  const auto got_capped = read_pairs(dir / "capped/pairs.tsv");
+  EXPECT_LE(got_capped.size(), got.size());
+  for (const auto& p : got_capped) EXPECT_TRUE(truth_map.count({p.a, p.b})) << p.a << " " << p.b;
 }
 
 TEST(PairsPass, ThresholdOneAndThreadCounts) {
@@ -1361,6 +1369,16 @@ TEST(EvalPass, NumbersEqualBruteForceFromClustersAndExactPairs) {
   // ... except through chains: a cluster only joins documents linked by pairs >= T.
   EXPECT_GT(ev.truth_pairs, 20u);
   EXPECT_GT(ev.pair_recall, 0.85);
+  // Other dedup settings: the numbers still follow from clusters.tsv.
+  for (const auto& [keep, verify] : std::vector<std::pair<nio::keep_policy, nio::verify_mode>>{
+           {nio::keep_policy::longest, nio::verify_mode::exact}, {nio::keep_policy::first, nio::verify_mode::estimate}}) {
+    nio::dedup_options o2 = o;
+    o2.keep = keep;
+    o2.verify = verify;
+    const std::string out2 = dir / ("out_" + std::string(nio::to_string(keep)) + "_" + std::string(nio::to_string(verify)));
+    const nio::eval_report ev2 = nio::run_eval(in.sources, out2, o2);
+    check_eval(ev2, brute_eval(c, truth, out2 + "/clusters.tsv"), c.ids.size());
+  }
   const std::string json = read_file(dir / "out/eval.json");
   EXPECT_NE(json.find("\"truth_pairs\": " + std::to_string(e.truth_pairs)), std::string::npos) << json;
   EXPECT_NE(json.find("\"false_merge_clusters\": 0"), std::string::npos) << json;
@@ -1563,6 +1581,39 @@ TEST(BadInput, MissingInputThrowsNamingItAndLeavesNoFinishedOutput) {
     }
   }
   EXPECT_THROW(inputs_of({"/nonexistent/passes_test_input.jsonl"}), std::runtime_error);
+}
+
+TEST(BadInput, InvalidSettingsThrowInvalidArgumentNamingThem) {
+  temp_dir dir;
+  write_file(dir / "in.jsonl", "{\"id\":\"a\",\"text\":\"one two\"}\n");
+  const auto in = inputs_of({dir / "in.jsonl"});
+  auto expect_invalid = [](auto&& run, std::string_view setting) {
+    try {
+      run();
+      ADD_FAILURE() << "no exception for " << setting;
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find(setting), std::string::npos) << e.what();
+    }
+  };
+  nio::line_dedup_options lo;
+  lo.progress = false;
+  lo.max_repeats = 0;
+  expect_invalid([&] { nio::run_line_dedup(in.sources, dir / "l", lo); }, "max_repeats");
+  nio::decontaminate_options d;
+  d.progress = false;
+  d.ngram = 0;
+  expect_invalid([&] { nio::run_decontaminate(in.sources, in.sources, dir / "d", d); }, "ngram");
+  d.ngram = 13;
+  d.bloom_false_positive_rate = 1.0;
+  expect_invalid([&] { nio::run_decontaminate(in.sources, in.sources, dir / "d", d); }, "false-positive");
+  nio::pairs_options po;
+  po.dedup = quiet_dedup();
+  po.dedup.threshold = 0;
+  expect_invalid([&] { nio::run_pairs(in.sources, dir / "p", po); }, "threshold");
+  po.dedup.threshold = 1.5;
+  po.exact = true;
+  expect_invalid([&] { nio::run_pairs(in.sources, dir / "p", po); }, "threshold");
+  for (const char* out : {"l", "d", "p"}) EXPECT_FALSE(fs::exists(dir / out)) << out;
 }
 
 TEST(BadInput, CompressedInputsGiveTheSameOutputsAsPlainOnes) {
