@@ -572,6 +572,28 @@ TEST(DedupOptions, ThresholdOneMergesOnlyEqualShingleSets) {
   EXPECT_EQ(r.report.candidate_probability_at_threshold, 1.0);
 }
 
+TEST(DedupOptions, FewPermutationsOrLowThresholdsStillRun) {
+  // The default banding aims at P(candidate | threshold) >= 0.99; where no
+  // banding can (k = 1, 2; threshold 0.03 with k = 128) it uses one row per band.
+  temp_dir dir("neardup_dedup");
+  const std::string a = words_text(75, 200);
+  write_file(dir / "in.jsonl", lines_of({json_line("a", a), json_line("b", a + " extra words at the end"),
+                                         json_line("c", words_text(76, 200))}));
+  struct setting {
+    std::size_t num_perm;
+    double threshold;
+  };
+  for (const auto [k, t] : {setting{1, 0.8}, setting{2, 0.8}, setting{3, 0.8}, setting{128, 0.03}}) {
+    auto o = quiet();
+    o.minhash.num_perm = k;
+    o.threshold = t;
+    const std::string name = "k" + std::to_string(k) + "_t" + std::to_string(static_cast<int>(t * 100));
+    const auto r = run({(dir / "in.jsonl").string()}, dir / name, o);
+    EXPECT_EQ(r.report.lsh, (neardup::lsh_params{static_cast<std::uint32_t>(k), 1})) << name;
+    EXPECT_EQ(r.rows[1].second, "a") << name;  // J ~ 0.98, verified exactly
+  }
+}
+
 // ---------------------------------------------------------------- ids and fields
 
 TEST(DedupIds, DuplicateIdsWarnAndDocumentsAreKeyedByPosition) {
