@@ -175,6 +175,21 @@ TEST_F(PassesCli, DecontaminateExactAndBloom) {
   EXPECT_TRUE(contains(none.err, "--reference")) << none.err;
 }
 
+TEST_F(PassesCli, QuietMeansNothingOnStderrEvenWithBadRecordsAndNoReferences) {
+  write_file(dir_ / "bad.jsonl", "{\"id\":\"x\",\"text\":\"a b\"}\n{\"bad\n[1]\n{\"id\":\"x\",\"text\":\"a b\"}\n");
+  write_file(dir_ / "empty.jsonl", "");
+  for (const std::string cmd : {"exact", "lines", "decontaminate", "pairs", "eval"}) {
+    std::vector<std::string> args = {cmd, dir_ / "bad.jsonl", "-o", dir_ / ("q_" + cmd), "--quiet"};
+    if (cmd == "decontaminate") {
+      args.emplace_back("--reference");
+      args.push_back(dir_ / "empty.jsonl");
+    }
+    const auto r = run_cli(args);
+    EXPECT_EQ(r.exit_code, 0) << cmd;
+    EXPECT_EQ(r.err, "") << cmd;
+  }
+}
+
 TEST_F(PassesCli, PairsExactAndLsh) {
   // With 1-grams: a~c J = 1, a~d and c~d J = 11/13.
   for (const bool exact : {true, false}) {
