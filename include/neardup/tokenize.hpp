@@ -1,10 +1,11 @@
 // neardup/tokenize.hpp — text (or source code) to a sequence of token hashes.
 //
-// Tokenizing is the first stage of the pipeline and the hottest one: ASCII
-// runs go through a 64-byte SSE2 block scanner, everything else through exact
-// Unicode rules (utf8proc general categories and simple case mapping). Both
-// paths produce the same tokens; the tests and the fuzzer check this against a
-// straightforward reference tokenizer (detail/tokenize_reference.hpp).
+// Tokenizing is the first stage of the pipeline and the hottest one: in word
+// mode, ASCII runs go through a 64-byte SSE2 block scanner, everything else
+// through exact Unicode rules (utf8proc general categories and simple case
+// mapping); character and code modes are table-driven for ASCII. Every path
+// produces the same tokens as a straightforward reference tokenizer
+// (detail/tokenize_reference.hpp), which the tests and the fuzzer check.
 //
 //   neardup::tokenizer tok;                       // words, lowercased
 //   std::vector<std::uint64_t> hashes;            // reused across documents
