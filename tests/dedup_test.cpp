@@ -444,6 +444,12 @@ TEST(DedupBadInput, OnlyBadOrEmptyInputStillWritesOutputs) {
   EXPECT_EQ(r.tsv, "");
   EXPECT_EQ(r.jsonl, "");
   EXPECT_EQ(stat(r.stats, {"clusters", "count"}), "0");
+  // An empty zstd output is still a valid (empty) frame.
+  auto o = quiet();
+  o.compression = nio::output_compression::zstd;
+  const auto z = run({(dir / "empty.jsonl").string()}, dir / "zst", o);
+  EXPECT_FALSE(z.jsonl.empty());
+  EXPECT_EQ(zstd_decompress(z.jsonl), "");
 }
 
 TEST(DedupBadInput, HugeSingleLine) {
