@@ -718,6 +718,18 @@ TEST(LinesPass, RepairedLinesAreKeptAndCountedNotRewritten) {
   EXPECT_EQ(got[5], repaired);
   EXPECT_EQ(rep.modified, 5u);
   EXPECT_EQ(rep.not_rewritten, 1u);
+
+  // Raw control characters inside the literal (accepted leniently, repaired
+  // before parsing): the line is also kept unchanged and counted.
+  const std::string raw_ctl = "{\"id\":\"c\",\"text\":\"boiler plate\\nkeep\ttab\x01one\"}";
+  write_file(dir / "in2.jsonl", all + raw_ctl + "\n");
+  const auto in2 = inputs_of({dir / "in2.jsonl"});
+  const auto rep2 = nio::run_line_dedup(in2.sources, dir / "out2", o);
+  const auto got2 = split_lines(read_file(dir / "out2/deduped.jsonl"));
+  ASSERT_EQ(got2.size(), 7u);
+  EXPECT_EQ(got2[6], raw_ctl);
+  EXPECT_EQ(rep2.modified, 5u);
+  EXPECT_EQ(rep2.not_rewritten, 2u);
 }
 
 
