@@ -26,7 +26,9 @@ outputs in OUTDIR:
   --bloom-fp P           Bloom-filter mode for reference sets too large for memory,
                          at false-positive rate P per n-gram (e.g. 0.001); counts
                          may then be too high, never too low, and reference ids
-                         are not reported [exact mode]
+                         are not reported [exact mode]. P is per n-gram: a document
+                         of m n-grams is falsely flagged with chance ~ m*P, so
+                         pair it with --max-shared above 0 or a small P
   --compress none|zstd   write clean.jsonl.zst [none]
 )";
 

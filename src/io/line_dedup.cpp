@@ -41,12 +41,21 @@ line_dedup_report run_line_dedup(std::span<const source_info> sources, const std
   if (ec) throw std::runtime_error("neardup: " + out_dir + ": cannot create output directory: " + ec.message());
 
   std::uint64_t input_bytes = 0;
-  for (const auto& s : sources) input_bytes += s.file_bytes;
+  std::uint64_t text_estimate = 0;  // compressed sources hold several times their size
+  for (const auto& s : sources) {
+    input_bytes += s.file_bytes;
+    text_estimate += s.codec == compression::none ? s.file_bytes : 8 * s.file_bytes;
+  }
   line_dedup_report report;
-  // A generous guess of distinct lines: one per 32 bytes of input.
-  report.partitions = options.partitions != 0
-                          ? options.partitions
-                          : choose_line_partitions(input_bytes / 32 + 1, options.memory_budget_bytes);
+  // A generous guess of distinct lines: one per 32 bytes of text. Each
+  // distinct line of a partition costs the counter's bytes plus a 16-byte
+  // entry in the list of lines over the limit taken after counting.
+  const std::uint64_t per_line = line_counter::bytes_per_distinct_line + 16;
+  report.partitions =
+      options.partitions != 0
+          ? options.partitions
+          : choose_line_partitions(text_estimate / 32 + 1,
+                                   options.memory_budget_bytes * line_counter::bytes_per_distinct_line / per_line);
   progress_meter meter({.enabled = options.progress});
 
   // ---- counting passes, one per hash partition ------------------------------

@@ -263,7 +263,7 @@ struct record {
   // The text field's JSON string literal (quotes included) as it stands in
   // raw, so a tool can rewrite the text and keep every other byte of the
   // line. Empty when unknown: text files, and lines repaired before parsing
-  // (invalid UTF-8), where raw and the parsed bytes differ.
+  // (flags invalid_utf8 or control_chars), where raw and the parsed bytes differ.
   std::string_view text_token;
   record_status status = record_status::ok;
   std::uint8_t flags = 0;   // record_flags bits
