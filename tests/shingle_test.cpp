@@ -36,12 +36,69 @@ u64s token_hashes(std::string_view text, const tokenize_options& o = {}, std::ui
   return h;
 }
 
-// The definition, spelled out: hash64 of the n token hashes as little-endian bytes.
+// The definition, spelled out independently of hash.hpp's code:
+// mix64(L ^ s) + H, where H:L = sum of token[j] * c_j mod 2^128 and
+// c_j = 2^(56+j) + (mix64("ngrams01" + j) >> 12) for j < 8, else mix64(...) | 1.
 std::uint64_t shingle_by_definition(const u64s& tokens, std::size_t from, std::size_t count, std::uint64_t seed) {
-  std::string bytes;
-  for (std::size_t k = from; k < from + count; ++k)
-    for (int b = 0; b < 8; ++b) bytes += static_cast<char>((tokens[k] >> (8 * b)) & 0xFF);
-  return neardup::hash64(bytes, neardup::shingle_seed(seed));
+  __extension__ typedef unsigned __int128 u128;
+  u128 acc = 0;
+  for (std::size_t j = 0; j < count; ++j) {
+    const std::uint64_t r = neardup::mix64(0x6e6772616d733031ULL + j);
+    const std::uint64_t c = j < 8 ? (std::uint64_t{1} << (56 + j)) + (r >> 12) : (r | 1);
+    acc += static_cast<u128>(tokens[from + j]) * c;
+  }
+  return neardup::mix64(static_cast<std::uint64_t>(acc) ^ neardup::shingle_seed(seed)) +
+         static_cast<std::uint64_t>(acc >> 64);
+}
+
+// The collision bound of hash_ngram rests on superincreasing multipliers for
+// positions 0..7 whose sum stays below 2^64.
+TEST(Ngrams, MultipliersAreSuperincreasingBelow2To64) {
+  __extension__ typedef unsigned __int128 u128;
+  u128 sum = 0;
+  for (std::size_t j = 0; j < 8; ++j) {
+    const std::uint64_t c = neardup::ngram_multiplier(j);
+    EXPECT_GT(static_cast<u128>(c), sum) << j;
+    sum += c;
+  }
+  EXPECT_LT(sum, static_cast<u128>(1) << 64);
+  for (std::size_t j = 8; j < 64; ++j) EXPECT_EQ(neardup::ngram_multiplier(j) & 1, 1u) << j;
+}
+
+// Order matters, repeats matter, and lengths matter. (A token hash of exactly
+// 0 would add nothing to the sum: a T-gram then equals the (T+1)-gram ending
+// in it; real token hashes are 0 with probability 2^-64.)
+TEST(Ngrams, HashIsOrderAndLengthSensitive) {
+  const u64s t = {11, 22, 33, 44, 55, 66, 77};
+  const u64s swapped = {22, 11, 33, 44, 55, 66, 77};
+  const std::uint64_t s = neardup::shingle_seed(5);
+  EXPECT_NE(neardup::hash_ngram(t.data(), 5, s), neardup::hash_ngram(swapped.data(), 5, s));
+  EXPECT_NE(neardup::hash_ngram(t.data(), 5, s), neardup::hash_ngram(t.data(), 6, s));
+  EXPECT_NE(neardup::hash_ngram(t.data(), 5, s), neardup::hash_ngram(t.data(), 5, s + 1));
+  const u64s aab = {7, 7, 9}, abb = {7, 9, 9}, bba = {9, 9, 7};
+  EXPECT_NE(neardup::hash_ngram(aab.data(), 3, s), neardup::hash_ngram(abb.data(), 3, s));
+  EXPECT_NE(neardup::hash_ngram(aab.data(), 3, s), neardup::hash_ngram(bba.data(), 3, s));
+}
+
+// All 3-grams over a 24-token alphabet (13824 sequences, many with repeated
+// tokens): no two collide, with the fixed-n path and the generic path.
+TEST(Ngrams, NoCollisionsAmongAllShortSequences) {
+  u64s alphabet = token_hashes("a b c d e f g h i j k l m n o p q r s t u v w x");
+  ASSERT_EQ(alphabet.size(), 24u);
+  std::vector<std::uint64_t> all;
+  const std::uint64_t s = neardup::shingle_seed(neardup::default_seed);
+  for (std::size_t a = 0; a < 24; ++a)
+    for (std::size_t b = 0; b < 24; ++b)
+      for (std::size_t c = 0; c < 24; ++c) {
+        const u64s seq = {alphabet[a], alphabet[b], alphabet[c]};
+        u64s out;
+        neardup::ngram_hashes(seq, 3, neardup::default_seed, out);
+        ASSERT_EQ(out.size(), 1u);
+        ASSERT_EQ(out[0], neardup::hash_ngram(seq.data(), 3, s));
+        all.push_back(out[0]);
+      }
+  std::sort(all.begin(), all.end());
+  EXPECT_EQ(std::adjacent_find(all.begin(), all.end()), all.end());
 }
 
 TEST(Ngrams, CountsFollowTheConventions) {
@@ -62,7 +119,7 @@ TEST(Ngrams, CountsFollowTheConventions) {
   EXPECT_THROW(neardup::ngram_hashes(t, neardup::max_ngram + 1, 1, out), std::invalid_argument);
 }
 
-TEST(Ngrams, HashIsSeededHash64OfLittleEndianTokenHashes) {
+TEST(Ngrams, HashFollowsTheDefinition) {
   const u64s t = token_hashes("one two three four five six seven eight nine ten eleven");
   for (std::size_t n = 1; n <= 11; ++n) {  // covers the fixed-n kernels and the generic loop
     u64s out;
@@ -220,66 +277,66 @@ TEST(Golden, NgramHashesMatchFrozenVectors) {
   const std::vector<std::vector<u64s>> expected = {
       // n = 1
       {
-        {0xc0b7de8c9c7cd67fULL, 0xe801f69e081053c8ULL},
-        {0xa8b1e6d47eff9d43ULL, 0xe44b43b8d01ac3bfULL},
-        {0x152d09d63827f99dULL, 0x152d09d63827f99dULL},
-        {0x674d1c950660fc0aULL, 0x339ebb81a9e65e66ULL},
-        {0xcff35c0bca8ce9e4ULL, 0x7c2aba6d257b1984ULL},
-        {0xda30159fba4c67c7ULL, 0x1afe75034184cbccULL, 0xbfb59bac9104dcddULL, 0x3dc3801e7692294cULL, 0xcebc931702ce9588ULL, 0x28dc4f3b3304a97dULL},
-        {0xc8f6733089fcaafeULL, 0x94e043392edb4231ULL},
-        {0x29dd27031f19d50bULL, 0x9092271dbfef7213ULL},
-        {0x24c0404e93e279a9ULL, 0xbca69a04e8dba6b7ULL},
-        {0xe70148300eab07ccULL, 0xa19f3c02cf1479d1ULL},
-        {0xf7494feb7612aaf4ULL, 0x74d0fb30e2f2db99ULL},
+        {0xe97a8f8f1694ff1fULL, 0x0b8ff7cad3c4f724ULL},
+        {0x013594e194d487f9ULL, 0xdd26b5685d020271ULL},
+        {0x2fd27072cfa515eaULL, 0x2fd27072cfa515eaULL},
+        {0xa485372a16a2ac2aULL, 0x639276fd53dbf904ULL},
+        {0x92a1d633104d3fddULL, 0xca60e93335009163ULL},
+        {0x640d175a21a465eeULL, 0xc5202491fdb0c96cULL, 0x04abcd05b84c3c9fULL, 0x49dfb77766d24bcbULL, 0x6b628a2c3caf0e4bULL, 0x0441c3c52db52829ULL},
+        {0x4f8c6b310e6ed6f7ULL, 0x346ed539919c0874ULL},
+        {0x7be83f0c01cee4ceULL, 0xd9b4da3fc3e7af55ULL},
+        {0x06127251233e6d6dULL, 0x8c93d88098d19187ULL},
+        {0xc6f0ca87235337e1ULL, 0x3758e2f5deca9722ULL},
+        {0x013e939240b234e0ULL, 0x39639205ddb6d0ffULL},
         {},
         {},
-        {0xea1929747d50b8c9ULL, 0x9046fad4256a4af7ULL, 0xe456566a60113339ULL, 0xa27adb11b5ab95dfULL, 0x6e5eb6ec0aeaf85fULL, 0xa430d4c652fa23e5ULL, 0xb31e88d73134effdULL, 0xfce191c52951db6cULL},
-        {0xfeea69698cd65ad6ULL, 0x7a88891d6945ce8fULL, 0xf77816d2cf5c8542ULL, 0xcdc69eb9dcaaea4dULL},
-        {0xab5dc8247509a206ULL, 0x23fc67fbaf03954bULL},
-        {0x44019052c7c37998ULL, 0xdaecb20575ef218dULL, 0x0e019c606a2bfc82ULL, 0xfebf515fbf119c39ULL, 0xf3a8e49646a065dbULL, 0x020b70c4d32508ffULL, 0x3df7cb686c3813eaULL},
-        {0xc7c45aa35cd46136ULL, 0xc699c11ceb7ee108ULL, 0x2e67bba8dd2a69bdULL, 0x4f14a66d6c2e4ae1ULL, 0x1d89cade33597445ULL, 0xb6486506543cc6ecULL, 0xc7c45aa35cd46136ULL, 0x959f402565523fccULL, 0x92c4664eb3319d28ULL, 0x34b28da571e320d1ULL, 0xc7c45aa35cd46136ULL, 0xc699c11ceb7ee108ULL, 0x2e67bba8dd2a69bdULL, 0x4f14a66d6c2e4ae1ULL, 0x1a004c1ce5fac063ULL},
+        {0x3c546fde58ce181dULL, 0xdd9d915557ee09fbULL, 0xcbf9b5308ac72f4fULL, 0x2ab6bc9a82918679ULL, 0x80f0ff56288cd507ULL, 0xa29005a715952273ULL, 0xeaee7ceb586c294eULL, 0xa8b7ef97a3415a19ULL},
+        {0xef619054c5d81b00ULL, 0x5e6904b979c8adfcULL, 0xd60cd71cba80dcb6ULL, 0x12f4104e9bf2f068ULL},
+        {0x501403d92f0664baULL, 0x4354f77e1ca4dd3fULL},
+        {0x30c0526ea00af528ULL, 0x03a87ac6531f7367ULL, 0x9e3850aaead70308ULL, 0x6d604d968e69d165ULL, 0xcf5af36ce1078f72ULL, 0x0b020c9b900c81ceULL, 0xc9848799acdb77b6ULL},
+        {0x5dc7df56e4c293daULL, 0xca5c0626181f1053ULL, 0x8e27d1ff4cbbf206ULL, 0x8f8adfed446f96c9ULL, 0x3ec909fa29637d8cULL, 0x6361d4e235b08e77ULL, 0x5dc7df56e4c293daULL, 0x055ad5828fb4cfe2ULL, 0xfe52f3235781709dULL, 0x5ab0626e81760945ULL, 0x5dc7df56e4c293daULL, 0xca5c0626181f1053ULL, 0x8e27d1ff4cbbf206ULL, 0x8f8adfed446f96c9ULL, 0xc352cf4e30797b85ULL},
       },
       // n = 2
       {
-        {0xb40753e800893187ULL},
-        {0x1501bc81b87629c7ULL},
-        {0xf0afe4fb31602106ULL},
-        {0x9bb082aae6c37e99ULL},
-        {0xb01a47c96ae0ea8cULL},
-        {0xd36156596ef6bd41ULL, 0x6d1d316df35fec3cULL, 0x5634badaef5f375bULL, 0x95e5162049b0ccceULL, 0x78e1f9ff08da0d0fULL},
-        {0x0b4dd7896ffea776ULL},
-        {0x6188a43c1f1ef799ULL},
-        {0x407b4b43b10d480bULL},
-        {0x68629616effd4285ULL},
-        {0x5f6f730b9070d20fULL},
+        {0xd74f5375186d09b3ULL},
+        {0x5945fe8742313bbcULL},
+        {0x744af2f0a098c324ULL},
+        {0xf017d881111ab7b4ULL},
+        {0xd4e22e7b9476da9bULL},
+        {0x46bbf5c3daf2d92bULL, 0x88452d98da6102e9ULL, 0xcfa92554e66cd99fULL, 0xf83ba3162c2430c4ULL, 0xbc0d82a29555e9fdULL},
+        {0x42b4acb81e8cbf2dULL},
+        {0x5651f1d3852ca9e5ULL},
+        {0xa85e4982648fdabaULL},
+        {0x0502b4b1233b14d7ULL},
+        {0xb5692568bd8b6b1aULL},
         {},
         {},
-        {0xb2bebdb2af73160eULL, 0x12c31a0fe7b4f644ULL, 0x199e3701292580b0ULL, 0x6c3422e65d9efe0bULL, 0x0822cd5a84518511ULL, 0xbecbba7ee11e1281ULL, 0x719156ed0c853d1fULL},
-        {0x2decf58e0be3f3faULL, 0xe8235b74a2090753ULL, 0x5a5d6e52755b478fULL},
-        {0x4b80d1cd5fc5bf56ULL},
-        {0xd45ecfc2ca1e4f80ULL, 0x7bdd12d9e8e00fa6ULL, 0x2fa7ed0f2bbde08bULL, 0x608d4282ffc67d40ULL, 0x50662d156bda334cULL, 0x1ffd6cda495335b8ULL},
-        {0x2c0e0eef254cb9fdULL, 0x435d384076ee7e47ULL, 0xfacdaa6c275958b6ULL, 0x620613212a7e4cddULL, 0x6ecddc4f62556db8ULL, 0xd116ee20f52e1af3ULL, 0x9d26bd4abefea8c0ULL, 0xd0e2334860480e96ULL, 0x3654359bd8b95fd4ULL, 0xbcdbd947e8636393ULL, 0x2c0e0eef254cb9fdULL, 0x435d384076ee7e47ULL, 0xfacdaa6c275958b6ULL, 0xc9e688c79d3c93e2ULL},
+        {0x2382f6dac1056101ULL, 0xc87cef5eda18bce8ULL, 0xe92e5e568d569111ULL, 0x85413101d841d95cULL, 0xc91a558018f0ab42ULL, 0x73d7c6ecbf63acbaULL, 0xd4c3f22f94d167ebULL},
+        {0x51aa921b8124ab57ULL, 0xf0e4c972fb10fcc2ULL, 0x0d40d84362ccc9c1ULL},
+        {0xd46284015e49b418ULL},
+        {0x47c1733dad064eeaULL, 0x548c613d2c80935fULL, 0xa2b90989b86b56c3ULL, 0x303cebfb71edf237ULL, 0x38511dee07a4e6fcULL, 0x42d8190a1b63833dULL},
+        {0xc0df94ed5f2ede80ULL, 0xd1f2ba22c1aaa21aULL, 0x87b8ddcc61432638ULL, 0xdb56eaefbf6b1fa7ULL, 0x7175ccbc4bf5c7d9ULL, 0x4121808da4365d01ULL, 0xa5bb6f03a39084a5ULL, 0x83d415624fc6ff64ULL, 0xce5026b7ac809e60ULL, 0x2510e7f45cdd23caULL, 0xc0df94ed5f2ede80ULL, 0xd1f2ba22c1aaa21aULL, 0x87b8ddcc61432638ULL, 0xef96302f2fd3c6d7ULL},
       },
       // n = 5
       {
-        {0xb40753e800893187ULL},
-        {0x1501bc81b87629c7ULL},
-        {0xf0afe4fb31602106ULL},
-        {0x9bb082aae6c37e99ULL},
-        {0xb01a47c96ae0ea8cULL},
-        {0xc23b81ce0eba2820ULL, 0x92e40dcb48639a2eULL},
-        {0x0b4dd7896ffea776ULL},
-        {0x6188a43c1f1ef799ULL},
-        {0x407b4b43b10d480bULL},
-        {0x68629616effd4285ULL},
-        {0x5f6f730b9070d20fULL},
+        {0xd74f5375186d09b3ULL},
+        {0x5945fe8742313bbcULL},
+        {0x744af2f0a098c324ULL},
+        {0xf017d881111ab7b4ULL},
+        {0xd4e22e7b9476da9bULL},
+        {0x15f932296e55fa15ULL, 0x38d7563131a3515dULL},
+        {0x42b4acb81e8cbf2dULL},
+        {0x5651f1d3852ca9e5ULL},
+        {0xa85e4982648fdabaULL},
+        {0x0502b4b1233b14d7ULL},
+        {0xb5692568bd8b6b1aULL},
         {},
         {},
-        {0x6c284d6d2387bfa9ULL, 0x409c1c3e852181f6ULL, 0xd06c319092a875b4ULL, 0x9aa278f4cec68bc6ULL},
-        {0x60f41bed09bd4dedULL},
-        {0x4b80d1cd5fc5bf56ULL},
-        {0xfb3833e4f8445022ULL, 0xfe0f046934959a34ULL, 0x732c1b573c31c2d5ULL},
-        {0xd81a597852051e1dULL, 0x0ddbde21783a4fa5ULL, 0x47c5fa0ba0d30eb5ULL, 0x1e774bee0fac9a40ULL, 0x67aec0111430c1a1ULL, 0x5956eff09a5bd70bULL, 0xddf14bd6cfeff0f0ULL, 0x74ceeeacbbefeb35ULL, 0x5c9319d00b56c925ULL, 0xec86e06e63b4b37cULL, 0x404d721ba9c68dd5ULL},
+        {0x05a61adc1b35e6edULL, 0x3275afc5f948f33dULL, 0x66852fbf4b9fe0cbULL, 0x472774cabfe344d5ULL},
+        {0x63234b0d20768b85ULL},
+        {0xd46284015e49b418ULL},
+        {0x4eb242b37d4c43e5ULL, 0x8a79cc89efc7a8d4ULL, 0x6a2806f772fbeedbULL},
+        {0xda6c3f0d2a6a7f70ULL, 0x779a0bfb314262b0ULL, 0xa0d9255a050a936bULL, 0xeb132a18ec3410d8ULL, 0xfb75b1564a8355f4ULL, 0x360e5d5c0108e487ULL, 0xe5df3badde55bb6bULL, 0x062890ed1aff47dcULL, 0x1defcc29c213070dULL, 0xb404d7b9e6df4bd1ULL, 0x71dde585dd58370bULL},
       },
   };
   ASSERT_EQ(expected.size(), ns.size());
@@ -297,24 +354,24 @@ TEST(Golden, NgramHashesMatchFrozenVectors) {
 // Fingerprints for word, character and code tokens (default options and seed).
 TEST(Golden, FingerprintsMatchFrozenVectors) {
   const std::vector<std::vector<hash128>> expected = {
-      {{0x226a6904f9dd690aULL, 0xf06d6a8c50052b00ULL}, {0x37647fa353a7ea4bULL, 0xa42f78fe5272f42cULL}, {0x9306c972283cf1abULL, 0xf9a293ab3841692aULL}},
-      {{0x49169015e452cbcaULL, 0x13ad3e681f22efbaULL}, {0x3cceae436d524823ULL, 0x42ff84e9dadf69e5ULL}, {0x49169015e452cbcaULL, 0x13ad3e681f22efbaULL}},
-      {{0x7fd0354d694138e5ULL, 0xfcf42922c8aabc91ULL}, {0x7268e9a34612bcb9ULL, 0x1f9883e73666597bULL}, {0xcacf78924a6fe690ULL, 0x6ff48a2fc92caad4ULL}},
-      {{0x3c1d36c04565f535ULL, 0x2149d3ec68f62344ULL}, {0x6e67e2a9d41ded41ULL, 0xb197dd1fb879baa3ULL}, {0xadf5727ea006eb83ULL, 0x9d20aab03b2ea9e4ULL}},
-      {{0x748f016fa302eb07ULL, 0x8eab6dd2f7e4b608ULL}, {0x8231f62d2b358c47ULL, 0x4c7db4fe7b17d0adULL}, {0x73f4267d92483035ULL, 0x93757478785b2092ULL}},
-      {{0x8d36c0980bd9358fULL, 0xbd53ffeb55331123ULL}, {0x268fd54cb50fcaddULL, 0x8d501c773cbd4831ULL}, {0x71ab166ced213bbdULL, 0x8556af8b86978426ULL}},
-      {{0x7a598f9b9d22f895ULL, 0x0d3c15030ed9edeeULL}, {0x9b5e997c87dc801aULL, 0xb0148bd7d7941a26ULL}, {0xeda35521c0c89b06ULL, 0xb7a7f6b319d5241fULL}},
-      {{0x5decd203c6c87e74ULL, 0x3fb7b8940a114427ULL}, {0x323036ca613e7b2bULL, 0x233ac16f8bb1037eULL}, {0x5decd203c6c87e74ULL, 0x3fb7b8940a114427ULL}},
-      {{0x31d0a40f0a818ccaULL, 0xc9ac6e7fec351727ULL}, {0x3e2488f3bc224dd6ULL, 0x60b78134e503e7acULL}, {0x31d0a40f0a818ccaULL, 0xc9ac6e7fec351727ULL}},
-      {{0x273c299bc1094b6cULL, 0x755008bfcb04a31cULL}, {0x232f71de940b4790ULL, 0xc0b00bd0f568b35bULL}, {0x6fc473cca68a4051ULL, 0x5e23865a37996f3bULL}},
-      {{0xf5f03aa73a569324ULL, 0x0dc714f7b74bc5baULL}, {0xa5693747c87a22ffULL, 0x4043d6e7a88befd1ULL}, {0xf5f03aa73a569324ULL, 0x0dc714f7b74bc5baULL}},
+      {{0x1954073737f5af18ULL, 0x4d0a16ebb255d95aULL}, {0x91b857ccfbee0394ULL, 0x1eb4f12e5fb78402ULL}, {0x627db29611cea8f2ULL, 0x33146078b2ef2f4dULL}},
+      {{0x46eb20e553be1520ULL, 0x03321694eeb1689dULL}, {0xaefaac7a9ad335d7ULL, 0x0206fb7a3cd8d701ULL}, {0x46eb20e553be1520ULL, 0x03321694eeb1689dULL}},
+      {{0x26435dd84a09ae70ULL, 0xfe46dcab5a01f2b7ULL}, {0x57e9f3c6ad3885a5ULL, 0x1d3304f9e8198507ULL}, {0x21df482e9cd21c69ULL, 0x4adeab687333e1e9ULL}},
+      {{0xd8e67f0dba95f5f7ULL, 0x2bd0be50b4751aa5ULL}, {0x09048b5692d94a6dULL, 0x4cfc84830023d021ULL}, {0xdd6ab46341635b7cULL, 0x0ae80f5b15c70a6cULL}},
+      {{0xf5df9e1d7b074a3fULL, 0xe9ac841fed5ed638ULL}, {0x772aefd41b3ea90fULL, 0x9829e51b6fcc3217ULL}, {0xea93a9adbca9b7b8ULL, 0xeee41712b7637380ULL}},
+      {{0xe81e26e560e2189eULL, 0xffd02e321ce40057ULL}, {0x5ec1109e207f8b28ULL, 0x3ef1cd016a5e426dULL}, {0x054ce188f935343bULL, 0x9d2fd1e4f55eaa10ULL}},
+      {{0x0726c50122030ea7ULL, 0x0665704880e6c8c4ULL}, {0x794e92234c912e9dULL, 0x4acc681dd52f3f1cULL}, {0x11050fc0077bb045ULL, 0x6796901884b86fd4ULL}},
+      {{0x404fb0de41c47a31ULL, 0xcaa3d46385e19072ULL}, {0xfb94e8e99b9c141aULL, 0xcec847cbd1de00f6ULL}, {0x404fb0de41c47a31ULL, 0xcaa3d46385e19072ULL}},
+      {{0xc97f60a5b399c72cULL, 0xe7f725db6577e157ULL}, {0x2e736ae6359ffc9dULL, 0x2bff5e18810d9ebaULL}, {0xc97f60a5b399c72cULL, 0xe7f725db6577e157ULL}},
+      {{0xfaaee0f75f71684dULL, 0xdeaf751a664f6e07ULL}, {0x23472a3ba399ab00ULL, 0x0d84d103ab92abc9ULL}, {0xaf2a0b4b4a90715eULL, 0x03478f87649bcdb9ULL}},
+      {{0xc39271aa0c5ed0cdULL, 0xf8812c91a11b9f04ULL}, {0x1c9544180283883dULL, 0x308f700795f5535bULL}, {0xc39271aa0c5ed0cdULL, 0xf8812c91a11b9f04ULL}},
       {{0x0e01bc9f69cd26afULL, 0x8891d53779198d95ULL}, {0x0e01bc9f69cd26afULL, 0x8891d53779198d95ULL}, {0x0e01bc9f69cd26afULL, 0x8891d53779198d95ULL}},
       {{0x0e01bc9f69cd26afULL, 0x8891d53779198d95ULL}, {0x0e01bc9f69cd26afULL, 0x8891d53779198d95ULL}, {0x0e01bc9f69cd26afULL, 0x8891d53779198d95ULL}},
-      {{0x1f064c26721ff0c4ULL, 0xf079bf5dab524d23ULL}, {0x263334c17a1e87cbULL, 0xdf653ba4a60b05d8ULL}, {0x2c7120bdefcec42bULL, 0x9ed79427a7a625a1ULL}},
-      {{0xd508d5a2e30e641fULL, 0x7ff926caba870f99ULL}, {0xe11b35c0beaf409bULL, 0x81cf7f21caf49485ULL}, {0x4c0caf0d7c935868ULL, 0x05861e62b1c72177ULL}},
-      {{0x1a22cd222f28cebbULL, 0xd929d51386edfe64ULL}, {0x171a208313d3f693ULL, 0x22cbd2502e558d07ULL}, {0x1a22cd222f28cebbULL, 0xd929d51386edfe64ULL}},
-      {{0xda8c3988f7cbe60aULL, 0x81f673691bbdd0baULL}, {0xe957e7a4d1151e7fULL, 0x202607845a2d1ac1ULL}, {0xe4ff0e363333bbceULL, 0x82dce139c3fe3819ULL}},
-      {{0x8ddea82c3bb06695ULL, 0x9dfe3173ad1edaebULL}, {0xea7480363cd44f0dULL, 0x6488932608fbd781ULL}, {0x8ddea82c3bb06695ULL, 0x9dfe3173ad1edaebULL}},
+      {{0x1d2df564f6b40b1eULL, 0xff7300327533101bULL}, {0xf953b0d30541731aULL, 0xb937a6a803aeb592ULL}, {0x9a93f54b0b7a5f8aULL, 0x3631cfc932bebfe3ULL}},
+      {{0x4d3d5a69d71122f5ULL, 0xff02921ad6b5efd2ULL}, {0x85e3f7229014cc63ULL, 0xdb41a600473a2209ULL}, {0x56718c4fe8f0a79dULL, 0x5b8faf50d98d01bbULL}},
+      {{0xc6c8a48cae8bfc29ULL, 0x40f5918989fb9c37ULL}, {0xab891c2cadf2efe5ULL, 0x4a1bf35676781d99ULL}, {0xc6c8a48cae8bfc29ULL, 0x40f5918989fb9c37ULL}},
+      {{0x3940b72097dc642cULL, 0x1d660652a7e76e5dULL}, {0x88e33ae2a5c82b10ULL, 0xdb6cfecbde4851f9ULL}, {0x3163654e10cd06f8ULL, 0x06715a9560240015ULL}},
+      {{0xdd7e4f84f96c834eULL, 0x605ab2da607fc95aULL}, {0xbe73cff0adc81211ULL, 0xf6796af28b7f629bULL}, {0xdd7e4f84f96c834eULL, 0x605ab2da607fc95aULL}},
   };
   const std::vector<tokenize_options> options = {tokenize_options::for_words(), tokenize_options::for_characters(),
                                                  tokenize_options::for_code()};

@@ -1,13 +1,17 @@
 // neardup/hash.hpp — the one place where neardup hashes bytes.
 //
-// Every persisted or compared value in neardup (token hashes, shingle hashes,
-// fingerprints, band keys) comes from seeded XXH3, whose output is frozen by
-// its authors since xxHash 0.8.0 and is the same on every platform. Values
-// produced here are therefore stable across machines, CPU kernels and neardup
-// versions; golden vectors in tests/golden/ check it.
+// Every persisted or compared value in neardup (fingerprints, band keys, long
+// tokens) comes from seeded XXH3, whose output is frozen by its authors since
+// xxHash 0.8.0 and is the same on every platform; token hashes of 1..16 bytes
+// come from hash_token() and shingle hashes from hash_ngram() below, both
+// built from mix64 and defined on integer values (byte order plays no part). Values produced here are
+// therefore stable across machines, CPU kernels and neardup versions; golden
+// vectors in tests/ check it.
 //
 //   std::uint64_t h = neardup::hash64("hello", neardup::default_seed);
 //   neardup::hash128 f = neardup::hash128_of(bytes, seed);
+//   std::uint64_t t = neardup::hash_token("hello", seed);             // one token
+//   std::uint64_t g = neardup::hash_ngram(token_hashes, 5, seed);     // one 5-gram
 //
 // Not promised: nothing here is a cryptographic hash.
 #pragma once
@@ -54,6 +58,111 @@ constexpr std::uint64_t mix64(std::uint64_t x) noexcept {
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
   x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
   return x ^ (x >> 31);
+}
+
+// ---- token hashes: a seeded 64-bit hash of one token's bytes.
+//
+// Tokens are mostly short, so lengths 1..16 (nearly every word) take a
+// branch-free path: with lo, hi the little-endian 64-bit words of the bytes
+// zero-padded to 16, hash_token = mix64(lo ^ s_len) + hi * K (K a fixed odd
+// constant), where s_len = token_length_seed(seed, len) is a seed per length.
+// Longer tokens (and the empty one) use XXH3: hash64(bytes, seed).
+// Collisions: tokens of equal length <= 8 never collide (hi = 0 and mix64 is
+// a bijection); equal length and equal lo force hi, hence hi * K, to differ;
+// any other pair needs a 64-bit coincidence of seed-derived values
+// (~2^-64 over the seed, treating mix64 as a random permutation).
+//
+// Not promised: not cryptographic.
+
+// The per-length seed of hash_token for 1 <= len <= 16.
+constexpr std::uint64_t token_length_seed(std::uint64_t seed, std::size_t len) noexcept {
+  return mix64(seed ^ mix64(0x746f6b6c656e3031ULL + len));  // "toklen01" + len
+}
+
+namespace detail {
+inline constexpr std::uint64_t token_hi_multiplier = 0xd6e8feb86659fd93ULL;  // odd
+
+inline std::uint64_t load_le64(const unsigned char* p) noexcept {
+  std::uint64_t x = 0;
+  for (int b = 7; b >= 0; --b) x = (x << 8) | p[b];  // compiles to one load (+ bswap on big-endian)
+  return x;
+}
+
+// hash_token for 1 <= len <= 16 with precomputed s_len, reading 16 bytes at
+// p: bytes past len are masked off, so they may hold anything.
+// REQUIRES: 1 <= len <= 16 and p[0..16) readable.
+inline std::uint64_t hash_short_token_padded(const char* p, std::size_t len, std::uint64_t s_len) noexcept {
+  const auto* u = reinterpret_cast<const unsigned char*>(p);
+  const unsigned lo_bits = static_cast<unsigned>(len < 8 ? len : 8) * 8;       // 8..64
+  const unsigned hi_bits = static_cast<unsigned>(len > 8 ? len - 8 : 0) * 8;   // 0..64
+  const std::uint64_t lo = load_le64(u) & (~std::uint64_t{0} >> (64 - lo_bits));
+  const std::uint64_t hi_mask = hi_bits == 0 ? 0 : ~std::uint64_t{0} >> ((64 - hi_bits) & 63);
+  const std::uint64_t hi = load_le64(u + 8) & hi_mask;
+  return mix64(lo ^ s_len) + hi * token_hi_multiplier;
+}
+}  // namespace detail
+
+// The token hash of the bytes [p, p + len).
+inline std::uint64_t hash_token(const char* p, std::size_t len, std::uint64_t seed) noexcept {
+  if (len == 0 || len > 16) return hash64(p, len, seed);
+  char padded[16] = {};
+  for (std::size_t i = 0; i < len; ++i) padded[i] = p[i];
+  return detail::hash_short_token_padded(padded, len, token_length_seed(seed, len));
+}
+inline std::uint64_t hash_token(std::string_view s, std::uint64_t seed) noexcept {
+  return hash_token(s.data(), s.size(), seed);
+}
+
+// ---- n-gram hashes: a seeded 64-bit hash of a sequence of n token hashes.
+//
+// hash_ngram(h, n, s) = mix64(L ^ s) + H where H:L is the 128-bit sum
+// (mod 2^128) of h[j] * c_j, j = 0..n-1, with fixed 64-bit multipliers c_j
+// (ngram_multiplier(j)). For j < 8 the c_j are superincreasing (c_j > c_0 +
+// ... + c_{j-1}, c_0 + ... + c_7 < 2^64), so if the h[j] are independent
+// uniform 64-bit values per distinct token, two different token sequences of
+// length <= 8 (same or different lengths) give equal 128-bit sums with
+// probability <= 2^-64: some token k has a nonzero integer coefficient
+// a_k = sum of +-c_j with |a_k| < 2^64, and a_k * u over u in [0, 2^64) hits a
+// residue mod 2^128 at most once. The sum is order-sensitive for the same
+// reason. The fold to 64 bits adds ~2^-64 (equal L forces H to differ;
+// different L needs mix64(L ^ s) - mix64(L' ^ s) = H' - H). For j >= 8 the c_j are
+// pseudo-random odd constants (same behaviour in practice, not proven).
+// Cost: n widening multiplies + 2 multiplies, and it inlines.
+//
+// Not promised: not cryptographic, and the bound assumes the inputs are
+// hashes of tokens (as from hash64), not adversarially chosen integers.
+
+namespace detail {
+__extension__ typedef unsigned __int128 uint128_t;
+inline constexpr std::uint64_t ngram_stream = 0x6e6772616d733031ULL;  // "ngrams01"
+}  // namespace detail
+
+// The multiplier of position j in hash_ngram (stable forever).
+constexpr std::uint64_t ngram_multiplier(std::size_t j) noexcept {
+  const std::uint64_t r = mix64(detail::ngram_stream + j);
+  if (j < 8) return (std::uint64_t{1} << (56 + j)) | (r >> 12);  // 2^(56+j) + [0, 2^52)
+  return r | 1;
+}
+
+namespace detail {
+inline constexpr std::uint64_t ngram_multipliers[8] = {
+    ngram_multiplier(0), ngram_multiplier(1), ngram_multiplier(2), ngram_multiplier(3),
+    ngram_multiplier(4), ngram_multiplier(5), ngram_multiplier(6), ngram_multiplier(7)};
+
+constexpr std::uint64_t finish_ngram(uint128_t acc, std::uint64_t seed) noexcept {
+  return mix64(static_cast<std::uint64_t>(acc) ^ seed) + static_cast<std::uint64_t>(acc >> 64);
+}
+}  // namespace detail
+
+// The hash of the n-gram h[0], ..., h[n-1]. n = 0 is allowed (the hash of the
+// empty sequence).
+inline std::uint64_t hash_ngram(const std::uint64_t* h, std::size_t n, std::uint64_t seed) noexcept {
+  detail::uint128_t acc = 0;
+  for (std::size_t j = 0; j < n; ++j) {
+    const std::uint64_t c = j < 8 ? detail::ngram_multipliers[j] : ngram_multiplier(j);
+    acc += static_cast<detail::uint128_t>(h[j]) * c;
+  }
+  return detail::finish_ngram(acc, seed);
 }
 
 // Derives the seed of a sub-stream (e.g. "band keys", "token hashes") so that

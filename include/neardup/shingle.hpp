@@ -1,10 +1,13 @@
 // neardup/shingle.hpp — shingles (token n-grams), exact n-gram hashes and the
 // exact Jaccard similarity of shingle sets.
 //
-// A shingle is n consecutive tokens. Its hash is hash64 of the n token hashes
-// laid out as n × 8 little-endian bytes, seeded with shingle_seed(seed); since
-// token hashes are a stable function of the token strings (tokenize.hpp), so
-// is every shingle hash, on every machine.
+// A shingle is n consecutive tokens. Its hash is hash_ngram (hash.hpp) of the
+// n token hashes, seeded with shingle_seed(seed): a 128-bit sum of the token
+// hashes times per-position constants, folded by mix64. It is order-sensitive
+// and, for n <= 8, two different token sequences collide with probability
+// about 2^-63 (the bound is derived in hash.hpp). Since token hashes are a
+// stable function of the token strings (tokenize.hpp), so is every shingle
+// hash, on every machine (defined on integer values: byte order plays no part).
 //
 //   neardup::shingler sh({.tokens = {}, .n = 5, .seed = neardup::default_seed});
 //   std::vector<std::uint64_t> a, b;
@@ -56,15 +59,16 @@ inline void check_ngram(std::size_t n) {
   }
 }
 
-// Hashes `windows` windows of N token hashes; N is a constant so XXH3's length
-// dispatch folds away.
+// Hashes `windows` windows of N token hashes; N is a constant so the
+// multipliers become immediates and the loop unrolls.
 template <std::size_t N>
-#if defined(__GNUC__)
-__attribute__((flatten))  // inline XXH3 so its length dispatch folds away
-#endif
 inline void hash_windows_fixed(const std::uint64_t* t, std::size_t windows, std::uint64_t seed,
                                std::uint64_t* out) noexcept {
-  for (std::size_t i = 0; i < windows; ++i) out[i] = hash64(t + i, N * 8, seed);
+  for (std::size_t i = 0; i < windows; ++i) {
+    uint128_t acc = 0;
+    for (std::size_t j = 0; j < N; ++j) acc += static_cast<uint128_t>(t[i + j]) * ngram_multipliers[j];
+    out[i] = finish_ngram(acc, seed);
+  }
 }
 
 inline void hash_windows(const std::uint64_t* t, std::size_t windows, std::size_t n, std::uint64_t seed,
@@ -79,7 +83,7 @@ inline void hash_windows(const std::uint64_t* t, std::size_t windows, std::size_
     case 7: return hash_windows_fixed<7>(t, windows, seed, out);
     case 8: return hash_windows_fixed<8>(t, windows, seed, out);
     default:
-      for (std::size_t i = 0; i < windows; ++i) out[i] = hash64(t + i, n * 8, seed);
+      for (std::size_t i = 0; i < windows; ++i) out[i] = hash_ngram(t + i, n, seed);
   }
 }
 
@@ -103,8 +107,10 @@ inline const std::uint64_t* as_little_endian(std::span<const std::uint64_t> h,
 }  // namespace detail
 
 // Clears `out`, then writes the hash of every n-gram of `token_hashes` in text
-// order (max(T - n + 1, 1) values for T >= 1 tokens, none for T = 0). No
-// allocation per n-gram: windows are hashed in place.
+// order (max(T - n + 1, 1) values for T >= 1 tokens, none for T = 0): value i
+// is hash_ngram(&token_hashes[i], n, shingle_seed(seed)), and the single value
+// for T < n is hash_ngram(token_hashes.data(), T, shingle_seed(seed)). No
+// allocation: windows are hashed in place.
 // Throws std::invalid_argument unless 1 <= n <= max_ngram.
 inline void ngram_hashes(std::span<const std::uint64_t> token_hashes, std::size_t n, std::uint64_t seed,
                          std::vector<std::uint64_t>& out) {
@@ -112,15 +118,13 @@ inline void ngram_hashes(std::span<const std::uint64_t> token_hashes, std::size_
   out.clear();
   const std::size_t t = token_hashes.size();
   if (t == 0) return;
-  std::vector<std::uint64_t> scratch;
-  const std::uint64_t* le = detail::as_little_endian(token_hashes, scratch);
   const std::uint64_t s = shingle_seed(seed);
   if (t < n) {
-    out.push_back(hash64(le, t * 8, s));
+    out.push_back(hash_ngram(token_hashes.data(), t, s));
     return;
   }
   out.resize(t - n + 1);
-  detail::hash_windows(le, out.size(), n, s, out.data());
+  detail::hash_windows(token_hashes.data(), out.size(), n, s, out.data());
 }
 
 namespace detail {

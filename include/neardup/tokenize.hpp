@@ -54,8 +54,9 @@
 //                        each invalid byte is a " " token.
 //
 // HASHES
-//   hash_tokens() writes hash64(normalized UTF-8 bytes of the token,
-//   token_seed(seed)) per token, in text order. The value is a stable function
+//   hash_tokens() writes hash_token(normalized UTF-8 bytes of the token,
+//   token_seed(seed)) per token, in text order (hash.hpp: a branch-free
+//   mix64 construction for 1..16 bytes, XXH3 for longer tokens). The value is a stable function
 //   of (token string, seed): frozen by golden vectors in tests/tokenize_test.cpp.
 //
 // NOT PROMISED: no Unicode normalization (NFC/NFKC): precomposed "é" and
@@ -142,6 +143,7 @@ class tokenizer {
   std::uint64_t token_seed_;
   std::array<std::uint16_t, 256> ascii_;      // per-kind byte class << 8 | output byte
   std::array<std::uint64_t, 128> ascii_hash_;  // hash of each one-byte token
+  std::array<std::uint64_t, 17> len_seed_;     // token_length_seed(token_seed_, len)
   std::array<std::uint64_t, 128> op_starts_;   // code: operators (bit k) starting with a byte
   std::vector<char> buf_;                      // normalized bytes of the document
 };

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstring>
 #include <iterator>
 #include <stdexcept>
 #include <string>
@@ -114,17 +115,33 @@ char32_t normalize(char32_t cp, utf8proc_category_t cat, const tokenize_options&
 #define NEARDUP_INLINE inline
 #endif
 
+// emit(p, n) reads exactly [p, p + n); emit_padded(p, n) may read 16 bytes at
+// p (the caller guarantees they are readable), which keeps the hash of short
+// tokens free of length-dependent branches and copies.
 struct hash_sink {
   std::vector<std::uint64_t>& out;
   std::uint64_t seed;
   const std::array<std::uint64_t, 128>& ascii_hash;
-  NEARDUP_INLINE void emit(const char* p, std::size_t n) { out.push_back(hash64(p, n, seed)); }
+  const std::array<std::uint64_t, 17>& len_seed;
+  NEARDUP_INLINE void emit_padded(const char* p, std::size_t n) {
+    out.push_back(n - 1 < 16 ? detail::hash_short_token_padded(p, n, len_seed[n]) : hash64(p, n, seed));
+  }
+  NEARDUP_INLINE void emit(const char* p, std::size_t n) {
+    if (n - 1 < 16) {
+      char padded[16] = {};
+      std::memcpy(padded, p, n);
+      out.push_back(detail::hash_short_token_padded(padded, n, len_seed[n]));
+    } else {
+      out.push_back(hash64(p, n, seed));
+    }
+  }
   NEARDUP_INLINE void emit_ascii(unsigned char b) { out.push_back(ascii_hash[b]); }
 };
 
 struct string_sink {
   std::vector<std::string>& out;
   void emit(const char* p, std::size_t n) { out.emplace_back(p, n); }
+  void emit_padded(const char* p, std::size_t n) { out.emplace_back(p, n); }
   void emit_ascii(unsigned char b) { out.emplace_back(1, static_cast<char>(b)); }
 };
 
@@ -195,8 +212,9 @@ void words_impl(std::string_view text, const tokenize_options& o,
   std::size_t pos = 0;  // write position in buf
   std::size_t tok = 0;  // start of the open token in buf
   bool open = false;
+  // Tokens in buf may be hashed with 16-byte reads: buf has >= 64 bytes of slack.
   const auto close = [&] {
-    if (open) sink.emit(buf + tok, pos - tok);
+    if (open) sink.emit_padded(buf + tok, pos - tok);
     open = false;
   };
   // One code point (ASCII or not) by the exact rules.
@@ -254,7 +272,7 @@ void words_impl(std::string_view text, const tokenize_options& o,
       std::uint64_t starts = word & ~prev;
       std::uint64_t ends = ~word & prev & limit;
       if (open && ends != 0) {
-        sink.emit(buf + tok, pos + static_cast<std::size_t>(std::countr_zero(ends)) - tok);
+        sink.emit_padded(buf + tok, pos + static_cast<std::size_t>(std::countr_zero(ends)) - tok);
         ends &= ends - 1;
       }
       while (ends != 0) {
@@ -263,11 +281,11 @@ void words_impl(std::string_view text, const tokenize_options& o,
         starts &= starts - 1;
         ends &= ends - 1;
         // A token that normalization left unchanged is hashed straight from
-        // the input: reading back the bytes just stored would stall on
-        // store-to-load forwarding.
-        const bool same = ((changed >> b) & ((std::uint64_t{1} << (e - b)) - 1)) == 0;
+        // the input (when 16 bytes can be read there): reading back the bytes
+        // just stored would stall on store-to-load forwarding.
+        const bool same = ((changed >> b) & ((std::uint64_t{1} << (e - b)) - 1)) == 0 && b + 16 <= n - i;
         const char* src = same ? text.data() + i + b : buf + pos + b;
-        sink.emit(src, e - b);
+        sink.emit_padded(src, e - b);
       }
       if (starts != 0) tok = pos + static_cast<std::size_t>(std::countr_zero(starts));
       open = ((word >> (f - 1)) & 1) != 0;
@@ -289,7 +307,7 @@ void words_impl(std::string_view text, const tokenize_options& o,
 }  // namespace
 
 tokenizer::tokenizer(const tokenize_options& options, std::uint64_t seed)
-    : options_(options), seed_(seed), token_seed_(token_seed(seed)), ascii_{}, ascii_hash_{}, op_starts_{} {
+    : options_(options), seed_(seed), token_seed_(token_seed(seed)), ascii_{}, ascii_hash_{}, len_seed_{}, op_starts_{} {
   const tokenize_options& o = options_;
   if (o.kind != token_kind::word && o.kind != token_kind::character && o.kind != token_kind::code) {
     throw std::invalid_argument("tokenize_options.kind = " + std::to_string(static_cast<int>(o.kind)) +
@@ -319,9 +337,10 @@ tokenizer::tokenizer(const tokenize_options& options, std::uint64_t seed)
   static_assert(std::size(detail::code_operators) <= 64);
   for (std::size_t k = 0; k < std::size(detail::code_operators); ++k)
     op_starts_[static_cast<unsigned char>(detail::code_operators[k][0])] |= std::uint64_t{1} << k;
+  for (std::size_t len = 0; len < len_seed_.size(); ++len) len_seed_[len] = token_length_seed(token_seed_, len);
   for (unsigned c = 0; c < 128; ++c) {
     const char b = static_cast<char>(c);
-    ascii_hash_[c] = hash64(&b, 1, token_seed_);
+    ascii_hash_[c] = hash_token(&b, 1, token_seed_);
   }
 }
 
@@ -436,7 +455,7 @@ void tokenizer::run_code(std::string_view text, Sink& sink) {
     if (cls == k_sep) {
       ++i;
     } else if (cls == k_word) {
-      sink.emit(buf, identifier(i));
+      sink.emit_padded(buf, identifier(i));
     } else if (cls == k_digit || (c == '.' && i + 1 < n && ascii_is_digit(in[i + 1]))) {
       std::size_t len = 0;
       buf[len++] = out_byte(c);
@@ -454,7 +473,7 @@ void tokenizer::run_code(std::string_view text, Sink& sink) {
           break;
         }
       }
-      sink.emit(buf, len);
+      sink.emit_padded(buf, len);
     } else if (cls == k_punct) {
       std::size_t len = 1;
       for (std::uint64_t m = op_starts_[c]; m != 0; m &= m - 1) {
@@ -475,7 +494,7 @@ void tokenizer::run_code(std::string_view text, Sink& sink) {
       const utf8proc_category_t cat = category(d.code_point);
       const cp_class k = classify(cat);
       if (k == cp_class::word) {
-        sink.emit(buf, identifier(i));
+        sink.emit_padded(buf, identifier(i));
         continue;
       }
       i += d.length;
@@ -509,7 +528,7 @@ void tokenizer::run(std::string_view text, Sink& sink) {
 
 void tokenizer::hash_tokens(std::string_view text, std::vector<std::uint64_t>& out) {
   out.clear();
-  hash_sink sink{out, token_seed_, ascii_hash_};
+  hash_sink sink{out, token_seed_, ascii_hash_, len_seed_};
   run(text, sink);
 }
 

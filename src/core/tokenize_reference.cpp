@@ -205,7 +205,7 @@ std::vector<std::uint64_t> reference_hash_tokens(std::string_view text, const to
                                                  std::uint64_t seed) {
   std::vector<std::uint64_t> out;
   const std::uint64_t s = token_seed(seed);
-  for (const std::string& t : reference_tokenize(text, options)) out.push_back(hash64(t, s));
+  for (const std::string& t : reference_tokenize(text, options)) out.push_back(hash_token(t, s));
   return out;
 }
 

@@ -26,7 +26,7 @@ inline constexpr std::string_view code_operators[] = {
 
 std::vector<std::string> reference_tokenize(std::string_view text, const tokenize_options& options);
 
-// hash64(token, token_seed(seed)) of each reference token.
+// hash_token(token, token_seed(seed)) of each reference token.
 std::vector<std::uint64_t> reference_hash_tokens(std::string_view text, const tokenize_options& options,
                                                  std::uint64_t seed);
 
