@@ -88,15 +88,21 @@ inline std::uint64_t load_le64(const unsigned char* p) noexcept {
   return x;
 }
 
-// hash_token for 1 <= len <= 16 with precomputed s_len, reading 16 bytes at
-// p: bytes past len are masked off, so they may hold anything.
-// REQUIRES: 1 <= len <= 16 and p[0..16) readable.
-inline std::uint64_t hash_short_token_padded(const char* p, std::size_t len, std::uint64_t s_len) noexcept {
+// Masks of the bytes of a 1..16-byte token in its lo / hi 64-bit words.
+constexpr std::uint64_t short_token_lo_mask(std::size_t len) noexcept {
+  return len >= 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * len)) - 1;
+}
+constexpr std::uint64_t short_token_hi_mask(std::size_t len) noexcept {
+  return len <= 8 ? 0 : len >= 16 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * (len - 8))) - 1;
+}
+
+// hash_token of a 1..16-byte token given its masks and s_len, reading 16
+// bytes at p: bytes past the token are masked off, so they may hold anything.
+// REQUIRES: masks and s_len of the token's length; p[0..16) readable.
+inline std::uint64_t hash_short_token_padded(const char* p, std::uint64_t lo_mask, std::uint64_t hi_mask,
+                                             std::uint64_t s_len) noexcept {
   const auto* u = reinterpret_cast<const unsigned char*>(p);
-  const unsigned lo_bits = static_cast<unsigned>(len < 8 ? len : 8) * 8;       // 8..64
-  const unsigned hi_bits = static_cast<unsigned>(len > 8 ? len - 8 : 0) * 8;   // 0..64
-  const std::uint64_t lo = load_le64(u) & (~std::uint64_t{0} >> (64 - lo_bits));
-  const std::uint64_t hi_mask = hi_bits == 0 ? 0 : ~std::uint64_t{0} >> ((64 - hi_bits) & 63);
+  const std::uint64_t lo = load_le64(u) & lo_mask;
   const std::uint64_t hi = load_le64(u + 8) & hi_mask;
   return mix64(lo ^ s_len) + hi * token_hi_multiplier;
 }
@@ -107,7 +113,8 @@ inline std::uint64_t hash_token(const char* p, std::size_t len, std::uint64_t se
   if (len == 0 || len > 16) return hash64(p, len, seed);
   char padded[16] = {};
   for (std::size_t i = 0; i < len; ++i) padded[i] = p[i];
-  return detail::hash_short_token_padded(padded, len, token_length_seed(seed, len));
+  return detail::hash_short_token_padded(padded, detail::short_token_lo_mask(len), detail::short_token_hi_mask(len),
+                                         token_length_seed(seed, len));
 }
 inline std::uint64_t hash_token(std::string_view s, std::uint64_t seed) noexcept {
   return hash_token(s.data(), s.size(), seed);

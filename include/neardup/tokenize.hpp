@@ -109,6 +109,13 @@ constexpr std::uint64_t token_seed(std::uint64_t seed) noexcept {
   return derive_seed(seed, token_hash_stream);
 }
 
+namespace detail {
+// hash_token parameters of one token length: token_length_seed and byte masks.
+struct short_token_params {
+  std::uint64_t seed = 0, lo_mask = 0, hi_mask = 0;
+};
+}  // namespace detail
+
 // Reusable tokenizer. Holds scratch buffers, so a tokenizer object must not be
 // used by two threads at once: give each thread its own (they are cheap to
 // construct and copy). Output is a pure function of (text, options, seed).
@@ -143,9 +150,10 @@ class tokenizer {
   std::uint64_t token_seed_;
   std::array<std::uint16_t, 256> ascii_;      // per-kind byte class << 8 | output byte
   std::array<std::uint64_t, 128> ascii_hash_;  // hash of each one-byte token
-  std::array<std::uint64_t, 17> len_seed_;     // token_length_seed(token_seed_, len)
+  std::array<detail::short_token_params, 17> short_params_;  // per token length 1..16
   std::array<std::uint64_t, 128> op_starts_;   // code: operators (bit k) starting with a byte
   std::vector<char> buf_;                      // normalized bytes of the document
+  std::vector<std::uint64_t> hashes_;          // token hashes before the copy to `out`
 };
 
 // Convenience: the normalized tokens of `text` (allocates; for tests/debug).

@@ -119,23 +119,27 @@ char32_t normalize(char32_t cp, utf8proc_category_t cat, const tokenize_options&
 // p (the caller guarantees they are readable), which keeps the hash of short
 // tokens free of length-dependent branches and copies.
 struct hash_sink {
-  std::vector<std::uint64_t>& out;
+  std::uint64_t* w;  // next output slot; the caller sized the vector for every token
   std::uint64_t seed;
   const std::array<std::uint64_t, 128>& ascii_hash;
-  const std::array<std::uint64_t, 17>& len_seed;
+  const std::array<detail::short_token_params, 17>& params;
+  NEARDUP_INLINE std::uint64_t short_hash(const char* p, std::size_t n) const {
+    const auto& q = params[n];
+    return detail::hash_short_token_padded(p, q.lo_mask, q.hi_mask, q.seed);
+  }
   NEARDUP_INLINE void emit_padded(const char* p, std::size_t n) {
-    out.push_back(n - 1 < 16 ? detail::hash_short_token_padded(p, n, len_seed[n]) : hash64(p, n, seed));
+    *w++ = n - 1 < 16 ? short_hash(p, n) : hash64(p, n, seed);
   }
   NEARDUP_INLINE void emit(const char* p, std::size_t n) {
     if (n - 1 < 16) {
       char padded[16] = {};
       std::memcpy(padded, p, n);
-      out.push_back(detail::hash_short_token_padded(padded, n, len_seed[n]));
+      *w++ = short_hash(padded, n);
     } else {
-      out.push_back(hash64(p, n, seed));
+      *w++ = hash64(p, n, seed);
     }
   }
-  NEARDUP_INLINE void emit_ascii(unsigned char b) { out.push_back(ascii_hash[b]); }
+  NEARDUP_INLINE void emit_ascii(unsigned char b) { *w++ = ascii_hash[b]; }
 };
 
 struct string_sink {
@@ -307,7 +311,7 @@ void words_impl(std::string_view text, const tokenize_options& o,
 }  // namespace
 
 tokenizer::tokenizer(const tokenize_options& options, std::uint64_t seed)
-    : options_(options), seed_(seed), token_seed_(token_seed(seed)), ascii_{}, ascii_hash_{}, len_seed_{}, op_starts_{} {
+    : options_(options), seed_(seed), token_seed_(token_seed(seed)), ascii_{}, ascii_hash_{}, short_params_{}, op_starts_{} {
   const tokenize_options& o = options_;
   if (o.kind != token_kind::word && o.kind != token_kind::character && o.kind != token_kind::code) {
     throw std::invalid_argument("tokenize_options.kind = " + std::to_string(static_cast<int>(o.kind)) +
@@ -337,7 +341,10 @@ tokenizer::tokenizer(const tokenize_options& options, std::uint64_t seed)
   static_assert(std::size(detail::code_operators) <= 64);
   for (std::size_t k = 0; k < std::size(detail::code_operators); ++k)
     op_starts_[static_cast<unsigned char>(detail::code_operators[k][0])] |= std::uint64_t{1} << k;
-  for (std::size_t len = 0; len < len_seed_.size(); ++len) len_seed_[len] = token_length_seed(token_seed_, len);
+  for (std::size_t len = 1; len < short_params_.size(); ++len) {
+    short_params_[len] = {token_length_seed(token_seed_, len), detail::short_token_lo_mask(len),
+                          detail::short_token_hi_mask(len)};
+  }
   for (unsigned c = 0; c < 128; ++c) {
     const char b = static_cast<char>(c);
     ascii_hash_[c] = hash_token(&b, 1, token_seed_);
@@ -527,9 +534,14 @@ void tokenizer::run(std::string_view text, Sink& sink) {
 }
 
 void tokenizer::hash_tokens(std::string_view text, std::vector<std::uint64_t>& out) {
-  out.clear();
-  hash_sink sink{out, token_seed_, ascii_hash_, len_seed_};
+  // At most one token per input byte (word and code tokens are at least one
+  // byte; character mode emits at most one token per byte). Writing through a
+  // pointer into a buffer that only ever grows keeps the per-token cost to one
+  // store; one copy to `out` at the end is cheaper than push_back per token.
+  if (hashes_.size() < text.size()) hashes_.resize(text.size());
+  hash_sink sink{hashes_.data(), token_seed_, ascii_hash_, short_params_};
   run(text, sink);
+  out.assign(hashes_.data(), sink.w);
 }
 
 void tokenizer::tokens(std::string_view text, std::vector<std::string>& out) {
