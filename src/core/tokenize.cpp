@@ -121,10 +121,10 @@ char32_t normalize(char32_t cp, utf8proc_category_t cat, const tokenize_options&
 struct hash_sink {
   std::uint64_t* w;  // next output slot; the caller sized the vector for every token
   std::uint64_t seed;
-  const std::array<std::uint64_t, 128>& ascii_hash;
-  const std::array<detail::short_token_params, 17>& params;
+  const std::array<std::uint64_t, 128>* ascii_hash;  // pointers, not references: assignable
+  const std::array<detail::short_token_params, 17>* params;
   NEARDUP_INLINE std::uint64_t short_hash(const char* p, std::size_t n) const {
-    const auto& q = params[n];
+    const auto& q = (*params)[n];
     return detail::hash_short_token_padded(p, q.lo_mask, q.hi_mask, q.seed);
   }
   NEARDUP_INLINE void emit_padded(const char* p, std::size_t n) {
@@ -139,14 +139,14 @@ struct hash_sink {
       *w++ = hash64(p, n, seed);
     }
   }
-  NEARDUP_INLINE void emit_ascii(unsigned char b) { *w++ = ascii_hash[b]; }
+  NEARDUP_INLINE void emit_ascii(unsigned char b) { *w++ = (*ascii_hash)[b]; }
 };
 
 struct string_sink {
-  std::vector<std::string>& out;
-  void emit(const char* p, std::size_t n) { out.emplace_back(p, n); }
-  void emit_padded(const char* p, std::size_t n) { out.emplace_back(p, n); }
-  void emit_ascii(unsigned char b) { out.emplace_back(1, static_cast<char>(b)); }
+  std::vector<std::string>* out;
+  void emit(const char* p, std::size_t n) { out->emplace_back(p, n); }
+  void emit_padded(const char* p, std::size_t n) { out->emplace_back(p, n); }
+  void emit_ascii(unsigned char b) { out->emplace_back(1, static_cast<char>(b)); }
 };
 
 #if NEARDUP_TOKENIZE_SSE2
@@ -209,7 +209,8 @@ template <bool Lower, bool Fold, bool Strip, class Sink>
 __attribute__((flatten))  // inline XXH3 for token hashes into the scan loop (+10-20%)
 #endif
 void words_impl(std::string_view text, const tokenize_options& o,
-                const std::array<std::uint16_t, 256>& ascii, char* buf, Sink& sink) {
+                const std::array<std::uint16_t, 256>& ascii, char* buf, Sink& sink_out) {
+  Sink sink = sink_out;  // a local copy keeps the output pointer in a register
   const auto* in = reinterpret_cast<const unsigned char*>(text.data());
   const std::size_t n = text.size();
   std::size_t i = 0;
@@ -306,6 +307,7 @@ void words_impl(std::string_view text, const tokenize_options& o,
 #endif
   while (i < n) step();
   close();
+  sink_out = sink;
 }
 
 }  // namespace
@@ -539,14 +541,14 @@ void tokenizer::hash_tokens(std::string_view text, std::vector<std::uint64_t>& o
   // pointer into a buffer that only ever grows keeps the per-token cost to one
   // store; one copy to `out` at the end is cheaper than push_back per token.
   if (hashes_.size() < text.size()) hashes_.resize(text.size());
-  hash_sink sink{hashes_.data(), token_seed_, ascii_hash_, short_params_};
+  hash_sink sink{hashes_.data(), token_seed_, &ascii_hash_, &short_params_};
   run(text, sink);
   out.assign(hashes_.data(), sink.w);
 }
 
 void tokenizer::tokens(std::string_view text, std::vector<std::string>& out) {
   out.clear();
-  string_sink sink{out};
+  string_sink sink{&out};
   run(text, sink);
 }
 
