@@ -23,7 +23,7 @@
 //   mh.sign(shingles_of_doc_b, b);
 //   neardup::jaccard_bounds j = neardup::jaccard(a, b);  // j.lower <= j.estimate <= j.upper
 //
-// Input: 64-bit shingle hashes that are already well mixed (e.g. XXH3 from
+// Input: 64-bit shingle hashes that are already well mixed (e.g. hash_ngram from
 // hash.hpp). Order and duplicates do not change the signature.
 //
 // Guarantees
