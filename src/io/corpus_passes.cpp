@@ -1,6 +1,7 @@
 #include "corpus_passes.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <stdexcept>
 #include <thread>
 
@@ -14,6 +15,18 @@ std::size_t resolve_threads(std::size_t threads) {
   if (threads != 0) return threads;
   const unsigned hw = std::thread::hardware_concurrency();
   return hw == 0 ? 1 : hw;
+}
+
+void make_output_dir(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw std::runtime_error("neardup: " + dir + ": cannot create output directory: " + ec.message());
+}
+
+std::uint64_t stored_bytes(std::span<const source_info> sources) noexcept {
+  std::uint64_t total = 0;
+  for (const auto& s : sources) total += s.file_bytes;
+  return total;
 }
 
 void stage_timer::start(std::string name) {

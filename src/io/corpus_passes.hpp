@@ -112,6 +112,12 @@ bool append_rewritten_line(std::string& out, const input_chunk& chunk, const rec
 
 std::size_t resolve_threads(std::size_t threads);
 
+// Creates the output directory (and parents); throws naming it on failure.
+void make_output_dir(const std::string& dir);
+
+// Bytes of the sources as stored (for progress and MB/s).
+std::uint64_t stored_bytes(std::span<const source_info> sources) noexcept;
+
 // Wall-clock seconds of named stages, in order.
 class stage_timer {
  public:

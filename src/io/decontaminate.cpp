@@ -89,16 +89,13 @@ decontaminate_report run_decontaminate(std::span<const source_info> corpus,
   }
   const auto t0 = std::chrono::steady_clock::now();
   const std::size_t threads = detail::resolve_threads(options.threads);
-  std::error_code ec;
-  std::filesystem::create_directories(out_dir, ec);
-  if (ec) throw std::runtime_error("neardup: " + out_dir + ": cannot create output directory: " + ec.message());
+  detail::make_output_dir(out_dir);
   progress_meter meter({.enabled = options.progress});
   decontaminate_report report;
   const bool bloom = options.bloom_false_positive_rate > 0;
 
   // ---- index the references --------------------------------------------------
-  std::uint64_t ref_bytes = 0;
-  for (const auto& s : references) ref_bytes += s.file_bytes;
+  const std::uint64_t ref_bytes = detail::stored_bytes(references);
   std::uint64_t ref_skipped = 0;
   contamination_options copts;
   copts.seed = options.seed;
@@ -132,8 +129,7 @@ decontaminate_report run_decontaminate(std::span<const source_info> corpus,
   }
 
   // ---- scan the corpus ---------------------------------------------------------
-  std::uint64_t corpus_bytes = 0;
-  for (const auto& s : corpus) corpus_bytes += s.file_bytes;
+  const std::uint64_t corpus_bytes = detail::stored_bytes(corpus);
   std::vector<std::uint64_t> per_ref(report.references, 0);
   output_options out_opts;
   out_opts.compression = options.compression;

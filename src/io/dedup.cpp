@@ -257,9 +257,7 @@ dedup_report run_dedup(std::span<const source_info> sources, const std::string& 
   pass.reader = options.reader;
   pass.max_reported_errors = options.max_reported_errors;
 
-  std::error_code ec;
-  std::filesystem::create_directories(out_dir, ec);
-  if (ec) throw std::runtime_error("neardup: " + out_dir + ": cannot create output directory: " + ec.message());
+  detail::make_output_dir(out_dir);
 
   dedup_report report;
   if (options.near) {
@@ -268,7 +266,7 @@ dedup_report run_dedup(std::span<const source_info> sources, const std::string& 
   }
   report.kernel = std::string(kernel_name(hasher.kernel() == sig_kernel::automatic ? default_kernel()
                                                                                      : hasher.kernel()));
-  for (const auto& s : sources) report.input_bytes += s.file_bytes;
+  report.input_bytes = detail::stored_bytes(sources);
 
   progress_meter meter({.enabled = options.progress});
   detail::stage_timer stage;

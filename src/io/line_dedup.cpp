@@ -36,9 +36,7 @@ line_dedup_report run_line_dedup(std::span<const source_info> sources, const std
   if (options.max_repeats < 1) throw std::invalid_argument("max_repeats = 0: every line would be removed; use >= 1");
   const auto t0 = std::chrono::steady_clock::now();
   const std::size_t threads = detail::resolve_threads(options.threads);
-  std::error_code ec;
-  std::filesystem::create_directories(out_dir, ec);
-  if (ec) throw std::runtime_error("neardup: " + out_dir + ": cannot create output directory: " + ec.message());
+  detail::make_output_dir(out_dir);
 
   std::uint64_t input_bytes = 0;
   std::uint64_t text_estimate = 0;  // compressed sources hold several times their size

@@ -29,12 +29,6 @@ detail::pass_options pass_from(const dedup_options& o) {
   return pass;
 }
 
-void make_dir(const std::string& dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) throw std::runtime_error("neardup: " + dir + ": cannot create output directory: " + ec.message());
-}
-
 std::vector<std::uint8_t> ok_documents(const detail::corpus_index& corpus) {
   std::vector<std::uint8_t> ok(corpus.size());
   for (std::size_t d = 0; d < corpus.size(); ++d) {
@@ -70,9 +64,8 @@ pairs_report run_pairs(std::span<const source_info> sources, const std::string& 
   }
   const auto t0 = clock_type::now();
   const detail::pass_options pass = pass_from(o);
-  make_dir(out_dir);
-  std::uint64_t input_bytes = 0;
-  for (const auto& s : sources) input_bytes += s.file_bytes;
+  detail::make_output_dir(out_dir);
+  const std::uint64_t input_bytes = detail::stored_bytes(sources);
   progress_meter meter({.enabled = o.progress});
   pairs_report report;
 
@@ -203,8 +196,7 @@ eval_report run_eval(std::span<const source_info> sources, const std::string& ou
 
   const detail::pass_options pass = pass_from(o);
   progress_meter meter({.enabled = o.progress});
-  std::uint64_t input_bytes = 0;
-  for (const auto& s : sources) input_bytes += s.file_bytes;
+  const std::uint64_t input_bytes = detail::stored_bytes(sources);
   meter.begin_stage("scan", input_bytes);
   detail::scan_counts counts;
   detail::pass_options quiet_pass = pass;
