@@ -388,7 +388,15 @@ dedup_report run_dedup(std::span<const source_info> sources, const std::string& 
     cluster_options copts;
     copts.mode = options.verify == verify_mode::none ? verification::none : verification::verify;
     copts.threads = threads;
-    cluster_result clusters = cluster_band_keys(n, lsh.bands, keys_of_band, excluded, verifier, copts);
+    // Progress by band: each band counts as an equal share of the input.
+    meter.begin_stage("cluster", report.input_bytes);
+    std::size_t bands_done = 0;
+    auto keys_with_progress = [&](std::size_t band) {
+      if (bands_done++ > 0) meter.add(report.input_bytes / lsh.bands, 0);
+      return keys_of_band(band);
+    };
+    cluster_result clusters = cluster_band_keys(n, lsh.bands, keys_with_progress, excluded, verifier, copts);
+    meter.end_stage();
     report.verifications = clusters.stats.verifications;
     report.verified = clusters.stats.verified;
     report.rejected = clusters.stats.rejected;
