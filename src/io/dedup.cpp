@@ -150,39 +150,10 @@ void write_stats(const std::string& path, const dedup_report& r, const dedup_opt
   w.end_object();
   w.key("parameters");
   w.begin_object();
-  w.key("threshold");
-  w.value(o.threshold);
-  w.key("num_perm");
-  w.value(static_cast<std::uint64_t>(o.minhash.num_perm));
-  w.key("scheme");
-  w.value(o.minhash.scheme == minhash_scheme::classic       ? "classic"
-          : o.minhash.scheme == minhash_scheme::superminhash ? "superminhash"
-                                                             : "one_permutation");
-  w.key("ngram");
-  w.value(static_cast<std::uint64_t>(o.ngram));
   w.key("tokens");
   w.value(o.tokens.kind == token_kind::word ? "word" : o.tokens.kind == token_kind::character ? "char" : "code");
-  w.key("bands");
-  w.value(r.lsh.bands);
-  w.key("rows");
-  w.value(r.lsh.rows);
-  w.key("candidate_probability_at_threshold");
-  w.value(r.candidate_probability_at_threshold);
-  w.key("s_curve");
-  w.begin_object();
-  for (double j : {0.5, 0.6, 0.7, 0.8, 0.9, 0.95}) {
-    char name[16];
-    std::snprintf(name, sizeof name, "%.2f", j);
-    w.key(name);
-    w.value(candidate_probability(j, r.lsh));
-  }
-  w.end_object();
-  w.key("verify");
-  w.value(to_string(o.verify));
   w.key("keep");
   w.value(to_string(o.keep));
-  w.key("exact_first");
-  w.value(o.exact_first);
   w.key("seed");
   w.value(o.seed);
   w.key("text_field");
@@ -191,8 +162,39 @@ void write_stats(const std::string& path, const dedup_report& r, const dedup_opt
   w.value(o.records.id_field);
   w.key("threads");
   w.value(static_cast<std::uint64_t>(threads));
+  if (o.near) {  // `neardup exact` uses none of these
+    w.key("threshold");
+    w.value(o.threshold);
+    w.key("num_perm");
+    w.value(static_cast<std::uint64_t>(o.minhash.num_perm));
+    w.key("scheme");
+    w.value(o.minhash.scheme == minhash_scheme::classic       ? "classic"
+            : o.minhash.scheme == minhash_scheme::superminhash ? "superminhash"
+                                                               : "one_permutation");
+    w.key("ngram");
+    w.value(static_cast<std::uint64_t>(o.ngram));
+    w.key("bands");
+    w.value(r.lsh.bands);
+    w.key("rows");
+    w.value(r.lsh.rows);
+    w.key("candidate_probability_at_threshold");
+    w.value(r.candidate_probability_at_threshold);
+    w.key("s_curve");
+    w.begin_object();
+    for (double j : {0.5, 0.6, 0.7, 0.8, 0.9, 0.95}) {
+      char name[16];
+      std::snprintf(name, sizeof name, "%.2f", j);
+      w.key(name);
+      w.value(candidate_probability(j, r.lsh));
+  }
+  w.end_object();
+  w.key("verify");
+  w.value(to_string(o.verify));
+  w.key("exact_first");
+  w.value(o.exact_first);
   w.key("kernel");
   w.value(r.kernel);
+  }
   w.end_object();
   w.key("lsh");
   w.begin_object();
