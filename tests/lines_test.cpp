@@ -167,6 +167,18 @@ TEST(LineCounter, MergeOfPerThreadCountersEqualsOneCounter) {
   EXPECT_THROW(a.merge(other_partition), std::invalid_argument);
 }
 
+TEST(LineCounter, RepeatedListsExactlyTheLinesOverTheLimitInTopOrder) {
+  const auto stream = make_line_stream(small_scale() ? 10000 : 50000, 12);
+  line_counter c;
+  for (auto h : stream) c.count(h);
+  for (std::uint32_t limit : {0u, 1u, 6u, 1000u}) {
+    std::vector<line_count> want = c.top(c.distinct());
+    want.erase(std::remove_if(want.begin(), want.end(), [&](const line_count& l) { return l.count <= limit; }),
+               want.end());
+    EXPECT_EQ(c.repeated(limit), want) << "limit " << limit;
+  }
+}
+
 TEST(LineCounter, CountReportsOwnershipAndRejectsBadPartition) {
   line_counter c(2, 0);
   const std::uint64_t low = 1, high = ~0ULL;

@@ -118,6 +118,9 @@ class line_counter {
   std::size_t memory_bytes() const noexcept;
   // The n most repeated lines, by count descending, then hash ascending.
   std::vector<line_count> top(std::size_t n) const;
+  // Every line counted more than max_repeats times, in the same order as
+  // top(); costs memory for those lines only.
+  std::vector<line_count> repeated(std::uint32_t max_repeats) const;
 
  private:
   struct impl;

@@ -157,6 +157,15 @@ std::vector<line_count> line_counter::top(std::size_t n) const {
   return all;
 }
 
+std::vector<line_count> line_counter::repeated(std::uint32_t max_repeats) const {
+  std::vector<line_count> over;
+  for (const auto& [h, c] : impl_->counts) {
+    if (c > max_repeats) over.push_back({h, c});
+  }
+  std::sort(over.begin(), over.end(), top_order);
+  return over;
+}
+
 void keep_top(std::vector<line_count>& lines, std::size_t n) {
   n = std::min(n, lines.size());
   std::partial_sort(lines.begin(), lines.begin() + static_cast<std::ptrdiff_t>(n), lines.end(), top_order);

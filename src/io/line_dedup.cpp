@@ -45,15 +45,10 @@ line_dedup_report run_line_dedup(std::span<const source_info> sources, const std
     text_estimate += s.codec == compression::none ? s.file_bytes : 8 * s.file_bytes;
   }
   line_dedup_report report;
-  // A generous guess of distinct lines: one per 32 bytes of text. Each
-  // distinct line of a partition costs the counter's bytes plus a 16-byte
-  // entry in the list of lines over the limit taken after counting.
-  const std::uint64_t per_line = line_counter::bytes_per_distinct_line + 16;
-  report.partitions =
-      options.partitions != 0
-          ? options.partitions
-          : choose_line_partitions(text_estimate / 32 + 1,
-                                   options.memory_budget_bytes * line_counter::bytes_per_distinct_line / per_line);
+  // A generous guess of distinct lines: one per 32 bytes of text.
+  report.partitions = options.partitions != 0
+                          ? options.partitions
+                          : choose_line_partitions(text_estimate / 32 + 1, options.memory_budget_bytes);
   progress_meter meter({.enabled = options.progress});
 
   // ---- counting passes, one per hash partition ------------------------------
@@ -95,14 +90,11 @@ line_dedup_report run_line_dedup(std::span<const source_info> sources, const std
     meter.end_stage();
     report.lines = lines;
     report.distinct_lines += counter.distinct();
-    // Lines over the limit: every distinct line of this partition is checked.
-    std::vector<line_count> all = counter.top(counter.distinct());
-    for (const auto& lc : all) {
-      if (lc.count > options.max_repeats) {
-        removed.push_back(lc.hash);
-        top.push_back(lc);
-      }
-    }
+    // Lines over the limit, most repeated first.
+    const std::vector<line_count> over = counter.repeated(options.max_repeats);
+    for (const auto& lc : over) removed.push_back(lc.hash);
+    const auto listed = static_cast<std::ptrdiff_t>(std::min(over.size(), options.top_lines));
+    top.insert(top.end(), over.begin(), over.begin() + listed);
     keep_top(top, options.top_lines);
   }
   std::sort(removed.begin(), removed.end());
