@@ -233,36 +233,23 @@ decontaminate_report run_decontaminate(std::span<const source_info> corpus,
   std::string s;
   json_writer w(s);
   w.begin_object();
-  w.key("command");
-  w.value("decontaminate");
-  w.key("ngram");
-  w.value(static_cast<std::uint64_t>(options.ngram));
-  w.key("max_shared");
-  w.value(options.max_shared);
-  w.key("mode");
-  w.value(bloom ? "bloom" : "exact");
+  w.field("command", "decontaminate");
+  w.field("ngram", static_cast<std::uint64_t>(options.ngram));
+  w.field("max_shared", options.max_shared);
+  w.field("mode", bloom ? "bloom" : "exact");
   if (bloom) {
-    w.key("bloom_false_positive_rate");
-    w.value(report.bloom_false_positive_rate);
+    w.field("bloom_false_positive_rate", report.bloom_false_positive_rate);
   }
-  w.key("references");
-  w.value(report.references);
-  w.key("references_skipped");
-  w.value(ref_skipped);
-  w.key("reference_ngrams");
-  w.value(report.reference_ngrams);
+  w.field("references", report.references);
+  w.field("references_skipped", ref_skipped);
+  w.field("reference_ngrams", report.reference_ngrams);
   w.key("documents");
   w.begin_object();
-  w.key("read");
-  w.value(report.documents);
-  w.key("contaminated");
-  w.value(report.contaminated);
-  w.key("removed");
-  w.value(report.removed);
-  w.key("kept");
-  w.value(report.documents - report.removed);
-  w.key("skipped");
-  w.value(report.skipped);
+  w.field("read", report.documents);
+  w.field("contaminated", report.contaminated);
+  w.field("removed", report.removed);
+  w.field("kept", report.documents - report.removed);
+  w.field("skipped", report.skipped);
   w.end_object();
   if (!bloom) {
     w.key("contaminating_references");
@@ -272,18 +259,14 @@ decontaminate_report run_decontaminate(std::span<const source_info> corpus,
     for (std::size_t i = 0; i < per_ref.size(); ++i) {
       if (per_ref[i] == 0) continue;
       w.begin_object();
-      w.key("id");
-      w.value(ref_ids[i]);
-      w.key("documents");
-      w.value(per_ref[i]);
+      w.field("id", ref_ids[i]);
+      w.field("documents", per_ref[i]);
       w.end_object();
     }
     w.end_array();
   }
-  w.key("seconds");
-  w.value(report.seconds);
-  w.key("peak_rss_bytes");
-  w.value(peak_rss_bytes());
+  w.field("seconds", report.seconds);
+  w.field("peak_rss_bytes", peak_rss_bytes());
   w.end_object();
   s += '\n';
   write_file_atomic(out_dir + "/stats.json", s);

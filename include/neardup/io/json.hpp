@@ -61,6 +61,12 @@ class json_writer {
   void value(unsigned v) { value(static_cast<std::uint64_t>(v)); }
   void value(double v);
   void null();
+  // key(k) then value(v): one member of an object.
+  template <class T>
+  void field(std::string_view k, const T& v) {
+    key(k);
+    value(v);
+  }
 
  private:
   void before_value();
