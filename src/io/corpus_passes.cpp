@@ -67,6 +67,26 @@ void for_each_document(const corpus_index& corpus, const input_chunk& chunk, std
   if (d != last) throw changed();
 }
 
+bool problem_reporter::admit(std::size_t kind, std::string_view kind_name) {
+  const std::uint64_t n = seen_[kind]++;
+  if (n < max_) return true;
+  if (max_ != 0 && n == max_) {
+    meter_.message("neardup: further '" + std::string(kind_name) + "' records are counted in stats.json but not listed");
+  }
+  return false;
+}
+
+void problem_reporter::skipped(const record_problem& p) {
+  if (!admit(static_cast<std::size_t>(p.status), to_string(p.status))) return;
+  meter_.message("neardup: " + sources_[p.source].name + ":" + std::to_string(p.line) + ": skipped (" +
+                 std::string(to_string(p.status)) + ": " + std::string(p.error) + "); " + outcome_);
+}
+
+void problem_reporter::note(std::uint32_t source, std::uint64_t line, std::string_view what) {
+  if (!admit(8, "noted")) return;
+  meter_.message("neardup: " + sources_[source].name + ":" + std::to_string(line) + ": " + std::string(what));
+}
+
 void append_document_line(std::string& out, const input_chunk& chunk, const record& r) {
   if (chunk.whole_file_document) {
     out += "{\"id\":";
@@ -105,13 +125,6 @@ std::string corpus_index::id_of(std::span<const source_info> sources, doc_id d) 
 }
 
 namespace {
-
-struct record_problem {
-  record_status status;
-  std::uint32_t source;
-  std::uint64_t line;
-  std::string_view error;  // static message
-};
 
 struct scan_result {
   std::vector<doc_meta> docs;
@@ -153,7 +166,7 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
   corpus.num_perm = k;
   const std::uint64_t seed = options.shingles.seed;
   const std::size_t ngram = options.shingles.n;
-  std::uint64_t reported[8] = {};
+  problem_reporter problems(sources, options.max_reported_errors, "kept in the output unchanged", meter);
 
   for_each_chunk_ordered<scan_result>(
       sources, options.reader, options.threads,
@@ -218,18 +231,7 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
         corpus.signatures.insert(corpus.signatures.end(), res.signatures.begin(), res.signatures.end());
         counts.blank_lines += res.blank;
         counts.text_bytes += res.text_bytes;
-        for (const auto& p : res.problems) {
-          const auto kind = static_cast<std::size_t>(p.status);
-          if (reported[kind]++ < options.max_reported_errors) {
-            meter.message("neardup: " + sources[p.source].name + ":" + std::to_string(p.line) + ": skipped (" +
-                          std::string(to_string(p.status)) + ": " + std::string(p.error) +
-                          "); kept in the output unchanged");
-          } else if (options.max_reported_errors != 0 && reported[kind] == options.max_reported_errors + 1) {
-            // max_reported_errors = 0 (--quiet) means nothing at all on stderr.
-            meter.message("neardup: further '" + std::string(to_string(p.status)) +
-                          "' records are counted in stats.json but not listed");
-          }
-        }
+        for (const auto& p : res.problems) problems.skipped(p);
         meter.add(chunk.data.size(), res.docs.size());
       });
 

@@ -75,6 +75,39 @@ struct pass_options {
   std::size_t max_reported_errors = 20;  // file:line lines printed per kind
 };
 
+// A record a pass does not process (bad JSON, no text field, ...).
+struct record_problem {
+  record_status status;
+  std::uint32_t source;
+  std::uint64_t line;
+  std::string_view error;  // record::error, a static message
+};
+
+// Reports per-record problems on stderr as "neardup: FILE:LINE: ...", in
+// input order (call it from a pass's consumer). At most max_per_kind lines
+// per kind of problem, then one line saying the rest are only counted;
+// max_per_kind = 0 (--quiet) prints nothing at all.
+class problem_reporter {
+ public:
+  // `outcome` ends each skipped-record line, e.g. "kept in the output unchanged".
+  problem_reporter(std::span<const source_info> sources, std::size_t max_per_kind, std::string outcome,
+                   progress_meter& meter)
+      : sources_(sources), max_(max_per_kind), outcome_(std::move(outcome)), meter_(meter) {}
+  // "skipped (STATUS: ERROR); OUTCOME"
+  void skipped(const record_problem& p);
+  // Any other notice about one record; counted as one kind of its own.
+  void note(std::uint32_t source, std::uint64_t line, std::string_view what);
+
+ private:
+  bool admit(std::size_t kind, std::string_view kind_name);
+
+  std::span<const source_info> sources_;
+  std::size_t max_;
+  std::string outcome_;
+  progress_meter& meter_;
+  std::uint64_t seen_[9] = {};  // per record_status, and [8] for notes
+};
+
 // Pass 1. Signs documents with `hasher` when it is not null. Reports bad
 // records as file:line through `meter` and counts them; warns on duplicate ids.
 corpus_index scan_corpus(std::span<const source_info> sources, const pass_options& options,

@@ -24,6 +24,7 @@ struct reference_doc {
   std::string id;
   std::vector<std::uint64_t> ngrams;
   std::size_t tokens = 0;
+  detail::record_problem problem{};  // set for a bad record (tokens == SIZE_MAX)
 };
 
 struct reference_result {
@@ -36,7 +37,7 @@ template <class Add>
 void read_references(std::span<const source_info> refs, const decontaminate_options& o, std::size_t threads,
                      progress_meter& meter, std::uint64_t& skipped, Add&& add) {
   const shingle_options sh_opts{o.tokens, o.ngram, o.seed};
-  std::size_t reported = 0;
+  detail::problem_reporter problems(refs, o.max_reported_errors, "not used as a reference", meter);
   detail::for_each_chunk_ordered<reference_result>(
       refs, o.reader, threads,
       [&] {
@@ -53,19 +54,17 @@ void read_references(std::span<const source_info> refs, const decontaminate_opti
               doc.tokens = sh.token_hashes().size();
             } else {
               doc.tokens = SIZE_MAX;  // marks a bad record
+              doc.problem = {r.status, r.source, r.line, r.error};
             }
             res.docs.push_back(std::move(doc));
           });
         };
       },
-      [&](std::size_t, const input_chunk& chunk, reference_result& res) {
+      [&](std::size_t, const input_chunk&, reference_result& res) {
         for (auto& doc : res.docs) {
           if (doc.tokens == SIZE_MAX) {
             ++skipped;
-            if (reported++ < o.max_reported_errors) {
-              meter.message("neardup: reference " + std::string(chunk.source_name) + ": record '" + doc.id +
-                            "' skipped (not a JSON object with a string text field)");
-            }
+            problems.skipped(doc.problem);
             continue;
           }
           add(doc);
@@ -139,11 +138,11 @@ decontaminate_report run_decontaminate(std::span<const source_info> corpus,
   struct scan_result {
     std::string tsv, jsonl;
     std::vector<ref_id> hit_refs;  // for per-reference counts
-    std::vector<std::pair<std::uint32_t, std::uint64_t>> problems;  // (source, line)
+    std::vector<detail::record_problem> problems;
     std::uint64_t docs = 0, skipped = 0, contaminated = 0, removed = 0, bytes = 0;
   };
   const shingle_options sh_opts{options.tokens, options.ngram, options.seed};
-  std::size_t reported = 0;
+  detail::problem_reporter problems(corpus, options.max_reported_errors, "kept in clean.jsonl unchanged", meter);
   meter.begin_stage("scan corpus", corpus_bytes);
   detail::for_each_chunk_ordered<scan_result>(
       corpus, options.reader, threads,
@@ -158,7 +157,7 @@ decontaminate_report run_decontaminate(std::span<const source_info> corpus,
             ++res.docs;
             if (r.status != record_status::ok) {
               ++res.skipped;
-              res.problems.emplace_back(r.source, r.line);
+              res.problems.push_back({r.status, r.source, r.line, r.error});
               detail::append_document_line(res.jsonl, chunk, r);
               return;
             }
@@ -213,12 +212,7 @@ decontaminate_report run_decontaminate(std::span<const source_info> corpus,
         tsv.write(res.tsv);
         clean.write(res.jsonl);
         for (ref_id r : res.hit_refs) ++per_ref[r];
-        for (const auto& [src, line] : res.problems) {
-          if (reported++ < options.max_reported_errors) {
-            meter.message("neardup: " + corpus[src].name + ":" + std::to_string(line) +
-                          ": skipped (not a JSON object with a string text field); kept in clean.jsonl unchanged");
-          }
-        }
+        for (const auto& p : res.problems) problems.skipped(p);
         report.documents += res.docs;
         report.skipped += res.skipped;
         report.contaminated += res.contaminated;

@@ -107,20 +107,16 @@ line_dedup_report run_line_dedup(std::span<const source_info> sources, const std
   out_opts.compression = options.compression;
   atomic_file out(out_dir + (options.compression == output_compression::zstd ? "/deduped.jsonl.zst" : "/deduped.jsonl"),
                   out_opts);
-  struct problem {
-    std::uint32_t source;
-    std::uint64_t line;
-    std::string what;
-  };
   struct write_result {
     std::string jsonl;
     std::vector<std::pair<std::uint64_t, std::string>> samples;  // one per wanted hash per chunk
-    std::vector<problem> problems;
+    // Bad records, and (status ok) records whose lines could not be rewritten.
+    std::vector<detail::record_problem> problems;
     std::uint64_t docs = 0, skipped = 0, modified = 0, dropped = 0, not_rewritten = 0, removed_lines = 0;
     std::uint64_t bytes = 0;
   };
   meter.begin_stage("rewrite", input_bytes);
-  std::size_t reported = 0;
+  detail::problem_reporter problems(sources, options.max_reported_errors, "kept unchanged", meter);
   detail::for_each_chunk_ordered<write_result>(
       sources, options.reader, threads,
       [&] {
@@ -133,8 +129,7 @@ line_dedup_report run_line_dedup(std::span<const source_info> sources, const std
             ++res.docs;
             if (r.status != record_status::ok) {
               ++res.skipped;
-              res.problems.push_back({r.source, r.line, "skipped (" + std::string(to_string(r.status)) + ": " +
-                                                            std::string(r.error) + "); kept unchanged"});
+              res.problems.push_back({r.status, r.source, r.line, r.error});
               detail::append_document_line(res.jsonl, chunk, r);
               return;
             }
@@ -168,7 +163,7 @@ line_dedup_report run_line_dedup(std::span<const source_info> sources, const std
             }
             if (!detail::append_rewritten_line(res.jsonl, chunk, r, text)) {
               ++res.not_rewritten;
-              res.problems.push_back({r.source, r.line,
+              res.problems.push_back({record_status::ok, r.source, r.line,
                                       "repeated lines not removed: the line was repaired (invalid UTF-8 or "
                                       "control characters) before parsing; kept unchanged"});
               detail::append_document_line(res.jsonl, chunk, r);
@@ -183,8 +178,10 @@ line_dedup_report run_line_dedup(std::span<const source_info> sources, const std
         out.write(res.jsonl);
         for (const auto& [h, line] : res.samples) sampler.offer(h, line);
         for (const auto& p : res.problems) {
-          if (reported++ < options.max_reported_errors) {
-            meter.message("neardup: " + sources[p.source].name + ":" + std::to_string(p.line) + ": " + p.what);
+          if (p.status == record_status::ok) {
+            problems.note(p.source, p.line, p.error);
+          } else {
+            problems.skipped(p);
           }
         }
         report.documents += res.docs;
