@@ -15,43 +15,17 @@
 #include <string_view>
 #include <vector>
 
+#include "test_util.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
 
 const std::string kBinary = std::string(NEARDUP_BINARY_DIR) + "/examples/neardup";
 
-class temp_dir {
- public:
-  temp_dir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string pattern = std::string(base && *base ? base : "/tmp") + "/passes_cli_test.XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  std::string operator/(std::string_view name) const { return (path_ / std::string(name)).string(); }
-
- private:
-  fs::path path_;
-};
-
-void write_file(const std::string& p, std::string_view bytes) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  if (!out) throw std::runtime_error("cannot write " + p);
-}
-
-std::string read_file(const std::string& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) return "<missing " + p + ">";
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using neardup_test::read_file;
+using neardup_test::temp_dir;
+using neardup_test::write_file;
 
 std::string quote(std::string_view s) {
   std::string q = "'";
@@ -75,7 +49,7 @@ cli_result run_cli(const std::vector<std::string>& args) {
   temp_dir capture;
   std::string cmd = quote(kBinary);
   for (const auto& a : args) cmd += ' ' + quote(a);
-  cmd += " >" + quote(capture / "out") + " 2>" + quote(capture / "err");
+  cmd += " >" + quote((capture / "out").string()) + " 2>" + quote((capture / "err").string());
   const int status = std::system(cmd.c_str());
   cli_result r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;

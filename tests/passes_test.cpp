@@ -31,6 +31,7 @@
 #include <utility>
 #include <vector>
 
+#include "test_util.hpp"
 #include "neardup/banding.hpp"
 #include "neardup/io/decontaminate.hpp"
 #include "neardup/io/dedup.hpp"
@@ -69,37 +70,9 @@ class rng {
   std::uint64_t state_;
 };
 
-class temp_dir {
- public:
-  temp_dir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string pattern = std::string(base && *base ? base : "/tmp") + "/passes_test.XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  std::string operator/(std::string_view name) const { return (path_ / std::string(name)).string(); }
-
- private:
-  fs::path path_;
-};
-
-void write_file(const std::string& p, std::string_view bytes) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  if (!out) throw std::runtime_error("cannot write " + p);
-}
-
-std::string read_file(const std::string& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + p);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using neardup_test::read_file;
+using neardup_test::temp_dir;
+using neardup_test::write_file;
 
 void write_gzip(const std::string& p, std::string_view bytes) {
   gzFile f = gzopen(p.c_str(), "wb");
@@ -1090,7 +1063,7 @@ TEST(DecontaminatePass, ThreadCountDoesNotChangeOutputsAndDefaultIdsNameTheLine)
     if (truth[d].shared == 0) continue;
     std::vector<std::string> ids;
     for (std::size_t i : truth[d].refs) ids.push_back(c.ref_ids[i]);
-    expected += (d % 3 == 0 ? tag(dir / "corpus.jsonl:", d + 1) : c.doc_ids[d]) + "\t" +
+    expected += (d % 3 == 0 ? tag((dir / "corpus.jsonl:").string(), d + 1) : c.doc_ids[d]) + "\t" +
                 std::to_string(truth[d].shared) + "\t" + join(ids, ",") + "\n";
   }
   for (const std::size_t threads : {1u, 2u, 3u}) {
