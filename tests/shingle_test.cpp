@@ -3,6 +3,7 @@
 // brute-force set computation, and frozen golden vectors.
 #include "neardup/fingerprint.hpp"
 #include "neardup/shingle.hpp"
+#include "neardup/signature.hpp"
 #include "neardup/tokenize.hpp"
 
 #include <gtest/gtest.h>
@@ -213,6 +214,99 @@ TEST(Jaccard, HeaderExampleHolds) {
   sh.shingles("one two three four five six seven", a);
   sh.shingles("One two three, four five six EIGHT", b);
   EXPECT_DOUBLE_EQ(neardup::exact_jaccard(a, b), 0.5);
+}
+
+// Sorted random sets of sizes na, nb sharing `shared` values, drawn uniform
+// like shingle hashes.
+std::pair<u64s, u64s> random_pair(std::mt19937_64& rng, std::size_t na, std::size_t nb, std::size_t shared) {
+  u64s a, b;
+  for (std::size_t i = 0; i < shared; ++i) {
+    const std::uint64_t x = rng();
+    a.push_back(x);
+    b.push_back(x);
+  }
+  while (a.size() < na) a.push_back(rng());
+  while (b.size() < nb) b.push_back(rng());
+  neardup::make_set(a);
+  neardup::make_set(b);
+  return {a, b};
+}
+
+TEST(CountShared, EveryKernelMatchesTheMerge) {
+  std::mt19937_64 rng(11);
+  std::vector<std::pair<u64s, u64s>> cases;
+  // Small values make dense, interleaved sets with runs of equal block ends.
+  for (int t = 0; t < 3000; ++t) {
+    const std::uint64_t range = 1 + rng() % 200;
+    u64s a(rng() % 70), b(rng() % 70);
+    for (auto& x : a) x = rng() % range;
+    for (auto& x : b) x = rng() % range;
+    neardup::make_set(a);
+    neardup::make_set(b);
+    cases.emplace_back(a, b);
+  }
+  for (int t = 0; t < 200; ++t) {
+    const std::size_t na = rng() % 3000, nb = rng() % 3000;
+    cases.push_back(random_pair(rng, na, nb, rng() % (std::min(na, nb) + 1)));
+  }
+  u64s all(1000);
+  for (std::size_t i = 0; i < all.size(); ++i) all[i] = i * 3;
+  cases.emplace_back(all, all);
+  cases.emplace_back(all, u64s(all.begin() + 1, all.end()));
+  u64s odd, even;
+  for (std::uint64_t i = 0; i < 500; ++i) (i % 2 ? odd : even).push_back(i);
+  cases.emplace_back(odd, even);
+  cases.emplace_back(u64s{~std::uint64_t{0}}, u64s{0, ~std::uint64_t{0}});
+  for (const auto& [a, b] : cases) {
+    std::vector<std::uint64_t> both;
+    std::set_intersection(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(both));
+    ASSERT_EQ(neardup::count_shared(a, b), both.size());
+    for (auto k : neardup::supported_kernels()) {
+      ASSERT_EQ(neardup::count_shared(a, b, k), both.size()) << neardup::kernel_name(k);
+      ASSERT_EQ(neardup::count_shared(b, a, k), both.size()) << neardup::kernel_name(k);
+    }
+  }
+}
+
+TEST(JaccardAtLeast, ExactModeEqualsTheComparison) {
+  std::mt19937_64 rng(12);
+  for (int t = 0; t < 4000; ++t) {
+    const std::size_t na = rng() % (t % 4 == 0 ? 5000 : 300), nb = rng() % (t % 4 == 0 ? 5000 : 300);
+    const auto [a, b] = random_pair(rng, na, nb, rng() % (std::min(na, nb) + 1));
+    const double j = neardup::exact_jaccard(a, b);
+    for (double threshold : {0.01, 0.3, 0.5, 0.8, 0.95, 1.0, j}) {
+      ASSERT_EQ(neardup::jaccard_at_least(a, b, threshold), j >= threshold)
+          << na << " " << nb << " J=" << j << " T=" << threshold;
+    }
+  }
+  EXPECT_FALSE(neardup::jaccard_at_least(u64s{}, u64s{}, 0.5));  // empty documents are never duplicates
+  EXPECT_TRUE(neardup::jaccard_at_least(u64s{1, 2}, u64s{1, 2}, 1.0));
+  EXPECT_FALSE(neardup::jaccard_at_least(u64s{1, 2}, u64s{1, 3}, 0.34));
+  EXPECT_TRUE(neardup::jaccard_at_least(u64s{1, 2}, u64s{1, 3}, 1.0 / 3.0));
+}
+
+// With sampled rejection, true is always exact, and pairs at or above the
+// threshold are never lost (max_miss 1e-9 per test: no miss expected here).
+TEST(JaccardAtLeast, SampledRejectionKeepsEveryPairAtTheThreshold) {
+  std::mt19937_64 rng(13);
+  int below = 0;
+  for (int t = 0; t < 3000; ++t) {
+    const std::size_t n = 50 + rng() % 8000;
+    const double target = 0.5 + 0.5 * static_cast<double>(rng() % 1000) / 1000.0;
+    const auto shared = static_cast<std::size_t>(2.0 * target * static_cast<double>(n) / (1.0 + target));
+    const auto [a, b] = random_pair(rng, n, n + rng() % 20, shared);
+    const double j = neardup::exact_jaccard(a, b);
+    for (double threshold : {0.5, 0.7, 0.8, 0.9, 1.0}) {
+      const bool sampled = neardup::jaccard_at_least(a, b, threshold, 1e-9);
+      if (j >= threshold) {
+        ASSERT_TRUE(sampled) << n << " J=" << j << " T=" << threshold;
+      } else {
+        ASSERT_FALSE(sampled) << n << " J=" << j << " T=" << threshold;  // true answers are exact
+        ++below;
+      }
+    }
+  }
+  EXPECT_GT(below, 1000);  // the case the sampling is for was exercised
 }
 
 TEST(Fingerprint, IgnoresWhatTheOptionsNormalize) {

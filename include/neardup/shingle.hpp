@@ -28,6 +28,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -38,6 +39,7 @@
 
 #include "neardup/hash.hpp"
 #include "neardup/tokenize.hpp"
+#include "neardup/types.hpp"
 
 namespace neardup {
 
@@ -208,39 +210,101 @@ inline double exact_jaccard(std::span<const std::uint64_t> sorted_a,
   return unite == 0 ? 0.0 : static_cast<double>(common) / static_cast<double>(unite);
 }
 
-// exact_jaccard(a, b) >= threshold, decided without finishing the merge when
-// possible: it stops as soon as the shared count still reachable falls below
-// the count the threshold needs (length filter first). Same answer as the
-// comparison, always; much faster on dissimilar candidates.
-// REQUIRES: as exact_jaccard.
+// |A ∩ B| of two sorted sets, by the process's kernel (default_kernel() in
+// signature.hpp: AVX-512, AVX2 or scalar, NEARDUP_KERNEL to force one), or by
+// `kernel`. Every kernel returns the same count.
+// REQUIRES: both spans sorted ascending without duplicates.
+std::size_t count_shared(std::span<const std::uint64_t> sorted_a, std::span<const std::uint64_t> sorted_b) noexcept;
+std::size_t count_shared(std::span<const std::uint64_t> sorted_a, std::span<const std::uint64_t> sorted_b,
+                         sig_kernel kernel) noexcept;
+
+namespace detail {
+
+// The fewest shared elements c with c / (na + nb - c) >= threshold (J grows
+// with c), or min(na, nb) + 1 when no c reaches it.
+inline std::size_t jaccard_need(std::size_t na, std::size_t nb, double threshold) noexcept {
+  auto reaches = [&](std::size_t c) {
+    return na + nb == c ? 0.0 >= threshold
+                        : static_cast<double>(c) / static_cast<double>(na + nb - c) >= threshold;
+  };
+  const std::size_t most = std::min(na, nb);
+  if (!reaches(most)) return most + 1;
+  if (reaches(0)) return 0;
+  std::size_t lo = 0, hi = most;  // reaches(hi), !reaches(lo)
+  while (hi - lo > 1) {
+    const std::size_t mid = lo + (hi - lo) / 2;
+    (reaches(mid) ? hi : lo) = mid;
+  }
+  return hi;
+}
+
+// The first stage of a staged intersection covers about this many values of
+// both sets together.
+inline constexpr std::size_t first_stage_values = 256;
+
+}  // namespace detail
+
+// exact_jaccard(a, b) >= threshold, usually decided before the whole sets
+// are read.
+//
+// The sets are intersected in stages over hash ranges [0, 2^64 / 2^s), s
+// falling to 0, each stage about twice the last. After each stage it answers
+// true as soon as the shared count reaches what the threshold needs, and
+// false as soon as the count still reachable falls below it (a length filter
+// comes first). With max_miss = 0 that is all: the answer always equals the
+// comparison.
+//
+// With 0 < max_miss < 1 it may also answer false from a sample. Shingle
+// hashes are uniform, so the m values of A u B in a stage's range are a
+// uniform random sample of A u B, and the shared ones among them a
+// hypergeometric draw with mean m * J. When so few are shared that a pair
+// with J >= threshold would show that few with probability below max_miss
+// (Bernstein's inequality, which holds for sampling without replacement), the
+// answer is false. Then:
+//   - true  => exact_jaccard(a, b) >= threshold, always;
+//   - false => exact_jaccard(a, b) <  threshold, except with probability at
+//     most 64 * max_miss (one test per stage) for a pair at or above the
+//     threshold, over the choice of hash seed (ideal hashing assumed).
+// Either way the answer is a deterministic function of the sets and the
+// arguments, the same on every run, thread, kernel and machine.
+//
+//   bool dup = neardup::jaccard_at_least(set_a, set_b, 0.8);          // exact
+//   bool fast = neardup::jaccard_at_least(set_a, set_b, 0.8, 1e-9);   // sampled rejection
+//
+// REQUIRES: as exact_jaccard; 0 <= max_miss < 1.
 inline bool jaccard_at_least(std::span<const std::uint64_t> sorted_a, std::span<const std::uint64_t> sorted_b,
-                             double threshold) noexcept {
+                             double threshold, double max_miss = 0.0) noexcept {
   const std::size_t na = sorted_a.size(), nb = sorted_b.size();
   if (na + nb == 0) return 0.0 >= threshold;
-  auto reaches = [&](std::size_t c) {
-    return static_cast<double>(c) / static_cast<double>(na + nb - c) >= threshold;
-  };
-  // The fewest shared elements that reach the threshold (J grows with c).
-  const std::size_t most = std::min(na, nb);
-  if (!reaches(most)) return false;
-  std::size_t need = 0;
-  if (!reaches(0)) {
-    std::size_t lo = 0, hi = most;  // reaches(hi), !reaches(lo)
-    while (hi - lo > 1) {
-      const std::size_t mid = lo + (hi - lo) / 2;
-      (reaches(mid) ? hi : lo) = mid;
-    }
-    need = hi;
-  }
+  const std::size_t need = detail::jaccard_need(na, nb, threshold);
+  if (need == 0) return true;
+  if (need > std::min(na, nb)) return false;
+  // Bernstein: P(shared <= m t - x) <= exp(-x^2 / (2 (m v + x / 3))) = max_miss
+  // at x = L/3 + sqrt(L^2/9 + 2 m v L), L = log(1 / max_miss); v = J (1 - J)
+  // maximized over J >= t.
+  const double log_inv = max_miss > 0.0 && max_miss < 1.0 ? -std::log(max_miss) : 0.0;
+  const double var = threshold >= 0.5 ? threshold * (1.0 - threshold) : 0.25;
+  int s = 0;
+  while (s < 62 && ((na + nb) >> (s + 1)) >= detail::first_stage_values) ++s;
   std::size_t i = 0, j = 0, common = 0;
-  while (i < na && j < nb) {
-    const std::uint64_t x = sorted_a[i], y = sorted_b[j];
-    common += x == y;
-    i += x <= y;
-    j += y <= x;
-    if (common + std::min(na - i, nb - j) < need) return false;
+  for (;; --s) {
+    std::size_t ia = na, jb = nb;
+    if (s > 0) {
+      const std::uint64_t end = std::uint64_t{1} << (64 - s);  // this stage: hashes below end
+      ia = static_cast<std::size_t>(std::lower_bound(sorted_a.begin() + i, sorted_a.end(), end) - sorted_a.begin());
+      jb = static_cast<std::size_t>(std::lower_bound(sorted_b.begin() + j, sorted_b.end(), end) - sorted_b.begin());
+    }
+    common += count_shared(sorted_a.subspan(i, ia - i), sorted_b.subspan(j, jb - j));
+    i = ia;
+    j = jb;
+    if (common >= need) return true;
+    if (s == 0 || common + std::min(na - i, nb - j) < need) return false;
+    if (log_inv > 0.0) {
+      const double m = static_cast<double>(i + j - common);  // values of A u B seen
+      const double x = log_inv / 3.0 + std::sqrt(log_inv * log_inv / 9.0 + 2.0 * m * var * log_inv);
+      if (static_cast<double>(common) < m * threshold - x) return false;
+    }
   }
-  return common >= need;
 }
 
 struct shingle_options {

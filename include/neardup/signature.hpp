@@ -57,10 +57,6 @@ namespace neardup {
 
 enum class minhash_scheme { classic, one_permutation, superminhash };
 
-// CPU kernel used by `minhasher`. `automatic` = the process default, see
-// `default_kernel()`.
-enum class sig_kernel { automatic, scalar, avx2, avx512 };
-
 // Every value of the signature of the empty set.
 inline constexpr sig_value empty_sig_value = 0xFFFFFFFFU;
 

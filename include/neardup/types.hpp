@@ -16,6 +16,11 @@ using doc_id = std::uint32_t;
 // One MinHash value. Signatures are std::span<const sig_value> of length k.
 using sig_value = std::uint32_t;
 
+// CPU kernel for MinHash signatures (minhasher) and set intersection
+// (count_shared). `automatic` = the process default, see `default_kernel()`
+// in signature.hpp. Results never depend on the kernel.
+enum class sig_kernel { automatic, scalar, avx2, avx512 };
+
 // A candidate or verified pair; by convention first < second.
 struct doc_pair {
   doc_id first = 0;

@@ -225,18 +225,41 @@ void clusterer::add_buckets(const bucket_list& buckets) {
   if (threads <= 1) {
     for (std::size_t i = 0; i < nb; ++i) workers[0].process(buckets[i]);
   } else {
+    // Large buckets first, largest first, one at a time; then the rest in
+    // chunks. A bucket's work grows with its size squared (up to the
+    // comparison cap), so one large bucket started last would leave the other
+    // threads idle. The order never changes the result: every bucket sees
+    // the band's snapshot.
+    constexpr std::size_t large = 64;
+    std::vector<std::uint32_t> big;
+    for (std::size_t i = 0; i < nb; ++i) {
+      if (buckets[i].size() > large) big.push_back(static_cast<std::uint32_t>(i));
+    }
+    std::sort(big.begin(), big.end(), [&](std::uint32_t x, std::uint32_t y) {
+      const std::size_t sx = buckets[x].size(), sy = buckets[y].size();
+      return sx != sy ? sx > sy : x < y;
+    });
+    std::atomic<std::size_t> next_big{0};
     std::atomic<std::size_t> next{0};
     std::vector<std::exception_ptr> errors(threads);
     auto run = [&](std::size_t t) {
       try {
         for (;;) {
+          const std::size_t k = next_big.fetch_add(1, std::memory_order_relaxed);
+          if (k >= big.size()) break;
+          workers[t].process(buckets[big[k]]);
+        }
+        for (;;) {
           const std::size_t begin = next.fetch_add(chunk, std::memory_order_relaxed);
           if (begin >= nb) break;
           const std::size_t end = std::min(nb, begin + chunk);
-          for (std::size_t i = begin; i < end; ++i) workers[t].process(buckets[i]);
+          for (std::size_t i = begin; i < end; ++i) {
+            if (buckets[i].size() <= large) workers[t].process(buckets[i]);
+          }
         }
       } catch (...) {
         errors[t] = std::current_exception();
+        next_big.store(big.size(), std::memory_order_relaxed);
         next.store(nb, std::memory_order_relaxed);
       }
     };

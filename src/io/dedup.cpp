@@ -330,10 +330,13 @@ dedup_report run_dedup(std::span<const source_info> sources, const std::string& 
       // standard errors even for one-permutation hashing on tiny sets, whose
       // variance is up to ~1.45x binomial) is rejected without reading its
       // shingle sets; a pair at the threshold is lost this way with
-      // probability ~1e-5. Every merge is still decided by exact Jaccard.
+      // probability ~1e-5. jaccard_at_least then rejects pairs well below
+      // the threshold from a sample of their sets (a pair at the threshold
+      // is lost this way with probability < 1e-7) and decides every merge
+      // by exact Jaccard.
       verifier = [&](doc_id a, doc_id b) {
         if (jaccard(corpus.signature(a), corpus.signature(b), 5.0).upper < threshold) return false;
-        return jaccard_at_least(sets[a], sets[b], threshold);
+        return jaccard_at_least(sets[a], sets[b], threshold, 1e-9);
       };
     }
     cluster_options copts;
