@@ -143,7 +143,7 @@ struct sort_scratch {
 // (crafted input) falls back to std::sort, keeping O(n log n) worst case.
 inline void sort_unique(std::vector<std::uint64_t>& v, sort_scratch& s) {
   const std::size_t n = v.size();
-  if (n < 128) {
+  if (n < 16) {
     std::sort(v.begin(), v.end());
     v.erase(std::unique(v.begin(), v.end()), v.end());
     return;
@@ -153,28 +153,36 @@ inline void sort_unique(std::vector<std::uint64_t>& v, sort_scratch& s) {
   const std::size_t buckets = std::size_t{1} << bits;
   s.count.assign(buckets + 1, 0);
   for (const std::uint64_t x : v) ++s.count[(x >> shift) + 1];
-  for (std::size_t b = 0; b < buckets; ++b) s.count[b + 1] += s.count[b];
+  std::uint32_t largest = 0;
+  for (std::size_t b = 0; b < buckets; ++b) {
+    largest = std::max(largest, s.count[b + 1]);
+    s.count[b + 1] += s.count[b];
+  }
   s.tmp.resize(n);
   for (const std::uint64_t x : v) s.tmp[s.count[x >> shift]++] = x;  // count[b] -> end of bucket b
   std::uint64_t* t = s.tmp.data();
-  std::size_t begin = 0;
-  for (std::size_t b = 0; b < buckets; ++b) {
-    const std::size_t end = s.count[b];
-    if (end - begin > 32) {
-      std::sort(t + begin, t + end);
-    } else {
-      for (std::size_t i = begin + 1; i < end; ++i) {
-        const std::uint64_t x = t[i];
-        std::size_t j = i;
-        for (; j > begin && t[j - 1] > x; --j) t[j] = t[j - 1];
-        t[j] = x;
-      }
+  if (largest <= 32) {
+    // Every value is at most 31 places from its sorted place: one insertion
+    // sort over the whole array, nearly always a single comparison per value.
+    for (std::size_t i = 1; i < n; ++i) {
+      const std::uint64_t x = t[i];
+      std::size_t j = i;
+      for (; j > 0 && t[j - 1] > x; --j) t[j] = t[j - 1];
+      t[j] = x;
     }
-    begin = end;
+  } else {
+    std::size_t begin = 0;
+    for (std::size_t b = 0; b < buckets; ++b) {
+      const std::size_t end = s.count[b];
+      std::sort(t + begin, t + end);
+      begin = end;
+    }
   }
-  std::size_t out = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    if (out == 0 || t[i] != v[out - 1]) v[out++] = t[i];
+  std::size_t out = 1;
+  v[0] = t[0];
+  for (std::size_t i = 1; i < n; ++i) {
+    v[out] = t[i];
+    out += t[i] != t[i - 1];
   }
   v.resize(out);
 }
