@@ -237,13 +237,13 @@ inline std::size_t jaccard_need(std::size_t na, std::size_t nb, double threshold
   };
   const std::size_t most = std::min(na, nb);
   if (!reaches(most)) return most + 1;
-  if (reaches(0)) return 0;
-  std::size_t lo = 0, hi = most;  // reaches(hi), !reaches(lo)
-  while (hi - lo > 1) {
-    const std::size_t mid = lo + (hi - lo) / 2;
-    (reaches(mid) ? hi : lo) = mid;
-  }
-  return hi;
+  // c / (na + nb - c) >= t  <=>  c >= t (na + nb) / (1 + t): start there and
+  // correct for rounding with the comparison itself.
+  const double guess = std::ceil(threshold * static_cast<double>(na + nb) / (1.0 + threshold));
+  std::size_t c = guess <= 0.0 ? 0 : std::min(most, static_cast<std::size_t>(guess));
+  while (c < most && !reaches(c)) ++c;
+  while (c > 0 && reaches(c - 1)) --c;
+  return c;
 }
 
 // The first stage of a staged intersection covers about this many values of
