@@ -8,7 +8,9 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <map>
 #include <string>
@@ -18,6 +20,8 @@
 #include "neardup/io/dedup.hpp"
 #include "neardup/io/input.hpp"
 #include "neardup/signature.hpp"
+// The write stage alone (to change an input between pass 1 and the write).
+#include "../src/io/corpus_passes.hpp"
 
 namespace {
 
@@ -571,7 +575,8 @@ TEST(DedupOptions, FewPermutationsOrLowThresholdsStillRun) {
     auto o = quiet();
     o.minhash.num_perm = k;
     o.threshold = t;
-    const std::string name = "k" + std::to_string(k) + "_t" + std::to_string(static_cast<int>(t * 100));
+    const std::string name =
+        std::string("k").append(std::to_string(k)).append("_t").append(std::to_string(static_cast<int>(t * 100)));
     const auto r = run({(dir / "in.jsonl").string()}, dir / name, o);
     EXPECT_EQ(r.report.lsh, (neardup::lsh_params{static_cast<std::uint32_t>(k), 1})) << name;
     EXPECT_EQ(r.rows[1].second, "a") << name;  // J ~ 0.98, verified exactly
@@ -744,9 +749,236 @@ TEST(DedupDeterminism, SeedChangesHashesButNotExactVerifiedDuplicatesOfHighSimil
   for (const std::uint64_t seed : {1ULL, 2ULL, 12345ULL}) {
     auto o = quiet();
     o.seed = seed;
-    const auto r = run({(dir / "in.jsonl").string()}, dir / ("s" + std::to_string(seed)), o);
+    const auto r = run({(dir / "in.jsonl").string()}, dir / std::string("s").append(std::to_string(seed)), o);
     EXPECT_EQ(r.tsv, "a\ta\nb\ta\nc\tc\n") << seed;  // J ~ 0.97: a candidate for any seed w.p. ~1
     EXPECT_EQ(stat(r.stats, {"parameters", "seed"}), std::to_string(seed));
+  }
+}
+
+// ---------------------------------------------------------------- write stage
+
+// deduped.jsonl as documented, from the input files and kept_of alone: each
+// non-blank line of a kept document, byte for byte, then '\n'. Blank lines
+// (only spaces, tabs and CRs, after a BOM at the start of a file) are not documents.
+std::string expected_kept_lines(const std::vector<std::string>& files, const std::vector<neardup::doc_id>& kept_of) {
+  std::string out;
+  std::size_t d = 0;
+  for (const std::string& data : files) {
+    for (std::size_t begin = 0; begin < data.size();) {
+      std::size_t end = data.find('\n', begin);
+      if (end == std::string::npos) end = data.size();
+      const std::string_view line(data.data() + begin, end - begin);
+      std::string_view body = line;
+      if (begin == 0 && body.substr(0, 3) == "\xEF\xBB\xBF") body.remove_prefix(3);
+      if (body.find_first_not_of(" \t\r") != std::string_view::npos) {
+        if (d < kept_of.size() && kept_of[d] == d) {
+          out += line;
+          out += '\n';
+        }
+        ++d;
+      }
+      begin = end + 1;
+    }
+  }
+  EXPECT_EQ(d, kept_of.size());
+  return out;
+}
+
+// Sets NEARDUP_COPY_FILE_RANGE=0 (atomic_file::copy_from reads and writes)
+// for its lifetime.
+class no_kernel_copy {
+ public:
+  no_kernel_copy() { ::setenv("NEARDUP_COPY_FILE_RANGE", "0", 1); }
+  ~no_kernel_copy() { ::unsetenv("NEARDUP_COPY_FILE_RANGE"); }
+  no_kernel_copy(const no_kernel_copy&) = delete;
+  no_kernel_copy& operator=(const no_kernel_copy&) = delete;
+};
+
+struct write_case {
+  std::string name;
+  std::vector<std::string> files;  // one corpus, in input order
+};
+
+std::vector<write_case> write_cases() {
+  auto doc = [](std::size_t i, std::size_t words = 40) {
+    return json_line(std::string("d").append(std::to_string(i)), words_text(500 + i, words));
+  };
+  auto dup = [](std::size_t i, std::size_t words = 40) {  // an exact duplicate of doc(i)
+    return json_line(std::string("dup").append(std::to_string(i)), words_text(500 + i, words));
+  };
+  const std::string bom = "\xEF\xBB\xBF";
+  std::vector<write_case> cases;
+  cases.push_back({"last line without newline, kept", {lines_of({doc(0), doc(1), dup(0)}) + doc(2)}});
+  cases.push_back({"last line without newline, removed", {lines_of({doc(0), doc(1)}) + dup(1)}});
+  cases.push_back(
+      {"crlf", {doc(0) + "\r\n" + doc(1) + "\r\n\r\n" + dup(0) + "\r\n" + doc(2) + "\r\n" + doc(3) + "\r"}});
+  cases.push_back(
+      {"blank lines", {"\n\n  \t\n" + lines_of({doc(0), "", doc(1), doc(2), "", "\r", dup(2), doc(3)}) + " \t"}});
+  cases.push_back({"bom", {bom + lines_of({doc(0), dup(0), doc(1)}), bom + "\n" + lines_of({doc(2), dup(2)})}});
+  cases.push_back({"bad records kept unchanged",
+                   {lines_of({"{broken", "[1,2]", R"({"id":"x"})", R"({"text":5})", doc(0), "{broken", dup(0),
+                              "\"just a string\"", doc(1)}) +
+                    "{\"text\": \"truncated"}});
+  cases.push_back({"near duplicates (keep longest removes the first line)",
+                   {lines_of({json_line("short", words_text(600, 300)),
+                              json_line("long", words_text(600, 300) + " and a few more words"), doc(0)})}});
+  cases.push_back({"several files, empty and blank ones",
+                   {lines_of({doc(0)}) + doc(1), "", lines_of({dup(1), doc(2)}), "\n\n", doc(3), "", doc(4) + "\n"}});
+  cases.push_back({"empty corpus", {""}});
+
+  // Long kept runs (copied by the kernel), short runs close together (read
+  // in blocks) and far apart, and huge lines kept and removed.
+  const std::size_t huge_words = small_scale() ? 40'000 : 400'000;  // ~0.3 MB / ~3 MB
+  std::vector<std::string> lines;
+  lines.push_back(json_line("huge", words_text(700, huge_words)));
+  for (std::size_t i = 0; i < 300; ++i) lines.push_back(i % 3 == 2 ? dup(i - 1) : doc(i));
+  for (std::size_t i = 300; i < 500; ++i) lines.push_back(doc(i, 150));
+  for (std::size_t i = 0; i < 150; ++i) lines.push_back(dup(300 + i, 150));  // ~150 KB removed
+  lines.push_back(doc(1000));
+  lines.push_back(json_line("huge_again", words_text(700, huge_words)));
+  lines.push_back(doc(1001));
+  std::string big;
+  for (const auto& l : lines) big += l + "\n";
+  cases.push_back({"huge lines and long runs", {big.substr(0, big.size() - 1)}});
+  return cases;
+}
+
+TEST(DedupWrite, CopiedAndReReadInputsGiveTheSameBytes) {
+  temp_dir dir("neardup_dedup");
+  int case_no = 0;
+  for (const write_case& c : write_cases()) {
+    const fs::path cdir = dir / std::string("case").append(std::to_string(case_no++));
+    std::vector<std::string> plain, gz, mixed;
+    for (std::size_t i = 0; i < c.files.size(); ++i) {
+      const std::string name = std::string("f").append(std::to_string(i)).append(".jsonl");
+      write_file(cdir / name, c.files[i]);
+      write_file(cdir / (name + ".gz"), gzip(c.files[i]));
+      plain.push_back((cdir / name).string());
+      gz.push_back((cdir / (name + ".gz")).string());
+      mixed.push_back(i % 2 == 0 ? plain.back() : gz.back());
+    }
+    // Ids of records without one name their file: compare under the plain name.
+    auto as_plain = [](std::string tsv) {
+      for (std::size_t p; (p = tsv.find(".jsonl.gz:")) != std::string::npos;) tsv.erase(p + 6, 3);
+      return tsv;
+    };
+    for (const auto keep : {nio::keep_policy::first, nio::keep_policy::longest}) {
+      const std::string what = c.name + (keep == nio::keep_policy::first ? ", keep first" : ", keep longest");
+      auto o = quiet();
+      o.keep = keep;
+      o.threads = 2;
+      o.reader.chunk_bytes = 4096;  // several chunks per file when re-read
+      const auto ref = run(gz, cdir / "gz", o);  // every file re-read
+      EXPECT_EQ(ref.jsonl, expected_kept_lines(c.files, ref.report.kept_of)) << what;
+      auto check = [&](const std::vector<std::string>& inputs, const nio::dedup_options& opts,
+                       std::string_view variant) {
+        const fs::path out = cdir / "out";
+        const auto r = run(inputs, out, opts);
+        EXPECT_EQ(r.jsonl, ref.jsonl) << what << ", " << variant;
+        EXPECT_EQ(as_plain(r.tsv), as_plain(ref.tsv)) << what << ", " << variant;
+        EXPECT_EQ(r.report.kept_of, ref.report.kept_of) << what << ", " << variant;
+        EXPECT_EQ(list_dir(out), (std::vector<std::string>{"clusters.tsv", "deduped.jsonl", "stats.json"}));
+        fs::remove_all(out);
+      };
+      check(plain, o, "plain, 2 threads");
+      check(mixed, o, "plain and gzip files mixed");
+      auto one = o;
+      one.threads = 1;
+      check(plain, one, "plain, 1 thread");
+      {
+        const no_kernel_copy forced;
+        check(plain, o, "plain, pread + write");
+      }
+      auto zst = o;
+      zst.compression = nio::output_compression::zstd;
+      const auto z = run(plain, cdir / "zst", zst);
+      EXPECT_EQ(zstd_decompress(z.jsonl), ref.jsonl) << what << ", zstd output";
+      fs::remove_all(cdir / "zst");
+      fs::remove_all(cdir / "gz");
+    }
+  }
+}
+
+// write_kept after scan_corpus, with the input changed in between.
+class DedupWriteChangedInput : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    data_ = lines_of({json_line("a", words_text(801, 50)), json_line("b", words_text(802, 50)),
+                      json_line("c", words_text(803, 50))});
+  }
+
+  // Scans `file`, calls change(), then writes; returns the error ("" if none).
+  std::string write_after(const fs::path& file, const std::function<void()>& change) {
+    const auto inputs = nio::expand_inputs({file.string()});
+    nio::detail::pass_options pass;
+    pass.threads = 2;
+    nio::progress_meter meter({.enabled = false});
+    nio::detail::scan_counts counts;
+    const auto corpus = nio::detail::scan_corpus(inputs.sources, pass, nullptr, meter, counts);
+    std::vector<neardup::doc_id> keeper(corpus.size());
+    for (std::size_t d = 0; d < keeper.size(); ++d) keeper[d] = static_cast<neardup::doc_id>(d);
+    change();
+    const fs::path out = dir_ / "out";
+    fs::create_directories(out);
+    std::string error;
+    try {
+      nio::detail::write_kept(inputs.sources, corpus, keeper, (out / "clusters.tsv").string(),
+                              (out / "deduped.jsonl").string(), nio::output_compression::none, pass, meter);
+    } catch (const std::runtime_error& e) {
+      error = e.what();
+      EXPECT_EQ(list_dir(out), std::vector<std::string>{}) << error;
+    }
+    fs::remove_all(out);
+    return error;
+  }
+
+  // The same bytes written again, with a later modification time.
+  static void rewrite(const fs::path& file, const std::string& bytes) {
+    const auto before = fs::last_write_time(file);
+    write_file(file, bytes);
+    fs::last_write_time(file, before + std::chrono::seconds(1));
+  }
+
+  temp_dir dir_{"neardup_dedup"};
+  std::string data_;
+};
+
+TEST_F(DedupWriteChangedInput, UnchangedInputIsWritten) {
+  write_file(dir_ / "in.jsonl", data_);
+  EXPECT_EQ(write_after(dir_ / "in.jsonl", [] {}), "");
+}
+
+TEST_F(DedupWriteChangedInput, PlainFileChangedInAnyWayIsAnError) {
+  const fs::path f = dir_ / "in.jsonl";
+  std::string same_size = data_;
+  same_size[same_size.find("\"b\"") + 1] = 'B';
+  const std::vector<std::pair<std::string, std::function<void()>>> changes = {
+      {"rewritten, same size", [&] { rewrite(f, same_size); }},
+      {"appended to", [&] { rewrite(f, data_ + json_line("d", "more words here") + "\n"); }},
+      {"blank lines appended", [&] { rewrite(f, data_ + "\n\n"); }},
+      {"truncated", [&] { rewrite(f, data_.substr(0, data_.size() / 2)); }},
+      {"emptied", [&] { rewrite(f, ""); }},
+  };
+  for (const auto& [what, change] : changes) {
+    write_file(f, data_);
+    const std::string error = write_after(f, change);
+    EXPECT_NE(error.find("in.jsonl: the input changed"), std::string::npos) << what << ": " << error;
+  }
+}
+
+TEST_F(DedupWriteChangedInput, CompressedFileChangedIsAnError) {
+  const fs::path f = dir_ / "in.jsonl.gz";
+  const std::vector<std::pair<std::string, std::string>> changes = {
+      {"a line longer", lines_of({json_line("a", words_text(801, 51)), json_line("b", words_text(802, 50)),
+                                  json_line("c", words_text(803, 50))})},
+      {"a line more", data_ + json_line("d", "more words here") + "\n"},
+      {"a line less", lines_of({json_line("a", words_text(801, 50)), json_line("b", words_text(802, 50))})},
+      {"blank lines appended", data_ + "\n\n"},
+  };
+  for (const auto& [what, bytes] : changes) {
+    write_file(f, gzip(data_));
+    const std::string error = write_after(f, [&] { write_file(f, gzip(bytes)); });
+    EXPECT_NE(error.find("in.jsonl.gz: the input changed"), std::string::npos) << what << ": " << error;
   }
 }
 

@@ -1,5 +1,6 @@
 // Tests of neardup::io: sources, decompression, chunking, record parsing,
 // atomic outputs, JSON/TSV writing.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -687,6 +688,109 @@ TEST(AtomicFile, WriteFailureNamesTheFileAndLeavesNothing) {
   std::signal(SIGXFSZ, old_handler);
   EXPECT_NE(msg.find(path), std::string::npos) << msg;
   EXPECT_FALSE(fs::exists(path));
+  EXPECT_EQ(std::distance(fs::directory_iterator(d.str()), fs::directory_iterator()), 0);
+}
+
+// Bytes that are not text (so nothing can depend on lines), from a fixed LCG.
+std::string pattern_bytes(std::size_t n) {
+  std::string s(n, '\0');
+  std::uint32_t x = 12345;
+  for (char& c : s) {
+    x = x * 1103515245u + 12345u;
+    c = static_cast<char>(x >> 24);
+  }
+  return s;
+}
+
+// A file descriptor closed at the end of the scope.
+struct open_fd {
+  explicit open_fd(const std::string& path) : fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {}
+  ~open_fd() {
+    if (fd >= 0) ::close(fd);
+  }
+  open_fd(const open_fd&) = delete;
+  open_fd& operator=(const open_fd&) = delete;
+  int fd;
+};
+
+TEST(AtomicFile, CopyFromCopiesByteRangesAmongBufferedWrites) {
+  temp_dir d;
+  const std::string src = pattern_bytes((std::size_t{3} << 20) + 17);
+  write_file(d / "src.bin", src);
+  const open_fd in(d / "src.bin");
+  ASSERT_GE(in.fd, 0);
+  // The kernel copies; NEARDUP_COPY_FILE_RANGE=0 forces pread + write; zstd
+  // output always reads.
+  for (const bool kernel : {true, false}) {
+    for (const auto compression : {io::output_compression::none, io::output_compression::zstd}) {
+      const bool zstd = compression == io::output_compression::zstd;
+      const std::string what = std::string(kernel ? "kernel" : "read") + (zstd ? ", zstd" : "");
+      if (!kernel) ::setenv("NEARDUP_COPY_FILE_RANGE", "0", 1);
+      const std::string path = d / "out.bin";
+      std::string expected;
+      {
+        io::atomic_file f(path, {.compression = compression, .buffer_bytes = 4096});
+        f.write("head");
+        expected += "head";
+        EXPECT_EQ(f.copy_from(in.fd, 10, 100), 100u) << what;
+        expected += src.substr(10, 100);
+        f.write_line("mid");
+        expected += "mid\n";
+        EXPECT_EQ(f.copy_from(in.fd, std::size_t{1} << 20, std::size_t{2} << 20), std::size_t{2} << 20) << what;
+        expected += src.substr(std::size_t{1} << 20, std::size_t{2} << 20);
+        EXPECT_EQ(f.copy_from(in.fd, 0, 0), 0u) << what;
+        EXPECT_EQ(f.copy_from(in.fd, 0, 7), 7u) << what;
+        expected += src.substr(0, 7);
+        // The file ends first: a short count, nothing invented.
+        EXPECT_EQ(f.copy_from(in.fd, src.size() - 5, 100), 5u) << what;
+        expected += src.substr(src.size() - 5);
+        EXPECT_EQ(f.copy_from(in.fd, src.size() + 10, 5), 0u) << what;
+        f.put('!');
+        expected += '!';
+        EXPECT_EQ(f.bytes_written(), expected.size()) << what;
+        f.commit();
+      }
+      ::unsetenv("NEARDUP_COPY_FILE_RANGE");
+      const std::string out = read_file(path);
+      EXPECT_TRUE((zstd ? zstd_decompress(out) : out) == expected) << what;
+      EXPECT_EQ(::lseek(in.fd, 0, SEEK_CUR), 0) << what;  // the input's offset is not moved
+    }
+  }
+}
+
+TEST(AtomicFile, CopyFromADeviceReadsAndWrites) {
+  // copy_file_range(2) refuses /dev/zero (not a regular file): copy_from
+  // reads and writes instead. A regular file afterwards is copied again.
+  temp_dir d;
+  const open_fd zero("/dev/zero");
+  ASSERT_GE(zero.fd, 0);
+  const std::string src = pattern_bytes(100'000);
+  write_file(d / "src.bin", src);
+  const open_fd in(d / "src.bin");
+  const std::string path = d / "out.bin";
+  {
+    io::atomic_file f(path);
+    EXPECT_EQ(f.copy_from(zero.fd, 0, (std::size_t{3} << 20) + 1), (std::size_t{3} << 20) + 1);
+    EXPECT_EQ(f.copy_from(in.fd, 1, src.size()), src.size() - 1);
+    EXPECT_EQ(f.copy_from(zero.fd, 12345, 3), 3u);
+    f.commit();
+  }
+  EXPECT_TRUE(read_file(path) == std::string((std::size_t{3} << 20) + 1, '\0') + src.substr(1) + std::string(3, '\0'));
+}
+
+TEST(AtomicFile, CopyFromAPipeFailsNamingTheFile) {
+  temp_dir d;
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe(pipe_fds), 0);
+  ASSERT_EQ(::write(pipe_fds[1], "abc", 3), 3);
+  const std::string path = d / "out.bin";
+  const std::string msg = expect_runtime_error([&] {
+    io::atomic_file f(path);
+    f.copy_from(pipe_fds[0], 0, 3);
+  });
+  ::close(pipe_fds[0]);
+  ::close(pipe_fds[1]);
+  EXPECT_NE(msg.find(path), std::string::npos) << msg;
   EXPECT_EQ(std::distance(fs::directory_iterator(d.str()), fs::directory_iterator()), 0);
 }
 

@@ -1,11 +1,20 @@
 #include "corpus_passes.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <exception>
 #include <filesystem>
 #include <stdexcept>
 #include <thread>
 
 #include "chunk_pipeline.hpp"
+#include "io_internal.hpp"
 #include "neardup/fingerprint.hpp"
 #include "neardup/io/json.hpp"
 
@@ -124,6 +133,20 @@ std::string corpus_index::id_of(std::span<const source_info> sources, doc_id d) 
   return default_record_id(sources[m.source].name, m.line);
 }
 
+void corpus_index::append_id_field(std::string& out, std::span<const source_info> sources, doc_id d) const {
+  const doc_meta& m = docs[d];
+  if (m.id_length != 0) {
+    append_tsv_field(out, std::string_view(ids).substr(m.id_offset, m.id_length));
+    return;
+  }
+  // SOURCE:LINE; the ':' and the digits need no escaping.
+  append_tsv_field(out, sources[m.source].name);
+  char digits[24];
+  digits[0] = ':';
+  const auto end = std::to_chars(digits + 1, digits + sizeof digits, m.line).ptr;
+  out.append(digits, end);
+}
+
 namespace {
 
 struct scan_result {
@@ -167,6 +190,7 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
   const std::uint64_t seed = options.shingles.seed;
   const std::size_t ngram = options.shingles.n;
   problem_reporter problems(sources, options.max_reported_errors, "kept in the output unchanged", meter);
+  corpus.source_bytes.assign(sources.size(), 0);
 
   for_each_chunk_ordered<scan_result>(
       sources, options.reader, options.threads,
@@ -190,6 +214,8 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
             m.line = r.line;
             m.status = r.status;
             m.flags = r.flags;
+            m.byte_offset = r.byte_offset;
+            m.raw_length = static_cast<std::uint32_t>(std::min<std::size_t>(r.raw.size(), UINT32_MAX));
             if (!r.id.empty()) {
               m.id_offset = res.ids.size();
               m.id_length = static_cast<std::uint32_t>(std::min<std::size_t>(r.id.size(), UINT32_MAX));
@@ -218,6 +244,7 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
       [&](std::size_t seq, const input_chunk& chunk, scan_result& res) {
         if (corpus.chunk_first_doc.size() <= seq) corpus.chunk_first_doc.resize(seq + 1);
         corpus.chunk_first_doc[seq] = corpus.docs.size();
+        corpus.source_bytes[chunk.source] = chunk.byte_offset + chunk.data.size();
         if (corpus.docs.size() + res.docs.size() > UINT32_MAX) {
           throw std::runtime_error("neardup: " + std::string(chunk.source_name) +
                                    ": more than 2^32-1 documents in one run; split the corpus");
@@ -303,6 +330,183 @@ shingle_sets load_shingle_sets(std::span<const source_info> sources, const corpu
   return sets;
 }
 
+namespace {
+
+std::runtime_error input_changed(std::string_view name, const std::string& how) {
+  return std::runtime_error("neardup: " + std::string(name) + ": the input changed while neardup was reading it (" +
+                            how + ")");
+}
+
+void write_clusters_tsv(atomic_file& out, std::span<const source_info> sources, const corpus_index& corpus,
+                        std::span<const doc_id> keeper) {
+  constexpr std::size_t block_bytes = std::size_t{1} << 20;
+  std::string block;
+  block.reserve(block_bytes + 1024);
+  for (std::size_t d = 0; d < corpus.size(); ++d) {
+    corpus.append_id_field(block, sources, static_cast<doc_id>(d));
+    block += '\t';
+    corpus.append_id_field(block, sources, keeper[d]);
+    block += '\n';
+    if (block.size() >= block_bytes) {
+      out.write(block);
+      block.clear();
+    }
+  }
+  out.write(block);
+}
+
+// Documents of source s are [first[s], first[s + 1]).
+std::vector<std::size_t> first_doc_of_sources(const corpus_index& corpus, std::size_t num_sources) {
+  std::vector<std::size_t> first(num_sources + 1, corpus.size());
+  for (std::size_t d = corpus.size(); d-- > 0;) first[corpus.docs[d].source] = d;
+  for (std::size_t s = num_sources; s-- > 0;) first[s] = std::min(first[s], first[s + 1]);
+  return first;
+}
+
+// True when the kept lines of a source can be copied by their byte ranges
+// from pass 1: a plain JSONL regular file of the size pass 1 read (a /proc
+// file reports 0 bytes and is read again instead) with all line lengths known.
+bool copyable(const source_info& src, std::uint64_t size, const corpus_index& corpus, std::size_t first,
+              std::size_t last) {
+  if (src.kind != source_kind::jsonl || src.codec != compression::none) return false;
+  struct stat st {};
+  if (::stat(src.path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
+  if (static_cast<std::uint64_t>(st.st_size) != size) return false;
+  for (std::size_t d = first; d < last; ++d) {
+    if (corpus.docs[d].raw_length == UINT32_MAX) return false;
+  }
+  return true;
+}
+
+// Copies the kept lines of copyable sources into `out`, each line's bytes
+// then one '\n', as the streaming path writes them. Adjacent kept lines form
+// one run of file bytes. Long runs are copied by the kernel
+// (atomic_file::copy_from); short ones near each other are read with one
+// pread() and written from memory, which takes fewer system calls when many
+// short kept lines alternate with removed ones.
+class kept_line_copier {
+ public:
+  kept_line_copier(atomic_file& out, const corpus_index& corpus, std::span<const doc_id> keeper)
+      : out_(out), corpus_(corpus), keeper_(keeper) {}
+
+  void copy(const source_info& src, std::uint64_t size, std::size_t first, std::size_t last) {
+    const int fd = ::open(src.path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      throw std::runtime_error("neardup: " + src.name + ": cannot open: " + std::strerror(errno));
+    }
+    const fd_closer closer{fd};
+    check_unchanged(src, fd, size);
+    find_runs(first, last, size);
+    for (std::size_t i = 0; i < runs_.size();) {
+      if (runs_[i].bytes() >= kernel_copy_min_bytes) {
+        const run& r = runs_[i++];
+        if (out_.copy_from(fd, r.begin, r.bytes()) != r.bytes()) throw shorter(src, size);
+        if (!r.newline) out_.put('\n');
+        continue;
+      }
+      // Short runs that lie close together: one read.
+      std::size_t j = i + 1;
+      while (j < runs_.size() && runs_[j].bytes() < kernel_copy_min_bytes &&
+             runs_[j].begin - runs_[j - 1].stop() <= max_gap_bytes &&
+             runs_[j].stop() - runs_[i].begin <= block_bytes) {
+        ++j;
+      }
+      const std::uint64_t base = runs_[i].begin;
+      const auto span = static_cast<std::size_t>(runs_[j - 1].stop() - base);
+      read_block(src, fd, base, span, size);
+      for (; i < j; ++i) {
+        const run& r = runs_[i];
+        out_.write(std::string_view(block_.get() + (r.begin - base), static_cast<std::size_t>(r.bytes())));
+        if (!r.newline) out_.put('\n');
+      }
+    }
+    check_unchanged(src, fd, size);
+  }
+
+ private:
+  static constexpr std::uint64_t kernel_copy_min_bytes = std::uint64_t{64} << 10;
+  static constexpr std::uint64_t max_gap_bytes = std::uint64_t{64} << 10;
+  static constexpr std::size_t block_bytes = std::size_t{1} << 20;
+
+  struct fd_closer {
+    int fd;
+    ~fd_closer() { ::close(fd); }
+  };
+
+  // File bytes [begin, stop()) written as they are; `newline`: they end with
+  // the last line's '\n' (false for a last line without one).
+  struct run {
+    std::uint64_t begin;
+    std::uint64_t end;  // end of the last line, before its '\n'
+    bool newline;
+    std::uint64_t stop() const noexcept { return end + (newline ? 1 : 0); }
+    std::uint64_t bytes() const noexcept { return stop() - begin; }
+  };
+
+  void find_runs(std::size_t first, std::size_t last, std::uint64_t size) {
+    runs_.clear();
+    const doc_meta* docs = corpus_.docs.data();
+    for (std::size_t d = first; d < last;) {
+      if (keeper_[d] != d) {
+        ++d;
+        continue;
+      }
+      const std::uint64_t begin = docs[d].byte_offset;
+      std::uint64_t end = begin + docs[d].raw_length;
+      // A run continues while the next line is kept and follows right after
+      // the '\n' (no removed document or blank line between).
+      for (++d; d < last && keeper_[d] == d && docs[d].byte_offset == end + 1; ++d) {
+        end = docs[d].byte_offset + docs[d].raw_length;
+      }
+      runs_.push_back({begin, end, end < size});
+    }
+  }
+
+  void read_block(const source_info& src, int fd, std::uint64_t offset, std::size_t bytes, std::uint64_t size) {
+    if (block_capacity_ < bytes) {
+      block_.reset(new char[bytes]);
+      block_capacity_ = bytes;
+    }
+    std::size_t got = 0;
+    while (got < bytes) {
+      const ssize_t n = ::pread(fd, block_.get() + got, bytes - got, static_cast<off_t>(offset + got));
+      if (n > 0) {
+        got += static_cast<std::size_t>(n);
+      } else if (n == 0) {
+        throw shorter(src, size);
+      } else if (errno != EINTR) {
+        throw std::runtime_error("neardup: " + src.name + ": read error: " + std::strerror(errno));
+      }
+    }
+  }
+
+  static void check_unchanged(const source_info& src, int fd, std::uint64_t size) {
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+      throw std::runtime_error("neardup: " + src.name + ": cannot stat: " + std::strerror(errno));
+    }
+    if (static_cast<std::uint64_t>(st.st_size) != size) {
+      throw input_changed(src.name, std::to_string(size) + " bytes, then " + std::to_string(st.st_size));
+    }
+    if (src.mtime_ns != 0 && mtime_ns(st) != src.mtime_ns) {
+      throw input_changed(src.name, "modified since it was listed");
+    }
+  }
+
+  static std::runtime_error shorter(const source_info& src, std::uint64_t size) {
+    return input_changed(src.name, "shorter than " + std::to_string(size) + " bytes");
+  }
+
+  atomic_file& out_;
+  const corpus_index& corpus_;
+  std::span<const doc_id> keeper_;
+  std::vector<run> runs_;
+  std::unique_ptr<char[]> block_;
+  std::size_t block_capacity_ = 0;
+};
+
+}  // namespace
+
 void write_kept(std::span<const source_info> sources, const corpus_index& corpus,
                 std::span<const doc_id> keeper, const std::string& clusters_path,
                 const std::string& kept_path, output_compression compression, const pass_options& options,
@@ -311,48 +515,117 @@ void write_kept(std::span<const source_info> sources, const corpus_index& corpus
   out_opts.compression = compression;
   atomic_file clusters_tsv(clusters_path);
   atomic_file kept(kept_path, out_opts);
-  struct write_result {
-    std::string tsv;
-    std::string jsonl;
-    std::uint64_t docs = 0;
+
+  // clusters.tsv needs only the index: it is written on a thread of its own
+  // while the kept lines are copied. (Joined before the files are destroyed.)
+  std::exception_ptr tsv_error;
+  auto write_tsv = [&] {
+    try {
+      write_clusters_tsv(clusters_tsv, sources, corpus, keeper);
+    } catch (...) {
+      tsv_error = std::current_exception();
+    }
   };
-  std::uint64_t written = 0;
-  for_each_chunk_ordered<write_result>(
-      sources, options.reader, options.threads,
-      [&] {
-        return [&, parser = record_parser()](const input_chunk& chunk, std::size_t seq,
-                                            write_result& res) mutable {
-          res.tsv.clear();
-          res.jsonl.clear();
-          res.docs = 0;
-          // JSONL lines are copied without parsing; only text files need it.
-          for_each_document(corpus, chunk, seq,
-                            [&](doc_id d, std::size_t begin, std::size_t end, std::uint64_t) {
-                              append_tsv_field(res.tsv, corpus.id_of(sources, d));
-                              res.tsv += '\t';
-                              append_tsv_field(res.tsv, corpus.id_of(sources, keeper[d]));
-                              res.tsv += '\n';
-                              ++res.docs;
-                              if (keeper[d] != d) return;
-                              if (chunk.whole_file_document) {
-                                append_document_line(res.jsonl, chunk, parser.parse_document(chunk));
-                              } else {
-                                res.jsonl.append(chunk.data.data() + begin, end - begin);
-                                res.jsonl += '\n';
-                              }
-                            });
-        };
-      },
-      [&](std::size_t, const input_chunk& chunk, write_result& res) {
-        clusters_tsv.write(res.tsv);
-        kept.write(res.jsonl);
-        meter.add(chunk.data.size(), res.docs);
-        written += res.docs;
-      });
-  if (written != corpus.size()) {
-    throw std::runtime_error("neardup: the input changed while neardup was reading it (" +
-                             std::to_string(corpus.size()) + " documents, then " + std::to_string(written) + ")");
+  std::jthread tsv_thread;
+  if (resolve_threads(options.threads) > 1) tsv_thread = std::jthread(write_tsv);
+
+  const std::vector<std::size_t> first = first_doc_of_sources(corpus, sources.size());
+  std::vector<std::uint8_t> copy(sources.size(), 0);
+  std::vector<source_info> streamed;           // the sources read again, in input order
+  std::vector<std::uint32_t> streamed_source;  // their index in `sources`
+  for (std::size_t s = 0; s < sources.size(); ++s) {
+    if (copyable(sources[s], corpus.source_bytes[s], corpus, first[s], first[s + 1])) {
+      copy[s] = 1;
+    } else {
+      streamed.push_back(sources[s]);
+      streamed_source.push_back(static_cast<std::uint32_t>(s));
+    }
   }
+
+  // The copyable sources before `end` not yet written, in input order.
+  kept_line_copier copier(kept, corpus, keeper);
+  std::size_t next_source = 0;
+  auto copy_up_to = [&](std::size_t end) {
+    for (; next_source < end; ++next_source) {
+      if (!copy[next_source]) continue;
+      copier.copy(sources[next_source], corpus.source_bytes[next_source], first[next_source], first[next_source + 1]);
+      meter.add(corpus.source_bytes[next_source], first[next_source + 1] - first[next_source]);
+    }
+  };
+
+  if (!streamed.empty()) {
+    // Every line read again must be where pass 1 found a document (same byte
+    // offset, line number and length), and each source must end where it did.
+    struct stream_result {
+      std::string jsonl;
+      std::uint64_t docs = 0;
+    };
+    std::vector<std::uint64_t> streamed_end(streamed.size(), 0);
+    for_each_chunk_ordered<stream_result>(
+        streamed, options.reader, options.threads,
+        [&] {
+          return [&, parser = record_parser()](const input_chunk& chunk, std::size_t, stream_result& res) mutable {
+            res.jsonl.clear();
+            const std::size_t s = streamed_source[chunk.source];
+            if (chunk.whole_file_document) {
+              const std::size_t d = first[s];
+              if (first[s + 1] != d + 1) throw input_changed(chunk.source_name, "passes over it disagree");
+              res.docs = 1;
+              if (keeper[d] == d) append_document_line(res.jsonl, chunk, parser.parse_document(chunk));
+              return;
+            }
+            // The documents pass 1 found in this chunk's bytes.
+            const auto docs_begin = corpus.docs.begin();
+            auto first_at = [&](std::uint64_t offset) {
+              return static_cast<std::size_t>(
+                  std::partition_point(docs_begin + static_cast<std::ptrdiff_t>(first[s]),
+                                       docs_begin + static_cast<std::ptrdiff_t>(first[s + 1]),
+                                       [&](const doc_meta& m) { return m.byte_offset < offset; }) -
+                  docs_begin);
+            };
+            std::size_t d = first_at(chunk.byte_offset);
+            const std::size_t end = first_at(chunk.byte_offset + chunk.data.size());
+            res.docs = end - d;
+            for_each_line(chunk, [&](std::size_t begin, std::size_t stop, std::uint64_t line) {
+              const std::string_view raw(chunk.data.data() + begin, stop - begin);
+              const std::uint64_t offset = chunk.byte_offset + begin;
+              if (is_blank_record_line(raw, offset)) return;
+              const doc_meta* m = d < end ? &corpus.docs[d] : nullptr;
+              if (m == nullptr || m->byte_offset != offset || m->line != line ||
+                  m->raw_length != std::min<std::size_t>(raw.size(), UINT32_MAX)) {
+                throw input_changed(chunk.source_name, "passes over it disagree at line " + std::to_string(line));
+              }
+              if (keeper[d] == d) {
+                res.jsonl += raw;
+                res.jsonl += '\n';
+              }
+              ++d;
+            });
+            if (d != end) throw input_changed(chunk.source_name, "passes over it disagree");
+          };
+        },
+        [&](std::size_t, const input_chunk& chunk, stream_result& res) {
+          copy_up_to(streamed_source[chunk.source]);
+          kept.write(res.jsonl);
+          streamed_end[chunk.source] = chunk.byte_offset + chunk.data.size();
+          meter.add(chunk.data.size(), res.docs);
+        });
+    for (std::size_t i = 0; i < streamed.size(); ++i) {
+      const std::uint64_t expected = corpus.source_bytes[streamed_source[i]];
+      if (streamed_end[i] != expected) {
+        throw input_changed(streamed[i].name,
+                            std::to_string(expected) + " bytes, then " + std::to_string(streamed_end[i]));
+      }
+    }
+  }
+  copy_up_to(sources.size());
+
+  if (tsv_thread.joinable()) {
+    tsv_thread.join();
+  } else {
+    write_tsv();
+  }
+  if (tsv_error) std::rethrow_exception(tsv_error);
   clusters_tsv.commit();
   kept.commit();
 }

@@ -24,14 +24,16 @@
 
 namespace neardup::io::detail {
 
-// What the passes remember of a document (~56 bytes + its id).
+// What the passes remember of a document (64 bytes + its id).
 struct doc_meta {
   hash128 fingerprint;
   std::uint64_t line = 0;
   std::uint64_t text_bytes = 0;
-  std::uint64_t id_offset = 0;  // into corpus_index::ids
-  std::uint32_t id_length = 0;  // 0: the id is SOURCE:LINE
+  std::uint64_t id_offset = 0;    // into corpus_index::ids
+  std::uint64_t byte_offset = 0;  // of the line (record::raw) in the decompressed source
+  std::uint32_t id_length = 0;    // 0: the id is SOURCE:LINE
   std::uint32_t source = 0;
+  std::uint32_t raw_length = 0;   // bytes of record::raw; UINT32_MAX: that many or more
   record_status status = record_status::ok;
   std::uint8_t flags = 0;
   bool has_tokens = false;
@@ -45,6 +47,7 @@ struct corpus_index {
   std::size_t num_perm = 0;                    // 0: no signatures
   std::string ids;
   std::vector<std::uint64_t> chunk_first_doc;  // first document of each chunk
+  std::vector<std::uint64_t> source_bytes;     // decompressed bytes of each source
 
   std::size_t size() const noexcept { return docs.size(); }
   std::span<const sig_value> signature(doc_id d) const noexcept {
@@ -52,6 +55,8 @@ struct corpus_index {
   }
   // The document's id, or SOURCE:LINE when the record has none.
   std::string id_of(std::span<const source_info> sources, doc_id d) const;
+  // Appends append_tsv_field(id_of(sources, d)) without building the id.
+  void append_id_field(std::string& out, std::span<const source_info> sources, doc_id d) const;
 };
 
 struct scan_counts {
@@ -128,7 +133,13 @@ shingle_sets load_shingle_sets(std::span<const source_info> sources, const corpu
 
 // Writes clusters.tsv (id<TAB>kept_id per document) and the kept documents
 // (original JSONL lines; text files as {"id","text"}) in input order.
-// keeper[d] == d: document d is kept.
+// keeper[d] == d: document d is kept. clusters.tsv comes from the index alone
+// (on a second thread when options.threads > 1). The kept lines of plain
+// JSONL files are copied by their byte ranges from pass 1, runs of adjacent
+// lines at once (atomic_file::copy_from), after checking that each file has
+// the size and modification time pass 1 saw; other sources (compressed, text
+// files, files whose size does not match, such as /proc files) are re-read and
+// every line checked against pass 1. A difference throws "the input changed".
 void write_kept(std::span<const source_info> sources, const corpus_index& corpus,
                 std::span<const doc_id> keeper, const std::string& clusters_path,
                 const std::string& kept_path, output_compression compression, const pass_options& options,

@@ -15,6 +15,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include "io_internal.hpp"
+
 namespace neardup::io {
 
 namespace {
@@ -59,6 +61,7 @@ struct dir_walker {
     std::string rel;
     std::string path;
     std::uint64_t size;
+    std::int64_t mtime_ns;
   };
 
   // Appends the regular files under `dir` (relative prefix `rel`) to files.
@@ -96,7 +99,8 @@ struct dir_walker {
       if (S_ISDIR(cs.st_mode)) {
         walk(path, child_rel, files);
       } else if (S_ISREG(cs.st_mode)) {
-        files.push_back({std::move(child_rel), std::move(path), static_cast<std::uint64_t>(cs.st_size)});
+        files.push_back(
+            {std::move(child_rel), std::move(path), static_cast<std::uint64_t>(cs.st_size), detail::mtime_ns(cs)});
       } else {
         out.skipped.push_back(path + " (not a regular file)");
       }
@@ -134,6 +138,7 @@ expanded_inputs expand_inputs(std::span<const std::string> inputs, const expand_
         s.kind = is_jsonl_name(f.rel) ? source_kind::jsonl : source_kind::text_file;
         s.codec = compression_from_name(f.rel);
         s.file_bytes = f.size;
+        s.mtime_ns = f.mtime_ns;
         s.path = std::move(f.path);
         s.name = std::move(f.rel);
         out.sources.push_back(std::move(s));
@@ -145,6 +150,7 @@ expanded_inputs expand_inputs(std::span<const std::string> inputs, const expand_
       s.kind = source_kind::jsonl;
       s.codec = compression_from_name(input);
       s.file_bytes = S_ISREG(st.st_mode) ? static_cast<std::uint64_t>(st.st_size) : 0;
+      s.mtime_ns = S_ISREG(st.st_mode) ? detail::mtime_ns(st) : 0;
       out.sources.push_back(std::move(s));
     } else {
       fail(input, "not a file or directory");

@@ -1,6 +1,8 @@
 // Private helpers shared by src/io/*.cpp (not installed, not public API).
 #pragma once
 
+#include <sys/stat.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -44,6 +46,11 @@ inline void append_utf8(std::string& out, std::uint32_t cp) {
     out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
     out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
   }
+}
+
+// A file's modification time in ns since the epoch (source_info::mtime_ns).
+inline std::int64_t mtime_ns(const struct stat& st) noexcept {
+  return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + static_cast<std::int64_t>(st.st_mtim.tv_nsec);
 }
 
 inline constexpr std::string_view replacement_char = "\xEF\xBF\xBD";  // U+FFFD

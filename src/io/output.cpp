@@ -6,9 +6,11 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 
@@ -34,6 +36,31 @@ bool ends_with(std::string_view s, std::string_view suffix) noexcept {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
+// copy_file_range(2) errors that say the kernel will not copy between these
+// two files (not an I/O failure): reading and writing the bytes may work.
+bool kernel_cannot_copy(int err) noexcept {
+  switch (err) {
+    case EXDEV:       // different file systems (before Linux 5.3, and again for most since 5.19)
+    case ENOSYS:      // no such system call
+    case EINVAL:      // not regular files, or offsets out of range
+    case EOPNOTSUPP:  // the file system does not support it
+    case EBADF:       // let pread/write say what is wrong with the descriptors
+    case EPERM:
+    case ETXTBSY:
+    case EOVERFLOW:
+      return true;
+    default:
+#if ENOTSUP != EOPNOTSUPP
+      return err == ENOTSUP;
+#else
+      return false;
+#endif
+  }
+}
+
+// Bytes per pread() when copy_from() reads and writes.
+constexpr std::size_t copy_block_bytes = std::size_t{1} << 20;
+
 }  // namespace
 
 output_compression output_compression_from_name(std::string_view path) noexcept {
@@ -50,6 +77,10 @@ struct atomic_file::impl {
   std::string zbuf;  // compressed output block
   ZSTD_CCtx* cctx = nullptr;
   std::uint64_t written = 0;
+  bool kernel_copy = true;             // copy_from() may use copy_file_range(2)
+  bool refused = false;                // copy_file_range(2) refused an input on refused_dev
+  dev_t refused_dev = 0;
+  std::unique_ptr<char[]> copy_block;  // copy_block_bytes, when copy_from() reads
 
   ~impl() {
     if (cctx != nullptr) ZSTD_freeCCtx(cctx);
@@ -68,6 +99,10 @@ struct atomic_file::impl {
       n -= static_cast<std::size_t>(w);
       file_bytes += static_cast<std::uint64_t>(w);
     }
+    start_writeback();
+  }
+
+  void start_writeback() {
     // Start writeback of what is written so far, without waiting, so the
     // fsync in commit() finds little left to do (Linux; a no-op elsewhere).
     if (file_bytes - writeback_started >= writeback_step) {
@@ -101,6 +136,59 @@ struct atomic_file::impl {
       raw_write(buf.data(), buf.size());
     }
     buf.clear();
+  }
+
+  bool refuses(int in) const noexcept {
+    if (!refused) return false;
+    struct stat st {};
+    return ::fstat(in, &st) != 0 || st.st_dev == refused_dev;
+  }
+
+  std::uint64_t copy_from(int in, std::uint64_t offset, std::uint64_t length) {
+    std::uint64_t done = 0;
+#ifdef __linux__
+    if (cctx == nullptr && kernel_copy && length != 0 && !refuses(in)) {
+      flush_buffer(ZSTD_e_continue);
+      while (done < length) {
+        auto in_offset = static_cast<off_t>(offset + done);
+        const ssize_t n = ::copy_file_range(in, &in_offset, fd, nullptr,
+                                            std::min<std::uint64_t>(length - done, std::uint64_t{1} << 30), 0);
+        if (n > 0) {
+          done += static_cast<std::uint64_t>(n);
+          written += static_cast<std::uint64_t>(n);
+          file_bytes += static_cast<std::uint64_t>(n);
+          start_writeback();
+          continue;
+        }
+        // 0: the end of the input, or a file system that reports none
+        // (older kernels on /proc and /sys files); pread() below tells which.
+        if (n == 0) break;
+        if (errno == EINTR) continue;
+        if (!kernel_cannot_copy(errno)) fail_errno(path, "cannot copy into it", errno);
+        // Later inputs on that file system are read and written straight away.
+        struct stat st {};
+        if (::fstat(in, &st) == 0) {
+          refused = true;
+          refused_dev = st.st_dev;
+        }
+        break;
+      }
+    }
+#endif
+    while (done < length) {
+      if (!copy_block) copy_block.reset(new char[copy_block_bytes]);
+      const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(length - done, copy_block_bytes));
+      const ssize_t n = ::pread(in, copy_block.get(), want, static_cast<off_t>(offset + done));
+      if (n > 0) {
+        write(std::string_view(copy_block.get(), static_cast<std::size_t>(n)));
+        done += static_cast<std::uint64_t>(n);
+      } else if (n == 0) {
+        break;
+      } else if (errno != EINTR) {
+        fail_errno(path, "cannot read the input copied into it", errno);
+      }
+    }
+    return done;
   }
 
   void write(std::string_view s) {
@@ -139,6 +227,8 @@ atomic_file::atomic_file(std::string path, const output_options& options) : impl
     fail_errno(m.path, "cannot create temporary file", err);
   }
   m.buf.reserve(options.buffer_bytes);
+  const char* kernel_copy = std::getenv("NEARDUP_COPY_FILE_RANGE");
+  m.kernel_copy = kernel_copy == nullptr || std::string_view(kernel_copy) != "0";
   if (options.compression == output_compression::zstd) {
     m.cctx = ZSTD_createCCtx();
     if (m.cctx == nullptr) fail_errno(m.path, "cannot initialize zstd", 0);
@@ -167,6 +257,10 @@ void atomic_file::write_line(std::string_view bytes) {
 }
 
 void atomic_file::put(char c) { impl_->write(std::string_view(&c, 1)); }
+
+std::uint64_t atomic_file::copy_from(int fd, std::uint64_t offset, std::uint64_t length) {
+  return impl_->copy_from(fd, offset, length);
+}
 
 void atomic_file::commit() {
   impl& m = *impl_;

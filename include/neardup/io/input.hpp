@@ -95,6 +95,10 @@ struct source_info {
   source_kind kind = source_kind::jsonl;
   compression codec = compression::none;
   std::uint64_t file_bytes = 0;  // size on disk when the list was made (progress only)
+  // Modification time when the list was made, in ns since the epoch (0:
+  // unknown). dedup's write stage, which copies lines by the byte ranges its
+  // first pass found, refuses a file whose size or modification time changed.
+  std::int64_t mtime_ns = 0;
 };
 
 struct expand_options {

@@ -20,6 +20,14 @@
 // Compression: zstd (single-threaded, one frame) at output_options::zstd_level.
 // Not promised: compressed bytes are identical across zstd library versions
 // (the decompressed bytes are).
+//
+// Copying from another file (copy_from): without compression the bytes move
+// from file to file inside the kernel (copy_file_range(2)), never through
+// this process's memory. Where the kernel cannot do that (the files are on
+// different file systems on some kernels, the source is not a regular file,
+// an old kernel) copy_from reads and writes them instead, with the same result.
+// NEARDUP_COPY_FILE_RANGE=0 in the environment (read when an atomic_file is
+// constructed) forces that path, for tests.
 #pragma once
 
 #include <cstdint>
@@ -56,6 +64,16 @@ class atomic_file {
   void write(std::string_view bytes);
   void write_line(std::string_view bytes);  // bytes, then '\n'
   void put(char c);
+
+  // Appends `length` bytes of the file open as `fd`, starting at byte
+  // `offset`, exactly as write() of those bytes would (bytes_written() counts
+  // them; buffered bytes go first). fd's own file offset is neither used nor
+  // moved. Returns the bytes copied: fewer than `length` only when the file
+  // ends first. Throws std::runtime_error naming path() on a read or write
+  // error.
+  // REQUIRES: not committed; fd is open for reading and supports pread(2)
+  // (a regular file or a device, not a pipe).
+  std::uint64_t copy_from(int fd, std::uint64_t offset, std::uint64_t length);
 
   // Flushes, finishes the zstd frame, fsyncs, renames onto path(), fsyncs the
   // directory. REQUIRES: not committed.
