@@ -784,14 +784,14 @@ std::string expected_kept_lines(const std::vector<std::string>& files, const std
   return out;
 }
 
-// Sets NEARDUP_COPY_FILE_RANGE=0 (atomic_file::copy_from reads and writes)
-// for its lifetime.
-class no_kernel_copy {
+// Sets NEARDUP_COPY_FILE_RANGE=1 (atomic_file::copy_from asks the kernel to
+// copy) for its lifetime.
+class kernel_copy {
  public:
-  no_kernel_copy() { ::setenv("NEARDUP_COPY_FILE_RANGE", "0", 1); }
-  ~no_kernel_copy() { ::unsetenv("NEARDUP_COPY_FILE_RANGE"); }
-  no_kernel_copy(const no_kernel_copy&) = delete;
-  no_kernel_copy& operator=(const no_kernel_copy&) = delete;
+  kernel_copy() { ::setenv("NEARDUP_COPY_FILE_RANGE", "1", 1); }
+  ~kernel_copy() { ::unsetenv("NEARDUP_COPY_FILE_RANGE"); }
+  kernel_copy(const kernel_copy&) = delete;
+  kernel_copy& operator=(const kernel_copy&) = delete;
 };
 
 struct write_case {
@@ -886,8 +886,8 @@ TEST(DedupWrite, CopiedAndReReadInputsGiveTheSameBytes) {
       one.threads = 1;
       check(plain, one, "plain, 1 thread");
       {
-        const no_kernel_copy forced;
-        check(plain, o, "plain, pread + write");
+        const kernel_copy forced;
+        check(plain, o, "plain, copy_file_range");
       }
       auto zst = o;
       zst.compression = nio::output_compression::zstd;

@@ -719,13 +719,13 @@ TEST(AtomicFile, CopyFromCopiesByteRangesAmongBufferedWrites) {
   write_file(d / "src.bin", src);
   const open_fd in(d / "src.bin");
   ASSERT_GE(in.fd, 0);
-  // The kernel copies; NEARDUP_COPY_FILE_RANGE=0 forces pread + write; zstd
-  // output always reads.
+  // pread + write by default; NEARDUP_COPY_FILE_RANGE=1 lets the kernel copy;
+  // zstd output always reads.
   for (const bool kernel : {true, false}) {
     for (const auto compression : {io::output_compression::none, io::output_compression::zstd}) {
       const bool zstd = compression == io::output_compression::zstd;
       const std::string what = std::string(kernel ? "kernel" : "read") + (zstd ? ", zstd" : "");
-      if (!kernel) ::setenv("NEARDUP_COPY_FILE_RANGE", "0", 1);
+      if (kernel) ::setenv("NEARDUP_COPY_FILE_RANGE", "1", 1);
       const std::string path = d / "out.bin";
       std::string expected;
       {

@@ -380,10 +380,10 @@ bool copyable(const source_info& src, std::uint64_t size, const corpus_index& co
 
 // Copies the kept lines of copyable sources into `out`, each line's bytes
 // then one '\n', as the streaming path writes them. Adjacent kept lines form
-// one run of file bytes. Long runs are copied by the kernel
-// (atomic_file::copy_from); short ones near each other are read with one
-// pread() and written from memory, which takes fewer system calls when many
-// short kept lines alternate with removed ones.
+// one run of file bytes. Long runs go through atomic_file::copy_from (large
+// preads, or the kernel's copy where enabled); short ones near each other are
+// read with one pread() and written from memory, which takes fewer system
+// calls when many short kept lines alternate with removed ones.
 class kept_line_copier {
  public:
   kept_line_copier(atomic_file& out, const corpus_index& corpus, std::span<const doc_id> keeper)

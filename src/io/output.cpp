@@ -77,7 +77,7 @@ struct atomic_file::impl {
   std::string zbuf;  // compressed output block
   ZSTD_CCtx* cctx = nullptr;
   std::uint64_t written = 0;
-  bool kernel_copy = true;             // copy_from() may use copy_file_range(2)
+  bool kernel_copy = false;            // copy_from() may use copy_file_range(2)
   bool refused = false;                // copy_file_range(2) refused an input on refused_dev
   dev_t refused_dev = 0;
   std::unique_ptr<char[]> copy_block;  // copy_block_bytes, when copy_from() reads
@@ -228,7 +228,7 @@ atomic_file::atomic_file(std::string path, const output_options& options) : impl
   }
   m.buf.reserve(options.buffer_bytes);
   const char* kernel_copy = std::getenv("NEARDUP_COPY_FILE_RANGE");
-  m.kernel_copy = kernel_copy == nullptr || std::string_view(kernel_copy) != "0";
+  m.kernel_copy = kernel_copy != nullptr && std::string_view(kernel_copy) == "1";
   if (options.compression == output_compression::zstd) {
     m.cctx = ZSTD_createCCtx();
     if (m.cctx == nullptr) fail_errno(m.path, "cannot initialize zstd", 0);

@@ -21,13 +21,16 @@
 // Not promised: compressed bytes are identical across zstd library versions
 // (the decompressed bytes are).
 //
-// Copying from another file (copy_from): without compression the bytes move
-// from file to file inside the kernel (copy_file_range(2)), never through
-// this process's memory. Where the kernel cannot do that (the files are on
-// different file systems on some kernels, the source is not a regular file,
-// an old kernel) copy_from reads and writes them instead, with the same result.
-// NEARDUP_COPY_FILE_RANGE=0 in the environment (read when an atomic_file is
-// constructed) forces that path, for tests.
+// Copying from another file (copy_from): the bytes are read with pread(2) in
+// large blocks and written like any other. NEARDUP_COPY_FILE_RANGE=1 in the
+// environment (read when an atomic_file is constructed) makes it ask the
+// kernel to copy file to file instead (copy_file_range(2)), which pays off
+// only where the file system copies without moving the data (e.g. NFS 4.2
+// server-side copy): on ext4 it was slower than pread + write, 0.34 s against
+// 0.21 s for the 505 MB of kept lines of the 1.16 GB benchmark corpus. Where
+// the kernel refuses (different file systems on some kernels, a source that
+// is not a regular file, an old kernel), copy_from falls back to reading and
+// writing, with the same result.
 #pragma once
 
 #include <cstdint>
