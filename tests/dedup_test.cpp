@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -701,15 +702,21 @@ TEST(DedupDeterminism, ThreadsKernelsChunkSizesAndSchemesDoNotChangeOutputs) {
   write_file(dir / "b.jsonl.zst", zstd_compress(data.substr(cut)));
   const std::vector<std::string> inputs = {(dir / "a.jsonl").string(), (dir / "b.jsonl.zst").string()};
 
+  // set_memory: shingle sets kept by pass 1 for all documents (default), for
+  // none (candidates re-read), or for the first few chunks only.
   struct variant {
     std::size_t threads, chunk;
     neardup::sig_kernel kernel;
+    std::optional<std::uint64_t> set_memory;
   };
   auto best = neardup::supported_kernels().back();
-  std::vector<variant> variants = {{1, 1000, neardup::sig_kernel::scalar}, {2, 4096, neardup::sig_kernel::automatic},
-                                   {4, 1000, best}, {3, 777, neardup::sig_kernel::scalar},
-                                   {4, std::size_t{8} << 20, neardup::sig_kernel::automatic}};
-  for (const auto k : neardup::supported_kernels()) variants.push_back({2, 1000, k});
+  std::vector<variant> variants = {{1, 1000, neardup::sig_kernel::scalar, std::nullopt},
+                                   {2, 4096, neardup::sig_kernel::automatic, 0},
+                                   {4, 1000, best, 20000},
+                                   {3, 777, neardup::sig_kernel::scalar, 100000},
+                                   {4, std::size_t{8} << 20, neardup::sig_kernel::automatic, std::nullopt},
+                                   {1, 4096, neardup::sig_kernel::automatic, 30000}};
+  for (const auto k : neardup::supported_kernels()) variants.push_back({2, 1000, k, std::nullopt});
   for (const auto scheme : {neardup::minhash_scheme::one_permutation, neardup::minhash_scheme::classic,
                             neardup::minhash_scheme::superminhash}) {
     auto base_opts = quiet();
@@ -725,16 +732,25 @@ TEST(DedupDeterminism, ThreadsKernelsChunkSizesAndSchemesDoNotChangeOutputs) {
       o.threads = variants[full ? v : v + 1].threads;
       o.reader.chunk_bytes = variants[full ? v : v + 1].chunk;
       o.minhash.kernel = variants[full ? v : v + 1].kernel;
+      o.set_memory_bytes = variants[full ? v : v + 1].set_memory;
       const fs::path out = dir / std::string("v").append(std::to_string(v));
       const auto r = run(inputs, out, o);
       const std::string what = std::string("threads=") + std::to_string(o.threads) +
                                " chunk=" + std::to_string(o.reader.chunk_bytes) +
+                               " set_memory=" + (o.set_memory_bytes ? std::to_string(*o.set_memory_bytes) : "auto") +
                                " kernel=" + std::string(neardup::kernel_name(o.minhash.kernel)) +
                                " scheme=" + std::to_string(static_cast<int>(scheme));
       EXPECT_EQ(r.tsv, ref.tsv) << what;
       EXPECT_EQ(r.jsonl, ref.jsonl) << what;
       EXPECT_EQ(stable_stats(r.stats), stable_stats(ref.stats)) << what;
       EXPECT_EQ(r.report.kept_of, ref.report.kept_of) << what;
+      // Only candidates whose sets pass 1 did not keep are read again.
+      const bool reread = r.stats.find("\"load_candidates\"") != std::string::npos;
+      if (!o.set_memory_bytes) {
+        EXPECT_FALSE(reread) << what;
+      } else if (*o.set_memory_bytes == 0 || *o.set_memory_bytes == 20000) {
+        EXPECT_TRUE(reread) << what;
+      }
       fs::remove_all(out);
     }
     fs::remove_all(dir / "ref");

@@ -35,6 +35,8 @@ const char* const kDedupOptionsHelp = R"(similarity:
                            estimate: MinHash estimate >= T
                            exact: exact Jaccard of the shingle sets >= T
   --no-exact-first       do not collapse exact duplicates before LSH
+  --set-memory-mb M      for --verify exact: keep first-pass shingle sets in up to M MiB;
+                         candidates beyond are read again [a quarter of RAM; 0: re-read all]
 output:
   --keep first|longest   which document of a cluster is kept [first]
   --compress none|zstd   write deduped.jsonl.zst [none]
@@ -42,7 +44,8 @@ output:
 
 std::vector<std::string> dedup_value_options() {
   auto value_opts = common_value_options();
-  for (const char* o : {"threshold", "num-perm", "ngram", "bands", "rows", "verify", "keep", "compress", "scheme"}) {
+  for (const char* o : {"threshold", "num-perm", "ngram", "bands", "rows", "verify", "keep", "compress", "scheme",
+                        "set-memory-mb"}) {
     value_opts.emplace_back(o);
   }
   return value_opts;
@@ -84,6 +87,7 @@ neardup::io::dedup_options read_dedup_options(const args& a, const common_settin
                       ? neardup::io::output_compression::zstd
                       : neardup::io::output_compression::none;
   o.exact_first = !a.flag("no-exact-first");
+  if (a.value("set-memory-mb")) o.set_memory_bytes = a.get_uint("set-memory-mb", 0, 0, std::uint64_t{1} << 40) << 20;
   return o;
 }
 

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -156,6 +157,9 @@ struct scan_result {
   std::vector<record_problem> problems;
   std::uint64_t blank = 0;
   std::uint64_t text_bytes = 0;
+  std::vector<std::uint64_t> set_values;  // shingle sets of the docs, when kept
+  std::vector<std::uint32_t> set_sizes;   // one per doc, when kept
+  bool has_sets = false;
 };
 
 void warn_duplicate_ids(std::span<const source_info> sources, const corpus_index& corpus,
@@ -192,18 +196,41 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
   problem_reporter problems(sources, options.max_reported_errors, "kept in the output unchanged", meter);
   corpus.source_bytes.assign(sources.size(), 0);
 
+  // Sets are kept chunk by chunk, in input order, until the first chunk that
+  // would pass the budget: then the workers stop making them.
+  std::atomic<bool> keeping_sets{options.keep_sets_bytes > 0};
+  corpus.sets.complete = options.keep_sets_bytes > 0;
+  auto keep_sets = [&](scan_result& res) {
+    if (!corpus.sets.complete) return;
+    const std::uint64_t bytes = res.set_values.size() * sizeof(std::uint64_t);
+    if (!res.has_sets || corpus.sets.bytes + bytes > options.keep_sets_bytes) {
+      corpus.sets.complete = false;
+      keeping_sets.store(false, std::memory_order_relaxed);
+      return;
+    }
+    corpus.sets.bytes += bytes;
+    auto& block = corpus.sets.blocks.emplace_back(std::move(res.set_values));
+    std::size_t pos = 0;
+    for (const std::uint32_t size : res.set_sizes) {
+      corpus.sets.of.emplace_back(block.data() + pos, size);
+      pos += size;
+    }
+  };
+
   for_each_chunk_ordered<scan_result>(
       sources, options.reader, options.threads,
       [&] {
-        return [&, parser = record_parser(), sh = shingler(options.shingles),
-                ngrams = std::vector<std::uint64_t>()](const input_chunk& chunk, std::size_t,
-                                                       scan_result& res) mutable {
+        return [&, parser = record_parser(), sh = shingler(options.shingles), ngrams = std::vector<std::uint64_t>(),
+                sorter = neardup::detail::sort_scratch()](const input_chunk& chunk, std::size_t, scan_result& res) mutable {
           res.docs.clear();
           res.signatures.clear();
           res.ids.clear();
           res.problems.clear();
           res.blank = 0;
           res.text_bytes = 0;
+          res.set_values.clear();
+          res.set_sizes.clear();
+          res.has_sets = keeping_sets.load(std::memory_order_relaxed);
           parse_chunk(chunk, options.records, parser, [&](const record& r) {
             if (r.status == record_status::blank) {
               ++res.blank;
@@ -237,6 +264,16 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
             } else {
               res.problems.push_back({r.status, r.source, r.line, r.error});
             }
+            if (res.has_sets) {
+              // The shingle set, as shingler::shingles() makes it.
+              std::size_t size = 0;
+              if (m.has_tokens) {
+                neardup::detail::sort_unique(ngrams, sorter);
+                res.set_values.insert(res.set_values.end(), ngrams.begin(), ngrams.end());
+                size = ngrams.size();
+              }
+              res.set_sizes.push_back(static_cast<std::uint32_t>(size));
+            }
             res.docs.push_back(m);
           });
         };
@@ -256,6 +293,7 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
         }
         corpus.ids += res.ids;
         corpus.signatures.insert(corpus.signatures.end(), res.signatures.begin(), res.signatures.end());
+        keep_sets(res);
         counts.blank_lines += res.blank;
         counts.text_bytes += res.text_bytes;
         for (const auto& p : res.problems) problems.skipped(p);

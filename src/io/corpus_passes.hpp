@@ -3,7 +3,8 @@
 // consumes results in input order (chunk_pipeline.hpp), so what it builds is
 // independent of the thread count.
 //
-//   scan_corpus        parse + tokenize + fingerprint (+ MinHash) every record
+//   scan_corpus        parse + tokenize + fingerprint (+ MinHash) every record,
+//                      keeping shingle sets within a memory budget
 //   load_shingle_sets  re-read and keep the shingle sets of chosen documents
 //   write_kept         clusters.tsv + deduped.jsonl in input order
 #pragma once
@@ -40,6 +41,17 @@ struct doc_meta {
   bool short_doc = false;       // fewer tokens than the n-gram size: one shingle
 };
 
+// Shingle sets that pass 1 kept (pass_options::keep_sets_bytes): those of
+// documents [0, of.size()), in input order; documents without tokens or bad
+// records have an empty set. Stored one block per chunk, so growing never
+// copies what is already kept.
+struct scanned_sets {
+  std::vector<std::vector<std::uint64_t>> blocks;
+  std::vector<std::span<const std::uint64_t>> of;  // of[d]: set of document d
+  std::uint64_t bytes = 0;                         // values kept, in bytes
+  bool complete = true;                            // false: the budget ended it early
+};
+
 // Documents are the non-blank records, numbered in input order.
 struct corpus_index {
   std::vector<doc_meta> docs;
@@ -48,6 +60,7 @@ struct corpus_index {
   std::string ids;
   std::vector<std::uint64_t> chunk_first_doc;  // first document of each chunk
   std::vector<std::uint64_t> source_bytes;     // decompressed bytes of each source
+  scanned_sets sets;                           // when pass_options::keep_sets_bytes > 0
 
   std::size_t size() const noexcept { return docs.size(); }
   std::span<const sig_value> signature(doc_id d) const noexcept {
@@ -78,6 +91,10 @@ struct pass_options {
   std::size_t threads = 1;
   reader_options reader;
   std::size_t max_reported_errors = 20;  // file:line lines printed per kind
+  // scan_corpus keeps the shingle sets of documents, in input order, while
+  // they fit in this many bytes (0: none), so that a later pass need not read
+  // the corpus again for them.
+  std::uint64_t keep_sets_bytes = 0;
 };
 
 // A record a pass does not process (bad JSON, no text field, ...).

@@ -1,6 +1,8 @@
 // The dedup job (see neardup/io/dedup.hpp): sign -> exact -> group/verify -> write.
 #include "neardup/io/dedup.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -51,6 +53,15 @@ std::uint64_t status_field(const char* name) {
 }  // namespace
 
 std::uint64_t peak_rss_bytes() { return status_field("VmHWM:"); }
+
+namespace {
+
+std::uint64_t physical_memory_bytes() {
+  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
+  return pages > 0 && page > 0 ? static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page) : 0;
+}
+
+}  // namespace
 
 namespace {
 
@@ -207,6 +218,9 @@ dedup_report run_dedup(std::span<const source_info> sources, const std::string& 
   pass.threads = threads;
   pass.reader = options.reader;
   pass.max_reported_errors = options.max_reported_errors;
+  if (options.near && options.verify == verify_mode::exact) {
+    pass.keep_sets_bytes = options.set_memory_bytes ? *options.set_memory_bytes : physical_memory_bytes() / 4;
+  }
 
   detail::make_output_dir(out_dir);
 
@@ -307,15 +321,21 @@ dedup_report run_dedup(std::span<const source_info> sources, const std::string& 
     for (auto c : candidate) report.candidate_documents += c;
     stage.stop();
 
+    // Candidates whose set pass 1 did not keep are read again.
     detail::shingle_sets sets;
+    const std::size_t scanned = corpus.sets.of.size();
     if (options.verify == verify_mode::exact) {
-      stage.start("load_candidates");
-      meter.begin_stage("load candidates", report.input_bytes);
-      sets = detail::load_shingle_sets(sources, corpus, candidate, pass, meter);
-      meter.end_stage();
-      stage.stop();
+      std::fill(candidate.begin(), candidate.begin() + static_cast<std::ptrdiff_t>(std::min(scanned, n)), 0);
+      if (std::find(candidate.begin(), candidate.end(), 1) != candidate.end()) {
+        stage.start("load_candidates");
+        meter.begin_stage("load candidates", report.input_bytes);
+        sets = detail::load_shingle_sets(sources, corpus, candidate, pass, meter);
+        meter.end_stage();
+        stage.stop();
+      }
     }
     std::vector<std::uint8_t>().swap(candidate);
+    auto set_of = [&](doc_id d) { return d < scanned ? corpus.sets.of[d] : sets[d]; };
 
     stage.start("cluster");
     pair_verifier verifier;
@@ -336,7 +356,7 @@ dedup_report run_dedup(std::span<const source_info> sources, const std::string& 
       // by exact Jaccard.
       verifier = [&](doc_id a, doc_id b) {
         if (jaccard(corpus.signature(a), corpus.signature(b), 5.0).upper < threshold) return false;
-        return jaccard_at_least(sets[a], sets[b], threshold, 1e-9);
+        return jaccard_at_least(set_of(a), set_of(b), threshold, 1e-9);
       };
     }
     cluster_options copts;
@@ -357,7 +377,8 @@ dedup_report run_dedup(std::span<const source_info> sources, const std::string& 
     // Exact-duplicate groups join their leader's cluster.
     for (std::size_t d = 0; d < n; ++d) rep[d] = clusters.representative[exact_leader[d]];
     stage.stop();
-    report.verify_set_bytes = (sets.values.size() + sets.begin.size()) * sizeof(std::uint64_t);
+    report.verify_set_bytes = corpus.sets.bytes + corpus.sets.of.size() * sizeof(corpus.sets.of[0]) +
+                              (sets.values.size() + sets.begin.size()) * sizeof(std::uint64_t);
     if (n > 0) {
       // Accounted, not sampled (freed memory is reused, so RSS growth says
       // little): the per-document arrays held while grouping (band keys,

@@ -75,6 +75,12 @@ struct dedup_options {
   std::size_t max_reported_errors = 20;  // file:line messages printed per kind
   reader_options reader;
   bool return_clusters = false;        // fill dedup_report::kept_of
+  // --verify exact needs the shingle sets of candidate documents. Pass 1 keeps
+  // the sets of documents, in input order, while they fit in this many bytes;
+  // candidates past that point are read and shingled again after grouping.
+  // nullopt: a quarter of physical memory. 0: keep none (least memory; the
+  // candidates are re-read). Never changes the output.
+  std::optional<std::uint64_t> set_memory_bytes;  // --set-memory-mb
 };
 
 struct stage_time {
