@@ -1,6 +1,7 @@
 #include "corpus_passes.hpp"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -150,6 +151,23 @@ void corpus_index::append_id_field(std::string& out, std::span<const source_info
 
 namespace {
 
+// A chunk's sets take about 0.75 bytes per input byte (source code, 5-grams)
+// and end up kept as one block: reserving one byte per input byte avoids
+// regrowing in most chunks (untouched capacity costs address space, not
+// memory), and asking for transparent huge pages makes filling it fault once
+// per 2 MiB instead of once per 4 KiB (measured: sign stage 1.61 -> 1.49 s on
+// the 1.16 GB corpus, peak RSS +0.16 GB).
+void reserve_set_block(std::vector<std::uint64_t>& block, std::size_t chunk_bytes) {
+  block.reserve(chunk_bytes / sizeof(std::uint64_t) + 1024);
+#ifdef MADV_HUGEPAGE
+  constexpr std::uintptr_t huge = std::uintptr_t{2} << 20;
+  const auto begin = reinterpret_cast<std::uintptr_t>(block.data());
+  const std::uintptr_t end = begin + block.capacity() * sizeof(std::uint64_t);
+  const std::uintptr_t first = (begin + huge - 1) & ~(huge - 1), last = end & ~(huge - 1);
+  if (last > first) (void)::madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
+#endif
+}
+
 struct scan_result {
   std::vector<doc_meta> docs;
   std::vector<sig_value> signatures;
@@ -231,6 +249,7 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
           res.set_values.clear();
           res.set_sizes.clear();
           res.has_sets = keeping_sets.load(std::memory_order_relaxed);
+          if (res.has_sets) reserve_set_block(res.set_values, chunk.data.size());
           parse_chunk(chunk, options.records, parser, [&](const record& r) {
             if (r.status == record_status::blank) {
               ++res.blank;
