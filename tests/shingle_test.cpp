@@ -1,6 +1,7 @@
 // Shingle, exact Jaccard and fingerprint tests: the n-gram conventions, the
 // hash definition, the bucket sort behind shingle sets, Jaccard against a
 // brute-force set computation, and frozen golden vectors.
+#include "neardup/detail/intersect_kernels.hpp"
 #include "neardup/fingerprint.hpp"
 #include "neardup/shingle.hpp"
 #include "neardup/signature.hpp"
@@ -264,6 +265,30 @@ TEST(CountShared, EveryKernelMatchesTheMerge) {
     for (auto k : neardup::supported_kernels()) {
       ASSERT_EQ(neardup::count_shared(a, b, k), both.size()) << neardup::kernel_name(k);
       ASSERT_EQ(neardup::count_shared(b, a, k), both.size()) << neardup::kernel_name(k);
+    }
+  }
+}
+
+// A merge with limits stops early only when the limits decide the answer,
+// so every kernel decides each pair as the full count does.
+TEST(CountShared, EarlyStopsDecideAsTheFullCountOnEveryKernel) {
+  std::mt19937_64 rng(14);
+  for (int t = 0; t < 3000; ++t) {
+    const std::size_t na = rng() % 400, nb = rng() % 400;
+    const auto [a, b] = random_pair(rng, na, nb, rng() % (std::min(na, nb) + 1));
+    const std::size_t full = neardup::count_shared(a, b, neardup::sig_kernel::scalar);
+    const std::size_t need = full == 0 ? rng() % 3 : full - 2 + rng() % 5;  // around the true count
+    for (auto k : neardup::supported_kernels()) {
+      neardup::detail::merge_task task{a.data(), a.size(), b.data(), b.size(), need, need, 0, 0, 0, 0, 0};
+      if (k == neardup::sig_kernel::avx512) neardup::detail::merge_blocks_avx512(task);
+      if (k == neardup::sig_kernel::avx2) neardup::detail::merge_blocks_avx2(task);
+      neardup::detail::merge_scalar(task);
+      ASSERT_LE(task.common, full);
+      const bool stopped = task.i < a.size() && task.j < b.size();
+      ASSERT_EQ(task.common >= need, full >= need) << neardup::kernel_name(k) << " need " << need << " of " << full;
+      if (!stopped) {
+        ASSERT_EQ(task.common, full) << neardup::kernel_name(k);
+      }
     }
   }
 }

@@ -37,6 +37,7 @@
 #include <string_view>
 #include <vector>
 
+#include "neardup/detail/intersect_kernels.hpp"
 #include "neardup/hash.hpp"
 #include "neardup/tokenize.hpp"
 #include "neardup/types.hpp"
@@ -228,6 +229,9 @@ std::size_t count_shared(std::span<const std::uint64_t> sorted_a, std::span<cons
 
 namespace detail {
 
+// Runs a merge (detail/intersect_kernels.hpp) by the process's kernel.
+void merge(merge_task& t) noexcept;
+
 // The fewest shared elements c with c / (na + nb - c) >= threshold (J grows
 // with c), or min(na, nb) + 1 when no c reaches it.
 inline std::size_t jaccard_need(std::size_t na, std::size_t nb, double threshold) noexcept {
@@ -302,10 +306,15 @@ inline bool jaccard_at_least(std::span<const std::uint64_t> sorted_a, std::span<
       ia = static_cast<std::size_t>(std::lower_bound(sorted_a.begin() + i, sorted_a.end(), end) - sorted_a.begin());
       jb = static_cast<std::size_t>(std::lower_bound(sorted_b.begin() + j, sorted_b.end(), end) - sorted_b.begin());
     }
-    common += count_shared(sorted_a.subspan(i, ia - i), sorted_b.subspan(j, jb - j));
+    // The merge of this stage stops as soon as it can decide the pair.
+    detail::merge_task t{sorted_a.data() + i, ia - i, sorted_b.data() + j, jb - j, need - common, need - common,
+                         na - ia, nb - jb, 0, 0, 0};
+    detail::merge(t);
+    common += t.common;
+    if (common >= need) return true;
+    if (t.i < t.na && t.j < t.nb) return false;  // stopped early: need is out of reach
     i = ia;
     j = jb;
-    if (common >= need) return true;
     if (s == 0 || common + std::min(na - i, nb - j) < need) return false;
     if (log_inv > 0.0) {
       const double m = static_cast<double>(i + j - common);  // values of A u B seen

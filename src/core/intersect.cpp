@@ -1,5 +1,9 @@
-// count_shared (shingle.hpp): the scalar merge and the kernel dispatch. The
-// AVX2 and AVX-512 kernels are in intersect_{avx2,avx512}.cpp.
+// The set merge behind count_shared and jaccard_at_least (shingle.hpp): the
+// scalar merge and the kernel dispatch. The AVX2 and AVX-512 block kernels are
+// in intersect_{avx2,avx512}.cpp.
+#include <algorithm>
+#include <cstdint>
+
 #include "neardup/detail/intersect_kernels.hpp"
 #include "neardup/shingle.hpp"
 #include "neardup/signature.hpp"
@@ -8,44 +12,64 @@ namespace neardup {
 
 namespace detail {
 
-std::size_t count_shared_scalar(const std::uint64_t* a, std::size_t na, const std::uint64_t* b,
-                                std::size_t nb) noexcept {
-  std::size_t i = 0, j = 0, common = 0;
-  while (i < na && j < nb) {
-    const std::uint64_t x = a[i], y = b[j];
-    common += x == y;
-    i += x <= y;
-    j += y <= x;
+void merge_scalar(merge_task& t) noexcept {
+  std::size_t i = t.i, j = t.j, common = t.common;
+  auto decided = [&] {
+    return common >= t.accept_at || common + std::min(t.na - i + t.a_after, t.nb - j + t.b_after) < t.reject_below;
+  };
+  while (i < t.na && j < t.nb && !decided()) {
+    // Each step advances i or j or both by one, so neither runs past its end.
+    const std::size_t run = std::min({std::size_t{64}, t.na - i, t.nb - j});
+    for (std::size_t s = 0; s < run; ++s) {
+      const std::uint64_t x = t.a[i], y = t.b[j];
+      common += x == y;
+      i += x <= y;
+      j += y <= x;
+    }
   }
-  return common;
+  t.i = i;
+  t.j = j;
+  t.common = common;
 }
 
 }  // namespace detail
 
 namespace {
 
-std::size_t count_shared_with(sig_kernel kernel, std::span<const std::uint64_t> a,
-                              std::span<const std::uint64_t> b) noexcept {
-  std::size_t i = 0, j = 0, common = 0;
+void merge_with(sig_kernel kernel, detail::merge_task& t) noexcept {
   if (kernel == sig_kernel::avx512) {
-    common = detail::count_shared_blocks_avx512(a.data(), a.size(), b.data(), b.size(), &i, &j);
+    detail::merge_blocks_avx512(t);
   } else if (kernel == sig_kernel::avx2) {
-    common = detail::count_shared_blocks_avx2(a.data(), a.size(), b.data(), b.size(), &i, &j);
+    detail::merge_blocks_avx2(t);
   }
-  return common + detail::count_shared_scalar(a.data() + i, a.size() - i, b.data() + j, b.size() - j);
+  detail::merge_scalar(t);
+}
+
+sig_kernel process_kernel() noexcept {
+  static const sig_kernel kernel = default_kernel();
+  return kernel;
+}
+
+detail::merge_task counting(std::span<const std::uint64_t> a, std::span<const std::uint64_t> b) noexcept {
+  return {a.data(), a.size(), b.data(), b.size(), SIZE_MAX, 0, 0, 0, 0, 0, 0};
 }
 
 }  // namespace
 
+void detail::merge(merge_task& t) noexcept { merge_with(process_kernel(), t); }
+
 std::size_t count_shared(std::span<const std::uint64_t> a, std::span<const std::uint64_t> b,
                          sig_kernel kernel) noexcept {
   if (kernel == sig_kernel::automatic || !kernel_supported(kernel)) kernel = default_kernel();
-  return count_shared_with(kernel, a, b);
+  detail::merge_task t = counting(a, b);
+  merge_with(kernel, t);
+  return t.common;
 }
 
 std::size_t count_shared(std::span<const std::uint64_t> a, std::span<const std::uint64_t> b) noexcept {
-  static const sig_kernel kernel = default_kernel();
-  return count_shared_with(kernel, a, b);
+  detail::merge_task t = counting(a, b);
+  detail::merge(t);
+  return t.common;
 }
 
 }  // namespace neardup

@@ -3,7 +3,8 @@
 //
 // Like signature_kernels.hpp, this header is included by the kernel
 // translation units (src/core/intersect_{avx2,avx512}.cpp) and must stay free
-// of inline functions and templates.
+// of inline functions and templates (merge_blocks.hpp explains the one
+// exception the kernels share).
 #pragma once
 
 #include <cstddef>
@@ -11,18 +12,35 @@
 
 namespace neardup::detail {
 
-// The number of values present in both a[0..na) and b[0..nb).
-// REQUIRES: each array sorted ascending without duplicates.
-std::size_t count_shared_scalar(const std::uint64_t* a, std::size_t na, const std::uint64_t* b,
-                                std::size_t nb) noexcept;
+// One merge of sorted sets a[0..na) and b[0..nb) (ascending, no duplicates)
+// that counts shared values from a[i], b[j] on, and may stop early: at the
+// latest after each block of steps, once common >= accept_at, or once
+//   common + min(na - i + a_after, nb - j + b_after) < reject_below
+// (a_after, b_after: values beyond the arrays that might still be shared).
+// accept_at = SIZE_MAX, reject_below = 0 counts everything. The merge moves
+// i, j and common; it never stops before a condition holds, so every kernel
+// gives the same decision.
+struct merge_task {
+  const std::uint64_t* a;
+  std::size_t na;
+  const std::uint64_t* b;
+  std::size_t nb;
+  std::size_t accept_at;
+  std::size_t reject_below;
+  std::size_t a_after;
+  std::size_t b_after;
+  std::size_t i;
+  std::size_t j;
+  std::size_t common;
+};
 
-// The SIMD part: counts the shared values of whole blocks (4 values for
-// AVX2, 8 for AVX-512) and sets *i, *j to where the blocks stopped. Every
-// shared value outside a[0..*i) and b[0..*j) is in a[*i..na) and b[*j..nb),
-// counted by count_shared_scalar on those tails.
-std::size_t count_shared_blocks_avx2(const std::uint64_t* a, std::size_t na, const std::uint64_t* b,
-                                     std::size_t nb, std::size_t* i, std::size_t* j) noexcept;
-std::size_t count_shared_blocks_avx512(const std::uint64_t* a, std::size_t na, const std::uint64_t* b,
-                                       std::size_t nb, std::size_t* i, std::size_t* j) noexcept;
+// To the end of either array or an early stop, one value at a time.
+void merge_scalar(merge_task& t) noexcept;
+
+// The SIMD part: whole blocks (4 values for AVX2, 8 for AVX-512) until fewer
+// than a block is left in either array or an early stop. merge_scalar then
+// finishes: every shared value not yet counted is in a[i..na) and b[j..nb).
+void merge_blocks_avx2(merge_task& t) noexcept;
+void merge_blocks_avx512(merge_task& t) noexcept;
 
 }  // namespace neardup::detail
