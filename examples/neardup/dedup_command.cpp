@@ -35,8 +35,8 @@ const char* const kDedupOptionsHelp = R"(similarity:
                            estimate: MinHash estimate >= T
                            exact: exact Jaccard of the shingle sets >= T
   --no-exact-first       do not collapse exact duplicates before LSH
-  --set-memory-mb M      for --verify exact: keep first-pass shingle sets in up to M MiB;
-                         candidates beyond are read again [a quarter of RAM; 0: re-read all]
+  --set-memory-mb M      for --verify exact: keep first-pass shingle sets in up to M MiB
+                         and read the other candidates again [1/4 of RAM or cgroup limit]
 output:
   --keep first|longest   which document of a cluster is kept [first]
   --compress none|zstd   write deduped.jsonl.zst [none]

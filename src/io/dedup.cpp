@@ -56,9 +56,29 @@ std::uint64_t peak_rss_bytes() { return status_field("VmHWM:"); }
 
 namespace {
 
-std::uint64_t physical_memory_bytes() {
+// Physical memory, or the memory limit of this process's cgroup (v2
+// memory.max, v1 memory.limit_in_bytes) when that is lower: in a container
+// the machine's memory is not what the process may use.
+std::uint64_t usable_memory_bytes() {
   const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
-  return pages > 0 && page > 0 ? static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page) : 0;
+  std::uint64_t limit =
+      pages > 0 && page > 0 ? static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page) : 0;
+  auto lower_to = [&](const std::string& file) {
+    std::ifstream in(file);
+    std::uint64_t v = 0;
+    if (in >> v && v > 0 && (limit == 0 || v < limit)) limit = v;  // "max" fails to parse: no limit
+  };
+  std::ifstream cgroups("/proc/self/cgroup");
+  std::string line;
+  while (std::getline(cgroups, line)) {
+    // "0::/path" (v2) or "N:memory:/path" (v1)
+    const auto c1 = line.find(':'), c2 = line.find(':', c1 + 1);
+    if (c1 == std::string::npos || c2 == std::string::npos) continue;
+    const std::string controllers = line.substr(c1 + 1, c2 - c1 - 1), path = line.substr(c2 + 1);
+    if (controllers.empty()) lower_to("/sys/fs/cgroup" + path + "/memory.max");
+    if (controllers == "memory") lower_to("/sys/fs/cgroup/memory" + path + "/memory.limit_in_bytes");
+  }
+  return limit;
 }
 
 }  // namespace
@@ -219,7 +239,7 @@ dedup_report run_dedup(std::span<const source_info> sources, const std::string& 
   pass.reader = options.reader;
   pass.max_reported_errors = options.max_reported_errors;
   if (options.near && options.verify == verify_mode::exact) {
-    pass.keep_sets_bytes = options.set_memory_bytes ? *options.set_memory_bytes : physical_memory_bytes() / 4;
+    pass.keep_sets_bytes = options.set_memory_bytes ? *options.set_memory_bytes : usable_memory_bytes() / 4;
   }
 
   detail::make_output_dir(out_dir);

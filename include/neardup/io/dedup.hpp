@@ -78,8 +78,9 @@ struct dedup_options {
   // --verify exact needs the shingle sets of candidate documents. Pass 1 keeps
   // the sets of documents, in input order, while they fit in this many bytes;
   // candidates past that point are read and shingled again after grouping.
-  // nullopt: a quarter of physical memory. 0: keep none (least memory; the
-  // candidates are re-read). Never changes the output.
+  // nullopt: a quarter of physical memory or of the cgroup's memory limit,
+  // whichever is lower. 0: keep none (least memory; the candidates are
+  // re-read). Never changes the output.
   std::optional<std::uint64_t> set_memory_bytes;  // --set-memory-mb
 };
 
