@@ -139,8 +139,9 @@ struct sort_scratch {
 };
 
 // Sorts `v` and removes duplicates. Shingle hashes are uniform, so one
-// counting pass on the top bits spreads them over ~n buckets that insertion
-// sort finishes in linear expected time; a bucket that is large anyway
+// counting pass on the top bits spreads them over 1-2 buckets per value (few
+// buckets hold two, so the insertion sort that finishes rarely moves a value
+// and its branch is predictable), in linear expected time; a bucket that is large anyway
 // (crafted input) falls back to std::sort, keeping O(n log n) worst case.
 inline void sort_unique(std::vector<std::uint64_t>& v, sort_scratch& s) {
   const std::size_t n = v.size();
@@ -149,7 +150,7 @@ inline void sort_unique(std::vector<std::uint64_t>& v, sort_scratch& s) {
     v.erase(std::unique(v.begin(), v.end()), v.end());
     return;
   }
-  const int bits = std::min(16, static_cast<int>(std::bit_width(n)) - 1);
+  const int bits = std::min(17, static_cast<int>(std::bit_width(n)));
   const int shift = 64 - bits;
   const std::size_t buckets = std::size_t{1} << bits;
   s.count.assign(buckets + 1, 0);
