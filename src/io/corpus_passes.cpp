@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <stdexcept>
 #include <thread>
+#include <unordered_set>
 
 #include "chunk_pipeline.hpp"
 #include "io_internal.hpp"
@@ -151,23 +152,6 @@ void corpus_index::append_id_field(std::string& out, std::span<const source_info
 
 namespace {
 
-// A chunk's sets take about 0.75 bytes per input byte (source code, 5-grams)
-// and end up kept as one block: reserving one byte per input byte avoids
-// regrowing in most chunks (untouched capacity costs address space, not
-// memory), and asking for transparent huge pages makes filling it fault once
-// per 2 MiB instead of once per 4 KiB (measured: sign stage 1.61 -> 1.49 s on
-// the 1.16 GB corpus, peak RSS +0.16 GB).
-void reserve_set_block(std::vector<std::uint64_t>& block, std::size_t chunk_bytes) {
-  block.reserve(chunk_bytes / sizeof(std::uint64_t) + 1024);
-#ifdef MADV_HUGEPAGE
-  constexpr std::uintptr_t huge = std::uintptr_t{2} << 20;
-  const auto begin = reinterpret_cast<std::uintptr_t>(block.data());
-  const std::uintptr_t end = begin + block.capacity() * sizeof(std::uint64_t);
-  const std::uintptr_t first = (begin + huge - 1) & ~(huge - 1), last = end & ~(huge - 1);
-  if (last > first) (void)::madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
-#endif
-}
-
 struct scan_result {
   std::vector<doc_meta> docs;
   std::vector<sig_value> signatures;
@@ -179,6 +163,22 @@ struct scan_result {
   std::vector<std::uint32_t> set_sizes;   // one per doc, when kept
   bool has_sets = false;
 };
+
+// Blocks of 64 MiB, or one set's size when larger. Transparent huge pages make
+// filling a block fault once per 2 MiB instead of once per 4 KiB (sign stage
+// 1.61 -> 1.49 s on the 1.16 GB corpus).
+std::vector<std::uint64_t> new_set_block(std::size_t values) {
+  std::vector<std::uint64_t> block;
+  block.reserve(std::max(values, std::size_t{8} << 20));
+#ifdef MADV_HUGEPAGE
+  constexpr std::uintptr_t huge = std::uintptr_t{2} << 20;
+  const auto begin = reinterpret_cast<std::uintptr_t>(block.data());
+  const std::uintptr_t end = begin + block.capacity() * sizeof(std::uint64_t);
+  const std::uintptr_t first = (begin + huge - 1) & ~(huge - 1), last = end & ~(huge - 1);
+  if (last > first) (void)::madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
+#endif
+  return block;
+}
 
 void warn_duplicate_ids(std::span<const source_info> sources, const corpus_index& corpus,
                         const pass_options& options, progress_meter& meter, scan_counts& counts) {
@@ -204,6 +204,17 @@ void warn_duplicate_ids(std::span<const source_info> sources, const corpus_index
 
 }  // namespace
 
+std::span<const std::uint64_t> scanned_sets::store(std::span<const std::uint64_t> set) {
+  if (blocks.empty() || blocks.back().capacity() - blocks.back().size() < set.size()) {
+    blocks.push_back(new_set_block(set.size()));
+  }
+  std::vector<std::uint64_t>& block = blocks.back();
+  const std::size_t at = block.size();
+  block.insert(block.end(), set.begin(), set.end());
+  bytes += set.size() * sizeof(std::uint64_t);
+  return {block.data() + at, set.size()};
+}
+
 corpus_index scan_corpus(std::span<const source_info> sources, const pass_options& options,
                          const minhasher* hasher, progress_meter& meter, scan_counts& counts) {
   corpus_index corpus;
@@ -215,23 +226,28 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
   corpus.source_bytes.assign(sources.size(), 0);
 
   // Sets are kept chunk by chunk, in input order, until the first chunk that
-  // would pass the budget: then the workers stop making them.
+  // would pass the budget: then the workers stop making them. The workers'
+  // buffers are reused; only what is kept takes new memory.
   std::atomic<bool> keeping_sets{options.keep_sets_bytes > 0};
   corpus.sets.complete = options.keep_sets_bytes > 0;
-  auto keep_sets = [&](scan_result& res) {
+  struct hash128_hasher {
+    std::size_t operator()(const hash128& h) const noexcept { return static_cast<std::size_t>(h.low ^ h.high); }
+  };
+  std::unordered_set<hash128, hash128_hasher> texts_seen;
+  auto keep_sets = [&](const scan_result& res, std::size_t first_doc) {
     if (!corpus.sets.complete) return;
-    const std::uint64_t bytes = res.set_values.size() * sizeof(std::uint64_t);
-    if (!res.has_sets || corpus.sets.bytes + bytes > options.keep_sets_bytes) {
+    if (!res.has_sets || corpus.sets.bytes + res.set_values.size() * sizeof(std::uint64_t) > options.keep_sets_bytes) {
       corpus.sets.complete = false;
       keeping_sets.store(false, std::memory_order_relaxed);
       return;
     }
-    corpus.sets.bytes += bytes;
-    auto& block = corpus.sets.blocks.emplace_back(std::move(res.set_values));
     std::size_t pos = 0;
-    for (const std::uint32_t size : res.set_sizes) {
-      corpus.sets.of.emplace_back(block.data() + pos, size);
-      pos += size;
+    for (std::size_t i = 0; i < res.set_sizes.size(); ++i) {
+      const std::span<const std::uint64_t> set(res.set_values.data() + pos, res.set_sizes[i]);
+      pos += res.set_sizes[i];
+      const doc_meta& m = corpus.docs[first_doc + i];
+      const bool repeat = options.sets_of_first_copy_only && m.has_tokens && !texts_seen.insert(m.fingerprint).second;
+      corpus.sets.of.push_back(repeat ? std::span<const std::uint64_t>() : corpus.sets.store(set));
     }
   };
 
@@ -249,7 +265,6 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
           res.set_values.clear();
           res.set_sizes.clear();
           res.has_sets = keeping_sets.load(std::memory_order_relaxed);
-          if (res.has_sets) reserve_set_block(res.set_values, chunk.data.size());
           parse_chunk(chunk, options.records, parser, [&](const record& r) {
             if (r.status == record_status::blank) {
               ++res.blank;
@@ -305,6 +320,7 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
           throw std::runtime_error("neardup: " + std::string(chunk.source_name) +
                                    ": more than 2^32-1 documents in one run; split the corpus");
         }
+        const std::size_t first_doc = corpus.docs.size();
         const std::uint64_t id_base = corpus.ids.size();
         for (auto& m : res.docs) {
           if (m.id_length != 0) m.id_offset += id_base;
@@ -312,7 +328,7 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
         }
         corpus.ids += res.ids;
         corpus.signatures.insert(corpus.signatures.end(), res.signatures.begin(), res.signatures.end());
-        keep_sets(res);
+        keep_sets(res, first_doc);
         counts.blank_lines += res.blank;
         counts.text_bytes += res.text_bytes;
         for (const auto& p : res.problems) problems.skipped(p);

@@ -42,14 +42,18 @@ struct doc_meta {
 };
 
 // Shingle sets that pass 1 kept (pass_options::keep_sets_bytes): those of
-// documents [0, of.size()), in input order; documents without tokens or bad
-// records have an empty set. Stored one block per chunk, so growing never
-// copies what is already kept.
+// documents [0, of.size()), in input order; documents without tokens, bad
+// records and (with pass_options::sets_of_first_copy_only) repeated texts
+// have an empty one. The values live in large blocks that are filled, never
+// regrown, so keeping more never copies what is kept.
 struct scanned_sets {
   std::vector<std::vector<std::uint64_t>> blocks;
   std::vector<std::span<const std::uint64_t>> of;  // of[d]: set of document d
   std::uint64_t bytes = 0;                         // values kept, in bytes
   bool complete = true;                            // false: the budget ended it early
+
+  // Copies `set` into the blocks and returns where it now lives.
+  std::span<const std::uint64_t> store(std::span<const std::uint64_t> set);
 };
 
 // Documents are the non-blank records, numbered in input order.
@@ -95,6 +99,9 @@ struct pass_options {
   // they fit in this many bytes (0: none), so that a later pass need not read
   // the corpus again for them.
   std::uint64_t keep_sets_bytes = 0;
+  // A document whose text equals an earlier one's (same fingerprint) gets no
+  // kept set: for callers that leave exact duplicates out of comparisons.
+  bool sets_of_first_copy_only = false;
 };
 
 // A record a pass does not process (bad JSON, no text field, ...).

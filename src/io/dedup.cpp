@@ -240,6 +240,7 @@ dedup_report run_dedup(std::span<const source_info> sources, const std::string& 
   pass.max_reported_errors = options.max_reported_errors;
   if (options.near && options.verify == verify_mode::exact) {
     pass.keep_sets_bytes = options.set_memory_bytes ? *options.set_memory_bytes : usable_memory_bytes() / 4;
+    pass.sets_of_first_copy_only = options.exact_first;  // exact duplicates are left out of LSH
   }
 
   detail::make_output_dir(out_dir);
