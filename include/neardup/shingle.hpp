@@ -253,7 +253,7 @@ inline std::size_t jaccard_need(std::size_t na, std::size_t nb, double threshold
 
 // The first stage of a staged intersection covers about this many values of
 // both sets together.
-inline constexpr std::size_t first_stage_values = 256;
+inline constexpr std::size_t first_stage_values = 1024;
 
 }  // namespace detail
 
