@@ -254,6 +254,31 @@ TEST(Jaccard, BoundsBracketTheEstimateAndCoverTheTruth) {
   EXPECT_THROW(neardup::jaccard(sig, sig, 0.0), std::invalid_argument);
 }
 
+TEST(Jaccard, FromCountIsWhatJaccardComputes) {
+  const std::size_t k = 128;
+  const minhasher mh({.num_perm = k});
+  for (int p = 0; p < 50; ++p) {
+    const auto pr = make_pair_exact(900 + static_cast<std::uint64_t>(p), 100 + p, 10 + 2 * p);
+    const auto a = mh.sign(pr.a), b = mh.sign(pr.b);
+    const std::size_t m = neardup::equal_positions(a, b);
+    std::size_t expected = 0;
+    for (std::size_t i = 0; i < k; ++i) expected += a[i] == b[i];
+    ASSERT_EQ(m, expected);
+    for (double z : {1.96, 5.0}) {
+      const auto x = neardup::jaccard(a, b, z), y = neardup::jaccard_from_count(m, k, z);
+      EXPECT_EQ(x.lower, y.lower);
+      EXPECT_EQ(x.estimate, y.estimate);
+      EXPECT_EQ(x.upper, y.upper);
+    }
+  }
+  // The upper bound grows with the count, so "upper < T" is "count < some m".
+  for (std::size_t m = 1; m <= k; ++m) {
+    EXPECT_GE(neardup::jaccard_from_count(m, k, 5.0).upper, neardup::jaccard_from_count(m - 1, k, 5.0).upper);
+  }
+  EXPECT_THROW(neardup::jaccard_from_count(k + 1, k), std::invalid_argument);
+  EXPECT_THROW(neardup::jaccard_from_count(0, 0), std::invalid_argument);
+}
+
 TEST(Kernels, ApiListsScalarAndResolvesDefault) {
   const auto ks = neardup::supported_kernels();
   ASSERT_FALSE(ks.empty());

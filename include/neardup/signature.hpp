@@ -129,6 +129,16 @@ struct jaccard_bounds {
 jaccard_bounds jaccard(std::span<const sig_value> a, std::span<const sig_value> b,
                        double z = 1.96);
 
+// The same interval from the count of equal positions m out of k (what
+// jaccard() computes after its checks), for callers that precompute the
+// counts a threshold needs. REQUIRES: m <= k, k >= 1, z > 0 (throws
+// std::invalid_argument).
+jaccard_bounds jaccard_from_count(std::size_t m, std::size_t k, double z = 1.96);
+
+// The number of positions where a and b hold equal values: jaccard()'s m.
+// REQUIRES: a.size() == b.size().
+std::size_t equal_positions(std::span<const sig_value> a, std::span<const sig_value> b) noexcept;
+
 // ---- kernels (for tests and benchmarks; results never depend on them)
 
 // Lower-case name: "automatic", "scalar", "avx2", "avx512".

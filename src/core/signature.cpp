@@ -207,9 +207,24 @@ jaccard_bounds jaccard(std::span<const sig_value> a, std::span<const sig_value> 
     throw std::invalid_argument("jaccard: z = " + std::to_string(z) + " must be finite and > 0");
   }
   if (is_empty_signature(a) || is_empty_signature(b)) return {};
+  return jaccard_from_count(equal_positions(a, b), a.size(), z);
+}
+
+std::size_t equal_positions(std::span<const sig_value> a, std::span<const sig_value> b) noexcept {
   std::size_t equal = 0;
   for (std::size_t i = 0; i < a.size(); ++i) equal += a[i] == b[i] ? 1U : 0U;
-  const auto n = static_cast<double>(a.size());
+  return equal;
+}
+
+jaccard_bounds jaccard_from_count(std::size_t equal, std::size_t k, double z) {
+  if (k == 0 || equal > k) {
+    throw std::invalid_argument("jaccard_from_count: " + std::to_string(equal) + " equal of " + std::to_string(k) +
+                                " positions");
+  }
+  if (!(z > 0) || !std::isfinite(z)) {
+    throw std::invalid_argument("jaccard: z = " + std::to_string(z) + " must be finite and > 0");
+  }
+  const auto n = static_cast<double>(k);
   const double p = static_cast<double>(equal) / n;
   const double z2 = z * z;
   const double denom = 1 + z2 / n;
@@ -217,7 +232,7 @@ jaccard_bounds jaccard(std::span<const sig_value> a, std::span<const sig_value> 
   const double half = z / denom * std::sqrt(p * (1 - p) / n + z2 / (4 * n * n));
   // Exact at the ends (the Wilson interval touches 0 or 1 there; avoid rounding).
   const double lower = equal == 0 ? 0.0 : std::max(0.0, center - half);
-  const double upper = equal == a.size() ? 1.0 : std::min(1.0, center + half);
+  const double upper = equal == k ? 1.0 : std::min(1.0, center + half);
   return {lower, p, upper};
 }
 

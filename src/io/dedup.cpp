@@ -375,8 +375,13 @@ dedup_report run_dedup(std::span<const source_info> sources, const std::string& 
       // the threshold from a sample of their sets (a pair at the threshold
       // is lost this way with probability < 1e-7) and decides every merge
       // by exact Jaccard.
-      verifier = [&](doc_id a, doc_id b) {
-        if (jaccard(corpus.signature(a), corpus.signature(b), 5.0).upper < threshold) return false;
+      std::size_t min_equal = k + 1;  // fewest equal positions whose upper bound reaches the threshold
+      for (std::size_t m = k + 1; m-- > 0;) {
+        if (jaccard_from_count(m, k, 5.0).upper < threshold) break;
+        min_equal = m;
+      }
+      verifier = [&, min_equal](doc_id a, doc_id b) {
+        if (equal_positions(corpus.signature(a), corpus.signature(b)) < min_equal) return false;
         return jaccard_at_least(set_of(a), set_of(b), threshold, 1e-9);
       };
     }
