@@ -279,14 +279,15 @@ TEST(CountShared, EarlyStopsDecideAsTheFullCountOnEveryKernel) {
     const std::size_t full = neardup::count_shared(a, b, neardup::sig_kernel::scalar);
     const std::size_t need = full == 0 ? rng() % 3 : full - 2 + rng() % 5;  // around the true count
     for (auto k : neardup::supported_kernels()) {
-      neardup::detail::merge_task task{a.data(), a.size(), b.data(), b.size(), need, need, 0, 0, 0, 0, 0};
+      neardup::detail::merge_task task{a.data(), a.size(), b.data(), b.size(), need, need, 0, 0, 0, 0, 0, false};
       if (k == neardup::sig_kernel::avx512) neardup::detail::merge_blocks_avx512(task);
       if (k == neardup::sig_kernel::avx2) neardup::detail::merge_blocks_avx2(task);
       neardup::detail::merge_scalar(task);
       ASSERT_LE(task.common, full);
-      const bool stopped = task.i < a.size() && task.j < b.size();
       ASSERT_EQ(task.common >= need, full >= need) << neardup::kernel_name(k) << " need " << need << " of " << full;
-      if (!stopped) {
+      if (task.stopped) {
+        ASSERT_TRUE(task.common >= need || full < need) << neardup::kernel_name(k);  // stopped only when decided
+      } else {
         ASSERT_EQ(task.common, full) << neardup::kernel_name(k);
       }
     }

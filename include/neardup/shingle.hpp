@@ -309,11 +309,11 @@ inline bool jaccard_at_least(std::span<const std::uint64_t> sorted_a, std::span<
     }
     // The merge of this stage stops as soon as it can decide the pair.
     detail::merge_task t{sorted_a.data() + i, ia - i, sorted_b.data() + j, jb - j, need - common, need - common,
-                         na - ia, nb - jb, 0, 0, 0};
+                         na - ia, nb - jb, 0, 0, 0, false};
     detail::merge(t);
     common += t.common;
     if (common >= need) return true;
-    if (t.i < t.na && t.j < t.nb) return false;  // stopped early: need is out of reach
+    if (t.stopped) return false;  // need is out of reach
     i = ia;
     j = jb;
     if (s == 0 || common + std::min(na - i, nb - j) < need) return false;

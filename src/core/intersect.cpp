@@ -13,11 +13,16 @@ namespace neardup {
 namespace detail {
 
 void merge_scalar(merge_task& t) noexcept {
+  if (t.stopped) return;
   std::size_t i = t.i, j = t.j, common = t.common;
   auto decided = [&] {
     return common >= t.accept_at || common + std::min(t.na - i + t.a_after, t.nb - j + t.b_after) < t.reject_below;
   };
-  while (i < t.na && j < t.nb && !decided()) {
+  while (i < t.na && j < t.nb) {
+    if (decided()) {
+      t.stopped = true;
+      break;
+    }
     // Each step advances i or j or both by one, so neither runs past its end.
     const std::size_t run = std::min({std::size_t{64}, t.na - i, t.nb - j});
     for (std::size_t s = 0; s < run; ++s) {
@@ -51,7 +56,7 @@ sig_kernel process_kernel() noexcept {
 }
 
 detail::merge_task counting(std::span<const std::uint64_t> a, std::span<const std::uint64_t> b) noexcept {
-  return {a.data(), a.size(), b.data(), b.size(), SIZE_MAX, 0, 0, 0, 0, 0, 0};
+  return {a.data(), a.size(), b.data(), b.size(), SIZE_MAX, 0, 0, 0, 0, 0, 0, false};
 }
 
 }  // namespace

@@ -18,8 +18,9 @@ namespace neardup::detail {
 //   common + min(na - i + a_after, nb - j + b_after) < reject_below
 // (a_after, b_after: values beyond the arrays that might still be shared).
 // accept_at = SIZE_MAX, reject_below = 0 counts everything. The merge moves
-// i, j and common; it never stops before a condition holds, so every kernel
-// gives the same decision.
+// i, j and common, and sets `stopped` when it stopped early; it never stops
+// before a condition holds, so every kernel gives the same decision (the
+// count of a stopped merge is not defined beyond that).
 struct merge_task {
   const std::uint64_t* a;
   std::size_t na;
@@ -32,9 +33,11 @@ struct merge_task {
   std::size_t i;
   std::size_t j;
   std::size_t common;
+  bool stopped;
 };
 
-// To the end of either array or an early stop, one value at a time.
+// To the end of either array or an early stop, one value at a time; nothing
+// when t.stopped.
 void merge_scalar(merge_task& t) noexcept;
 
 // The SIMD part: whole blocks (4 values for AVX2, 8 for AVX-512) until fewer
