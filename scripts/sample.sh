@@ -13,13 +13,17 @@ build/release/examples/neardup dedup examples/data/sample.jsonl -o out/sample
 { set +x; } 2>/dev/null
 echo
 echo "== out/sample/clusters.tsv (documents that were removed, and the one kept for each):"
-awk -F'\t' '$1 != $2' out/sample/clusters.tsv | head -n 8
+# (awk and grep stop by themselves: `| head` could end them with SIGPIPE, which
+# pipefail would turn into a failure of this script)
+awk -F'\t' '$1 != $2 { print; if (++shown == 8) exit }' out/sample/clusters.tsv
 echo "== out/sample/stats.json (excerpt):"
-grep -E '"(read|kept|removed|removed_exact_duplicates|removed_near_duplicates|count|bands|rows)"' out/sample/stats.json | head -n 9
+grep -m 9 -E '"(read|kept|removed|removed_exact_duplicates|removed_near_duplicates|count|bands|rows)"' out/sample/stats.json
 if [[ -f examples/data/expected_clusters.tsv ]]; then
   if cmp -s out/sample/clusters.tsv examples/data/expected_clusters.tsv; then
     echo "== clusters match examples/data/expected_clusters.tsv (exact-Jaccard ground truth)"
   else
-    echo "== clusters differ from examples/data/expected_clusters.tsv:"; diff out/sample/clusters.tsv examples/data/expected_clusters.tsv | head
+    echo "== clusters differ from examples/data/expected_clusters.tsv:"
+    diff out/sample/clusters.tsv examples/data/expected_clusters.tsv | sed -n '1,10p' || true
+    exit 1
   fi
 fi
