@@ -211,6 +211,7 @@ void BM_DedupEndToEnd(benchmark::State& state) {
   o.max_reported_errors = 0;
   const std::string out = (fs::temp_directory_path() / "neardup_e2e_out").string();
   std::vector<std::pair<double, neardup::io::dedup_report>> done;
+  std::string label = "threads=" + std::to_string(state.range(0)) + " runs(s)=";
   for (auto _ : state) {
     for (int k = 0; k < runs(); ++k) {
       fs::remove_all(out);  // every run writes into an empty directory
@@ -218,14 +219,13 @@ void BM_DedupEndToEnd(benchmark::State& state) {
       auto r = neardup::io::run_dedup(sources.sources, out, o);
       done.emplace_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), std::move(r));
     }
-    std::vector<std::size_t> order(done.size());
-    for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
-    std::sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) { return done[x].first < done[y].first; });
-    state.SetIterationTime(done[order[order.size() / 2]].first);
+    for (std::size_t k = 0; k < done.size(); ++k) {
+      if (k != 0) label += ',';
+      label += std::to_string(done[k].first).substr(0, 4);
+    }
+    std::sort(done.begin(), done.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+    state.SetIterationTime(done[done.size() / 2].first);  // the median run
   }
-  std::string label = "threads=" + std::to_string(state.range(0)) + " runs(s)=";
-  for (std::size_t k = 0; k < done.size(); ++k) label += (k ? "," : "") + std::to_string(done[k].first).substr(0, 4);
-  std::sort(done.begin(), done.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
   const auto& [seconds, r] = done[done.size() / 2];
   const double base_seconds = baseline_seconds(o.threshold);
 

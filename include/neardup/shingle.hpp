@@ -295,8 +295,10 @@ inline bool jaccard_at_least(std::span<const std::uint64_t> sorted_a, std::span<
   // Bernstein: P(shared <= m t - x) <= exp(-x^2 / (2 (m v + x / 3))) = max_miss
   // at x = L/3 + sqrt(L^2/9 + 2 m v L), L = log(1 / max_miss); v = J (1 - J)
   // maximized over J >= t.
-  const double log_inv = max_miss > 0.0 && max_miss < 1.0 ? -std::log(max_miss) : 0.0;
-  const double var = threshold >= 0.5 ? threshold * (1.0 - threshold) : 0.25;
+  // (Only pairs merged in several stages are tested; most are one stage, so
+  // L is computed when first needed.)
+  const bool sampled = max_miss > 0.0 && max_miss < 1.0;
+  double log_inv = 0.0;
   int s = 0;
   while (s < 62 && ((na + nb) >> (s + 1)) >= detail::first_stage_values) ++s;
   std::size_t i = 0, j = 0, common = 0;
@@ -317,7 +319,9 @@ inline bool jaccard_at_least(std::span<const std::uint64_t> sorted_a, std::span<
     i = ia;
     j = jb;
     if (s == 0 || common + std::min(na - i, nb - j) < need) return false;
-    if (log_inv > 0.0) {
+    if (sampled) {
+      if (log_inv == 0.0) log_inv = -std::log(max_miss);
+      const double var = threshold >= 0.5 ? threshold * (1.0 - threshold) : 0.25;
       const double m = static_cast<double>(i + j - common);  // values of A u B seen
       const double x = log_inv / 3.0 + std::sqrt(log_inv * log_inv / 9.0 + 2.0 * m * var * log_inv);
       if (static_cast<double>(common) < m * threshold - x) return false;

@@ -29,6 +29,24 @@ std::size_t resolve_threads(std::size_t threads) {
   return hw == 0 ? 1 : hw;
 }
 
+pass_options pass_options_for(const dedup_options& o) {
+  pass_options pass;
+  pass.records = o.records;
+  pass.shingles = shingle_options{o.tokens, o.ngram, o.seed};
+  pass.threads = resolve_threads(o.threads);
+  pass.reader = o.reader;
+  pass.max_reported_errors = o.max_reported_errors;
+  return pass;
+}
+
+void finish_stats(json_writer& w, std::string& json, double seconds, const std::string& out_dir) {
+  w.field("seconds", seconds);
+  w.field("peak_rss_bytes", peak_rss_bytes());
+  w.end_object();
+  json += '\n';
+  write_file_atomic(out_dir + "/stats.json", json);
+}
+
 void make_output_dir(const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);

@@ -16,7 +16,9 @@
 #include <vector>
 
 #include "neardup/hash.hpp"
+#include "neardup/io/dedup.hpp"
 #include "neardup/io/input.hpp"
+#include "neardup/io/json.hpp"
 #include "neardup/io/output.hpp"
 #include "neardup/io/progress.hpp"
 #include "neardup/shingle.hpp"
@@ -103,6 +105,14 @@ struct pass_options {
   // kept set: for callers that leave exact duplicates out of comparisons.
   bool sets_of_first_copy_only = false;
 };
+
+// The pass settings of dedup's options (fields, tokens, n-gram, seed, threads,
+// reader, error reporting), for run_dedup, run_pairs and run_eval.
+pass_options pass_options_for(const dedup_options& o);
+
+// Ends a command's stats.json object with "seconds" and "peak_rss_bytes" and
+// writes it to OUT_DIR/stats.json (atomically). `w` writes into `json`.
+void finish_stats(json_writer& w, std::string& json, double seconds, const std::string& out_dir);
 
 // A record a pass does not process (bad JSON, no text field, ...).
 struct record_problem {

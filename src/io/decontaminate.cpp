@@ -259,11 +259,7 @@ decontaminate_report run_decontaminate(std::span<const source_info> corpus,
     }
     w.end_array();
   }
-  w.field("seconds", report.seconds);
-  w.field("peak_rss_bytes", peak_rss_bytes());
-  w.end_object();
-  s += '\n';
-  write_file_atomic(out_dir + "/stats.json", s);
+  detail::finish_stats(w, s, report.seconds, out_dir);
   return report;
 }
 

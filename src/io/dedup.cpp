@@ -232,12 +232,7 @@ dedup_report run_dedup(std::span<const source_info> sources, const std::string& 
   validate_lsh_params(lsh, k);
   const bander band_hasher(lsh, k, options.seed);
 
-  detail::pass_options pass;
-  pass.records = options.records;
-  pass.shingles = shingle_options{options.tokens, options.ngram, options.seed};
-  pass.threads = threads;
-  pass.reader = options.reader;
-  pass.max_reported_errors = options.max_reported_errors;
+  detail::pass_options pass = detail::pass_options_for(options);
   if (options.near && options.verify == verify_mode::exact) {
     pass.keep_sets_bytes = options.set_memory_bytes ? *options.set_memory_bytes : usable_memory_bytes() / 4;
     pass.sets_of_first_copy_only = options.exact_first;  // exact duplicates are left out of LSH

@@ -228,11 +228,7 @@ line_dedup_report run_line_dedup(std::span<const source_info> sources, const std
     w.end_object();
   }
   w.end_array();
-  w.field("seconds", report.seconds);
-  w.field("peak_rss_bytes", peak_rss_bytes());
-  w.end_object();
-  s += '\n';
-  write_file_atomic(out_dir + "/stats.json", s);
+  detail::finish_stats(w, s, report.seconds, out_dir);
   return report;
 }
 

@@ -19,16 +19,6 @@ namespace {
 
 using clock_type = std::chrono::steady_clock;
 
-detail::pass_options pass_from(const dedup_options& o) {
-  detail::pass_options pass;
-  pass.records = o.records;
-  pass.shingles = shingle_options{o.tokens, o.ngram, o.seed};
-  pass.threads = detail::resolve_threads(o.threads);
-  pass.reader = o.reader;
-  pass.max_reported_errors = o.max_reported_errors;
-  return pass;
-}
-
 std::vector<std::uint8_t> ok_documents(const detail::corpus_index& corpus) {
   std::vector<std::uint8_t> ok(corpus.size());
   for (std::size_t d = 0; d < corpus.size(); ++d) {
@@ -63,7 +53,7 @@ pairs_report run_pairs(std::span<const source_info> sources, const std::string& 
     throw std::invalid_argument("threshold = " + std::to_string(o.threshold) + " is outside (0, 1]");
   }
   const auto t0 = clock_type::now();
-  const detail::pass_options pass = pass_from(o);
+  const detail::pass_options pass = detail::pass_options_for(o);
   detail::make_output_dir(out_dir);
   const std::uint64_t input_bytes = detail::stored_bytes(sources);
   progress_meter meter({.enabled = o.progress});
@@ -160,11 +150,7 @@ pairs_report run_pairs(std::span<const source_info> sources, const std::string& 
   w.field("documents", report.documents);
   w.field("skipped", counts.skipped);
   w.field("pairs", report.pairs);
-  w.field("seconds", report.seconds);
-  w.field("peak_rss_bytes", peak_rss_bytes());
-  w.end_object();
-  s += '\n';
-  write_file_atomic(out_dir + "/stats.json", s);
+  detail::finish_stats(w, s, report.seconds, out_dir);
   return report;
 }
 
@@ -179,7 +165,7 @@ eval_report run_eval(std::span<const source_info> sources, const std::string& ou
   const auto t1 = clock_type::now();
   ev.dedup_seconds = std::chrono::duration<double>(t1 - t0).count();
 
-  const detail::pass_options pass = pass_from(o);
+  const detail::pass_options pass = detail::pass_options_for(o);
   progress_meter meter({.enabled = o.progress});
   const std::uint64_t input_bytes = detail::stored_bytes(sources);
   meter.begin_stage("scan", input_bytes);
