@@ -19,6 +19,8 @@
 #include <string>
 #include <thread>
 
+#include "neardup/pipeline/sink.hpp"
+
 namespace neardup::io {
 
 struct progress_options {
@@ -28,7 +30,8 @@ struct progress_options {
   std::chrono::seconds log_interval{10};
 };
 
-class progress_meter {
+// The display of a run on stderr: a pipeline::sink the jobs report to.
+class progress_meter final : public pipeline::sink {
  public:
   explicit progress_meter(const progress_options& options = {});
   ~progress_meter();
@@ -36,16 +39,16 @@ class progress_meter {
   progress_meter& operator=(const progress_meter&) = delete;
 
   // Starts a stage over `total_bytes` of input (0 if unknown: no ETA).
-  void begin_stage(std::string name, std::uint64_t total_bytes);
+  void begin_stage(std::string name, std::uint64_t total_bytes) override;
   // Ends the current stage and prints its summary line (when enabled).
-  void end_stage();
+  void end_stage() override;
   // Thread-safe.
-  void add(std::uint64_t bytes, std::uint64_t docs) noexcept {
+  void add(std::uint64_t bytes, std::uint64_t docs) noexcept override {
     bytes_.fetch_add(bytes, std::memory_order_relaxed);
     docs_.fetch_add(docs, std::memory_order_relaxed);
   }
   // Prints a line of its own (a warning), keeping the live line intact.
-  void message(const std::string& line);
+  void message(const std::string& line) override;
 
  private:
   void run();
