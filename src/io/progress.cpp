@@ -43,7 +43,7 @@ void progress_meter::end_stage() {
 void progress_meter::message(const std::string& line) {
   std::lock_guard lock(mutex_);
   if (tty_ && options_.enabled) std::fputs("\r\033[K", stderr);
-  std::fprintf(stderr, "%s\n", line.c_str());
+  std::fprintf(stderr, "%s%s\n", options_.prefix.c_str(), line.c_str());
   std::fflush(stderr);
 }
 
