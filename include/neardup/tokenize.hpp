@@ -105,7 +105,7 @@ struct tokenize_options {
 
 // Stream constant for derive_seed(): token hashes use token_seed(seed).
 inline constexpr std::uint64_t token_hash_stream = 0x746f6b656e733031ULL;  // "tokens01"
-constexpr std::uint64_t token_seed(std::uint64_t seed) noexcept {
+[[nodiscard]] constexpr std::uint64_t token_seed(std::uint64_t seed) noexcept {
   return derive_seed(seed, token_hash_stream);
 }
 
@@ -132,8 +132,8 @@ class tokenizer {
   // debugging and golden files; allocates per token.
   void tokens(std::string_view text, std::vector<std::string>& out);
 
-  const tokenize_options& options() const noexcept { return options_; }
-  std::uint64_t seed() const noexcept { return seed_; }
+  [[nodiscard]] const tokenize_options& options() const noexcept { return options_; }
+  [[nodiscard]] std::uint64_t seed() const noexcept { return seed_; }
 
  private:
   template <class Sink>
@@ -157,6 +157,6 @@ class tokenizer {
 };
 
 // Convenience: the normalized tokens of `text` (allocates; for tests/debug).
-std::vector<std::string> tokenize(std::string_view text, const tokenize_options& options = {});
+[[nodiscard]] std::vector<std::string> tokenize(std::string_view text, const tokenize_options& options = {});
 
 }  // namespace neardup
