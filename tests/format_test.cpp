@@ -177,6 +177,38 @@ TEST(StageFormat, StreamingWriterGivesTheSameBytesInAnyPieces) {
   EXPECT_GT(pieces, 4U);  // header, several buffers, checksum
 }
 
+TEST(StageFormat, RunsAddedInPiecesGiveTheSameBytes) {
+  // 20000 band records (240 KB) cross the 64 KiB buffer inside a span.
+  const stage_data_options o = options(16);
+  const fmt::band_run_id band{{4, 4}, 3};
+  const std::vector<band_entry> run = random_run(4, 20000, true);
+  const std::string whole = fmt::write_band_keys(o, band, run);
+  std::string streamed;
+  fmt::stage_writer w = fmt::stage_writer::band_keys(
+      [&](std::span<const std::byte> b) { streamed.append(reinterpret_cast<const char*>(b.data()), b.size()); }, o,
+      band, run.size(), /*sorted=*/true);
+  const std::span<const band_entry> all(run);
+  w.add(all.first(7));
+  w.add(all[7]);
+  w.add(all.subspan(8, 12000));
+  w.add(all.subspan(12008));
+  w.finish();
+  EXPECT_EQ(streamed, whole);
+
+  // The first record out of order is named, also inside a span.
+  std::vector<band_entry> swapped = run;
+  std::swap(swapped[9000], swapped[9001]);
+  swapped[9000].key = swapped[9001].key + 1;
+  fmt::stage_writer bad = fmt::stage_writer::band_keys([](std::span<const std::byte>) {}, o, band, run.size(), true);
+  bad.add(std::span(swapped).first(5));
+  try {
+    bad.add(std::span(swapped).subspan(5));
+    ADD_FAILURE() << "out-of-order record accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_EQ(std::string(e.what()), "stage_writer: record 9001 is out of order in a writer declared sorted");
+  }
+}
+
 TEST(StageFormat, SameSeedSameHashDifferentSeedDifferentHash) {
   EXPECT_EQ(fmt::stage_seed_hash(42), fmt::stage_seed_hash(42));
   EXPECT_NE(fmt::stage_seed_hash(42), fmt::stage_seed_hash(43));

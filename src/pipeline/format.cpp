@@ -392,12 +392,10 @@ std::vector<fingerprint_entry> decode_fingerprints(const parsed& p) {
 
 const char* boolean(bool b) { return b ? "true" : "false"; }
 
-// Compares what the file says with what the caller expects, field by field.
+// Compares what the file says with what the caller expects, in header order.
 void check_expected(const stage_header& h, stage_kind kind, const stage_data_options& o, const band_run_id* band) {
   if (h.kind != kind) mismatch("kind", kind_name(h.kind), kind_name(kind));
   if (h.scheme != o.scheme) mismatch("scheme", scheme_name(h.scheme), scheme_name(o.scheme));
-  if (h.num_perm != o.num_perm) mismatch("num_perm", std::to_string(h.num_perm), std::to_string(o.num_perm));
-  if (h.ngram != o.ngram) mismatch("ngram", std::to_string(h.ngram), std::to_string(o.ngram));
   if (h.tokens.kind != o.tokens.kind) mismatch("tokens", token_kind_name(h.tokens.kind), token_kind_name(o.tokens.kind));
   if (h.tokens.lowercase != o.tokens.lowercase) {
     mismatch("tokens.lowercase", boolean(h.tokens.lowercase), boolean(o.tokens.lowercase));
@@ -412,6 +410,8 @@ void check_expected(const stage_header& h, stage_kind kind, const stage_data_opt
     mismatch("tokens.collapse_whitespace", boolean(h.tokens.collapse_whitespace),
              boolean(o.tokens.collapse_whitespace));
   }
+  if (h.num_perm != o.num_perm) mismatch("num_perm", std::to_string(h.num_perm), std::to_string(o.num_perm));
+  if (h.ngram != o.ngram) mismatch("ngram", std::to_string(h.ngram), std::to_string(o.ngram));
   const std::uint64_t seed_hash = stage_seed_hash(o.seed);
   if (h.seed_hash != seed_hash) {
     fail("seed hash is " + hex(h.seed_hash) + " in the file, " + hex(seed_hash) +
@@ -507,8 +507,8 @@ struct stage_writer::state {
     if (used != 0) emit({buffer.data(), used});
     used = 0;
   }
-  // Room for one record in the buffer; counts and checks it first.
-  std::byte* next_record(stage_kind k) {
+  // Checks that `count` records of kind `k` may be added.
+  void check_add(stage_kind k, std::uint64_t count) {
     if (broken || finished) {
       throw std::invalid_argument(finished ? "stage_writer: add() after finish()"
                                            : "stage_writer: add() after an earlier error");
@@ -518,20 +518,34 @@ struct stage_writer::state {
       throw std::invalid_argument(std::string("stage_writer: a ") + kind_name(k) + " record added to a " +
                                   kind_name(kind));
     }
-    if (added == declared) {
+    if (count > declared - added) {
       broken = true;
       throw std::invalid_argument("stage_writer: more records than the " + std::to_string(declared) + " declared");
     }
-    if (buffer.size() - used < record_size) flush();
-    std::byte* r = buffer.data() + used;
-    used += record_size;
-    ++added;
-    return r;
   }
-  void out_of_order() {
+  [[noreturn]] void out_of_order(std::uint64_t record) {
     broken = true;
-    throw std::invalid_argument("stage_writer: record " + std::to_string(added - 1) +
+    throw std::invalid_argument("stage_writer: record " + std::to_string(record) +
                                 " is out of order in a writer declared sorted");
+  }
+  // Encodes a run of band or fingerprint records, a buffer at a time.
+  template <class T>
+  void add_run(stage_kind k, std::span<const T> run, T& last) {
+    check_add(k, run.size());
+    for (std::size_t i = 0; i < run.size();) {
+      if (buffer.size() - used < record_size) flush();
+      const std::size_t fit = std::min((buffer.size() - used) / record_size, run.size() - i);
+      std::byte* r = buffer.data() + used;
+      for (std::size_t j = 0; j < fit; ++j, r += record_size) {
+        const T& e = run[i + j];
+        if (sorted && added + j > 0 && !in_order(last, e)) out_of_order(added + j);
+        encode(r, e);
+        last = e;
+      }
+      used += fit * record_size;
+      added += fit;
+      i += fit;
+    }
   }
 };
 
@@ -579,32 +593,43 @@ stage_writer stage_writer::fingerprints(byte_sink sink, const stage_data_options
   return {std::move(sink), stage_kind::fingerprints, options, {}, records, sorted};
 }
 
+stage_writer::state& stage_writer::checked_state() const {
+  if (!s_) throw std::invalid_argument("stage_writer: use of a moved-from writer");
+  return *s_;
+}
+
 void stage_writer::add(doc_id doc, std::span<const sig_value> sig) {
-  if (s_ && !s_->broken && s_->kind == stage_kind::signatures && sig.size() != s_->num_perm) {
-    s_->broken = true;
+  state& s = checked_state();
+  s.check_add(stage_kind::signatures, 1);
+  if (sig.size() != s.num_perm) {
+    s.broken = true;
     throw std::invalid_argument("stage_writer: a signature of " + std::to_string(sig.size()) + " values, " +
-                                std::to_string(s_->num_perm) + " expected");
+                                std::to_string(s.num_perm) + " expected");
   }
-  std::byte* r = s_->next_record(stage_kind::signatures);
+  if (s.sorted && s.added > 0 && s.last_doc > doc) s.out_of_order(s.added);
+  if (s.buffer.size() - s.used < s.record_size) s.flush();
+  std::byte* r = s.buffer.data() + s.used;
   put_u32(r, doc);
   put_u32s(r + 4, sig.data(), sig.size());
-  if (s_->sorted && s_->added > 1 && s_->last_doc > doc) s_->out_of_order();
-  s_->last_doc = doc;
+  s.used += s.record_size;
+  ++s.added;
+  s.last_doc = doc;
 }
 
-void stage_writer::add(const band_entry& entry) {
-  encode(s_->next_record(stage_kind::band_keys), entry);
-  if (s_->sorted && s_->added > 1 && !in_order(s_->last_band, entry)) s_->out_of_order();
-  s_->last_band = entry;
+void stage_writer::add(const band_entry& entry) { add(std::span(&entry, 1)); }
+void stage_writer::add(std::span<const band_entry> entries) {
+  state& s = checked_state();
+  s.add_run(stage_kind::band_keys, entries, s.last_band);
 }
 
-void stage_writer::add(const fingerprint_entry& entry) {
-  encode(s_->next_record(stage_kind::fingerprints), entry);
-  if (s_->sorted && s_->added > 1 && !in_order(s_->last_fingerprint, entry)) s_->out_of_order();
-  s_->last_fingerprint = entry;
+void stage_writer::add(const fingerprint_entry& entry) { add(std::span(&entry, 1)); }
+void stage_writer::add(std::span<const fingerprint_entry> entries) {
+  state& s = checked_state();
+  s.add_run(stage_kind::fingerprints, entries, s.last_fingerprint);
 }
 
 void stage_writer::finish() {
+  checked_state();
   if (s_->broken || s_->finished) {
     throw std::invalid_argument(s_->finished ? "stage_writer: finish() called twice"
                                              : "stage_writer: finish() after an earlier error");
@@ -663,7 +688,7 @@ std::string write_band_keys(const stage_data_options& options, band_run_id band,
   std::string out;
   stage_writer w = stage_writer::band_keys(append_to(out, stage_kind::band_keys, 1, run.size()), options, band,
                                            run.size(), all_in_order(run));
-  for (const band_entry& e : run) w.add(e);
+  w.add(run);
   w.finish();
   return out;
 }
@@ -672,7 +697,7 @@ std::string write_fingerprints(const stage_data_options& options, std::span<cons
   std::string out;
   stage_writer w = stage_writer::fingerprints(append_to(out, stage_kind::fingerprints, 1, run.size()), options,
                                               run.size(), all_in_order(run));
-  for (const fingerprint_entry& e : run) w.add(e);
+  w.add(run);
   w.finish();
   return out;
 }

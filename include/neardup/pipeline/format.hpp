@@ -23,7 +23,8 @@
 //
 //   // Large runs: stream records to any byte sink (a file, a socket, a buffer).
 //   fmt::stage_writer w = fmt::stage_writer::band_keys(sink, opt, {{16, 8}, 3}, n, /*sorted=*/true);
-//   for (const neardup::band_entry& e : run) w.add(e);
+//   w.add(run_part_1);                                              // std::span<const band_entry>
+//   w.add(run_part_2);
 //   w.finish();                                                     // appends the checksum
 //
 // GUARANTEES
@@ -196,7 +197,9 @@ class stage_writer {
   // REQUIRES: a writer of the matching kind; sig.size() == num_perm.
   void add(doc_id doc, std::span<const sig_value> sig);
   void add(const band_entry& entry);
+  void add(std::span<const band_entry> entries);  // many at once: faster
   void add(const fingerprint_entry& entry);
+  void add(std::span<const fingerprint_entry> entries);
   void finish();
 
   stage_writer(stage_writer&&) noexcept;
@@ -205,6 +208,7 @@ class stage_writer {
 
  private:
   struct state;
+  state& checked_state() const;
   stage_writer(byte_sink&& sink, stage_kind kind, const stage_data_options& options, const band_run_id& band,
                std::uint64_t records, bool sorted);
   std::unique_ptr<state> s_;
