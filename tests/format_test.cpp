@@ -59,8 +59,10 @@ void put_le(std::string& s, std::size_t at, std::size_t width, std::uint64_t v) 
   for (std::size_t i = 0; i < width; ++i) s[at + i] = static_cast<char>(v >> (8 * i));
 }
 
-// Recomputes the checksum of a file whose length fields are intact.
+// Recomputes both checksums of a file (header, then whole file), assuming
+// the file ends where `s` does.
 void repair_checksum(std::string& s) {
+  put_le(s, 64, 8, neardup::hash64(s.data(), 64, checksum_seed));
   const std::size_t body = s.size() - fmt::stage_checksum_bytes;
   put_le(s, body, 8, neardup::hash64(s.data(), body, checksum_seed));
 }
@@ -87,6 +89,52 @@ std::string read_any(const std::string& bytes, const stage_data_options& o, fmt:
   });
 }
 
+// Reads `bytes` with a stage_reader fed `piece` bytes at a time; returns the
+// error message ("" if none) and the records read, re-encoded for comparison.
+struct streamed {
+  std::string error;
+  std::string records;  // the one-shot writer's file of what was read
+};
+streamed stream_read(const std::string& bytes, const stage_data_options& o, fmt::band_run_id band,
+                     std::size_t piece) {
+  streamed r;
+  const fmt::stage_kind kind = bytes.size() > 12 && bytes[12] >= 1 && bytes[12] <= 3
+                                   ? static_cast<fmt::stage_kind>(bytes[12])
+                                   : fmt::stage_kind::signatures;
+  r.error = error_of([&] {
+    auto feed_all = [&](fmt::stage_reader& reader, auto& out) {
+      for (std::size_t at = 0; at < bytes.size(); at += piece) {
+        reader.feed(fmt::byte_view(std::string_view(bytes).substr(at, piece)), out);
+      }
+      reader.finish();
+    };
+    switch (kind) {
+      case fmt::stage_kind::signatures: {
+        fmt::stage_reader reader = fmt::stage_reader::signatures(o);
+        fmt::signature_batch out;
+        feed_all(reader, out);
+        r.records = fmt::write_signatures(o, out.docs, out.values);
+        break;
+      }
+      case fmt::stage_kind::band_keys: {
+        fmt::stage_reader reader = fmt::stage_reader::band_keys(o, band);
+        std::vector<band_entry> out;
+        feed_all(reader, out);
+        r.records = fmt::write_band_keys(o, band, out);
+        break;
+      }
+      case fmt::stage_kind::fingerprints: {
+        fmt::stage_reader reader = fmt::stage_reader::fingerprints(o);
+        std::vector<fmt::fingerprint_entry> out;
+        feed_all(reader, out);
+        r.records = fmt::write_fingerprints(o, out);
+        break;
+      }
+    }
+  });
+  return r;
+}
+
 // ---- round trips
 
 TEST(StageFormat, SignaturesRoundTrip) {
@@ -98,7 +146,7 @@ TEST(StageFormat, SignaturesRoundTrip) {
       std::vector<sig_value> values = random_values(k * 1000 + n, n * k);
       if (n > 0) std::fill(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(k), neardup::empty_sig_value);
       const std::string bytes = fmt::write_signatures(o, docs, values);
-      EXPECT_EQ(bytes.size(), 64 + n * (4 + 4 * k) + 8);
+      EXPECT_EQ(bytes.size(), 72 + n * (4 + 4 * k) + 8);
       const fmt::signature_batch b = fmt::read_signatures(fmt::byte_view(bytes), o);
       EXPECT_EQ(b.num_perm, k);
       EXPECT_EQ(b.docs, docs);
@@ -121,7 +169,7 @@ TEST(StageFormat, BandKeysRoundTrip) {
     for (bool sorted : {false, true}) {
       const std::vector<band_entry> run = random_run(n, n, sorted);
       const std::string bytes = fmt::write_band_keys(o, band, run);
-      EXPECT_EQ(bytes.size(), 64 + 12 * n + 8);
+      EXPECT_EQ(bytes.size(), 72 + 12 * n + 8);
       const std::vector<band_entry> back = fmt::read_band_keys(fmt::byte_view(bytes), o, band);
       ASSERT_EQ(back.size(), run.size());
       for (std::size_t i = 0; i < n; ++i) {
@@ -146,7 +194,7 @@ TEST(StageFormat, FingerprintsRoundTrip) {
     for (bool sorted : {false, true}) {
       if (sorted) std::sort(run.begin(), run.end());
       const std::string bytes = fmt::write_fingerprints(o, run);
-      EXPECT_EQ(bytes.size(), 64 + 20 * n + 8);
+      EXPECT_EQ(bytes.size(), 72 + 20 * n + 8);
       EXPECT_EQ(fmt::read_fingerprints(fmt::byte_view(bytes), o), run);
       const fmt::stage_header h = fmt::inspect_stage_data(fmt::byte_view(bytes));
       EXPECT_EQ(h.tokens, o.tokens);
@@ -253,19 +301,20 @@ std::vector<field> header_fields() {
       {"magic", 0, 8, {"magic"}},
       {"version", 8, 2, {"version"}},
       {"byte order", 10, 2, {"byte order"}},
-      {"kind", 12, 1, {"kind", "checksum"}},
-      {"scheme", 13, 1, {"scheme", "checksum"}},
-      {"tokens", 14, 1, {"tokens", "checksum"}},
-      {"token flags", 15, 1, {"token", "checksum"}},
-      {"num_perm", 16, 4, {"num_perm", "checksum"}},
-      {"ngram", 20, 4, {"ngram", "checksum"}},
-      {"seed hash", 24, 8, {"seed hash", "checksum"}},
-      {"bands", 32, 4, {"bands", "checksum"}},
-      {"rows", 36, 4, {"rows", "checksum"}},
-      {"band", 40, 4, {"band", "checksum"}},
-      {"flags", 44, 4, {"flags", "checksum"}},
-      {"records", 48, 8, {"records", "checksum"}},
-      {"payload_bytes", 56, 8, {"payload_bytes"}},
+      {"kind", 12, 1, {"kind", "header checksum"}},
+      {"scheme", 13, 1, {"scheme", "header checksum"}},
+      {"tokens", 14, 1, {"tokens", "header checksum"}},
+      {"token flags", 15, 1, {"token flags", "header checksum"}},
+      {"num_perm", 16, 4, {"num_perm", "header checksum"}},
+      {"ngram", 20, 4, {"ngram", "header checksum"}},
+      {"seed hash", 24, 8, {"seed hash", "header checksum"}},
+      {"bands", 32, 4, {"bands", "header checksum"}},
+      {"rows", 36, 4, {"rows", "header checksum"}},
+      {"band", 40, 4, {"band", "header checksum"}},
+      {"flags", 44, 4, {"flags", "header checksum"}},
+      {"records", 48, 8, {"records", "header checksum"}},
+      {"payload_bytes", 56, 8, {"payload_bytes", "header checksum"}},
+      {"header checksum", 64, 8, {"header checksum"}},
   };
 }
 
@@ -306,6 +355,9 @@ TEST(StageFormat, EveryCorruptedHeaderByteIsNamed) {
           EXPECT_TRUE(names_one_of(msg, f.accepted))
               << f.name << " byte " << i << " ^ " << flip << ": '" << msg << "'";
           EXPECT_EQ(msg.rfind("stage data: ", 0), 0U) << msg;
+          const std::string streamed_msg = stream_read(bad, s.options, s.band, 5).error;
+          EXPECT_TRUE(names_one_of(streamed_msg, f.accepted))
+              << "streamed: " << f.name << " byte " << i << " ^ " << flip << ": '" << streamed_msg << "'";
         }
       }
     }
@@ -313,7 +365,10 @@ TEST(StageFormat, EveryCorruptedHeaderByteIsNamed) {
     for (std::size_t i = fmt::stage_header_bytes; i < s.bytes.size(); ++i) {
       std::string bad = s.bytes;
       bad[i] = static_cast<char>(bad[i] ^ 0x10);
-      EXPECT_NE(read_any(bad, s.options, s.band).find("checksum"), std::string::npos) << i;
+      EXPECT_EQ(read_any(bad, s.options, s.band).rfind("stage data: checksum is 0x", 0), 0U) << i;
+      // The streaming reader checks the order of a sorted file as records
+      // arrive, before the checksum.
+      EXPECT_TRUE(names_one_of(stream_read(bad, s.options, s.band, 64).error, {"checksum", "out of order"})) << i;
     }
   }
 }
@@ -323,17 +378,44 @@ TEST(StageFormat, EveryCorruptedHeaderByteIsNamed) {
 TEST(StageFormat, BadFieldsUnderAValidChecksumAreNamed) {
   for (const sample& s : samples()) {
     for (const field& f : header_fields()) {
-      if (std::string(f.name) == "payload_bytes") continue;  // moves the checksum: covered above
+      if (std::string(f.name) == "header checksum") continue;  // repaired below
       std::string bad = s.bytes;
       for (std::size_t i = f.offset; i < f.offset + f.width; ++i) bad[i] = static_cast<char>(bad[i] ^ 0xFF);
       repair_checksum(bad);
       std::vector<const char*> names = f.accepted;
-      names.erase(std::remove(names.begin(), names.end(), std::string_view("checksum")), names.end());
-      if (std::string(f.name) == "token flags") names = {"token flags"};
+      names.erase(std::remove(names.begin(), names.end(), std::string_view("header checksum")), names.end());
       const std::string msg = read_any(bad, s.options, s.band);
       EXPECT_TRUE(names_one_of(msg, names)) << f.name << ": '" << msg << "'";
     }
   }
+}
+
+TEST(StageFormat, StreamingReaderReadsAnyPieces) {
+  for (const sample& s : samples()) {
+    for (std::size_t piece : {1, 3, 13, 64, 65, 1000}) {
+      const streamed r = stream_read(s.bytes, s.options, s.band, piece);
+      EXPECT_EQ(r.error, "") << piece;
+      EXPECT_EQ(r.records, s.bytes) << piece;  // same records (and so the same file)
+    }
+  }
+  // Header is available after 64 bytes; records only once complete.
+  const sample s = samples()[0];
+  fmt::stage_reader reader = fmt::stage_reader::signatures(s.options);
+  fmt::signature_batch out;
+  EXPECT_THROW((void)reader.header(), std::invalid_argument);
+  reader.feed(fmt::byte_view(std::string_view(s.bytes).substr(0, 72 + 4 + 4 * 16 + 1)), out);
+  EXPECT_EQ(reader.header().records, 3U);
+  EXPECT_EQ(out.docs.size(), 1U);
+  reader.feed(fmt::byte_view(std::string_view(s.bytes).substr(72 + 4 + 4 * 16 + 1)), out);
+  reader.finish();
+  EXPECT_EQ(out.docs, (std::vector<doc_id>{4, 1, 7}));
+  EXPECT_THROW(reader.finish(), std::invalid_argument);
+  std::vector<band_entry> wrong_kind;
+  EXPECT_THROW(reader.feed({}, wrong_kind), std::invalid_argument);
+  fmt::stage_reader other = fmt::stage_reader::signatures(s.options);
+  fmt::signature_batch mismatched;
+  mismatched.docs = {1};
+  EXPECT_THROW(other.feed(fmt::byte_view(s.bytes), mismatched), std::invalid_argument);
 }
 
 TEST(StageFormat, TruncatedAtEveryLength) {
@@ -341,10 +423,13 @@ TEST(StageFormat, TruncatedAtEveryLength) {
     for (std::size_t len = 0; len < s.bytes.size(); ++len) {
       const std::string msg = read_any(s.bytes.substr(0, len), s.options, s.band);
       EXPECT_NE(msg.find("truncated"), std::string::npos) << len << ": " << msg;
+      const std::string streamed_msg = stream_read(s.bytes.substr(0, len), s.options, s.band, 3).error;
+      EXPECT_EQ(streamed_msg, msg) << len;
     }
     const std::string longer = s.bytes + "x";
     EXPECT_NE(read_any(longer, s.options, s.band).find("1 bytes follow the checksum"), std::string::npos);
     EXPECT_NE(read_any(s.bytes + s.bytes, s.options, s.band).find("follow the checksum"), std::string::npos);
+    EXPECT_NE(stream_read(longer, s.options, s.band, 4).error.find("1 bytes follow the checksum"), std::string::npos);
   }
 }
 
@@ -354,9 +439,10 @@ TEST(StageFormat, NewerVersionIsRefusedNamingBothVersions) {
       std::string newer = s.bytes;
       put_le(newer, 8, 2, v);
       repair_checksum(newer);
-      EXPECT_EQ(read_any(newer, s.options, s.band),
-                "stage data: format version is " + std::to_string(v) +
-                    " in the file, newer than 1, the newest this reader knows: read it with a newer neardup");
+      const std::string want = "stage data: format version is " + std::to_string(v) +
+                               " in the file, newer than 1, the newest this reader knows: read it with a newer neardup";
+      EXPECT_EQ(read_any(newer, s.options, s.band), want);
+      EXPECT_EQ(stream_read(newer, s.options, s.band, 1).error, want);
     }
     std::string zero = s.bytes;
     put_le(zero, 8, 2, 0);
@@ -368,7 +454,7 @@ TEST(StageFormat, BigEndianWriterIsRefused) {
   std::string s = samples()[0].bytes;
   std::swap(s[10], s[11]);
   EXPECT_EQ(read_any(s, options(16), {}),
-            "stage data: byte order mark is 0x201 (a big-endian writer) in the file, 0x102 expected");
+            "stage data: byte order mark is 0x0201 (a big-endian writer) in the file, 0x0102 expected");
 }
 
 TEST(StageFormat, SortedFlagIsVerified) {
@@ -412,6 +498,9 @@ TEST(StageFormat, EveryMismatchedOptionIsNamedWithBothValues) {
     stage_data_options other = o;
     c.apply(other);
     EXPECT_EQ(error_of([&] { (void)fmt::read_signatures(fmt::byte_view(sigs), other); }), "stage data: " + c.message);
+    if (other.num_perm == 128) {
+      EXPECT_EQ(stream_read(sigs, other, {}, 64).error, "stage data: " + c.message);
+    }
     if (other.num_perm >= 128) {
       EXPECT_EQ(error_of([&] { (void)fmt::read_band_keys(fmt::byte_view(keys), other, band); }),
                 "stage data: " + c.message);

@@ -6,6 +6,7 @@
 #include <bit>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 #include <utility>
 
 #include "neardup/shingle.hpp"
@@ -22,9 +23,9 @@ constexpr std::uint64_t seed_hash_seed = 0x7365656468617368ULL;  // "seedhash"
 namespace off {
 constexpr std::size_t magic = 0, version = 8, byte_order = 10, kind = 12, scheme = 13, token_kind = 14,
                       token_flags = 15, num_perm = 16, ngram = 20, seed_hash = 24, bands = 32, rows = 36,
-                      band = 40, flags = 44, records = 48, payload_bytes = 56;
+                      band = 40, flags = 44, records = 48, payload_bytes = 56, header_checksum = 64;
 }  // namespace off
-static_assert(off::payload_bytes + 8 == stage_header_bytes);
+static_assert(off::header_checksum + 8 == stage_header_bytes);
 
 // Bits of the token_flags byte and of the flags word.
 constexpr std::uint8_t tf_lowercase = 1, tf_fold_digits = 2, tf_strip_punctuation = 4, tf_collapse_whitespace = 8;
@@ -101,16 +102,35 @@ std::uint8_t token_flags_of(const tokenize_options& t) {
                                    (t.collapse_whitespace ? tf_collapse_whitespace : 0));
 }
 
-std::string hex(std::uint64_t v) {
+// "0x" and at least `min_digits` hex digits.
+std::string hex(std::uint64_t v, int min_digits = 1) {
   static constexpr char digits[] = "0123456789abcdef";
   std::string s = "0x";
   int shift = 60;
-  while (shift > 0 && (v >> shift) == 0) shift -= 4;
+  while (shift > 4 * (min_digits - 1) && (v >> shift) == 0) shift -= 4;
   for (; shift >= 0; shift -= 4) s += digits[(v >> shift) & 15];
   return s;
 }
 
 [[noreturn]] void fail(const std::string& what) { throw stage_data_error("stage data: " + what); }
+
+[[noreturn]] void fail_short_header(std::uint64_t present) {
+  fail("truncated: " + std::to_string(present) + " bytes, the header alone needs " + std::to_string(stage_header_bytes));
+}
+[[noreturn]] void fail_truncated(std::uint64_t payload_bytes, std::uint64_t present) {
+  const bool huge = payload_bytes > std::numeric_limits<std::uint64_t>::max() - stage_header_bytes - stage_checksum_bytes;
+  fail("truncated: payload_bytes is " + std::to_string(payload_bytes) + " in the header, so the file has " +
+       (huge ? std::string("more than 2^64") : std::to_string(payload_bytes + stage_header_bytes + stage_checksum_bytes)) +
+       " bytes, but only " + std::to_string(present) + " are present");
+}
+[[noreturn]] void fail_trailing(std::uint64_t extra, std::uint64_t payload_bytes) {
+  fail(std::to_string(extra) + " bytes follow the checksum (payload_bytes is " + std::to_string(payload_bytes) +
+       " in the header): more than one file, or a corrupted length");
+}
+
+[[noreturn]] void fail_checksum(std::uint64_t stored, std::uint64_t computed) {
+  fail("checksum is " + hex(stored) + " in the file, " + hex(computed) + " computed: the data is corrupted");
+}
 
 [[noreturn]] void mismatch(const char* field, const std::string& in_file, const std::string& expected) {
   fail(std::string(field) + " is " + in_file + " in the file, " + expected + " expected");
@@ -231,49 +251,46 @@ void encode_header(std::byte* h, stage_kind kind, const stage_data_options& o, c
   put_u32(h + off::flags, sorted ? flag_sorted : 0);
   put_u64(h + off::records, records);
   put_u64(h + off::payload_bytes, payload_bytes);
+  put_u64(h + off::header_checksum, hash64(h, off::header_checksum, checksum_seed));
 }
 
 // ---- reading
 
-struct parsed {
-  stage_header header;
-  std::span<const std::byte> payload;
-};
+// Magic and version of the header at `h` (stage_header_bytes); returns the version,
+// which this reader knows how to read.
+std::uint16_t check_magic_and_version(const std::byte* h) {
+  if (std::memcmp(h + off::magic, magic, sizeof magic) != 0) {
+    fail("magic is wrong: these bytes are not neardup stage data");
+  }
+  const std::uint16_t version = get_u16(h + off::version);
+  if (version == 0) fail("format version is 0 in the file, not a valid version");
+  if (version > stage_format_version) {
+    fail("format version is " + std::to_string(version) + " in the file, newer than " +
+         std::to_string(stage_format_version) + ", the newest this reader knows: read it with a newer neardup");
+  }
+  return version;
+}
 
-// Format version 1, after magic and version were checked.
-parsed parse_v1(std::span<const std::byte> bytes) {
-  const std::byte* h = bytes.data();
+// ---- format version 1
+
+// Every field of a version-1 header, after magic and version: the byte
+// order, the header checksum (so that a damaged header is reported as such,
+// before its fields are interpreted), then each field's value.
+stage_header parse_header_v1(const std::byte* h) {
   const std::uint16_t order = get_u16(h + off::byte_order);
   if (order != byte_order_mark) {
-    mismatch("byte order mark", hex(order) + (order == 0x0201 ? " (a big-endian writer)" : ""),
-             hex(byte_order_mark));
+    mismatch("byte order mark", hex(order, 4) + (order == 0x0201 ? " (a big-endian writer)" : ""),
+             hex(byte_order_mark, 4));
   }
-  // Length before checksum, so that a short file says "truncated".
-  const std::uint64_t payload_bytes = get_u64(h + off::payload_bytes);
-  const std::uint64_t room = bytes.size() - stage_header_bytes;  // >= 0: checked by the caller
-  if (room < stage_checksum_bytes || payload_bytes > room - stage_checksum_bytes) {
-    fail("truncated: payload_bytes is " + std::to_string(payload_bytes) + " in the header, so the file has " +
-         (payload_bytes > std::numeric_limits<std::uint64_t>::max() - stage_header_bytes - stage_checksum_bytes
-              ? std::string("more than 2^64")
-              : std::to_string(payload_bytes + stage_header_bytes + stage_checksum_bytes)) +
-         " bytes, but only " + std::to_string(bytes.size()) + " are present");
-  }
-  const std::uint64_t total = stage_header_bytes + payload_bytes + stage_checksum_bytes;
-  if (bytes.size() > total) {
-    fail(std::to_string(bytes.size() - total) + " bytes follow the checksum (payload_bytes is " +
-         std::to_string(payload_bytes) + " in the header): more than one file, or a corrupted length");
-  }
-  const std::size_t body = stage_header_bytes + static_cast<std::size_t>(payload_bytes);
-  const std::uint64_t stored = get_u64(h + body);
-  const std::uint64_t computed = hash64(h, body, checksum_seed);
+  const std::uint64_t stored = get_u64(h + off::header_checksum);
+  const std::uint64_t computed = hash64(h, off::header_checksum, checksum_seed);
   if (stored != computed) {
-    fail("checksum is " + hex(stored) + " in the file, " + hex(computed) + " computed: the data is corrupted");
+    fail("header checksum is " + hex(stored) + " in the file, " + hex(computed) + " computed: the header is corrupted");
   }
-
-  // The checksum holds, so what follows can only fail for a writer that is
-  // not this library.
-  parsed p;
-  stage_header& r = p.header;
+  // The header checksum holds, so what follows can only fail for a writer
+  // that is not this library.
+  const std::uint64_t payload_bytes = get_u64(h + off::payload_bytes);
+  stage_header r;
   r.version = 1;
   const std::uint8_t kind = std::to_integer<std::uint8_t>(h[off::kind]);
   if (kind < 1 || kind > 3) fail("kind is " + std::to_string(kind) + " in the file, not a known payload kind");
@@ -322,71 +339,117 @@ parsed parse_v1(std::span<const std::byte> bytes) {
   r.sorted = (flags & flag_sorted) != 0;
   r.records = get_u64(h + off::records);
   r.payload_bytes = payload_bytes;
+  if (payload_bytes > std::numeric_limits<std::uint64_t>::max() - stage_header_bytes - stage_checksum_bytes) {
+    fail("payload_bytes is " + std::to_string(payload_bytes) + " in the file: more than a file can hold");
+  }
   const std::size_t size = record_bytes(r.kind, r.num_perm);
   if (payload_bytes % size != 0 || payload_bytes / size != r.records) {
     fail("records is " + std::to_string(r.records) + " in the file, but payload_bytes (" +
          std::to_string(payload_bytes) + ") holds " + std::to_string(payload_bytes / size) + " records of " +
          std::to_string(size) + " bytes" + (payload_bytes % size != 0 ? " and a partial one" : ""));
   }
-  p.payload = bytes.subspan(stage_header_bytes, body - stage_header_bytes);
+  return r;
+}
+
+// The whole file in `bytes`: header, then length, then the checksum of all.
+stage_header parse_file_v1(std::span<const std::byte> bytes) {
+  const std::byte* h = bytes.data();
+  const stage_header header = parse_header_v1(h);
+  const std::uint64_t payload_bytes = header.payload_bytes;
+  const std::uint64_t room = bytes.size() - stage_header_bytes;  // the caller checked size >= header
+  if (room < stage_checksum_bytes || payload_bytes > room - stage_checksum_bytes) {
+    fail_truncated(payload_bytes, bytes.size());
+  }
+  const std::uint64_t total = stage_header_bytes + payload_bytes + stage_checksum_bytes;
+  if (bytes.size() > total) fail_trailing(bytes.size() - total, payload_bytes);
+  const std::size_t body = stage_header_bytes + static_cast<std::size_t>(payload_bytes);
+  const std::uint64_t stored = get_u64(h + body);
+  const std::uint64_t computed = hash64(h, body, checksum_seed);
+  if (stored != computed) fail_checksum(stored, computed);
+  return header;
+}
+
+// ---- all versions
+
+struct parsed {
+  stage_header header;
+  std::span<const std::byte> payload;
+};
+
+parsed parse(std::span<const std::byte> bytes) {
+  if (bytes.size() < stage_header_bytes) fail_short_header(bytes.size());
+  parsed p;
+  switch (check_magic_and_version(bytes.data())) {
+    case 1: p.header = parse_file_v1(bytes); break;
+    default: fail("format version without a decoder");  // unreachable: check_magic_and_version refused it
+  }
+  p.payload = bytes.subspan(stage_header_bytes, static_cast<std::size_t>(p.header.payload_bytes));
   return p;
 }
 
-parsed parse(std::span<const std::byte> bytes) {
-  if (bytes.size() < stage_header_bytes) {
-    fail("truncated: " + std::to_string(bytes.size()) + " bytes, the header alone needs " +
-         std::to_string(stage_header_bytes));
+// Header fields, in any version, as soon as the header has arrived (streaming).
+stage_header parse_header(const std::byte* h) {
+  switch (check_magic_and_version(h)) {
+    case 1: return parse_header_v1(h);
+    default: fail("format version without a decoder");  // unreachable
   }
-  if (std::memcmp(bytes.data() + off::magic, magic, sizeof magic) != 0) {
-    fail("magic is wrong: these bytes are not neardup stage data");
-  }
-  const std::uint16_t version = get_u16(bytes.data() + off::version);
-  switch (version) {
-    case 1: return parse_v1(bytes);
-    default: break;
-  }
-  if (version == 0) fail("format version is 0 in the file, not a valid version");
-  fail("format version is " + std::to_string(version) + " in the file, newer than " +
-       std::to_string(stage_format_version) + ", the newest this reader knows: read it with a newer neardup");
 }
+
+// ---- records (the same in every version so far)
+
+// The previous record, for checking the order of a sorted file across pieces.
+struct order_state {
+  std::uint64_t index = 0;  // of the next record
+  doc_id doc = 0;
+  band_entry band;
+  fingerprint_entry fingerprint;
+};
 
 void fail_order(std::uint64_t i) {
   fail("record " + std::to_string(i) + " is out of order, but the flags say the file is sorted");
 }
 
-// Decodes the payload of a checked file, verifying the order of a sorted one.
-void decode_signatures(const parsed& p, signature_batch& out) {
-  const std::size_t k = p.header.num_perm;
-  const std::size_t n = static_cast<std::size_t>(p.header.records);
+// Append the n records at p to `out`, checking the order of a sorted file.
+void append_records(const stage_header& h, const std::byte* p, std::size_t n, order_state& o, signature_batch& out) {
+  const std::size_t k = h.num_perm;
   const std::size_t size = record_bytes(stage_kind::signatures, k);
   out.num_perm = k;
-  out.docs.resize(n);
-  out.values.resize(n * k);
-  const std::byte* r = p.payload.data();
-  for (std::size_t i = 0; i < n; ++i, r += size) {
-    out.docs[i] = get_u32(r);
-    get_u32s(r + 4, out.values.data() + i * k, k);
-    if (p.header.sorted && i > 0 && out.docs[i - 1] > out.docs[i]) fail_order(i);
+  const std::size_t first = out.docs.size();
+  out.docs.resize(first + n);
+  out.values.resize((first + n) * k);
+  for (std::size_t i = 0; i < n; ++i, p += size, ++o.index) {
+    const doc_id doc = get_u32(p);
+    if (h.sorted && o.index > 0 && o.doc > doc) fail_order(o.index);
+    out.docs[first + i] = o.doc = doc;
+    get_u32s(p + 4, out.values.data() + (first + i) * k, k);
   }
 }
-
-std::vector<band_entry> decode_bands(const parsed& p) {
-  std::vector<band_entry> out(static_cast<std::size_t>(p.header.records));
-  const std::byte* r = p.payload.data();
-  for (std::size_t i = 0; i < out.size(); ++i, r += band_record_bytes) {
-    out[i] = decode_band(r);
-    if (p.header.sorted && i > 0 && !in_order(out[i - 1], out[i])) fail_order(i);
+template <class T, class Decode>
+void append_run(const stage_header& h, const std::byte* p, std::size_t n, T& last, std::uint64_t& index,
+                std::vector<T>& out, Decode decode) {
+  const std::size_t size = record_bytes(h.kind, h.num_perm);
+  const std::size_t first = out.size();
+  out.resize(first + n);
+  for (std::size_t i = 0; i < n; ++i, p += size, ++index) {
+    const T e = decode(p);
+    if (h.sorted && index > 0 && !in_order(last, e)) fail_order(index);
+    out[first + i] = last = e;
   }
-  return out;
+}
+void append_records(const stage_header& h, const std::byte* p, std::size_t n, order_state& o,
+                    std::vector<band_entry>& out) {
+  append_run(h, p, n, o.band, o.index, out, decode_band);
+}
+void append_records(const stage_header& h, const std::byte* p, std::size_t n, order_state& o,
+                    std::vector<fingerprint_entry>& out) {
+  append_run(h, p, n, o.fingerprint, o.index, out, decode_fingerprint);
 }
 
-std::vector<fingerprint_entry> decode_fingerprints(const parsed& p) {
-  std::vector<fingerprint_entry> out(static_cast<std::size_t>(p.header.records));
-  const std::byte* r = p.payload.data();
-  for (std::size_t i = 0; i < out.size(); ++i, r += fingerprint_record_bytes) {
-    out[i] = decode_fingerprint(r);
-    if (p.header.sorted && i > 0 && !in_order(out[i - 1], out[i])) fail_order(i);
-  }
+template <class Out>
+Out decode_all(const parsed& p) {
+  Out out;
+  order_state o;
+  append_records(p.header, p.payload.data(), static_cast<std::size_t>(p.header.records), o, out);
   return out;
 }
 
@@ -428,10 +491,14 @@ void check_expected(const stage_header& h, stage_kind kind, const stage_data_opt
   }
 }
 
+void check_expected_options(const stage_data_options& expected, stage_kind kind, const band_run_id* band) {
+  validate_options(expected);
+  if (kind == stage_kind::band_keys) validate_band(*band, expected.num_perm);
+}
+
 parsed parse_expected(std::span<const std::byte> bytes, stage_kind kind, const stage_data_options& expected,
                       const band_run_id* band) {
-  validate_options(expected);
-  if (band != nullptr) validate_band(*band, expected.num_perm);
+  check_expected_options(expected, kind, band);
   parsed p = parse(bytes);
   check_expected(p.header, kind, expected, band);
   return p;
@@ -449,33 +516,169 @@ stage_header inspect_stage_data(std::span<const std::byte> bytes) {
   const parsed p = parse(bytes);
   if (p.header.sorted) {
     switch (p.header.kind) {
-      case stage_kind::signatures: {
-        signature_batch b;
-        decode_signatures(p, b);
-        break;
-      }
-      case stage_kind::band_keys: (void)decode_bands(p); break;
-      case stage_kind::fingerprints: (void)decode_fingerprints(p); break;
+      case stage_kind::signatures: (void)decode_all<signature_batch>(p); break;
+      case stage_kind::band_keys: (void)decode_all<std::vector<band_entry>>(p); break;
+      case stage_kind::fingerprints: (void)decode_all<std::vector<fingerprint_entry>>(p); break;
     }
   }
   return p.header;
 }
 
 signature_batch read_signatures(std::span<const std::byte> bytes, const stage_data_options& expected) {
-  const parsed p = parse_expected(bytes, stage_kind::signatures, expected, nullptr);
-  signature_batch out;
-  decode_signatures(p, out);
+  signature_batch out = decode_all<signature_batch>(parse_expected(bytes, stage_kind::signatures, expected, nullptr));
+  out.num_perm = expected.num_perm;
   return out;
 }
 
 std::vector<band_entry> read_band_keys(std::span<const std::byte> bytes, const stage_data_options& expected,
                                        band_run_id band) {
-  return decode_bands(parse_expected(bytes, stage_kind::band_keys, expected, &band));
+  return decode_all<std::vector<band_entry>>(parse_expected(bytes, stage_kind::band_keys, expected, &band));
 }
 
 std::vector<fingerprint_entry> read_fingerprints(std::span<const std::byte> bytes,
                                                  const stage_data_options& expected) {
-  return decode_fingerprints(parse_expected(bytes, stage_kind::fingerprints, expected, nullptr));
+  return decode_all<std::vector<fingerprint_entry>>(parse_expected(bytes, stage_kind::fingerprints, expected, nullptr));
+}
+
+// ---- streaming reader
+
+struct stage_reader::state {
+  XXH3_state_t checksum;  // first: it asks for 64-byte alignment
+  stage_kind kind = stage_kind::signatures;
+  stage_data_options expected;
+  band_run_id band;
+  std::byte header_bytes[stage_header_bytes];
+  std::byte trailer[stage_checksum_bytes];
+  stage_header header;
+  std::uint64_t seen = 0;   // bytes fed so far
+  std::uint64_t total = 0;  // bytes of the file, once the header is in
+  std::size_t record_size = 0;
+  std::vector<std::byte> partial;  // the start of a record split between pieces
+  order_state order;
+  bool broken = false;
+  bool finished = false;
+
+  template <class Out>
+  void feed(std::span<const std::byte> bytes, Out& out, stage_kind out_kind);
+};
+
+template <class Out>
+void stage_reader::state::feed(std::span<const std::byte> bytes, Out& out, stage_kind out_kind) {
+  if (broken || finished) {
+    throw std::invalid_argument(finished ? "stage_reader: feed() after finish()"
+                                         : "stage_reader: feed() after an earlier error");
+  }
+  if (out_kind != kind) {
+    throw std::invalid_argument(std::string("stage_reader: records of a ") + kind_name(kind) + " asked for as a " +
+                                kind_name(out_kind));
+  }
+  if constexpr (std::is_same_v<Out, signature_batch>) {
+    if (out.values.size() != out.docs.size() * expected.num_perm) {
+      throw std::invalid_argument("stage_reader: the batch to append to holds " + std::to_string(out.values.size()) +
+                                  " values for " + std::to_string(out.docs.size()) + " documents of num_perm " +
+                                  std::to_string(expected.num_perm));
+    }
+  }
+  broken = true;  // until this piece is consumed without an error
+  if (seen < stage_header_bytes) {
+    const std::size_t take = std::min<std::size_t>(bytes.size(), stage_header_bytes - seen);
+    std::memcpy(header_bytes + seen, bytes.data(), take);
+    XXH3_64bits_update(&checksum, bytes.data(), take);
+    seen += take;
+    bytes = bytes.subspan(take);
+    if (seen == stage_header_bytes) {
+      header = parse_header(header_bytes);
+      check_expected(header, kind, expected, kind == stage_kind::band_keys ? &band : nullptr);
+      record_size = record_bytes(header.kind, header.num_perm);
+      total = header.total_bytes();  // no overflow: records * record_size == payload_bytes was checked
+    }
+  }
+  const std::uint64_t payload_end = stage_header_bytes + header.payload_bytes;
+  if (!bytes.empty() && seen < payload_end) {
+    std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(bytes.size(), payload_end - seen));
+    XXH3_64bits_update(&checksum, bytes.data(), take);
+    seen += take;
+    std::span<const std::byte> payload = bytes.first(take);
+    bytes = bytes.subspan(take);
+    if (!partial.empty()) {  // complete the record begun in an earlier piece
+      const std::size_t more = std::min(record_size - partial.size(), payload.size());
+      partial.insert(partial.end(), payload.begin(), payload.begin() + static_cast<std::ptrdiff_t>(more));
+      payload = payload.subspan(more);
+      if (partial.size() == record_size) {
+        append_records(header, partial.data(), 1, order, out);
+        partial.clear();
+      }
+    }
+    const std::size_t whole = payload.size() / record_size;
+    append_records(header, payload.data(), whole, order, out);
+    payload = payload.subspan(whole * record_size);
+    partial.insert(partial.end(), payload.begin(), payload.end());
+  }
+  if (!bytes.empty() && seen >= payload_end) {
+    if (seen + bytes.size() > total) fail_trailing(seen + bytes.size() - total, header.payload_bytes);
+    std::memcpy(trailer + (seen - payload_end), bytes.data(), bytes.size());
+    seen += bytes.size();
+  }
+  broken = false;
+}
+
+stage_reader::stage_reader(stage_kind kind, const stage_data_options& expected, const band_run_id& band) {
+  check_expected_options(expected, kind, &band);
+  s_ = std::make_unique<state>();
+  s_->kind = kind;
+  s_->expected = expected;
+  s_->band = band;
+  XXH3_64bits_reset_withSeed(&s_->checksum, checksum_seed);
+}
+stage_reader::stage_reader(stage_reader&&) noexcept = default;
+stage_reader& stage_reader::operator=(stage_reader&&) noexcept = default;
+stage_reader::~stage_reader() = default;
+
+stage_reader stage_reader::signatures(const stage_data_options& expected) {
+  return {stage_kind::signatures, expected, {}};
+}
+stage_reader stage_reader::band_keys(const stage_data_options& expected, band_run_id band) {
+  return {stage_kind::band_keys, expected, band};
+}
+stage_reader stage_reader::fingerprints(const stage_data_options& expected) {
+  return {stage_kind::fingerprints, expected, {}};
+}
+
+stage_reader::state& stage_reader::checked_state() const {
+  if (!s_) throw std::invalid_argument("stage_reader: use of a moved-from reader");
+  return *s_;
+}
+
+void stage_reader::feed(std::span<const std::byte> bytes, signature_batch& out) {
+  checked_state().feed(bytes, out, stage_kind::signatures);
+}
+void stage_reader::feed(std::span<const std::byte> bytes, std::vector<band_entry>& out) {
+  checked_state().feed(bytes, out, stage_kind::band_keys);
+}
+void stage_reader::feed(std::span<const std::byte> bytes, std::vector<fingerprint_entry>& out) {
+  checked_state().feed(bytes, out, stage_kind::fingerprints);
+}
+
+const stage_header& stage_reader::header() const {
+  const state& s = checked_state();
+  if (s.seen < stage_header_bytes) throw std::invalid_argument("stage_reader: header() before the header was fed");
+  return s.header;
+}
+
+void stage_reader::finish() {
+  state& s = checked_state();
+  if (s.broken || s.finished) {
+    throw std::invalid_argument(s.finished ? "stage_reader: finish() called twice"
+                                           : "stage_reader: finish() after an earlier error");
+  }
+  s.broken = true;
+  if (s.seen < stage_header_bytes) fail_short_header(s.seen);
+  if (s.seen < s.total) fail_truncated(s.header.payload_bytes, s.seen);
+  const std::uint64_t stored = get_u64(s.trailer);
+  const std::uint64_t computed = XXH3_64bits_digest(&s.checksum);
+  if (stored != computed) fail_checksum(stored, computed);
+  s.broken = false;
+  s.finished = true;
 }
 
 // ---- writing

@@ -7,7 +7,7 @@
 //   band-key run      n records of (band key, document) of ONE band
 //   fingerprint run   n records of (128-bit fingerprint, document)
 //
-// Every file is  header (64 bytes) | payload | checksum (8 bytes). The header
+// Every file is  header (72 bytes) | payload | checksum (8 bytes). The header
 // says what the payload is and which options produced it: scheme, k
 // (num_perm), n-gram, tokenizer kind and flags, a hash of the seed (never the
 // seed itself) and, for band-key runs, (bands, rows) and the band. The byte
@@ -26,6 +26,10 @@
 //   w.add(run_part_1);                                              // std::span<const band_entry>
 //   w.add(run_part_2);
 //   w.finish();                                                     // appends the checksum
+//   // Reading in pieces (from disk, a socket): stage_reader, below.
+//
+// ERRORS: bad, corrupted or mismatched bytes throw stage_data_error; bad
+// options or misuse of a writer or reader throw std::invalid_argument.
 //
 // GUARANTEES
 //  - Stability: the layout of a format version never changes once released.
@@ -34,9 +38,10 @@
 //    newer one with an error that names both versions.
 //  - Byte order: little-endian on disk whatever the host; every field is
 //    written explicitly (no struct padding reaches the bytes). Encoding is
-//    canonical: the same records and options always give the same bytes.
-//  - Integrity: the checksum is seeded XXH3-64 over header and payload; the
-//    readers check it, the length and every header field, and never read
+//    canonical: the same records, options and sorted flag give the same bytes.
+//  - Integrity: the header carries a checksum of its own fields, and the file
+//    ends with a checksum of header and payload (seeded XXH3-64 both); the
+//    readers check them, the length and every header field, and never read
 //    outside the given bytes, whatever they hold (fuzz/fuzz_format.cpp).
 //  - No silent mixing: the readers compare the header with the options the
 //    caller expects and throw stage_data_error naming the field and both
@@ -47,7 +52,7 @@
 //  - Sorted files: a file that says it is sorted has its records in order
 //    (checked by the writer and again by the reader): signature batches by
 //    document, band-key runs by (key, document), fingerprint runs by
-//    (fingerprint, document), each non-decreasing.
+//    (fingerprint.low, fingerprint.high, document), each non-decreasing.
 //
 // NOT PROMISED: secrecy (the seed hash is a plain XXH3 of the seed, which a
 // small seed space does not hide) or protection against a malicious writer
@@ -76,7 +81,7 @@ namespace neardup::pipeline {
 // The newest format version this library writes and reads (see docs/FORMAT.md).
 inline constexpr std::uint16_t stage_format_version = 1;
 // Bytes of the header and of the trailing checksum (format version 1).
-inline constexpr std::size_t stage_header_bytes = 64;
+inline constexpr std::size_t stage_header_bytes = 72;
 inline constexpr std::size_t stage_checksum_bytes = 8;
 
 // What the payload holds. The values are the byte stored in the file.
@@ -211,6 +216,48 @@ class stage_writer {
   state& checked_state() const;
   stage_writer(byte_sink&& sink, stage_kind kind, const stage_data_options& options, const band_run_id& band,
                std::uint64_t records, bool sorted);
+  std::unique_ptr<state> s_;
+};
+
+// Streaming reader, for files read in pieces (from disk, a socket, ...):
+// feed() takes the file's bytes in order, in pieces of any size, and appends
+// each record to `out` as soon as it is complete; finish() checks that the
+// whole file arrived and its checksum. The header is checked (magic,
+// version, byte order, every field and every expected option) as soon as its
+// 72 bytes have arrived (after the header's own checksum).
+// Records handed out before finish() returned are NOT verified yet: a caller
+// that must not act on corrupted data waits for finish().
+// Throws stage_data_error for bad data; std::invalid_argument for bad
+// expected options, an `out` of another kind, and use after finish() or after
+// an error.
+//
+//   auto r = fmt::stage_reader::band_keys(opt, {{16, 8}, 3});
+//   std::vector<neardup::band_entry> run;
+//   std::byte buf[1 << 16];
+//   while (std::size_t n = std::fread(buf, 1, sizeof buf, f)) r.feed({buf, n}, run);
+//   r.finish();
+class stage_reader {
+ public:
+  static stage_reader signatures(const stage_data_options& expected);
+  static stage_reader band_keys(const stage_data_options& expected, band_run_id band);
+  static stage_reader fingerprints(const stage_data_options& expected);
+
+  void feed(std::span<const std::byte> bytes, signature_batch& out);
+  void feed(std::span<const std::byte> bytes, std::vector<band_entry>& out);
+  void feed(std::span<const std::byte> bytes, std::vector<fingerprint_entry>& out);
+  void finish();
+
+  // REQUIRES: the header's bytes were fed (throws std::invalid_argument).
+  const stage_header& header() const;
+
+  stage_reader(stage_reader&&) noexcept;
+  stage_reader& operator=(stage_reader&&) noexcept;
+  ~stage_reader();
+
+ private:
+  struct state;
+  state& checked_state() const;
+  stage_reader(stage_kind kind, const stage_data_options& expected, const band_run_id& band);
   std::unique_ptr<state> s_;
 };
 
