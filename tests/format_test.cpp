@@ -398,7 +398,7 @@ TEST(StageFormat, StreamingReaderReadsAnyPieces) {
       EXPECT_EQ(r.records, s.bytes) << piece;  // same records (and so the same file)
     }
   }
-  // Header is available after 64 bytes; records only once complete.
+  // The header is available once its bytes arrived; a record once complete.
   const sample s = samples()[0];
   fmt::stage_reader reader = fmt::stage_reader::signatures(s.options);
   fmt::signature_batch out;
