@@ -340,7 +340,7 @@ TEST(CliDeterminism, ThreadsAndKernelsGiveByteIdenticalOutputs) {
   EXPECT_TRUE(contains(read_file(dir / "ref" / "stats.json"), "\"kernel\": \"scalar\""));
   std::vector<std::pair<std::string, std::string>> variants = {{"2", ""}, {"4", ""}, {"3", "NEARDUP_KERNEL=scalar"}};
   for (const auto k : neardup::supported_kernels()) {
-    variants.emplace_back("2", std::string("NEARDUP_KERNEL=").append(neardup::kernel_name(k)));
+    variants.emplace_back("2", std::string("NEARDUP_KERNEL=").append(neardup::name(k)));
   }
   int n = 0;
   for (const auto& [threads, env] : variants) {

@@ -379,11 +379,11 @@ TEST(ExactPass, MatchesBruteForceGroupingOfTokenSequences) {
   const auto in = inputs_of({dir / "in.jsonl"});
 
   for (const auto keep : {nio::keep_policy::first, nio::keep_policy::longest}) {
-    SCOPED_TRACE(std::string(nio::to_string(keep)));
+    SCOPED_TRACE(std::string(neardup::name(keep)));
     nio::dedup_options o = quiet_dedup();
     o.near = false;
     o.keep = keep;
-    const std::string out = dir / ("out_" + std::string(nio::to_string(keep)));
+    const std::string out = dir / ("out_" + std::string(neardup::name(keep)));
     const nio::dedup_report rep = nio::run_dedup(in.sources, out, o);
     const auto kept = brute_exact(c, keep);
 
@@ -1360,7 +1360,7 @@ TEST(EvalPass, NumbersEqualBruteForceFromClustersAndExactPairs) {
     nio::dedup_options o2 = o;
     o2.keep = keep;
     o2.verify = verify;
-    const std::string out2 = dir / ("out_" + std::string(nio::to_string(keep)) + "_" + std::string(nio::to_string(verify)));
+    const std::string out2 = dir / ("out_" + std::string(neardup::name(keep)) + "_" + std::string(neardup::name(verify)));
     const nio::eval_report ev2 = nio::run_eval(in.sources, out2, o2);
     check_eval(ev2, brute_eval(c, truth, out2 + "/clusters.tsv"), c.ids.size());
   }

@@ -57,6 +57,14 @@ namespace neardup {
 
 enum class minhash_scheme { classic, one_permutation, superminhash };
 
+// Spellings (enum_names.hpp): oph (one_permutation), classic, superminhash;
+// as `--scheme` takes them and stats.json writes them.
+constexpr std::array<enum_name<minhash_scheme>, 3> enum_names(minhash_scheme) noexcept {
+  return {{{minhash_scheme::one_permutation, "oph"},
+           {minhash_scheme::classic, "classic"},
+           {minhash_scheme::superminhash, "superminhash"}}};
+}
+
 // Every value of the signature of the empty set.
 inline constexpr sig_value empty_sig_value = 0xFFFFFFFFU;
 
@@ -140,9 +148,6 @@ jaccard_bounds jaccard_from_count(std::size_t m, std::size_t k, double z = 1.96)
 std::size_t equal_positions(std::span<const sig_value> a, std::span<const sig_value> b) noexcept;
 
 // ---- kernels (for tests and benchmarks; results never depend on them)
-
-// Lower-case name: "automatic", "scalar", "avx2", "avx512".
-std::string_view kernel_name(sig_kernel kernel) noexcept;
 
 // Whether this CPU can run `kernel` (scalar and automatic: always).
 bool kernel_supported(sig_kernel kernel) noexcept;

@@ -118,7 +118,7 @@ minhasher::minhasher(const minhash_options& options)
   if (kernel_ == sig_kernel::automatic) {
     kernel_ = default_kernel();
   } else if (!kernel_supported(kernel_)) {
-    throw std::invalid_argument("minhash_options::kernel = " + std::string(kernel_name(kernel_)) +
+    throw std::invalid_argument("minhash_options::kernel = " + std::string(name(kernel_)) +
                                 " is not supported by this CPU");
   }
   switch (scheme_) {

@@ -1,7 +1,8 @@
 // CPU detection and the process-wide default signature kernel.
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
+#include <optional>
+#include <string_view>
 
 #include "neardup/signature.hpp"
 
@@ -30,37 +31,25 @@ sig_kernel best_kernel() noexcept {
 sig_kernel resolve_default() noexcept {
   const char* env = std::getenv("NEARDUP_KERNEL");
   if (env == nullptr || *env == '\0') return best_kernel();
-  sig_kernel want = sig_kernel::automatic;
-  if (std::strcmp(env, "scalar") == 0) want = sig_kernel::scalar;
-  else if (std::strcmp(env, "avx2") == 0) want = sig_kernel::avx2;
-  else if (std::strcmp(env, "avx512") == 0) want = sig_kernel::avx512;
-  else if (std::strcmp(env, "automatic") == 0 || std::strcmp(env, "auto") == 0) return best_kernel();
+  const std::string_view text(env);
+  const std::optional<sig_kernel> want = text == "auto" ? sig_kernel::automatic : parse<sig_kernel>(text);
   const sig_kernel best = best_kernel();
-  if (want == sig_kernel::automatic) {
+  if (want == sig_kernel::automatic) return best;
+  if (!want) {
     std::fprintf(stderr,
                  "neardup: warning: NEARDUP_KERNEL=%s is not one of scalar|avx2|avx512; using %s\n", env,
-                 kernel_name(best).data());
+                 name(best).data());
     return best;
   }
-  if (!kernel_supported(want)) {
+  if (!kernel_supported(*want)) {
     std::fprintf(stderr, "neardup: warning: NEARDUP_KERNEL=%s is not supported by this CPU; using %s\n", env,
-                 kernel_name(best).data());
+                 name(best).data());
     return best;
   }
-  return want;
+  return *want;
 }
 
 }  // namespace
-
-std::string_view kernel_name(sig_kernel kernel) noexcept {
-  switch (kernel) {
-    case sig_kernel::automatic: return "automatic";
-    case sig_kernel::scalar: return "scalar";
-    case sig_kernel::avx2: return "avx2";
-    case sig_kernel::avx512: return "avx512";
-  }
-  return "unknown";
-}
 
 bool kernel_supported(sig_kernel kernel) noexcept {
   switch (kernel) {

@@ -25,19 +25,6 @@
 
 namespace neardup::io {
 
-std::string_view to_string(verify_mode m) noexcept {
-  switch (m) {
-    case verify_mode::none: return "none";
-    case verify_mode::estimate: return "estimate";
-    case verify_mode::exact: return "exact";
-  }
-  return "?";
-}
-
-std::string_view to_string(keep_policy k) noexcept {
-  return k == keep_policy::first ? "first" : "longest";
-}
-
 namespace {
 
 std::uint64_t status_field(const char* name) {
@@ -158,8 +145,8 @@ void write_stats(const std::string& path, const dedup_report& r, const dedup_opt
   w.end_object();
   w.key("parameters");
   w.begin_object();
-  w.field("tokens", o.tokens.kind == token_kind::word ? "word" : o.tokens.kind == token_kind::character ? "char" : "code");
-  w.field("keep", to_string(o.keep));
+  w.field("tokens", name(o.tokens.kind));
+  w.field("keep", name(o.keep));
   w.field("seed", o.seed);
   w.field("text_field", o.records.text_field);
   w.field("id_field", o.records.id_field);
@@ -168,9 +155,7 @@ void write_stats(const std::string& path, const dedup_report& r, const dedup_opt
     w.field("threshold", o.threshold);
     w.field("num_perm", static_cast<std::uint64_t>(o.minhash.num_perm));
     w.key("scheme");
-    w.value(o.minhash.scheme == minhash_scheme::classic       ? "classic"
-            : o.minhash.scheme == minhash_scheme::superminhash ? "superminhash"
-                                                               : "one_permutation");
+    w.value(name(o.minhash.scheme));
     w.field("ngram", static_cast<std::uint64_t>(o.ngram));
     w.field("bands", r.lsh.bands);
     w.field("rows", r.lsh.rows);
@@ -183,7 +168,7 @@ void write_stats(const std::string& path, const dedup_report& r, const dedup_opt
       w.field(name, candidate_probability(j, r.lsh));
   }
   w.end_object();
-  w.field("verify", to_string(o.verify));
+  w.field("verify", name(o.verify));
   w.field("exact_first", o.exact_first);
   w.field("kernel", r.kernel);
   }
@@ -245,7 +230,7 @@ dedup_report run_dedup(std::span<const source_info> sources, const std::string& 
     report.lsh = lsh;
     report.candidate_probability_at_threshold = candidate_probability(options.threshold, lsh);
   }
-  report.kernel = std::string(kernel_name(hasher.kernel() == sig_kernel::automatic ? default_kernel()
+  report.kernel = std::string(name(hasher.kernel() == sig_kernel::automatic ? default_kernel()
                                                                                      : hasher.kernel()));
   report.input_bytes = detail::stored_bytes(sources);
 

@@ -30,6 +30,7 @@
 // and counted, never dropped.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -52,10 +53,20 @@ enum class verify_mode : std::uint8_t {
   exact,     // exact Jaccard of the shingle sets >= threshold (default)
 };
 
+// Spellings (enum_names.hpp): none, estimate, exact.
+constexpr std::array<enum_name<verify_mode>, 3> enum_names(verify_mode) noexcept {
+  return {{{verify_mode::none, "none"}, {verify_mode::estimate, "estimate"}, {verify_mode::exact, "exact"}}};
+}
+
 enum class keep_policy : std::uint8_t {
   first,    // the first document of a cluster in input order
   longest,  // the longest text (bytes); ties go to the first
 };
+
+// Spellings (enum_names.hpp): first, longest.
+constexpr std::array<enum_name<keep_policy>, 2> enum_names(keep_policy) noexcept {
+  return {{{keep_policy::first, "first"}, {keep_policy::longest, "longest"}}};
+}
 
 struct dedup_options {
   record_options records;              // --text-field, --id-field
@@ -150,8 +161,5 @@ lsh_params default_lsh_params(double threshold, std::size_t num_perm, verify_mod
 
 // Peak resident set size of this process so far (VmHWM), 0 if unknown.
 std::uint64_t peak_rss_bytes();
-
-std::string_view to_string(verify_mode m) noexcept;
-std::string_view to_string(keep_policy k) noexcept;
 
 }  // namespace neardup::io
