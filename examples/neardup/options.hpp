@@ -4,11 +4,11 @@
 // messages all come from the table, so they cannot disagree.
 //
 //   neardup::io::dedup_options o;
-//   option_table t;
+//   option_table t("dedup", "usage: neardup dedup INPUT... -o OUTDIR [options]\n");
 //   t.add(real("threshold", "T", o.threshold, interval::open_closed(0, 1),
-//              "Jaccard similarity of shingle sets that makes a duplicate"));
-//   const parsed p = t.parse("dedup", argc, argv);   // `--threshold 1.5` throws usage_error:
-//                                                    // "--threshold 1.5: must be in (0, 1]"
+//              "Jaccard similarity of shingle sets that makes a duplicate"));   // help: [0.8]
+//   const parsed p = t.parse(argc, argv);   // `--threshold 1.5` throws usage_error:
+//                                           // "--threshold 1.5: must be in (0, 1]"
 //
 // A command accepts exactly the options of its table: an option of another
 // command is rejected naming both ("--tokens is not used by 'neardup lines'").
@@ -16,7 +16,6 @@
 
 #include <cstdint>
 #include <functional>
-#include <limits>
 #include <optional>
 #include <stdexcept>
 #include <string>
