@@ -127,7 +127,7 @@ TEST(KernelDispatch, ExplicitKernelsFollowOneRuleForSignaturesAndIntersection) {
       EXPECT_EQ(m.kernel(), k == sig_kernel::automatic ? neardup::default_kernel() : k);
       EXPECT_EQ(neardup::count_shared(kA, kB, k), 3u);
     } else {  // only on a CPU without this kernel
-      const std::string name(neardup::kernel_name(k));
+      const std::string name(neardup::name(k));
       expect_rejected([&] { neardup::minhasher m({.kernel = k}); }, {"minhash_options::kernel = " + name, "not supported"});
       expect_rejected([&] { (void)neardup::count_shared(kA, kB, k); }, {"count_shared: kernel = " + name, "not supported"});
     }

@@ -340,7 +340,7 @@ TEST(CliDeterminism, ThreadsAndKernelsGiveByteIdenticalOutputs) {
   EXPECT_TRUE(contains(read_file(dir / "ref" / "stats.json"), "\"kernel\": \"scalar\""));
   std::vector<std::pair<std::string, std::string>> variants = {{"2", ""}, {"4", ""}, {"3", "NEARDUP_KERNEL=scalar"}};
   for (const auto k : neardup::supported_kernels()) {
-    variants.emplace_back("2", std::string("NEARDUP_KERNEL=").append(neardup::kernel_name(k)));
+    variants.emplace_back("2", std::string("NEARDUP_KERNEL=").append(neardup::name(k)));
   }
   int n = 0;
   for (const auto& [threads, env] : variants) {
@@ -363,7 +363,7 @@ TEST(CliDeterminism, UnknownKernelOverrideWarnsAndRunsTheBestKernel) {
   EXPECT_FALSE(contains(ref.err, "NEARDUP_KERNEL")) << ref.err;
   const auto r = run_cli({"dedup", in, "-o", (dir / "bogus").string(), "--quiet"}, "NEARDUP_KERNEL=bogus");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const std::string best(neardup::kernel_name(neardup::supported_kernels().back()));
+  const std::string best(neardup::name(neardup::supported_kernels().back()));
   EXPECT_TRUE(contains(r.err, "neardup: warning: NEARDUP_KERNEL=bogus is not one of scalar|avx2|avx512; using " +
                                   best + "\n"))
       << r.err;

@@ -209,7 +209,7 @@ TEST(Record, StatusOfBadLines) {
   EXPECT_EQ(parse_one(R"({"text":{"a":1}})").status, io::record_status::text_not_string);
   // Malformed records still carry their raw bytes (for reporting).
   EXPECT_EQ(parse_one("not json").raw, "not json");
-  EXPECT_EQ(io::to_string(io::record_status::text_not_string), "text_not_string");
+  EXPECT_EQ(neardup::name(io::record_status::text_not_string), "text_not_string");
 }
 
 TEST(Record, TextTokenLocatesTheLiteralInRaw) {

@@ -10,7 +10,7 @@
 #include <exception>
 #include <string>
 
-#include "args.hpp"
+#include "options.hpp"
 #include "commands.hpp"
 #include "neardup/signature.hpp"
 #include "neardup/version.hpp"

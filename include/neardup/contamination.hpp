@@ -40,16 +40,23 @@
 // Not promised: the in-memory layout (no serialization yet).
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <vector>
 
+#include "neardup/enum_names.hpp"
 #include "neardup/hash.hpp"
 
 namespace neardup {
 
 enum class contamination_mode { exact, bloom };
+
+// Spellings (enum_names.hpp): exact, bloom; as decontaminate's stats.json writes them.
+constexpr std::array<enum_name<contamination_mode>, 2> enum_names(contamination_mode) noexcept {
+  return {{{contamination_mode::exact, "exact"}, {contamination_mode::bloom, "bloom"}}};
+}
 
 struct contamination_options {
   contamination_mode mode = contamination_mode::exact;

@@ -57,6 +57,14 @@ namespace neardup {
 
 enum class minhash_scheme { classic, one_permutation, superminhash };
 
+// Spellings (enum_names.hpp): oph (one_permutation), classic, superminhash;
+// as `--scheme` takes them and stats.json writes them.
+constexpr std::array<enum_name<minhash_scheme>, 3> enum_names(minhash_scheme) noexcept {
+  return {{{minhash_scheme::one_permutation, "oph"},
+           {minhash_scheme::classic, "classic"},
+           {minhash_scheme::superminhash, "superminhash"}}};
+}
+
 // Every value of the signature of the empty set.
 inline constexpr sig_value empty_sig_value = 0xFFFFFFFFU;
 
@@ -152,9 +160,6 @@ struct jaccard_bounds {
 //     default_kernel(); an unknown or unsupported value is ignored (the best
 //     kernel is used) and kernel_override_warning() says why. The library
 //     never prints it; the neardup executable does.
-
-// Lower-case name: "automatic", "scalar", "avx2", "avx512".
-[[nodiscard]] std::string_view kernel_name(sig_kernel kernel) noexcept;
 
 // Whether this CPU can run `kernel` (scalar and automatic: always).
 [[nodiscard]] bool kernel_supported(sig_kernel kernel) noexcept;

@@ -74,11 +74,17 @@
 #include <string_view>
 #include <vector>
 
+#include "neardup/enum_names.hpp"
 #include "neardup/hash.hpp"
 
 namespace neardup {
 
 enum class token_kind : std::uint8_t { word, character, code };
+
+// Spellings (enum_names.hpp): word, char, code; as `--tokens` takes them.
+constexpr std::array<enum_name<token_kind>, 3> enum_names(token_kind) noexcept {
+  return {{{token_kind::word, "word"}, {token_kind::character, "char"}, {token_kind::code, "code"}}};
+}
 
 struct tokenize_options {
   token_kind kind = token_kind::word;
@@ -93,6 +99,9 @@ struct tokenize_options {
     tokenize_options o;
     o.kind = token_kind::character;
     return o;
+  }
+  static constexpr tokenize_options for_kind(token_kind kind) noexcept {
+    return kind == token_kind::character ? for_characters() : kind == token_kind::code ? for_code() : for_words();
   }
   static constexpr tokenize_options for_code() noexcept {
     tokenize_options o;

@@ -114,12 +114,6 @@ const implementation& implementation_for(sig_kernel kernel, const char* who) {
 
 }  // namespace detail
 
-std::string_view kernel_name(sig_kernel kernel) noexcept {
-  if (kernel == sig_kernel::automatic) return "automatic";
-  const detail::implementation* impl = detail::find(kernel);
-  return impl == nullptr ? "unknown" : impl->name;
-}
-
 bool kernel_supported(sig_kernel kernel) noexcept {
   if (kernel == sig_kernel::automatic) return true;
   const detail::implementation* impl = detail::find(kernel);
