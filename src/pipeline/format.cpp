@@ -71,23 +71,13 @@ bool token_kind_of_code(std::uint8_t c, token_kind& k) {
   }
 }
 
-// TODO(lead): use name() from signature.hpp / tokenize.hpp.
-const char* scheme_name(minhash_scheme s) {
-  switch (s) {
-    case minhash_scheme::classic: return "classic";
-    case minhash_scheme::one_permutation: return "oph";
-    case minhash_scheme::superminhash: return "superminhash";
-  }
-  return "?";
+// Spellings of the options in messages: the CLI's (enum_names.hpp).
+template <class E>
+std::string name_of(E e) {
+  const std::string_view n = neardup::name(e);
+  return n.empty() ? "?" : std::string(n);
 }
-const char* token_kind_name(token_kind k) {  // TODO(lead): use name()
-  switch (k) {
-    case token_kind::word: return "word";
-    case token_kind::character: return "char";
-    case token_kind::code: return "code";
-  }
-  return "?";
-}
+
 const char* kind_name(stage_kind k) {
   switch (k) {
     case stage_kind::signatures: return "signature batch";
@@ -459,8 +449,8 @@ const char* boolean(bool b) { return b ? "true" : "false"; }
 // Compares what the file says with what the caller expects, in header order.
 void check_expected(const stage_header& h, stage_kind kind, const stage_data_options& o, const band_run_id* band) {
   if (h.kind != kind) mismatch("kind", kind_name(h.kind), kind_name(kind));
-  if (h.scheme != o.scheme) mismatch("scheme", scheme_name(h.scheme), scheme_name(o.scheme));
-  if (h.tokens.kind != o.tokens.kind) mismatch("tokens", token_kind_name(h.tokens.kind), token_kind_name(o.tokens.kind));
+  if (h.scheme != o.scheme) mismatch("scheme", name_of(h.scheme), name_of(o.scheme));
+  if (h.tokens.kind != o.tokens.kind) mismatch("tokens", name_of(h.tokens.kind), name_of(o.tokens.kind));
   if (h.tokens.lowercase != o.tokens.lowercase) {
     mismatch("tokens.lowercase", boolean(h.tokens.lowercase), boolean(o.tokens.lowercase));
   }

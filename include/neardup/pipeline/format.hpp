@@ -72,6 +72,7 @@
 
 #include "neardup/banding.hpp"
 #include "neardup/hash.hpp"
+#include "neardup/pipeline/options.hpp"
 #include "neardup/signature.hpp"
 #include "neardup/tokenize.hpp"
 #include "neardup/types.hpp"
@@ -95,6 +96,12 @@ struct stage_data_options {
   std::size_t ngram = 5;       // in [1, max_ngram]
   tokenize_options tokens;     // kind and the four normalization flags
   std::uint64_t seed = default_seed;
+
+  // The fields of a run's similarity options (pipeline/options.hpp) that
+  // its stage data depends on.
+  static stage_data_options of(const similarity_options& o) noexcept {
+    return {o.scheme, o.num_perm, o.ngram, o.tokens, o.seed};
+  }
 };
 
 // Which band a band-key run holds: params of the banding, and band < params.bands.
