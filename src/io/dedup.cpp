@@ -175,6 +175,7 @@ void write_stats(const std::string& path, const dedup_report& r, const dedup_opt
     w.field("bands", r.lsh.bands);
     w.field("rows", r.lsh.rows);
     w.field("candidate_probability_at_threshold", r.candidate_probability_at_threshold);
+    w.field("expected_miss_rate_at_threshold", 1 - r.candidate_probability_at_threshold);
     w.key("s_curve");
     w.begin_object();
     for (double j : {0.5, 0.6, 0.7, 0.8, 0.9, 0.95}) {
@@ -468,12 +469,7 @@ lsh_params default_lsh_params(double threshold, std::size_t num_perm, verify_mod
   // costs only a comparison: favour recall. Unverified, balance both errors
   // as datasketch does.
   if (verify == verify_mode::none) return choose_params(threshold, num_perm);
-  // Few permutations or a low threshold may not reach the target at all
-  // (e.g. --num-perm 2, or --threshold 0.03 with 128): then take the banding
-  // of highest recall, one row per band, instead of refusing valid settings.
-  const lsh_params most_recall{static_cast<std::uint32_t>(num_perm), 1};
-  if (candidate_probability(threshold, most_recall) < default_recall_at_threshold) return most_recall;
-  return choose_params_for_recall(threshold, num_perm, default_recall_at_threshold);
+  return choose_params_for_verified(threshold, num_perm);
 }
 
 }  // namespace neardup::io

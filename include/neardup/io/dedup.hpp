@@ -143,9 +143,9 @@ dedup_report run_dedup(std::span<const source_info> sources, const std::string& 
 // The (bands, rows) used when dedup_options::lsh is not set. With
 // verification: the fewest false candidates that still give P(candidate) >=
 // default_recall_at_threshold for a pair exactly at the threshold
-// (choose_params_for_recall). Without: datasketch's balance of false
+// (choose_params_for_verified). Without: datasketch's balance of false
 // positives and false negatives (choose_params).
-inline constexpr double default_recall_at_threshold = 0.99;
+inline constexpr double default_recall_at_threshold = verified_recall_at_threshold;
 lsh_params default_lsh_params(double threshold, std::size_t num_perm, verify_mode verify);
 
 // Peak resident set size of this process so far (VmHWM), 0 if unknown.
