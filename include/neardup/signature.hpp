@@ -108,7 +108,7 @@ class minhasher {
   sig_kernel kernel_;
   std::uint64_t mix_seed_ = 0;    // one_permutation / superminhash value hash
   // one_permutation: the order in which densification tries the offsets
-  // 0..k-1, and each offset's position in it.
+  // 0..k-1, and each offset's position in it (stored twice in a row).
   std::vector<std::uint16_t> densify_order_;
   std::vector<std::uint16_t> densify_rank_;
   // classic: a_i (odd) and b_i, zero-padded to a multiple of 64 functions.

@@ -192,7 +192,7 @@ void densify_bitmap(std::span<const std::uint16_t> order, const std::uint64_t* t
 // are non-empty, never on the values, as with optimal densification; so two
 // sets agree on a densified bin exactly when its first non-empty source in
 // their union is non-empty in both and agrees there.
-void detail::densify_rotations(std::span<const std::uint16_t> order, std::span<const std::uint16_t> rank,
+void detail::densify_rotations(std::span<const std::uint16_t> order, std::span<const std::uint16_t> rank2,
                                std::span<sig_value> bins, densify_order how) noexcept {
   const std::size_t k = bins.size();
   const std::size_t words = (k + 63) / 64;
@@ -237,7 +237,7 @@ void detail::densify_rotations(std::span<const std::uint16_t> order, std::span<c
     // ln k ~ 0.69 log2 k.
     const auto kd = static_cast<double>(k), ed = static_cast<double>(e);
     const double ln_k = static_cast<double>(std::bit_width(k)) * 0.69;
-    const double argmin = (kd - ed) * ed;
+    const double argmin = kd * ed / 4.0;
     const double pull = (kd - ed) * kd / ed * 3.0;
     const double push = kd * ln_k * 4.0;
     const double bitmap = kd / ed * ln_k * (words <= 2 ? 7.0 : 3.0 * static_cast<double>(words));
@@ -256,18 +256,23 @@ void detail::densify_rotations(std::span<const std::uint16_t> order, std::span<c
     }
   };
   switch (how) {
-    case densify_order::argmin:
-      for_each_empty([&](std::size_t i) {
-        std::size_t best_rank = k, best = 0;
-        for (std::size_t y = 0; y < e; ++y) {
-          const std::size_t j = full[y];
-          const std::size_t r = rank[i >= j ? i - j : i + k - j];
-          best = r < best_rank ? j : best;
-          best_rank = r < best_rank ? r : best_rank;
+    case densify_order::argmin: {
+      // For all bins at once, one non-empty bin j at a time: rank2 + k - j
+      // is the rank of offset (i - j) mod k for i = 0..k-1, contiguous, so
+      // the loop vectorizes. rank << 12 | j orders by rank, then keeps j.
+      std::uint32_t best[max_num_perm];
+      for (std::size_t i = 0; i < k; ++i) best[i] = ~std::uint32_t{0};
+      for (std::size_t y = 0; y < e; ++y) {
+        const std::uint32_t j = full[y];
+        const std::uint16_t* r = rank2.data() + (k - j);
+        for (std::size_t i = 0; i < k; ++i) {
+          const std::uint32_t v = (std::uint32_t{r[i]} << 12) | j;
+          best[i] = v < best[i] ? v : best[i];
         }
-        b[i] = b[best];
-      });
+      }
+      for_each_empty([&](std::size_t i) { b[i] = b[best[i] & 0xFFFU]; });
       return;
+    }
     case densify_order::pull:
       for_each_empty([&](std::size_t i) {
         for (std::size_t r = 0;; ++r) {
@@ -340,14 +345,16 @@ minhasher::minhasher(const minhash_options& options)
         // The order in which densification tries the offsets: a shuffle
         // (Fisher-Yates) of 0..k-1 by the probe stream.
         densify_order_.resize(k_);
-        densify_rank_.resize(k_);
+        densify_rank_.resize(2 * k_);
         for (std::size_t d = 0; d < k_; ++d) densify_order_[d] = static_cast<std::uint16_t>(d);
         seed_sequence rng(derive_seed(seed_, stream_oph_probe));
         for (std::size_t i = k_ - 1; i > 0; --i) {
           const auto j = static_cast<std::size_t>(((rng.next() >> 32) * (i + 1)) >> 32);
           std::swap(densify_order_[i], densify_order_[j]);
         }
-        for (std::size_t r = 0; r < k_; ++r) densify_rank_[densify_order_[r]] = static_cast<std::uint16_t>(r);
+        for (std::size_t r = 0; r < k_; ++r) {
+          densify_rank_[densify_order_[r]] = densify_rank_[k_ + densify_order_[r]] = static_cast<std::uint16_t>(r);
+        }
       }
       break;
     case minhash_scheme::superminhash:
@@ -380,6 +387,12 @@ void minhasher::sign(std::span<const std::uint64_t> shingles, std::span<sig_valu
       break;
     }
     case minhash_scheme::one_permutation: {
+      if (shingles.size() == 1) {  // one bin, copied everywhere: the value alone
+        sig_value one = empty_sig_value;
+        detail::oph_bins_scalar(shingles.data(), 1, mix_seed_, 1, &one);
+        std::fill(out.begin(), out.end(), one);
+        break;
+      }
       oph_bins(kernel_, shingles, mix_seed_, out);
       detail::densify_rotations(densify_order_, densify_rank_, out);
       break;

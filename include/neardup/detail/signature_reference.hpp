@@ -21,11 +21,13 @@ enum class densify_order { automatic, argmin, pull, push, bitmap };
 
 // Fills the empty bins (empty_sig_value) of a one_permutation signature of k
 // bins: bin i takes the value of bin (i - d) mod k for the first offset d in
-// `order` (a permutation of 0..k-1; rank[order[r]] == r) at which that bin is
-// non-empty. All bins empty (the empty set) stay empty.
-// REQUIRES: 1 <= bins.size() <= max_num_perm; order and rank hold bins.size()
-// entries as described.
-void densify_rotations(std::span<const std::uint16_t> order, std::span<const std::uint16_t> rank,
+// `order` (a permutation of 0..k-1) at which that bin is non-empty. rank2
+// holds each offset's position in `order`, twice in a row:
+// rank2[order[r]] == rank2[k + order[r]] == r. All bins empty (the empty set)
+// stay empty.
+// REQUIRES: 1 <= bins.size() <= max_num_perm; order holds k entries and
+// rank2 2k entries as described.
+void densify_rotations(std::span<const std::uint16_t> order, std::span<const std::uint16_t> rank2,
                        std::span<sig_value> bins, densify_order how = densify_order::automatic) noexcept;
 
 // The one_permutation signature of signature_version 1 (neardup 0.1.0):
