@@ -180,7 +180,7 @@ void densify_bitmap(std::span<const std::uint16_t> order, const std::uint64_t* t
 // densification. Every offset is a bijection of the bins, so the rule can be
 // evaluated in several orders with the same result (e = non-empty bins):
 //   argmin: each empty bin takes, among the e non-empty bins j, the one whose
-//           offset (i - j) mod k comes first: (k - e) e steps;
+//           offset (i - j) mod k comes first: k e steps that vectorize;
 //   pull:   each empty bin tries the offsets in order: ~(k - e) k / e steps;
 //   push:   offset after offset, each non-empty bin j offers its value to bin
 //           (j + d) mod k, which takes it if still empty: ~k ln k offers;
