@@ -138,10 +138,11 @@ TEST_P(MinHash, SingleElementSetsAgreeOnlyWithThemselves) {
 // 4 sigma of 0, sigma = sqrt(J(1-J)/k) / sqrt(pairs) (binomial; see below for
 // OPH). The mean squared error must also be close to the theory, within
 // sampling noise: 1x the binomial variance for classic and SuperMinHash
-// (whose variance is <= classic's), 1.5x for one_permutation, whose
-// densified bins make the variance up to ~1.45x the
-// binomial one on sets much smaller than k (measured with 2000 pairs, k = 128:
-// 1.43x at |A u B| = 20, 1.14x at 60, 0.9x at 128, 0.75x at 400).
+// (whose variance is <= classic's), 1.15x for one_permutation, whose
+// densified bins make the variance up to ~1.1x the binomial one on sets much
+// smaller than k (measured with 2000 pairs, k = 128: 1.05-1.11x at |A u B| =
+// 20, 0.94-0.98x at 60, 0.87x at 128, 0.75-0.80x at 400; 1.35-1.37x at 20
+// with the optimal densification of signature_version 1).
 TEST_P(MinHash, EstimatesAreUnbiasedWithinTheoreticalBounds) {
   const std::size_t k = 128;
   const minhasher mh({.scheme = GetParam(), .num_perm = k});
@@ -159,7 +160,7 @@ TEST_P(MinHash, EstimatesAreUnbiasedWithinTheoreticalBounds) {
       sum_var += pr.jaccard * (1 - pr.jaccard) / static_cast<double>(k);
     }
     const double mean_err = sum_err / pairs;
-    const double var_factor = GetParam() == minhash_scheme::one_permutation ? 1.5 : 1.0;
+    const double var_factor = GetParam() == minhash_scheme::one_permutation ? 1.15 : 1.0;
     const double sigma_mean = std::sqrt(var_factor * sum_var) / pairs;
     EXPECT_LT(std::fabs(mean_err), 4 * sigma_mean) << scheme_name(GetParam()) << " J=" << j;
     // A sum of `pairs` squared errors has relative sd ~sqrt(2 / pairs)
