@@ -161,6 +161,21 @@ TEST(Params, RecallChooserMeetsTargetAndMinimizesFalsePositives) {
   }
 }
 
+// The default for verified runs: P(candidate) >= 0.999 at the threshold where
+// some banding reaches it, else the banding of highest recall.
+TEST(Params, VerifiedChooserAimsAtNineNineNine) {
+  EXPECT_EQ(neardup::choose_params_for_verified(0.8, 128), (lsh_params{18, 5}));
+  for (double t : {0.5, 0.7, 0.8, 0.9}) {
+    for (std::size_t k : {64U, 128U, 256U}) {
+      const lsh_params p = neardup::choose_params_for_verified(t, k);
+      EXPECT_GE(candidate_probability(t, p), neardup::verified_recall_at_threshold) << t << " " << k;
+      EXPECT_EQ(p, neardup::choose_params_for_recall(t, k, neardup::verified_recall_at_threshold));
+    }
+  }
+  EXPECT_EQ(neardup::choose_params_for_verified(0.8, 2), (lsh_params{2, 1}));  // 0.96 is the best there is
+  EXPECT_THROW(neardup::choose_params_for_verified(1.0, 128), std::invalid_argument);
+}
+
 TEST(BandKeys, DefinitionAndGolden) {
   std::vector<sig_value> sig(128);
   std::iota(sig.begin(), sig.end(), 0U);

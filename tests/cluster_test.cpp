@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
+#include <functional>
 #include <map>
 #include <numeric>
 #include <random>
@@ -128,14 +129,35 @@ TEST(Cluster, AlreadyConnectedBucketsCostNothing) {
 
 TEST(Cluster, NonTransitiveVerifierWithinOneBucket) {
   // a~b, b~c, not a~c: c is compared with the group {a,b} through its first
-  // member a, fails, and stays apart. Deterministically.
+  // member a, fails, then with b, verifies, and joins: the chain a-b-c is one
+  // cluster, the connected component of the verified pairs.
   const auto verify = [](doc_id x, doc_id y) { return y - x == 1; };
   const auto r = run(3, {make_bucket_list({{0, 1, 2}})}, verify);
-  const std::vector<doc_id> expected{0, 0, 2};
+  const std::vector<doc_id> expected{0, 0, 0};
   EXPECT_EQ(r.representative, expected);
-  EXPECT_EQ(r.stats.verifications, 2u);
-  EXPECT_EQ(r.stats.verified, 1u);
+  EXPECT_EQ(r.stats.verifications, 3u);
+  EXPECT_EQ(r.stats.verified, 2u);
   EXPECT_EQ(r.stats.rejected, 1u);
+}
+
+TEST(Cluster, MemberFindsTheOneMemberOfAGroupAboveTheThreshold) {
+  // A chain 0-1-2-...-9 in one bucket (each only similar to its neighbours)
+  // is one cluster; a star (9 similar only to 4) joins through its one partner.
+  const auto chain = [](doc_id x, doc_id y) { return y - x == 1; };
+  std::vector<doc_id> members(10);
+  std::iota(members.begin(), members.end(), doc_id{0});
+  const auto r = run(10, {make_bucket_list({members})}, chain);
+  EXPECT_EQ(neardup::count_clusters(r.representative), 1u);
+  const auto star = [](doc_id x, doc_id y) { return x == 0 ? y < 9 : (x == 4 && y == 9); };
+  const auto s = run(10, {make_bucket_list({members})}, star);
+  EXPECT_EQ(neardup::count_clusters(s.representative), 1u);
+  // The cap still bounds the calls: with 3, member 9 of the star finds 4
+  // only if 4 is among its first 3 comparisons (0, then 8, 7: it is not).
+  cluster_options opt;
+  opt.max_comparisons_per_member = 3;
+  const auto capped = run(10, {make_bucket_list({members})}, star, opt);
+  EXPECT_EQ(neardup::count_clusters(capped.representative), 2u);
+  EXPECT_EQ(capped.representative[9], 9u);
 }
 
 TEST(Cluster, NonTransitiveVerifierAcrossBands) {
@@ -249,6 +271,7 @@ cluster_result reference_cluster(std::size_t n, const std::vector<bucket_list>& 
         std::set<doc_id> snapshot_labels;
         std::size_t last_used;
         bool alive;
+        std::vector<doc_id> members;  // in this bucket
       };
       std::vector<group> groups;
       std::size_t clock = 0;
@@ -257,7 +280,8 @@ cluster_result reference_cluster(std::size_t n, const std::vector<bucket_list>& 
         for (std::size_t g = 0; g < groups.size(); ++g) {
           if (groups[g].alive && groups[g].snapshot_labels.count(label[x])) own = g;
         }
-        if (own == groups.size()) groups.push_back({x, {label[x]}, 0, true});
+        if (own == groups.size()) groups.push_back({x, {label[x]}, 0, true, {}});
+        groups[own].members.push_back(x);
         std::vector<std::size_t> others;
         for (std::size_t g = 0; g < groups.size(); ++g) {
           if (groups[g].alive && g != own) others.push_back(g);
@@ -265,25 +289,39 @@ cluster_result reference_cluster(std::size_t n, const std::vector<bucket_list>& 
         std::sort(others.begin(), others.end(), [&](std::size_t a, std::size_t c) {
           return groups[a].last_used > groups[c].last_used;
         });
-        std::size_t compared = 0;
+        std::size_t compared = 0, reached = 0;
         for (const std::size_t h : others) {
           if (compared == cap) break;
-          ++compared;
-          ++st.verifications;
-          if (!verify(groups[h].rep, x)) {
+          ++reached;
+          // The group's first member, then the others, newest (largest id) first.
+          std::vector<doc_id> order = groups[h].members;
+          std::sort(order.begin(), order.end(), std::greater<>());
+          order.erase(std::find(order.begin(), order.end(), groups[h].rep));
+          order.insert(order.begin(), groups[h].rep);
+          bool yes = false;
+          for (const doc_id y : order) {
+            if (compared == cap) break;
+            ++compared;
+            ++st.verifications;
+            if (verify(y, x)) {
+              ++st.verified;
+              links.emplace_back(y, x);
+              yes = true;
+              break;
+            }
             ++st.rejected;
-            continue;
           }
-          ++st.verified;
-          links.emplace_back(groups[h].rep, x);
+          if (!yes) continue;
           const std::size_t keep = std::min(own, h), gone = std::max(own, h);
           groups[keep].snapshot_labels.insert(groups[gone].snapshot_labels.begin(),
                                               groups[gone].snapshot_labels.end());
+          groups[keep].members.insert(groups[keep].members.end(), groups[gone].members.begin(),
+                                      groups[gone].members.end());
           groups[keep].last_used = std::max(groups[keep].last_used, groups[gone].last_used);
           groups[gone].alive = false;
           own = keep;
         }
-        st.capped += others.size() - compared;
+        st.capped += others.size() - reached;
         groups[own].last_used = ++clock;
       }
     }

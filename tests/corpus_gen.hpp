@@ -242,6 +242,7 @@ struct ground_truth {
   std::vector<std::uint8_t> has_duplicate;  // some other doc has exact J >= threshold
   std::vector<neardup::doc_id> component;   // smallest doc of d's connected component
   std::size_t pairs = 0;                    // pairs with J >= threshold
+  std::vector<std::pair<neardup::doc_id, neardup::doc_id>> pair_list;  // those pairs
   std::size_t pairs_compared = 0;           // pairs whose J was computed
   std::vector<std::size_t> pairs_by_decile; // J in [0.0,0.1), ..., [0.9,1.0]
 };
@@ -275,6 +276,7 @@ inline ground_truth exact_ground_truth(const std::vector<std::string>& texts, co
       ++g.pairs_by_decile[std::min<std::size_t>(9, static_cast<std::size_t>(j * 10))];
       if (j >= threshold) {
         ++g.pairs;
+        g.pair_list.emplace_back(static_cast<neardup::doc_id>(a), static_cast<neardup::doc_id>(b));
         g.has_duplicate[a] = g.has_duplicate[b] = 1;
         const auto ra = find(static_cast<neardup::doc_id>(a)), rb = find(static_cast<neardup::doc_id>(b));
         if (ra != rb) parent[std::max(ra, rb)] = std::min(ra, rb);

@@ -21,6 +21,8 @@
 #include "neardup/jobs/dedup.hpp"
 #include "neardup/io/input.hpp"
 #include "neardup/signature.hpp"
+#include "neardup/tokenize.hpp"
+#include "neardup/utf8.hpp"
 // The write stage alone (to change an input between pass 1 and the write).
 #include "../src/jobs/corpus_passes.hpp"
 
@@ -417,6 +419,41 @@ TEST(DedupBadInput, EmptyAndShortDocuments) {
   EXPECT_EQ(stat(r.stats, {"documents", "empty"}), "3");
   EXPECT_EQ(stat(r.stats, {"documents", "shorter_than_ngram"}), "4");
   EXPECT_EQ(r.report.kept, 6u);
+}
+
+// Chinese has no spaces: with default word tokens each Han character is a
+// token, so a 3-character edit of a 150-character text (real translated
+// messages, tests/data/unspaced/SOURCES.md) is a near duplicate, an unrelated
+// text is not, and no document is shorter than a 5-gram.
+TEST(DedupUnspaced, ChineseEditOfThreeCharactersIsANearDuplicate) {
+  // The Chinese of the sample in file order: its CJK code points, without
+  // the ASCII format strings and line breaks.
+  const std::string sample = read_file(fs::path(NEARDUP_TEST_DATA_DIR) / "data" / "unspaced" / "zh_CN.txt");
+  std::vector<std::string> chars;
+  for (std::size_t i = 0; i < sample.size();) {
+    const auto d = neardup::utf8::decode(sample, i);
+    if (neardup::is_unspaced_script(d.code_point)) chars.push_back(sample.substr(i, d.length));
+    i += d.length;
+  }
+  ASSERT_GE(chars.size(), 300u);
+  const auto join = [&](std::size_t from, std::size_t n) {
+    std::string t;
+    for (std::size_t i = from; i < from + n; ++i) t += chars[i];
+    return t;
+  };
+  const std::string original = join(0, 150);
+  std::string edited = join(0, 75) + "\u7f16\u8f91\u8fc7" + join(78, 72);  // 3 characters replaced
+  const std::string other = join(150, 150);
+  temp_dir dir("neardup_dedup");
+  write_file(dir / "zh.jsonl", lines_of({
+                                   R"({"id":"a","text":")" + original + R"("})",
+                                   R"({"id":"b","text":")" + edited + R"("})",
+                                   R"({"id":"c","text":")" + other + R"("})",
+                               }));
+  const auto r = run({(dir / "zh.jsonl").string()}, dir / "out", quiet());
+  EXPECT_EQ(r.tsv, "a\ta\nb\ta\nc\tc\n");
+  EXPECT_EQ(r.report.short_documents, 0u);
+  EXPECT_EQ(stat(r.stats, {"documents", "shorter_than_ngram"}), "0");
 }
 
 TEST(DedupBadInput, OnlyBadOrEmptyInputStillWritesOutputs) {

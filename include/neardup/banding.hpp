@@ -73,6 +73,21 @@ void validate_lsh_params(lsh_params params, std::size_t num_perm);
 // throws std::invalid_argument if no (bands, rows) reaches the target.
 [[nodiscard]] lsh_params choose_params_for_recall(double threshold, std::size_t num_perm, double target_recall);
 
+// What choose_params_for_verified aims at: P(candidate) for a pair exactly
+// at the threshold. When every candidate is verified, a false candidate costs
+// one comparison while a missed pair is lost for good, so the banding favours
+// recall: 0.999 at the threshold (e.g. 18 bands of 5 rows for 0.8 and k = 128,
+// against 0.992 for 16 x 6, which the target of 0.99 chose before).
+inline constexpr double verified_recall_at_threshold = 0.999;
+
+// The banding for runs that verify every candidate: choose_params_for_recall
+// with target verified_recall_at_threshold; if no (bands, rows) reaches it
+// (few permutations or a low threshold, e.g. num_perm = 2), the banding of
+// highest recall, num_perm bands of one row, instead of refusing.
+//   choose_params_for_verified(0.8, 128) == lsh_params{18, 5}
+// REQUIRES: 0 < threshold < 1, 1 <= num_perm <= 4096 (std::invalid_argument).
+lsh_params choose_params_for_verified(double threshold, std::size_t num_perm);
+
 // One band key of one document, for grouping a whole corpus one band at a
 // time (see bander::column).
 struct band_entry {

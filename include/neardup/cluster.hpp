@@ -4,17 +4,30 @@
 // asks a caller-supplied VERIFIER whether two documents really are near
 // duplicates (estimated or exact Jaccard, edit distance, ...), and unites the
 // verified ones. It never enumerates the m(m-1)/2 pairs of a bucket: each
-// member is compared with one member of each DISTINCT component seen earlier
-// in the bucket (at most max_comparisons_per_member of them), so a bucket of m
-// near-identical documents costs about m verifications, and a bucket whose
-// members are already connected costs none.
+// member is compared with the DISTINCT components seen earlier in the bucket,
+// and with a component only until one of its members verifies (at most
+// max_comparisons_per_member calls in all), so a bucket of m near-identical
+// documents costs about m verifications, and a bucket whose members are
+// already connected costs none.
 //
 // The rule, per bucket: members are taken in doc-id order; a member belongs
 // to the group of earlier members already in its component (no call), and is
-// then compared with the FIRST bucket member of each other group, most
-// recently active group first, up to the cap; every "yes" merges two groups
-// and records a link. Most-recently-active first keeps a growing cluster
-// reachable when a big bucket also holds many unrelated documents.
+// then compared with each other group, most recently active group first:
+// with the group's FIRST bucket member, then with its other bucket members,
+// newest first, until one says yes; every "yes" merges two groups and
+// records a link. Most-recently-active first keeps a growing cluster
+// reachable when a big bucket also holds many unrelated documents; trying
+// every member of a group (not only its first) keeps a chain A-B-C together
+// when C is similar to B but not to A.
+//
+// So, within the cap, a cluster is a connected component of the graph whose
+// edges are the verified pairs among LSH candidates (pairs sharing a band
+// key): a pair that shares a bucket is either verified or already connected.
+// What is given up for speed: pairs that share no band key are never
+// compared (LSH misses a pair at the threshold with probability
+// 1 - candidate_probability, see banding.hpp), and the cap stops the
+// comparisons of a member after max_comparisons_per_member calls
+// (cluster_stats::capped counts the groups it never reached).
 //
 //   neardup::clusterer c(num_docs,
 //                        [&](neardup::doc_id a, neardup::doc_id b) {
@@ -41,11 +54,10 @@
 // band, and union by minimum id makes the final partition and labels
 // independent of the order in which links are applied.
 //
-// Not promised: that the clusters equal the connected components of the full
-// "verified" graph over all candidate pairs. With a non-transitive verifier
-// (a~b, b~c, not a~c) the result depends on which pairs were compared, which
-// depends on the band order (and on the cap); it is deterministic, not
-// order-free. Changing the order of bands may change the clusters.
+// Not promised: that the clusters equal those components when the cap was
+// reached (stats().capped > 0); then which pairs were compared depends on
+// the band order and the result, deterministic as always, may change with
+// it.
 #pragma once
 
 #include <cstddef>
@@ -121,9 +133,10 @@ enum class verification {
 
 struct cluster_options {
   verification mode = verification::verify;
-  // Verifier calls allowed per bucket member; bounds a bucket of m members to
-  // m * cap calls even when nothing verifies (e.g. thousands of short
-  // documents sharing a key). Must be >= 1.
+  // Verifier calls allowed per bucket member (over all the groups it is
+  // compared with); bounds a bucket of m members to m * cap calls even when
+  // nothing verifies (e.g. thousands of short documents sharing a key).
+  // Must be >= 1.
   std::size_t max_comparisons_per_member = 64;
   // Where verification (and, in cluster_band_keys, the sorting of large
   // bands) runs: the pool's threads, or the calling thread alone when null.
@@ -138,7 +151,7 @@ struct cluster_stats {
   std::uint64_t verified = 0;       // calls that returned true
   std::uint64_t rejected = 0;       // calls that returned false
   std::uint64_t merges = 0;         // unions that joined two components
-  std::uint64_t capped = 0;         // comparisons skipped because of the cap
+  std::uint64_t capped = 0;         // groups a member never reached because of the cap
   friend bool operator==(const cluster_stats&, const cluster_stats&) = default;
 };
 

@@ -179,6 +179,13 @@ lsh_params choose_params_for_recall(double threshold, std::size_t num_perm, doub
   return best;
 }
 
+lsh_params choose_params_for_verified(double threshold, std::size_t num_perm) {
+  check_chooser_args(threshold, num_perm, "choose_params_for_verified");
+  const lsh_params most_recall{static_cast<std::uint32_t>(num_perm), 1};
+  if (candidate_probability(threshold, most_recall) < verified_recall_at_threshold) return most_recall;
+  return choose_params_for_recall(threshold, num_perm, verified_recall_at_threshold);
+}
+
 bander::bander(lsh_params params, std::size_t num_perm, std::uint64_t seed)
     : params_(params), num_perm_(num_perm), seed_(seed) {
   validate_lsh_params(params, num_perm);

@@ -24,13 +24,16 @@ void check_doc_count(std::size_t n, const char* who) {
 }
 
 constexpr std::uint32_t no_group = std::numeric_limits<std::uint32_t>::max();
+constexpr std::uint32_t no_member = std::numeric_limits<std::uint32_t>::max();
 
 // Per-thread state for deciding the links of one bucket against a frozen
 // snapshot of the union-find. Groups are the distinct components among the
 // bucket's members (snapshot components, merged further by links verified in
 // this bucket). They live in a small local union-find and in a doubly linked
 // list ordered by last use, so a member is compared with the most recently
-// active groups first and a scan touches only live groups.
+// active groups first and a scan touches only live groups. Each group also
+// lists its members in the bucket, newest first, so that a member can be
+// compared with more than one of them.
 class bucket_worker {
  public:
   bucket_worker(const union_find& snapshot, const pair_verifier& verify,
@@ -76,11 +79,15 @@ class bucket_worker {
   void reset(std::size_t m) {
     parent_.clear();
     rep_.clear();
+    newest_.clear();
+    member_.clear();
+    older_.clear();
     prev_.assign(1, 0);  // node 0 is the list's sentinel; groups are 1..
     next_.assign(1, 0);
     linked_.assign(1, 1);
     parent_.push_back(0);
     rep_.push_back(0);
+    newest_.push_back(no_member);
     roots_small_.clear();
     roots_map_.clear();
     use_map_ = m > 32;
@@ -119,31 +126,73 @@ class bucket_worker {
     linked_[g] = 1;
   }
 
+  // Merges the member lists of groups keep and gone (each newest first, by
+  // position in the bucket) into keep's. Stops at the end of either list, so
+  // a new member joining a big group costs O(1).
+  void merge_members(std::uint32_t keep, std::uint32_t gone) {
+    std::uint32_t a = newest_[keep], b = newest_[gone];
+    std::uint32_t head = no_member, tail = no_member;
+    while (a != no_member && b != no_member) {
+      std::uint32_t& from = a > b ? a : b;
+      const std::uint32_t take = from;
+      from = older_[from];
+      if (tail == no_member) head = take; else older_[tail] = take;
+      tail = take;
+    }
+    const std::uint32_t rest = a != no_member ? a : b;
+    if (tail == no_member) head = rest; else older_[tail] = rest;
+    newest_[keep] = head;
+    newest_[gone] = no_member;
+  }
+
+  // Compares x with the members of group h in this bucket until one verifies:
+  // its first member, then the others newest first; every call counts
+  // towards the cap. Returns true if one verified (the link is recorded).
+  bool compare_with_group(std::uint32_t h, doc_id x, std::size_t& compared) {
+    ++compared;
+    if (compare(rep_[h], x)) return true;
+    for (std::uint32_t p = newest_[h]; p != no_member; p = older_[p]) {
+      if (member_[p] == rep_[h]) continue;
+      if (compared == options_.max_comparisons_per_member) return false;
+      ++compared;
+      if (compare(member_[p], x)) return true;
+    }
+    return false;
+  }
+
   void process_member(doc_id x) {
     std::uint32_t& slot = group_of_root(snapshot_.find_const(x));
     if (slot == no_group) {
       slot = static_cast<std::uint32_t>(parent_.size());
       parent_.push_back(slot);
       rep_.push_back(x);  // first (smallest) member of the group in this bucket
+      newest_.push_back(no_member);
       prev_.push_back(0);
       next_.push_back(0);
       linked_.push_back(0);
       ++alive_;
     }
     std::uint32_t own = lfind(slot);
+    // x is the newest member of its group.
+    const auto pos = static_cast<std::uint32_t>(member_.size());
+    member_.push_back(x);
+    older_.push_back(newest_[own]);
+    newest_[own] = pos;
     const std::size_t others = alive_ - 1;
-    std::size_t compared = 0;
+    std::size_t compared = 0, reached = 0;
     std::uint32_t h = prev_[0];
     while (h != 0) {
       std::uint32_t before = prev_[h];
       if (h != own) {
         if (compared == options_.max_comparisons_per_member) break;
-        ++compared;
-        if (compare(rep_[h], x)) {
-          // Union by smaller group id: the earlier group keeps the label.
+        ++reached;
+        if (compare_with_group(h, x, compared)) {
+          // Union by smaller group id: the earlier group keeps the label
+          // (and its first member, the smaller).
           const std::uint32_t keep = std::min(own, h);
           const std::uint32_t gone = std::max(own, h);
           parent_[gone] = keep;
+          merge_members(keep, gone);
           if (gone == before) before = prev_[before];
           unlink(gone);
           --alive_;
@@ -152,7 +201,7 @@ class bucket_worker {
       }
       h = before;
     }
-    stats.capped += others - compared;
+    stats.capped += others - reached;
     push_back(own);
   }
 
@@ -161,6 +210,11 @@ class bucket_worker {
   const cluster_options& options_;
   std::vector<std::uint32_t> parent_, prev_, next_;
   std::vector<doc_id> rep_;
+  // Members of each group in this bucket, newest first: newest_[group] is a
+  // position in member_ (the bucket's members so far), older_[position] the
+  // next older one of the same group.
+  std::vector<std::uint32_t> newest_, older_;
+  std::vector<doc_id> member_;
   std::vector<std::uint8_t> linked_;
   std::vector<std::pair<doc_id, std::uint32_t>> roots_small_;
   absl::flat_hash_map<doc_id, std::uint32_t> roots_map_;

@@ -4,11 +4,14 @@
 #include "neardup/signature.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <stdexcept>
 #include <string>
 
 #include "dispatch.hpp"
+#include "neardup/detail/signature_kernels.hpp"
+#include "neardup/detail/signature_reference.hpp"
 
 namespace neardup {
 
@@ -76,7 +79,18 @@ void sign_superminhash(std::span<const std::uint64_t> xs, std::uint64_t seed, st
   }
 }
 
-void densify(std::uint64_t probe_seed, std::span<sig_value> bins) {
+// The one_permutation bins before densification, on `kernel` (the dispatch
+// object's implementation; REQUIRES: a resolved, supported kernel).
+void oph_bins(sig_kernel kernel, std::span<const std::uint64_t> xs, std::uint64_t seed, std::span<sig_value> bins) {
+  const auto k = static_cast<std::uint32_t>(bins.size());
+  detail::implementation_of(kernel).oph_bins(xs.data(), xs.size(), seed, k, bins.data());
+}
+
+// Optimal densification (Shrivastava, ICML 2017), signature_version 1: each
+// empty bin probes bins with a hash of (bin, attempt) until one that was
+// non-empty before densification, and copies its value. Kept only as the
+// baseline of detail::sign_one_permutation_v1.
+void densify_v1(std::uint64_t probe_seed, std::span<sig_value> bins) {
   const std::size_t k = bins.size();
   std::uint64_t empty[max_num_perm / 64] = {};
   std::size_t num_empty = 0;
@@ -86,11 +100,9 @@ void densify(std::uint64_t probe_seed, std::span<sig_value> bins) {
       ++num_empty;
     }
   }
-  if (num_empty == 0 || num_empty == k) return;  // full, or the empty set (sentinel)
+  if (num_empty == 0 || num_empty == k) return;
   for (std::size_t i = 0; i < k; ++i) {
     if (((empty[i / 64] >> (i % 64)) & 1U) == 0) continue;
-    // Optimal densification: probe bins with a hash of (bin, attempt) until
-    // one that was non-empty before densification; copy its value.
     for (std::uint64_t attempt = 0;; ++attempt) {
       const std::uint64_t h = mix64(probe_seed ^ ((static_cast<std::uint64_t>(i) << 32) | attempt));
       const std::size_t j = static_cast<std::size_t>(((h >> 32) * k) >> 32);
@@ -103,6 +115,196 @@ void densify(std::uint64_t probe_seed, std::span<sig_value> bins) {
 }
 
 }  // namespace
+
+namespace {
+
+// The bitmap order for k <= 64 * W (W = 0: any k, the words in memory). For
+// W = 1 or 2 the filled bitmap stays in registers. Rounds first, without a
+// data-dependent branch: each (offset, word, bins it fills) goes to a log that
+// advances only when the round filled something; the values are copied from
+// the log afterwards.
+template <std::size_t W>
+void densify_bitmap(std::span<const std::uint16_t> order, const std::uint64_t* twice, sig_value* b,
+                    std::size_t k) noexcept {
+  constexpr std::size_t max_words = W != 0 ? W : max_num_perm / 64;
+  const std::size_t words = W != 0 ? W : (k + 63) / 64;
+  std::uint64_t filled[max_words];
+  for (std::size_t w = 0; w < words; ++w) filled[w] = twice[w];
+  if (k % 64 != 0) filled[words - 1] |= ~std::uint64_t{0} << (k % 64);  // bits past k: never empty
+  struct fill {
+    std::uint32_t d, w;
+    std::uint64_t bits;
+  };
+  fill log[64 * max_words + 1];  // an entry per round that fills a bin, and one more
+  std::size_t logged = 0;
+  const auto all_filled = [&] {
+    std::uint64_t all = ~std::uint64_t{0};
+    for (std::size_t w = 0; w < words; ++w) all &= filled[w];
+    return all == ~std::uint64_t{0};
+  };
+  for (std::size_t r = 0; !all_filled(); ++r) {
+    const std::size_t d = order[r];
+    const std::size_t from = k - d;  // bits [from, from + k) of `twice`: rotated by d
+    const std::size_t shift = from % 64;
+    const std::uint64_t* src = twice + from / 64;
+    for (std::size_t w = 0; w < words; ++w) {
+      // (x << 1) << (63 - shift) is x << (64 - shift), and 0 for shift 0.
+      const std::uint64_t rotated = (src[w] >> shift) | ((src[w + 1] << 1) << (63 - shift));
+      const std::uint64_t fresh = rotated & ~filled[w];
+      filled[w] |= fresh;
+      log[logged] = {static_cast<std::uint32_t>(d), static_cast<std::uint32_t>(w), fresh};
+      logged += fresh != 0 ? 1U : 0U;
+    }
+  }
+  for (std::size_t r = 0; r < logged; ++r) {
+    const std::size_t d = log[r].d;
+    std::uint64_t fresh = log[r].bits;
+    do {
+      const std::size_t i = log[r].w * 64 + static_cast<std::size_t>(std::countr_zero(fresh));
+      fresh &= fresh - 1;
+      b[i] = b[i >= d ? i - d : i + k - d];
+    } while (fresh != 0);
+  }
+}
+
+}  // namespace
+
+// Fast densification (after Mai et al., "On densification for minwise
+// hashing", UAI 2019), by rotations. A random order of the offsets 0..k-1,
+// fixed by the seed, is tried in turn; an empty bin i takes the value of bin
+// (i - d) mod k for the first offset d at which that bin was non-empty before
+// densification. Every offset is a bijection of the bins, so the rule can be
+// evaluated in several orders with the same result (e = non-empty bins):
+//   argmin: each empty bin takes, among the e non-empty bins j, the one whose
+//           offset (i - j) mod k comes first: k e steps that vectorize;
+//   pull:   each empty bin tries the offsets in order: ~(k - e) k / e steps;
+//   push:   offset after offset, each non-empty bin j offers its value to bin
+//           (j + d) mod k, which takes it if still empty: ~k ln k offers;
+//   bitmap: one offset at a time for all bins: the rotated bitmap of
+//           non-empty bins, minus the bins already filled: ~(k / e) ln k
+//           rounds of k / 64 words (in registers for k <= 128).
+// The cheapest is used, so a signature costs O(n + k log k) for every set
+// size. Which bin a bin copies depends only on the order and on which bins
+// are non-empty, never on the values, as with optimal densification; so two
+// sets agree on a densified bin exactly when its first non-empty source in
+// their union is non-empty in both and agrees there.
+void detail::densify_rotations(std::span<const std::uint16_t> order, std::span<const std::uint16_t> rank2,
+                               std::span<sig_value> bins, densify_order how) noexcept {
+  const std::size_t k = bins.size();
+  const std::size_t words = (k + 63) / 64;
+  sig_value* const b = bins.data();
+  // Non-empty bins as a bitmap, stored twice in a row so that a rotation is a
+  // shifted read: bits [k - d, 2k - d) hold the bitmap rotated by d.
+  // Branch-free, one word at a time in a register: emptiness is unpredictable.
+  std::uint64_t twice[2 * (max_num_perm / 64) + 2];
+  std::size_t e = 0;
+  for (std::size_t w = 0; w < words; ++w) {
+    const std::size_t n = std::min<std::size_t>(64, k - 64 * w);
+    std::uint64_t m = 0;
+    for (std::size_t j = 0; j < n; ++j) m |= static_cast<std::uint64_t>(b[64 * w + j] != empty_sig_value) << j;
+    twice[w] = m;
+    e += static_cast<std::size_t>(std::popcount(m));
+  }
+  if (e == 0 || e == k) return;  // the empty set (sentinel), or full
+  for (std::size_t w = words; w < 2 * words + 2; ++w) twice[w] = 0;
+  if (k % 64 != 0) {
+    for (std::size_t w = 0; w < words; ++w) {  // the second copy starts at bit k
+      const std::size_t at = k + 64 * w;
+      twice[at / 64] |= twice[w] << (at % 64);
+      twice[at / 64 + 1] |= twice[w] >> (64 - at % 64);
+    }
+  } else {
+    for (std::size_t w = 0; w < words; ++w) twice[words + w] = twice[w];
+  }
+  const auto is_full = [&](std::size_t j) { return ((twice[j / 64] >> (j % 64)) & 1U) != 0; };
+  std::uint16_t full[max_num_perm];  // the non-empty bins, ascending
+  std::size_t x = 0;
+  for (std::size_t w = 0; w < words; ++w) {
+    for (std::uint64_t m = twice[w]; m != 0; m &= m - 1) {
+      full[x++] = static_cast<std::uint16_t>(w * 64 + static_cast<std::size_t>(std::countr_zero(m)));
+    }
+  }
+  if (e == 1) {  // every bin copies the one value
+    std::fill(bins.begin(), bins.end(), b[full[0]]);
+    return;
+  }
+  if (how == densify_order::automatic) {
+    // Estimated costs, in units measured at k = 128 (argmin steps), with
+    // ln k ~ 0.69 log2 k.
+    const auto kd = static_cast<double>(k), ed = static_cast<double>(e);
+    const double ln_k = static_cast<double>(std::bit_width(k)) * 0.69;
+    const double argmin = kd * ed / 4.0;
+    const double pull = (kd - ed) * kd / ed * 3.0;
+    const double push = kd * ln_k * 4.0;
+    const double bitmap = kd / ed * ln_k * (words <= 2 ? 7.0 : 3.0 * static_cast<double>(words));
+    const double best = std::min({argmin, pull, push, bitmap});
+    how = best == argmin ? densify_order::argmin
+          : best == pull ? densify_order::pull
+          : best == bitmap ? densify_order::bitmap
+                           : densify_order::push;
+  }
+  // Calls fill(i) for every empty bin i, ascending.
+  const auto for_each_empty = [&](auto&& fill) {
+    for (std::size_t w = 0; w < words; ++w) {
+      std::uint64_t empty = ~twice[w];
+      if (w == words - 1 && k % 64 != 0) empty &= (std::uint64_t{1} << (k % 64)) - 1;
+      for (; empty != 0; empty &= empty - 1) fill(w * 64 + static_cast<std::size_t>(std::countr_zero(empty)));
+    }
+  };
+  switch (how) {
+    case densify_order::argmin: {
+      // For all bins at once, one non-empty bin j at a time: rank2 + k - j
+      // is the rank of offset (i - j) mod k for i = 0..k-1, contiguous, so
+      // the loop vectorizes. rank << 12 | j orders by rank, then keeps j.
+      std::uint32_t best[max_num_perm];
+      for (std::size_t i = 0; i < k; ++i) best[i] = ~std::uint32_t{0};
+      for (std::size_t y = 0; y < e; ++y) {
+        const std::uint32_t j = full[y];
+        const std::uint16_t* r = rank2.data() + (k - j);
+        for (std::size_t i = 0; i < k; ++i) {
+          const std::uint32_t v = (std::uint32_t{r[i]} << 12) | j;
+          best[i] = v < best[i] ? v : best[i];
+        }
+      }
+      for_each_empty([&](std::size_t i) { b[i] = b[best[i] & 0xFFFU]; });
+      return;
+    }
+    case densify_order::pull:
+      for_each_empty([&](std::size_t i) {
+        for (std::size_t r = 0;; ++r) {
+          const std::size_t d = order[r];
+          const std::size_t j = i >= d ? i - d : i + k - d;
+          if (is_full(j)) {
+            b[i] = b[j];
+            return;
+          }
+        }
+      });
+      return;
+    case densify_order::push: {
+      sig_value value[max_num_perm];
+      for (std::size_t y = 0; y < e; ++y) value[y] = b[full[y]];
+      std::size_t remaining = k - e;
+      for (std::size_t r = 0; remaining != 0; ++r) {
+        const std::size_t d = order[r];
+        for (std::size_t y = 0; y < e; ++y) {
+          std::size_t target = full[y] + d;
+          target = target >= k ? target - k : target;
+          // Branch-free, no bitmap: a bin that holds a value never holds empty_sig_value.
+          const sig_value old = b[target];
+          const bool empty = old == empty_sig_value;
+          b[target] = empty ? value[y] : old;
+          remaining -= empty ? 1U : 0U;
+        }
+      }
+      return;
+    }
+    default:  // bitmap
+      if (words == 1) return densify_bitmap<1>(order, twice, b, k);
+      if (words == 2) return densify_bitmap<2>(order, twice, b, k);
+      return densify_bitmap<0>(order, twice, b, k);
+  }
+}
 
 minhasher::minhasher(const minhash_options& options)
     : scheme_(options.scheme), k_(options.num_perm), seed_(options.seed), kernel_(options.kernel) {
@@ -130,7 +332,21 @@ minhasher::minhasher(const minhash_options& options)
     }
     case minhash_scheme::one_permutation:
       mix_seed_ = derive_seed(seed_, stream_oph_hash);
-      probe_seed_ = derive_seed(seed_, stream_oph_probe);
+      {
+        // The order in which densification tries the offsets: a shuffle
+        // (Fisher-Yates) of 0..k-1 by the probe stream.
+        densify_order_.resize(k_);
+        densify_rank_.resize(2 * k_);
+        for (std::size_t d = 0; d < k_; ++d) densify_order_[d] = static_cast<std::uint16_t>(d);
+        seed_sequence rng(derive_seed(seed_, stream_oph_probe));
+        for (std::size_t i = k_ - 1; i > 0; --i) {
+          const auto j = static_cast<std::size_t>(((rng.next() >> 32) * (i + 1)) >> 32);
+          std::swap(densify_order_[i], densify_order_[j]);
+        }
+        for (std::size_t r = 0; r < k_; ++r) {
+          densify_rank_[densify_order_[r]] = densify_rank_[k_ + densify_order_[r]] = static_cast<std::uint16_t>(r);
+        }
+      }
       break;
     case minhash_scheme::superminhash:
       mix_seed_ = derive_seed(seed_, stream_superminhash);
@@ -152,15 +368,29 @@ void minhasher::sign(std::span<const std::uint64_t> shingles, std::span<sig_valu
       break;
     }
     case minhash_scheme::one_permutation: {
-      const auto k = static_cast<std::uint32_t>(k_);
-      detail::implementation_of(kernel_).oph_bins(shingles.data(), shingles.size(), mix_seed_, k, out.data());
-      densify(probe_seed_, out);
+      if (shingles.size() == 1) {  // one bin, copied everywhere: the value alone
+        sig_value one = empty_sig_value;
+        detail::oph_bins_scalar(shingles.data(), 1, mix_seed_, 1, &one);
+        std::fill(out.begin(), out.end(), one);
+        break;
+      }
+      oph_bins(kernel_, shingles, mix_seed_, out);
+      detail::densify_rotations(densify_order_, densify_rank_, out);
       break;
     }
     case minhash_scheme::superminhash:
       sign_superminhash(shingles, mix_seed_, out);
       break;
   }
+}
+
+void detail::sign_one_permutation_v1(const minhash_options& options, std::span<const std::uint64_t> shingles,
+                                     std::span<sig_value> out) {
+  std::fill(out.begin(), out.end(), empty_sig_value);
+  if (shingles.empty()) return;
+  const sig_kernel kernel = options.kernel == sig_kernel::automatic ? default_kernel() : options.kernel;
+  oph_bins(kernel, shingles, derive_seed(options.seed, stream_oph_hash), out);
+  densify_v1(derive_seed(options.seed, stream_oph_probe), out);
 }
 
 std::vector<sig_value> minhasher::sign(std::span<const std::uint64_t> shingles) const {

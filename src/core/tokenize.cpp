@@ -249,7 +249,11 @@ void words_impl(std::string_view text, const tokenize_options& o,
       }
       const utf8proc_category_t cat = category(d.code_point);
       const cp_class k = classify(cat);
-      if (k == cp_class::word) {
+      if (k == cp_class::word && is_unspaced_script(d.code_point)) {
+        close();  // a token of its own
+        pos = utf8::encode(normalize(d.code_point, cat, o), buf);
+        sink.emit_padded(buf, pos);
+      } else if (k == cp_class::word) {
         if (!open) {
           open = true;
           tok = pos = 0;
@@ -312,6 +316,19 @@ void words_impl(std::string_view text, const tokenize_options& o,
 }
 
 }  // namespace
+
+bool is_unspaced_script(char32_t cp) noexcept {
+  struct range {
+    char32_t first, last;
+  };
+  static constexpr range ranges[] = {
+#include "unspaced_scripts.inc"
+  };
+  if (cp < ranges[0].first) return false;  // Latin, Greek, Cyrillic, Arabic, Indic, ...
+  const range* r = std::upper_bound(std::begin(ranges), std::end(ranges), cp,
+                                    [](char32_t c, const range& x) { return c < x.first; });
+  return cp <= r[-1].last && classify(category(cp)) == cp_class::word;
+}
 
 tokenizer::tokenizer(const tokenize_options& options, std::uint64_t seed)
     : options_(options), seed_(seed), token_seed_(token_seed(seed)), ascii_{}, ascii_hash_{}, short_params_{}, op_starts_{} {

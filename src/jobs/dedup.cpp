@@ -94,6 +94,7 @@ void write_stats(const std::string& path, const dedup_report& r, const dedup_opt
     w.field("bands", r.lsh.bands);
     w.field("rows", r.lsh.rows);
     w.field("candidate_probability_at_threshold", r.candidate_probability_at_threshold);
+    w.field("expected_miss_rate_at_threshold", 1 - r.candidate_probability_at_threshold);
     w.key("s_curve");
     w.begin_object();
     for (double j : {0.5, 0.6, 0.7, 0.8, 0.9, 0.95}) {

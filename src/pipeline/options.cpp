@@ -33,12 +33,7 @@ lsh_params default_lsh_params(double threshold, std::size_t num_perm, verify_mod
   // costs only a comparison: favour recall. Unverified, balance both errors
   // as datasketch does.
   if (verify == verify_mode::none) return choose_params(threshold, num_perm);
-  // Few permutations or a low threshold may not reach the target at all
-  // (e.g. --num-perm 2, or --threshold 0.03 with 128): then take the banding
-  // of highest recall, one row per band, instead of refusing valid settings.
-  const lsh_params most_recall{static_cast<std::uint32_t>(num_perm), 1};
-  if (candidate_probability(threshold, most_recall) < default_recall_at_threshold) return most_recall;
-  return choose_params_for_recall(threshold, num_perm, default_recall_at_threshold);
+  return choose_params_for_verified(threshold, num_perm);
 }
 
 }  // namespace neardup::pipeline

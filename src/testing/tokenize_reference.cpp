@@ -74,7 +74,13 @@ std::vector<std::string> words(const std::vector<std::int32_t>& cps, const token
   std::vector<std::string> out;
   std::string cur;
   for (const std::int32_t cp : cps) {
-    if (cp >= 0 && is_word(cp)) {
+    if (cp >= 0 && is_word(cp) && is_unspaced_script(static_cast<char32_t>(cp))) {
+      if (!cur.empty()) out.push_back(cur);
+      cur.clear();
+      append(cur, normalize(cp, o));
+      out.push_back(cur);
+      cur.clear();
+    } else if (cp >= 0 && is_word(cp)) {
       append(cur, normalize(cp, o));
     } else if (cp >= 0 && o.strip_punctuation && is_punct(cp)) {
       // deleted: neither joins nor splits

@@ -84,9 +84,9 @@ struct dedup_options : similarity_options {
 // The (bands, rows) used when similarity_options::lsh is not set. With
 // verification: the fewest false candidates that still give P(candidate) >=
 // default_recall_at_threshold for a pair exactly at the threshold
-// (choose_params_for_recall). Without: datasketch's balance of false
+// (choose_params_for_verified). Without: datasketch's balance of false
 // positives and false negatives (choose_params).
-inline constexpr double default_recall_at_threshold = 0.99;
+inline constexpr double default_recall_at_threshold = verified_recall_at_threshold;
 lsh_params default_lsh_params(double threshold, std::size_t num_perm, verify_mode verify);
 
 }  // namespace neardup::pipeline
