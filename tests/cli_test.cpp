@@ -21,19 +21,6 @@ const std::string kBinary = std::string(NEARDUP_BINARY_DIR) + "/examples/neardup
 const std::string kSample = std::string(NEARDUP_SOURCE_DIR) + "/examples/data/sample.jsonl";
 const std::string kExpected = std::string(NEARDUP_SOURCE_DIR) + "/examples/data/expected_clusters.tsv";
 
-std::string quote(std::string_view s) {
-  std::string q = "'";
-  for (char c : s) {
-    if (c == '\'') {
-      q += "'\\''";
-    } else {
-      q += c;
-    }
-  }
-  q += '\'';
-  return q;
-}
-
 struct cli_result {
   int exit_code = -1;
   std::string out, err;

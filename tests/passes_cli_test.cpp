@@ -23,22 +23,10 @@ namespace fs = std::filesystem;
 
 const std::string kBinary = std::string(NEARDUP_BINARY_DIR) + "/examples/neardup";
 
+using neardup_test::quote;
 using neardup_test::read_file;
 using neardup_test::temp_dir;
 using neardup_test::write_file;
-
-std::string quote(std::string_view s) {
-  std::string q = "'";
-  for (char c : s) {
-    if (c == '\'') {
-      q += "'\\''";
-    } else {
-      q += c;
-    }
-  }
-  q += '\'';
-  return q;
-}
 
 struct cli_result {
   int exit_code = -1;

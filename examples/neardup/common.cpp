@@ -20,7 +20,9 @@ const std::vector<command>& commands() {
 const char* const kCommonOptionsHelp = R"(input:
   INPUT...               JSONL files (.jsonl, .jsonl.gz, .jsonl.zst) and directories; in a
                          directory, *.jsonl[.gz|.zst] are JSONL and every other file is one
-                         document whose id is its path relative to the directory
+                         document whose id is its path relative to the directory;
+                         '-' is standard input (copied to $TMPDIR first); other pipes
+                         and FIFOs are refused (the input is read more than once)
   --text-field NAME      JSON field holding the text [text]; '/a/b' is a JSON pointer
   --id-field NAME        JSON field holding the id [id]; without one the id is FILE:LINE
   --tokens word|char|code  tokenizer [word]

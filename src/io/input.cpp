@@ -11,13 +11,46 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <cstdlib>
+#include <mutex>
 #include <set>
 #include <stdexcept>
 #include <utility>
 
 #include "io_internal.hpp"
+#include "neardup/hash.hpp"
 
 namespace neardup::io {
+
+namespace detail {
+
+// The first complete read of a source (see "Passes agree" in input.hpp).
+struct read_ledger {
+  std::mutex mutex;
+  bool recorded = false;
+  std::uint64_t bytes = 0;
+  std::uint64_t digest = 0;
+
+  // Records the first read; throws if a later one differs.
+  void check(std::string_view name, std::uint64_t got_bytes, std::uint64_t got_digest) {
+    const std::lock_guard<std::mutex> lock(mutex);
+    if (!recorded) {
+      recorded = true;
+      bytes = got_bytes;
+      digest = got_digest;
+      return;
+    }
+    if (bytes == got_bytes && digest == got_digest) return;
+    std::string msg = "neardup: " + std::string(name) + ": the input changed while neardup was reading it (";
+    msg += bytes == got_bytes ? "same length, different bytes"
+                              : "the first pass read " + std::to_string(bytes) + " bytes, a later one " +
+                                    std::to_string(got_bytes);
+    msg += "); was it written to during the run, or is it a stream that cannot be read twice?";
+    throw std::runtime_error(msg);
+  }
+};
+
+}  // namespace detail
 
 namespace {
 
@@ -121,10 +154,88 @@ bool is_jsonl_name(std::string_view name) noexcept {
   return ends_with(n, ".jsonl") || ends_with(n, ".ndjson") || ends_with(n, ".json");
 }
 
+namespace {
+
+// A descriptor closed when the last owner lets go.
+std::shared_ptr<const int> own_fd(int fd) {
+  return std::shared_ptr<const int>(new int(fd), [](const int* p) {
+    ::close(*p);
+    delete p;
+  });
+}
+
+// Standard input as a path that can be opened again: itself when it is a
+// regular file, otherwise an unlinked copy in $TMPDIR.
+std::string spool_stdin(expanded_inputs& out) {
+  struct stat st {};
+  if (::fstat(0, &st) != 0) fail_errno("-", "cannot read standard input", errno);
+  if (S_ISREG(st.st_mode)) return "/proc/self/fd/0";
+  const char* env = std::getenv("TMPDIR");
+  const std::string dir = env != nullptr && *env != '\0' ? env : "/tmp";
+  int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd < 0) {  // a file system without O_TMPFILE: create, then unlink at once
+    std::string tmpl = dir + "/neardup-stdin.XXXXXX";
+    fd = ::mkstemp(tmpl.data());
+    if (fd < 0) fail_errno(dir, "cannot create a temporary file to hold standard input", errno);
+    ::unlink(tmpl.c_str());
+  }
+  out.stdin_spool = own_fd(fd);
+  std::unique_ptr<char[]> block(new char[std::size_t{1} << 20]);
+  while (true) {
+    const ssize_t r = ::read(0, block.get(), std::size_t{1} << 20);
+    if (r == 0) break;
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      fail_errno("-", "cannot read standard input", errno);
+    }
+    for (ssize_t done = 0; done < r;) {
+      const ssize_t w = ::write(fd, block.get() + done, static_cast<std::size_t>(r - done));
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        fail_errno(dir, "cannot copy standard input into a temporary file", errno);
+      }
+      done += w;
+    }
+  }
+  return "/proc/self/fd/" + std::to_string(fd);
+}
+
+// Throws unless `path` (stat `st`, not a directory) can be read more than once.
+void require_rereadable(const std::string& path, const struct stat& st) {
+  bool seekable = S_ISREG(st.st_mode) || S_ISBLK(st.st_mode);
+  if (S_ISCHR(st.st_mode)) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    seekable = fd >= 0 && ::lseek(fd, 0, SEEK_CUR) >= 0;
+    if (fd >= 0) ::close(fd);
+  }
+  if (!seekable) {
+    fail(path, std::string(S_ISFIFO(st.st_mode) ? "a pipe or FIFO" : S_ISSOCK(st.st_mode) ? "a socket" : "not seekable") +
+                   ": neardup reads its input more than once and cannot read this twice; give '-' to read "
+                   "standard input (it is copied to $TMPDIR first), or save the stream to a file");
+  }
+}
+
+}  // namespace
+
 expanded_inputs expand_inputs(std::span<const std::string> inputs, const expand_options& options) {
   expanded_inputs out;
   dir_walker walker{options, out, {}};
   for (const std::string& input : inputs) {
+    if (input == "-") {
+      if (out.stdin_spool || std::count(inputs.begin(), inputs.end(), "-") > 1) {
+        fail("-", "standard input given twice");
+      }
+      source_info s;
+      s.path = spool_stdin(out);
+      s.name = "-";
+      struct stat st {};
+      if (::stat(s.path.c_str(), &st) == 0) {
+        s.file_bytes = static_cast<std::uint64_t>(st.st_size);
+        s.mtime_ns = detail::mtime_ns(st);
+      }
+      out.sources.push_back(std::move(s));
+      continue;
+    }
     struct stat st {};
     if (::stat(input.c_str(), &st) != 0) fail_errno(input, "cannot read input", errno);
     if (S_ISDIR(st.st_mode)) {
@@ -143,7 +254,8 @@ expanded_inputs expand_inputs(std::span<const std::string> inputs, const expand_
         s.name = std::move(f.rel);
         out.sources.push_back(std::move(s));
       }
-    } else if (S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)) {
+    } else {
+      require_rereadable(input, st);
       source_info s;
       s.path = input;
       s.name = input;
@@ -152,10 +264,9 @@ expanded_inputs expand_inputs(std::span<const std::string> inputs, const expand_
       s.file_bytes = S_ISREG(st.st_mode) ? static_cast<std::uint64_t>(st.st_size) : 0;
       s.mtime_ns = S_ISREG(st.st_mode) ? detail::mtime_ns(st) : 0;
       out.sources.push_back(std::move(s));
-    } else {
-      fail(input, "not a file or directory");
     }
   }
+  for (auto& s : out.sources) s.ledger = std::make_shared<detail::read_ledger>();
   return out;
 }
 
@@ -470,8 +581,20 @@ struct corpus_reader::impl {
   std::uint64_t next_line = 1;
   std::uint64_t next_offset = 0;
   std::uint64_t closed_bytes = 0;  // compressed bytes of finished sources
+  XXH3_state_t digest{};             // of the current source's decoded bytes
+  std::uint64_t decoded = 0;         // decoded bytes of the current source
 
+  std::size_t decode(char* dst, std::size_t n) {
+    const std::size_t r = dec->read(dst, n);
+    if (sources[current].ledger) (void)XXH3_64bits_update(&digest, dst, r);
+    decoded += r;
+    return r;
+  }
+
+  // At the end of the current source.
   void finish_source() {
+    const source_info& src = sources[current];
+    if (src.ledger) src.ledger->check(src.name, decoded, XXH3_64bits_digest(&digest));
     if (dec) closed_bytes += dec->compressed_offset();
     dec.reset();
     carry.clear();
@@ -483,7 +606,11 @@ struct corpus_reader::impl {
   bool next(input_chunk& chunk) {
     while (current < sources.size()) {
       const source_info& src = sources[current];
-      if (!dec) dec = open_decoder(src);
+      if (!dec) {
+        dec = open_decoder(src);
+        (void)XXH3_64bits_reset(&digest);
+        decoded = 0;
+      }
       chunk.source = static_cast<std::uint32_t>(current);
       chunk.source_name = src.name;
       chunk.first_line = next_line;
@@ -498,7 +625,7 @@ struct corpus_reader::impl {
         while (true) {
           if (size == data.capacity()) data.reserve(size + size / 2 + 4096);
           data.resize(data.capacity());
-          const std::size_t r = dec->read(data.data() + size, data.capacity() - size);
+          const std::size_t r = decode(data.data() + size, data.capacity() - size);
           if (r == 0) break;
           size += r;
         }
@@ -527,7 +654,7 @@ struct corpus_reader::impl {
         const std::size_t want = size >= target ? target : target - size;
         if (data.capacity() < size + want) data.reserve(size + want);
         data.resize(data.capacity());
-        const std::size_t r = dec->read(data.data() + size, want);
+        const std::size_t r = decode(data.data() + size, want);
         if (r == 0) {
           eof = true;
           cut = size;

@@ -41,8 +41,24 @@
 //     directory) is walked only the first time. Entries that are neither
 //     regular files nor directories (sockets, FIFOs, devices, dangling links)
 //     are skipped and listed in expanded_inputs::skipped.
-//   - A missing INPUT throws std::runtime_error naming it. stdin is not
-//     supported (the pipeline reads the corpus several times).
+//   - The INPUT "-" is standard input. Most commands read the corpus more
+//     than once, so unless standard input is a regular file it is first
+//     copied ("spooled") into an unlinked temporary file in $TMPDIR (or
+//     /tmp), which disappears when the process ends, however it ends. Its
+//     source name is "-". It may be given once.
+//   - Any other INPUT that cannot be read twice (a pipe, FIFO, socket,
+//     /dev/stdin of a pipe, process substitution, a character device that
+//     cannot seek) throws std::runtime_error up front saying so and naming
+//     "-" as the way to read a stream.
+//   - A missing INPUT throws std::runtime_error naming it.
+//
+// Passes agree: expand_inputs() gives every source a ledger shared by all
+// copies of its source_info. The first corpus_reader that reads a source to
+// its end records the number of decoded bytes and their XXH3-64; every later
+// reader that reaches the end of that source compares and throws
+// std::runtime_error "NAME: the input changed while neardup was reading it"
+// on a difference, so a file that shrinks, grows or is rewritten between
+// passes never yields a finished output.
 //
 // Lines (JSONL sources):
 //   - A line ends at '\n'. record::raw is the line WITHOUT that '\n'; a "\r"
@@ -89,6 +105,10 @@ enum class source_kind : std::uint8_t {
 
 enum class compression : std::uint8_t { none, gzip, zstd };
 
+namespace detail {
+struct read_ledger;  // private to input.cpp
+}  // namespace detail
+
 struct source_info {
   std::string path;   // path to open
   std::string name;   // display name: INPUT as given, or path relative to the directory
@@ -99,6 +119,8 @@ struct source_info {
   // unknown). dedup's write stage, which copies lines by the byte ranges its
   // first pass found, refuses a file whose size or modification time changed.
   std::int64_t mtime_ns = 0;
+  // What the first complete read saw (see "Passes agree"); null: unchecked.
+  std::shared_ptr<detail::read_ledger> ledger;
 };
 
 struct expand_options {
@@ -108,6 +130,9 @@ struct expand_options {
 struct expanded_inputs {
   std::vector<source_info> sources;
   std::vector<std::string> skipped;  // paths skipped in directories, with the reason
+  // Keeps the spooled copy of standard input ("-") open while any copy of
+  // this object lives; null when "-" was not given.
+  std::shared_ptr<const int> stdin_spool;
 };
 
 // The compression implied by a file name's extension (.gz, .zst, .zstd).

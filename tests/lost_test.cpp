@@ -1,0 +1,112 @@
+// "Nothing lost, ever" (issue 10): the input and output promises, tested at
+// the root (the io library) and through the neardup executable as a hostile
+// but realistic user would drive it: streams, unreadable files, corrupt and
+// mislabelled compression, interrupted and concurrent runs, output inside the
+// input, and the torture corpus mixing them.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "neardup/io/input.hpp"
+#include "test_util.hpp"
+
+namespace {
+
+using namespace neardup_test;
+namespace nio = neardup::io;
+
+const std::string kBinary = std::string(NEARDUP_BINARY_DIR) + "/examples/neardup";
+const std::string kSample = std::string(NEARDUP_SOURCE_DIR) + "/examples/data/sample.jsonl";
+
+struct shell_result {
+  int exit_code = -1;
+  std::string err;
+};
+
+// Runs a shell command line; "NEARDUP" in it stands for the quoted binary.
+// stderr is captured, stdout discarded.
+shell_result sh(std::string cmd) {
+  for (std::size_t at; (at = cmd.find("NEARDUP")) != std::string::npos;) cmd.replace(at, 7, quote(kBinary));
+  temp_dir capture("neardup_lost_capture");
+  const std::string err = (capture / "err").string();
+  const std::string full = "{ " + cmd + " ; } >/dev/null 2>" + quote(err);
+  const int status = std::system(full.c_str());
+  shell_result r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.err = read_file(err);
+  return r;
+}
+
+bool contains(const std::string& haystack, std::string_view needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+// Reads every source to its end once; returns the bytes of all chunks.
+std::string read_through(std::span<const nio::source_info> sources) {
+  nio::corpus_reader reader(sources, {.chunk_bytes = 16});
+  nio::input_chunk chunk;
+  std::string all;
+  while (reader.next(chunk)) all += chunk.data.view();
+  return all;
+}
+
+// ---------------------------------------------------------------- 1. streams
+
+TEST(Streams, DevStdinOfAPipeIsRefusedUpFront) {
+  temp_dir dir;
+  const auto r = sh("cat " + quote(kSample) + " | NEARDUP lines /dev/stdin -o " + quote((dir / "o").string()));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_TRUE(contains(r.err, "cannot read this twice")) << r.err;
+  EXPECT_TRUE(contains(r.err, "give '-'")) << r.err;
+  EXPECT_FALSE(fs::exists(dir / "o" / "deduped.jsonl"));
+}
+
+TEST(Streams, AFifoIsRefusedUpFrontNotHung) {
+  temp_dir dir;
+  const std::string fifo = (dir / "fifo").string();
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  // Nobody writes to the FIFO: reading it would hang; refusing it does not.
+  const auto r = sh("timeout 60 NEARDUP dedup " + quote(fifo) + " -o " + quote((dir / "o").string()));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_TRUE(contains(r.err, "a pipe or FIFO")) << r.err;
+}
+
+TEST(Streams, DashReadsStandardInputLikeTheFile) {
+  temp_dir dir;
+  const std::string o = (dir / "o").string(), ref = (dir / "ref").string();
+  for (const char* cmd : {"dedup", "exact", "lines"}) {
+    ASSERT_EQ(sh("NEARDUP " + std::string(cmd) + " " + quote(kSample) + " --quiet -o " + quote(ref)).exit_code, 0);
+    const auto r = sh("cat " + quote(kSample) + " | NEARDUP " + cmd + " - --quiet -o " + quote(o));
+    ASSERT_EQ(r.exit_code, 0) << cmd << ": " << r.err;
+    EXPECT_EQ(read_file(fs::path(o) / "deduped.jsonl"), read_file(fs::path(ref) / "deduped.jsonl")) << cmd;
+    EXPECT_FALSE(read_file(fs::path(o) / "deduped.jsonl").empty());
+  }
+}
+
+TEST(Streams, ALaterPassThatReadsOtherBytesThrows) {
+  temp_dir dir;
+  const fs::path f = dir / "a.jsonl";
+  write_file(f, "{\"text\":\"one\"}\n{\"text\":\"two\"}\n{\"text\":\"three\"}\n");
+  const auto inputs = nio::expand_inputs({f.string()});
+  (void)read_through(inputs.sources);
+  // Same length, other bytes; then shorter (the `lines` "half written" case).
+  write_file(f, "{\"text\":\"one\"}\n{\"text\":\"TWO\"}\n{\"text\":\"three\"}\n");
+  EXPECT_THROW((void)read_through(inputs.sources), std::runtime_error);
+  write_file(f, "{\"text\":\"one\"}\n");
+  try {
+    (void)read_through(inputs.sources);
+    ADD_FAILURE() << "a shrunk file was read without complaint";
+  } catch (const std::runtime_error& e) {
+    EXPECT_TRUE(contains(e.what(), "the input changed")) << e.what();
+  }
+  // Put back: agrees with the first pass again.
+  write_file(f, "{\"text\":\"one\"}\n{\"text\":\"two\"}\n{\"text\":\"three\"}\n");
+  EXPECT_NO_THROW((void)read_through(inputs.sources));
+}
+
+}  // namespace
