@@ -109,4 +109,45 @@ TEST(Streams, ALaterPassThatReadsOtherBytesThrows) {
   EXPECT_NO_THROW((void)read_through(inputs.sources));
 }
 
+
+
+// ---------------------------------------------------------------- 2. unreadable files in directories
+
+namespace unreadable {
+
+TEST(UnreadableInDirectory, ADanglingLinkIsAnErrorNamingItEvenWithQuiet) {
+  temp_dir dir;
+  write_file(dir / "in" / "a.jsonl", "{\"text\":\"alpha beta gamma\"}\n");
+  fs::create_symlink(dir / "in" / "gone.jsonl", dir / "in" / "b.jsonl");
+  const auto r = sh("NEARDUP dedup --quiet " + quote((dir / "in").string()) + " -o " + quote((dir / "o").string()));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(contains(r.err, (dir / "in" / "b.jsonl").string())) << r.err;
+  EXPECT_FALSE(fs::exists(dir / "o" / "deduped.jsonl"));
+}
+
+TEST(UnreadableInDirectory, ALinkIntoADirectoryWithoutPermissionIsAnError) {
+  if (::geteuid() == 0) GTEST_SKIP() << "root reads every file";
+  temp_dir dir;
+  write_file(dir / "in" / "a.jsonl", "{\"text\":\"alpha\"}\n");
+  write_file(dir / "locked" / "secret.jsonl", "{\"text\":\"beta\"}\n");
+  fs::create_symlink(dir / "locked" / "secret.jsonl", dir / "in" / "s.jsonl");
+  fs::permissions(dir / "locked", fs::perms::none);
+  const auto r = sh("NEARDUP exact " + quote((dir / "in").string()) + " -o " + quote((dir / "o").string()));
+  fs::permissions(dir / "locked", fs::perms::owner_all);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(contains(r.err, (dir / "in" / "s.jsonl").string())) << r.err;
+}
+
+TEST(UnreadableInDirectory, SkipUnreadableListsTheFile) {
+  temp_dir dir;
+  write_file(dir / "in" / "a.jsonl", "{\"text\":\"alpha beta gamma\"}\n");
+  fs::create_symlink(dir / "in" / "gone.jsonl", dir / "in" / "b.jsonl");
+  const auto ex = nio::expand_inputs({(dir / "in").string()}, {.skip_unreadable = true});
+  ASSERT_EQ(ex.sources.size(), 1u);
+  ASSERT_EQ(ex.unreadable.size(), 1u);
+  EXPECT_TRUE(contains(ex.unreadable[0], "b.jsonl")) << ex.unreadable[0];
+}
+
+}  // namespace unreadable
+
 }  // namespace

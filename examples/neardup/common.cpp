@@ -28,13 +28,15 @@ const char* const kCommonOptionsHelp = R"(input:
   --tokens word|char|code  tokenizer [word]
   --seed N               seed of every hash [fixed default]; same seed, same output
   --threads N            worker threads [all cores]; never changes the output
+  --skip-unreadable      skip files in directories that cannot be read (dangling links,
+                         no permission) and list them in stats.json [such a file is an error]
   --quiet                no progress or warnings on stderr
 )";
 
 std::vector<std::string> common_value_options() {
   return {"output", "text-field", "id-field", "tokens", "seed", "threads"};
 }
-std::vector<std::string> common_flag_options() { return {"quiet", "help"}; }
+std::vector<std::string> common_flag_options() { return {"quiet", "help", "skip-unreadable"}; }
 
 common_settings read_common(const args& a, bool needs_output) {
   common_settings s;
@@ -54,7 +56,8 @@ common_settings read_common(const args& a, bool needs_output) {
   s.threads = a.get_uint("threads", 0, 0, 1024);
   s.seed = a.get_uint("seed", neardup::default_seed, 0, UINT64_MAX);
   s.quiet = a.flag("quiet");
-  s.sources = neardup::io::expand_inputs(std::span<const std::string>(s.inputs));
+  s.sources = neardup::io::expand_inputs(std::span<const std::string>(s.inputs),
+                                         {.skip_unreadable = a.flag("skip-unreadable")});
   if (!s.quiet) {
     for (const auto& skipped : s.sources.skipped) std::fprintf(stderr, "neardup: skipped %s\n", skipped.c_str());
   }

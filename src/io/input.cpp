@@ -97,6 +97,16 @@ struct dir_walker {
     std::int64_t mtime_ns;
   };
 
+  // A file in a directory that cannot be read: an error, or with
+  // expand_options::skip_unreadable an entry of expanded_inputs::unreadable.
+  void unreadable(const std::string& path, std::string_view what, int err) {
+    if (!options.skip_unreadable) {
+      fail_errno(path, std::string(what) + " (give --skip-unreadable to skip such files and list them in stats.json)",
+                 err);
+    }
+    out.unreadable.push_back(path + " (" + std::string(what) + ": " + std::strerror(err) + ")");
+  }
+
   // Appends the regular files under `dir` (relative prefix `rel`) to files.
   void walk(const std::string& dir, const std::string& rel, std::vector<entry>& files) {
     struct stat st {};
@@ -126,12 +136,18 @@ struct dir_walker {
       std::string child_rel = rel.empty() ? n : rel + "/" + n;
       struct stat cs {};
       if (::stat(path.c_str(), &cs) != 0) {
-        out.skipped.push_back(path + " (" + std::strerror(errno) + ")");
+        unreadable(path, "cannot stat it (a dangling symbolic link, or no permission)", errno);
         continue;
       }
       if (S_ISDIR(cs.st_mode)) {
         walk(path, child_rel, files);
       } else if (S_ISREG(cs.st_mode)) {
+        const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        if (fd < 0) {
+          unreadable(path, "cannot open it", errno);
+          continue;
+        }
+        ::close(fd);
         files.push_back(
             {std::move(child_rel), std::move(path), static_cast<std::uint64_t>(cs.st_size), detail::mtime_ns(cs)});
       } else {

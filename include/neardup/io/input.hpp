@@ -39,8 +39,12 @@
 //     included unless expand_options::skip_hidden. Symbolic links are followed;
 //     a directory reached twice (a symlink loop, or two links to one
 //     directory) is walked only the first time. Entries that are neither
-//     regular files nor directories (sockets, FIFOs, devices, dangling links)
-//     are skipped and listed in expanded_inputs::skipped.
+//     regular files nor directories (sockets, FIFOs, devices) are skipped and
+//     listed in expanded_inputs::skipped. An entry that cannot be read (a
+//     dangling symbolic link, a file or link target without permission)
+//     throws std::runtime_error naming it, unless
+//     expand_options::skip_unreadable, which lists it in
+//     expanded_inputs::unreadable instead.
 //   - The INPUT "-" is standard input. Most commands read the corpus more
 //     than once, so unless standard input is a regular file it is first
 //     copied ("spooled") into an unlinked temporary file in $TMPDIR (or
@@ -125,11 +129,17 @@ struct source_info {
 
 struct expand_options {
   bool skip_hidden = false;  // skip files and directories whose name starts with '.'
+  // A file in a directory that cannot be read is listed in
+  // expanded_inputs::unreadable instead of throwing.
+  bool skip_unreadable = false;
 };
 
 struct expanded_inputs {
   std::vector<source_info> sources;
   std::vector<std::string> skipped;  // paths skipped in directories, with the reason
+  // With expand_options::skip_unreadable: files in directories that could
+  // not be read, with the reason. Callers report them (stats.json).
+  std::vector<std::string> unreadable;
   // Keeps the spooled copy of standard input ("-") open while any copy of
   // this object lives; null when "-" was not given.
   std::shared_ptr<const int> stdin_spool;
