@@ -150,4 +150,80 @@ TEST(UnreadableInDirectory, SkipUnreadableListsTheFile) {
 
 }  // namespace unreadable
 
+// ---------------------------------------------------------------- 3. compression by magic bytes
+
+namespace magic {
+
+const std::string kDocs = "{\"text\":\"alpha beta gamma delta\"}\n{\"text\":\"epsilon zeta eta theta\"}\n";
+
+TEST(CompressionByMagic, AZeroFilledGzipFileIsAnError) {
+  temp_dir dir;
+  write_file(dir / "a.jsonl.gz", std::string(4096, '\0'));
+  const auto r = sh("NEARDUP exact --quiet " + quote((dir / "a.jsonl.gz").string()) + " -o " + quote((dir / "o").string()));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(contains(r.err, "are not gzip data")) << r.err;
+  EXPECT_TRUE(contains(r.err, "00 00 00 00")) << r.err;
+}
+
+TEST(CompressionByMagic, PlainTextNamedGzIsAClearError) {
+  temp_dir dir;
+  write_file(dir / "in" / "a.jsonl.gz", kDocs);
+  const auto r = sh("NEARDUP dedup " + quote((dir / "in").string()) + " -o " + quote((dir / "o").string()));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(contains(r.err, "a.jsonl.gz: named as gzip but its first bytes (7b 22 74 65) are not gzip data")) << r.err;
+}
+
+TEST(CompressionByMagic, GzipNamedJsonlIsReadAsGzipWithANote) {
+  temp_dir dir;
+  write_file(dir / "a.jsonl", gzip(kDocs));
+  write_file(dir / "b.jsonl", kDocs);
+  const auto r = sh("NEARDUP exact " + quote((dir / "a.jsonl").string()) + " -o " + quote((dir / "o").string()));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.err, "its name does not say gzip, but its first bytes do")) << r.err;
+  EXPECT_EQ(read_file(dir / "o" / "deduped.jsonl"), kDocs);
+}
+
+TEST(CompressionByMagic, XzAndBzip2AreRefusedNotReadAsDocuments) {
+  temp_dir dir;
+  write_file(dir / "in" / "a.jsonl.xz", std::string("\xfd" "7zXZ\0\0\x04\xe6\xd6\xb4\x46", 12));
+  write_file(dir / "in2" / "b.jsonl.bz2", "BZh91AY&SY\x01\x02");
+  for (const char* in : {"in", "in2"}) {
+    const auto r = sh("NEARDUP dedup --quiet " + quote((dir / in).string()) + " -o " + quote((dir / "o").string()));
+    EXPECT_EQ(r.exit_code, 1) << in;
+    EXPECT_TRUE(contains(r.err, "which neardup does not read")) << r.err;
+  }
+}
+
+TEST(CompressionByMagic, AGzipStreamWithNoMemberIsAnErrorInTheReader) {
+  temp_dir dir;
+  write_file(dir / "z", std::string(100, '\0'));
+  std::vector<nio::source_info> sources(1);
+  sources[0].path = (dir / "z").string();
+  sources[0].name = "z";
+  sources[0].codec = nio::compression::gzip;
+  EXPECT_THROW((void)read_through(sources), std::runtime_error);
+}
+
+TEST(CompressionByMagic, DetectsEachFormat) {
+  EXPECT_EQ(nio::detect_magic(gzip("x")), nio::magic::gzip);
+  EXPECT_EQ(nio::detect_magic(zstd_compress("x")), nio::magic::zstd);
+  EXPECT_EQ(nio::detect_magic(std::string("\x50\x2a\x4d\x18", 4)), nio::magic::zstd);  // skippable frame
+  EXPECT_EQ(nio::detect_magic("BZh9"), nio::magic::bzip2);
+  EXPECT_EQ(nio::detect_magic("{\"text\":1}"), nio::magic::none);
+  EXPECT_EQ(nio::detect_magic(""), nio::magic::none);
+}
+
+TEST(Extensions, AreMatchedWithoutRegardToCase) {
+  temp_dir dir;
+  write_file(dir / "in" / "A.JSONL", kDocs);
+  write_file(dir / "in" / "B.Jsonl.GZ", gzip(kDocs));
+  const auto ex = nio::expand_inputs({(dir / "in").string()});
+  ASSERT_EQ(ex.sources.size(), 2u);
+  EXPECT_EQ(ex.sources[0].kind, nio::source_kind::jsonl);
+  EXPECT_EQ(ex.sources[1].kind, nio::source_kind::jsonl);
+  EXPECT_EQ(ex.sources[1].codec, nio::compression::gzip);
+}
+
+}  // namespace magic
+
 }  // namespace

@@ -60,6 +60,7 @@ common_settings read_common(const args& a, bool needs_output) {
                                          {.skip_unreadable = a.flag("skip-unreadable")});
   if (!s.quiet) {
     for (const auto& skipped : s.sources.skipped) std::fprintf(stderr, "neardup: skipped %s\n", skipped.c_str());
+    for (const auto& note : s.sources.notes) std::fprintf(stderr, "neardup: %s\n", note.c_str());
   }
   return s;
 }

@@ -54,8 +54,16 @@ struct read_ledger {
 
 namespace {
 
+// Extensions are matched without regard to ASCII case ("A.JSONL.GZ").
 bool ends_with(std::string_view s, std::string_view suffix) noexcept {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+  if (s.size() < suffix.size()) return false;
+  const std::string_view tail = s.substr(s.size() - suffix.size());
+  for (std::size_t i = 0; i < tail.size(); ++i) {
+    char c = tail[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != suffix[i]) return false;
+  }
+  return true;
 }
 
 std::string_view strip_compression_ext(std::string_view name) noexcept {
@@ -84,6 +92,84 @@ std::string_view base_name(std::string_view path) noexcept {
   const auto slash = path.rfind('/');
   return slash == std::string_view::npos ? path : path.substr(slash + 1);
 }
+
+// The first bytes of a file (fewer if it is shorter); empty if unreadable.
+std::string read_head(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return {};
+  char head[8];
+  ssize_t got = 0;
+  while (true) {
+    got = ::pread(fd, head, sizeof head, 0);
+    if (got >= 0 || errno != EINTR) break;
+  }
+  ::close(fd);
+  return got > 0 ? std::string(head, static_cast<std::size_t>(got)) : std::string();
+}
+
+std::string_view magic_name(magic m) noexcept {
+  switch (m) {
+    case magic::gzip: return "gzip";
+    case magic::zstd: return "zstd";
+    case magic::xz: return "xz";
+    case magic::bzip2: return "bzip2";
+    case magic::lz4: return "lz4";
+    case magic::none: break;
+  }
+  return "uncompressed";
+}
+
+std::string hex_head(std::string_view head) {
+  static const char digits[] = "0123456789abcdef";
+  std::string out;
+  for (std::size_t i = 0; i < head.size() && i < 4; ++i) {
+    if (i != 0) out += ' ';
+    out += digits[static_cast<unsigned char>(head[i]) >> 4];
+    out += digits[static_cast<unsigned char>(head[i]) & 15];
+  }
+  return out.empty() ? "nothing (empty file)" : out;
+}
+
+}  // namespace
+
+magic detect_magic(std::string_view head) noexcept {
+  auto starts = [&](std::string_view m) { return head.substr(0, m.size()) == m; };
+  if (starts("\x1f\x8b")) return magic::gzip;
+  if (starts("\x28\xb5\x2f\xfd")) return magic::zstd;
+  // A zstd skippable frame: 0x184D2A50..5F, little endian.
+  if (head.size() >= 4 && (static_cast<unsigned char>(head[0]) & 0xf0) == 0x50 && head.substr(1, 3) == "\x2a\x4d\x18") {
+    return magic::zstd;
+  }
+  if (starts(std::string_view("\xfd" "7zXZ\0", 6))) return magic::xz;
+  if (head.size() >= 4 && starts("BZh") && head[3] >= '1' && head[3] <= '9') return magic::bzip2;
+  if (starts("\x04\x22\x4d\x18")) return magic::lz4;
+  return magic::none;
+}
+
+compression resolve_compression(std::string_view name, std::string_view head, std::string* note) {
+  const compression by_name = compression_from_name(name);
+  const magic m = detect_magic(head);
+  if (m == magic::xz || m == magic::bzip2 || m == magic::lz4) {
+    fail(name, std::string("holds ") + std::string(magic_name(m)) +
+                   "-compressed data, which neardup does not read (it reads gzip and zstd): decompress it first");
+  }
+  if (m == magic::gzip || m == magic::zstd) {
+    const compression by_magic = m == magic::gzip ? compression::gzip : compression::zstd;
+    if (by_magic != by_name && note != nullptr) {
+      *note = std::string(name) + ": its name does not say " + std::string(magic_name(m)) +
+              ", but its first bytes do; read as " + std::string(magic_name(m));
+    }
+    return by_magic;
+  }
+  if (by_name != compression::none) {
+    const std::string_view want = by_name == compression::gzip ? "gzip" : "zstd";
+    fail(name, "named as " + std::string(want) + " but its first bytes (" + hex_head(head) + ") are not " +
+                   std::string(want) + " data: a corrupt, truncated or mislabelled file");
+  }
+  return compression::none;
+}
+
+namespace {
 
 struct dir_walker {
   const expand_options& options;
@@ -244,6 +330,7 @@ expanded_inputs expand_inputs(std::span<const std::string> inputs, const expand_
       source_info s;
       s.path = spool_stdin(out);
       s.name = "-";
+      s.codec = resolve_compression("-", read_head(s.path), nullptr);
       struct stat st {};
       if (::stat(s.path.c_str(), &st) == 0) {
         s.file_bytes = static_cast<std::uint64_t>(st.st_size);
@@ -263,7 +350,9 @@ expanded_inputs expand_inputs(std::span<const std::string> inputs, const expand_
       for (auto& f : files) {
         source_info s;
         s.kind = is_jsonl_name(f.rel) ? source_kind::jsonl : source_kind::text_file;
-        s.codec = compression_from_name(f.rel);
+        std::string note;
+        s.codec = resolve_compression(f.path, read_head(f.path), &note);
+        if (!note.empty()) out.notes.push_back(std::move(note));
         s.file_bytes = f.size;
         s.mtime_ns = f.mtime_ns;
         s.path = std::move(f.path);
@@ -276,7 +365,9 @@ expanded_inputs expand_inputs(std::span<const std::string> inputs, const expand_
       s.path = input;
       s.name = input;
       s.kind = source_kind::jsonl;
-      s.codec = compression_from_name(input);
+      std::string note;
+      s.codec = S_ISREG(st.st_mode) ? resolve_compression(input, read_head(input), &note) : compression_from_name(input);
+      if (!note.empty()) out.notes.push_back(std::move(note));
       s.file_bytes = S_ISREG(st.st_mode) ? static_cast<std::uint64_t>(st.st_size) : 0;
       s.mtime_ns = S_ISREG(st.st_mode) ? detail::mtime_ns(st) : 0;
       out.sources.push_back(std::move(s));
@@ -454,6 +545,7 @@ class gzip_decoder final : public decoder {
           break;
         }
         if (buf_.avail() < 2 || buf_.data()[0] != 0x1f || buf_.data()[1] != 0x8b) {
+          if (!any_member_) fail(in_.path(), "not gzip data: no gzip member at its start");
           skip_trailing_zeros();
           break;
         }

@@ -24,16 +24,19 @@
 //   }
 //
 // Sources (expand_inputs):
-//   - An INPUT that is a file is read as JSONL whatever its name; it is
-//     decompressed if its name ends in ".gz" (gzip, multi-member allowed) or
-//     ".zst"/".zstd" (zstd, multi-frame and skippable frames allowed). The
-//     source name is the INPUT as given.
+//   - An INPUT that is a file is read as JSONL whatever its name. Its
+//     compression is found from its first bytes, not its name
+//     (resolve_compression): gzip (multi-member allowed) and zstd
+//     (multi-frame and skippable frames allowed) are decompressed; xz, bzip2
+//     and lz4 are refused; a name ending in .gz/.zst/.zstd on other bytes is
+//     an error. The source name is the INPUT as given.
 //   - An INPUT that is a directory is walked recursively. Every regular file
 //     in it is a source named by its path relative to the directory ('/'
 //     separated). Files whose name ends in .jsonl, .ndjson or .json (each
 //     optionally followed by .gz/.zst/.zstd) are JSONL; every other file is
 //     ONE document (kind text_file) whose id is its relative path; a text file
-//     ending in .gz/.zst/.zstd is decompressed. Files are ordered by the bytes
+//     holding gzip or zstd data is decompressed. Extensions are matched
+//     without regard to ASCII case. Files are ordered by the bytes
 //     of their relative path (not locale, not directory-first), so the order
 //     is the same on every machine. Hidden files (names starting with '.') are
 //     included unless expand_options::skip_hidden. Symbolic links are followed;
@@ -140,13 +143,31 @@ struct expanded_inputs {
   // With expand_options::skip_unreadable: files in directories that could
   // not be read, with the reason. Callers report them (stats.json).
   std::vector<std::string> unreadable;
+  // Sentences about sources read other than their names suggest (a gzip
+  // file not named .gz); callers print them.
+  std::vector<std::string> notes;
   // Keeps the spooled copy of standard input ("-") open while any copy of
   // this object lives; null when "-" was not given.
   std::shared_ptr<const int> stdin_spool;
 };
 
-// The compression implied by a file name's extension (.gz, .zst, .zstd).
+// The compression implied by a file name's extension (.gz, .zst, .zstd),
+// matched without regard to ASCII case.
 compression compression_from_name(std::string_view name) noexcept;
+
+// What the first bytes of a file say it holds (its "magic number").
+enum class magic : std::uint8_t { none, gzip, zstd, xz, bzip2, lz4 };
+magic detect_magic(std::string_view head) noexcept;
+
+// The codec to read a file with, from its name and its first bytes (at least
+// 6 of them, or the whole file if shorter). The bytes decide:
+//   - gzip or zstd data is read as such whatever the name; when the name says
+//     otherwise, `note` (if not null) receives a sentence saying so;
+//   - xz, bzip2 or lz4 data throws std::runtime_error (not read);
+//   - a name ending in .gz/.zst/.zstd whose bytes are not that data (a
+//     zero-filled, empty, truncated or plain-text file) throws
+//     std::runtime_error naming the file and its first bytes.
+compression resolve_compression(std::string_view name, std::string_view head, std::string* note);
 
 // True when a file found in a directory is read as JSONL (.jsonl, .ndjson,
 // .json, optionally followed by a compression extension).
