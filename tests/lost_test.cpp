@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "neardup/io/input.hpp"
+#include "neardup/io/output.hpp"
+#include "neardup/io/output_run.hpp"
 #include "test_util.hpp"
 
 namespace {
@@ -225,5 +227,88 @@ TEST(Extensions, AreMatchedWithoutRegardToCase) {
 }
 
 }  // namespace magic
+
+// ---------------------------------------------------------------- 4. outputs form one unit
+
+namespace unit {
+
+TEST(OutputRun, TheMarkerListsTheFilesOfThisRunWithChecksums) {
+  temp_dir dir;
+  const std::string out = (dir / "o").string();
+  nio::output_run run(out, "test");
+  nio::write_file_atomic(out + "/stats.json", "{\n  \"a\": 1\n}\n");
+  nio::write_file_atomic(out + "/clusters.tsv", "x\tx\n");
+  nio::write_file_atomic((dir / "elsewhere.txt").string(), "not listed");
+  EXPECT_FALSE(fs::exists(fs::path(out) / "_SUCCESS"));
+  const std::vector<std::string> unreadable = {"in/b.jsonl (gone)"};
+  run.add_to_stats("unreadable_files", unreadable);
+  run.complete();
+  const std::string marker = read_file(fs::path(out) / "_SUCCESS");
+  EXPECT_TRUE(contains(marker, "\"command\": \"test\"")) << marker;
+  EXPECT_TRUE(contains(marker, "\"name\": \"clusters.tsv\",\n      \"bytes\": 4,")) << marker;
+  EXPECT_TRUE(contains(marker, "\"name\": \"stats.json\"")) << marker;
+  EXPECT_FALSE(contains(marker, "elsewhere")) << marker;
+  EXPECT_EQ(read_file(fs::path(out) / "stats.json"),
+            "{\n  \"a\": 1,\n  \"unreadable_files\": [\n    \"in/b.jsonl (gone)\"\n  ]\n}\n");
+}
+
+TEST(OutputRun, ASecondRunIntoTheSameDirectoryIsRefusedWhileTheFirstHoldsIt) {
+  temp_dir dir;
+  const std::string out = (dir / "o").string();
+  nio::output_run first(out, "test");
+  try {
+    nio::output_run second(out, "test");
+    ADD_FAILURE() << "two runs opened one OUTDIR";
+  } catch (const std::runtime_error& e) {
+    EXPECT_TRUE(contains(e.what(), "another neardup run is writing this output directory")) << e.what();
+  }
+  // Through the executable, too.
+  const auto r = sh("NEARDUP dedup --quiet " + quote(kSample) + " -o " + quote(out));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(contains(r.err, "another neardup run")) << r.err;
+}
+
+TEST(OutputRun, ARunRemovesTheOutputsAndMarkerOfAnEarlierRunFirst) {
+  temp_dir dir;
+  const std::string out = (dir / "o").string();
+  ASSERT_EQ(sh("NEARDUP dedup --quiet --compress zstd " + quote(kSample) + " -o " + quote(out)).exit_code, 0);
+  ASSERT_TRUE(fs::exists(fs::path(out) / "_SUCCESS"));
+  write_file(fs::path(out) / "eval.json", "{}");                        // an older run's
+  write_file(fs::path(out) / "deduped.jsonl.tmp.123.0", "half a file");  // a killed run's
+  write_file(fs::path(out) / "notes.txt", "the user's own");
+  ASSERT_EQ(sh("NEARDUP exact --quiet " + quote(kSample) + " -o " + quote(out)).exit_code, 0);
+  EXPECT_EQ(list_dir(out),
+            (std::vector<std::string>{"_SUCCESS", "clusters.tsv", "deduped.jsonl", "notes.txt", "stats.json"}));
+  const std::string marker = read_file(fs::path(out) / "_SUCCESS");
+  EXPECT_TRUE(contains(marker, "\"command\": \"exact\"")) << marker;
+  EXPECT_FALSE(contains(marker, "zst")) << marker;
+}
+
+TEST(OutputRun, AFailedRunLeavesNoMarkerAndSaysSoTruthfully) {
+  temp_dir dir;
+  const std::string out = (dir / "o").string();
+  ASSERT_EQ(sh("NEARDUP dedup --quiet " + quote(kSample) + " -o " + quote(out)).exit_code, 0);
+  write_file(dir / "bad.jsonl.gz", "not gzip");
+  const auto r = sh("NEARDUP dedup --quiet " + quote((dir / "bad.jsonl.gz").string()) + " -o " + quote(out));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_FALSE(fs::exists(fs::path(out) / "_SUCCESS"));
+  EXPECT_FALSE(fs::exists(fs::path(out) / "stats.json"));  // the earlier run's, removed
+  EXPECT_TRUE(contains(r.err, "this run did not complete (a complete run ends by writing OUTDIR/_SUCCESS)")) << r.err;
+  EXPECT_FALSE(contains(r.err, "no finished output was written")) << r.err;
+}
+
+TEST(OutputRun, SkipUnreadableListsTheFilesInStatsJson) {
+  temp_dir dir;
+  write_file(dir / "in" / "a.jsonl", "{\"text\":\"alpha beta gamma\"}\n");
+  fs::create_symlink(dir / "in" / "gone.jsonl", dir / "in" / "b.jsonl");
+  const std::string out = (dir / "o").string();
+  const auto r = sh("NEARDUP dedup --quiet --skip-unreadable " + quote((dir / "in").string()) + " -o " + quote(out));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string stats = read_file(fs::path(out) / "stats.json");
+  EXPECT_TRUE(contains(stats, "\"unreadable_files\": [")) << stats;
+  EXPECT_TRUE(contains(stats, "b.jsonl (cannot stat it")) << stats;
+}
+
+}  // namespace unit
 
 }  // namespace

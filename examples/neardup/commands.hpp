@@ -1,12 +1,14 @@
 // The subcommands of the neardup executable and the options they share.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "args.hpp"
 #include "neardup/io/dedup.hpp"
 #include "neardup/io/input.hpp"
+#include "neardup/io/output_run.hpp"
 #include "neardup/tokenize.hpp"
 
 namespace neardup_cli {
@@ -33,8 +35,15 @@ struct common_settings {
   std::size_t threads = 0;
   std::uint64_t seed = 0;
   bool quiet = false;
+  // With an OUTDIR: locks it and removed its earlier outputs (output_run).
+  std::shared_ptr<neardup::io::output_run> run;
+  // After the command wrote its outputs: lists unreadable files in
+  // stats.json and writes OUTDIR/_SUCCESS.
+  void complete() const;
 };
-common_settings read_common(const args& a, bool needs_output);
+// `command` names the run in OUTDIR/_SUCCESS. With -o (required when
+// needs_output), OUTDIR is opened (output_run) before any input is read.
+common_settings read_common(const args& a, bool needs_output, const char* command);
 
 // The similarity options of `dedup`, shared by `pairs` and `eval`.
 extern const char* const kDedupOptionsHelp;

@@ -38,14 +38,14 @@ std::vector<std::string> common_value_options() {
 }
 std::vector<std::string> common_flag_options() { return {"quiet", "help", "skip-unreadable"}; }
 
-common_settings read_common(const args& a, bool needs_output) {
+common_settings read_common(const args& a, bool needs_output, const char* command) {
   common_settings s;
   s.inputs = a.positional();
   if (s.inputs.empty()) throw usage_error("no INPUT given");
-  if (needs_output) {
-    auto out = a.value("output");
-    if (!out || out->empty()) throw usage_error("no output directory given (-o OUTDIR)");
+  if (auto out = a.value("output"); out && !out->empty()) {
     s.out_dir = *out;
+  } else if (needs_output) {
+    throw usage_error("no output directory given (-o OUTDIR)");
   }
   s.records.text_field = a.get_string("text-field", "text");
   s.records.id_field = a.get_string("id-field", "id");
@@ -56,6 +56,7 @@ common_settings read_common(const args& a, bool needs_output) {
   s.threads = a.get_uint("threads", 0, 0, 1024);
   s.seed = a.get_uint("seed", neardup::default_seed, 0, UINT64_MAX);
   s.quiet = a.flag("quiet");
+  if (!s.out_dir.empty()) s.run = std::make_shared<neardup::io::output_run>(s.out_dir, command);
   s.sources = neardup::io::expand_inputs(std::span<const std::string>(s.inputs),
                                          {.skip_unreadable = a.flag("skip-unreadable")});
   if (!s.quiet) {
@@ -63,6 +64,12 @@ common_settings read_common(const args& a, bool needs_output) {
     for (const auto& note : s.sources.notes) std::fprintf(stderr, "neardup: %s\n", note.c_str());
   }
   return s;
+}
+
+void common_settings::complete() const {
+  if (!run) return;
+  run->add_to_stats("unreadable_files", sources.unreadable);
+  run->complete();
 }
 
 }  // namespace neardup_cli

@@ -42,7 +42,7 @@ int run_decontaminate(int argc, char** argv) {
     std::printf("%s\n%s", kHelp, kCommonOptionsHelp);
     return 0;
   }
-  const common_settings common = read_common(a, true);
+  const common_settings common = read_common(a, true, "decontaminate");
   const std::vector<std::string> refs = a.values("reference");
   if (refs.empty()) throw usage_error("no --reference given");
   const auto ref_sources = neardup::io::expand_inputs(std::span<const std::string>(refs));
@@ -60,6 +60,7 @@ int run_decontaminate(int argc, char** argv) {
                       ? neardup::io::output_compression::zstd
                       : neardup::io::output_compression::none;
   const auto r = neardup::io::run_decontaminate(common.sources.sources, ref_sources.sources, common.out_dir, o);
+  common.complete();
   if (!common.quiet) {
     std::fprintf(stderr,
                  "neardup decontaminate: %llu references (%llu n-grams), %llu documents, %llu contaminated, "

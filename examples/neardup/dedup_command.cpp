@@ -97,9 +97,10 @@ int run_dedup(int argc, char** argv) {
     std::printf("%s\n%s\n%s", kHelp, kDedupOptionsHelp, kCommonOptionsHelp);
     return 0;
   }
-  const common_settings common = read_common(a, true);
+  const common_settings common = read_common(a, true, "dedup");
   const neardup::io::dedup_options o = read_dedup_options(a, common);
   const auto r = neardup::io::run_dedup(common.sources.sources, common.out_dir, o);
+  common.complete();
   if (!common.quiet) {
     std::fprintf(stderr,
                  "neardup dedup: %llu documents, kept %llu, removed %llu (%llu exact, %llu near), "

@@ -31,7 +31,7 @@ int run_exact(int argc, char** argv) {
     std::printf("%s\n%s", kHelp, kCommonOptionsHelp);
     return 0;
   }
-  const common_settings common = read_common(a, true);
+  const common_settings common = read_common(a, true, "exact");
   neardup::io::dedup_options o;
   o.near = false;
   o.records = common.records;
@@ -46,6 +46,7 @@ int run_exact(int argc, char** argv) {
                       ? neardup::io::output_compression::zstd
                       : neardup::io::output_compression::none;
   const auto r = neardup::io::run_dedup(common.sources.sources, common.out_dir, o);
+  common.complete();
   if (!common.quiet) {
     std::fprintf(stderr,
                  "neardup exact: %llu documents, kept %llu, removed %llu exact duplicates, skipped %llu bad "

@@ -36,7 +36,7 @@ int run_lines(int argc, char** argv) {
     std::printf("%s\n%s", kHelp, kCommonOptionsHelp);
     return 0;
   }
-  const common_settings common = read_common(a, true);
+  const common_settings common = read_common(a, true, "lines");
   neardup::io::line_dedup_options o;
   o.records = common.records;
   o.seed = common.seed;
@@ -49,6 +49,7 @@ int run_lines(int argc, char** argv) {
                       ? neardup::io::output_compression::zstd
                       : neardup::io::output_compression::none;
   const auto r = neardup::io::run_line_dedup(common.sources.sources, common.out_dir, o);
+  common.complete();
   if (!common.quiet) {
     std::fprintf(stderr,
                  "neardup lines: %llu documents, %llu modified, %llu dropped (left empty), %llu skipped; "

@@ -12,6 +12,7 @@
 
 #include "args.hpp"
 #include "commands.hpp"
+#include "neardup/io/output_run.hpp"
 #include "neardup/version.hpp"
 
 namespace {
@@ -57,8 +58,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "neardup %s: invalid setting: %s\n", command.c_str(), e.what());
     return 2;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "%s\nneardup %s: failed; no finished output was written for this run\n", e.what(),
-                 command.c_str());
+    std::fprintf(stderr, "%s\nneardup %s: failed; this run did not complete (a complete run ends by writing OUTDIR/%s)\n",
+                 e.what(), command.c_str(), std::string(neardup::io::completion_marker_name).c_str());
     return 1;
   }
 }

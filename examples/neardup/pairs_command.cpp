@@ -42,11 +42,12 @@ int run_pairs(int argc, char** argv) {
     std::printf("%s\n%s\n%s", kPairsHelp, kDedupOptionsHelp, kCommonOptionsHelp);
     return 0;
   }
-  const common_settings common = read_common(a, true);
+  const common_settings common = read_common(a, true, "pairs");
   neardup::io::pairs_options o;
   o.dedup = read_dedup_options(a, common);
   o.exact = a.flag("exact");
   const auto r = neardup::io::run_pairs(common.sources.sources, common.out_dir, o);
+  common.complete();
   if (!common.quiet) {
     std::fprintf(stderr, "neardup pairs: %llu documents, %llu pairs with Jaccard >= %g (%s); %.2fs -> %s/pairs.tsv\n",
                  static_cast<unsigned long long>(r.documents), static_cast<unsigned long long>(r.pairs),
@@ -61,7 +62,7 @@ int run_eval(int argc, char** argv) {
     std::printf("%s\n%s\n%s", kEvalHelp, kDedupOptionsHelp, kCommonOptionsHelp);
     return 0;
   }
-  const common_settings common = read_common(a, false);
+  const common_settings common = read_common(a, false, "eval");
   const neardup::io::dedup_options o = read_dedup_options(a, common);
   std::string dir = common.out_dir.empty() ? a.get_string("output", "") : common.out_dir;
   bool temporary = false;
@@ -79,6 +80,7 @@ int run_eval(int argc, char** argv) {
     throw;
   }
   if (temporary) std::filesystem::remove_all(dir);
+  common.complete();
   std::printf(
       "threshold            %.3f (verify=%s)\n"
       "documents            %llu\n"

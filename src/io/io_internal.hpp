@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace neardup::io::detail {
 
@@ -52,6 +53,11 @@ inline void append_utf8(std::string& out, std::uint32_t cp) {
 inline std::int64_t mtime_ns(const struct stat& st) noexcept {
   return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + static_cast<std::int64_t>(st.st_mtim.tv_nsec);
 }
+
+// The paths atomic_file::commit() renamed into place, in order, for the whole
+// process (output_run lists those of its OUTDIR in _SUCCESS). Thread-safe.
+std::size_t commit_log_size();
+std::vector<std::string> commit_log_since(std::size_t first);
 
 inline constexpr std::string_view replacement_char = "\xEF\xBF\xBD";  // U+FFFD
 

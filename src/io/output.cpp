@@ -12,7 +12,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <stdexcept>
+#include <vector>
+
+#include "io_internal.hpp"
 
 namespace neardup::io {
 
@@ -61,7 +65,25 @@ bool kernel_cannot_copy(int err) noexcept {
 // Bytes per pread() when copy_from() reads and writes.
 constexpr std::size_t copy_block_bytes = std::size_t{1} << 20;
 
+std::mutex commit_log_mutex;
+std::vector<std::string>& commit_log() {
+  static std::vector<std::string> log;
+  return log;
+}
+
 }  // namespace
+
+std::size_t detail::commit_log_size() {
+  const std::lock_guard<std::mutex> lock(commit_log_mutex);
+  return commit_log().size();
+}
+
+std::vector<std::string> detail::commit_log_since(std::size_t first) {
+  const std::lock_guard<std::mutex> lock(commit_log_mutex);
+  const auto& log = commit_log();
+  return first >= log.size() ? std::vector<std::string>{}
+                             : std::vector<std::string>(log.begin() + static_cast<std::ptrdiff_t>(first), log.end());
+}
 
 output_compression output_compression_from_name(std::string_view path) noexcept {
   return ends_with(path, ".zst") || ends_with(path, ".zstd") ? output_compression::zstd : output_compression::none;
@@ -271,6 +293,10 @@ void atomic_file::commit() {
   if (::close(fd) != 0) fail_errno(m.path, "close failed", errno);
   if (::rename(m.temp.c_str(), m.path.c_str()) != 0) fail_errno(m.path, "cannot rename temporary file", errno);
   m.committed = true;
+  {
+    const std::lock_guard<std::mutex> lock(commit_log_mutex);
+    commit_log().push_back(m.path);
+  }
   // Make the rename durable; some file systems refuse fsync on directories.
   const auto slash = m.path.rfind('/');
   const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : m.path.substr(0, slash));
