@@ -311,4 +311,56 @@ TEST(OutputRun, SkipUnreadableListsTheFilesInStatsJson) {
 
 }  // namespace unit
 
+// ---------------------------------------------------------------- 5. OUTDIR inside an input
+
+namespace inside {
+
+TEST(OutputInsideInput, AnOutdirInsideAnInputDirectoryIsRefused) {
+  temp_dir dir;
+  write_file(dir / "in" / "a.jsonl", "{\"text\":\"alpha beta gamma\"}\n");
+  const std::string in = (dir / "in").string();
+  for (const std::string& out : {in + "/out", in}) {
+    const auto r = sh("NEARDUP dedup --quiet " + quote(in) + " -o " + quote(out));
+    EXPECT_EQ(r.exit_code, 1) << out;
+    EXPECT_TRUE(contains(r.err, "inside the input directory")) << r.err;
+  }
+  EXPECT_FALSE(fs::exists(dir / "in" / "out" / "stats.json"));
+}
+
+TEST(OutputInsideInput, ALinkFromAnInputDirectoryToTheOutdirIsRefused) {
+  temp_dir dir;
+  write_file(dir / "in" / "a.jsonl", "{\"text\":\"alpha beta gamma\"}\n");
+  fs::create_directory(dir / "o");
+  fs::create_directory_symlink(dir / "o", dir / "in" / "results");
+  const auto r = sh("NEARDUP lines --quiet " + quote((dir / "in").string()) + " -o " + quote((dir / "o").string()));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(contains(r.err, "is the output directory (-o), inside an input directory")) << r.err;
+}
+
+TEST(OutputInsideInput, AnInputInTheOutdirIsRefusedAndKept) {
+  temp_dir dir;
+  const std::string out = (dir / "o").string();
+  ASSERT_EQ(sh("NEARDUP dedup --quiet " + quote(kSample) + " -o " + quote(out)).exit_code, 0);
+  const std::string before = read_file(fs::path(out) / "deduped.jsonl");
+  const auto r = sh("NEARDUP lines --quiet " + quote(out + "/deduped.jsonl") + " -o " + quote(out));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(contains(r.err, "this input is in the output directory")) << r.err;
+  EXPECT_EQ(read_file(fs::path(out) / "deduped.jsonl"), before);
+}
+
+TEST(OutputInsideInput, TemporaryLeftoversInAnInputDirectoryAreNotDocuments) {
+  temp_dir dir;
+  write_file(dir / "in" / "a.jsonl", "{\"text\":\"alpha beta gamma\"}\n");
+  write_file(dir / "in" / "deduped.jsonl.tmp.4242.0", "{\"text\":\"half\"}\n{\"te");
+  write_file(dir / "in" / "notes.tmp.txt", "a document");
+  const auto ex = nio::expand_inputs({(dir / "in").string()});
+  std::vector<std::string> names;
+  for (const auto& src : ex.sources) names.push_back(src.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"a.jsonl", "notes.tmp.txt"}));
+  ASSERT_EQ(ex.skipped.size(), 1u);
+  EXPECT_TRUE(contains(ex.skipped[0], "left by an interrupted neardup run")) << ex.skipped[0];
+}
+
+}  // namespace inside
+
 }  // namespace

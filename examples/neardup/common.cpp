@@ -56,9 +56,12 @@ common_settings read_common(const args& a, bool needs_output, const char* comman
   s.threads = a.get_uint("threads", 0, 0, 1024);
   s.seed = a.get_uint("seed", neardup::default_seed, 0, UINT64_MAX);
   s.quiet = a.flag("quiet");
-  if (!s.out_dir.empty()) s.run = std::make_shared<neardup::io::output_run>(s.out_dir, command);
+  if (!s.out_dir.empty()) {
+    neardup::io::check_output_dir(s.inputs, s.out_dir);
+    s.run = std::make_shared<neardup::io::output_run>(s.out_dir, command);
+  }
   s.sources = neardup::io::expand_inputs(std::span<const std::string>(s.inputs),
-                                         {.skip_unreadable = a.flag("skip-unreadable")});
+                                         {.skip_unreadable = a.flag("skip-unreadable"), .output_dir = s.out_dir});
   if (!s.quiet) {
     for (const auto& skipped : s.sources.skipped) std::fprintf(stderr, "neardup: skipped %s\n", skipped.c_str());
     for (const auto& note : s.sources.notes) std::fprintf(stderr, "neardup: %s\n", note.c_str());

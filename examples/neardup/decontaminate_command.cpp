@@ -45,7 +45,8 @@ int run_decontaminate(int argc, char** argv) {
   const common_settings common = read_common(a, true, "decontaminate");
   const std::vector<std::string> refs = a.values("reference");
   if (refs.empty()) throw usage_error("no --reference given");
-  const auto ref_sources = neardup::io::expand_inputs(std::span<const std::string>(refs));
+  const auto ref_sources =
+      neardup::io::expand_inputs(std::span<const std::string>(refs), {.output_dir = common.out_dir});
   neardup::io::decontaminate_options o;
   o.records = common.records;
   o.tokens = common.tokens;

@@ -11,8 +11,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <cstdlib>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <utility>
@@ -171,10 +173,24 @@ compression resolve_compression(std::string_view name, std::string_view head, st
 
 namespace {
 
+// "NAME.tmp.PID.N", an atomic_file's temporary name (output.hpp).
+bool is_temporary_output_name(std::string_view n) noexcept {
+  const auto at = n.rfind(".tmp.");
+  if (at == std::string_view::npos || at == 0) return false;
+  const std::string_view tail = n.substr(at + 5);
+  const auto dot = tail.find('.');
+  if (dot == std::string_view::npos || dot == 0 || dot + 1 == tail.size()) return false;
+  for (std::size_t i = 0; i < tail.size(); ++i) {
+    if (i != dot && (tail[i] < '0' || tail[i] > '9')) return false;
+  }
+  return true;
+}
+
 struct dir_walker {
   const expand_options& options;
   expanded_inputs& out;
   std::set<std::pair<dev_t, ino_t>> visited;
+  std::optional<struct stat> output_dir;  // expand_options::output_dir, if it exists
 
   struct entry {
     std::string rel;
@@ -197,6 +213,10 @@ struct dir_walker {
   void walk(const std::string& dir, const std::string& rel, std::vector<entry>& files) {
     struct stat st {};
     if (::stat(dir.c_str(), &st) != 0) fail_errno(dir, "cannot stat directory", errno);
+    if (output_dir && output_dir->st_dev == st.st_dev && output_dir->st_ino == st.st_ino) {
+      fail(dir, "is the output directory (-o), inside an input directory: its outputs would be read as input. "
+                "Choose an output directory outside the inputs");
+    }
     if (!visited.insert({st.st_dev, st.st_ino}).second) {
       out.skipped.push_back(dir + " (directory already visited: symlink loop or duplicate)");
       return;
@@ -209,6 +229,10 @@ struct dir_walker {
       const std::string_view n = e->d_name;
       if (n == "." || n == "..") continue;
       if (options.skip_hidden && n.front() == '.') continue;
+      if (is_temporary_output_name(n)) {
+        out.skipped.push_back(dir + "/" + std::string(n) + " (a temporary file left by an interrupted neardup run)");
+        continue;
+      }
       names.emplace_back(n);
     }
     const int err = errno;
@@ -319,9 +343,35 @@ void require_rereadable(const std::string& path, const struct stat& st) {
 
 }  // namespace
 
+void check_output_dir(std::span<const std::string> inputs, const std::string& output_dir) {
+  std::error_code ec;
+  const std::filesystem::path out = std::filesystem::weakly_canonical(output_dir, ec);
+  if (ec) return;  // cannot resolve it: the walker's check still applies
+  for (const std::string& input : inputs) {
+    if (input == "-") continue;
+    const std::filesystem::path in = std::filesystem::weakly_canonical(input, ec);
+    if (ec) continue;
+    if (std::filesystem::is_directory(in, ec)) {
+      const auto [end, _] = std::mismatch(in.begin(), in.end(), out.begin(), out.end());
+      if (end == in.end()) {
+        fail(output_dir, "the output directory (-o) is inside the input directory " + input +
+                             ": its outputs would be read as input. Choose an output directory outside the inputs");
+      }
+    } else if (in.parent_path() == out) {
+      fail(input, "this input is in the output directory (-o " + output_dir +
+                      "), whose earlier outputs a run removes first. Move it, or choose another output directory");
+    }
+  }
+}
+
 expanded_inputs expand_inputs(std::span<const std::string> inputs, const expand_options& options) {
   expanded_inputs out;
-  dir_walker walker{options, out, {}};
+  dir_walker walker{options, out, {}, {}};
+  if (!options.output_dir.empty()) {
+    check_output_dir(inputs, options.output_dir);
+    struct stat st {};
+    if (::stat(options.output_dir.c_str(), &st) == 0) walker.output_dir = st;
+  }
   for (const std::string& input : inputs) {
     if (input == "-") {
       if (out.stdin_spool || std::count(inputs.begin(), inputs.end(), "-") > 1) {

@@ -47,7 +47,9 @@
 //     dangling symbolic link, a file or link target without permission)
 //     throws std::runtime_error naming it, unless
 //     expand_options::skip_unreadable, which lists it in
-//     expanded_inputs::unreadable instead.
+//     expanded_inputs::unreadable instead. Temporary files that an
+//     interrupted neardup run left ("NAME.tmp.PID.N") are skipped and listed
+//     in expanded_inputs::skipped.
 //   - The INPUT "-" is standard input. Most commands read the corpus more
 //     than once, so unless standard input is a regular file it is first
 //     copied ("spooled") into an unlinked temporary file in $TMPDIR (or
@@ -135,6 +137,9 @@ struct expand_options {
   // A file in a directory that cannot be read is listed in
   // expanded_inputs::unreadable instead of throwing.
   bool skip_unreadable = false;
+  // The run's output directory (-o), if any: check_output_dir() applies, and
+  // a directory walk that reaches it (through a symbolic link) throws.
+  std::string output_dir{};
 };
 
 struct expanded_inputs {
@@ -172,6 +177,12 @@ compression resolve_compression(std::string_view name, std::string_view head, st
 // True when a file found in a directory is read as JSONL (.jsonl, .ndjson,
 // .json, optionally followed by a compression extension).
 bool is_jsonl_name(std::string_view name) noexcept;
+
+// Throws std::runtime_error if `output_dir` is, or lies inside, an input
+// directory (a later run would read the outputs as documents), or if an input
+// file lies in it (output_run removes earlier outputs). Call it before
+// creating the output directory's output_run.
+void check_output_dir(std::span<const std::string> inputs, const std::string& output_dir);
 
 // Expands INPUT paths (files and directories) to the ordered source list.
 // Inputs keep their command-line order; each directory expands in place.
