@@ -5,6 +5,7 @@
 // input, and the torture corpus mixing them.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "neardup/io/input.hpp"
+#include "neardup/io/pairs.hpp"
 #include "neardup/io/output.hpp"
 #include "neardup/io/output_run.hpp"
 #include "test_util.hpp"
@@ -362,5 +364,77 @@ TEST(OutputInsideInput, TemporaryLeftoversInAnInputDirectoryAreNotDocuments) {
 }
 
 }  // namespace inside
+
+// ---------------------------------------------------------------- 6. interruptions
+
+namespace interrupt {
+
+// In a child: installs the handler, creates an atomic_file (and a scratch
+// directory guard), writes, tells the parent, waits. The parent sends `sig`.
+void interrupted_child(const fs::path& dir, int sig) {
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::close(ready[0]);
+    nio::remove_temporary_files_on_signals();
+    fs::create_directory(dir / "scratch");
+    nio::scratch_dir_guard guard((dir / "scratch").string());
+    nio::write_file_atomic((dir / "scratch" / "stats.json").string(), "{}\n");
+    nio::atomic_file f((dir / "out.jsonl").string());
+    f.write(std::string(1 << 20, 'x'));
+    (void)::write(ready[1], "r", 1);
+    while (true) ::pause();
+  }
+  ::close(ready[1]);
+  char c = 0;
+  ASSERT_EQ(::read(ready[0], &c, 1), 1);
+  ::close(ready[0]);
+  bool temp_seen = false;
+  for (const auto& name : list_dir(dir)) temp_seen |= contains(name, ".tmp.");
+  EXPECT_TRUE(temp_seen);
+  ASSERT_EQ(::kill(pid, sig), 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == sig) << status;  // dies of it, as without the handler
+}
+
+TEST(Interrupt, SigintAndSigtermRemoveTemporaryFilesAndScratchDirectories) {
+  for (const int sig : {SIGINT, SIGTERM}) {
+    temp_dir dir;
+    interrupted_child(dir.path(), sig);
+    EXPECT_EQ(list_dir(dir.path()), std::vector<std::string>{}) << sig;
+  }
+}
+
+TEST(Interrupt, OutdirIsCheckedBeforeAnyInputIsRead) {
+  temp_dir dir;
+  write_file(dir / "file", "x");
+  write_file(dir / "bad.jsonl.gz", "not gzip");
+  const auto r = sh("NEARDUP dedup --quiet " + quote((dir / "bad.jsonl.gz").string()) + " -o " +
+                    quote((dir / "file" / "out").string()));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(contains(r.err, "cannot create output directory")) << r.err;
+  EXPECT_FALSE(contains(r.err, "not gzip")) << r.err;
+}
+
+TEST(Interrupt, EvalWithoutOutdirWritesNoCopyOfTheCorpus) {
+  temp_dir dir;
+  nio::dedup_options o;
+  o.progress = false;
+  o.write_documents = false;
+  const auto inputs = nio::expand_inputs({kSample});
+  const auto r = nio::run_eval(inputs.sources, dir.str(), o);
+  EXPECT_GT(r.documents, 0u);
+  EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"eval.json", "stats.json"}));
+  // And the executable leaves nothing in $TMPDIR.
+  temp_dir tmp;
+  const auto cli = sh("TMPDIR=" + quote(tmp.str()) + " NEARDUP eval --quiet " + quote(kSample));
+  EXPECT_EQ(cli.exit_code, 0) << cli.err;
+  EXPECT_EQ(list_dir(tmp.path()), std::vector<std::string>{});
+}
+
+}  // namespace interrupt
 
 }  // namespace

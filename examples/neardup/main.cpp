@@ -12,6 +12,7 @@
 
 #include "args.hpp"
 #include "commands.hpp"
+#include "neardup/io/output.hpp"
 #include "neardup/io/output_run.hpp"
 #include "neardup/version.hpp"
 
@@ -44,6 +45,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   const std::string command = argv[1];
+  neardup::io::remove_temporary_files_on_signals();
   try {
     for (const auto& c : neardup_cli::commands()) {
       if (command == c.name) return c.run(argc, argv);

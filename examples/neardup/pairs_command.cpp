@@ -2,8 +2,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 
 #include "commands.hpp"
+#include "neardup/io/output.hpp"
 #include "neardup/io/pairs.hpp"
 
 namespace neardup_cli {
@@ -63,14 +65,19 @@ int run_eval(int argc, char** argv) {
     return 0;
   }
   const common_settings common = read_common(a, false, "eval");
-  const neardup::io::dedup_options o = read_dedup_options(a, common);
-  std::string dir = common.out_dir.empty() ? a.get_string("output", "") : common.out_dir;
+  neardup::io::dedup_options o = read_dedup_options(a, common);
+  std::string dir = common.out_dir;
   bool temporary = false;
+  std::optional<neardup::io::scratch_dir_guard> scratch;
   if (dir.empty()) {
+    // Only stats.json and eval.json, no copy of the corpus, in a scratch
+    // directory that a signal removes too.
     std::string tmpl = (std::filesystem::temp_directory_path() / "neardup-eval-XXXXXX").string();
     if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("neardup eval: cannot create a temporary directory");
     dir = tmpl;
     temporary = true;
+    scratch.emplace(dir);
+    o.write_documents = false;
   }
   neardup::io::eval_report r;
   try {

@@ -444,10 +444,12 @@ dedup_report run_dedup(std::span<const source_info> sources, const std::string& 
   // ---- write outputs in input order -----------------------------------------
   stage.start("write");
   meter.begin_stage("write", report.input_bytes);
-  detail::write_kept(sources, corpus, keeper, out_dir + "/clusters.tsv",
-                     out_dir + (options.compression == output_compression::zstd ? "/deduped.jsonl.zst"
-                                                                                : "/deduped.jsonl"),
-                     options.compression, pass, meter);
+  if (options.write_documents) {
+    detail::write_kept(sources, corpus, keeper, out_dir + "/clusters.tsv",
+                       out_dir + (options.compression == output_compression::zstd ? "/deduped.jsonl.zst"
+                                                                                  : "/deduped.jsonl"),
+                       options.compression, pass, meter);
+  }
   meter.end_stage();
   stage.stop();
 

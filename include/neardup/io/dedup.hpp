@@ -75,6 +75,9 @@ struct dedup_options {
   std::size_t max_reported_errors = 20;  // file:line messages printed per kind
   reader_options reader;
   bool return_clusters = false;        // fill dedup_report::kept_of
+  // false: write only stats.json, not clusters.tsv and the kept documents
+  // (`neardup eval` without -o, which needs only dedup_report::kept_of).
+  bool write_documents = true;
   // --verify exact needs the shingle sets of candidate documents. Pass 1 keeps
   // the sets of documents, in input order, while they fit in this many bytes;
   // candidates past that point are read and shingled again after grouping.
