@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -436,5 +437,63 @@ TEST(Interrupt, EvalWithoutOutdirWritesNoCopyOfTheCorpus) {
 }
 
 }  // namespace interrupt
+
+// ---------------------------------------------------------------- 9. nothing parsed; .json files
+
+namespace nothing {
+
+TEST(NothingParsed, ATypoInTextFieldFailsLoudlyUnlessAllowed) {
+  temp_dir dir;
+  const std::string out = (dir / "o").string();
+  const auto r = sh("NEARDUP dedup --quiet --text-field txt " + quote(kSample) + " -o " + quote(out));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(contains(r.err, "NOTHING WAS PARSED: all 438 records were skipped")) << r.err;
+  EXPECT_TRUE(contains(r.err, "--text-field 'txt'")) << r.err;
+  EXPECT_FALSE(fs::exists(fs::path(out) / "_SUCCESS"));
+  const auto ok = sh("NEARDUP dedup --quiet --allow-empty --text-field txt " + quote(kSample) + " -o " + quote(out));
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_TRUE(fs::exists(fs::path(out) / "_SUCCESS"));
+}
+
+TEST(NothingParsed, Utf16AndEmptyInputsFail) {
+  temp_dir dir;
+  std::string utf16 = "\xff\xfe";
+  for (char c : std::string("{\"text\":\"hello world\"}\n")) {
+    utf16 += c;
+    utf16 += '\0';
+  }
+  write_file(dir / "u16.jsonl", utf16);
+  write_file(dir / "empty.jsonl", "\n  \n");
+  for (const char* in : {"u16.jsonl", "empty.jsonl"}) {
+    for (const char* cmd : {"exact", "lines"}) {
+      const auto r = sh("NEARDUP " + std::string(cmd) + " --quiet " + quote((dir / in).string()) + " -o " +
+                        quote((dir / "o").string()));
+      EXPECT_EQ(r.exit_code, 1) << cmd << " " << in;
+      EXPECT_TRUE(contains(r.err, "NOTHING WAS PARSED")) << r.err;
+    }
+  }
+}
+
+TEST(JsonFiles, APrettyPrintedJsonFileIsOneDocumentNotLineFragments) {
+  temp_dir dir;
+  write_file(dir / "in" / "pretty.json", "{\n  \"text\": \"alpha beta\",\n  \"id\": 7\n}\n");
+  write_file(dir / "in" / "lines.json", "{\"text\":\"one\"}\n{\"text\":\"two\"}\n");
+  write_file(dir / "in" / "array.JSON", "[\n  {\"text\": \"a\"},\n  {\"text\": \"b\"}\n]\n");
+  const auto ex = nio::expand_inputs({(dir / "in").string()});
+  ASSERT_EQ(ex.sources.size(), 3u);
+  EXPECT_EQ(ex.sources[0].name, "array.JSON");
+  EXPECT_EQ(ex.sources[0].kind, nio::source_kind::text_file);
+  EXPECT_EQ(ex.sources[1].name, "lines.json");
+  EXPECT_EQ(ex.sources[1].kind, nio::source_kind::jsonl);
+  EXPECT_EQ(ex.sources[2].kind, nio::source_kind::text_file);
+  EXPECT_EQ(ex.notes.size(), 2u);
+  const std::string out = (dir / "o").string();
+  const auto r = sh("NEARDUP exact --quiet " + quote((dir / "in").string()) + " -o " + quote(out));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string tsv = read_file(fs::path(out) / "clusters.tsv");
+  EXPECT_EQ(std::count(tsv.begin(), tsv.end(), '\n'), 4) << tsv;  // 1 + 2 + 1 documents
+}
+
+}  // namespace nothing
 
 }  // namespace

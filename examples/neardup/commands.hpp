@@ -1,6 +1,7 @@
 // The subcommands of the neardup executable and the options they share.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -40,6 +41,12 @@ struct common_settings {
   // After the command wrote its outputs: lists unreadable files in
   // stats.json and writes OUTDIR/_SUCCESS.
   void complete() const;
+  // Throws std::runtime_error with a loud summary when not one of `read` records
+  // was parsed (all `skipped` as bad, or none at all), unless --allow-empty:
+  // a typo in --text-field, a UTF-16 file or a wrong INPUT must not pass for
+  // a successful run. `what` names the records ("record", "reference").
+  void require_parsed(std::uint64_t read, std::uint64_t skipped, const char* what = "record") const;
+  bool allow_empty = false;
 };
 // `command` names the run in OUTDIR/_SUCCESS. With -o (required when
 // needs_output), OUTDIR is opened (output_run) before any input is read.

@@ -30,13 +30,14 @@ const char* const kCommonOptionsHelp = R"(input:
   --threads N            worker threads [all cores]; never changes the output
   --skip-unreadable      skip files in directories that cannot be read (dangling links,
                          no permission) and list them in stats.json [such a file is an error]
+  --allow-empty          a run that parses no record at all succeeds [it fails: exit 1]
   --quiet                no progress or warnings on stderr
 )";
 
 std::vector<std::string> common_value_options() {
   return {"output", "text-field", "id-field", "tokens", "seed", "threads"};
 }
-std::vector<std::string> common_flag_options() { return {"quiet", "help", "skip-unreadable"}; }
+std::vector<std::string> common_flag_options() { return {"quiet", "help", "skip-unreadable", "allow-empty"}; }
 
 common_settings read_common(const args& a, bool needs_output, const char* command) {
   common_settings s;
@@ -56,6 +57,7 @@ common_settings read_common(const args& a, bool needs_output, const char* comman
   s.threads = a.get_uint("threads", 0, 0, 1024);
   s.seed = a.get_uint("seed", neardup::default_seed, 0, UINT64_MAX);
   s.quiet = a.flag("quiet");
+  s.allow_empty = a.flag("allow-empty");
   if (!s.out_dir.empty()) {
     neardup::io::check_output_dir(s.inputs, s.out_dir);
     s.run = std::make_shared<neardup::io::output_run>(s.out_dir, command);
@@ -67,6 +69,21 @@ common_settings read_common(const args& a, bool needs_output, const char* comman
     for (const auto& note : s.sources.notes) std::fprintf(stderr, "neardup: %s\n", note.c_str());
   }
   return s;
+}
+
+void common_settings::require_parsed(std::uint64_t read, std::uint64_t skipped, const char* what) const {
+  if (allow_empty || read > skipped) return;
+  std::string msg = "neardup: NOTHING WAS PARSED: ";
+  if (read == 0) {
+    msg += "the input holds no " + std::string(what) + " (" + std::to_string(sources.sources.size()) +
+           " sources, all empty or blank)";
+  } else {
+    msg += "all " + std::to_string(read) + " " + what + "s were skipped as bad (the file:line messages and " +
+           "stats.json say why)";
+  }
+  msg += ". Check --text-field '" + records.text_field + "', that the input is UTF-8 JSON Lines (not UTF-16, not one " +
+         "pretty-printed JSON value), and the INPUT paths; give --allow-empty if this is expected";
+  throw std::runtime_error(msg);
 }
 
 void common_settings::complete() const {

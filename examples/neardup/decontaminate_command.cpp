@@ -61,6 +61,8 @@ int run_decontaminate(int argc, char** argv) {
                       ? neardup::io::output_compression::zstd
                       : neardup::io::output_compression::none;
   const auto r = neardup::io::run_decontaminate(common.sources.sources, ref_sources.sources, common.out_dir, o);
+  common.require_parsed(r.documents, r.skipped);
+  common.require_parsed(r.references, 0, "reference");
   common.complete();
   if (!common.quiet) {
     std::fprintf(stderr,

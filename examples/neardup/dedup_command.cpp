@@ -100,6 +100,7 @@ int run_dedup(int argc, char** argv) {
   const common_settings common = read_common(a, true, "dedup");
   const neardup::io::dedup_options o = read_dedup_options(a, common);
   const auto r = neardup::io::run_dedup(common.sources.sources, common.out_dir, o);
+  common.require_parsed(r.documents, r.skipped);
   common.complete();
   if (!common.quiet) {
     std::fprintf(stderr,

@@ -46,6 +46,7 @@ int run_exact(int argc, char** argv) {
                       ? neardup::io::output_compression::zstd
                       : neardup::io::output_compression::none;
   const auto r = neardup::io::run_dedup(common.sources.sources, common.out_dir, o);
+  common.require_parsed(r.documents, r.skipped);
   common.complete();
   if (!common.quiet) {
     std::fprintf(stderr,

@@ -49,6 +49,7 @@ int run_lines(int argc, char** argv) {
                       ? neardup::io::output_compression::zstd
                       : neardup::io::output_compression::none;
   const auto r = neardup::io::run_line_dedup(common.sources.sources, common.out_dir, o);
+  common.require_parsed(r.documents, r.skipped);
   common.complete();
   if (!common.quiet) {
     std::fprintf(stderr,

@@ -49,6 +49,7 @@ int run_pairs(int argc, char** argv) {
   o.dedup = read_dedup_options(a, common);
   o.exact = a.flag("exact");
   const auto r = neardup::io::run_pairs(common.sources.sources, common.out_dir, o);
+  common.require_parsed(r.documents, 0);
   common.complete();
   if (!common.quiet) {
     std::fprintf(stderr, "neardup pairs: %llu documents, %llu pairs with Jaccard >= %g (%s); %.2fs -> %s/pairs.tsv\n",
@@ -87,6 +88,7 @@ int run_eval(int argc, char** argv) {
     throw;
   }
   if (temporary) std::filesystem::remove_all(dir);
+  common.require_parsed(r.documents, 0);
   common.complete();
   std::printf(
       "threshold            %.3f (verify=%s)\n"

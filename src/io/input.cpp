@@ -90,6 +90,8 @@ std::string_view strip_compression_ext(std::string_view name) noexcept {
   fail(path, w);
 }
 
+bool is_json_lines(const source_info& s);
+
 std::string_view base_name(std::string_view path) noexcept {
   const auto slash = path.rfind('/');
   return slash == std::string_view::npos ? path : path.substr(slash + 1);
@@ -407,6 +409,12 @@ expanded_inputs expand_inputs(std::span<const std::string> inputs, const expand_
         s.mtime_ns = f.mtime_ns;
         s.path = std::move(f.path);
         s.name = std::move(f.rel);
+        // A ".json" file may hold one pretty-printed value, not JSON Lines:
+        // then it is one document, never a run of line fragments.
+        if (s.kind == source_kind::jsonl && ends_with(strip_compression_ext(s.name), ".json") && !is_json_lines(s)) {
+          s.kind = source_kind::text_file;
+          out.notes.push_back(s.path + ": not JSON Lines (its first lines are not JSON values): read as one document");
+        }
         out.sources.push_back(std::move(s));
       }
     } else {
@@ -724,6 +732,35 @@ std::unique_ptr<decoder> open_decoder(const source_info& s) {
     case compression::none: break;
   }
   return std::make_unique<plain_decoder>(s.path);
+}
+
+// JSON Lines unless the first two non-blank lines of the first 64 KiB both
+// fail to parse as JSON values (as with a pretty-printed object or array). A
+// first line longer than that is taken for JSON Lines.
+bool is_json_lines(const source_info& s) {
+  const auto dec = open_decoder(s);
+  std::string head(std::size_t{64} << 10, '\0');
+  std::size_t size = 0;
+  while (size < head.size()) {
+    const std::size_t r = dec->read(head.data() + size, head.size() - size);
+    if (r == 0) break;
+    size += r;
+  }
+  head.resize(size);
+  std::size_t begin = 0;
+  int failed = 0;
+  while (begin < head.size() && failed < 2) {
+    const auto nl = head.find('\n', begin);
+    if (nl == std::string::npos && size == (std::size_t{64} << 10)) break;  // a line may go on
+    const std::string_view line = std::string_view(head).substr(begin, nl == std::string::npos ? std::string::npos : nl - begin);
+    begin = nl == std::string::npos ? head.size() : nl + 1;
+    if (line.find_first_not_of(" \t\r") == std::string_view::npos || (begin == 4 && line == "\xEF\xBB\xBF")) continue;
+    std::string_view json = line;
+    if (json.substr(0, 3) == "\xEF\xBB\xBF") json.remove_prefix(3);
+    if (detail::is_json_value(json)) return true;
+    ++failed;
+  }
+  return failed < 2;
 }
 
 }  // namespace

@@ -59,6 +59,9 @@ inline std::int64_t mtime_ns(const struct stat& st) noexcept {
 std::size_t commit_log_size();
 std::vector<std::string> commit_log_since(std::size_t first);
 
+// True if s (whitespace around it allowed) is one complete JSON value.
+bool is_json_value(std::string_view s);
+
 inline constexpr std::string_view replacement_char = "\xEF\xBF\xBD";  // U+FFFD
 
 }  // namespace neardup::io::detail

@@ -265,4 +265,10 @@ record record_parser::parse_document(const input_chunk& chunk) {
   return r;
 }
 
+bool detail::is_json_value(std::string_view s) {
+  simdjson::dom::parser parser;
+  const simdjson::padded_string padded(s);
+  return parser.parse(padded).error() == simdjson::SUCCESS;
+}
+
 }  // namespace neardup::io
