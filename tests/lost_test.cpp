@@ -496,4 +496,47 @@ TEST(JsonFiles, APrettyPrintedJsonFileIsOneDocumentNotLineFragments) {
 
 }  // namespace nothing
 
+// ---------------------------------------------------------------- 8. the whole line is JSON
+
+namespace whole_line {
+
+nio::record_status status_of(std::string_view line, const nio::record_options& ro = {}) {
+  nio::input_chunk chunk;
+  chunk.byte_offset = 1;
+  chunk.data.assign(line);
+  nio::record_parser parser;
+  return parser.parse_line(chunk, 0, line.size(), 1, ro).status;
+}
+
+TEST(WholeLineJson, InvalidJsonOutsideTheTextFieldIsMalformed) {
+  nio::record_options by_pointer;
+  by_pointer.text_field = "/text";
+  by_pointer.id_field = "/meta/id";
+  for (const std::string_view bad : {
+           R"({"text":"a","meta":[1,,2]})", R"({"text":"a","meta":tru})", R"({"meta":{"a":1,},"text":"a"})",
+           R"({"text":"a","n":01})", R"({"text":"a","s":"\x"})", R"({"text":"a","m":[1 2]})",
+           R"({"text":"a","m":nul})", R"({"m":[}],"text":"a"})"}) {
+    EXPECT_EQ(status_of(bad), nio::record_status::malformed_json) << bad;
+    EXPECT_EQ(status_of(bad, by_pointer), nio::record_status::malformed_json) << bad;
+  }
+  for (const std::string_view good : {R"({"text":"a","meta":[1,2,{"x":[true,false,null,-1.5e3]}]})",
+                                      R"({"text":"a","odd":"\ud800 lone"})", R"({"meta":{"id":"q"},"text":"a"})"}) {
+    EXPECT_EQ(status_of(good), nio::record_status::ok) << good;
+    EXPECT_EQ(status_of(good, by_pointer), nio::record_status::ok) << good;
+  }
+  EXPECT_EQ(status_of(R"({"meta":[1,,2]})"), nio::record_status::malformed_json);  // not "missing_text"
+}
+
+TEST(WholeLineJson, TheCliReportsSuchALineAsMalformed) {
+  temp_dir dir;
+  write_file(dir / "a.jsonl", "{\"text\":\"alpha beta\"}\n{\"text\":\"alpha beta\",\"meta\":tru}\n");
+  const auto r = sh("NEARDUP exact " + quote((dir / "a.jsonl").string()) + " -o " + quote((dir / "o").string()));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.err, "a.jsonl:2: skipped (malformed_json")) << r.err;
+  // Kept unchanged, not removed as a duplicate of line 1.
+  EXPECT_EQ(read_file(dir / "o" / "deduped.jsonl"), read_file(dir / "a.jsonl"));
+}
+
+}  // namespace whole_line
+
 }  // namespace
