@@ -5,6 +5,7 @@
 // input, and the torture corpus mixing them.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <zlib.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -538,5 +539,68 @@ TEST(WholeLineJson, TheCliReportsSuchALineAsMalformed) {
 }
 
 }  // namespace whole_line
+
+// ---------------------------------------------------------------- 7. huge lines
+
+namespace huge {
+
+TEST(HugeLines, ALinePastMaxLineMbIsReportedAndKeptUnparsed) {
+  temp_dir dir;
+  std::string long_text;
+  for (int i = 0; i < (3 << 20) / 8; ++i) {
+    long_text += 'w';
+    long_text += std::to_string(i % 1000);
+    long_text += ' ';
+  }
+  const std::string in = "{\"text\":\"alpha beta\"}\n{\"text\":\"" + long_text + "\",\"x\":[1,,]}\n{\"text\":\"alpha beta\"}\n";
+  write_file(dir / "a.jsonl", in);
+  const std::string out = (dir / "o").string();
+  const auto r = sh("NEARDUP dedup --max-line-mb 1 " + quote((dir / "a.jsonl").string()) + " -o " + quote(out));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.err, "a.jsonl:2: skipped (line_too_long")) << r.err;
+  const std::string kept = read_file(fs::path(out) / "deduped.jsonl");
+  EXPECT_EQ(kept, in.substr(0, in.rfind("{\"text\":\"alpha beta\"}")));  // line 3 removed, line 2 byte for byte
+  EXPECT_TRUE(contains(read_file(fs::path(out) / "stats.json"), "\"line_too_long\": 1"));
+}
+
+TEST(HugeLines, RunningOutOfMemoryNamesTheFileAndLine) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "ulimit -v and AddressSanitizer do not mix";
+#endif
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+  GTEST_SKIP() << "ulimit -v and AddressSanitizer do not mix";
+#endif
+#endif
+  // A gzip "bomb": 1 GB of one endless line in a few MB.
+  temp_dir dir;
+  std::string bomb;
+  {
+    z_stream z{};
+    ASSERT_EQ(deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    const std::string block(1 << 20, 'a');
+    std::string buf(1 << 16, '\0');
+    for (int i = 0; i <= 1024; ++i) {
+      z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(block.data()));
+      z.avail_in = i < 1024 ? static_cast<uInt>(block.size()) : 0;
+      const int flush = i < 1024 ? Z_NO_FLUSH : Z_FINISH;
+      do {
+        z.next_out = reinterpret_cast<Bytef*>(buf.data());
+        z.avail_out = static_cast<uInt>(buf.size());
+        deflate(&z, flush);
+        bomb.append(buf.data(), buf.size() - z.avail_out);
+      } while (z.avail_out == 0);
+    }
+    deflateEnd(&z);
+  }
+  write_file(dir / "bomb.jsonl.gz", bomb);
+  const auto r = sh("ulimit -v 500000; NEARDUP exact --quiet --threads 2 " + quote((dir / "bomb.jsonl.gz").string()) +
+                    " -o " + quote((dir / "o").string()));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(contains(r.err, "bomb.jsonl.gz:1: out of memory holding this line")) << r.err;
+  EXPECT_FALSE(contains(r.err, "bad_alloc")) << r.err;
+}
+
+}  // namespace huge
 
 }  // namespace

@@ -30,12 +30,14 @@ const char* const kCommonOptionsHelp = R"(input:
   --threads N            worker threads [all cores]; never changes the output
   --skip-unreadable      skip files in directories that cannot be read (dangling links,
                          no permission) and list them in stats.json [such a file is an error]
+  --max-line-mb M        a longer line is not parsed: reported as FILE:LINE, counted as
+                         line_too_long and kept unchanged [64]
   --allow-empty          a run that parses no record at all succeeds [it fails: exit 1]
   --quiet                no progress or warnings on stderr
 )";
 
 std::vector<std::string> common_value_options() {
-  return {"output", "text-field", "id-field", "tokens", "seed", "threads"};
+  return {"output", "text-field", "id-field", "tokens", "seed", "threads", "max-line-mb"};
 }
 std::vector<std::string> common_flag_options() { return {"quiet", "help", "skip-unreadable", "allow-empty"}; }
 
@@ -50,6 +52,7 @@ common_settings read_common(const args& a, bool needs_output, const char* comman
   }
   s.records.text_field = a.get_string("text-field", "text");
   s.records.id_field = a.get_string("id-field", "id");
+  s.records.max_line_bytes = static_cast<std::size_t>(a.get_uint("max-line-mb", 64, 1, std::uint64_t{1} << 20) << 20);
   const std::string tokens = a.get_choice("tokens", "word", {"word", "char", "code"});
   s.tokens = tokens == "word"   ? neardup::tokenize_options::for_words()
              : tokens == "char" ? neardup::tokenize_options::for_characters()

@@ -123,6 +123,7 @@ void write_stats(const std::string& path, const dedup_report& r, const dedup_opt
   w.field("not_object", r.skipped_not_object);
   w.field("missing_text", r.skipped_missing_text);
   w.field("text_not_string", r.skipped_text_not_string);
+  w.field("line_too_long", r.skipped_line_too_long);
   w.end_object();
   w.key("repaired");
   w.begin_object();
@@ -270,6 +271,7 @@ dedup_report run_dedup(std::span<const source_info> sources, const std::string& 
   report.skipped_not_object = counts.skipped_by_status[static_cast<int>(record_status::not_object)];
   report.skipped_missing_text = counts.skipped_by_status[static_cast<int>(record_status::missing_text)];
   report.skipped_text_not_string = counts.skipped_by_status[static_cast<int>(record_status::text_not_string)];
+  report.skipped_line_too_long = counts.skipped_by_status[static_cast<int>(record_status::line_too_long)];
   report.repaired_invalid_utf8 = counts.repaired_invalid_utf8;
   report.repaired_lone_surrogate = counts.repaired_lone_surrogate;
   report.repaired_control_chars = counts.repaired_control_chars;

@@ -450,6 +450,7 @@ std::string_view to_string(record_status s) noexcept {
     case record_status::not_object: return "not_object";
     case record_status::missing_text: return "missing_text";
     case record_status::text_not_string: return "text_not_string";
+    case record_status::line_too_long: return "line_too_long";
   }
   return "unknown";
 }
@@ -786,6 +787,18 @@ struct corpus_reader::impl {
     return r;
   }
 
+  // A chunk could not grow to hold its last line (a line too long for
+  // memory, or an endless one from a decompression bomb): say where.
+  [[noreturn]] void out_of_memory(const source_info& src, const char* data, std::size_t size) {
+    const void* nl = size == 0 ? nullptr : ::memrchr(data, '\n', size);
+    const std::size_t start = nl == nullptr ? 0 : static_cast<std::size_t>(static_cast<const char*>(nl) - data) + 1;
+    const std::uint64_t line = next_line + count_newlines(data, start);
+    fail(src.name + ":" + std::to_string(line),
+         "out of memory holding this line (it starts at decompressed byte " + std::to_string(next_offset + start) +
+             "; " + std::to_string(size - start) +
+             " bytes of it were read); a line must fit in memory about 1.5 times over");
+  }
+
   // At the end of the current source.
   void finish_source() {
     const source_info& src = sources[current];
@@ -818,7 +831,14 @@ struct corpus_reader::impl {
         std::size_t size = 0;
         data.reserve(static_cast<std::size_t>(src.file_bytes) + 1);
         while (true) {
-          if (size == data.capacity()) data.reserve(size + size / 2 + 4096);
+          if (size == data.capacity()) {
+            try {
+              data.reserve(size + size / 2 + 4096);
+            } catch (const std::bad_alloc&) {
+              fail(src.name, "out of memory holding this file as one document (" + std::to_string(size) +
+                                 " bytes of it were read)");
+            }
+          }
           data.resize(data.capacity());
           const std::size_t r = decode(data.data() + size, data.capacity() - size);
           if (r == 0) break;
@@ -847,7 +867,13 @@ struct corpus_reader::impl {
           scanned = size;
         }
         const std::size_t want = size >= target ? target : target - size;
-        if (data.capacity() < size + want) data.reserve(size + want);
+        if (data.capacity() < size + want) {
+          try {
+            data.reserve(size + want);
+          } catch (const std::bad_alloc&) {
+            out_of_memory(src, data.data(), size);
+          }
+        }
         data.resize(data.capacity());
         const std::size_t r = decode(data.data() + size, want);
         if (r == 0) {

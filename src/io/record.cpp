@@ -297,6 +297,11 @@ record record_parser::parse_line(const input_chunk& chunk, std::size_t begin, st
     r.error = "blank line";
     return r;
   }
+  if (options.max_line_bytes != 0 && json.size() > options.max_line_bytes) {
+    r.status = record_status::line_too_long;
+    r.error = "the line is longer than --max-line-mb; not parsed";
+    return r;
+  }
   // Give back the memory of a huge line once lines are ordinary again.
   if (m.parser.capacity() > big_parser_capacity && json.size() < big_parser_capacity / 4) m.parser = od::parser{};
 

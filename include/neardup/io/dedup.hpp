@@ -102,6 +102,7 @@ struct dedup_report {
   std::uint64_t skipped_not_object = 0;
   std::uint64_t skipped_missing_text = 0;
   std::uint64_t skipped_text_not_string = 0;
+  std::uint64_t skipped_line_too_long = 0;  // record_options::max_line_bytes
   std::uint64_t repaired_invalid_utf8 = 0;
   std::uint64_t repaired_lone_surrogate = 0;
   std::uint64_t repaired_control_chars = 0;

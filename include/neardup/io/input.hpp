@@ -77,7 +77,11 @@
 //   - A UTF-8 byte order mark at the start of a source is ignored for parsing
 //     but kept in raw (flag record_flags::bom).
 //   - A line of only JSON whitespace (space, tab, CR) is status blank.
-//   - Lines may be of any length: a chunk grows to hold a whole line.
+//   - Lines may be of any length: a chunk grows to hold a whole line (about
+//     1.5 times its size at most while it grows). If that memory cannot be
+//     had, corpus_reader::next() throws std::runtime_error naming the source,
+//     the line number and its byte offset (never a bare std::bad_alloc).
+//     Lines longer than record_options::max_line_bytes are not parsed.
 //
 // Records (parse_chunk): see record and record_status below. Bad lines never
 // throw and never affect other lines: every line of a chunk yields exactly one
@@ -296,6 +300,7 @@ enum class record_status : std::uint8_t {
   not_object,       // valid JSON, but not an object
   missing_text,     // an object without the text field (or it is null)
   text_not_string,  // the text field is a number, bool, array or object
+  line_too_long,    // longer than record_options::max_line_bytes: not parsed
 };
 
 std::string_view to_string(record_status s) noexcept;
@@ -348,6 +353,11 @@ struct record_options {
   // (as Python's json). An empty id_field means "no id field".
   std::string text_field = "text";
   std::string id_field = "id";
+  // A line longer than this (BOM excluded) is not parsed: status
+  // line_too_long, so every command keeps it unchanged, reports it as
+  // FILE:LINE and counts it. Parsing needs several times a line's size
+  // (simdjson's index); this bounds that. 0: no limit. (--max-line-mb)
+  std::size_t max_line_bytes = std::size_t{64} << 20;
 };
 
 // Per-thread parser state: a simdjson parser and scratch buffers. Views in a
