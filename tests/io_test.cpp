@@ -454,8 +454,10 @@ TEST(Reader, HugeSingleLine) {
     io::input_chunk chunk;
     io::record_parser parser;
     std::vector<std::pair<std::uint64_t, std::size_t>> seen;  // line, text size
+    io::record_options no_limit;
+    no_limit.max_line_bytes = 0;  // past the default --max-line-mb
     while (reader.next(chunk)) {
-      io::parse_chunk(chunk, {}, parser, [&](const io::record& r) {
+      io::parse_chunk(chunk, no_limit, parser, [&](const io::record& r) {
         EXPECT_EQ(r.status, io::record_status::ok) << r.line;
         seen.emplace_back(r.line, r.text.size());
       });
