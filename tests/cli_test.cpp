@@ -255,8 +255,9 @@ TEST(CliRun, DirectoryAndCompressedInputs) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto rows = parse_tsv_pairs(read_file(dir / "out" / "clusters.tsv"));
   const std::string kept = read_file(dir / "out" / "deduped.jsonl");
-  EXPECT_EQ(rows.front().first, "note.txt");
-  EXPECT_TRUE(kept.rfind("{\"id\":\"note.txt\",\"text\":\"a plain text file is one document\"}\n", 0) == 0) << kept;
+  const std::string note = (dir / "c" / "note.txt").string();  // ids start with the directory INPUT
+  EXPECT_EQ(rows.front().first, note);
+  EXPECT_TRUE(kept.rfind("{\"id\":\"" + note + "\",\"text\":\"a plain text file is one document\"}\n", 0) == 0) << kept;
   // Every document of part2 is removed (same id, same text as in part).
   const std::size_t half = (rows.size() - 1) / 2;
   for (std::size_t i = 0; i < half; ++i) {

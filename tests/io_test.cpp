@@ -529,8 +529,10 @@ TEST(Directory, RecursiveSortedMixedKinds) {
   std::vector<std::string> names;
   for (const auto& s : ex.sources) names.push_back(s.name);
   // Byte order of the relative path: ".hidden" < "a.txt" < "a/..." ('.' < '/').
-  EXPECT_EQ(names, (std::vector<std::string>{".hidden", "a.txt", "a/w.txt.zst", "a/x.md", "a/y.jsonl.gz", "b/z.jsonl",
-                                             "empty.jsonl", "empty.txt"}));
+  std::vector<std::string> want = {".hidden", "a.txt", "a/w.txt.zst", "a/x.md", "a/y.jsonl.gz", "b/z.jsonl",
+                                   "empty.jsonl", "empty.txt"};
+  for (auto& w : want) w = root + "/" + w;  // names (and ids) start with the directory INPUT
+  EXPECT_EQ(names, want);
   ASSERT_EQ(ex.skipped.size(), 1u);
   EXPECT_NE(ex.skipped[0].find("fifo"), std::string::npos);
   EXPECT_EQ(ex.sources[1].kind, io::source_kind::text_file);
@@ -539,11 +541,11 @@ TEST(Directory, RecursiveSortedMixedKinds) {
 
   const auto got = read_all(ex.sources);
   ASSERT_EQ(got.size(), 8u);  // 5 text docs (incl. empty) + 1 gz line + 2 lines
-  EXPECT_EQ(got[0].id, ".hidden");
-  EXPECT_EQ(got[1].id, "a.txt");
+  EXPECT_EQ(got[0].id, root + "/.hidden");
+  EXPECT_EQ(got[1].id, root + "/a.txt");
   EXPECT_EQ(got[1].text, "text file a\n");
   EXPECT_EQ(got[2].text, "compressed text doc");
-  EXPECT_EQ(got[3].id, "a/x.md");
+  EXPECT_EQ(got[3].id, root + "/a/x.md");
   EXPECT_EQ(got[3].text, "markdown \xEF\xBF\xBD x");
   EXPECT_EQ(got[3].raw, "\xEF\xBB\xBFmarkdown \xFF x");
   EXPECT_TRUE(got[3].flags & io::record_flags::invalid_utf8);
@@ -551,7 +553,7 @@ TEST(Directory, RecursiveSortedMixedKinds) {
   EXPECT_EQ(got[4].text, "from gz");
   EXPECT_EQ(got[5].id, "z1");
   EXPECT_EQ(got[6].line, 2u);
-  EXPECT_EQ(got[7].id, "empty.txt");
+  EXPECT_EQ(got[7].id, root + "/empty.txt");
   EXPECT_EQ(got[7].text, "");
 
   const auto no_hidden = io::expand_inputs({root}, {.skip_hidden = true});
@@ -569,7 +571,7 @@ TEST(Directory, SymlinkLoopsAreWalkedOnce) {
   const auto ex = io::expand_inputs({root}, {.skip_unreadable = true});
   std::vector<std::string> names;
   for (const auto& s : ex.sources) names.push_back(s.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"link.txt", "sub/f.txt"}));
+  EXPECT_EQ(names, (std::vector<std::string>{root + "/link.txt", root + "/sub/f.txt"}));
   EXPECT_EQ(ex.skipped.size(), 1u);  // the loop
   ASSERT_EQ(ex.unreadable.size(), 1u);
   EXPECT_NE(ex.unreadable[0].find("dangling"), std::string::npos);
@@ -583,7 +585,7 @@ TEST(Directory, InputsKeepCommandLineOrder) {
   ASSERT_EQ(got.size(), 2u);
   EXPECT_EQ(got[0].text, "z");
   EXPECT_EQ(got[0].source, d / "z.jsonl");
-  EXPECT_EQ(got[1].source, "a.jsonl");
+  EXPECT_EQ(got[1].source, d / "dir/a.jsonl");
 }
 
 TEST(Names, Extensions) {

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "corpus_gen.hpp"
 #include "neardup/io/input.hpp"
 #include "neardup/io/pairs.hpp"
 #include "neardup/io/output.hpp"
@@ -360,7 +361,8 @@ TEST(OutputInsideInput, TemporaryLeftoversInAnInputDirectoryAreNotDocuments) {
   const auto ex = nio::expand_inputs({(dir / "in").string()});
   std::vector<std::string> names;
   for (const auto& src : ex.sources) names.push_back(src.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"a.jsonl", "notes.tmp.txt"}));
+  const std::string root = (dir / "in").string() + "/";
+  EXPECT_EQ(names, (std::vector<std::string>{root + "a.jsonl", root + "notes.tmp.txt"}));
   ASSERT_EQ(ex.skipped.size(), 1u);
   EXPECT_TRUE(contains(ex.skipped[0], "left by an interrupted neardup run")) << ex.skipped[0];
 }
@@ -482,9 +484,9 @@ TEST(JsonFiles, APrettyPrintedJsonFileIsOneDocumentNotLineFragments) {
   write_file(dir / "in" / "array.JSON", "[\n  {\"text\": \"a\"},\n  {\"text\": \"b\"}\n]\n");
   const auto ex = nio::expand_inputs({(dir / "in").string()});
   ASSERT_EQ(ex.sources.size(), 3u);
-  EXPECT_EQ(ex.sources[0].name, "array.JSON");
+  EXPECT_EQ(ex.sources[0].name, (dir / "in" / "array.JSON").string());
   EXPECT_EQ(ex.sources[0].kind, nio::source_kind::text_file);
-  EXPECT_EQ(ex.sources[1].name, "lines.json");
+  EXPECT_EQ(ex.sources[1].name, (dir / "in" / "lines.json").string());
   EXPECT_EQ(ex.sources[1].kind, nio::source_kind::jsonl);
   EXPECT_EQ(ex.sources[2].kind, nio::source_kind::text_file);
   EXPECT_EQ(ex.notes.size(), 2u);
@@ -602,5 +604,37 @@ TEST(HugeLines, RunningOutOfMemoryNamesTheFileAndLine) {
 }
 
 }  // namespace huge
+
+// ---------------------------------------------------------------- 10. repeated ids
+
+namespace ids {
+
+TEST(RepeatedIds, EveryClustersRowNamesOneDocument) {
+  temp_dir dir;
+  const fs::path x = dir / "x", y = dir / "y";
+  write_file(x / "s.jsonl", "{\"id\":\"1\",\"text\":\"alpha beta gamma\"}\n{\"id\":\"2\",\"text\":\"zeta eta\"}\n");
+  write_file(y / "s.jsonl", "{\"id\":\"1\",\"text\":\"alpha beta gamma\"}\n");  // shard ids restart
+  write_file(x / "a.txt", "same text here");
+  write_file(y / "a.txt", "same text here");                                     // same name, two roots
+  const std::string out = (dir / "o").string();
+  const auto r = sh("NEARDUP exact " + quote(x.string()) + " " + quote(y.string()) + " " + quote((x / "s.jsonl").string()) +
+                    " -o " + quote(out));                                        // one file twice
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> first;
+  for (const auto& row : parse_tsv_pairs(read_file(fs::path(out) / "clusters.tsv"))) first.push_back(row.first);
+  ASSERT_EQ(first.size(), 7u);
+  std::vector<std::string> sorted = first;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_EQ(std::adjacent_find(sorted.begin(), sorted.end()), sorted.end()) << read_file(fs::path(out) / "clusters.tsv");
+  EXPECT_EQ(first[0], (x / "a.txt").string());  // directory ids include their root
+  EXPECT_EQ(first[3], (y / "a.txt").string());
+  EXPECT_EQ(first[4], "1@" + (y / "s.jsonl").string() + ":1");
+  EXPECT_EQ(first[6], "2@" + (x / "s.jsonl").string() + "#2:2");  // the second reading of a file
+  // The warning names both places.
+  EXPECT_TRUE(contains(r.err, (y / "s.jsonl").string() + ":1: duplicate id '1', first at " + (x / "s.jsonl").string() + ":1"))
+      << r.err;
+}
+
+}  // namespace ids
 
 }  // namespace

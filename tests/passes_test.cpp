@@ -734,11 +734,12 @@ TEST(LinesPass, TextFilesCrlfBomNestedFieldAndZstdOutput) {
   ASSERT_FALSE(ZSTD_isError(n));
   out.resize(n);
   // Sources in byte order of their relative paths: a.txt, c.txt, d.jsonl, sub/b.md.
+  const std::string root = (dir / "corpus").string() + "/";  // ids start with the directory INPUT
   EXPECT_EQ(out,
-            "{\"id\":\"a.txt\",\"text\":\"real text a\\n\"}\n"
+            "{\"id\":\"" + root + "a.txt\",\"text\":\"real text a\\n\"}\n"
             "\xEF\xBB\xBF{\"id\":1,\"doc\":{\"body\":\"keep d1\"},\"x\":\"y\"}\r\n"
             "{\"id\":2,\"doc\":{\"body\":\"nothing repeated\"}}\r\n"
-            "{\"id\":\"sub/b.md\",\"text\":\"real text b\"}\n");
+            "{\"id\":\"" + root + "sub/b.md\",\"text\":\"real text b\"}\n");
   EXPECT_EQ(rep.documents, 6u);
   EXPECT_EQ(rep.dropped, 2u);   // c.txt and id 3
   EXPECT_EQ(rep.modified, 3u);  // a.txt, id 1, sub/b.md

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <filesystem>
 #include <cstdlib>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -91,6 +92,15 @@ std::string_view strip_compression_ext(std::string_view name) noexcept {
 }
 
 bool is_json_lines(const source_info& s);
+
+// "ROOT/" for a directory INPUT as given ("data/" and "data" give "data/"), so
+// that ids of files from two directories differ.
+std::string root_prefix(std::string_view input) {
+  while (input.size() > 1 && input.back() == '/') input.remove_suffix(1);
+  std::string out(input);
+  if (out != "/") out.push_back('/');
+  return out;
+}
 
 std::string_view base_name(std::string_view path) noexcept {
   const auto slash = path.rfind('/');
@@ -408,7 +418,7 @@ expanded_inputs expand_inputs(std::span<const std::string> inputs, const expand_
         s.file_bytes = f.size;
         s.mtime_ns = f.mtime_ns;
         s.path = std::move(f.path);
-        s.name = std::move(f.rel);
+        s.name = root_prefix(input) + f.rel;
         // A ".json" file may hold one pretty-printed value, not JSON Lines:
         // then it is one document, never a run of line fragments.
         if (s.kind == source_kind::jsonl && ends_with(strip_compression_ext(s.name), ".json") && !is_json_lines(s)) {
@@ -431,7 +441,14 @@ expanded_inputs expand_inputs(std::span<const std::string> inputs, const expand_
       out.sources.push_back(std::move(s));
     }
   }
-  for (auto& s : out.sources) s.ledger = std::make_shared<detail::read_ledger>();
+  // A file given twice (or a directory and a file in it) gets "NAME#2", ...:
+  // ids of the form SOURCE:LINE then name one document each.
+  std::map<std::string, std::size_t, std::less<>> seen;
+  for (auto& s : out.sources) {
+    const std::size_t n = ++seen[s.name];
+    if (n > 1) s.name += "#" + std::to_string(n);
+    s.ledger = std::make_shared<detail::read_ledger>();
+  }
   return out;
 }
 

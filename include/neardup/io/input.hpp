@@ -31,8 +31,9 @@
 //     and lz4 are refused; a name ending in .gz/.zst/.zstd on other bytes is
 //     an error. The source name is the INPUT as given.
 //   - An INPUT that is a directory is walked recursively. Every regular file
-//     in it is a source named by its path relative to the directory ('/'
-//     separated). Files whose name ends in .jsonl, .ndjson or .json (each
+//     in it is a source named by the INPUT as given (trailing '/' dropped),
+//     '/', and its path relative to the directory ('/' separated): "data/a/b.txt"
+//     for INPUT "data/", so files of two directories never share a name. Files whose name ends in .jsonl, .ndjson or .json (each
 //     optionally followed by .gz/.zst/.zstd) are JSONL; every other file is
 //     ONE document (kind text_file) whose id is its relative path; a text file
 //     holding gzip or zstd data is decompressed. Extensions are matched
@@ -60,6 +61,8 @@
 //     cannot seek) throws std::runtime_error up front saying so and naming
 //     "-" as the way to read a stream.
 //   - A missing INPUT throws std::runtime_error naming it.
+//   - Source names are unique: a source whose name an earlier one has (the
+//     same file given twice) is named "NAME#2", "NAME#3", ...
 //
 // Passes agree: expand_inputs() gives every source a ledger shared by all
 // copies of its source_info. The first corpus_reader that reads a source to
