@@ -342,7 +342,7 @@ TEST(DedupBadInput, BadRecordsAreSkippedCountedAndKeptUnchanged) {
   EXPECT_EQ(r.rows[2].first, "m1");
   EXPECT_EQ(r.rows[8].first, src + ":9");
   EXPECT_EQ(r.rows[9], (std::pair<std::string, std::string>{"a2", "a"}));
-  EXPECT_EQ(r.rows[10], (std::pair<std::string, std::string>{"m1", "m1"}));
+  EXPECT_EQ(r.rows[10], (std::pair<std::string, std::string>{"m1@" + src + ":11", "m1@" + src + ":11"}));
   EXPECT_EQ(r.report.duplicate_ids, 1u);  // m1 twice
 }
 
@@ -594,7 +594,9 @@ TEST(DedupIds, DuplicateIdsWarnAndDocumentsAreKeyedByPosition) {
   EXPECT_EQ(r.report.duplicate_ids, 2u);
   EXPECT_EQ(stat(r.stats, {"documents", "duplicate_ids"}), "2");
   EXPECT_EQ(r.report.kept_of, (std::vector<neardup::doc_id>{0, 1, 0, 1}));
-  EXPECT_EQ(r.tsv, "x\tx\nx\tx\nx\tx\ny\tx\n");
+  // A repeated id is written ID@FILE:LINE, so each row names one document.
+  const std::string x2 = "x@" + (dir / "in.jsonl").string() + ":2", x3 = "x@" + (dir / "in.jsonl").string() + ":3";
+  EXPECT_EQ(r.tsv, "x\tx\n" + x2 + "\t" + x2 + "\n" + x3 + "\tx\ny\t" + x2 + "\n");
   EXPECT_EQ(r.jsonl, lines_of({json_line("x", a), json_line("x", b)}));
 }
 
