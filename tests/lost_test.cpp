@@ -637,4 +637,27 @@ TEST(RepeatedIds, EveryClustersRowNamesOneDocument) {
 
 }  // namespace ids
 
+// ---------------------------------------------------------------- 11. `lines` keeps the input's bytes
+
+namespace keep_bytes {
+
+TEST(LinesKeepsBytes, EscapesSurrogatesAndCrlfOfTheInputSurviveARewrite) {
+  temp_dir dir;
+  const std::string in = R"({"id":1,"text":"keep \ud800 lone\nCookie banner"})" "\n"
+                         R"({"id":2,"text":"para \u2028 sep \u00e9 \/ slash\nCookie banner\nend"})" "\n"
+                         R"({"id":3,"text":"crlf line\r\nCookie banner","z":"\u00e9"})" "\n"
+                         R"({"id":4,"text":"untouched \u2028 \ud800"})" "\n";
+  write_file(dir / "a.jsonl", in);
+  const std::string out = (dir / "o").string();
+  const auto r = sh("NEARDUP lines --quiet --max-repeats 1 " + quote((dir / "a.jsonl").string()) + " -o " + quote(out));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(read_file(fs::path(out) / "deduped.jsonl"),
+            R"({"id":1,"text":"keep \ud800 lone"})" "\n"
+            R"({"id":2,"text":"para \u2028 sep \u00e9 \/ slash\nend"})" "\n"
+            R"({"id":3,"text":"crlf line","z":"\u00e9"})" "\n"
+            R"({"id":4,"text":"untouched \u2028 \ud800"})" "\n");
+}
+
+}  // namespace keep_bytes
+
 }  // namespace

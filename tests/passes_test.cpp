@@ -528,14 +528,18 @@ lines_truth brute_lines(const std::vector<line_doc>& docs, std::uint32_t max_rep
     std::vector<std::string> kept;
     std::uint64_t removed = 0;
     bool content = false;
+    bool last_removed = false;
     for (const auto& l : split(d.text, '\n')) {
-      if (!neardup::is_blank_line(l) && t.counts[neardup::normalize_line(l)] > max_repeats) {
+      last_removed = !neardup::is_blank_line(l) && t.counts[neardup::normalize_line(l)] > max_repeats;
+      if (last_removed) {
         ++removed;
         continue;
       }
       content |= !neardup::is_blank_line(l);
       kept.push_back(l);
     }
+    // The text's last line removed: the CR of a CRLF before it goes too.
+    if (last_removed && !kept.empty() && !kept.back().empty() && kept.back().back() == '\r') kept.back().pop_back();
     if (removed == 0) {
       t.source.push_back(&d);
       t.expected_text.emplace_back();
