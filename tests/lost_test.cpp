@@ -660,4 +660,32 @@ TEST(LinesKeepsBytes, EscapesSurrogatesAndCrlfOfTheInputSurviveARewrite) {
 
 }  // namespace keep_bytes
 
+// ---------------------------------------------------------------- 12. very short references
+
+namespace short_refs {
+
+TEST(ShortReferences, AreNotUsedByDefaultAndBroadOnesAreWarnedAbout) {
+  temp_dir dir;
+  std::string corpus;
+  for (int i = 0; i < 20; ++i) {
+    corpus += "{\"id\":\"d" + std::to_string(i) + "\",\"text\":\"the document number " + std::to_string(i) +
+              " says the usual licence terms apply to all of this work\"}\n";
+  }
+  write_file(dir / "c.jsonl", corpus);
+  write_file(dir / "refs.jsonl",
+             "{\"id\":\"tiny\",\"text\":\"the\"}\n"
+             "{\"id\":\"generic\",\"text\":\"the usual licence terms apply to all of this work\"}\n");
+  const std::string out = (dir / "o").string();
+  const auto r = sh("NEARDUP decontaminate --ngram 5 " + quote((dir / "c.jsonl").string()) + " --reference " +
+                    quote((dir / "refs.jsonl").string()) + " -o " + quote(out));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.err, "fewer than 8 tokens and are not used")) << r.err;
+  EXPECT_TRUE(contains(r.err, "reference 'generic' alone contaminates 20 of 20 documents")) << r.err;
+  const std::string stats = read_file(fs::path(out) / "stats.json");
+  EXPECT_TRUE(contains(stats, "\"short_references\": [\n    \"tiny\"\n  ]")) << stats;
+  EXPECT_TRUE(contains(stats, "\"broad_references\": [\n    {\n      \"id\": \"generic\"")) << stats;
+}
+
+}  // namespace short_refs
+
 }  // namespace

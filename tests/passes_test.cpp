@@ -921,6 +921,7 @@ TEST(DecontaminatePass, FindsExactlyThePlantedDocumentsWithExactCounts) {
   for (const std::uint64_t max_shared : {std::uint64_t{0}, std::uint64_t{5}, std::uint64_t{1} << 40}) {
     SCOPED_TRACE("max_shared " + std::to_string(max_shared));
     nio::decontaminate_options o;
+    o.min_reference_tokens = 0;  // short references are under test here
     o.ngram = n;
     o.max_shared = max_shared;
     o.progress = false;
@@ -986,6 +987,7 @@ TEST(DecontaminatePass, FindsExactlyThePlantedDocumentsWithExactCounts) {
   // Bloom mode: a superset of documents, each count >= the exact count.
   {
     nio::decontaminate_options o;
+    o.min_reference_tokens = 0;  // short references are under test here
     o.ngram = n;
     o.progress = false;
     o.max_reported_errors = 0;
@@ -1033,6 +1035,7 @@ TEST(DecontaminatePass, OtherNgramSizesAndCompressedInputs) {
   const auto in = inputs_of({dir / "corpus.jsonl.gz"});
   const auto ref_in = inputs_of({dir / "refs.jsonl.zst"});
   nio::decontaminate_options o;
+  o.min_reference_tokens = 0;  // short references are under test here
   o.ngram = n;
   o.progress = false;
   o.max_reported_errors = 0;
@@ -1073,6 +1076,7 @@ TEST(DecontaminatePass, ThreadCountDoesNotChangeOutputsAndDefaultIdsNameTheLine)
   }
   for (const std::size_t threads : {1u, 2u, 3u}) {
     nio::decontaminate_options o;
+    o.min_reference_tokens = 0;  // short references are under test here
     o.progress = false;
     o.max_reported_errors = 0;
     o.threads = threads;
@@ -1449,6 +1453,7 @@ void run_pass(pass_kind k, std::span<const nio::source_info> sources, std::span<
     }
     case pass_kind::decontaminate: {
       nio::decontaminate_options o;
+      o.min_reference_tokens = 0;  // short references are under test here
       o.progress = false;
       o.max_reported_errors = 0;
       o.ngram = 3;
@@ -1511,6 +1516,7 @@ TEST(BadInput, BadRecordsAreKeptUnchangedAndCountedInEveryPass) {
   }
   {
     nio::decontaminate_options o;
+    o.min_reference_tokens = 0;  // short references are under test here
     o.progress = false;
     o.max_reported_errors = 0;
     o.ngram = 3;
@@ -1590,6 +1596,7 @@ TEST(BadInput, InvalidSettingsThrowInvalidArgumentNamingThem) {
   lo.max_repeats = 0;
   expect_invalid([&] { nio::run_line_dedup(in.sources, dir / "l", lo); }, "max_repeats");
   nio::decontaminate_options d;
+  d.min_reference_tokens = 0;  // short references are under test here
   d.progress = false;
   d.ngram = 0;
   expect_invalid([&] { nio::run_decontaminate(in.sources, in.sources, dir / "d", d); }, "ngram");

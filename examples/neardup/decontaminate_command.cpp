@@ -29,6 +29,9 @@ outputs in OUTDIR:
                          are not reported [exact mode]. P is per n-gram: a document
                          of m n-grams is falsely flagged with chance ~ m*P, so
                          pair it with --max-shared above 0 or a small P
+  --min-reference-tokens N  references with fewer word tokens are not used, and are
+                         listed in stats.json [8]; a reference that alone contaminates
+                         more than 5% of the documents is warned about and listed
   --compress none|zstd   write clean.jsonl.zst [none]
 )";
 
@@ -36,7 +39,7 @@ outputs in OUTDIR:
 
 int run_decontaminate(int argc, char** argv) {
   auto value_opts = common_value_options();
-  for (const char* o : {"reference", "ngram", "max-shared", "bloom-fp", "compress"}) value_opts.emplace_back(o);
+  for (const char* o : {"reference", "ngram", "max-shared", "bloom-fp", "compress", "min-reference-tokens"}) value_opts.emplace_back(o);
   const args a(argc, argv, 2, value_opts, common_flag_options());
   if (a.flag("help")) {
     std::printf("%s\n%s", kHelp, kCommonOptionsHelp);
@@ -56,6 +59,7 @@ int run_decontaminate(int argc, char** argv) {
   o.max_reported_errors = common.quiet ? 0 : 20;
   o.ngram = a.get_uint("ngram", 13, 1, 1 << 16);
   o.max_shared = a.get_uint("max-shared", 0, 0, UINT64_MAX);
+  o.min_reference_tokens = a.get_uint("min-reference-tokens", 8, 0, 1 << 20);
   o.bloom_false_positive_rate = a.get_double("bloom-fp", 0.0, 0.0, 0.5);
   o.compression = a.get_choice("compress", "none", {"none", "zstd"}) == "zstd"
                       ? neardup::io::output_compression::zstd

@@ -28,6 +28,8 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "neardup/io/input.hpp"
 #include "neardup/io/output.hpp"
@@ -40,6 +42,14 @@ struct decontaminate_options {
   tokenize_options tokens;          // word tokens by default
   std::size_t ngram = 13;
   std::uint64_t max_shared = 0;     // remove documents sharing more n-grams than this
+  // A reference with fewer word tokens is not used (a reference "the" would
+  // flag every document); such references are listed in stats.json
+  // ("short_references"). 0 uses every reference. (--min-reference-tokens)
+  std::size_t min_reference_tokens = 8;
+  // Exact mode: a reference that alone contaminates more than this share of
+  // the corpus documents is warned about and listed in stats.json
+  // ("broad_references").
+  double broad_reference_share = 0.05;
   double bloom_false_positive_rate = 0;  // 0: exact mode
   std::uint64_t seed = default_seed;
   std::size_t threads = 0;
@@ -58,6 +68,8 @@ struct decontaminate_report {
   std::uint64_t removed = 0;           // documents sharing > max_shared
   double bloom_false_positive_rate = 0;
   double seconds = 0;
+  std::vector<std::string> short_references;  // ids of references under min_reference_tokens
+  std::vector<std::pair<std::string, std::uint64_t>> broad_references;  // id, documents (see broad_reference_share)
 };
 
 decontaminate_report run_decontaminate(std::span<const source_info> corpus,
