@@ -688,4 +688,39 @@ TEST(ShortReferences, AreNotUsedByDefaultAndBroadOnesAreWarnedAbout) {
 
 }  // namespace short_refs
 
+// ---------------------------------------------------------------- 13. small things
+
+namespace small {
+
+TEST(SmallThings, RangeErrorsPrintRealBoundsAndAMissingValueSaysSo) {
+  temp_dir dir;
+  const std::string out = quote((dir / "o").string());
+  const auto range = sh("NEARDUP dedup " + quote(kSample) + " --threshold 2 -o " + out);
+  EXPECT_EQ(range.exit_code, 2);
+  EXPECT_TRUE(contains(range.err, "--threshold must be a number in [1e-09, 1], got '2'")) << range.err;
+  const auto o = sh("NEARDUP dedup " + quote(kSample) + " -o");
+  EXPECT_EQ(o.exit_code, 2);
+  EXPECT_TRUE(contains(o.err, "option -o: missing value")) << o.err;
+  const auto t = sh("NEARDUP dedup " + quote(kSample) + " -o " + out + " --threshold");
+  EXPECT_TRUE(contains(t.err, "option --threshold: missing value")) << t.err;
+}
+
+TEST(SmallThings, NulAndNonUtf8IdsReadTheSameInClustersTsvAndDedupedJsonl) {
+  temp_dir dir;
+  write_file(dir / "a.jsonl", std::string("{\"id\":\"x\\u0000y\",\"text\":\"alpha\"}\n"));
+  write_file(dir / "in" / "caf\xe9.txt", "a text file with a Latin-1 name");
+  const std::string out = (dir / "o").string();
+  const auto r = sh("NEARDUP exact --quiet " + quote((dir / "a.jsonl").string()) + " " + quote((dir / "in").string()) +
+                    " -o " + quote(out));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string tsv = read_file(fs::path(out) / "clusters.tsv");
+  EXPECT_TRUE(contains(tsv, "x\\0y\tx\\0y\n")) << tsv;
+  EXPECT_EQ(tsv.find('\0'), std::string::npos);
+  const std::string name = (dir / "in").string() + "/caf\xEF\xBF\xBD.txt";  // U+FFFD in both files
+  EXPECT_TRUE(contains(tsv, name + "\t" + name + "\n")) << tsv;
+  EXPECT_TRUE(contains(read_file(fs::path(out) / "deduped.jsonl"), "{\"id\":\"" + name + "\",")) << tsv;
+}
+
+}  // namespace small
+
 }  // namespace

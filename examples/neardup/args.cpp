@@ -2,9 +2,26 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <cstdlib>
 
 namespace neardup_cli {
+
+namespace {
+
+// The bound as written by a person: 1e-09, 0.5, 1 (not "0.000000").
+std::string shortest(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  for (int precision = 1; precision <= 17; ++precision) {
+    char candidate[32];
+    std::snprintf(candidate, sizeof candidate, "%.*g", precision, v);
+    if (std::strtod(candidate, nullptr) == v) return candidate;
+  }
+  return buf;
+}
+
+}  // namespace
 
 args::args(int argc, char** argv, int first, const std::vector<std::string>& value_options,
            const std::vector<std::string>& flag_options) {
@@ -16,7 +33,8 @@ args::args(int argc, char** argv, int first, const std::vector<std::string>& val
     std::string_view a = argv[i];
     if (only_positional || a.size() < 2 || a.substr(0, 2) != "--") {
       if (!only_positional && a.size() > 1 && a[0] == '-' && a != "-") {
-        if (a == "-o" && i + 1 < argc) {
+        if (a == "-o") {
+          if (i + 1 == argc) throw usage_error("option -o: missing value (-o OUTDIR)");
           values_.emplace("output", argv[++i]);
           continue;
         }
@@ -44,7 +62,7 @@ args::args(int argc, char** argv, int first, const std::vector<std::string>& val
       } else if (i + 1 < argc) {
         values_.emplace(name, argv[++i]);
       } else {
-        throw usage_error("option --" + name + " needs a value");
+        throw usage_error("option --" + name + ": missing value");
       }
     } else {
       throw usage_error("unknown option --" + name);
@@ -80,8 +98,8 @@ double args::get_double(std::string_view name, double fallback, double min, doub
   char* end = nullptr;
   const double d = std::strtod(v->c_str(), &end);
   if (v->empty() || end != v->c_str() + v->size() || !(d >= min && d <= max)) {
-    throw usage_error("--" + std::string(name) + " must be a number in [" + std::to_string(min) +
-                      ", " + std::to_string(max) + "], got '" + *v + "'");
+    throw usage_error("--" + std::string(name) + " must be a number in [" + shortest(min) + ", " + shortest(max) +
+                      "], got '" + *v + "'");
   }
   return d;
 }
