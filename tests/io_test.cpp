@@ -878,7 +878,7 @@ TEST(Json, WriterPrettyAndCompact) {
 
 TEST(Tsv, FieldEscaping) {
   std::string s;
-  io::append_tsv_field(s, std::string_view("a\tb\nc\rd\\e \xFF \0", 14));
+  io::append_tsv_field(s, std::string_view("a\tb\nc\rd\\e \xFF \0", 13));
   // Invalid UTF-8 becomes U+FFFD, as in JSON strings; NUL is escaped.
   EXPECT_EQ(s, "a\\tb\\nc\\rd\\\\e \xEF\xBF\xBD \\0");
 }
