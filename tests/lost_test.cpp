@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -722,5 +723,108 @@ TEST(SmallThings, NulAndNonUtf8IdsReadTheSameInClustersTsvAndDedupedJsonl) {
 }
 
 }  // namespace small
+
+// ---------------------------------------------------------------- the torture corpus
+//
+// Every case above that a run survives, in one directory, through every
+// command. Grow it whenever a new case is found.
+
+namespace torture {
+
+void make_torture_corpus(const fs::path& root) {
+  const std::string docs = "{\"id\":\"g1\",\"text\":\"alpha beta gamma delta epsilon zeta eta theta\"}\n"
+                           "{\"id\":\"g2\",\"text\":\"alpha beta gamma delta epsilon zeta eta theta\"}\n";
+  write_file(root / "gzip_named_plain.jsonl", gzip(docs));                   // class 3: magic, not name
+  write_file(root / "UPPER.JSONL.ZST", zstd_compress(docs));                 // class 9: case
+  write_file(root / "pretty.json", "{\n  \"text\": \"a pretty document\"\n}\n");  // class 9: one document
+  write_file(root / "deduped.jsonl.tmp.99.0", "{\"text\":\"half");          // class 5: leftover
+  std::string mixed;
+  mixed += "\xEF\xBB\xBF{\"id\":\"bom\",\"text\":\"crlf line\\r\\nCookie banner\"}\r\n";  // BOM, CRLF
+  mixed += "{\"id\":\"m\",\"text\":\"meta broken\",\"meta\":[1,,2]}\n";           // class 8
+  mixed += "{\"id\":\"m\",\"text\":\"lone \\ud800 and \\u2028\\nCookie banner\"}\n";  // class 10, 11
+  mixed += "{\"id\":\"n\\u0000ul\",\"text\":\"nul in id\\nCookie banner\"}\n";          // class 13
+  mixed += "{\"id\":\"bad\xff\",\"text\":\"invalid \xff utf8\"}\n";
+  mixed += "\n   \n";                                                                     // blank
+  mixed += "{\"id\":\"long\",\"text\":\"" + std::string(1500000, 'x') + "\"}\n";             // class 7
+  mixed += "[1,2]\n{\"text\":7}\n{\"no_text\":1}\n";
+  mixed += "{\"id\":\"last\",\"text\":\"Cookie banner\"}";                                  // no final newline
+  write_file(root / "sub" / "mixed.jsonl", mixed);
+  write_file(root / "sub" / "note.txt", "a text file\r\nCookie banner");
+}
+
+TEST(Torture, EveryCommandSurvivesTheMixAndAccountsForEveryDocument) {
+  temp_dir dir;
+  make_torture_corpus(dir / "in");
+  write_file(dir / "refs.jsonl", "{\"id\":\"r\",\"text\":\"the\"}\n"
+                                 "{\"id\":\"r2\",\"text\":\"alpha beta gamma delta epsilon zeta eta theta\"}\n");
+  const std::string in = quote((dir / "in").string());
+  for (const std::string cmd : {"dedup", "exact", "lines", "decontaminate", "pairs"}) {
+    const std::string out = (dir / ("o_" + cmd)).string();
+    std::string line = "NEARDUP " + cmd + " --max-line-mb 1 --max-repeats 1 " + in;
+    if (cmd == "lines") line = "NEARDUP lines --max-line-mb 1 --max-repeats 1 " + in;
+    if (cmd == "dedup" || cmd == "exact" || cmd == "pairs") line = "NEARDUP " + cmd + " --max-line-mb 1 " + in;
+    if (cmd == "pairs") line += " --threshold 0.5";
+    if (cmd == "decontaminate") {
+      line = "NEARDUP decontaminate --max-line-mb 1 --ngram 5 " + in + " --reference " + quote((dir / "refs.jsonl").string());
+    }
+    const auto r = sh(line + " -o " + quote(out));
+    ASSERT_EQ(r.exit_code, 0) << cmd << ": " << r.err;
+    EXPECT_TRUE(fs::exists(fs::path(out) / "_SUCCESS")) << cmd;
+    for (const auto& name : list_dir(out)) EXPECT_FALSE(contains(name, ".tmp.")) << cmd << ": " << name;
+    EXPECT_TRUE(contains(r.err, "deduped.jsonl.tmp.99.0 (a temporary file left")) << cmd << ": " << r.err;
+    EXPECT_TRUE(contains(r.err, "pretty.json: not JSON Lines")) << cmd << ": " << r.err;
+    EXPECT_TRUE(contains(r.err, "mixed.jsonl:2: skipped (malformed_json")) << cmd << ": " << r.err;
+    EXPECT_TRUE(contains(r.err, "mixed.jsonl:8: skipped (line_too_long")) << cmd << ": " << r.err;
+    if (cmd == "dedup" || cmd == "exact") {
+      // One clusters.tsv row per document (16 non-blank records), no two alike.
+      const auto rows = parse_tsv_pairs(read_file(fs::path(out) / "clusters.tsv"));
+      EXPECT_EQ(rows.size(), 16u) << cmd;
+      std::vector<std::string> ids;
+      for (const auto& row : rows) ids.push_back(row.first);
+      std::sort(ids.begin(), ids.end());
+      EXPECT_EQ(std::adjacent_find(ids.begin(), ids.end()), ids.end()) << cmd;
+      // The broken and too-long lines are kept byte for byte.
+      const std::string kept = read_file(fs::path(out) / "deduped.jsonl");
+      EXPECT_TRUE(contains(kept, "{\"id\":\"m\",\"text\":\"meta broken\",\"meta\":[1,,2]}\n")) << cmd;
+      EXPECT_TRUE(contains(kept, std::string(1500000, 'x'))) << cmd;
+    }
+    if (cmd == "lines") {
+      const std::string kept = read_file(fs::path(out) / "deduped.jsonl");
+      EXPECT_TRUE(contains(kept, "\xEF\xBB\xBF{\"id\":\"bom\",\"text\":\"crlf line\"}\r\n")) << kept.substr(0, 300);
+      EXPECT_TRUE(contains(kept, "{\"id\":\"m\",\"text\":\"lone \\ud800 and \\u2028\"}\n"));
+    }
+  }
+}
+
+TEST(Torture, EachFatalCaseFailsTheRunWithoutAMarker) {
+  temp_dir dir;
+  make_torture_corpus(dir / "in");
+  const std::string out = (dir / "o").string();
+  ASSERT_EQ(sh("NEARDUP exact --quiet --max-line-mb 1 " + quote((dir / "in").string()) + " -o " + quote(out)).exit_code, 0);
+  struct fatal {
+    std::string name;
+    std::function<void(const fs::path&)> add;
+    std::string message;
+  };
+  const std::vector<fatal> cases = {
+      {"xz", [](const fs::path& d) { write_file(d / "x.jsonl.xz", std::string("\xfd" "7zXZ\0\0\x04", 8)); },
+       "which neardup does not read"},
+      {"zeros", [](const fs::path& d) { write_file(d / "z.jsonl.gz", std::string(64, '\0')); }, "are not gzip data"},
+      {"dangling", [](const fs::path& d) { fs::create_symlink(d / "nowhere", d / "gone.jsonl"); }, "gone.jsonl"},
+      {"outdir inside", [](const fs::path& d) { fs::create_directory_symlink(d / ".." / "o", d / "results"); },
+       "is the output directory"},
+  };
+  for (const auto& c : cases) {
+    const fs::path in = dir / ("in_" + std::to_string(&c - cases.data()));
+    fs::copy(dir / "in", in, fs::copy_options::recursive);
+    c.add(in);
+    const auto r = sh("NEARDUP exact --quiet --max-line-mb 1 " + quote(in.string()) + " -o " + quote(out));
+    EXPECT_EQ(r.exit_code, 1) << c.name << ": " << r.err;
+    EXPECT_TRUE(contains(r.err, c.message)) << c.name << ": " << r.err;
+    EXPECT_FALSE(fs::exists(fs::path(out) / "_SUCCESS")) << c.name;
+  }
+}
+
+}  // namespace torture
 
 }  // namespace
