@@ -107,18 +107,24 @@ std::string_view base_name(std::string_view path) noexcept {
   return slash == std::string_view::npos ? path : path.substr(slash + 1);
 }
 
-// The first bytes of a file (fewer if it is shorter); empty if unreadable.
-std::string read_head(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) return {};
+// The first bytes of an open file (fewer if it is shorter).
+std::string read_head(int fd) {
   char head[8];
   ssize_t got = 0;
   while (true) {
     got = ::pread(fd, head, sizeof head, 0);
     if (got >= 0 || errno != EINTR) break;
   }
-  ::close(fd);
   return got > 0 ? std::string(head, static_cast<std::size_t>(got)) : std::string();
+}
+
+// The same, by path; empty if it cannot be opened.
+std::string read_head(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return {};
+  std::string head = read_head(fd);
+  ::close(fd);
+  return head;
 }
 
 std::string_view magic_name(magic m) noexcept {
@@ -209,6 +215,7 @@ struct dir_walker {
     std::string path;
     std::uint64_t size;
     std::int64_t mtime_ns;
+    std::string head;  // the first bytes, for resolve_compression
   };
 
   // A file in a directory that cannot be read: an error, or with
@@ -269,9 +276,10 @@ struct dir_walker {
           unreadable(path, "cannot open it", errno);
           continue;
         }
+        std::string head = read_head(fd);
         ::close(fd);
-        files.push_back(
-            {std::move(child_rel), std::move(path), static_cast<std::uint64_t>(cs.st_size), detail::mtime_ns(cs)});
+        files.push_back({std::move(child_rel), std::move(path), static_cast<std::uint64_t>(cs.st_size),
+                         detail::mtime_ns(cs), std::move(head)});
       } else {
         out.skipped.push_back(path + " (not a regular file)");
       }
@@ -413,7 +421,7 @@ expanded_inputs expand_inputs(std::span<const std::string> inputs, const expand_
         source_info s;
         s.kind = is_jsonl_name(f.rel) ? source_kind::jsonl : source_kind::text_file;
         std::string note;
-        s.codec = resolve_compression(f.path, read_head(f.path), &note);
+        s.codec = resolve_compression(f.path, f.head, &note);
         if (!note.empty()) out.notes.push_back(std::move(note));
         s.file_bytes = f.size;
         s.mtime_ns = f.mtime_ns;
