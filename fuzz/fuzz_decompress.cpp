@@ -1,5 +1,6 @@
-// Fuzzes the reader's decompression and chunking: arbitrary bytes read as a
-// .gz, a .zst and a plain source (JSONL and whole-file). Each read must end in
+// Fuzzes compression detection (detect_magic, resolve_compression) and the
+// reader's decompression and chunking: arbitrary bytes read as a .gz, a .zst
+// and a plain source (JSONL and whole-file). Each read must end in
 // data or a std::runtime_error, never a crash; chunks hold whole lines.
 #include <sys/mman.h>
 #include <unistd.h>
@@ -8,6 +9,7 @@
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "neardup/io.hpp"
@@ -25,6 +27,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (fd < 0) std::abort();
   if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, data, size, 0) != static_cast<ssize_t>(size)) std::abort();
   const std::string path = "/proc/self/fd/" + std::to_string(fd);
+
+  // Detection by magic bytes: any head gives a verdict or a std::runtime_error.
+  const std::string_view head(reinterpret_cast<const char*>(data), size < 8 ? size : 8);
+  (void)io::detect_magic(head);
+  for (const char* name : {"fuzz.jsonl", "fuzz.jsonl.gz", "fuzz.zst"}) {
+    std::string note;
+    try {
+      const io::compression c = io::resolve_compression(name, head, &note);
+      check(c != io::compression::none || io::detect_magic(head) == io::magic::none);
+    } catch (const std::runtime_error&) {
+    }
+  }
 
   for (const io::compression codec : {io::compression::gzip, io::compression::zstd, io::compression::none}) {
     for (const io::source_kind kind : {io::source_kind::jsonl, io::source_kind::text_file}) {

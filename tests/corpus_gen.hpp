@@ -51,7 +51,7 @@ inline std::string unescape_tsv(std::string_view f) {
       continue;
     }
     const char c = f[++i];
-    out += c == 't' ? '\t' : c == 'n' ? '\n' : c == 'r' ? '\r' : c;
+    out += c == 't' ? '\t' : c == 'n' ? '\n' : c == 'r' ? '\r' : c == '0' ? '\0' : c;
   }
   return out;
 }

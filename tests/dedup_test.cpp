@@ -346,7 +346,7 @@ TEST(DedupBadInput, BadRecordsAreSkippedCountedAndKeptUnchanged) {
   EXPECT_EQ(r.rows[2].first, "m1");
   EXPECT_EQ(r.rows[8].first, src + ":9");
   EXPECT_EQ(r.rows[9], (std::pair<std::string, std::string>{"a2", "a"}));
-  EXPECT_EQ(r.rows[10], (std::pair<std::string, std::string>{"m1", "m1"}));
+  EXPECT_EQ(r.rows[10], (std::pair<std::string, std::string>{"m1@" + src + ":11", "m1@" + src + ":11"}));
   EXPECT_EQ(r.report.duplicate_ids, 1u);  // m1 twice
 }
 
@@ -633,7 +633,9 @@ TEST(DedupIds, DuplicateIdsWarnAndDocumentsAreKeyedByPosition) {
   EXPECT_EQ(r.report.duplicate_ids, 2u);
   EXPECT_EQ(stat(r.stats, {"documents", "duplicate_ids"}), "2");
   EXPECT_EQ(r.report.kept_of, (std::vector<neardup::doc_id>{0, 1, 0, 1}));
-  EXPECT_EQ(r.tsv, "x\tx\nx\tx\nx\tx\ny\tx\n");
+  // A repeated id is written ID@FILE:LINE, so each row names one document.
+  const std::string x2 = "x@" + (dir / "in.jsonl").string() + ":2", x3 = "x@" + (dir / "in.jsonl").string() + ":3";
+  EXPECT_EQ(r.tsv, "x\tx\n" + x2 + "\t" + x2 + "\n" + x3 + "\tx\ny\t" + x2 + "\n");
   EXPECT_EQ(r.jsonl, lines_of({json_line("x", a), json_line("x", b)}));
 }
 
@@ -686,11 +688,15 @@ TEST(DedupInputs, DirectoryOfTextFilesGivesIdTextLines) {
   write_file(dir / "corpus" / "empty.txt", "");
   const auto r = run({(dir / "corpus").string()}, dir / "out", quiet());
   // Sources sorted by relative path bytes: a.txt c.txt d.txt.gz docs.jsonl empty.txt sub/b.md
-  EXPECT_EQ(r.tsv,
-            "a.txt\ta.txt\nc.txt\tc.txt\nd.txt.gz\ta.txt\nj1\tj1\nj2\tj2\nempty.txt\tempty.txt\nsub/b.md\ta.txt\n");
-  EXPECT_EQ(r.jsonl, lines_of({json_line("a.txt", tricky), json_line("c.txt", words_text(102, 150)),
+  // Ids of files start with the directory INPUT.
+  const std::string root = (dir / "corpus").string() + "/";
+  const std::string a_id = root + "a.txt";
+  EXPECT_EQ(r.tsv, a_id + "\t" + a_id + "\n" + root + "c.txt\t" + root + "c.txt\n" + root + "d.txt.gz\t" + a_id +
+                       "\nj1\tj1\nj2\tj2\n" + root + "empty.txt\t" + root + "empty.txt\n" + root + "sub/b.md\t" + a_id +
+                       "\n");
+  EXPECT_EQ(r.jsonl, lines_of({json_line(a_id, tricky), json_line(root + "c.txt", words_text(102, 150)),
                                json_line("j1", words_text(103, 50)), json_line("j2", words_text(104, 50)),
-                               json_line("empty.txt", "")}));
+                               json_line(root + "empty.txt", "")}));
   EXPECT_EQ(r.report.empty_documents, 1u);
 }
 

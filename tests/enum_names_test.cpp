@@ -73,7 +73,7 @@ TEST(EnumNames, FrozenSpellings) {
   EXPECT_EQ(neardup::spellings<neardup::pipeline::keep_policy>(), "first|longest");
   EXPECT_EQ(neardup::spellings<neardup::io::output_compression>(), "none|zstd");
   EXPECT_EQ(neardup::spellings<neardup::io::record_status>(),
-            "ok|blank|malformed_json|not_object|missing_text|text_not_string");
+            "ok|blank|malformed_json|not_object|missing_text|text_not_string|line_too_long");
 }
 
 TEST(EnumNames, UsableAtCompileTime) {

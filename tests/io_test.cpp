@@ -455,8 +455,10 @@ TEST(Reader, HugeSingleLine) {
     io::input_chunk chunk;
     io::record_parser parser;
     std::vector<std::pair<std::uint64_t, std::size_t>> seen;  // line, text size
+    io::record_options no_limit;
+    no_limit.max_line_bytes = 0;  // past the default --max-line-mb
     while (reader.next(chunk)) {
-      io::parse_chunk(chunk, {}, parser, [&](const io::record& r) {
+      io::parse_chunk(chunk, no_limit, parser, [&](const io::record& r) {
         EXPECT_EQ(r.status, io::record_status::ok) << r.line;
         seen.emplace_back(r.line, r.text.size());
       });
@@ -528,8 +530,10 @@ TEST(Directory, RecursiveSortedMixedKinds) {
   std::vector<std::string> names;
   for (const auto& s : ex.sources) names.push_back(s.name);
   // Byte order of the relative path: ".hidden" < "a.txt" < "a/..." ('.' < '/').
-  EXPECT_EQ(names, (std::vector<std::string>{".hidden", "a.txt", "a/w.txt.zst", "a/x.md", "a/y.jsonl.gz", "b/z.jsonl",
-                                             "empty.jsonl", "empty.txt"}));
+  std::vector<std::string> want = {".hidden", "a.txt", "a/w.txt.zst", "a/x.md", "a/y.jsonl.gz", "b/z.jsonl",
+                                   "empty.jsonl", "empty.txt"};
+  for (auto& w : want) w = root + "/" + w;  // names (and ids) start with the directory INPUT
+  EXPECT_EQ(names, want);
   ASSERT_EQ(ex.skipped.size(), 1u);
   EXPECT_NE(ex.skipped[0].find("fifo"), std::string::npos);
   EXPECT_EQ(ex.sources[1].kind, io::source_kind::text_file);
@@ -538,11 +542,11 @@ TEST(Directory, RecursiveSortedMixedKinds) {
 
   const auto got = read_all(ex.sources);
   ASSERT_EQ(got.size(), 8u);  // 5 text docs (incl. empty) + 1 gz line + 2 lines
-  EXPECT_EQ(got[0].id, ".hidden");
-  EXPECT_EQ(got[1].id, "a.txt");
+  EXPECT_EQ(got[0].id, root + "/.hidden");
+  EXPECT_EQ(got[1].id, root + "/a.txt");
   EXPECT_EQ(got[1].text, "text file a\n");
   EXPECT_EQ(got[2].text, "compressed text doc");
-  EXPECT_EQ(got[3].id, "a/x.md");
+  EXPECT_EQ(got[3].id, root + "/a/x.md");
   EXPECT_EQ(got[3].text, "markdown \xEF\xBF\xBD x");
   EXPECT_EQ(got[3].raw, "\xEF\xBB\xBFmarkdown \xFF x");
   EXPECT_TRUE(got[3].flags & io::record_flags::invalid_utf8);
@@ -550,7 +554,7 @@ TEST(Directory, RecursiveSortedMixedKinds) {
   EXPECT_EQ(got[4].text, "from gz");
   EXPECT_EQ(got[5].id, "z1");
   EXPECT_EQ(got[6].line, 2u);
-  EXPECT_EQ(got[7].id, "empty.txt");
+  EXPECT_EQ(got[7].id, root + "/empty.txt");
   EXPECT_EQ(got[7].text, "");
 
   const auto no_hidden = io::expand_inputs({root}, {.skip_hidden = true});
@@ -564,11 +568,14 @@ TEST(Directory, SymlinkLoopsAreWalkedOnce) {
   fs::create_directory_symlink(root, root + "/sub/back");  // loop
   fs::create_symlink(root + "/sub/f.txt", root + "/link.txt");
   fs::create_symlink(root + "/nowhere", root + "/dangling");
-  const auto ex = io::expand_inputs({root});
+  EXPECT_THROW((void)io::expand_inputs({root}), std::runtime_error);  // the dangling link
+  const auto ex = io::expand_inputs({root}, {.skip_unreadable = true});
   std::vector<std::string> names;
   for (const auto& s : ex.sources) names.push_back(s.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"link.txt", "sub/f.txt"}));
-  EXPECT_EQ(ex.skipped.size(), 2u);  // the loop and the dangling link
+  EXPECT_EQ(names, (std::vector<std::string>{root + "/link.txt", root + "/sub/f.txt"}));
+  EXPECT_EQ(ex.skipped.size(), 1u);  // the loop
+  ASSERT_EQ(ex.unreadable.size(), 1u);
+  EXPECT_NE(ex.unreadable[0].find("dangling"), std::string::npos);
 }
 
 TEST(Directory, InputsKeepCommandLineOrder) {
@@ -579,7 +586,7 @@ TEST(Directory, InputsKeepCommandLineOrder) {
   ASSERT_EQ(got.size(), 2u);
   EXPECT_EQ(got[0].text, "z");
   EXPECT_EQ(got[0].source, d / "z.jsonl");
-  EXPECT_EQ(got[1].source, "a.jsonl");
+  EXPECT_EQ(got[1].source, d / "dir/a.jsonl");
 }
 
 TEST(Names, Extensions) {
@@ -893,6 +900,7 @@ TEST(Json, WriterPrettyAndCompact) {
 
 TEST(Tsv, FieldEscaping) {
   std::string s;
-  io::append_tsv_field(s, "a\tb\nc\rd\\e \xFF");
-  EXPECT_EQ(s, "a\\tb\\nc\\rd\\\\e \xFF");
+  io::append_tsv_field(s, std::string_view("a\tb\nc\rd\\e \xFF \0", 13));
+  // Invalid UTF-8 becomes U+FFFD, as in JSON strings; NUL is escaped.
+  EXPECT_EQ(s, "a\\tb\\nc\\rd\\\\e \xEF\xBF\xBD \\0");
 }

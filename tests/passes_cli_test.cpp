@@ -23,22 +23,10 @@ namespace fs = std::filesystem;
 
 const std::string kBinary = std::string(NEARDUP_BINARY_DIR) + "/examples/neardup";
 
+using neardup_test::quote;
 using neardup_test::read_file;
 using neardup_test::temp_dir;
 using neardup_test::write_file;
-
-std::string quote(std::string_view s) {
-  std::string q = "'";
-  for (char c : s) {
-    if (c == '\'') {
-      q += "'\\''";
-    } else {
-      q += c;
-    }
-  }
-  q += '\'';
-  return q;
-}
 
 struct cli_result {
   int exit_code = -1;
@@ -127,7 +115,7 @@ TEST_F(PassesCli, LinesRemovesTheRepeatedHeader) {
 }
 
 TEST_F(PassesCli, DecontaminateExactAndBloom) {
-  const auto r = run_cli({"decontaminate", dir_ / "in.jsonl", "--reference", dir_ / "bench.jsonl", "-o",
+  const auto r = run_cli({"decontaminate", "--min-reference-tokens", "0", dir_ / "in.jsonl", "--reference", dir_ / "bench.jsonl", "-o",
                           dir_ / "out", "--ngram", "3", "--quiet"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(read_file(dir_ / "out/contamination.tsv"), "b\t1\tq1\n");
@@ -137,14 +125,14 @@ TEST_F(PassesCli, DecontaminateExactAndBloom) {
   EXPECT_TRUE(contains(read_file(dir_ / "out/stats.json"), "\"q1\"")) << read_file(dir_ / "out/stats.json");
 
   // --max-shared 1 keeps b; --bloom-fp reports '-' for the references.
-  ASSERT_EQ(run_cli({"decontaminate", dir_ / "in.jsonl", "--reference", dir_ / "bench.jsonl", "-o", dir_ / "keep",
+  ASSERT_EQ(run_cli({"decontaminate", "--min-reference-tokens", "0", dir_ / "in.jsonl", "--reference", dir_ / "bench.jsonl", "-o", dir_ / "keep",
                      "--ngram", "3", "--max-shared", "1", "--bloom-fp", "0.001", "--quiet"})
                 .exit_code,
             0);
   EXPECT_EQ(read_file(dir_ / "keep/contamination.tsv"), "b\t1\t-\n");
   EXPECT_EQ(read_file(dir_ / "keep/clean.jsonl"), in);
 
-  const auto none = run_cli({"decontaminate", dir_ / "in.jsonl", "-o", dir_ / "x"});
+  const auto none = run_cli({"decontaminate", "--min-reference-tokens", "0", dir_ / "in.jsonl", "-o", dir_ / "x"});
   EXPECT_EQ(none.exit_code, 2);
   EXPECT_TRUE(contains(none.err, "--reference")) << none.err;
 }
@@ -157,6 +145,7 @@ TEST_F(PassesCli, QuietMeansNothingOnStderrEvenWithBadRecordsAndNoReferences) {
     if (cmd == "decontaminate") {
       args.emplace_back("--reference");
       args.push_back(dir_ / "empty.jsonl");
+      args.emplace_back("--allow-empty");  // no reference parses: expected here
     }
     const auto r = run_cli(args);
     EXPECT_EQ(r.exit_code, 0) << cmd;
@@ -198,7 +187,7 @@ TEST_F(PassesCli, MissingInputFailsWithExitCodeOneNamingIt) {
     EXPECT_TRUE(contains(r.err, "no_such.jsonl")) << cmd << ": " << r.err;
     EXPECT_TRUE(!fs::exists(dir_ / ("out_" + cmd)) || fs::is_empty(dir_ / ("out_" + cmd))) << cmd;
   }
-  const auto r = run_cli({"decontaminate", dir_ / "in.jsonl", "--reference", dir_ / "no_bench.jsonl", "-o",
+  const auto r = run_cli({"decontaminate", "--min-reference-tokens", "0", dir_ / "in.jsonl", "--reference", dir_ / "no_bench.jsonl", "-o",
                           dir_ / "out_ref"});
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_TRUE(contains(r.err, "no_bench.jsonl")) << r.err;

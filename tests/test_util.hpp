@@ -97,4 +97,18 @@ inline std::string zstd_compress(std::string_view data) {
   return out;
 }
 
+// `s` in single quotes for /bin/sh.
+inline std::string quote(std::string_view s) {
+  std::string q = "'";
+  for (char c : s) {
+    if (c == '\'') {
+      q += "'\\''";
+    } else {
+      q += c;
+    }
+  }
+  q += '\'';
+  return q;
+}
+
 }  // namespace neardup_test

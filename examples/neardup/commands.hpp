@@ -15,6 +15,7 @@
 
 #include "neardup/jobs/dedup.hpp"
 #include "neardup/io/input.hpp"
+#include "neardup/io/output_run.hpp"
 #include "neardup/io/progress.hpp"
 #include "neardup/jobs/options.hpp"
 #include "neardup/tokenize.hpp"
@@ -39,6 +40,22 @@ struct job_cli {
   // Progress and notices on stderr, each notice after "neardup: " (made by
   // finish_job); the command hands it to the job as job_options::events.
   std::unique_ptr<neardup::io::progress_meter> display;
+  bool skip_unreadable = false;  // --skip-unreadable
+  bool allow_empty = false;      // --allow-empty
+  // With an OUTDIR: locks it and removes its earlier outputs (output_run),
+  // before any input is read.
+  std::shared_ptr<neardup::io::output_run> run;
+  const char* command = "";
+  const neardup::io::record_options* records = nullptr;  // for messages
+
+  // After the command wrote its outputs: lists unreadable files in
+  // stats.json and writes OUTDIR/_SUCCESS.
+  void complete() const;
+  // Throws std::runtime_error with a loud summary when not one of `read`
+  // records was parsed (all `skipped` as bad, or none at all), unless
+  // --allow-empty: a typo in --text-field, a UTF-16 file or a wrong INPUT
+  // must not pass for a successful run. `what` names the records.
+  void require_parsed(std::uint64_t read, std::uint64_t skipped, const char* what = "record") const;
 };
 
 // Where the shared settings go in a command's library options. A null pointer

@@ -52,9 +52,25 @@ void add_shared_options(option_table& t, job_cli& job, const shared_bindings& b,
   inputs.help =
       "JSONL files (.jsonl, .jsonl.gz, .jsonl.zst) and directories; in a\n"
       "directory, *.jsonl[.gz|.zst] are JSONL and every other file is one\n"
-      "document whose id is its path relative to the directory";
+      "document whose id is its path relative to the directory;\n"
+      "'-' is standard input (copied to $TMPDIR first); other pipes\n"
+      "and FIFOs are refused (the input is read more than once)";
   t.add(std::move(inputs).in_group("input"));
+  t.add(flag("skip-unreadable",
+             "skip files in directories that cannot be read (dangling links,\n"
+             "no permission) and list them in stats.json [such a file is an error]",
+             [&job] { job.skip_unreadable = true; })
+            .in_group("input"));
+  t.add(flag("allow-empty", "a run that parses no record at all succeeds [it fails: exit 1]",
+             [&job] { job.allow_empty = true; })
+            .in_group("input"));
   if (b.records) {
+    job.records = b.records;
+    t.add(integer("max-line-mb", "M", b.records->max_line_bytes, 1, std::uint64_t{1} << 20,
+                  "a longer line is not parsed: reported as FILE:LINE, counted as\n"
+                  "line_too_long and kept unchanged",
+                  std::uint64_t{1} << 20)
+              .in_group("input"));
     t.add(text("text-field", "NAME", b.records->text_field, "JSON field holding the text; '/a/b' is a JSON pointer")
               .in_group("input"));
     t.add(text("id-field", "NAME", b.records->id_field, "JSON field holding the id; without one the id is FILE:LINE")
@@ -92,12 +108,39 @@ void finish_job(job_cli& job, const parsed& p, output_dir out) {
   job.inputs = p.positional;
   if (job.inputs.empty()) throw usage_error("no INPUT given");
   if (out == output_dir::required && job.out_dir.empty()) throw usage_error("no output directory given (-o OUTDIR)");
-  job.sources = neardup::io::expand_inputs(std::span<const std::string>(job.inputs));
+  if (!job.out_dir.empty()) {
+    neardup::io::check_output_dir(job.inputs, job.out_dir);
+    job.run = std::make_shared<neardup::io::output_run>(job.out_dir, job.command);
+  }
+  job.sources = neardup::io::expand_inputs(std::span<const std::string>(job.inputs),
+                                           {.skip_unreadable = job.skip_unreadable, .output_dir = job.out_dir});
   job.display = std::make_unique<neardup::io::progress_meter>(
       neardup::io::progress_options{.enabled = !job.quiet, .prefix = "neardup: "});
   if (!job.quiet) {
     for (const auto& skipped : job.sources.skipped) std::fprintf(stderr, "neardup: skipped %s\n", skipped.c_str());
+    for (const auto& note : job.sources.notes) std::fprintf(stderr, "neardup: %s\n", note.c_str());
   }
+}
+
+void job_cli::require_parsed(std::uint64_t read, std::uint64_t skipped, const char* what) const {
+  if (allow_empty || read > skipped) return;
+  std::string msg = "NOTHING WAS PARSED: ";
+  if (read == 0) {
+    msg += "the input holds no " + std::string(what) + " (" + std::to_string(sources.sources.size()) +
+           " sources, all empty or blank)";
+  } else {
+    msg += "all " + std::to_string(read) + " " + what + "s were skipped as bad (the file:line messages and " +
+           "stats.json say why)";
+  }
+  msg += ". Check --text-field '" + (records != nullptr ? records->text_field : std::string("text")) + "', that the input is UTF-8 JSON Lines (not UTF-16, not one pretty-printed JSON "
+         "value), and the INPUT paths; give --allow-empty if this is expected";
+  throw std::runtime_error(msg);
+}
+
+void job_cli::complete() const {
+  if (!run) return;
+  run->add_to_stats("unreadable_files", sources.unreadable);
+  run->complete();
 }
 
 }  // namespace neardup_cli

@@ -42,6 +42,10 @@ option_table decontaminate_table(decontaminate_cli& s, std::string intro) {
   }
   t.add(integer("ngram", "N", o.ngram, 1, 1 << 16, "n-gram size in word tokens"));
   t.add(integer("max-shared", "N", o.max_shared, 0, UINT64_MAX, "keep documents sharing at most N n-grams"));
+  t.add(integer("min-reference-tokens", "N", o.min_reference_tokens, 0, 1 << 20,
+                "references with fewer word tokens are not used, and are listed in\n"
+                "stats.json; a reference that alone contaminates more than 5% of\n"
+                "the documents is warned about and listed"));
   t.add(real("bloom-fp", "P", o.bloom_false_positive_rate, interval::closed(0, 0.5),
              "Bloom-filter mode for reference sets too large for memory,\n"
              "at false-positive rate P per n-gram (e.g. 0.001); counts\n"
@@ -69,13 +73,19 @@ int run_decontaminate(int argc, char** argv) {
   const option_table t = decontaminate_table(s, kHelp);
   const parsed p = t.parse(argc, argv);
   if (p.help) return 0;
+  s.job.command = "decontaminate";
   finish_job(s.job, p, output_dir::required);
   s.options.events = s.job.display.get();
   if (s.references.empty()) throw usage_error("no --reference given");
-  const auto ref_sources = neardup::io::expand_inputs(std::span<const std::string>(s.references));
+  const auto ref_sources =
+      neardup::io::expand_inputs(std::span<const std::string>(s.references), {.output_dir = s.job.out_dir});
   const neardup::jobs::decontaminate_options& o = s.options;
   const auto r = neardup::jobs::run_decontaminate(s.job.sources.sources, ref_sources.sources, s.job.out_dir, o);
-  if (!s.job.quiet) {    std::fprintf(stderr,
+  s.job.require_parsed(r.documents, r.skipped);
+  s.job.require_parsed(r.references, 0, "reference");
+  s.job.complete();
+  if (!s.job.quiet) {
+    std::fprintf(stderr,
                  "neardup decontaminate: %llu references (%llu n-grams), %llu documents, %llu contaminated, "
                  "%llu removed, %llu skipped; %.2fs -> %s/\n",
                  static_cast<unsigned long long>(r.references), static_cast<unsigned long long>(r.reference_ngrams),

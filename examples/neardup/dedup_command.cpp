@@ -85,10 +85,13 @@ int run_dedup(int argc, char** argv) {
   const parsed p = t.parse(argc, argv);
   if (p.help) return 0;
   finish_similarity(s.options, s.similarity);
+  s.job.command = "dedup";
   finish_job(s.job, p, output_dir::required);
   s.options.events = s.job.display.get();
   const neardup::jobs::dedup_options& o = s.options;
   const auto r = neardup::jobs::run_dedup(s.job.sources.sources, s.job.out_dir, o);
+  s.job.require_parsed(r.documents, r.skipped);
+  s.job.complete();
   if (!s.job.quiet) {
     std::fprintf(stderr,
                  "neardup dedup: %llu documents, kept %llu, removed %llu (%llu exact, %llu near), "

@@ -51,9 +51,12 @@ int run_exact(int argc, char** argv) {
   const option_table t = exact_table(s, kHelp);
   const parsed p = t.parse(argc, argv);
   if (p.help) return 0;
+  s.job.command = "exact";
   finish_job(s.job, p, output_dir::required);
   s.options.events = s.job.display.get();
   const auto r = neardup::jobs::run_dedup(s.job.sources.sources, s.job.out_dir, s.options);
+  s.job.require_parsed(r.documents, r.skipped);
+  s.job.complete();
   if (!s.job.quiet) {    std::fprintf(stderr,
                  "neardup exact: %llu documents, kept %llu, removed %llu exact duplicates, skipped %llu bad "
                  "records (kept as is); %.2fs -> %s/\n",

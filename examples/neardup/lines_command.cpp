@@ -51,10 +51,13 @@ int run_lines(int argc, char** argv) {
   const option_table t = lines_table(s, kHelp);
   const parsed p = t.parse(argc, argv);
   if (p.help) return 0;
+  s.job.command = "lines";
   finish_job(s.job, p, output_dir::required);
   s.options.events = s.job.display.get();
   const neardup::jobs::line_dedup_options& o = s.options;
   const auto r = neardup::jobs::run_line_dedup(s.job.sources.sources, s.job.out_dir, o);
+  s.job.require_parsed(r.documents, r.skipped);
+  s.job.complete();
   if (!s.job.quiet) {    std::fprintf(stderr,
                  "neardup lines: %llu documents, %llu modified, %llu dropped (left empty), %llu skipped; "
                  "removed %llu of %llu lines (%llu distinct lines over %u repeats); %.2fs -> %s/\n",

@@ -12,6 +12,8 @@
 
 #include "options.hpp"
 #include "commands.hpp"
+#include "neardup/io/output.hpp"
+#include "neardup/io/output_run.hpp"
 #include "neardup/signature.hpp"
 #include "neardup/version.hpp"
 
@@ -44,6 +46,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   const std::string command = argv[1];
+  neardup::io::remove_temporary_files_on_signals();
   if (const std::string_view w = neardup::kernel_override_warning(); !w.empty()) {
     std::fprintf(stderr, "neardup: warning: %.*s\n", static_cast<int>(w.size()), w.data());
   }
@@ -61,8 +64,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "neardup %s: invalid setting: %s\n", command.c_str(), e.what());
     return 2;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "neardup: %s\nneardup %s: failed; no finished output was written for this run\n", e.what(),
-                 command.c_str());
+    std::fprintf(stderr,
+                 "neardup: %s\nneardup %s: failed; this run did not complete (a complete run ends by writing "
+                 "OUTDIR/%s)\n",
+                 e.what(), command.c_str(), std::string(neardup::io::completion_marker_name).c_str());
     return 1;
   }
 }

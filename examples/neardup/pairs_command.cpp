@@ -2,8 +2,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 
 #include "commands.hpp"
+#include "neardup/io/output.hpp"
 #include "neardup/jobs/pairs.hpp"
 
 namespace neardup_cli {
@@ -73,10 +75,13 @@ int run_pairs(int argc, char** argv) {
     }
   }
   finish_similarity(s.options, s.similarity);
+  s.job.command = "pairs";
   finish_job(s.job, p, output_dir::required);
   s.options.events = s.job.display.get();
   const neardup::jobs::pairs_options& o = s.options;
   const auto r = neardup::jobs::run_pairs(s.job.sources.sources, s.job.out_dir, o);
+  s.job.require_parsed(r.documents, 0);
+  s.job.complete();
   if (!s.job.quiet) {
     std::fprintf(stderr, "neardup pairs: %llu documents, %llu pairs with Jaccard >= %g (%s); %.2fs -> %s/pairs.tsv\n",
                  static_cast<unsigned long long>(r.documents), static_cast<unsigned long long>(r.pairs),
@@ -91,17 +96,23 @@ int run_eval(int argc, char** argv) {
   const parsed p = t.parse(argc, argv);
   if (p.help) return 0;
   finish_similarity(s.options, s.similarity);
+  s.job.command = "eval";
   finish_job(s.job, p, output_dir::optional);
   s.options.events = s.job.display.get();
-  const neardup::jobs::dedup_options& o = s.options;
   std::string dir = s.job.out_dir;
   bool temporary = false;
+  std::optional<neardup::io::scratch_dir_guard> scratch;
   if (dir.empty()) {
+    // Only stats.json and eval.json, no copy of the corpus, in a scratch
+    // directory that a signal removes too.
     std::string tmpl = (std::filesystem::temp_directory_path() / "neardup-eval-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("neardup eval: cannot create a temporary directory");
+    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("eval: cannot create a temporary directory");
     dir = tmpl;
     temporary = true;
+    scratch.emplace(dir);
+    s.options.write_documents = false;
   }
+  const neardup::jobs::dedup_options& o = s.options;
   neardup::jobs::eval_report r;
   try {
     r = neardup::jobs::run_eval(s.job.sources.sources, dir, o);
@@ -110,6 +121,8 @@ int run_eval(int argc, char** argv) {
     throw;
   }
   if (temporary) std::filesystem::remove_all(dir);
+  s.job.require_parsed(r.documents, 0);
+  s.job.complete();
   std::printf(
       "threshold            %.3f (verify=%s)\n"
       "documents            %llu\n"

@@ -6,3 +6,4 @@
 #include "neardup/io/input.hpp"
 #include "neardup/io/json.hpp"
 #include "neardup/io/output.hpp"
+#include "neardup/io/output_run.hpp"

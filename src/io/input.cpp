@@ -1,4 +1,5 @@
 // Source expansion, decompression and chunking (see neardup/io/input.hpp).
+#include "../core/xxh3_inline.hpp"
 #include "neardup/io/input.hpp"
 
 #include <dirent.h>
@@ -11,18 +12,62 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <utility>
 
 #include "io_internal.hpp"
+#include "neardup/hash.hpp"
 
 namespace neardup::io {
 
+namespace detail {
+
+// The first complete read of a source (see "Passes agree" in input.hpp).
+struct read_ledger {
+  std::mutex mutex;
+  bool recorded = false;
+  std::uint64_t bytes = 0;
+  std::uint64_t digest = 0;
+
+  // Records the first read; throws if a later one differs.
+  void check(std::string_view name, std::uint64_t got_bytes, std::uint64_t got_digest) {
+    const std::lock_guard<std::mutex> lock(mutex);
+    if (!recorded) {
+      recorded = true;
+      bytes = got_bytes;
+      digest = got_digest;
+      return;
+    }
+    if (bytes == got_bytes && digest == got_digest) return;
+    std::string msg = std::string(name) + ": the input changed while neardup was reading it (";
+    msg += bytes == got_bytes ? "same length, different bytes"
+                              : "the first pass read " + std::to_string(bytes) + " bytes, a later one " +
+                                    std::to_string(got_bytes);
+    msg += "); was it written to during the run, or is it a stream that cannot be read twice?";
+    throw std::runtime_error(msg);
+  }
+};
+
+}  // namespace detail
+
 namespace {
 
+// Extensions are matched without regard to ASCII case ("A.JSONL.GZ").
 bool ends_with(std::string_view s, std::string_view suffix) noexcept {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+  if (s.size() < suffix.size()) return false;
+  const std::string_view tail = s.substr(s.size() - suffix.size());
+  for (std::size_t i = 0; i < tail.size(); ++i) {
+    char c = tail[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != suffix[i]) return false;
+  }
+  return true;
 }
 
 std::string_view strip_compression_ext(std::string_view name) noexcept {
@@ -46,27 +91,151 @@ std::string_view strip_compression_ext(std::string_view name) noexcept {
   fail(path, w);
 }
 
+bool is_json_lines(const source_info& s);
+
+// "ROOT/" for a directory INPUT as given ("data/" and "data" give "data/"), so
+// that ids of files from two directories differ.
+std::string root_prefix(std::string_view input) {
+  while (input.size() > 1 && input.back() == '/') input.remove_suffix(1);
+  std::string out(input);
+  if (out != "/") out.push_back('/');
+  return out;
+}
+
 std::string_view base_name(std::string_view path) noexcept {
   const auto slash = path.rfind('/');
   return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
+// The first bytes of an open file (fewer if it is shorter).
+std::string read_head(int fd) {
+  char head[8];
+  ssize_t got = 0;
+  while (true) {
+    got = ::pread(fd, head, sizeof head, 0);
+    if (got >= 0 || errno != EINTR) break;
+  }
+  return got > 0 ? std::string(head, static_cast<std::size_t>(got)) : std::string();
+}
+
+// The same, by path; empty if it cannot be opened.
+std::string read_head(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return {};
+  std::string head = read_head(fd);
+  ::close(fd);
+  return head;
+}
+
+std::string_view magic_name(magic m) noexcept {
+  switch (m) {
+    case magic::gzip: return "gzip";
+    case magic::zstd: return "zstd";
+    case magic::xz: return "xz";
+    case magic::bzip2: return "bzip2";
+    case magic::lz4: return "lz4";
+    case magic::none: break;
+  }
+  return "uncompressed";
+}
+
+std::string hex_head(std::string_view head) {
+  static const char digits[] = "0123456789abcdef";
+  std::string out;
+  for (std::size_t i = 0; i < head.size() && i < 4; ++i) {
+    if (i != 0) out += ' ';
+    out += digits[static_cast<unsigned char>(head[i]) >> 4];
+    out += digits[static_cast<unsigned char>(head[i]) & 15];
+  }
+  return out.empty() ? "nothing (empty file)" : out;
+}
+
+}  // namespace
+
+magic detect_magic(std::string_view head) noexcept {
+  auto starts = [&](std::string_view m) { return head.substr(0, m.size()) == m; };
+  if (starts("\x1f\x8b")) return magic::gzip;
+  if (starts("\x28\xb5\x2f\xfd")) return magic::zstd;
+  // A zstd skippable frame: 0x184D2A50..5F, little endian.
+  if (head.size() >= 4 && (static_cast<unsigned char>(head[0]) & 0xf0) == 0x50 && head.substr(1, 3) == "\x2a\x4d\x18") {
+    return magic::zstd;
+  }
+  if (starts(std::string_view("\xfd" "7zXZ\0", 6))) return magic::xz;
+  if (head.size() >= 4 && starts("BZh") && head[3] >= '1' && head[3] <= '9') return magic::bzip2;
+  if (starts("\x04\x22\x4d\x18")) return magic::lz4;
+  return magic::none;
+}
+
+compression resolve_compression(std::string_view name, std::string_view head, std::string* note) {
+  const compression by_name = compression_from_name(name);
+  const magic m = detect_magic(head);
+  if (m == magic::xz || m == magic::bzip2 || m == magic::lz4) {
+    fail(name, std::string("holds ") + std::string(magic_name(m)) +
+                   "-compressed data, which neardup does not read (it reads gzip and zstd): decompress it first");
+  }
+  if (m == magic::gzip || m == magic::zstd) {
+    const compression by_magic = m == magic::gzip ? compression::gzip : compression::zstd;
+    if (by_magic != by_name && note != nullptr) {
+      *note = std::string(name) + ": its name does not say " + std::string(magic_name(m)) +
+              ", but its first bytes do; read as " + std::string(magic_name(m));
+    }
+    return by_magic;
+  }
+  if (by_name != compression::none) {
+    const std::string_view want = by_name == compression::gzip ? "gzip" : "zstd";
+    fail(name, "named as " + std::string(want) + " but its first bytes (" + hex_head(head) + ") are not " +
+                   std::string(want) + " data: a corrupt, truncated or mislabelled file");
+  }
+  return compression::none;
+}
+
+namespace {
+
+// "NAME.tmp.PID.N", an atomic_file's temporary name (output.hpp).
+bool is_temporary_output_name(std::string_view n) noexcept {
+  const auto at = n.rfind(".tmp.");
+  if (at == std::string_view::npos || at == 0) return false;
+  const std::string_view tail = n.substr(at + 5);
+  const auto dot = tail.find('.');
+  if (dot == std::string_view::npos || dot == 0 || dot + 1 == tail.size()) return false;
+  for (std::size_t i = 0; i < tail.size(); ++i) {
+    if (i != dot && (tail[i] < '0' || tail[i] > '9')) return false;
+  }
+  return true;
 }
 
 struct dir_walker {
   const expand_options& options;
   expanded_inputs& out;
   std::set<std::pair<dev_t, ino_t>> visited;
+  std::optional<struct stat> output_dir;  // expand_options::output_dir, if it exists
 
   struct entry {
     std::string rel;
     std::string path;
     std::uint64_t size;
     std::int64_t mtime_ns;
+    std::string head;  // the first bytes, for resolve_compression
   };
+
+  // A file in a directory that cannot be read: an error, or with
+  // expand_options::skip_unreadable an entry of expanded_inputs::unreadable.
+  void unreadable(const std::string& path, std::string_view what, int err) {
+    if (!options.skip_unreadable) {
+      fail_errno(path, std::string(what) + " (give --skip-unreadable to skip such files and list them in stats.json)",
+                 err);
+    }
+    out.unreadable.push_back(path + " (" + std::string(what) + ": " + std::strerror(err) + ")");
+  }
 
   // Appends the regular files under `dir` (relative prefix `rel`) to files.
   void walk(const std::string& dir, const std::string& rel, std::vector<entry>& files) {
     struct stat st {};
     if (::stat(dir.c_str(), &st) != 0) fail_errno(dir, "cannot stat directory", errno);
+    if (output_dir && output_dir->st_dev == st.st_dev && output_dir->st_ino == st.st_ino) {
+      fail(dir, "is the output directory (-o), inside an input directory: its outputs would be read as input. "
+                "Choose an output directory outside the inputs");
+    }
     if (!visited.insert({st.st_dev, st.st_ino}).second) {
       out.skipped.push_back(dir + " (directory already visited: symlink loop or duplicate)");
       return;
@@ -79,6 +248,10 @@ struct dir_walker {
       const std::string_view n = e->d_name;
       if (n == "." || n == "..") continue;
       if (options.skip_hidden && n.front() == '.') continue;
+      if (is_temporary_output_name(n)) {
+        out.skipped.push_back(dir + "/" + std::string(n) + " (a temporary file left by an interrupted neardup run)");
+        continue;
+      }
       names.emplace_back(n);
     }
     const int err = errno;
@@ -92,14 +265,21 @@ struct dir_walker {
       std::string child_rel = rel.empty() ? n : rel + "/" + n;
       struct stat cs {};
       if (::stat(path.c_str(), &cs) != 0) {
-        out.skipped.push_back(path + " (" + std::strerror(errno) + ")");
+        unreadable(path, "cannot stat it (a dangling symbolic link, or no permission)", errno);
         continue;
       }
       if (S_ISDIR(cs.st_mode)) {
         walk(path, child_rel, files);
       } else if (S_ISREG(cs.st_mode)) {
-        files.push_back(
-            {std::move(child_rel), std::move(path), static_cast<std::uint64_t>(cs.st_size), detail::mtime_ns(cs)});
+        const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        if (fd < 0) {
+          unreadable(path, "cannot open it", errno);
+          continue;
+        }
+        std::string head = read_head(fd);
+        ::close(fd);
+        files.push_back({std::move(child_rel), std::move(path), static_cast<std::uint64_t>(cs.st_size),
+                         detail::mtime_ns(cs), std::move(head)});
       } else {
         out.skipped.push_back(path + " (not a regular file)");
       }
@@ -120,10 +300,115 @@ bool is_jsonl_name(std::string_view name) noexcept {
   return ends_with(n, ".jsonl") || ends_with(n, ".ndjson") || ends_with(n, ".json");
 }
 
+namespace {
+
+// A descriptor closed when the last owner lets go.
+std::shared_ptr<const int> own_fd(int fd) {
+  return std::shared_ptr<const int>(new int(fd), [](const int* p) {
+    ::close(*p);
+    delete p;
+  });
+}
+
+// Standard input as a path that can be opened again: itself when it is a
+// regular file, otherwise an unlinked copy in $TMPDIR.
+std::string spool_stdin(expanded_inputs& out) {
+  struct stat st {};
+  if (::fstat(0, &st) != 0) fail_errno("-", "cannot read standard input", errno);
+  if (S_ISREG(st.st_mode)) return "/proc/self/fd/0";
+  const char* env = std::getenv("TMPDIR");
+  const std::string dir = env != nullptr && *env != '\0' ? env : "/tmp";
+  int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd < 0) {  // a file system without O_TMPFILE: create, then unlink at once
+    std::string tmpl = dir + "/neardup-stdin.XXXXXX";
+    fd = ::mkstemp(tmpl.data());
+    if (fd < 0) fail_errno(dir, "cannot create a temporary file to hold standard input", errno);
+    ::unlink(tmpl.c_str());
+  }
+  out.stdin_spool = own_fd(fd);
+  std::unique_ptr<char[]> block(new char[std::size_t{1} << 20]);
+  while (true) {
+    const ssize_t r = ::read(0, block.get(), std::size_t{1} << 20);
+    if (r == 0) break;
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      fail_errno("-", "cannot read standard input", errno);
+    }
+    for (ssize_t done = 0; done < r;) {
+      const ssize_t w = ::write(fd, block.get() + done, static_cast<std::size_t>(r - done));
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        fail_errno(dir, "cannot copy standard input into a temporary file", errno);
+      }
+      done += w;
+    }
+  }
+  return "/proc/self/fd/" + std::to_string(fd);
+}
+
+// Throws unless `path` (stat `st`, not a directory) can be read more than once.
+void require_rereadable(const std::string& path, const struct stat& st) {
+  bool seekable = S_ISREG(st.st_mode) || S_ISBLK(st.st_mode);
+  if (S_ISCHR(st.st_mode)) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    seekable = fd >= 0 && ::lseek(fd, 0, SEEK_CUR) >= 0;
+    if (fd >= 0) ::close(fd);
+  }
+  if (!seekable) {
+    fail(path, std::string(S_ISFIFO(st.st_mode) ? "a pipe or FIFO" : S_ISSOCK(st.st_mode) ? "a socket" : "not seekable") +
+                   ": neardup reads its input more than once and cannot read this twice; give '-' to read "
+                   "standard input (it is copied to $TMPDIR first), or save the stream to a file");
+  }
+}
+
+}  // namespace
+
+void check_output_dir(std::span<const std::string> inputs, const std::string& output_dir) {
+  std::error_code ec;
+  const std::filesystem::path out = std::filesystem::weakly_canonical(output_dir, ec);
+  if (ec) return;  // cannot resolve it: the walker's check still applies
+  for (const std::string& input : inputs) {
+    if (input == "-") continue;
+    const std::filesystem::path in = std::filesystem::weakly_canonical(input, ec);
+    if (ec) continue;
+    if (std::filesystem::is_directory(in, ec)) {
+      const auto [end, _] = std::mismatch(in.begin(), in.end(), out.begin(), out.end());
+      if (end == in.end()) {
+        fail(output_dir, "the output directory (-o) is inside the input directory " + input +
+                             ": its outputs would be read as input. Choose an output directory outside the inputs");
+      }
+    } else if (in.parent_path() == out) {
+      fail(input, "this input is in the output directory (-o " + output_dir +
+                      "), whose earlier outputs a run removes first. Move it, or choose another output directory");
+    }
+  }
+}
+
 expanded_inputs expand_inputs(std::span<const std::string> inputs, const expand_options& options) {
   expanded_inputs out;
-  dir_walker walker{options, out, {}};
+  dir_walker walker{options, out, {}, {}};
+  if (!options.output_dir.empty()) {
+    check_output_dir(inputs, options.output_dir);
+    struct stat st {};
+    if (::stat(options.output_dir.c_str(), &st) == 0) walker.output_dir = st;
+  }
   for (const std::string& input : inputs) {
+    if (input == "-") {
+      if (out.stdin_spool || std::count(inputs.begin(), inputs.end(), "-") > 1) {
+        fail("-", "standard input given twice");
+      }
+      source_info s;
+      s.path = spool_stdin(out);
+      s.name = "-";
+      s.codec = resolve_compression("-", read_head(s.path), nullptr);
+      struct stat st {};
+      if (::stat(s.path.c_str(), &st) == 0) {
+        s.file_bytes = static_cast<std::uint64_t>(st.st_size);
+        s.mtime_ns = detail::mtime_ns(st);
+      }
+      out.sources.push_back(std::move(s));
+      continue;
+    }
     struct stat st {};
     if (::stat(input.c_str(), &st) != 0) fail_errno(input, "cannot read input", errno);
     if (S_ISDIR(st.st_mode)) {
@@ -135,25 +420,42 @@ expanded_inputs expand_inputs(std::span<const std::string> inputs, const expand_
       for (auto& f : files) {
         source_info s;
         s.kind = is_jsonl_name(f.rel) ? source_kind::jsonl : source_kind::text_file;
-        s.codec = compression_from_name(f.rel);
+        std::string note;
+        s.codec = resolve_compression(f.path, f.head, &note);
+        if (!note.empty()) out.notes.push_back(std::move(note));
         s.file_bytes = f.size;
         s.mtime_ns = f.mtime_ns;
         s.path = std::move(f.path);
-        s.name = std::move(f.rel);
+        s.name = root_prefix(input) + f.rel;
+        // A ".json" file may hold one pretty-printed value, not JSON Lines:
+        // then it is one document, never a run of line fragments.
+        if (s.kind == source_kind::jsonl && ends_with(strip_compression_ext(s.name), ".json") && !is_json_lines(s)) {
+          s.kind = source_kind::text_file;
+          out.notes.push_back(s.path + ": not JSON Lines (its first lines are not JSON values): read as one document");
+        }
         out.sources.push_back(std::move(s));
       }
-    } else if (S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)) {
+    } else {
+      require_rereadable(input, st);
       source_info s;
       s.path = input;
       s.name = input;
       s.kind = source_kind::jsonl;
-      s.codec = compression_from_name(input);
+      std::string note;
+      s.codec = S_ISREG(st.st_mode) ? resolve_compression(input, read_head(input), &note) : compression_from_name(input);
+      if (!note.empty()) out.notes.push_back(std::move(note));
       s.file_bytes = S_ISREG(st.st_mode) ? static_cast<std::uint64_t>(st.st_size) : 0;
       s.mtime_ns = S_ISREG(st.st_mode) ? detail::mtime_ns(st) : 0;
       out.sources.push_back(std::move(s));
-    } else {
-      fail(input, "not a file or directory");
     }
+  }
+  // A file given twice (or a directory and a file in it) gets "NAME#2", ...:
+  // ids of the form SOURCE:LINE then name one document each.
+  std::map<std::string, std::size_t, std::less<>> seen;
+  for (auto& s : out.sources) {
+    const std::size_t n = ++seen[s.name];
+    if (n > 1) s.name += "#" + std::to_string(n);
+    s.ledger = std::make_shared<detail::read_ledger>();
   }
   return out;
 }
@@ -314,6 +616,7 @@ class gzip_decoder final : public decoder {
           break;
         }
         if (buf_.avail() < 2 || buf_.data()[0] != 0x1f || buf_.data()[1] != 0x8b) {
+          if (!any_member_) fail(in_.path(), "not gzip data: no gzip member at its start");
           skip_trailing_zeros();
           break;
         }
@@ -444,6 +747,35 @@ std::unique_ptr<decoder> open_decoder(const source_info& s) {
   return std::make_unique<plain_decoder>(s.path);
 }
 
+// JSON Lines unless the first two non-blank lines of the first 64 KiB both
+// fail to parse as JSON values (as with a pretty-printed object or array). A
+// first line longer than that is taken for JSON Lines.
+bool is_json_lines(const source_info& s) {
+  const auto dec = open_decoder(s);
+  std::string head(std::size_t{64} << 10, '\0');
+  std::size_t size = 0;
+  while (size < head.size()) {
+    const std::size_t r = dec->read(head.data() + size, head.size() - size);
+    if (r == 0) break;
+    size += r;
+  }
+  head.resize(size);
+  std::size_t begin = 0;
+  int failed = 0;
+  while (begin < head.size() && failed < 2) {
+    const auto nl = head.find('\n', begin);
+    if (nl == std::string::npos && size == (std::size_t{64} << 10)) break;  // a line may go on
+    const std::string_view line = std::string_view(head).substr(begin, nl == std::string::npos ? std::string::npos : nl - begin);
+    begin = nl == std::string::npos ? head.size() : nl + 1;
+    if (line.find_first_not_of(" \t\r") == std::string_view::npos || (begin == 4 && line == "\xEF\xBB\xBF")) continue;
+    std::string_view json = line;
+    if (json.substr(0, 3) == "\xEF\xBB\xBF") json.remove_prefix(3);
+    if (detail::is_json_value(json)) return true;
+    ++failed;
+  }
+  return failed < 2;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- reader
@@ -457,8 +789,32 @@ struct corpus_reader::impl {
   std::uint64_t next_line = 1;
   std::uint64_t next_offset = 0;
   std::uint64_t closed_bytes = 0;  // compressed bytes of finished sources
+  XXH3_state_t digest{};             // of the current source's decoded bytes
+  std::uint64_t decoded = 0;         // decoded bytes of the current source
 
+  std::size_t decode(char* dst, std::size_t n) {
+    const std::size_t r = dec->read(dst, n);
+    if (sources[current].ledger) (void)XXH3_64bits_update(&digest, dst, r);
+    decoded += r;
+    return r;
+  }
+
+  // A chunk could not grow to hold its last line (a line too long for
+  // memory, or an endless one from a decompression bomb): say where.
+  [[noreturn]] void out_of_memory(const source_info& src, const char* data, std::size_t size) {
+    const void* nl = size == 0 ? nullptr : ::memrchr(data, '\n', size);
+    const std::size_t start = nl == nullptr ? 0 : static_cast<std::size_t>(static_cast<const char*>(nl) - data) + 1;
+    const std::uint64_t line = next_line + count_newlines(data, start);
+    fail(src.name + ":" + std::to_string(line),
+         "out of memory holding this line (it starts at decompressed byte " + std::to_string(next_offset + start) +
+             "; " + std::to_string(size - start) +
+             " bytes of it were read); a line must fit in memory about 1.5 times over");
+  }
+
+  // At the end of the current source.
   void finish_source() {
+    const source_info& src = sources[current];
+    if (src.ledger) src.ledger->check(src.name, decoded, XXH3_64bits_digest(&digest));
     if (dec) closed_bytes += dec->compressed_offset();
     dec.reset();
     carry.clear();
@@ -470,7 +826,11 @@ struct corpus_reader::impl {
   bool next(input_chunk& chunk) {
     while (current < sources.size()) {
       const source_info& src = sources[current];
-      if (!dec) dec = open_decoder(src);
+      if (!dec) {
+        dec = open_decoder(src);
+        (void)XXH3_64bits_reset(&digest);
+        decoded = 0;
+      }
       chunk.source = static_cast<std::uint32_t>(current);
       chunk.source_name = src.name;
       chunk.first_line = next_line;
@@ -483,9 +843,16 @@ struct corpus_reader::impl {
         std::size_t size = 0;
         data.reserve(static_cast<std::size_t>(src.file_bytes) + 1);
         while (true) {
-          if (size == data.capacity()) data.reserve(size + size / 2 + 4096);
+          if (size == data.capacity()) {
+            try {
+              data.reserve(size + size / 2 + 4096);
+            } catch (const std::bad_alloc&) {
+              fail(src.name, "out of memory holding this file as one document (" + std::to_string(size) +
+                                 " bytes of it were read)");
+            }
+          }
           data.resize(data.capacity());
-          const std::size_t r = dec->read(data.data() + size, data.capacity() - size);
+          const std::size_t r = decode(data.data() + size, data.capacity() - size);
           if (r == 0) break;
           size += r;
         }
@@ -512,9 +879,15 @@ struct corpus_reader::impl {
           scanned = size;
         }
         const std::size_t want = size >= target ? target : target - size;
-        if (data.capacity() < size + want) data.reserve(size + want);
+        if (data.capacity() < size + want) {
+          try {
+            data.reserve(size + want);
+          } catch (const std::bad_alloc&) {
+            out_of_memory(src, data.data(), size);
+          }
+        }
         data.resize(data.capacity());
-        const std::size_t r = dec->read(data.data() + size, want);
+        const std::size_t r = decode(data.data() + size, want);
         if (r == 0) {
           eof = true;
           cut = size;

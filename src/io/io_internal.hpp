@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "neardup/utf8.hpp"
 
@@ -38,6 +39,14 @@ inline void append_utf8(std::string& out, char32_t cp) {
 inline std::int64_t mtime_ns(const struct stat& st) noexcept {
   return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + static_cast<std::int64_t>(st.st_mtim.tv_nsec);
 }
+
+// The paths atomic_file::commit() renamed into place, in order, for the whole
+// process (output_run lists those of its OUTDIR in _SUCCESS). Thread-safe.
+std::size_t commit_log_size();
+std::vector<std::string> commit_log_since(std::size_t first);
+
+// True if s (whitespace around it allowed) is one complete JSON value.
+bool is_json_value(std::string_view s);
 
 inline constexpr std::string_view replacement_char = "\xEF\xBF\xBD";  // U+FFFD
 

@@ -69,6 +69,11 @@ void append_json_string(std::string& out, std::string_view s) {
 }
 
 void append_tsv_field(std::string& out, std::string_view s) {
+  std::string repaired;
+  if (!detail::is_valid_utf8(s)) {  // as append_json_string: the same id in TSV and JSON
+    (void)detail::repair_line(s, false, repaired);
+    s = repaired;
+  }
   std::size_t run = 0;
   for (std::size_t i = 0; i < s.size(); ++i) {
     const char c = s[i];
@@ -78,6 +83,7 @@ void append_tsv_field(std::string& out, std::string_view s) {
       case '\t': esc = "\\t"; break;
       case '\n': esc = "\\n"; break;
       case '\r': esc = "\\r"; break;
+      case '\0': esc = "\\0"; break;
       default: continue;
     }
     out.append(s.data() + run, i - run);

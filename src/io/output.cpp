@@ -2,6 +2,7 @@
 #include "neardup/io/output.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zstd.h>
@@ -12,7 +13,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <stdexcept>
+#include <vector>
+
+#include "io_internal.hpp"
 
 namespace neardup::io {
 
@@ -60,7 +65,103 @@ bool kernel_cannot_copy(int err) noexcept {
 // Bytes per pread() when copy_from() reads and writes.
 constexpr std::size_t copy_block_bytes = std::size_t{1} << 20;
 
+// Temporary files (and scratch directories) to remove on SIGINT/SIGTERM. A
+// signal handler may only touch lock-free state: fixed slots whose bytes stay
+// valid while the slot is claimed (state 1 = being filled or cleared, 2 =
+// ready). More than kCleanupSlots at once are not registered (neardup keeps a
+// handful).
+constexpr std::size_t kCleanupSlots = 64;
+constexpr std::size_t kCleanupPathMax = 4096;
+struct cleanup_slot {
+  std::atomic<int> state{0};
+  bool is_dir = false;
+  char path[kCleanupPathMax];
+};
+cleanup_slot cleanup_slots[kCleanupSlots];
+
+int claim_cleanup_slot(std::string_view path, bool is_dir) noexcept {
+  if (path.size() >= kCleanupPathMax) return -1;
+  for (std::size_t i = 0; i < kCleanupSlots; ++i) {
+    int expected = 0;
+    if (cleanup_slots[i].state.compare_exchange_strong(expected, 1)) {
+      std::memcpy(cleanup_slots[i].path, path.data(), path.size());
+      cleanup_slots[i].path[path.size()] = '\0';
+      cleanup_slots[i].is_dir = is_dir;
+      cleanup_slots[i].state.store(2);
+      return static_cast<int>(i);
+    }
+  }
+  return -1;
+}
+
+void release_cleanup_slot(int slot) noexcept {
+  if (slot >= 0) cleanup_slots[slot].state.store(0);
+}
+
+// Async-signal-safe: unlink, rmdir and byte copies only.
+void remove_registered_files() noexcept {
+  for (auto& slot : cleanup_slots) {
+    if (slot.state.load() == 2 && !slot.is_dir) ::unlink(slot.path);
+  }
+  for (auto& slot : cleanup_slots) {
+    if (slot.state.load() != 2 || !slot.is_dir) continue;
+    // The outputs a run can write there, then the directory itself.
+    char buf[kCleanupPathMax + 64];
+    const std::size_t n = std::strlen(slot.path);
+    for (const std::string_view name : {"clusters.tsv", "deduped.jsonl", "deduped.jsonl.zst", "stats.json",
+                                        "eval.json", "pairs.tsv", "_SUCCESS"}) {
+      if (n + 1 + name.size() >= sizeof buf) continue;
+      std::memcpy(buf, slot.path, n);
+      buf[n] = '/';
+      std::memcpy(buf + n + 1, name.data(), name.size());
+      buf[n + 1 + name.size()] = '\0';
+      ::unlink(buf);
+    }
+    ::rmdir(slot.path);
+  }
+}
+
+extern "C" void neardup_cleanup_on_signal(int sig) {
+  remove_registered_files();
+  ::signal(sig, SIG_DFL);  // then die of the signal, as without the handler
+  ::raise(sig);
+}
+
+std::mutex commit_log_mutex;
+std::vector<std::string>& commit_log() {
+  static std::vector<std::string> log;
+  return log;
+}
+
 }  // namespace
+
+std::size_t detail::commit_log_size() {
+  const std::lock_guard<std::mutex> lock(commit_log_mutex);
+  return commit_log().size();
+}
+
+std::vector<std::string> detail::commit_log_since(std::size_t first) {
+  const std::lock_guard<std::mutex> lock(commit_log_mutex);
+  const auto& log = commit_log();
+  return first >= log.size() ? std::vector<std::string>{}
+                             : std::vector<std::string>(log.begin() + static_cast<std::ptrdiff_t>(first), log.end());
+}
+
+void remove_temporary_files_on_signals() {
+  struct sigaction sa {};
+  sa.sa_handler = neardup_cleanup_on_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESETHAND;
+  for (const int sig : {SIGINT, SIGTERM, SIGHUP}) {
+    struct sigaction old {};
+    // A signal the caller ignores (nohup) stays ignored.
+    if (::sigaction(sig, nullptr, &old) == 0 && old.sa_handler == SIG_IGN) continue;
+    ::sigaction(sig, &sa, nullptr);
+  }
+}
+
+scratch_dir_guard::scratch_dir_guard(const std::string& dir) : slot_(claim_cleanup_slot(dir, true)) {}
+scratch_dir_guard::~scratch_dir_guard() { release_cleanup_slot(slot_); }
 
 output_compression output_compression_from_name(std::string_view path) noexcept {
   return ends_with(path, ".zst") || ends_with(path, ".zstd") ? output_compression::zstd : output_compression::none;
@@ -80,11 +181,13 @@ struct atomic_file::impl {
   bool refused = false;                // copy_file_range(2) refused an input on refused_dev
   dev_t refused_dev = 0;
   std::unique_ptr<char[]> copy_block;  // copy_block_bytes, when copy_from() reads
+  int cleanup_slot = -1;               // temp's entry for the signal handler
 
   ~impl() {
     if (cctx != nullptr) ZSTD_freeCCtx(cctx);
     if (fd >= 0) ::close(fd);
     if (!committed && !temp.empty()) ::unlink(temp.c_str());
+    release_cleanup_slot(cleanup_slot);
   }
 
   void raw_write(const char* p, std::size_t n) {
@@ -219,6 +322,7 @@ atomic_file::atomic_file(std::string path, const output_options& options) : impl
   m.path = std::move(path);
   m.options = options;
   m.temp = m.path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(temp_counter.fetch_add(1));
+  m.cleanup_slot = claim_cleanup_slot(m.temp, false);  // before the file exists: no window
   m.fd = ::open(m.temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
   if (m.fd < 0) {
     const int err = errno;
@@ -270,6 +374,12 @@ void atomic_file::commit() {
   if (::close(fd) != 0) fail_errno(m.path, "close failed", errno);
   if (::rename(m.temp.c_str(), m.path.c_str()) != 0) fail_errno(m.path, "cannot rename temporary file", errno);
   m.committed = true;
+  release_cleanup_slot(m.cleanup_slot);
+  m.cleanup_slot = -1;
+  {
+    const std::lock_guard<std::mutex> lock(commit_log_mutex);
+    commit_log().push_back(m.path);
+  }
   // Make the rename durable; some file systems refuse fsync on directories.
   const auto slash = m.path.rfind('/');
   const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : m.path.substr(0, slash));

@@ -138,8 +138,12 @@ struct record_parser::impl {
         if ((err = f.unescaped_key().get(key))) return err;
         const bool is_text = key == o.text_field;
         const bool is_id = !o.id_field.empty() && key == o.id_field;
-        if (!is_text && !is_id) continue;
         od::value v = f.value();
+        if (!is_text && !is_id) {
+          // Every other value is read too, so the whole line is validated.
+          if ((err = consume(v, 0))) return err;
+          continue;
+        }
         if (is_text) {
           take_text(v, r, err);
         } else {
@@ -177,10 +181,91 @@ struct record_parser::impl {
         }
       }
     }
+    // With JSON pointers On-Demand reads only the fields it needs; the rest of
+    // the line must be valid JSON too ("meta":[1,,2] or "meta":tru is malformed).
+    if ((text_ptr || id_ptr) && (err = validate(json, len))) return err;
     if (r.status == record_status::missing_text) r.error = "the object has no text field (or it is null)";
     if (r.status == record_status::text_not_string) r.error = "the text field is not a string";
     return simdjson::SUCCESS;
   }
+
+  // Reads a value and everything in it, which makes On-Demand check it:
+  // numbers, literals, string escapes, commas and brackets. Lone surrogate
+  // escapes are accepted (as read_string does).
+  simdjson::error_code consume(od::value& v, int depth) {
+    od::json_type t{};
+    auto err = v.type().get(t);
+    if (err) return err;
+    switch (t) {
+      case od::json_type::object: {
+        od::object obj;
+        if ((err = v.get_object().get(obj))) return err;
+        for (auto field : obj) {
+          od::field f;
+          if ((err = std::move(field).get(f))) return err;
+          std::string_view key;
+          if ((err = f.unescaped_key().get(key))) return err;
+          od::value inner = f.value();
+          if ((err = consume(inner, depth + 1))) return err;
+        }
+        return simdjson::SUCCESS;
+      }
+      case od::json_type::array: {
+        od::array arr;
+        if ((err = v.get_array().get(arr))) return err;
+        for (auto element : arr) {
+          od::value inner;
+          if ((err = std::move(element).get(inner))) return err;
+          if ((err = consume(inner, depth + 1))) return err;
+        }
+        return simdjson::SUCCESS;
+      }
+      case od::json_type::string: {
+        std::string_view ignored;
+        std::uint8_t flags = 0;
+        return read_string(v, skip_buf, ignored, flags);
+      }
+      case od::json_type::number: {
+        od::number n;
+        return v.get_number().get(n);
+      }
+      case od::json_type::boolean: {
+        bool b = false;
+        return v.get_bool().get(b);
+      }
+      case od::json_type::null: {
+        bool is_null = false;
+        if ((err = v.is_null().get(is_null))) return err;
+        return is_null ? simdjson::SUCCESS : simdjson::N_ATOM_ERROR;
+      }
+    }
+    return simdjson::TAPE_ERROR;
+  }
+  std::string skip_buf;
+
+  // Full validation of json[0, len) (padded) by the DOM parser. Lone UTF-16
+  // surrogate escapes ("\ud800"), which the JSON grammar allows and simdjson
+  // rejects, are accepted: a copy with each replaced by "\ufffd" is checked.
+  simdjson::error_code validate(const char* json, std::size_t len) {
+    simdjson::dom::element ignored;
+    const auto err = dom.parse(json, len, false).get(ignored);
+    if (err != simdjson::STRING_ERROR) return err;
+    surrogate_buf.assign(json, len);
+    bool replaced = false;
+    for (std::size_t i = 0; i + 1 < surrogate_buf.size(); ++i) {
+      if (surrogate_buf[i] != '\\') continue;
+      if (surrogate_buf[i + 1] == 'u' && i + 5 < surrogate_buf.size() && (surrogate_buf[i + 2] | 0x20) == 'd' &&
+          std::string_view("89abcdefABCDEF").find(surrogate_buf[i + 3]) != std::string_view::npos) {
+        surrogate_buf.replace(i + 2, 4, "fffd");
+        replaced = true;
+      }
+      ++i;  // the escaped character
+    }
+    if (!replaced) return err;
+    surrogate_buf.reserve(surrogate_buf.size() + simdjson::SIMDJSON_PADDING);
+    return dom.parse(surrogate_buf.data(), surrogate_buf.size(), false).get(ignored);
+  }
+  std::string surrogate_buf;
 };
 
 bool is_blank_record_line(std::string_view raw, std::uint64_t byte_offset) noexcept {
@@ -210,6 +295,11 @@ record record_parser::parse_line(const input_chunk& chunk, std::size_t begin, st
   if (is_blank_record_line(r.raw, r.byte_offset)) {
     r.status = record_status::blank;
     r.error = "blank line";
+    return r;
+  }
+  if (options.max_line_bytes != 0 && json.size() > options.max_line_bytes) {
+    r.status = record_status::line_too_long;
+    r.error = "the line is longer than --max-line-mb; not parsed";
     return r;
   }
   // Give back the memory of a huge line once lines are ordinary again.
@@ -263,6 +353,12 @@ record record_parser::parse_document(const input_chunk& chunk) {
   r.text = text;
   r.status = record_status::ok;
   return r;
+}
+
+bool detail::is_json_value(std::string_view s) {
+  simdjson::dom::parser parser;
+  const simdjson::padded_string padded(s);
+  return parser.parse(padded).error() == simdjson::SUCCESS;
 }
 
 }  // namespace neardup::io

@@ -155,15 +155,21 @@ bool append_rewritten_line(std::string& out, const input_chunk& chunk, const rec
 
 std::string corpus_index::id_of(std::span<const source_info> sources, doc_id d) const {
   const doc_meta& m = docs[d];
-  if (m.id_length != 0) return ids.substr(m.id_offset, m.id_length);
-  return default_record_id(sources[m.source].name, m.line);
+  if (m.id_length == 0) return default_record_id(sources[m.source].name, m.line);
+  std::string id = ids.substr(m.id_offset, m.id_length);
+  if (std::binary_search(repeated_ids.begin(), repeated_ids.end(), d)) {
+    id += '@';
+    id += default_record_id(sources[m.source].name, m.line);
+  }
+  return id;
 }
 
 void corpus_index::append_id_field(std::string& out, std::span<const source_info> sources, doc_id d) const {
   const doc_meta& m = docs[d];
   if (m.id_length != 0) {
     append_tsv_field(out, std::string_view(ids).substr(m.id_offset, m.id_length));
-    return;
+    if (repeated_ids.empty() || !std::binary_search(repeated_ids.begin(), repeated_ids.end(), d)) return;
+    out += '@';
   }
   // SOURCE:LINE; the ':' and the digits need no escaping.
   append_tsv_field(out, sources[m.source].name);
@@ -204,7 +210,7 @@ std::vector<std::uint64_t> new_set_block(std::size_t values) {
   return block;
 }
 
-void warn_duplicate_ids(std::span<const source_info> sources, const corpus_index& corpus,
+void warn_duplicate_ids(std::span<const source_info> sources, corpus_index& corpus,
                         const pass_options& options, sink& meter, scan_counts& counts) {
   const std::size_t n = corpus.size();
   std::vector<std::pair<std::uint64_t, doc_id>> h(n);
@@ -213,17 +219,28 @@ void warn_duplicate_ids(std::span<const source_info> sources, const corpus_index
   }
   std::sort(h.begin(), h.end());
   std::size_t warned = 0;
+  std::size_t first = 0;  // the earliest document of the current run of one id
+  std::vector<doc_id> repeated;
   for (std::size_t i = 1; i < h.size(); ++i) {
-    if (h[i].first != h[i - 1].first) continue;
+    if (h[i].first != h[i - 1].first) {
+      first = i;
+      continue;
+    }
     const std::string id = corpus.id_of(sources, h[i].second);
     if (corpus.id_of(sources, h[i - 1].second) != id) continue;  // a 64-bit hash collision
     ++counts.duplicate_ids;
+    if (corpus.docs[h[i].second].id_length != 0) repeated.push_back(h[i].second);
     if (warned++ < options.max_reported_errors) {
       const doc_meta& m = corpus.docs[h[i].second];
-      meter.message("warning: " + sources[m.source].name + ":" + std::to_string(m.line) +
-                    ": duplicate id '" + id + "' (documents are told apart by position)");
+      const doc_meta& f = corpus.docs[h[first].second];
+      meter.message("warning: " + sources[m.source].name + ":" + std::to_string(m.line) + ": duplicate id '" +
+                    id + "', first at " + sources[f.source].name + ":" + std::to_string(f.line) +
+                    "; clusters.tsv names this one " + id + "@" + sources[m.source].name + ":" +
+                    std::to_string(m.line));
     }
   }
+  std::sort(repeated.begin(), repeated.end());
+  corpus.repeated_ids = std::move(repeated);
 }
 
 }  // namespace

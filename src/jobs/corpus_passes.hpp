@@ -74,12 +74,16 @@ struct corpus_index {
   std::vector<std::uint64_t> chunk_first_doc;  // first document of each chunk
   std::vector<std::uint64_t> source_bytes;     // decompressed bytes of each source
   scanned_sets sets;                           // when pass_options::keep_sets_bytes > 0
+  // Sorted: documents whose id an earlier document already has. Their id is
+  // written ID@SOURCE:LINE so that every clusters.tsv row names one document.
+  std::vector<doc_id> repeated_ids;
 
   std::size_t size() const noexcept { return docs.size(); }
   std::span<const sig_value> signature(doc_id d) const noexcept {
     return {signatures.data() + static_cast<std::size_t>(d) * num_perm, num_perm};
   }
-  // The document's id, or SOURCE:LINE when the record has none.
+  // The document's id, or SOURCE:LINE when the record has none; a repeated
+  // id (repeated_ids) is followed by @SOURCE:LINE.
   std::string id_of(std::span<const source_info> sources, doc_id d) const;
   // Appends append_tsv_field(id_of(sources, d)) without building the id.
   void append_id_field(std::string& out, std::span<const source_info> sources, doc_id d) const;

@@ -106,6 +106,10 @@ decontaminate_report run_decontaminate(std::span<const source_info> corpus,
   std::vector<std::string> ref_ids;
   meter.begin_stage("index references", ref_bytes);
   read_references(references, options, pool, meter, ref_skipped, [&](const reference_doc& d) {
+    if (d.tokens < options.min_reference_tokens) {
+      report.short_references.push_back(d.id);
+      return;
+    }
     index.add(d.ngrams, d.tokens);
     if (!bloom) ref_ids.push_back(d.id);
     ++report.references;
@@ -114,6 +118,12 @@ decontaminate_report run_decontaminate(std::span<const source_info> corpus,
   index.finalize();
   meter.end_stage();
   report.bloom_false_positive_rate = bloom ? index.false_positive_rate() : 0.0;
+  if (!report.short_references.empty() && options.max_reported_errors != 0) {
+    meter.message("warning: " + std::to_string(report.short_references.size()) +
+                  " references have fewer than " + std::to_string(options.min_reference_tokens) +
+                  " tokens and are not used (--min-reference-tokens; listed in stats.json), the first: '" +
+                  report.short_references.front() + "'");
+  }
   if (report.references == 0 && options.max_reported_errors != 0) {  // like other warnings: silent when 0 (--quiet)
     meter.message("warning: no usable reference document; nothing can be contaminated");
   }
@@ -195,6 +205,16 @@ decontaminate_report run_decontaminate(std::span<const source_info> corpus,
   meter.end_stage();
   tsv.commit();
   clean.commit();
+  for (std::size_t i = 0; i < per_ref.size() && !bloom; ++i) {
+    if (static_cast<double>(per_ref[i]) <= options.broad_reference_share * static_cast<double>(report.documents)) continue;
+    report.broad_references.emplace_back(ref_ids[i], per_ref[i]);
+    if (options.max_reported_errors != 0) {
+      meter.message("warning: reference '" + ref_ids[i] + "' alone contaminates " +
+                    std::to_string(per_ref[i]) + " of " + std::to_string(report.documents) +
+                    " documents (more than " + std::to_string(static_cast<int>(options.broad_reference_share * 100)) +
+                    "%): is it too short or too generic? (listed in stats.json as broad_references)");
+    }
+  }
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
   std::string s;
@@ -209,6 +229,21 @@ decontaminate_report run_decontaminate(std::span<const source_info> corpus,
   }
   w.field("references", report.references);
   w.field("references_skipped", ref_skipped);
+  w.field("min_reference_tokens", static_cast<std::uint64_t>(options.min_reference_tokens));
+  w.key("short_references");  // not used: fewer tokens than min_reference_tokens
+  w.begin_array();
+  for (const auto& id : report.short_references) w.value(id);
+  w.end_array();
+  w.field("broad_reference_share", options.broad_reference_share);
+  w.key("broad_references");  // each alone contaminates more than that share of the documents
+  w.begin_array();
+  for (const auto& [id, docs] : report.broad_references) {
+    w.begin_object();
+    w.field("id", id);
+    w.field("documents", docs);
+    w.end_object();
+  }
+  w.end_array();
   w.field("reference_ngrams", report.reference_ngrams);
   w.key("documents");
   w.begin_object();

@@ -45,6 +45,7 @@ void write_stats(const std::string& path, const dedup_report& r, const dedup_opt
   w.field("not_object", r.skipped_not_object);
   w.field("missing_text", r.skipped_missing_text);
   w.field("text_not_string", r.skipped_text_not_string);
+  w.field("line_too_long", r.skipped_line_too_long);
   w.end_object();
   w.key("repaired");
   w.begin_object();
@@ -230,6 +231,7 @@ dedup_report run_dedup(std::span<const io::source_info> sources, const std::stri
   report.skipped_not_object = counts.skipped_by_status[static_cast<int>(io::record_status::not_object)];
   report.skipped_missing_text = counts.skipped_by_status[static_cast<int>(io::record_status::missing_text)];
   report.skipped_text_not_string = counts.skipped_by_status[static_cast<int>(io::record_status::text_not_string)];
+  report.skipped_line_too_long = counts.skipped_by_status[static_cast<int>(io::record_status::line_too_long)];
   report.repaired_invalid_utf8 = counts.repaired_invalid_utf8;
   report.repaired_lone_surrogate = counts.repaired_lone_surrogate;
   report.repaired_control_chars = counts.repaired_control_chars;
@@ -242,10 +244,12 @@ dedup_report run_dedup(std::span<const io::source_info> sources, const std::stri
   // ---- write outputs in input order -----------------------------------------
   const auto t_write = clock_type::now();
   events->begin_stage("write", report.input_bytes);
-  detail::write_kept(sources, corpus, result.kept_of, out_dir + "/clusters.tsv",
-                     out_dir + (options.compression == io::output_compression::zstd ? "/deduped.jsonl.zst"
-                                                                                    : "/deduped.jsonl"),
-                     options.compression, pass, *events);
+  if (options.write_documents) {
+    detail::write_kept(sources, corpus, result.kept_of, out_dir + "/clusters.tsv",
+                       out_dir + (options.compression == io::output_compression::zstd ? "/deduped.jsonl.zst"
+                                                                                      : "/deduped.jsonl"),
+                       options.compression, pass, *events);
+  }
   events->end_stage();
   report.stages.push_back({"write", std::chrono::duration<double>(clock_type::now() - t_write).count()});
 

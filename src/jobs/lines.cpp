@@ -8,6 +8,7 @@
 
 #include "../io/chunk_pipeline.hpp"
 #include "corpus_passes.hpp"
+#include "../io/literal_lines.hpp"
 #include "neardup/io/json.hpp"
 #include "neardup/io/progress.hpp"
 
@@ -139,22 +140,41 @@ line_dedup_report run_line_dedup(std::span<const source_info> sources, const std
             text.clear();
             std::uint64_t removed_here = 0;
             bool any_content = false;
-            bool first = true;
-            for_each_line(r.text, [&](std::string_view line) {
-              const bool blank = is_blank_line(line);
-              if (!blank) {
-                const std::uint64_t h = line_hash(line, options.seed);
-                if (is_removed(h)) {
-                  ++removed_here;
-                  if (sampler.wants(h)) res.samples.emplace_back(h, std::string(line));
-                  return;
-                }
-                any_content = true;
+            auto keep = [&](std::string_view line) {
+              if (is_blank_line(line)) return true;
+              const std::uint64_t h = line_hash(line, options.seed);
+              if (is_removed(h)) {
+                ++removed_here;
+                if (sampler.wants(h)) res.samples.emplace_back(h, std::string(line));
+                return false;
               }
-              if (!first) text += '\n';
-              text += line;
-              first = false;
-            });
+              any_content = true;
+              return true;
+            };
+            // A JSONL text is cut inside its JSON literal, so every kept byte
+            // (escapes, lone surrogates, CRLF) is the input's own.
+            const bool in_literal = !chunk.whole_file_document && !r.text_token.empty();
+            if (in_literal) {
+              std::string literal;
+              if (neardup::io::detail::rewrite_literal_lines(r.text_token, keep, literal) && removed_here != 0 && any_content) {
+                const auto before = static_cast<std::size_t>(r.text_token.data() - r.raw.data());
+                res.jsonl += r.raw.substr(0, before);
+                res.jsonl += literal;
+                res.jsonl += r.raw.substr(before + r.text_token.size());
+                res.jsonl += '\n';
+                ++res.modified;
+                res.removed_lines += removed_here;
+                return;
+              }
+            } else {
+              bool first = true;
+              for_each_line(r.text, [&](std::string_view line) {
+                if (!keep(line)) return;
+                if (!first) text += '\n';
+                text += line;
+                first = false;
+              });
+            }
             if (removed_here == 0) {
               detail::append_document_line(res.jsonl, chunk, r);
               return;

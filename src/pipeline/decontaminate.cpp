@@ -77,13 +77,15 @@ decontaminate_result decontaminate(std::span<const std::string_view> corpus,
   if (options.bloom_false_positive_rate > 0) {
     for (std::string_view r : references) {
       sh.ngram_hashes(r, grams);
-      expected += grams.size();
+      if (sh.token_hashes().size() >= options.min_reference_tokens) expected += grams.size();
     }
   }
   reference_checker checker(options, expected);
   for (std::string_view r : references) {
     sh.ngram_hashes(r, grams);
-    checker.add(grams, sh.token_hashes().size());
+    const std::size_t tokens = sh.token_hashes().size();
+    if (tokens < options.min_reference_tokens) continue;  // too short to be evidence
+    checker.add(grams, tokens);
   }
   checker.finalize();
 

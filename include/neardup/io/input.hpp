@@ -24,25 +24,53 @@
 //   }
 //
 // Sources (expand_inputs):
-//   - An INPUT that is a file is read as JSONL whatever its name; it is
-//     decompressed if its name ends in ".gz" (gzip, multi-member allowed) or
-//     ".zst"/".zstd" (zstd, multi-frame and skippable frames allowed). The
-//     source name is the INPUT as given.
+//   - An INPUT that is a file is read as JSONL whatever its name. Its
+//     compression is found from its first bytes, not its name
+//     (resolve_compression): gzip (multi-member allowed) and zstd
+//     (multi-frame and skippable frames allowed) are decompressed; xz, bzip2
+//     and lz4 are refused; a name ending in .gz/.zst/.zstd on other bytes is
+//     an error. The source name is the INPUT as given.
 //   - An INPUT that is a directory is walked recursively. Every regular file
-//     in it is a source named by its path relative to the directory ('/'
-//     separated). Files whose name ends in .jsonl, .ndjson or .json (each
+//     in it is a source named by the INPUT as given (trailing '/' dropped),
+//     '/', and its path relative to the directory ('/' separated): "data/a/b.txt"
+//     for INPUT "data/", so files of two directories never share a name. Files whose name ends in .jsonl, .ndjson or .json (each
 //     optionally followed by .gz/.zst/.zstd) are JSONL; every other file is
 //     ONE document (kind text_file) whose id is its relative path; a text file
-//     ending in .gz/.zst/.zstd is decompressed. Files are ordered by the bytes
+//     holding gzip or zstd data is decompressed. Extensions are matched
+//     without regard to ASCII case. Files are ordered by the bytes
 //     of their relative path (not locale, not directory-first), so the order
 //     is the same on every machine. Hidden files (names starting with '.') are
 //     included unless expand_options::skip_hidden. Symbolic links are followed;
 //     a directory reached twice (a symlink loop, or two links to one
 //     directory) is walked only the first time. Entries that are neither
-//     regular files nor directories (sockets, FIFOs, devices, dangling links)
-//     are skipped and listed in expanded_inputs::skipped.
-//   - A missing INPUT throws std::runtime_error naming it. stdin is not
-//     supported (the pipeline reads the corpus several times).
+//     regular files nor directories (sockets, FIFOs, devices) are skipped and
+//     listed in expanded_inputs::skipped. An entry that cannot be read (a
+//     dangling symbolic link, a file or link target without permission)
+//     throws std::runtime_error naming it, unless
+//     expand_options::skip_unreadable, which lists it in
+//     expanded_inputs::unreadable instead. Temporary files that an
+//     interrupted neardup run left ("NAME.tmp.PID.N") are skipped and listed
+//     in expanded_inputs::skipped.
+//   - The INPUT "-" is standard input. Most commands read the corpus more
+//     than once, so unless standard input is a regular file it is first
+//     copied ("spooled") into an unlinked temporary file in $TMPDIR (or
+//     /tmp), which disappears when the process ends, however it ends. Its
+//     source name is "-". It may be given once.
+//   - Any other INPUT that cannot be read twice (a pipe, FIFO, socket,
+//     /dev/stdin of a pipe, process substitution, a character device that
+//     cannot seek) throws std::runtime_error up front saying so and naming
+//     "-" as the way to read a stream.
+//   - A missing INPUT throws std::runtime_error naming it.
+//   - Source names are unique: a source whose name an earlier one has (the
+//     same file given twice) is named "NAME#2", "NAME#3", ...
+//
+// Passes agree: expand_inputs() gives every source a ledger shared by all
+// copies of its source_info. The first corpus_reader that reads a source to
+// its end records the number of decoded bytes and their XXH3-64; every later
+// reader that reaches the end of that source compares and throws
+// std::runtime_error "NAME: the input changed while neardup was reading it"
+// on a difference, so a file that shrinks, grows or is rewritten between
+// passes never yields a finished output.
 //
 // Lines (JSONL sources):
 //   - A line ends at '\n'. record::raw is the line WITHOUT that '\n'; a "\r"
@@ -52,7 +80,11 @@
 //   - A UTF-8 byte order mark at the start of a source is ignored for parsing
 //     but kept in raw (flag record_flags::bom).
 //   - A line of only JSON whitespace (space, tab, CR) is status blank.
-//   - Lines may be of any length: a chunk grows to hold a whole line.
+//   - Lines may be of any length: a chunk grows to hold a whole line (about
+//     1.5 times its size at most while it grows). If that memory cannot be
+//     had, corpus_reader::next() throws std::runtime_error naming the source,
+//     the line number and its byte offset (never a bare std::bad_alloc).
+//     Lines longer than record_options::max_line_bytes are not parsed.
 //
 // Records (parse_chunk): see record and record_status below. Bad lines never
 // throw and never affect other lines: every line of a chunk yields exactly one
@@ -92,6 +124,10 @@ enum class source_kind : std::uint8_t {
 
 enum class compression : std::uint8_t { none, gzip, zstd };
 
+namespace detail {
+struct read_ledger;  // private to input.cpp
+}  // namespace detail
+
 struct source_info {
   std::string path;   // path to open
   std::string name;   // display name: INPUT as given, or path relative to the directory
@@ -102,23 +138,61 @@ struct source_info {
   // unknown). dedup's write stage, which copies lines by the byte ranges its
   // first pass found, refuses a file whose size or modification time changed.
   std::int64_t mtime_ns = 0;
+  // What the first complete read saw (see "Passes agree"); null: unchecked.
+  std::shared_ptr<detail::read_ledger> ledger;
 };
 
 struct expand_options {
   bool skip_hidden = false;  // skip files and directories whose name starts with '.'
+  // A file in a directory that cannot be read is listed in
+  // expanded_inputs::unreadable instead of throwing.
+  bool skip_unreadable = false;
+  // The run's output directory (-o), if any: check_output_dir() applies, and
+  // a directory walk that reaches it (through a symbolic link) throws.
+  std::string output_dir{};
 };
 
 struct expanded_inputs {
   std::vector<source_info> sources;
   std::vector<std::string> skipped;  // paths skipped in directories, with the reason
+  // With expand_options::skip_unreadable: files in directories that could
+  // not be read, with the reason. Callers report them (stats.json).
+  std::vector<std::string> unreadable;
+  // Sentences about sources read other than their names suggest (a gzip
+  // file not named .gz); callers print them.
+  std::vector<std::string> notes;
+  // Keeps the spooled copy of standard input ("-") open while any copy of
+  // this object lives; null when "-" was not given.
+  std::shared_ptr<const int> stdin_spool;
 };
 
-// The compression implied by a file name's extension (.gz, .zst, .zstd).
+// The compression implied by a file name's extension (.gz, .zst, .zstd),
+// matched without regard to ASCII case.
 compression compression_from_name(std::string_view name) noexcept;
+
+// What the first bytes of a file say it holds (its "magic number").
+enum class magic : std::uint8_t { none, gzip, zstd, xz, bzip2, lz4 };
+magic detect_magic(std::string_view head) noexcept;
+
+// The codec to read a file with, from its name and its first bytes (at least
+// 6 of them, or the whole file if shorter). The bytes decide:
+//   - gzip or zstd data is read as such whatever the name; when the name says
+//     otherwise, `note` (if not null) receives a sentence saying so;
+//   - xz, bzip2 or lz4 data throws std::runtime_error (not read);
+//   - a name ending in .gz/.zst/.zstd whose bytes are not that data (a
+//     zero-filled, empty, truncated or plain-text file) throws
+//     std::runtime_error naming the file and its first bytes.
+compression resolve_compression(std::string_view name, std::string_view head, std::string* note);
 
 // True when a file found in a directory is read as JSONL (.jsonl, .ndjson,
 // .json, optionally followed by a compression extension).
 bool is_jsonl_name(std::string_view name) noexcept;
+
+// Throws std::runtime_error if `output_dir` is, or lies inside, an input
+// directory (a later run would read the outputs as documents), or if an input
+// file lies in it (output_run removes earlier outputs). Call it before
+// creating the output directory's output_run.
+void check_output_dir(std::span<const std::string> inputs, const std::string& output_dir);
 
 // Expands INPUT paths (files and directories) to the ordered source list.
 // Inputs keep their command-line order; each directory expands in place.
@@ -232,16 +306,18 @@ enum class record_status : std::uint8_t {
   not_object,       // valid JSON, but not an object
   missing_text,     // an object without the text field (or it is null)
   text_not_string,  // the text field is a number, bool, array or object
+  line_too_long,    // longer than record_options::max_line_bytes: not parsed
 };
 
 // Spellings (enum_names.hpp), as messages and stats.json's skipped_* use them.
-constexpr std::array<enum_name<record_status>, 6> enum_names(record_status) noexcept {
+constexpr std::array<enum_name<record_status>, 7> enum_names(record_status) noexcept {
   return {{{record_status::ok, "ok"},
            {record_status::blank, "blank"},
            {record_status::malformed_json, "malformed_json"},
            {record_status::not_object, "not_object"},
            {record_status::missing_text, "missing_text"},
-           {record_status::text_not_string, "text_not_string"}}};
+           {record_status::text_not_string, "text_not_string"},
+           {record_status::line_too_long, "line_too_long"}}};
 }
 
 // Bits of record::flags: how the line was repaired to yield a record. A
@@ -292,6 +368,11 @@ struct record_options {
   // (as Python's json). An empty id_field means "no id field".
   std::string text_field = "text";
   std::string id_field = "id";
+  // A line longer than this (BOM excluded) is not parsed: status
+  // line_too_long, so every command keeps it unchanged, reports it as
+  // FILE:LINE and counts it. Parsing needs several times a line's size
+  // (simdjson's index); this bounds that. 0: no limit. (--max-line-mb)
+  std::size_t max_line_bytes = std::size_t{64} << 20;
 };
 
 // Per-thread parser state: a simdjson parser and scratch buffers. Views in a

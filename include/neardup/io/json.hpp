@@ -21,8 +21,9 @@
 //   - Doubles are written shortest-round-trip; NaN and infinities as null.
 //
 // TSV fields (append_tsv_field): '\\' -> "\\\\", TAB -> "\\t", LF -> "\\n",
-// CR -> "\\r"; all other bytes unchanged (no UTF-8 repair: a TSV field keeps
-// the id's bytes). A reader splits on TAB and undoes these four escapes.
+// CR -> "\\r", NUL -> "\\0"; invalid UTF-8 is replaced by U+FFFD as in JSON
+// strings (so an id reads the same in clusters.tsv and deduped.jsonl); all
+// other bytes unchanged. A reader splits on TAB and undoes these five escapes.
 #pragma once
 
 #include <cstdint>

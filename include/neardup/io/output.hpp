@@ -100,6 +100,29 @@ class atomic_file {
   std::unique_ptr<impl> impl_;
 };
 
+// Makes SIGINT, SIGTERM and SIGHUP remove every atomic_file's temporary file
+// (and every scratch_dir_guard's directory) before the process dies of the
+// signal as it would have without the handler. Signals the process ignores
+// stay ignored. For programs (the neardup CLI calls it first thing); a library
+// never installs handlers on its own. SIGKILL cannot be caught: it can still
+// leave "NAME.tmp.PID.N" files, which the next output_run into that directory
+// removes and a directory walk skips.
+void remove_temporary_files_on_signals();
+
+// While alive, a signal handled by remove_temporary_files_on_signals() also
+// removes `dir`'s neardup outputs and then `dir` (if empty): for a scratch
+// output directory such as `neardup eval`'s without -o.
+class scratch_dir_guard {
+ public:
+  explicit scratch_dir_guard(const std::string& dir);
+  ~scratch_dir_guard();
+  scratch_dir_guard(const scratch_dir_guard&) = delete;
+  scratch_dir_guard& operator=(const scratch_dir_guard&) = delete;
+
+ private:
+  int slot_;
+};
+
 // Writes `contents` to `path` atomically (convenience for small files).
 void write_file_atomic(const std::string& path, std::string_view contents, const output_options& options = {});
 

@@ -28,6 +28,8 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "neardup/io/input.hpp"
 #include "neardup/io/output.hpp"
@@ -50,6 +52,8 @@ struct decontaminate_report {
   std::uint64_t removed = 0;           // documents sharing > max_shared
   double bloom_false_positive_rate = 0;
   double seconds = 0;
+  std::vector<std::string> short_references;  // ids of references under min_reference_tokens
+  std::vector<std::pair<std::string, std::uint64_t>> broad_references;  // id, documents (see broad_reference_share)
 };
 
 decontaminate_report run_decontaminate(std::span<const io::source_info> corpus,

@@ -52,6 +52,9 @@ struct dedup_options : job_options, pipeline::dedup_options {
   // re-read). Never changes the output.
   std::optional<std::uint64_t> set_memory_bytes;  // --set-memory-mb
   bool return_clusters = false;                   // fill dedup_report::kept_of
+  // false: write only stats.json, not clusters.tsv and the kept documents
+  // (`neardup eval` without -o, which needs only dedup_report::kept_of).
+  bool write_documents = true;
 };
 
 // The engine's counts plus what the job read and wrote.
@@ -64,6 +67,7 @@ struct dedup_report : pipeline::dedup_stats {
   std::uint64_t skipped_not_object = 0;
   std::uint64_t skipped_missing_text = 0;
   std::uint64_t skipped_text_not_string = 0;
+  std::uint64_t skipped_line_too_long = 0;  // record_options::max_line_bytes
   std::uint64_t repaired_invalid_utf8 = 0;
   std::uint64_t repaired_lone_surrogate = 0;
   std::uint64_t repaired_control_chars = 0;

@@ -37,6 +37,14 @@ struct decontaminate_options {
   tokenize_options tokens{};              // word tokens by default
   std::size_t ngram = 13;                 // in [1, max_ngram]
   std::uint64_t max_shared = 0;           // removed when sharing more n-grams than this
+  // A reference with fewer word tokens is not used (a reference "the" would
+  // flag every document); the file job lists them in stats.json
+  // ("short_references"). 0 uses every reference. (--min-reference-tokens)
+  std::size_t min_reference_tokens = 8;
+  // Exact mode: a reference that alone contaminates more than this share of
+  // the corpus documents is warned about and listed in stats.json
+  // ("broad_references") by the file job.
+  double broad_reference_share = 0.05;
   double bloom_false_positive_rate = 0;   // 0: exact mode; else in (0, 1)
   std::uint64_t seed = default_seed;
 
