@@ -25,6 +25,7 @@
 
 #include "neardup/banding.hpp"
 #include "neardup/hash.hpp"
+#include "neardup/pipeline/evidence.hpp"
 #include "neardup/shingle.hpp"
 #include "neardup/signature.hpp"
 #include "neardup/tokenize.hpp"
@@ -72,6 +73,7 @@ struct dedup_options : similarity_options {
   keep_policy keep = keep_policy::first;
   bool exact_first = true;  // collapse exact duplicates before LSH
   bool near = true;         // false: exact duplicates only (`neardup exact`), no MinHash
+  evidence_options evidence{};  // an audit trail of the removals (pipeline/evidence.hpp); no effect on decisions
 };
 
 // The (bands, rows) used when similarity_options::lsh is not set. With
