@@ -53,5 +53,6 @@ int run_lines(int argc, char** argv);
 int run_decontaminate(int argc, char** argv);
 int run_pairs(int argc, char** argv);
 int run_eval(int argc, char** argv);
+int run_report(int argc, char** argv);
 
 }  // namespace neardup_cli

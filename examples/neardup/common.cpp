@@ -13,6 +13,7 @@ const std::vector<command>& commands() {
       {"decontaminate", &run_decontaminate},
       {"pairs", &run_pairs},
       {"eval", &run_eval},
+      {"report", &run_report},
   };
   return list;
 }
