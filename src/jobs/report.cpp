@@ -302,9 +302,16 @@ struct bar_series {
   std::string name;
   const char* cls;
   std::vector<double> values;
+  std::vector<const char*> cls_each = {};  // a class per category, when not empty
+};
+// A vertical marker at a fractional category position (e.g. a threshold).
+struct bar_marker {
+  double position = -1;  // in category slots from the left; < 0: none
+  std::string label;
 };
 void bar_chart(std::string& out, std::string_view css, std::string_view title, const std::vector<std::string>& categories,
-               const std::vector<bar_series>& series, bool log_y, std::string_view x_title, std::string_view y_title) {
+               const std::vector<bar_series>& series, bool log_y, std::string_view x_title, std::string_view y_title,
+               const bar_marker& marker = {}) {
   svg_chart c(out, css, title);
   double top = 0;
   for (const auto& s : series) {
@@ -328,11 +335,16 @@ void bar_chart(std::string& out, std::string_view css, std::string_view title, c
       if (v <= 0) continue;
       const double x = m_left + slot * static_cast<double>(i) + slot * 0.1 + bw * static_cast<double>(s);
       const double y = c.py(v);
-      c.rect(x, y, bw, m_top + plot_h - y, series[s].cls, series[s].name + " " + categories[i] + ": " + tick_label(v));
+      c.rect(x, y, bw, m_top + plot_h - y, series[s].cls_each.empty() ? series[s].cls : series[s].cls_each[i], series[s].name + " " + categories[i] + ": " + tick_label(v));
     }
     if (i % label_every == 0) {
       c.text(m_left + slot * (static_cast<double>(i) + 0.5), m_top + plot_h + 18, categories[i], "middle");
     }
+  }
+  if (marker.position >= 0) {
+    const double x = m_left + slot * marker.position;
+    c.line(x, m_top, x, m_top + plot_h, "thr");
+    c.text(x - 4, m_top + plot_h * 0.45, marker.label, "end");
   }
   if (series.size() > 1) {
     std::vector<std::pair<std::string, const char*>> items;
@@ -510,7 +522,7 @@ section{background:#fff;border:1px solid #dde1e8;border-radius:8px;margin:16px 0
 h2{font-size:18px;margin:0 0 10px}h3{font-size:15px;margin:14px 0 6px}
 .cards{display:flex;flex-wrap:wrap;gap:10px}.card{border:1px solid #dde1e8;border-radius:6px;padding:8px 14px;min-width:120px}
 .card b{display:block;font-size:20px}.card span{color:#5b6475;font-size:12px}
-.charts{display:flex;flex-wrap:wrap;gap:14px}.chart{width:660px;max-width:100%;height:auto;background:#fff}
+.charts{display:flex;flex-wrap:wrap;gap:14px}.chart{width:610px;max-width:100%;height:auto;background:#fff}
 .ctitle{font-size:14px;font-weight:600;fill:#1d2330}.lbl{font-size:11px;fill:#333}.atitle{font-size:12px;fill:#333}
 .axis{stroke:#333;stroke-width:1}.grid{stroke:#e3e6ec;stroke-width:1}.thr{stroke:#c0392b;stroke-width:1.5;stroke-dasharray:5 4}
 .curve{fill:none;stroke:#2c6fbb;stroke-width:2.5}.dot{fill:#c0392b}
@@ -518,7 +530,7 @@ h2{font-size:18px;margin:0 0 10px}h3{font-size:15px;margin:14px 0 6px}
 table{border-collapse:collapse;font-size:13px}td,th{border-bottom:1px solid #e3e6ec;padding:3px 10px;text-align:left;vertical-align:top}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 .pair{border:1px solid #dde1e8;border-radius:6px;margin:10px 0;padding:8px 10px}
-.pair .meta{font-size:13px;margin-bottom:6px}.cols{display:grid;grid-template-columns:1fr 1fr;gap:10px}
+.pair.exact{padding:4px 10px;margin:4px 0}.pair .meta{font-size:13px;margin-bottom:6px}.cols{display:grid;grid-template-columns:1fr 1fr;gap:10px}
 .doc h4{margin:0 0 4px;font-size:12px;color:#5b6475;font-weight:600;word-break:break-all}
 pre.text{white-space:pre-wrap;word-wrap:break-word;font:12px/1.4 ui-monospace,Menlo,Consolas,monospace;background:#fafbfc;border:1px solid #e3e6ec;padding:6px;margin:0;max-height:320px;overflow:auto}
 mark{background:#ffd98a}.cut{color:#8a93a3}.note{color:#5b6475;font-size:12.5px}.id{font-family:ui-monospace,Menlo,monospace}
@@ -636,7 +648,8 @@ void page::at_a_glance(std::string& h) {
   h += "</div><div class=\"charts\">";
   bar_chart(h, "docs", "Documents", {"read", "kept", "removed exact", "removed near", "bad records"},
             {{"documents", "b-kept", {static_cast<double>(read), static_cast<double>(kept), static_cast<double>(exact),
-                                      static_cast<double>(near), static_cast<double>(bad)}}},
+                                      static_cast<double>(near), static_cast<double>(bad)},
+              {"b-time", "b-kept", "b-exact", "b-near", "b-bad"}}},
             false, "", "documents");
   std::vector<std::pair<std::string, double>> stages;
   for (const auto& [k, v] : json_fields(stats_, "/seconds")) {
@@ -747,7 +760,7 @@ void page::similarity_histogram(std::string& h) {
   h += "<div class=\"charts\">";
   bar_chart(h, "similarity", "Pairs by " + kind + " (bins of 0.02, lower edge)", cats,
             {{"verified links (all)", "b-ver", verified}, {"rejected (sample)", "b-rej", rejected}}, false,
-            kind + " of the pair", "pairs");
+            kind + " of the pair", "pairs", {(threshold_ - lo) / width, "threshold " + fmt("%g", threshold_)});
   // The threshold as a marker under the chart's title.
   h += "<div><p class=\"note\">Verified: the link of every removed near duplicate (" + count(n_v) +
        (below_v ? ", " + count(below_v) + " below " + fmt("%.2f", lo) : std::string()) +
@@ -789,6 +802,10 @@ void page::cluster_sizes(std::string& h) {
 
 void page::pair_view(std::string& h, std::uint64_t left, std::uint64_t right, const std::string& heading,
                      const std::string& left_title, const std::string& right_title) {
+  if (left_title.empty()) {  // an exact duplicate: the same text, nothing to compare
+    h += "<div class=\"pair exact\"><div class=\"meta\">" + heading + " · same text after normalization</div></div>";
+    return;
+  }
   h += "<div class=\"pair\"><div class=\"meta\">" + heading + "</div><div class=\"cols\">";
   const auto lt = texts_.find(left), rt = texts_.find(right);
   if (lt == texts_.end() || rt == texts_.end()) {
@@ -912,14 +929,17 @@ std::string page::render(report_summary* summary) {
   };
   auto add_removal = [&](const std::string& section, const std::string& before, const removal& r) {
     want_ids(r);
-    wanted.push_back(r.doc);
-    wanted.push_back(r.partner);
+    if (!r.exact) {
+      wanted.push_back(r.doc);
+      wanted.push_back(r.partner);
+    }
     const std::string partner_role = r.partner == r.kept ? "kept" : "verified against (itself removed; cluster kept as " +
                                                                         esc(ids_[r.kept]) + ")";
     pairs_.push_back({section, before,
                       "removed <b class=\"id\">" + esc(ids_[r.doc]) + "</b> · " + kind_label(r) + " · against <b class=\"id\">" +
                           esc(ids_[r.partner]) + "</b>",
-                      "removed: " + esc(doc_label(r.doc)), partner_role + ": " + esc(doc_label(r.partner)), r.doc, r.partner});
+                      r.exact ? std::string() : "removed: " + esc(doc_label(r.doc)),
+                      partner_role + ": " + esc(doc_label(r.partner)), r.doc, r.partner});
   };
   {
     const std::string section = "<section id=\"largest\"><h2>The largest clusters</h2><p class=\"note\">The " +
