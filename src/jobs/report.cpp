@@ -522,7 +522,7 @@ section{background:#fff;border:1px solid #dde1e8;border-radius:8px;margin:16px 0
 h2{font-size:18px;margin:0 0 10px}h3{font-size:15px;margin:14px 0 6px}
 .cards{display:flex;flex-wrap:wrap;gap:10px}.card{border:1px solid #dde1e8;border-radius:6px;padding:8px 14px;min-width:120px}
 .card b{display:block;font-size:20px}.card span{color:#5b6475;font-size:12px}
-.charts{display:flex;flex-wrap:wrap;gap:14px}.chart{width:610px;max-width:100%;height:auto;background:#fff}
+.charts{display:flex;flex-wrap:wrap;gap:14px;align-items:flex-start}.charts>div{max-width:560px}.chart{width:560px;max-width:100%;height:auto;background:#fff}
 .ctitle{font-size:14px;font-weight:600;fill:#1d2330}.lbl{font-size:11px;fill:#333}.atitle{font-size:12px;fill:#333}
 .axis{stroke:#333;stroke-width:1}.grid{stroke:#e3e6ec;stroke-width:1}.thr{stroke:#c0392b;stroke-width:1.5;stroke-dasharray:5 4}
 .curve{fill:none;stroke:#2c6fbb;stroke-width:2.5}.dot{fill:#c0392b}
