@@ -497,13 +497,22 @@ std::map<std::uint64_t, std::string> read_texts(const std::vector<source_row>& s
       io::record_parser parser;
       std::uint64_t ordinal = 0;
       std::size_t next = 0;
+      auto take = [&](const io::record& r) {
+        texts[s.first_doc + ordinal] = r.status == io::record_status::ok ? std::string(r.text) : std::string(r.raw);
+        ++next;
+      };
       while (next < here.size() && reader.next(chunk)) {
-        io::parse_chunk(chunk, records, parser, [&](const io::record& r) {
-          if (r.status == io::record_status::blank) return;
-          if (next < here.size() && ordinal == here[next]) {
-            texts[s.first_doc + ordinal] = r.status == io::record_status::ok ? std::string(r.text) : std::string(r.raw);
-            ++next;
-          }
+        if (chunk.whole_file_document) {
+          if (ordinal == here[next]) take(parser.parse_document(chunk));
+          ++ordinal;
+          continue;
+        }
+        // Only the wanted lines are parsed: the others are counted.
+        io::for_each_line(chunk, [&](std::size_t begin, std::size_t end, std::uint64_t line) {
+          if (next == here.size()) return;
+          const std::string_view raw(chunk.data.data() + begin, end - begin);
+          if (io::is_blank_record_line(raw, chunk.byte_offset + begin)) return;
+          if (ordinal == here[next]) take(parser.parse_line(chunk, begin, end, line, records));
           ++ordinal;
         });
       }
@@ -764,8 +773,8 @@ void page::similarity_histogram(std::string& h) {
   // The threshold as a marker under the chart's title.
   h += "<div><p class=\"note\">Verified: the link of every removed near duplicate (" + count(n_v) +
        (below_v ? ", " + count(below_v) + " below " + fmt("%.2f", lo) : std::string()) +
-       "). Rejected: a seeded sample of " + count(misses_.rows()) + " of the " +
-       count(json_count(stats_, "/lsh/rejected")) + " rejected verifications" +
+       "). Rejected: the " + count(misses_.rows()) + " distinct rejected pairs of near_misses.tsv (a seeded sample when there are more than its limit; the run made " +
+       count(json_count(stats_, "/lsh/rejected")) + " rejected verifications, and a pair may be rejected in several bands)" +
        (below_r ? " (" + count(below_r) + " below " + fmt("%.2f", lo) + ", not drawn)" : std::string()) +
        ". The threshold is " + fmt("%g", threshold_) + ": verified bars start at its bin, rejected bars end there. " +
        "A pile of rejected pairs just under the threshold means a slightly lower threshold would remove many more.</p></div>";
