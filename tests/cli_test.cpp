@@ -150,7 +150,7 @@ TEST(CliRun, DefaultRunWritesTheThreeOutputsAndASummary) {
   write_file(dir / "in.jsonl", data);
   const auto r = run_cli({"dedup", (dir / "in.jsonl").string(), "-o", (dir / "out").string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(list_dir(dir / "out"), (std::vector<std::string>{"clusters.tsv", "deduped.jsonl", "stats.json"}));
+  EXPECT_EQ(list_dir(dir / "out"), (std::vector<std::string>{"clusters.tsv", "deduped.jsonl", "evidence.tsv", "near_misses.tsv", "sources.tsv", "stats.json"}));
   EXPECT_TRUE(contains(r.err, "neardup dedup: ")) << r.err;
   EXPECT_TRUE(contains(r.err, "documents, kept")) << r.err;
   const auto rows = parse_tsv_pairs(read_file(dir / "out" / "clusters.tsv"));
@@ -189,7 +189,7 @@ TEST(CliRun, EveryOptionIsHonoured) {
                           "--scheme", "classic", "--no-exact-first"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err, "");  // --quiet
-  EXPECT_EQ(list_dir(dir / "out"), (std::vector<std::string>{"clusters.tsv", "deduped.jsonl.zst", "stats.json"}));
+  EXPECT_EQ(list_dir(dir / "out"), (std::vector<std::string>{"clusters.tsv", "deduped.jsonl.zst", "evidence.tsv", "near_misses.tsv", "sources.tsv", "stats.json"}));
   EXPECT_EQ(read_file(dir / "out" / "clusters.tsv"), "short\tlonger\nlonger\tlonger\nother\tother\n");
   const std::string kept = zstd_decompress_all(read_file(dir / "out" / "deduped.jsonl.zst"));
   EXPECT_EQ(std::count(kept.begin(), kept.end(), '\n'), 2);
