@@ -10,6 +10,7 @@
 #include "corpus_gen.hpp"
 #include "neardup/io/input.hpp"
 #include "neardup/jobs/dedup.hpp"
+#include "neardup/jobs/pairs.hpp"
 #include "neardup/jobs/report.hpp"
 
 namespace {
@@ -109,6 +110,24 @@ TEST(Report, ExactOnlyRun) {
   make_run(r, 20, 20, false);
   EXPECT_NE(r.html.find("Not a near-duplicate run"), std::string::npos);
   EXPECT_NE(r.html.find("<section id=\"largest\""), std::string::npos);
+}
+
+TEST(Report, EvalRunShowsPrecisionAndRecall) {
+  temp_dir dir("report");
+  corpus_spec spec;
+  spec.bases = 30;
+  spec.unrelated = 30;
+  write_file(dir / "in.jsonl", to_jsonl(make_near_dup_corpus(spec)));
+  njobs::dedup_options o;
+  o.progress = false;
+  o.max_reported_errors = 0;
+  const auto inputs = neardup::io::expand_inputs({(dir / "in.jsonl").string()});
+  const njobs::eval_report ev = njobs::run_eval(inputs.sources, (dir / "out").string(), o);
+  const std::string h = njobs::render_report((dir / "out").string());
+  EXPECT_NE(h.find("<section id=\"eval\">"), std::string::npos);
+  char precision[32];
+  std::snprintf(precision, sizeof precision, "%.4f", ev.precision);
+  EXPECT_NE(h.find(std::string("<b>") + precision + "</b><span>precision"), std::string::npos);
 }
 
 TEST(Report, MissingRunDirectoryNamesTheFile) {
