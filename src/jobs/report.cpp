@@ -113,7 +113,8 @@ double json_number(const dom::element& root, const char* pointer, double fallbac
   return v;
 }
 std::uint64_t json_count(const dom::element& root, const char* pointer) {
-  return static_cast<std::uint64_t>(json_number(root, pointer));
+  const double v = json_number(root, pointer);
+  return v > 0 ? static_cast<std::uint64_t>(std::min(v, 9.0e18)) : 0;  // a damaged file must not overflow the cast
 }
 std::string json_string(const dom::element& root, const char* pointer) {
   std::string_view v;
@@ -189,6 +190,7 @@ constexpr double plot_w = chart_w - m_left - m_right, plot_h = chart_h - m_top -
 
 // Round tick positions covering [lo, hi].
 std::vector<double> nice_ticks(double lo, double hi, int want = 5) {
+  if (!std::isfinite(lo) || !std::isfinite(hi) || hi - lo > 1e300) return {0, 1};
   if (!(hi > lo)) hi = lo + 1;
   const double raw = (hi - lo) / want;
   const double mag = std::pow(10.0, std::floor(std::log10(raw)));
@@ -200,7 +202,10 @@ std::vector<double> nice_ticks(double lo, double hi, int want = 5) {
     }
   }
   std::vector<double> t;
-  for (double v = std::ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step) t.push_back(std::abs(v) < 1e-12 ? 0 : v);
+  for (double v = std::ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9 && t.size() < 50; v += step) {
+    t.push_back(std::abs(v) < 1e-12 ? 0 : v);
+  }
+  if (t.empty()) t.push_back(lo);
   return t;
 }
 std::string tick_label(double v) {
@@ -425,6 +430,19 @@ std::vector<word> split_words(std::string_view s, std::size_t max_words, bool& c
 void common_words(const std::vector<word>& a, const std::vector<word>& b, std::vector<std::uint8_t>& in_a,
                   std::vector<std::uint8_t>& in_b) {
   const std::size_t n = a.size(), m = b.size();
+  if ((n + 1) * (m + 1) > (std::size_t{1} << 22)) {
+    // Too long for the quadratic table: mark the words missing from the other text.
+    auto mark = [](const std::vector<word>& x, const std::vector<word>& y, std::vector<std::uint8_t>& in_x) {
+      std::vector<std::string_view> ys;
+      for (const word& w : y) ys.push_back(w.text);
+      std::sort(ys.begin(), ys.end());
+      in_x.resize(x.size());
+      for (std::size_t i = 0; i < x.size(); ++i) in_x[i] = std::binary_search(ys.begin(), ys.end(), x[i].text) ? 1 : 0;
+    };
+    mark(a, b, in_a);
+    mark(b, a, in_b);
+    return;
+  }
   std::vector<std::uint16_t> t((n + 1) * (m + 1), 0);
   auto at = [&](std::size_t i, std::size_t j) -> std::uint16_t& { return t[i * (m + 1) + j]; };
   for (std::size_t i = n; i-- > 0;) {
@@ -598,7 +616,7 @@ void page::load() {
     throw std::runtime_error(dir_ + "/stats.json: not valid JSON");
   }
   near_ = json_string(stats_, "/command") == "dedup";
-  threshold_ = json_number(stats_, "/parameters/threshold");
+  threshold_ = std::clamp(json_number(stats_, "/parameters/threshold"), 0.0, 1.0);
   lsh_.bands = static_cast<std::uint32_t>(json_count(stats_, "/parameters/bands"));
   lsh_.rows = static_cast<std::uint32_t>(json_count(stats_, "/parameters/rows"));
 
@@ -789,7 +807,7 @@ void page::cluster_sizes(std::string& h) {
   std::vector<std::string> cats;
   std::vector<double> counts;
   std::uint64_t lo = 1, hi = 1;
-  std::uint64_t largest = hist.empty() ? 1 : hist.back().first;
+  const std::uint64_t largest = std::min<std::uint64_t>(hist.empty() ? 1 : hist.back().first, std::uint64_t{1} << 40);
   while (lo <= largest) {
     double c = 0;
     for (const auto& [size, n] : hist) c += size >= lo && size <= hi ? static_cast<double>(n) : 0;
@@ -1009,7 +1027,7 @@ std::string page::render(report_summary* summary) {
   records.text_field = json_string(stats_, "/parameters/text_field");
   records.id_field = json_string(stats_, "/parameters/id_field");
   if (records.text_field.empty()) records.text_field = "text";
-  texts_ = read_texts(sources_, wanted, records, problems_);
+  if (o_.read_texts) texts_ = read_texts(sources_, wanted, records, problems_);
   for (std::uint64_t d : wanted) texts_missing_ += texts_.count(d) ? 0 : 1;
 
   // ---- the page -----------------------------------------------------------

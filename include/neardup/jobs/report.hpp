@@ -42,7 +42,10 @@ struct report_options {
   std::size_t near_threshold_shown = 8;  // removals with the lowest similarity
   std::size_t near_misses_shown = 4;     // rejected pairs with the highest similarity
   std::size_t sources_shown = 20;        // rows of the removal-by-source table and chart
-  std::size_t max_words_shown = 400;     // words of a text shown (the rest is cut, and marked)
+  bool read_texts = true;                // false: show no texts (the inputs are not opened)
+  std::size_t max_words_shown = 400;     // words of a text shown (the rest is cut, and marked); beyond
+                                         // ~2000, words are marked by presence in the other text instead
+                                         // of by the longest common word sequence
 };
 
 struct report_summary {
