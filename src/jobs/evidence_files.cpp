@@ -57,7 +57,7 @@ void write_evidence_files(const std::string& out_dir, std::span<const source_inf
     s += '\t';
     corpus.append_id_field(s, sources, e.partner);
     s += '\t';
-    s += pipeline::name(e.kind);
+    s += neardup::name(e.kind);
     s += '\t';
     append_number(s, e.similarity);
     s += '\t';
@@ -80,7 +80,7 @@ void write_evidence_files(const std::string& out_dir, std::span<const source_inf
     s += '\t';
     corpus.append_id_field(s, sources, p.b);
     s += '\t';
-    s += pipeline::name(p.kind);
+    s += neardup::name(p.kind);
     s += '\t';
     append_number(s, p.similarity);
     s += '\t';

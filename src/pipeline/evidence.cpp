@@ -7,22 +7,6 @@
 
 namespace neardup::pipeline {
 
-std::string_view name(evidence_kind k) noexcept {
-  switch (k) {
-    case evidence_kind::exact: return "exact";
-    case evidence_kind::jaccard: return "jaccard";
-    case evidence_kind::estimate: return "estimate";
-  }
-  return "exact";
-}
-
-std::optional<evidence_kind> parse_evidence_kind(std::string_view s) noexcept {
-  for (evidence_kind k : {evidence_kind::exact, evidence_kind::jaccard, evidence_kind::estimate}) {
-    if (name(k) == s) return k;
-  }
-  return std::nullopt;
-}
-
 namespace {
 
 constexpr doc_id no_doc = std::numeric_limits<doc_id>::max();

@@ -8,7 +8,7 @@
 //   o.evidence.record = true;
 //   auto r = neardup::pipeline::dedup(texts, o);
 //   for (const auto& e : r.evidence.removed)   // e.doc was removed; e.partner is in its cluster
-//     std::printf("%u ~ %u: %s %.3f (band %u)\n", e.doc, e.partner, name(e.kind).data(), e.similarity, e.band);
+//     std::printf("%u ~ %u: %s %.3f (band %u)\n", e.doc, e.partner, std::string(neardup::name(e.kind)).c_str(), e.similarity, e.band);
 //
 // What "verified against" means. The clusterer's links that merged two
 // components (cluster_trace::merges) form a spanning forest of every near
@@ -33,6 +33,7 @@
 // (texts, options), independent of the thread count.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -42,6 +43,7 @@
 #include <vector>
 
 #include "neardup/cluster.hpp"
+#include "neardup/enum_names.hpp"
 #include "neardup/executor.hpp"
 #include "neardup/hash.hpp"
 #include "neardup/types.hpp"
@@ -53,8 +55,10 @@ enum class evidence_kind : std::uint8_t {
   jaccard,   // exact Jaccard of the shingle sets
   estimate,  // MinHash estimate of the Jaccard
 };
-std::string_view name(evidence_kind k) noexcept;  // "exact", "jaccard", "estimate"
-std::optional<evidence_kind> parse_evidence_kind(std::string_view s) noexcept;
+// Spellings (enum_names.hpp), as written in evidence.tsv: exact, jaccard, estimate.
+constexpr std::array<enum_name<evidence_kind>, 3> enum_names(evidence_kind) noexcept {
+  return {{{evidence_kind::exact, "exact"}, {evidence_kind::jaccard, "jaccard"}, {evidence_kind::estimate, "estimate"}}};
+}
 
 struct evidence_options {
   bool record = false;           // fill dedup_result::evidence
