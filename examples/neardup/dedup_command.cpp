@@ -20,6 +20,11 @@ outputs in OUTDIR (each written to a temporary name, renamed when complete):
   deduped.jsonl    kept documents: original JSONL lines byte for byte, in input order;
                    files from directories become {"id": ..., "text": ...}
   stats.json       counts, cluster-size histogram, parameters, seconds per stage
+  evidence.tsv     per removed document: the document it was verified against, the
+                   exact Jaccard (or MinHash estimate, marked) and the band, or "exact"
+  near_misses.tsv  a seeded sample of rejected candidate pairs with their similarity
+  sources.tsv      per input file: documents, kept, removed, text bytes removed
+'neardup report OUTDIR' shows them as one HTML page.
 )";
 
 }  // namespace
