@@ -2,6 +2,8 @@
 // messages on stderr, outputs, determinism across --threads and
 // NEARDUP_KERNEL, and the bundled sample's expected clusters.
 #include <gtest/gtest.h>
+
+#include <algorithm>
 #include <sys/wait.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -380,6 +382,38 @@ TEST(CliSample, DefaultRunReproducesExpectedClusters) {
   EXPECT_EQ(read_file(dir / "out" / "clusters.tsv"), read_file(kExpected));
   const std::string stats = read_file(dir / "out" / "stats.json");
   EXPECT_TRUE(contains(stats, "\"read\": 438")) << stats;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- report
+
+namespace {
+
+TEST(CliReport, WritesThePageNextToTheRunOrWhereAsked) {
+  temp_dir dir("neardup_cli");
+  write_file(dir / "in.jsonl", generated_jsonl(3, 30));
+  ASSERT_EQ(run_cli({"dedup", (dir / "in.jsonl").string(), "-o", (dir / "out").string(), "--near-miss-sample", "7"})
+                .exit_code,
+            0);
+  const std::string misses = read_file(dir / "out" / "near_misses.tsv");
+  EXPECT_LE(static_cast<std::size_t>(std::count(misses.begin(), misses.end(), '\n')), 8u) << "header + at most 7 pairs";
+  auto r = run_cli({"report", (dir / "out").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.err, "neardup report: ")) << r.err;
+  EXPECT_TRUE(contains(read_file(dir / "out" / "report.html"), "<svg class=\"chart s-curve\""));
+  r = run_cli({"report", (dir / "out").string(), "-o", (dir / "page.html"), "--clusters", "1", "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_TRUE(fs::exists(dir / "page.html"));
+}
+
+TEST(CliReport, MissingRunFailsNamingTheFile) {
+  temp_dir dir("neardup_cli");
+  const auto r = run_cli({"report", (dir / "nothing").string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(contains(r.err, "stats.json")) << r.err;
+  EXPECT_EQ(run_cli({"report"}).exit_code, 2);
 }
 
 }  // namespace
