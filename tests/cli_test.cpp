@@ -2,12 +2,11 @@
 // messages on stderr, outputs, determinism across --threads and
 // NEARDUP_KERNEL, and the bundled sample's expected clusters.
 #include <gtest/gtest.h>
-
-#include <algorithm>
 #include <sys/wait.h>
 #include <zlib.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <string>
 #include <vector>
