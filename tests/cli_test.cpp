@@ -6,6 +6,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -137,7 +138,7 @@ TEST(CliRun, DefaultRunWritesTheThreeOutputsAndASummary) {
   write_file(dir / "in.jsonl", data);
   const auto r = run_cli({"dedup", (dir / "in.jsonl").string(), "-o", (dir / "out").string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(list_dir(dir / "out"), (std::vector<std::string>{"_SUCCESS", "clusters.tsv", "deduped.jsonl", "stats.json"}));
+  EXPECT_EQ(list_dir(dir / "out"), (std::vector<std::string>{"_SUCCESS", "clusters.tsv", "deduped.jsonl", "evidence.tsv", "near_misses.tsv", "sources.tsv", "stats.json"}));
   EXPECT_TRUE(contains(r.err, "neardup dedup: ")) << r.err;
   EXPECT_TRUE(contains(r.err, "documents, kept")) << r.err;
   const auto rows = parse_tsv_pairs(read_file(dir / "out" / "clusters.tsv"));
@@ -176,7 +177,7 @@ TEST(CliRun, EveryOptionIsHonoured) {
                           "--scheme", "classic", "--no-exact-first"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err, "");  // --quiet
-  EXPECT_EQ(list_dir(dir / "out"), (std::vector<std::string>{"_SUCCESS", "clusters.tsv", "deduped.jsonl.zst", "stats.json"}));
+  EXPECT_EQ(list_dir(dir / "out"), (std::vector<std::string>{"_SUCCESS", "clusters.tsv", "deduped.jsonl.zst", "evidence.tsv", "near_misses.tsv", "sources.tsv", "stats.json"}));
   EXPECT_EQ(read_file(dir / "out" / "clusters.tsv"), "short\tlonger\nlonger\tlonger\nother\tother\n");
   const std::string kept = zstd_decompress_all(read_file(dir / "out" / "deduped.jsonl.zst"));
   EXPECT_EQ(std::count(kept.begin(), kept.end(), '\n'), 2);
@@ -371,6 +372,38 @@ TEST(CliSample, DefaultRunReproducesExpectedClusters) {
   EXPECT_EQ(read_file(dir / "out" / "clusters.tsv"), read_file(kExpected));
   const std::string stats = read_file(dir / "out" / "stats.json");
   EXPECT_TRUE(contains(stats, "\"read\": 438")) << stats;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- report
+
+namespace {
+
+TEST(CliReport, WritesThePageNextToTheRunOrWhereAsked) {
+  temp_dir dir("neardup_cli");
+  write_file(dir / "in.jsonl", generated_jsonl(3, 30));
+  ASSERT_EQ(run_cli({"dedup", (dir / "in.jsonl").string(), "-o", (dir / "out").string(), "--near-miss-sample", "7"})
+                .exit_code,
+            0);
+  const std::string misses = read_file(dir / "out" / "near_misses.tsv");
+  EXPECT_LE(static_cast<std::size_t>(std::count(misses.begin(), misses.end(), '\n')), 8u) << "header + at most 7 pairs";
+  auto r = run_cli({"report", (dir / "out").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.err, "neardup report: ")) << r.err;
+  EXPECT_TRUE(contains(read_file(dir / "out" / "report.html"), "<svg class=\"chart s-curve\""));
+  r = run_cli({"report", (dir / "out").string(), "-o", (dir / "page.html"), "--clusters", "1", "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_TRUE(fs::exists(dir / "page.html"));
+}
+
+TEST(CliReport, MissingRunFailsNamingTheFile) {
+  temp_dir dir("neardup_cli");
+  const auto r = run_cli({"report", (dir / "nothing").string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(contains(r.err, "stats.json")) << r.err;
+  EXPECT_EQ(run_cli({"report"}).exit_code, 2);
 }
 
 }  // namespace

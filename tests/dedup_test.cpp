@@ -217,7 +217,7 @@ TEST(DedupOutputs, ClustersDedupedAndStatsOfASmallCorpus) {
     EXPECT_NE(stat(s, {"seconds", stage}).find_first_of("0123456789"), std::string::npos) << stage;
   }
   // No temporary file is left behind.
-  EXPECT_EQ(list_dir(dir / "out"), (std::vector<std::string>{"clusters.tsv", "deduped.jsonl", "stats.json"}));
+  EXPECT_EQ(list_dir(dir / "out"), (std::vector<std::string>{"clusters.tsv", "deduped.jsonl", "evidence.tsv", "near_misses.tsv", "sources.tsv", "stats.json"}));
 }
 
 TEST(DedupOutputs, RerunReplacesEarlierOutputs) {
@@ -229,7 +229,7 @@ TEST(DedupOutputs, RerunReplacesEarlierOutputs) {
   const auto r = run({(dir / "in.jsonl").string()}, dir / "out", quiet());
   EXPECT_EQ(r.tsv, "x\tx\ny\tx\n");
   EXPECT_EQ(stat(r.stats, {"documents", "read"}), "2");
-  EXPECT_EQ(list_dir(dir / "out"), (std::vector<std::string>{"clusters.tsv", "deduped.jsonl", "stats.json"}));
+  EXPECT_EQ(list_dir(dir / "out"), (std::vector<std::string>{"clusters.tsv", "deduped.jsonl", "evidence.tsv", "near_misses.tsv", "sources.tsv", "stats.json"}));
 }
 
 TEST(DedupOutputs, ZstdOutputDecompressesToTheUncompressedBytes) {
@@ -240,7 +240,7 @@ TEST(DedupOutputs, ZstdOutputDecompressesToTheUncompressedBytes) {
   auto o = quiet();
   o.compression = nio::output_compression::zstd;
   const auto packed = run({(dir / "in.jsonl").string()}, dir / "zst", o);
-  EXPECT_EQ(list_dir(dir / "zst"), (std::vector<std::string>{"clusters.tsv", "deduped.jsonl.zst", "stats.json"}));
+  EXPECT_EQ(list_dir(dir / "zst"), (std::vector<std::string>{"clusters.tsv", "deduped.jsonl.zst", "evidence.tsv", "near_misses.tsv", "sources.tsv", "stats.json"}));
   EXPECT_LT(packed.jsonl.size(), plain.jsonl.size());
   EXPECT_EQ(zstd_decompress(packed.jsonl), plain.jsonl);
   EXPECT_EQ(packed.tsv, plain.tsv);
@@ -938,7 +938,7 @@ TEST(DedupWrite, CopiedAndReReadInputsGiveTheSameBytes) {
         EXPECT_EQ(r.jsonl, ref.jsonl) << what << ", " << variant;
         EXPECT_EQ(as_plain(r.tsv), as_plain(ref.tsv)) << what << ", " << variant;
         EXPECT_EQ(r.report.kept_of, ref.report.kept_of) << what << ", " << variant;
-        EXPECT_EQ(list_dir(out), (std::vector<std::string>{"clusters.tsv", "deduped.jsonl", "stats.json"}));
+        EXPECT_EQ(list_dir(out), (std::vector<std::string>{"clusters.tsv", "deduped.jsonl", "evidence.tsv", "near_misses.tsv", "sources.tsv", "stats.json"}));
         fs::remove_all(out);
       };
       check(plain, o, "plain, 2 threads");

@@ -7,6 +7,7 @@
 
 #include "neardup/contamination.hpp"
 #include "neardup/enum_names.hpp"
+#include "neardup/pipeline/evidence.hpp"
 #include "neardup/pipeline/options.hpp"
 #include "neardup/io/input.hpp"
 #include "neardup/io/output.hpp"
@@ -21,7 +22,7 @@ class EnumNames : public ::testing::Test {};
 using named_enums = ::testing::Types<neardup::token_kind, neardup::minhash_scheme, neardup::sig_kernel,
                                      neardup::contamination_mode, neardup::pipeline::verify_mode,
                                      neardup::pipeline::keep_policy, neardup::io::output_compression,
-                                     neardup::io::record_status>;
+                                     neardup::io::record_status, neardup::pipeline::evidence_kind>;
 TYPED_TEST_SUITE(EnumNames, named_enums);
 
 // Every enumerator is in the table (the enums are dense from 0), once, with a

@@ -284,7 +284,7 @@ TEST(OutputRun, ARunRemovesTheOutputsAndMarkerOfAnEarlierRunFirst) {
   write_file(fs::path(out) / "notes.txt", "the user's own");
   ASSERT_EQ(sh("NEARDUP exact --quiet " + quote(kSample) + " -o " + quote(out)).exit_code, 0);
   EXPECT_EQ(list_dir(out),
-            (std::vector<std::string>{"_SUCCESS", "clusters.tsv", "deduped.jsonl", "notes.txt", "stats.json"}));
+            (std::vector<std::string>{"_SUCCESS", "clusters.tsv", "deduped.jsonl", "evidence.tsv", "near_misses.tsv", "notes.txt", "sources.tsv", "stats.json"}));
   const std::string marker = read_file(fs::path(out) / "_SUCCESS");
   EXPECT_TRUE(contains(marker, "\"command\": \"exact\"")) << marker;
   EXPECT_FALSE(contains(marker, "zst")) << marker;

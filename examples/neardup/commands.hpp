@@ -116,6 +116,7 @@ int run_lines(int argc, char** argv);
 int run_decontaminate(int argc, char** argv);
 int run_pairs(int argc, char** argv);
 int run_eval(int argc, char** argv);
+int run_report(int argc, char** argv);
 
 std::vector<std::string> dedup_option_names();
 std::vector<std::string> exact_option_names();
@@ -123,6 +124,7 @@ std::vector<std::string> lines_option_names();
 std::vector<std::string> decontaminate_option_names();
 std::vector<std::string> pairs_option_names();
 std::vector<std::string> eval_option_names();
+std::vector<std::string> report_option_names();
 
 // The --names of a table (for commands_using).
 std::vector<std::string> names_of(const option_table& t);

@@ -13,6 +13,7 @@ const std::vector<command>& commands() {
       {"decontaminate", &run_decontaminate, &decontaminate_option_names},
       {"pairs", &run_pairs, &pairs_option_names},
       {"eval", &run_eval, &eval_option_names},
+      {"report", &run_report, &report_option_names},
   };
   return list;
 }

@@ -20,6 +20,11 @@ outputs in OUTDIR (each written to a temporary name, renamed when complete):
   deduped.jsonl    kept documents: original JSONL lines byte for byte, in input order;
                    files from directories become {"id": ..., "text": ...}
   stats.json       counts, cluster-size histogram, parameters, seconds per stage
+  evidence.tsv     per removed document: the document it was verified against, the
+                   exact Jaccard (or MinHash estimate, marked) and the band, or "exact"
+  near_misses.tsv  a seeded sample of rejected candidate pairs with their similarity
+  sources.tsv      per input file: documents, kept, removed, text bytes removed
+'neardup report OUTDIR' shows them as one HTML page.
 )";
 
 }  // namespace
@@ -71,6 +76,9 @@ option_table dedup_table(dedup_cli& s, std::string command, std::string intro, o
   b.keep = &o.keep;
   b.compression = &o.compression;
   add_shared_options(t, s.job, b, out);
+  t.add(integer("near-miss-sample", "N", o.evidence.near_misses, 0, std::uint64_t{1} << 24,
+                "rejected candidate pairs sampled into near_misses.tsv")
+            .in_group("output"));
   return t;
 }
 

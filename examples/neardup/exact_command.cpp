@@ -15,7 +15,8 @@ normalization (Unicode lowercasing; punctuation and whitespace separate tokens
 and are otherwise ignored) share a 128-bit fingerprint and form one cluster.
 Documents with no tokens are never duplicates.
 
-outputs in OUTDIR: clusters.tsv, deduped.jsonl, stats.json, as for 'neardup dedup'.
+outputs in OUTDIR: clusters.tsv, deduped.jsonl, stats.json, evidence.tsv,
+near_misses.tsv, sources.tsv, as for 'neardup dedup'.
 )";
 
 struct exact_cli {

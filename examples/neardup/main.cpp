@@ -30,6 +30,7 @@ commands:
   decontaminate  remove documents sharing n-grams with benchmark data
   pairs          list document pairs with Jaccard >= threshold
   eval           measure dedup's precision/recall against exact Jaccard
+  report         one self-contained HTML page showing a dedup run (neardup report OUTDIR)
 
 Run 'neardup COMMAND --help' for the options of a command.
 )";

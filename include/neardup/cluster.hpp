@@ -131,6 +131,34 @@ enum class verification {
   verify,
 };
 
+// One link between two documents, and the band (0-based, in add_band order)
+// whose bucket produced it.
+struct band_link {
+  doc_id a = 0;  // a < b
+  doc_id b = 0;
+  std::uint32_t band = 0;
+  friend bool operator==(const band_link&, const band_link&) = default;
+};
+
+// An optional record of why the clusterer merged what it merged
+// (cluster_options::trace), for audit trails:
+//   merges    every link that joined two components, in the order applied
+//             (band by band; within a band sorted by (a, b)). They form a
+//             spanning forest of the clusters: one link per merge.
+//   rejected  a bounded sample of the pairs the verifier rejected: the
+//             `max_rejected` distinct pairs with the smallest
+//             mix64(seed ^ (a << 32 | b)), each with the first band that
+//             rejected it, sorted by (a, b).
+// Both are pure functions of what the result depends on (cluster.hpp's
+// determinism guarantee): independent of the thread count. Applying links in
+// sorted order costs a sort of each band's links; nothing else changes.
+struct cluster_trace {
+  std::size_t max_rejected = 0;
+  std::uint64_t seed = 0;
+  std::vector<band_link> merges;
+  std::vector<band_link> rejected;
+};
+
 struct cluster_options {
   verification mode = verification::verify;
   // Verifier calls allowed per bucket member (over all the groups it is
@@ -142,6 +170,9 @@ struct cluster_options {
   // bands) runs: the pool's threads, or the calling thread alone when null.
   // Does not change any result.
   executor* pool = nullptr;
+  // When set, filled as bands are added (see cluster_trace). Does not change
+  // any result.
+  cluster_trace* trace = nullptr;
 };
 
 struct cluster_stats {

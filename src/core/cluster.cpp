@@ -11,6 +11,9 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <tuple>
+
+#include "neardup/hash.hpp"
 
 namespace neardup {
 
@@ -21,6 +24,37 @@ void check_doc_count(std::size_t n, const char* who) {
     throw std::invalid_argument(std::string(who) + ": " + std::to_string(n) +
                                 " documents, limit is 2^32 - 1");
   }
+}
+
+// The rejected-pair sample of cluster_trace: the max_rejected distinct pairs
+// with the smallest seeded key, each with its first band. Buffers hold up to
+// twice that before they are cut, so the cost per rejection stays constant.
+std::uint64_t sample_key(const band_link& l, std::uint64_t seed) noexcept {
+  return mix64(seed ^ (std::uint64_t{l.a} << 32 | l.b));
+}
+
+void cut_sample(std::vector<band_link>& v, const cluster_trace& trace) {
+  auto by_key = [&](const band_link& x, const band_link& y) {
+    const std::uint64_t kx = sample_key(x, trace.seed), ky = sample_key(y, trace.seed);
+    return std::tie(kx, x.a, x.b, x.band) < std::tie(ky, y.a, y.b, y.band);
+  };
+  std::sort(v.begin(), v.end(), by_key);
+  v.erase(std::unique(v.begin(), v.end(), [](const band_link& x, const band_link& y) { return x.a == y.a && x.b == y.b; }),
+          v.end());
+  if (v.size() > trace.max_rejected) v.resize(trace.max_rejected);
+}
+
+void sample_rejected(std::vector<band_link>& v, const band_link& l, const cluster_trace& trace) {
+  v.push_back(l);
+  if (v.size() >= 2 * trace.max_rejected) cut_sample(v, trace);
+}
+
+void merge_rejected(std::vector<band_link>& into, const std::vector<band_link>& from, const cluster_trace& trace) {
+  if (from.empty()) return;
+  into.insert(into.end(), from.begin(), from.end());
+  cut_sample(into, trace);
+  std::sort(into.begin(), into.end(),
+            [](const band_link& x, const band_link& y) { return std::tie(x.a, x.b) < std::tie(y.a, y.b); });
 }
 
 constexpr std::uint32_t no_group = std::numeric_limits<std::uint32_t>::max();
@@ -37,11 +71,13 @@ constexpr std::uint32_t no_member = std::numeric_limits<std::uint32_t>::max();
 class bucket_worker {
  public:
   bucket_worker(const union_find& snapshot, const pair_verifier& verify,
-                const cluster_options& options)
-      : snapshot_(snapshot), verify_(verify), options_(options) {}
+                const cluster_options& options, std::uint32_t band_index)
+      : band(band_index), snapshot_(snapshot), verify_(verify), options_(options) {}
 
+  std::uint32_t band;
   std::vector<doc_pair> links;
   cluster_stats stats;
+  std::vector<band_link> rejected;  // the trace's sample candidates (cluster_trace)
 
   void process(std::span<const doc_id> members) {
     ++stats.buckets;
@@ -73,6 +109,9 @@ class bucket_worker {
       return true;
     }
     ++stats.rejected;
+    if (options_.trace != nullptr && options_.trace->max_rejected != 0) {
+      sample_rejected(rejected, {earlier, x, band}, *options_.trace);
+    }
     return false;
   }
 
@@ -278,7 +317,7 @@ void clusterer::add_buckets(const bucket_list& buckets) {
   std::vector<bucket_worker> workers;
   workers.reserve(std::max<std::size_t>(threads, 1));
   for (std::size_t t = 0; t < std::max<std::size_t>(threads, 1); ++t) {
-    workers.emplace_back(sets_, verify_, options_);
+    workers.emplace_back(sets_, verify_, options_, static_cast<std::uint32_t>(stats_.bands - 1));
   }
   if (threads <= 1) {
     for (std::size_t i = 0; i < nb; ++i) workers[0].process(buckets[i]);
@@ -334,6 +373,7 @@ void clusterer::add_buckets(const bucket_list& buckets) {
     stats_.verified += w.stats.verified;
     stats_.rejected += w.stats.rejected;
     stats_.capped += w.stats.capped;
+    if (options_.trace != nullptr) merge_rejected(options_.trace->rejected, w.rejected, *options_.trace);
     if (pending_.empty()) {
       pending_.swap(w.links);
     } else {
@@ -346,7 +386,17 @@ void clusterer::end_band() {
   if (!in_band_) throw std::logic_error("clusterer::end_band: no band begun");
   // Union by minimum id: the partition and its labels do not depend on the
   // order of the links, and neither does the number of merges.
-  for (const doc_pair& p : pending_) stats_.merges += sets_.unite(p.first, p.second) ? 1 : 0;
+  if (options_.trace != nullptr) {
+    // Sorted, so that which links merge does not depend on the thread count.
+    std::sort(pending_.begin(), pending_.end());
+    for (const doc_pair& p : pending_) {
+      if (!sets_.unite(p.first, p.second)) continue;
+      ++stats_.merges;
+      options_.trace->merges.push_back({p.first, p.second, static_cast<std::uint32_t>(stats_.bands - 1)});
+    }
+  } else {
+    for (const doc_pair& p : pending_) stats_.merges += sets_.unite(p.first, p.second) ? 1 : 0;
+  }
   peak_link_bytes_ = std::max(peak_link_bytes_, pending_.capacity() * sizeof(doc_pair));
   pending_.clear();
   in_band_ = false;

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "corpus_passes.hpp"
+#include "evidence_files.hpp"
 #include "neardup/io/json.hpp"
 #include "neardup/io/memory.hpp"
 #include "neardup/io/progress.hpp"
@@ -217,8 +218,10 @@ dedup_report run_dedup(std::span<const io::source_info> sources, const std::stri
   docs.usable = usable;
   docs.text_bytes = text_bytes;
   corpus_sets sets(sources, corpus, pass, *events);
+  pipeline::dedup_options engine_options = options;
+  engine_options.evidence.record = true;  // the job always writes its audit trail
   pipeline::dedup_result result =
-      pipeline::run_stages(docs, options, &sets, pipeline::run_context{&pool, events.get(), report.input_bytes});
+      pipeline::run_stages(docs, engine_options, &sets, pipeline::run_context{&pool, events.get(), report.input_bytes});
   std::vector<std::uint8_t>().swap(usable);
   static_cast<pipeline::dedup_stats&>(report) = std::move(result.stats);
   report.stages.insert(report.stages.begin(), pipeline::stage_time{"sign", sign_seconds});
@@ -249,6 +252,7 @@ dedup_report run_dedup(std::span<const io::source_info> sources, const std::stri
                        out_dir + (options.compression == io::output_compression::zstd ? "/deduped.jsonl.zst"
                                                                                       : "/deduped.jsonl"),
                        options.compression, pass, *events);
+    detail::write_evidence_files(out_dir, sources, corpus, result.kept_of, result.evidence);
   }
   events->end_stage();
   report.stages.push_back({"write", std::chrono::duration<double>(clock_type::now() - t_write).count()});

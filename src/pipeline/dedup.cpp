@@ -92,6 +92,8 @@ dedup_result run_stages(const signed_documents& docs, const dedup_options& optio
   stage.stop();
 
   std::vector<doc_id> rep;
+  cluster_trace trace{.max_rejected = options.evidence.near_misses, .seed = options.seed, .merges = {}, .rejected = {}};
+  cluster_trace* tracing = options.evidence.record && options.near ? &trace : nullptr;
   if (!options.near) {
     rep = exact_leader;
   } else {
@@ -123,7 +125,8 @@ dedup_result run_stages(const signed_documents& docs, const dedup_options& optio
     pair_verifier verifier = make_verifier(options, docs.signatures, [sets](doc_id d) { return sets->set(d); });
     if (events != nullptr) events->begin_stage("cluster", context.progress_total);
     cluster_result clusters =
-        cluster_bands(docs.signatures, bands, excluded, std::move(verifier), context.pool, events, context.progress_total);
+        cluster_bands(docs.signatures, bands, excluded, std::move(verifier), context.pool, events, context.progress_total,
+                      tracing);
     if (events != nullptr) events->end_stage();
     stats.verifications = clusters.stats.verifications;
     stats.verified = clusters.stats.verified;
@@ -145,6 +148,19 @@ dedup_result run_stages(const signed_documents& docs, const dedup_options& optio
 
   result.kept_of = choose_kept_documents(rep, options.keep, docs.text_bytes);
   summarize(rep, result.kept_of, docs.fingerprints, stats);
+  if (options.evidence.record) {
+    stage.start("evidence");
+    const bool exact = options.verify == verify_mode::exact;
+    const pair_similarity similarity = [&](doc_id a, doc_id b) {
+      if (exact) return exact_jaccard(sets->set(a), sets->set(b));
+      return jaccard(docs.signatures.subspan(std::size_t{a} * k, k), docs.signatures.subspan(std::size_t{b} * k, k))
+          .estimate;
+    };
+    result.evidence = collect_evidence(exact_leader, result.kept_of, docs.fingerprints, tracing, similarity,
+                                       exact ? evidence_kind::jaccard : evidence_kind::estimate, context.pool);
+    result.evidence.rejected = stats.rejected;
+    stage.stop();
+  }
   result.cluster = std::move(rep);
   return result;
 }

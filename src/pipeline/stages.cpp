@@ -188,7 +188,7 @@ pair_verifier make_verifier(const similarity_options& options, std::span<const s
 
 cluster_result cluster_bands(std::span<const sig_value> signatures, const bander& bands,
                              std::span<const std::uint8_t> excluded, pair_verifier verify, executor* pool,
-                             sink* events, std::uint64_t progress_total) {
+                             sink* events, std::uint64_t progress_total, cluster_trace* trace) {
   const std::size_t n = excluded.size();
   const std::size_t num_bands = bands.params().bands;
   std::vector<std::uint64_t> keys(n, 0);
@@ -202,6 +202,7 @@ cluster_result cluster_bands(std::span<const sig_value> signatures, const bander
   cluster_options copts;
   copts.mode = verify ? verification::verify : verification::none;
   copts.pool = pool;
+  copts.trace = trace;
   return cluster_band_keys(n, num_bands, keys_of_band, excluded, std::move(verify), copts);
 }
 

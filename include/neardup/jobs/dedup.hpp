@@ -7,6 +7,18 @@
 //                  byte, in input order; text files: {"id":..,"text":..});
 //                  deduped.jsonl.zst with output_compression::zstd
 //   stats.json     counts, cluster-size histogram, parameters, stage timings
+//   evidence.tsv   the audit trail (pipeline/evidence.hpp), a header line, then
+//                  one line per removed document in input order:
+//                  id kept_id partner_id kind similarity band doc partner_doc kept_doc
+//                  kind: exact | jaccard (exact Jaccard) | estimate (MinHash);
+//                  band '-' for exact; *_doc: 0-based document numbers (the
+//                  line of clusters.tsv); similarity reads back exactly
+//   near_misses.tsv  a seeded sample of rejected candidate pairs (at most
+//                  options.evidence.near_misses): a_id b_id kind similarity band a_doc b_doc
+//   sources.tsv    per source in order: source path kind documents kept
+//                  removed_exact removed_near removed_text_bytes (a source's
+//                  documents are the next `documents` document numbers)
+// The evidence files are always written (evidence.record is ignored).
 // Every file is written under a temporary name and renamed when complete.
 //
 //   neardup::jobs::dedup_options o;

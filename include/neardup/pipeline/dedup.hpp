@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "neardup/executor.hpp"
+#include "neardup/pipeline/evidence.hpp"
 #include "neardup/pipeline/options.hpp"
 #include "neardup/pipeline/sink.hpp"
 #include "neardup/pipeline/stages.hpp"
@@ -72,6 +73,7 @@ struct dedup_result {
   std::vector<doc_id> kept_of;  // per document: the document kept for its cluster (itself if kept)
   std::vector<doc_id> cluster;  // per document: its cluster's first document (its label)
   dedup_stats stats;
+  dedup_evidence evidence;      // with options.evidence.record (pipeline/evidence.hpp)
 };
 
 // Documents already signed, as flat arrays of size() entries.
@@ -106,7 +108,8 @@ struct run_context {
 // The engine after signing: exact groups, candidates, set loading, clusters,
 // the kept documents and the counts. `sets` is needed for verify_mode::exact
 // only. stats.stages lists "exact", "candidates", ["load_candidates",]
-// "cluster" (near) or "exact" (exact only).
+// "cluster" (near) or "exact" (exact only), then "evidence" when
+// options.evidence.record.
 // Throws std::invalid_argument for bad options or arrays of the wrong size.
 dedup_result run_stages(const signed_documents& docs, const dedup_options& options, set_provider* sets,
                         const run_context& context = {});

@@ -28,6 +28,7 @@
 #include "neardup/banding.hpp"
 #include "neardup/enum_names.hpp"
 #include "neardup/hash.hpp"
+#include "neardup/pipeline/evidence.hpp"
 #include "neardup/shingle.hpp"
 #include "neardup/signature.hpp"
 #include "neardup/tokenize.hpp"
@@ -79,6 +80,7 @@ struct dedup_options : similarity_options {
   keep_policy keep = keep_policy::first;
   bool exact_first = true;  // collapse exact duplicates before LSH
   bool near = true;         // false: exact duplicates only (`neardup exact`), no MinHash
+  evidence_options evidence{};  // an audit trail of the removals (pipeline/evidence.hpp); no effect on decisions
 };
 
 // The (bands, rows) used when similarity_options::lsh is not set. With

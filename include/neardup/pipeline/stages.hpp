@@ -173,9 +173,12 @@ pair_verifier make_verifier(const similarity_options& options, std::span<const s
 // `verify` (cluster_band_keys in cluster.hpp): each bucket is decided against
 // the labels of the previous band, so the result does not depend on the
 // thread count. Reports each band to `events` as 1/bands of `progress_total`.
+// `trace`, when not null, records the merging links and rejected pairs
+// (cluster_trace in cluster.hpp).
 cluster_result cluster_bands(std::span<const sig_value> signatures, const bander& bands,
                              std::span<const std::uint8_t> excluded, pair_verifier verify, executor* pool,
-                             sink* events = nullptr, std::uint64_t progress_total = 0);
+                             sink* events = nullptr, std::uint64_t progress_total = 0,
+                             cluster_trace* trace = nullptr);
 
 // ---- keep --------------------------------------------------------------------
 

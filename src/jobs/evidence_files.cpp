@@ -1,0 +1,130 @@
+#include "evidence_files.hpp"
+
+#include <charconv>
+#include <cstdint>
+#include <vector>
+
+#include "neardup/io/json.hpp"
+#include "neardup/io/output.hpp"
+
+namespace neardup::jobs::detail {
+
+namespace {
+
+void append_number(std::string& out, std::uint64_t v) {
+  char buf[24];
+  out.append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
+}
+
+// The shortest text that reads back as the same double.
+void append_number(std::string& out, double v) {
+  char buf[32];
+  out.append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
+}
+
+class tsv_file {
+ public:
+  tsv_file(const std::string& path, std::string_view header) : file_(path) { block_.append(header); }
+  std::string& line() { return block_; }
+  void end_line() {
+    block_ += '\n';
+    if (block_.size() >= (std::size_t{1} << 20)) {
+      file_.write(block_);
+      block_.clear();
+    }
+  }
+  void commit() {
+    file_.write(block_);
+    file_.commit();
+  }
+
+ private:
+  atomic_file file_;
+  std::string block_;
+};
+
+}  // namespace
+
+void write_evidence_files(const std::string& out_dir, std::span<const source_info> sources,
+                          const corpus_index& corpus, std::span<const doc_id> kept_of,
+                          const pipeline::dedup_evidence& evidence) {
+  tsv_file removed(out_dir + "/evidence.tsv", "id\tkept_id\tpartner_id\tkind\tsimilarity\tband\tdoc\tpartner_doc\tkept_doc\n");
+  for (const pipeline::removal_evidence& e : evidence.removed) {
+    std::string& s = removed.line();
+    corpus.append_id_field(s, sources, e.doc);
+    s += '\t';
+    corpus.append_id_field(s, sources, kept_of[e.doc]);
+    s += '\t';
+    corpus.append_id_field(s, sources, e.partner);
+    s += '\t';
+    s += neardup::name(e.kind);
+    s += '\t';
+    append_number(s, e.similarity);
+    s += '\t';
+    if (e.kind == pipeline::evidence_kind::exact) {
+      s += '-';
+    } else {
+      append_number(s, std::uint64_t{e.band});
+    }
+    for (doc_id d : {e.doc, e.partner, kept_of[e.doc]}) {
+      s += '\t';
+      append_number(s, std::uint64_t{d});
+    }
+    removed.end_line();
+  }
+
+  tsv_file misses(out_dir + "/near_misses.tsv", "a_id\tb_id\tkind\tsimilarity\tband\ta_doc\tb_doc\n");
+  for (const pipeline::pair_evidence& p : evidence.near_misses) {
+    std::string& s = misses.line();
+    corpus.append_id_field(s, sources, p.a);
+    s += '\t';
+    corpus.append_id_field(s, sources, p.b);
+    s += '\t';
+    s += neardup::name(p.kind);
+    s += '\t';
+    append_number(s, p.similarity);
+    s += '\t';
+    append_number(s, std::uint64_t{p.band});
+    s += '\t';
+    append_number(s, std::uint64_t{p.a});
+    s += '\t';
+    append_number(s, std::uint64_t{p.b});
+    misses.end_line();
+  }
+
+  // Per source, in source order: documents (a contiguous range of document
+  // numbers), what was kept and removed, and the text bytes removed.
+  struct counts {
+    std::uint64_t documents = 0, kept = 0, exact = 0, near = 0, bytes = 0;
+  };
+  std::vector<counts> per(sources.size());
+  for (std::size_t d = 0; d < corpus.size(); ++d) {
+    counts& c = per[corpus.docs[d].source];
+    ++c.documents;
+    if (kept_of[d] == d) ++c.kept;
+  }
+  for (const pipeline::removal_evidence& e : evidence.removed) {
+    counts& c = per[corpus.docs[e.doc].source];
+    (e.kind == pipeline::evidence_kind::exact ? c.exact : c.near) += 1;
+    c.bytes += corpus.docs[e.doc].text_bytes;
+  }
+  tsv_file src(out_dir + "/sources.tsv", "source\tpath\tkind\tdocuments\tkept\tremoved_exact\tremoved_near\tremoved_text_bytes\n");
+  for (std::size_t i = 0; i < sources.size(); ++i) {
+    std::string& s = src.line();
+    append_tsv_field(s, sources[i].name);
+    s += '\t';
+    append_tsv_field(s, sources[i].path);
+    s += '\t';
+    s += sources[i].kind == source_kind::jsonl ? "jsonl" : "text";
+    for (std::uint64_t v : {per[i].documents, per[i].kept, per[i].exact, per[i].near, per[i].bytes}) {
+      s += '\t';
+      append_number(s, v);
+    }
+    src.end_line();
+  }
+  removed.commit();
+  misses.commit();
+  src.commit();
+}
+
+}  // namespace neardup::jobs::detail
