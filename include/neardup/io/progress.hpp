@@ -9,14 +9,24 @@
 //   meter.begin_stage("sign", total_input_bytes);
 //   ... meter.add(bytes, docs) from any thread ...
 //   meter.end_stage();
+//
+// A binding can take the lines instead of stderr: while a scoped_progress_sink
+// lives on a thread, every progress_meter constructed on that thread hands its
+// lines (one per second while a stage runs, each stage's summary, warnings) to
+// the sink, from the meter's own thread.
+//
+//   neardup::io::scoped_progress_sink to_callback([](std::string_view line) { ... });
+//   neardup::io::run_dedup(sources, out, options);   // its meter reports to the lambda
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 
 namespace neardup::io {
@@ -26,6 +36,22 @@ struct progress_options {
   // Live line when stderr is a terminal; periodic lines otherwise.
   std::chrono::milliseconds redraw_interval{250};
   std::chrono::seconds log_interval{10};
+};
+
+// Receives whole progress lines (no newline, no terminal control).
+using progress_sink = std::function<void(std::string_view line)>;
+
+// Installs `sink` for the progress_meters constructed on this thread until
+// destroyed (then the previous sink, if any, is back).
+class scoped_progress_sink {
+ public:
+  explicit scoped_progress_sink(progress_sink sink);
+  ~scoped_progress_sink();
+  scoped_progress_sink(const scoped_progress_sink&) = delete;
+  scoped_progress_sink& operator=(const scoped_progress_sink&) = delete;
+
+ private:
+  progress_sink previous_;
 };
 
 class progress_meter {
@@ -50,8 +76,11 @@ class progress_meter {
  private:
   void run();
   std::string status_line(bool final_line);
+  void emit(const std::string& line);  // to the sink, or stderr as a line of its own
+
 
   progress_options options_;
+  progress_sink sink_;  // the thread's sink at construction, if any
   bool tty_ = false;
   std::atomic<std::uint64_t> bytes_{0};
   std::atomic<std::uint64_t> docs_{0};

@@ -1,0 +1,61 @@
+// Shared helpers of the neardup._neardup extension module (python/src/*.cpp).
+//
+// The module converts at the edge and calls the library; it holds no
+// algorithm. Errors: std::invalid_argument becomes ValueError (pybind11's
+// default), I/O failures of the file jobs become OSError (jobs.cpp).
+#pragma once
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "neardup/signature.hpp"
+#include "neardup/tokenize.hpp"
+
+namespace neardup::python {
+
+namespace py = pybind11;
+
+// CLI spellings: --tokens word|char|code, --scheme oph|classic|superminhash.
+// Throws std::invalid_argument naming the option and the choices.
+// TODO(pipeline): use the parse()/name() pair that pipeline/options.hpp puts
+// beside each enum once it is in main.
+tokenize_options parse_tokens(std::string_view name);
+minhash_scheme parse_scheme(std::string_view name);
+
+// The UTF-8 bytes of a str (cached inside the str object) or of a bytes
+// object; valid while the object lives. TypeError for anything else.
+std::string_view text_of(py::handle text);
+
+// Holds every text of a Python sequence or iterable as string_views that stay
+// valid without the GIL (the objects are kept alive here).
+struct text_batch {
+  std::vector<py::object> owners;
+  std::vector<std::string_view> texts;
+};
+// `texts`: str/bytes items, or dicts holding a str under `text_field`.
+// A single str is refused (TypeError): it is almost always a mistake.
+text_batch collect_texts(py::handle texts, const std::string& text_field = "text");
+
+// A NumPy array that takes ownership of `v` (no copy): its base is a capsule
+// that deletes the vector.
+template <class T>
+py::array_t<T> to_array(std::vector<T>&& v) {
+  auto* owned = new std::vector<T>(std::move(v));
+  py::capsule base(owned, [](void* p) { delete static_cast<std::vector<T>*>(p); });
+  return py::array_t<T>({owned->size()}, {sizeof(T)}, owned->data(), base);
+}
+
+// Worker threads for `threads` (None: every core), at least 1, at most `work`.
+std::size_t thread_count(py::handle threads, std::size_t work);
+
+void register_sketch(py::module_& m);
+void register_index(py::module_& m);
+void register_jobs(py::module_& m);
+
+}  // namespace neardup::python
