@@ -70,7 +70,7 @@ Progress = Union[bool, Callable[[str], Any]]
 
 _INDEX_MAGIC = b"NDLSHIDX"
 _INDEX_VERSION = 1
-_INDEX_HEADER = struct.Struct("<8sIIIIQdQ")  # magic, version, num_perm, bands, rows, 0, seed, threshold, count
+_INDEX_HEADER = struct.Struct("<8sIIIIIQdQ")  # magic, version, num_perm, bands, rows, 0, seed, threshold, count
 _KEY_STR = 1  # entry tag bits: key kind (0: int64, 1: UTF-8 str)
 _HAS_KEYS = 2  # ... and whether band keys follow (the empty signature has none)
 
@@ -177,22 +177,39 @@ class LSHIndex:
         self._free.append(slot)
 
     # ---- persistence
+    def _entries(self) -> list:
+        """(key, band keys or None for an empty signature) per key, in insertion order."""
+        return [(key, self._index.keys_of(slot) if slot in self._index else None)
+                for key, slot in self._slot_of.items()]
+
+    def _restore(self, entries: Iterable) -> None:
+        """Fills an empty index from ``_entries()`` output."""
+        for key, band_keys in entries:
+            self._check_key(key)
+            if key in self._slot_of:
+                raise ValueError(f"key {key!r} appears twice")
+            slot = len(self._key_of)
+            if band_keys is not None:
+                self._index.insert_keys(slot, band_keys)
+            self._key_of.append(key)
+            self._slot_of[key] = slot
+
     def to_bytes(self) -> bytes:
         """The index in the layout described in the class docstring."""
+        entries = self._entries()
         parts = [_INDEX_HEADER.pack(_INDEX_MAGIC, _INDEX_VERSION, self.num_perm, self.bands, self.rows, 0,
-                                    self._seed, self._threshold, len(self._slot_of))]
+                                    self._seed, self._threshold, len(entries))]
         band_keys = []
-        for key, slot in self._slot_of.items():
-            has_keys = slot in self._index
-            tag = (_KEY_STR if isinstance(key, str) else 0) | (_HAS_KEYS if has_keys else 0)
+        for key, keys in entries:
+            tag = (_KEY_STR if isinstance(key, str) else 0) | (_HAS_KEYS if keys is not None else 0)
             if isinstance(key, str):
                 raw = key.encode("utf-8")
                 parts.append(struct.pack("<BI", tag, len(raw)))
                 parts.append(raw)
             else:
                 parts.append(struct.pack("<Bq", tag, key))
-            if has_keys:
-                band_keys.append(self._index.keys_of(slot))
+            if keys is not None:
+                band_keys.append(keys)
         if band_keys:
             parts.append(np.concatenate(band_keys).astype("<u8", copy=False).tobytes())
         return b"".join(parts)
@@ -208,11 +225,10 @@ class LSHIndex:
             raise ValueError("not LSHIndex data (bad magic)")
         if version != _INDEX_VERSION:
             raise ValueError(f"LSHIndex data version {version} is not supported (this neardup reads version 1)")
-        index = cls(threshold=threshold if 0 < threshold < 1 else 0.5, num_perm=num_perm, bands=bands, rows=rows,
-                    seed=seed)
+        index = cls(threshold=0.5, num_perm=num_perm, bands=bands, rows=rows, seed=seed)
         index._threshold = threshold
         pos = _INDEX_HEADER.size
-        entries = []
+        keys, has_keys = [], []
         try:
             for _ in range(count):
                 (tag,) = struct.unpack_from("<B", view, pos)
@@ -221,28 +237,21 @@ class LSHIndex:
                     start = pos + 5
                     if start + length > len(view):
                         raise ValueError("LSHIndex data is truncated inside a key")
-                    key: Key = bytes(view[start:start + length]).decode("utf-8")
+                    keys.append(bytes(view[start:start + length]).decode("utf-8"))
                     pos = start + length
                 else:
-                    (key,) = struct.unpack_from("<q", view, pos + 1)
+                    keys.append(struct.unpack_from("<q", view, pos + 1)[0])
                     pos += 9
-                entries.append((key, bool(tag & _HAS_KEYS)))
+                has_keys.append(bool(tag & _HAS_KEYS))
         except struct.error:
             raise ValueError("LSHIndex data is truncated inside its entries") from None
-        with_keys = sum(1 for _, has in entries if has)
+        with_keys = sum(has_keys)
         expected = pos + with_keys * bands * 8
         if len(view) != expected:
             raise ValueError(f"LSHIndex data is {len(view)} bytes, expected {expected}")
-        keys = np.frombuffer(view, dtype="<u8", count=with_keys * bands, offset=pos).reshape(with_keys, bands)
-        row = 0
-        for slot, (key, has) in enumerate(entries):
-            if key in index._slot_of:
-                raise ValueError(f"LSHIndex data holds key {key!r} twice")
-            if has:
-                index._index.insert_keys(slot, keys[row])
-                row += 1
-            index._key_of.append(key)
-            index._slot_of[key] = slot
+        matrix = np.frombuffer(view, dtype="<u8", count=with_keys * bands, offset=pos).reshape(with_keys, bands)
+        rows_iter = iter(matrix)
+        index._restore((key, next(rows_iter) if has else None) for key, has in zip(keys, has_keys))
         return index
 
     def save(self, path: PathLike) -> None:
