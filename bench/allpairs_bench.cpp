@@ -26,6 +26,14 @@
 
 namespace {
 
+// One executor per thread count, shared by the tests of this file.
+neardup::executor* pool_of(std::size_t threads) {
+  static std::map<std::size_t, std::unique_ptr<neardup::executor>> pools;
+  auto& p = pools[threads];
+  if (!p) p = std::make_unique<neardup::executor>(threads);
+  return p.get();
+}
+
 bool short_mode() {
   const char* s = std::getenv("NEARDUP_BENCH_SHORT");
   return s != nullptr && std::string_view(s) == "1";
@@ -86,7 +94,7 @@ void BM_AllPairsJoin(benchmark::State& state) {
   const auto& sets = corpus(n, static_cast<int>(state.range(2)));
   std::size_t found = 0;
   for (auto _ : state) {
-    auto pairs = neardup::allpairs_join(sets.view(), {.threshold = 0.8, .threads = threads});
+    auto pairs = neardup::allpairs_join(sets.view(), {.threshold = 0.8, .pool = pool_of(threads)});
     found = pairs.size();
     benchmark::DoNotOptimize(pairs.data());
   }

@@ -1,6 +1,8 @@
 // Grouping one band (radix sort vs std::sort) and clustering a synthetic
 // corpus (verified clusterer vs materialize-all-pairs baseline), with the
 // peak memory the clustering allocates reported as bytes per document.
+#include <map>
+#include <memory>
 #include <benchmark/benchmark.h>
 #include <malloc.h>
 
@@ -19,6 +21,14 @@
 
 // ---- allocation accounting: current and peak bytes held through operator new
 namespace {
+
+// One executor per thread count, shared by the tests of this file.
+neardup::executor* pool_of(std::size_t threads) {
+  static std::map<std::size_t, std::unique_ptr<neardup::executor>> pools;
+  auto& p = pools[threads];
+  if (!p) p = std::make_unique<neardup::executor>(threads);
+  return p.get();
+}
 std::atomic<std::size_t> g_current{0};
 std::atomic<std::size_t> g_peak{0};
 
@@ -145,7 +155,7 @@ BENCHMARK(BM_GroupBandStdSort)->Apply(group_sizes)->Unit(benchmark::kMillisecond
 void BM_BandGrouper(benchmark::State& state) {
   const auto n = static_cast<std::size_t>(state.range(0));
   const auto keys = random_keys(n, 1);
-  neardup::band_grouper g(static_cast<std::size_t>(state.range(1)));
+  neardup::band_grouper g(pool_of(static_cast<std::size_t>(state.range(1))));
   neardup::bucket_list out;
   for (auto _ : state) {
     g.group(keys, out);
@@ -221,7 +231,7 @@ void BM_Cluster(benchmark::State& state) {
   const auto n = static_cast<std::size_t>(state.range(0));
   const corpus c = make_corpus(n, 16);
   neardup::cluster_options opt;
-  opt.threads = static_cast<std::size_t>(state.range(1));
+  opt.pool = pool_of(static_cast<std::size_t>(state.range(1)));
   std::size_t extra = 0;
   neardup::cluster_stats stats;
   for (auto _ : state) {

@@ -26,7 +26,7 @@
 
 #include "neardup/cluster.hpp"
 #include "neardup/hash.hpp"
-#include "neardup/io/dedup.hpp"
+#include "neardup/jobs/dedup.hpp"
 
 namespace {
 
@@ -205,18 +205,18 @@ void BM_DedupEndToEnd(benchmark::State& state) {
     }
   }
   const auto sources = neardup::io::expand_inputs({c.path});
-  neardup::io::dedup_options o;
+  neardup::jobs::dedup_options o;
   o.threads = static_cast<std::size_t>(state.range(0));
   o.progress = false;
   o.max_reported_errors = 0;
   const std::string out = (fs::temp_directory_path() / "neardup_e2e_out").string();
-  std::vector<std::pair<double, neardup::io::dedup_report>> done;
+  std::vector<std::pair<double, neardup::jobs::dedup_report>> done;
   std::string label = "threads=" + std::to_string(state.range(0)) + " runs(s)=";
   for (auto _ : state) {
     for (int k = 0; k < runs(); ++k) {
       fs::remove_all(out);  // every run writes into an empty directory
       const auto t0 = std::chrono::steady_clock::now();
-      auto r = neardup::io::run_dedup(sources.sources, out, o);
+      auto r = neardup::jobs::run_dedup(sources.sources, out, o);
       done.emplace_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), std::move(r));
     }
     for (std::size_t k = 0; k < done.size(); ++k) {

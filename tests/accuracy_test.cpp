@@ -13,23 +13,25 @@
 #include <vector>
 
 #include "corpus_gen.hpp"
-#include "neardup/io/dedup.hpp"
+#include "neardup/jobs/dedup.hpp"
 #include "neardup/io/input.hpp"
 
 namespace {
 
 using namespace neardup_test;
 namespace nio = neardup::io;
+namespace njobs = neardup::jobs;
+namespace npipeline = neardup::pipeline;
 
-nio::dedup_options quiet_defaults() {
-  nio::dedup_options o;
+njobs::dedup_options quiet_defaults() {
+  njobs::dedup_options o;
   o.progress = false;
   o.max_reported_errors = 0;
   o.return_clusters = true;
   return o;
 }
 
-neardup::shingle_options shingles_of(const nio::dedup_options& o) {
+neardup::shingle_options shingles_of(const njobs::dedup_options& o) {
   return neardup::shingle_options{o.tokens, o.ngram, o.seed};
 }
 
@@ -54,7 +56,7 @@ struct generated_corpus {
     docs = make_near_dup_corpus(generated_spec());
     for (const auto& d : docs) texts.push_back(d.text);
     write_file(dir / "corpus.jsonl", to_jsonl(docs));
-    truth = exact_ground_truth(texts, shingles_of(nio::dedup_options{}), 0.8);
+    truth = exact_ground_truth(texts, shingles_of(njobs::dedup_options{}), 0.8);
     inputs = nio::expand_inputs({(dir / "corpus.jsonl").string()});
   }
 };
@@ -99,7 +101,7 @@ TEST(Accuracy, DefaultOptionsMeetPrecisionRecallWithoutFalseMerges) {
   const auto& c = corpus();
   temp_dir out("neardup_accuracy_out");
   const auto o = quiet_defaults();
-  const auto r = nio::run_dedup(c.inputs.sources, out.str(), o);
+  const auto r = njobs::run_dedup(c.inputs.sources, out.str(), o);
   ASSERT_EQ(r.kept_of.size(), c.docs.size());
   const accuracy a = score(r.kept_of, c.truth);
   std::printf("[ default  ] bands=%u rows=%u P(candidate | J=0.8)=%.3f verifications=%llu: %s\n", r.lsh.bands,
@@ -123,7 +125,7 @@ TEST(Accuracy, ExactVerificationNeverFalselyMergesForAnyBanding) {
     temp_dir out("neardup_accuracy_out");
     auto o = quiet_defaults();
     o.lsh = p;
-    const auto r = nio::run_dedup(c.inputs.sources, out.str(), o);
+    const auto r = njobs::run_dedup(c.inputs.sources, out.str(), o);
     const accuracy a = score(r.kept_of, c.truth);
     std::printf("[ b=%2u r=%2u] P(J=0.8)=%.3f verifications=%6llu: %s\n", p.bands, p.rows,
                 r.candidate_probability_at_threshold, static_cast<unsigned long long>(r.verifications),
@@ -139,15 +141,15 @@ TEST(Accuracy, ExactVerificationNeverFalselyMergesForAnyBanding) {
 TEST(Accuracy, VerifyModesRefineEachOther) {
   const auto& c = corpus();
   std::vector<std::vector<neardup::doc_id>> kept;
-  const auto banding = nio::default_lsh_params(0.8, 128, nio::verify_mode::exact);  // same bands for all modes
-  for (const auto mode : {nio::verify_mode::exact, nio::verify_mode::estimate, nio::verify_mode::none}) {
+  const auto banding = npipeline::default_lsh_params(0.8, 128, npipeline::verify_mode::exact);  // same bands for all modes
+  for (const auto mode : {npipeline::verify_mode::exact, npipeline::verify_mode::estimate, npipeline::verify_mode::none}) {
     temp_dir out("neardup_accuracy_out");
     auto o = quiet_defaults();
     o.verify = mode;
     o.lsh = banding;
-    const auto r = nio::run_dedup(c.inputs.sources, out.str(), o);
+    const auto r = njobs::run_dedup(c.inputs.sources, out.str(), o);
     const accuracy a = score(r.kept_of, c.truth);
-    std::printf("[ verify=%-8s] %s\n", std::string(nio::to_string(mode)).c_str(), a.summary().c_str());
+    std::printf("[ verify=%-8s] %s\n", std::string(npipeline::name(mode)).c_str(), a.summary().c_str());
     kept.push_back(r.kept_of);
   }
   for (std::size_t d = 0; d < kept[0].size(); ++d) {
@@ -175,9 +177,9 @@ TEST(Accuracy, LargeFamiliesNoFalseMergesAndBoundedRecallLoss) {
   for (const auto& d : docs) texts.push_back(d.text);
   temp_dir dir("neardup_accuracy_big");
   write_file(dir / "c.jsonl", to_jsonl(docs));
-  const auto truth = exact_ground_truth(texts, shingles_of(nio::dedup_options{}), 0.8);
+  const auto truth = exact_ground_truth(texts, shingles_of(njobs::dedup_options{}), 0.8);
   const auto inputs = nio::expand_inputs({(dir / "c.jsonl").string()});
-  const auto r = nio::run_dedup(inputs.sources, (dir / "out").string(), quiet_defaults());
+  const auto r = njobs::run_dedup(inputs.sources, (dir / "out").string(), quiet_defaults());
   const accuracy a = score(r.kept_of, truth);
   std::size_t components = 0;
   for (std::size_t d = 0; d < docs.size(); ++d) components += truth.component[d] == d;
@@ -233,7 +235,7 @@ std::string expected_tsv(const sample_docs& s, const ground_truth& g) {
 TEST(Sample, ExpectedClustersFileIsTheExactGroundTruth) {
   const sample_docs s = read_sample();
   ASSERT_EQ(s.ids.size(), 438u);
-  const ground_truth g = exact_ground_truth(s.texts, shingles_of(nio::dedup_options{}), 0.8);
+  const ground_truth g = exact_ground_truth(s.texts, shingles_of(njobs::dedup_options{}), 0.8);
   std::printf("[ sample   ] %s\n", describe(g, s.ids.size()).c_str());
   const std::string tsv = expected_tsv(s, g);
   const char* regen = std::getenv("NEARDUP_REGENERATE");
@@ -246,10 +248,10 @@ TEST(Sample, ExpectedClustersFileIsTheExactGroundTruth) {
 
 TEST(Sample, DefaultDedupReproducesExpectedClusters) {
   const sample_docs s = read_sample();
-  const ground_truth g = exact_ground_truth(s.texts, shingles_of(nio::dedup_options{}), 0.8);
+  const ground_truth g = exact_ground_truth(s.texts, shingles_of(njobs::dedup_options{}), 0.8);
   temp_dir out("neardup_sample_out");
   const auto inputs = nio::expand_inputs({kSample});
-  const auto r = nio::run_dedup(inputs.sources, out.str(), quiet_defaults());
+  const auto r = njobs::run_dedup(inputs.sources, out.str(), quiet_defaults());
   const accuracy a = score(r.kept_of, g);
   std::printf("[ sample   ] default bands=%u rows=%u: %s\n", r.lsh.bands, r.lsh.rows, a.summary().c_str());
   EXPECT_EQ(a.false_merges, 0u);

@@ -1,3 +1,5 @@
+#include <map>
+#include <memory>
 #include "neardup/allpairs.hpp"
 
 #include <gtest/gtest.h>
@@ -14,6 +16,14 @@
 #include "neardup/hash.hpp"
 
 namespace {
+
+// One executor per thread count, shared by the tests of this file.
+neardup::executor* pool_of(std::size_t threads) {
+  static std::map<std::size_t, std::unique_ptr<neardup::executor>> pools;
+  auto& p = pools[threads];
+  if (!p) p = std::make_unique<neardup::executor>(threads);
+  return p.get();
+}
 
 using neardup::allpairs_join;
 using neardup::flat_sets;
@@ -152,9 +162,9 @@ TEST_P(AllPairsVsBruteForce, EqualsBruteForceOnRandomCorpora) {
   std::size_t reported = 0;
   for (const test_corpus& c : random_corpora()) {
     const auto want = brute_force(c.stats, threshold);
-    const auto got = allpairs_join(c.sets.view(), {.threshold = threshold, .threads = 1});
+    const auto got = allpairs_join(c.sets.view(), {.threshold = threshold, .pool = pool_of(1)});
     expect_same(got, want);
-    const auto got2 = allpairs_join(c.sets.view(), {.threshold = threshold, .threads = 2});
+    const auto got2 = allpairs_join(c.sets.view(), {.threshold = threshold, .pool = pool_of(2)});
     expect_same(got2, want);
     reported += want.size();
   }
@@ -171,7 +181,7 @@ TEST(AllPairs, EqualsBruteForceOnLongSets) {
   const auto stats = all_pair_stats(sets);
   for (double t : {0.5, 0.7, 0.8, 0.9, 0.97}) {
     const auto want = brute_force(stats, t);
-    expect_same(allpairs_join(sets.view(), {.threshold = t, .threads = 2}), want);
+    expect_same(allpairs_join(sets.view(), {.threshold = t, .pool = pool_of(2)}), want);
     if (t <= 0.8) {
       EXPECT_FALSE(want.empty()) << t;
     }
@@ -239,7 +249,7 @@ TEST(AllPairs, AllIdenticalCorpusGivesEveryPair) {
   std::sort(doc.begin(), doc.end());
   const std::size_t n = 60;
   for (std::size_t i = 0; i < n; ++i) sets.push_back(doc);
-  const auto got = allpairs_join(sets.view(), {.threshold = 0.9, .threads = 2});
+  const auto got = allpairs_join(sets.view(), {.threshold = 0.9, .pool = pool_of(2)});
   EXPECT_EQ(got.size(), n * (n - 1) / 2);
 }
 
@@ -272,9 +282,9 @@ TEST(AllPairs, RejectsBadSettingsAndMalformedInput) {
 
 TEST(AllPairs, ResultIndependentOfThreadCountOnLargerCorpus) {
   const flat_sets sets = make_corpus(77, small_scale() ? 400 : 3000, 5000, true);
-  const auto one = allpairs_join(sets.view(), {.threshold = 0.7, .threads = 1});
-  const auto two = allpairs_join(sets.view(), {.threshold = 0.7, .threads = 2});
-  const auto many = allpairs_join(sets.view(), {.threshold = 0.7, .threads = 5});
+  const auto one = allpairs_join(sets.view(), {.threshold = 0.7, .pool = pool_of(1)});
+  const auto two = allpairs_join(sets.view(), {.threshold = 0.7, .pool = pool_of(2)});
+  const auto many = allpairs_join(sets.view(), {.threshold = 0.7, .pool = pool_of(5)});
   expect_same(two, one);
   expect_same(many, one);
   EXPECT_FALSE(one.empty());

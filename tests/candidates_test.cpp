@@ -14,6 +14,14 @@
 
 namespace {
 
+// One executor per thread count, shared by the tests of this file.
+neardup::executor* pool_of(std::size_t threads) {
+  static std::map<std::size_t, std::unique_ptr<neardup::executor>> pools;
+  auto& p = pools[threads];
+  if (!p) p = std::make_unique<neardup::executor>(threads);
+  return p.get();
+}
+
 using neardup::bucket_list;
 using neardup::doc_id;
 using neardup::doc_pair;
@@ -140,7 +148,7 @@ TEST(BandGrouper, LargeBandsTakeTheMsdPathWithTheSameBuckets) {
   EXPECT_EQ(out.offsets, ref.offsets);
   EXPECT_EQ(out.size(), 7u);
   for (const std::size_t threads : {2, 3, 8}) {
-    neardup::band_grouper g(threads);
+    neardup::band_grouper g(pool_of(threads));
     bucket_list par;
     g.group(mixed, par);
     EXPECT_EQ(par.docs, ref.docs) << threads;
@@ -157,7 +165,7 @@ TEST_P(RadixSort, ParallelMsdIsBitIdentical) {
   neardup::detail::msd_radix_sort_key_doc(one, scratch);
   for (const std::size_t threads : {2, 3, 4}) {
     auto par = many;
-    neardup::detail::msd_radix_sort_key_doc_parallel(par, scratch, threads);
+    neardup::detail::msd_radix_sort_key_doc_parallel(par, scratch, pool_of(threads));
     for (std::size_t i = 0; i < n; ++i) {
       ASSERT_EQ(par[i].key, one[i].key) << threads << " " << i;
       ASSERT_EQ(par[i].doc, one[i].doc) << threads << " " << i;

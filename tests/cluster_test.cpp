@@ -17,6 +17,14 @@
 
 namespace {
 
+// One executor per thread count, shared by the tests of this file.
+neardup::executor* pool_of(std::size_t threads) {
+  static std::map<std::size_t, std::unique_ptr<neardup::executor>> pools;
+  auto& p = pools[threads];
+  if (!p) p = std::make_unique<neardup::executor>(threads);
+  return p.get();
+}
+
 using neardup::bucket_list;
 using neardup::cluster_options;
 using neardup::cluster_result;
@@ -211,7 +219,7 @@ TEST(Cluster, VerifierExceptionPropagatesFromWorkerThreads) {
   std::vector<std::vector<doc_id>> buckets;
   for (doc_id i = 0; i < 4000; i += 2) buckets.push_back({i, i + 1});
   cluster_options opt;
-  opt.threads = 4;
+  opt.pool = pool_of(4);
   clusterer c(4000, [](doc_id a, doc_id) -> bool {
     if (a == 3000) throw std::runtime_error("boom");
     return true;
@@ -355,12 +363,12 @@ TEST(ClusterDeterminism, SameBitsFor1To8ThreadsAndAnyBucketOrder) {
     for (const std::size_t cap : {2, 64}) {
       cluster_options opt;
       opt.max_comparisons_per_member = cap;
-      opt.threads = 1;
+      opt.pool = pool_of(1);
       const cluster_result base = run(n, w.bands, verify, opt);
       EXPECT_GT(base.stats.merges, 100u);
       EXPECT_GT(base.stats.rejected, 100u);
       for (const std::size_t threads : {2, 4, 8}) {
-        opt.threads = threads;
+        opt.pool = pool_of(threads);
         const cluster_result r = run(n, w.bands, verify, opt);
         EXPECT_EQ(r.representative, base.representative) << threads;
         EXPECT_EQ(r.stats, base.stats) << threads;
@@ -372,7 +380,7 @@ TEST(ClusterDeterminism, SameBitsFor1To8ThreadsAndAnyBucketOrder) {
         for (std::size_t i = b.size(); i-- > 0;) bs.emplace_back(b[i].begin(), b[i].end());
         reversed.push_back(make_bucket_list(bs));
       }
-      opt.threads = 3;
+      opt.pool = pool_of(3);
       const cluster_result r = run(n, reversed, verify, opt);
       EXPECT_EQ(r.representative, base.representative);
       EXPECT_EQ(r.stats, base.stats);
@@ -386,7 +394,7 @@ TEST(ClusterDeterminism, SplittingABandIntoPiecesChangesNothing) {
   const cluster_result whole = run(w.n, w.bands, verify);
   for (const std::size_t pieces : {2, 3, 7}) {
     cluster_options opt;
-    opt.threads = pieces % 2 + 1;
+    opt.pool = pool_of(pieces % 2 + 1);
     clusterer c(w.n, verify, opt);
     for (const bucket_list& band : w.bands) {
       c.begin_band();
@@ -493,7 +501,7 @@ TEST(ClusterEndToEnd, PlantedNearDuplicatesAreRecovered) {
   };
   for (const std::size_t threads : {1, 2}) {
     cluster_options opt;
-    opt.threads = threads;
+    opt.pool = pool_of(threads);
     const cluster_result r = neardup::cluster_band_keys(n, bands, keys_of_band, {}, verify, opt);
     EXPECT_EQ(r.representative, truth);
     EXPECT_EQ(r.stats.rejected, 0u);

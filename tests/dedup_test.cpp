@@ -1,4 +1,4 @@
-// End-to-end tests of run_dedup (include/neardup/io/dedup.hpp) through its
+// End-to-end tests of run_dedup (include/neardup/jobs/dedup.hpp) through its
 // files: clusters.tsv, deduped.jsonl[.zst], stats.json. Every bad-input case
 // of the dedup issue has a test here; the CLI is covered by cli_test and
 // accuracy by accuracy_test.
@@ -18,21 +18,23 @@
 #include <vector>
 
 #include "corpus_gen.hpp"
-#include "neardup/io/dedup.hpp"
+#include "neardup/jobs/dedup.hpp"
 #include "neardup/io/input.hpp"
 #include "neardup/signature.hpp"
 // The write stage alone (to change an input between pass 1 and the write).
-#include "../src/io/corpus_passes.hpp"
+#include "../src/jobs/corpus_passes.hpp"
 
 namespace {
 
 using namespace neardup_test;
 namespace nio = neardup::io;
+namespace njobs = neardup::jobs;
+namespace npipeline = neardup::pipeline;
 
 // ---------------------------------------------------------------- helpers
 
-nio::dedup_options quiet() {
-  nio::dedup_options o;
+njobs::dedup_options quiet() {
+  njobs::dedup_options o;
   o.progress = false;
   o.max_reported_errors = 0;
   o.return_clusters = true;
@@ -40,15 +42,15 @@ nio::dedup_options quiet() {
 }
 
 struct run_output {
-  nio::dedup_report report;
+  njobs::dedup_report report;
   std::string tsv, jsonl, stats;
   std::vector<std::pair<std::string, std::string>> rows;
 };
 
-run_output run(const std::vector<std::string>& inputs, const fs::path& out, const nio::dedup_options& o) {
+run_output run(const std::vector<std::string>& inputs, const fs::path& out, const njobs::dedup_options& o) {
   const auto expanded = nio::expand_inputs(std::span<const std::string>(inputs));
   run_output r;
-  r.report = nio::run_dedup(expanded.sources, out.string(), o);
+  r.report = njobs::run_dedup(expanded.sources, out.string(), o);
   r.tsv = read_file(out / "clusters.tsv");
   r.jsonl = read_file(out / (o.compression == nio::output_compression::zstd ? "deduped.jsonl.zst" : "deduped.jsonl"));
   r.stats = read_file(out / "stats.json");
@@ -254,7 +256,7 @@ TEST(DedupOutputs, KeepLongestKeepsTheLongestOfEachCluster) {
                                          json_line("longer", longer), json_line("o2", other_tie2),
                                          json_line("longest", longest)}));
   auto o = quiet();
-  o.keep = nio::keep_policy::longest;
+  o.keep = npipeline::keep_policy::longest;
   const auto r = run({(dir / "in.jsonl").string()}, dir / "out", o);
   EXPECT_EQ(r.tsv, "base\tlongest\no1\to1\nlonger\tlongest\no2\to1\nlongest\tlongest\n");
   EXPECT_EQ(r.jsonl, lines_of({json_line("o1", other_tie), json_line("longest", longest)}));
@@ -270,14 +272,14 @@ TEST(DedupOutputs, EveryVerifyModeRuns) {
   const std::string a = words_text(21, 200);
   write_file(dir / "in.jsonl", lines_of({json_line("a", a), json_line("b", replace_word(a, 7, "zz")),
                                          json_line("c", words_text(22, 200))}));
-  for (const auto mode : {nio::verify_mode::none, nio::verify_mode::estimate, nio::verify_mode::exact}) {
+  for (const auto mode : {npipeline::verify_mode::none, npipeline::verify_mode::estimate, npipeline::verify_mode::exact}) {
     auto o = quiet();
     o.verify = mode;
-    const std::string name(nio::to_string(mode));
+    const std::string name(npipeline::name(mode));
     const auto r = run({(dir / "in.jsonl").string()}, dir / name, o);
     EXPECT_EQ(r.tsv, "a\ta\nb\ta\nc\tc\n") << name;
     EXPECT_EQ(stat(r.stats, {"parameters", "verify"}), "\"" + name + "\"");
-    if (mode == nio::verify_mode::none) {
+    if (mode == npipeline::verify_mode::none) {
       EXPECT_EQ(r.report.verifications, 0u);
     } else {
       EXPECT_GE(r.report.verified, 1u) << name;
@@ -473,7 +475,7 @@ void expect_fails_cleanly(const std::vector<std::string>& inputs, const fs::path
   std::string message;
   try {
     const auto expanded = nio::expand_inputs(std::span<const std::string>(inputs));
-    nio::run_dedup(expanded.sources, out.string(), quiet());
+    njobs::run_dedup(expanded.sources, out.string(), quiet());
     ADD_FAILURE() << "no error for " << name;
   } catch (const std::runtime_error& e) {
     message = e.what();
@@ -516,11 +518,11 @@ TEST(DedupIoErrors, InvalidSettingsThrowBeforeWriting) {
   temp_dir dir("neardup_dedup");
   write_file(dir / "in.jsonl", json_line("a", "alpha beta gamma delta epsilon zeta") + "\n");
   const auto inputs = nio::expand_inputs({(dir / "in.jsonl").string()});
-  auto expect_invalid = [&](const std::function<void(nio::dedup_options&)>& set, std::string_view what) {
+  auto expect_invalid = [&](const std::function<void(njobs::dedup_options&)>& set, std::string_view what) {
     auto o = quiet();
     set(o);
     try {
-      nio::run_dedup(inputs.sources, (dir / "bad").string(), o);
+      njobs::run_dedup(inputs.sources, (dir / "bad").string(), o);
       ADD_FAILURE() << "accepted " << what;
     } catch (const std::invalid_argument& e) {
       EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
@@ -541,7 +543,7 @@ TEST(DedupIoErrors, OutputDirectoryThatIsAFileIsAnError) {
   write_file(dir / "taken", "a file");
   const auto inputs = nio::expand_inputs({(dir / "in.jsonl").string()});
   try {
-    nio::run_dedup(inputs.sources, (dir / "taken").string(), quiet());
+    njobs::run_dedup(inputs.sources, (dir / "taken").string(), quiet());
     ADD_FAILURE() << "wrote into a file";
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("taken"), std::string::npos) << e.what();
@@ -574,7 +576,7 @@ TEST(DedupOptions, FewPermutationsOrLowThresholdsStillRun) {
   };
   for (const auto [k, t] : {setting{1, 0.8}, setting{2, 0.8}, setting{3, 0.8}, setting{128, 0.03}}) {
     auto o = quiet();
-    o.minhash.num_perm = k;
+    o.num_perm = k;
     o.threshold = t;
     const std::string name =
         std::string("k").append(std::to_string(k)).append("_t").append(std::to_string(static_cast<int>(t * 100)));
@@ -720,10 +722,10 @@ TEST(DedupDeterminism, ThreadsKernelsChunkSizesAndSchemesDoNotChangeOutputs) {
   for (const auto scheme : {neardup::minhash_scheme::one_permutation, neardup::minhash_scheme::classic,
                             neardup::minhash_scheme::superminhash}) {
     auto base_opts = quiet();
-    base_opts.minhash.scheme = scheme;
+    base_opts.scheme = scheme;
     base_opts.threads = 1;
     base_opts.reader.chunk_bytes = std::size_t{1} << 20;
-    base_opts.minhash.kernel = neardup::sig_kernel::scalar;
+    base_opts.kernel = neardup::sig_kernel::scalar;
     const auto ref = run(inputs, dir / "ref", base_opts);
     EXPECT_GT(ref.report.removed_near, 5u);
     const bool full = scheme == neardup::minhash_scheme::one_permutation;
@@ -731,14 +733,14 @@ TEST(DedupDeterminism, ThreadsKernelsChunkSizesAndSchemesDoNotChangeOutputs) {
       auto o = base_opts;
       o.threads = variants[full ? v : v + 1].threads;
       o.reader.chunk_bytes = variants[full ? v : v + 1].chunk;
-      o.minhash.kernel = variants[full ? v : v + 1].kernel;
+      o.kernel = variants[full ? v : v + 1].kernel;
       o.set_memory_bytes = variants[full ? v : v + 1].set_memory;
       const fs::path out = dir / std::string("v").append(std::to_string(v));
       const auto r = run(inputs, out, o);
       const std::string what = std::string("threads=") + std::to_string(o.threads) +
                                " chunk=" + std::to_string(o.reader.chunk_bytes) +
                                " set_memory=" + (o.set_memory_bytes ? std::to_string(*o.set_memory_bytes) : "auto") +
-                               " kernel=" + std::string(neardup::kernel_name(o.minhash.kernel)) +
+                               " kernel=" + std::string(neardup::kernel_name(o.kernel)) +
                                " scheme=" + std::to_string(static_cast<int>(scheme));
       EXPECT_EQ(r.tsv, ref.tsv) << what;
       EXPECT_EQ(r.jsonl, ref.jsonl) << what;
@@ -878,15 +880,15 @@ TEST(DedupWrite, CopiedAndReReadInputsGiveTheSameBytes) {
       for (std::size_t p; (p = tsv.find(".jsonl.gz:")) != std::string::npos;) tsv.erase(p + 6, 3);
       return tsv;
     };
-    for (const auto keep : {nio::keep_policy::first, nio::keep_policy::longest}) {
-      const std::string what = c.name + (keep == nio::keep_policy::first ? ", keep first" : ", keep longest");
+    for (const auto keep : {npipeline::keep_policy::first, npipeline::keep_policy::longest}) {
+      const std::string what = c.name + (keep == npipeline::keep_policy::first ? ", keep first" : ", keep longest");
       auto o = quiet();
       o.keep = keep;
       o.threads = 2;
       o.reader.chunk_bytes = 4096;  // several chunks per file when re-read
       const auto ref = run(gz, cdir / "gz", o);  // every file re-read
       EXPECT_EQ(ref.jsonl, expected_kept_lines(c.files, ref.report.kept_of)) << what;
-      auto check = [&](const std::vector<std::string>& inputs, const nio::dedup_options& opts,
+      auto check = [&](const std::vector<std::string>& inputs, const njobs::dedup_options& opts,
                        std::string_view variant) {
         const fs::path out = cdir / "out";
         const auto r = run(inputs, out, opts);
@@ -926,11 +928,12 @@ class DedupWriteChangedInput : public ::testing::Test {
   // Scans `file`, calls change(), then writes; returns the error ("" if none).
   std::string write_after(const fs::path& file, const std::function<void()>& change) {
     const auto inputs = nio::expand_inputs({file.string()});
-    nio::detail::pass_options pass;
-    pass.threads = 2;
+    neardup::executor pool(2);
+    njobs::detail::pass_options pass;
+    pass.pool = &pool;
     nio::progress_meter meter({.enabled = false});
-    nio::detail::scan_counts counts;
-    const auto corpus = nio::detail::scan_corpus(inputs.sources, pass, nullptr, meter, counts);
+    njobs::detail::scan_counts counts;
+    const auto corpus = njobs::detail::scan_corpus(inputs.sources, pass, nullptr, meter, counts);
     std::vector<neardup::doc_id> keeper(corpus.size());
     for (std::size_t d = 0; d < keeper.size(); ++d) keeper[d] = static_cast<neardup::doc_id>(d);
     change();
@@ -938,7 +941,7 @@ class DedupWriteChangedInput : public ::testing::Test {
     fs::create_directories(out);
     std::string error;
     try {
-      nio::detail::write_kept(inputs.sources, corpus, keeper, (out / "clusters.tsv").string(),
+      njobs::detail::write_kept(inputs.sources, corpus, keeper, (out / "clusters.tsv").string(),
                               (out / "deduped.jsonl").string(), nio::output_compression::none, pass, meter);
     } catch (const std::runtime_error& e) {
       error = e.what();

@@ -33,11 +33,11 @@
 
 #include "test_util.hpp"
 #include "neardup/banding.hpp"
-#include "neardup/io/decontaminate.hpp"
-#include "neardup/io/dedup.hpp"
+#include "neardup/jobs/decontaminate.hpp"
+#include "neardup/jobs/dedup.hpp"
 #include "neardup/io/input.hpp"
-#include "neardup/io/line_dedup.hpp"
-#include "neardup/io/pairs.hpp"
+#include "neardup/jobs/lines.hpp"
+#include "neardup/jobs/pairs.hpp"
 #include "neardup/lines.hpp"
 #include "neardup/shingle.hpp"
 #include "neardup/tokenize.hpp"
@@ -46,6 +46,8 @@ namespace {
 
 namespace fs = std::filesystem;
 namespace nio = neardup::io;
+namespace njobs = neardup::jobs;
+namespace npipeline = neardup::pipeline;
 
 // ---------------------------------------------------------------- utilities
 
@@ -340,7 +342,7 @@ exact_case make_exact_corpus(std::uint64_t seed, std::size_t bases) {
 
 // Brute force: documents with the same non-empty token sequence form a group;
 // the kept one is the first (or the longest text, ties to the first).
-std::vector<std::size_t> brute_exact(const exact_case& c, nio::keep_policy keep) {
+std::vector<std::size_t> brute_exact(const exact_case& c, npipeline::keep_policy keep) {
   const std::size_t n = c.texts.size();
   std::map<std::vector<std::string>, std::vector<std::size_t>> groups;
   std::vector<std::size_t> kept(n);
@@ -352,7 +354,7 @@ std::vector<std::size_t> brute_exact(const exact_case& c, nio::keep_policy keep)
   }
   for (const auto& [tokens, members] : groups) {
     std::size_t best = members.front();
-    if (keep == nio::keep_policy::longest) {
+    if (keep == npipeline::keep_policy::longest) {
       for (std::size_t m : members) {
         if (c.texts[m].size() > c.texts[best].size()) best = m;
       }
@@ -362,8 +364,8 @@ std::vector<std::size_t> brute_exact(const exact_case& c, nio::keep_policy keep)
   return kept;
 }
 
-nio::dedup_options quiet_dedup() {
-  nio::dedup_options o;
+njobs::dedup_options quiet_dedup() {
+  njobs::dedup_options o;
   o.progress = false;
   o.max_reported_errors = 0;  // bad records are planted on purpose
   o.threads = 2;
@@ -378,13 +380,13 @@ TEST(ExactPass, MatchesBruteForceGroupingOfTokenSequences) {
   write_file(dir / "in.jsonl", all);
   const auto in = inputs_of({dir / "in.jsonl"});
 
-  for (const auto keep : {nio::keep_policy::first, nio::keep_policy::longest}) {
-    SCOPED_TRACE(std::string(nio::to_string(keep)));
-    nio::dedup_options o = quiet_dedup();
+  for (const auto keep : {npipeline::keep_policy::first, npipeline::keep_policy::longest}) {
+    SCOPED_TRACE(std::string(npipeline::name(keep)));
+    njobs::dedup_options o = quiet_dedup();
     o.near = false;
     o.keep = keep;
-    const std::string out = dir / ("out_" + std::string(nio::to_string(keep)));
-    const nio::dedup_report rep = nio::run_dedup(in.sources, out, o);
+    const std::string out = dir / ("out_" + std::string(npipeline::name(keep)));
+    const njobs::dedup_report rep = njobs::run_dedup(in.sources, out, o);
     const auto kept = brute_exact(c, keep);
 
     const auto rows = read_tsv(out + "/clusters.tsv");
@@ -607,7 +609,7 @@ TEST(LinesPass, MatchesBruteForceAndKeepsOtherFieldsByteForByte) {
     for (const std::size_t partitions : {1u, 4u, 0u}) {  // 0: chosen from a tiny memory budget
       for (const std::size_t threads : {1u, 2u}) {
         SCOPED_TRACE("partitions " + std::to_string(partitions) + " threads " + std::to_string(threads));
-        nio::line_dedup_options o;
+        njobs::line_dedup_options o;
         o.max_repeats = max_repeats;
         o.partitions = partitions;
         o.memory_budget_bytes = 1 << 14;  // used when partitions == 0: several partitions
@@ -618,7 +620,7 @@ TEST(LinesPass, MatchesBruteForceAndKeepsOtherFieldsByteForByte) {
         o.reader.chunk_bytes = 4096;  // many chunks: exercises ordering
         const std::string out = dir / ("out" + std::to_string(max_repeats) + "_" + std::to_string(partitions) +
                                        "_" + std::to_string(threads));
-        const nio::line_dedup_report rep = nio::run_line_dedup(in.sources, out, o);
+        const njobs::line_dedup_report rep = njobs::run_line_dedup(in.sources, out, o);
         check_lines_output(out + "/deduped.jsonl", t);
         EXPECT_EQ(rep.documents, t.documents);
         EXPECT_EQ(rep.skipped, docs.size() - static_cast<std::size_t>(std::count_if(
@@ -680,11 +682,11 @@ TEST(LinesPass, RepairedLinesAreKeptAndCountedNotRewritten) {
   all += repaired + "\n";
   write_file(dir / "in.jsonl", all);
   const auto in = inputs_of({dir / "in.jsonl"});
-  nio::line_dedup_options o;
+  njobs::line_dedup_options o;
   o.max_repeats = 2;
   o.progress = false;
   o.max_reported_errors = 0;
-  const auto rep = nio::run_line_dedup(in.sources, dir / "out", o);
+  const auto rep = njobs::run_line_dedup(in.sources, dir / "out", o);
   const auto got = split_lines(read_file(dir / "out/deduped.jsonl"));
   ASSERT_EQ(got.size(), 6u);
   for (int i = 0; i < 5; ++i) EXPECT_EQ(got[static_cast<std::size_t>(i)], "{\"id\":\"r" + std::to_string(i) + "\",\"text\":\"keep " + std::to_string(i) + "\"}");
@@ -697,7 +699,7 @@ TEST(LinesPass, RepairedLinesAreKeptAndCountedNotRewritten) {
   const std::string raw_ctl = "{\"id\":\"c\",\"text\":\"boiler plate\\nkeep\ttab\x01one\"}";
   write_file(dir / "in2.jsonl", all + raw_ctl + "\n");
   const auto in2 = inputs_of({dir / "in2.jsonl"});
-  const auto rep2 = nio::run_line_dedup(in2.sources, dir / "out2", o);
+  const auto rep2 = njobs::run_line_dedup(in2.sources, dir / "out2", o);
   const auto got2 = split_lines(read_file(dir / "out2/deduped.jsonl"));
   ASSERT_EQ(got2.size(), 7u);
   EXPECT_EQ(got2[6], raw_ctl);
@@ -720,13 +722,13 @@ TEST(LinesPass, TextFilesCrlfBomNestedFieldAndZstdOutput) {
              "{\"id\":3,\"doc\":{\"body\":\"Copyright ACME \"},\"z\":[]}\r\n");
   const auto in = inputs_of({dir / "corpus"});
   ASSERT_EQ(in.sources.size(), 4u);
-  nio::line_dedup_options o;
+  njobs::line_dedup_options o;
   o.progress = false;
   o.max_reported_errors = 0;
   o.max_repeats = 3;
   o.records.text_field = "/doc/body";
   o.compression = nio::output_compression::zstd;
-  const auto rep = nio::run_line_dedup(in.sources, dir / "out", o);
+  const auto rep = njobs::run_line_dedup(in.sources, dir / "out", o);
   EXPECT_FALSE(fs::exists(dir / "out/deduped.jsonl"));
   const std::string packed = read_file(dir / "out/deduped.jsonl.zst");
   std::string out(ZSTD_getFrameContentSize(packed.data(), packed.size()), '\0');
@@ -915,7 +917,7 @@ TEST(DecontaminatePass, FindsExactlyThePlantedDocumentsWithExactCounts) {
 
   for (const std::uint64_t max_shared : {std::uint64_t{0}, std::uint64_t{5}, std::uint64_t{1} << 40}) {
     SCOPED_TRACE("max_shared " + std::to_string(max_shared));
-    nio::decontaminate_options o;
+    njobs::decontaminate_options o;
     o.ngram = n;
     o.max_shared = max_shared;
     o.progress = false;
@@ -923,7 +925,7 @@ TEST(DecontaminatePass, FindsExactlyThePlantedDocumentsWithExactCounts) {
     o.threads = 2;
     o.reader.chunk_bytes = 8192;
     const std::string out = dir / ("out" + std::to_string(max_shared));
-    const nio::decontaminate_report rep = nio::run_decontaminate(in.sources, ref_in.sources, out, o);
+    const njobs::decontaminate_report rep = njobs::run_decontaminate(in.sources, ref_in.sources, out, o);
 
     // contamination.tsv: exactly the documents sharing >= 1 n-gram, in order.
     const auto rows = read_tsv(out + "/contamination.tsv");
@@ -980,12 +982,12 @@ TEST(DecontaminatePass, FindsExactlyThePlantedDocumentsWithExactCounts) {
 
   // Bloom mode: a superset of documents, each count >= the exact count.
   {
-    nio::decontaminate_options o;
+    njobs::decontaminate_options o;
     o.ngram = n;
     o.progress = false;
     o.max_reported_errors = 0;
     o.bloom_false_positive_rate = 0.05;
-    const nio::decontaminate_report rep = nio::run_decontaminate(in.sources, ref_in.sources, dir / "bloom", o);
+    const njobs::decontaminate_report rep = njobs::run_decontaminate(in.sources, ref_in.sources, dir / "bloom", o);
     std::map<std::string, std::uint64_t> bloom_counts;
     for (const auto& row : read_tsv(dir / "bloom/contamination.tsv")) {
       ASSERT_EQ(row.size(), 3u);
@@ -1027,11 +1029,11 @@ TEST(DecontaminatePass, OtherNgramSizesAndCompressedInputs) {
   write_zstd(dir / "refs.jsonl.zst", refs);
   const auto in = inputs_of({dir / "corpus.jsonl.gz"});
   const auto ref_in = inputs_of({dir / "refs.jsonl.zst"});
-  nio::decontaminate_options o;
+  njobs::decontaminate_options o;
   o.ngram = n;
   o.progress = false;
   o.max_reported_errors = 0;
-  nio::run_decontaminate(in.sources, ref_in.sources, dir / "out", o);
+  njobs::run_decontaminate(in.sources, ref_in.sources, dir / "out", o);
   std::string expected_tsv;
   for (std::size_t d = 0; d < truth.size(); ++d) {
     if (truth[d].shared == 0) continue;
@@ -1067,13 +1069,13 @@ TEST(DecontaminatePass, ThreadCountDoesNotChangeOutputsAndDefaultIdsNameTheLine)
                 std::to_string(truth[d].shared) + "\t" + join(ids, ",") + "\n";
   }
   for (const std::size_t threads : {1u, 2u, 3u}) {
-    nio::decontaminate_options o;
+    njobs::decontaminate_options o;
     o.progress = false;
     o.max_reported_errors = 0;
     o.threads = threads;
     o.reader.chunk_bytes = 2048;
     const std::string out = dir / tag("out", threads);
-    nio::run_decontaminate(in.sources, ref_in.sources, out, o);
+    njobs::run_decontaminate(in.sources, ref_in.sources, out, o);
     EXPECT_EQ(read_file(out + "/contamination.tsv"), expected) << threads << " threads";
   }
 }
@@ -1168,13 +1170,14 @@ TEST(PairsPass, ExactModeEqualsBruteForceAllPairs) {
     SCOPED_TRACE("ngram " + std::to_string(ngram) + " threshold " + std::to_string(threshold));
     const auto truth = brute_pairs(c, ngram, threshold);
     ASSERT_GT(truth.size(), 20u);
-    nio::pairs_options o;
-    o.dedup = quiet_dedup();
-    o.dedup.ngram = ngram;
-    o.dedup.threshold = threshold;
+    njobs::pairs_options o;
+    static_cast<neardup::jobs::job_options&>(o) = quiet_dedup();
+    static_cast<neardup::pipeline::similarity_options&>(o) = quiet_dedup();
+    o.ngram = ngram;
+    o.threshold = threshold;
     o.exact = true;
     const std::string out = dir / ("exact" + std::to_string(ngram));
-    const nio::pairs_report rep = nio::run_pairs(in.sources, out, o);
+    const njobs::pairs_report rep = njobs::run_pairs(in.sources, out, o);
     const auto got = read_pairs(out + "/pairs.tsv");
     ASSERT_EQ(got.size(), truth.size());
     EXPECT_EQ(rep.pairs, truth.size());
@@ -1199,12 +1202,13 @@ TEST(PairsPass, LshModeIsASubsetOfExactPairsWithPlausibleRecall) {
   std::map<std::pair<std::string, std::string>, double> truth_map;
   for (const auto& p : truth) truth_map[{c.ids[p.a], c.ids[p.b]}] = p.j;
 
-  nio::pairs_options o;
-  o.dedup = quiet_dedup();
-  o.dedup.threshold = threshold;
-  o.dedup.minhash.num_perm = 128;
-  o.dedup.lsh = neardup::lsh_params{25, 5};  // P(candidate | J = 0.7) ~ 0.99
-  const nio::pairs_report rep = nio::run_pairs(in.sources, dir / "lsh", o);
+  njobs::pairs_options o;
+  static_cast<neardup::jobs::job_options&>(o) = quiet_dedup();
+  static_cast<neardup::pipeline::similarity_options&>(o) = quiet_dedup();
+  o.threshold = threshold;
+  o.num_perm = 128;
+  o.lsh = neardup::lsh_params{25, 5};  // P(candidate | J = 0.7) ~ 0.99
+  const njobs::pairs_report rep = njobs::run_pairs(in.sources, dir / "lsh", o);
   const auto got = read_pairs(dir / "lsh/pairs.tsv");
   EXPECT_EQ(rep.pairs, got.size());
   EXPECT_EQ(rep.capped_pairs, 0u);
@@ -1216,7 +1220,7 @@ TEST(PairsPass, LshModeIsASubsetOfExactPairsWithPlausibleRecall) {
   // Recall: each exact pair is a candidate with probability
   // candidate_probability(J) (LSH S-curve); the found count must not fall
   // far below its expectation (4 sigma of the sum of independent Bernoullis).
-  const neardup::lsh_params lsh = *o.dedup.lsh;
+  const neardup::lsh_params lsh = *o.lsh;
   double expected = 0, variance = 0;
   for (const auto& p : truth) {
     const double q = neardup::candidate_probability(p.j, lsh);
@@ -1229,7 +1233,7 @@ TEST(PairsPass, LshModeIsASubsetOfExactPairsWithPlausibleRecall) {
 
   // A tiny max_partners drops candidate pairs (counted) but never adds wrong ones.
   o.max_partners = 1;
-  const nio::pairs_report capped = nio::run_pairs(in.sources, dir / "capped", o);
+  const njobs::pairs_report capped = njobs::run_pairs(in.sources, dir / "capped", o);
   EXPECT_GT(capped.capped_pairs, 0u);
   const auto got_capped = read_pairs(dir / "capped/pairs.tsv");
   EXPECT_LE(got_capped.size(), got.size());
@@ -1249,13 +1253,14 @@ TEST(PairsPass, ThresholdOneAndThreadCounts) {
   for (const auto& p : truth) expected += c.ids[p.a] + "\t" + c.ids[p.b] + "\t1.000000\n";
   for (const bool exact : {true, false}) {
     for (const std::size_t threads : {1u, 2u}) {
-      nio::pairs_options o;
-      o.dedup = quiet_dedup();
-      o.dedup.threshold = 1.0;
-      o.dedup.threads = threads;
+      njobs::pairs_options o;
+      static_cast<neardup::jobs::job_options&>(o) = quiet_dedup();
+      static_cast<neardup::pipeline::similarity_options&>(o) = quiet_dedup();
+      o.threshold = 1.0;
+      o.threads = threads;
       o.exact = exact;
       const std::string out = dir / (tag(exact ? "exact" : "lsh", threads));
-      nio::run_pairs(in.sources, out, o);
+      njobs::run_pairs(in.sources, out, o);
       // J = 1 pairs have identical signatures: LSH finds all of them too.
       EXPECT_EQ(read_file(out + "/pairs.tsv"), expected) << (exact ? "exact " : "lsh ") << threads;
     }
@@ -1320,7 +1325,7 @@ eval_truth brute_eval(const pairs_case& c, const std::vector<brute_pair>& truth,
   return e;
 }
 
-void check_eval(const nio::eval_report& ev, const eval_truth& e, std::uint64_t docs) {
+void check_eval(const njobs::eval_report& ev, const eval_truth& e, std::uint64_t docs) {
   EXPECT_EQ(ev.documents, docs);
   EXPECT_EQ(ev.truth_positive, e.truth_positive);
   EXPECT_EQ(ev.predicted_positive, e.predicted_positive);
@@ -1344,10 +1349,10 @@ TEST(EvalPass, NumbersEqualBruteForceFromClustersAndExactPairs) {
   for (const auto& l : c.lines) all += l + "\n";
   write_file(dir / "in.jsonl", all);
   const auto in = inputs_of({dir / "in.jsonl"});
-  nio::dedup_options o = quiet_dedup();
+  njobs::dedup_options o = quiet_dedup();
   o.threshold = 0.75;
   const auto truth = brute_pairs(c, o.ngram, o.threshold);
-  const nio::eval_report ev = nio::run_eval(in.sources, dir / "out", o);
+  const njobs::eval_report ev = njobs::run_eval(in.sources, dir / "out", o);
   const eval_truth e = brute_eval(c, truth, dir / "out/clusters.tsv");
   check_eval(ev, e, c.ids.size());
   EXPECT_EQ(ev.false_merge_clusters, 0u);  // verify exact never merges below T ...
@@ -1355,13 +1360,13 @@ TEST(EvalPass, NumbersEqualBruteForceFromClustersAndExactPairs) {
   EXPECT_GT(ev.truth_pairs, 20u);
   EXPECT_GT(ev.pair_recall, 0.85);
   // Other dedup settings: the numbers still follow from clusters.tsv.
-  for (const auto& [keep, verify] : std::vector<std::pair<nio::keep_policy, nio::verify_mode>>{
-           {nio::keep_policy::longest, nio::verify_mode::exact}, {nio::keep_policy::first, nio::verify_mode::estimate}}) {
-    nio::dedup_options o2 = o;
+  for (const auto& [keep, verify] : std::vector<std::pair<npipeline::keep_policy, npipeline::verify_mode>>{
+           {npipeline::keep_policy::longest, npipeline::verify_mode::exact}, {npipeline::keep_policy::first, npipeline::verify_mode::estimate}}) {
+    njobs::dedup_options o2 = o;
     o2.keep = keep;
     o2.verify = verify;
-    const std::string out2 = dir / ("out_" + std::string(nio::to_string(keep)) + "_" + std::string(nio::to_string(verify)));
-    const nio::eval_report ev2 = nio::run_eval(in.sources, out2, o2);
+    const std::string out2 = dir / ("out_" + std::string(npipeline::name(keep)) + "_" + std::string(npipeline::name(verify)));
+    const njobs::eval_report ev2 = njobs::run_eval(in.sources, out2, o2);
     check_eval(ev2, brute_eval(c, truth, out2 + "/clusters.tsv"), c.ids.size());
   }
   const std::string json = read_file(dir / "out/eval.json");
@@ -1388,13 +1393,13 @@ TEST(EvalPass, DetectsFalseMergesOfUnverifiedLsh) {
   for (const auto& l : c.lines) all += l + "\n";
   write_file(dir / "in.jsonl", all);
   const auto in = inputs_of({dir / "in.jsonl"});
-  nio::dedup_options o = quiet_dedup();
+  njobs::dedup_options o = quiet_dedup();
   o.ngram = 1;
   o.threshold = 0.9;
-  o.verify = nio::verify_mode::none;
+  o.verify = npipeline::verify_mode::none;
   o.lsh = neardup::lsh_params{32, 1};
   const auto truth = brute_pairs(c, 1, o.threshold);
-  const nio::eval_report ev = nio::run_eval(in.sources, dir / "none", o);
+  const njobs::eval_report ev = njobs::run_eval(in.sources, dir / "none", o);
   const eval_truth e = brute_eval(c, truth, dir / "none/clusters.tsv");
   check_eval(ev, e, c.ids.size());
   EXPECT_GT(ev.false_merge_clusters, 0u);
@@ -1402,8 +1407,8 @@ TEST(EvalPass, DetectsFalseMergesOfUnverifiedLsh) {
   EXPECT_LT(ev.precision, 0.9);
 
   // The same corpus with exact verification: no false merge.
-  o.verify = nio::verify_mode::exact;
-  const nio::eval_report ev2 = nio::run_eval(in.sources, dir / "exact", o);
+  o.verify = npipeline::verify_mode::exact;
+  const njobs::eval_report ev2 = njobs::run_eval(in.sources, dir / "exact", o);
   check_eval(ev2, brute_eval(c, truth, dir / "exact/clusters.tsv"), c.ids.size());
   EXPECT_EQ(ev2.false_merge_clusters, 0u);
 }
@@ -1429,36 +1434,37 @@ void run_pass(pass_kind k, std::span<const nio::source_info> sources, std::span<
               const std::string& out) {
   switch (k) {
     case pass_kind::exact: {
-      nio::dedup_options o = quiet_dedup();
+      njobs::dedup_options o = quiet_dedup();
       o.near = false;
-      nio::run_dedup(sources, out, o);
+      njobs::run_dedup(sources, out, o);
       return;
     }
     case pass_kind::lines: {
-      nio::line_dedup_options o;
+      njobs::line_dedup_options o;
       o.progress = false;
       o.max_reported_errors = 0;
       o.max_repeats = 1;
-      nio::run_line_dedup(sources, out, o);
+      njobs::run_line_dedup(sources, out, o);
       return;
     }
     case pass_kind::decontaminate: {
-      nio::decontaminate_options o;
+      njobs::decontaminate_options o;
       o.progress = false;
       o.max_reported_errors = 0;
       o.ngram = 3;
-      nio::run_decontaminate(sources, refs, out, o);
+      njobs::run_decontaminate(sources, refs, out, o);
       return;
     }
     case pass_kind::pairs: {
-      nio::pairs_options o;
-      o.dedup = quiet_dedup();
+      njobs::pairs_options o;
+      static_cast<neardup::jobs::job_options&>(o) = quiet_dedup();
+      static_cast<neardup::pipeline::similarity_options&>(o) = quiet_dedup();
       o.exact = true;
-      nio::run_pairs(sources, out, o);
+      njobs::run_pairs(sources, out, o);
       return;
     }
     case pass_kind::eval: {
-      nio::run_eval(sources, out, quiet_dedup());
+      njobs::run_eval(sources, out, quiet_dedup());
       return;
     }
   }
@@ -1483,9 +1489,9 @@ TEST(BadInput, BadRecordsAreKeptUnchangedAndCountedInEveryPass) {
   }();
 
   {
-    nio::dedup_options o = quiet_dedup();
+    njobs::dedup_options o = quiet_dedup();
     o.near = false;
-    const auto rep = nio::run_dedup(in.sources, dir / "exact", o);
+    const auto rep = njobs::run_dedup(in.sources, dir / "exact", o);
     EXPECT_EQ(rep.skipped, 4u);
     EXPECT_EQ(rep.skipped_malformed_json, 1u);
     EXPECT_EQ(rep.skipped_missing_text, 1u);
@@ -1494,32 +1500,33 @@ TEST(BadInput, BadRecordsAreKeptUnchangedAndCountedInEveryPass) {
     EXPECT_EQ(read_file(dir / "exact/deduped.jsonl"), split_lines(all)[0] + "\n" + bad_lines);
   }
   {
-    nio::line_dedup_options o;
+    njobs::line_dedup_options o;
     o.progress = false;
     o.max_reported_errors = 0;
     o.max_repeats = 1;
-    const auto rep = nio::run_line_dedup(in.sources, dir / "lines", o);
+    const auto rep = njobs::run_line_dedup(in.sources, dir / "lines", o);
     EXPECT_EQ(rep.skipped, 4u);
     EXPECT_EQ(read_file(dir / "lines/deduped.jsonl"),
               "{\"id\":\"a\",\"text\":\"same words here\"}\n" + bad_lines +
                   "{\"id\":\"b\",\"text\":\"Same, words HERE!\"}\n");
   }
   {
-    nio::decontaminate_options o;
+    njobs::decontaminate_options o;
     o.progress = false;
     o.max_reported_errors = 0;
     o.ngram = 3;
-    const auto rep = nio::run_decontaminate(in.sources, refs.sources, dir / "decon", o);
+    const auto rep = njobs::run_decontaminate(in.sources, refs.sources, dir / "decon", o);
     EXPECT_EQ(rep.skipped, 4u);
     EXPECT_EQ(rep.removed, 2u);
     EXPECT_EQ(read_file(dir / "decon/clean.jsonl"), bad_lines);
     EXPECT_EQ(read_file(dir / "decon/contamination.tsv"), "a\t1\tr\nb\t1\tr\n");
   }
   {
-    nio::pairs_options o;
-    o.dedup = quiet_dedup();
+    njobs::pairs_options o;
+    static_cast<neardup::jobs::job_options&>(o) = quiet_dedup();
+    static_cast<neardup::pipeline::similarity_options&>(o) = quiet_dedup();
     o.exact = true;
-    const auto rep = nio::run_pairs(in.sources, dir / "pairs", o);
+    const auto rep = njobs::run_pairs(in.sources, dir / "pairs", o);
     EXPECT_EQ(rep.documents, 6u);
     EXPECT_EQ(read_file(dir / "pairs/pairs.tsv"), "a\tb\t1.000000\n");
     EXPECT_NE(read_file(dir / "pairs/stats.json").find("\"skipped\": 4"), std::string::npos);
@@ -1580,24 +1587,25 @@ TEST(BadInput, InvalidSettingsThrowInvalidArgumentNamingThem) {
       EXPECT_NE(std::string(e.what()).find(setting), std::string::npos) << e.what();
     }
   };
-  nio::line_dedup_options lo;
+  njobs::line_dedup_options lo;
   lo.progress = false;
   lo.max_repeats = 0;
-  expect_invalid([&] { nio::run_line_dedup(in.sources, dir / "l", lo); }, "max_repeats");
-  nio::decontaminate_options d;
+  expect_invalid([&] { njobs::run_line_dedup(in.sources, dir / "l", lo); }, "max_repeats");
+  njobs::decontaminate_options d;
   d.progress = false;
   d.ngram = 0;
-  expect_invalid([&] { nio::run_decontaminate(in.sources, in.sources, dir / "d", d); }, "ngram");
+  expect_invalid([&] { njobs::run_decontaminate(in.sources, in.sources, dir / "d", d); }, "ngram");
   d.ngram = 13;
   d.bloom_false_positive_rate = 1.0;
-  expect_invalid([&] { nio::run_decontaminate(in.sources, in.sources, dir / "d", d); }, "false-positive");
-  nio::pairs_options po;
-  po.dedup = quiet_dedup();
-  po.dedup.threshold = 0;
-  expect_invalid([&] { nio::run_pairs(in.sources, dir / "p", po); }, "threshold");
-  po.dedup.threshold = 1.5;
+  expect_invalid([&] { njobs::run_decontaminate(in.sources, in.sources, dir / "d", d); }, "false-positive");
+  njobs::pairs_options po;
+  static_cast<neardup::jobs::job_options&>(po) = quiet_dedup();
+  static_cast<neardup::pipeline::similarity_options&>(po) = quiet_dedup();
+  po.threshold = 0;
+  expect_invalid([&] { njobs::run_pairs(in.sources, dir / "p", po); }, "threshold");
+  po.threshold = 1.5;
   po.exact = true;
-  expect_invalid([&] { nio::run_pairs(in.sources, dir / "p", po); }, "threshold");
+  expect_invalid([&] { njobs::run_pairs(in.sources, dir / "p", po); }, "threshold");
   for (const char* out : {"l", "d", "p"}) EXPECT_FALSE(fs::exists(dir / out)) << out;
 }
 

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "args.hpp"
-#include "neardup/io/dedup.hpp"
+#include "neardup/jobs/dedup.hpp"
 #include "neardup/io/input.hpp"
 #include "neardup/tokenize.hpp"
 
@@ -40,7 +40,7 @@ common_settings read_common(const args& a, bool needs_output);
 extern const char* const kDedupOptionsHelp;
 std::vector<std::string> dedup_value_options();
 std::vector<std::string> dedup_flag_options();
-neardup::io::dedup_options read_dedup_options(const args& a, const common_settings& common);
+neardup::jobs::dedup_options read_dedup_options(const args& a, const common_settings& common);
 
 int run_dedup(int argc, char** argv);
 int run_exact(int argc, char** argv);

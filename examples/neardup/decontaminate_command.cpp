@@ -2,7 +2,7 @@
 #include <cstdio>
 
 #include "commands.hpp"
-#include "neardup/io/decontaminate.hpp"
+#include "neardup/jobs/decontaminate.hpp"
 
 namespace neardup_cli {
 
@@ -46,7 +46,7 @@ int run_decontaminate(int argc, char** argv) {
   const std::vector<std::string> refs = a.values("reference");
   if (refs.empty()) throw usage_error("no --reference given");
   const auto ref_sources = neardup::io::expand_inputs(std::span<const std::string>(refs));
-  neardup::io::decontaminate_options o;
+  neardup::jobs::decontaminate_options o;
   o.records = common.records;
   o.tokens = common.tokens;
   o.seed = common.seed;
@@ -59,7 +59,7 @@ int run_decontaminate(int argc, char** argv) {
   o.compression = a.get_choice("compress", "none", {"none", "zstd"}) == "zstd"
                       ? neardup::io::output_compression::zstd
                       : neardup::io::output_compression::none;
-  const auto r = neardup::io::run_decontaminate(common.sources.sources, ref_sources.sources, common.out_dir, o);
+  const auto r = neardup::jobs::run_decontaminate(common.sources.sources, ref_sources.sources, common.out_dir, o);
   if (!common.quiet) {
     std::fprintf(stderr,
                  "neardup decontaminate: %llu references (%llu n-grams), %llu documents, %llu contaminated, "

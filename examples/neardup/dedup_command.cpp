@@ -3,7 +3,7 @@
 #include <cstring>
 
 #include "commands.hpp"
-#include "neardup/io/dedup.hpp"
+#include "neardup/jobs/dedup.hpp"
 
 namespace neardup_cli {
 
@@ -57,8 +57,8 @@ std::vector<std::string> dedup_flag_options() {
   return flag_opts;
 }
 
-neardup::io::dedup_options read_dedup_options(const args& a, const common_settings& common) {
-  neardup::io::dedup_options o;
+neardup::jobs::dedup_options read_dedup_options(const args& a, const common_settings& common) {
+  neardup::jobs::dedup_options o;
   o.records = common.records;
   o.tokens = common.tokens;
   o.seed = common.seed;
@@ -66,10 +66,10 @@ neardup::io::dedup_options read_dedup_options(const args& a, const common_settin
   o.progress = !common.quiet;
   o.max_reported_errors = common.quiet ? 0 : 20;
   o.threshold = a.get_double("threshold", 0.8, 1e-9, 1.0);
-  o.minhash.num_perm = a.get_uint("num-perm", 128, 1, 4096);
+  o.num_perm = a.get_uint("num-perm", 128, 1, 4096);
   o.ngram = a.get_uint("ngram", 5, 1, 1 << 16);
   const std::string scheme = a.get_choice("scheme", "oph", {"oph", "classic", "superminhash"});
-  o.minhash.scheme = scheme == "classic"        ? neardup::minhash_scheme::classic
+  o.scheme = scheme == "classic"        ? neardup::minhash_scheme::classic
                      : scheme == "superminhash" ? neardup::minhash_scheme::superminhash
                                                 : neardup::minhash_scheme::one_permutation;
   if (a.value("bands") || a.value("rows")) {
@@ -78,11 +78,11 @@ neardup::io::dedup_options read_dedup_options(const args& a, const common_settin
                                 static_cast<std::uint32_t>(a.get_uint("rows", 1, 1, 4096))};
   }
   const std::string verify = a.get_choice("verify", "exact", {"none", "estimate", "exact"});
-  o.verify = verify == "none"       ? neardup::io::verify_mode::none
-             : verify == "estimate" ? neardup::io::verify_mode::estimate
-                                    : neardup::io::verify_mode::exact;
-  o.keep = a.get_choice("keep", "first", {"first", "longest"}) == "first" ? neardup::io::keep_policy::first
-                                                                          : neardup::io::keep_policy::longest;
+  o.verify = verify == "none"       ? neardup::pipeline::verify_mode::none
+             : verify == "estimate" ? neardup::pipeline::verify_mode::estimate
+                                    : neardup::pipeline::verify_mode::exact;
+  o.keep = a.get_choice("keep", "first", {"first", "longest"}) == "first" ? neardup::pipeline::keep_policy::first
+                                                                          : neardup::pipeline::keep_policy::longest;
   o.compression = a.get_choice("compress", "none", {"none", "zstd"}) == "zstd"
                       ? neardup::io::output_compression::zstd
                       : neardup::io::output_compression::none;
@@ -98,8 +98,8 @@ int run_dedup(int argc, char** argv) {
     return 0;
   }
   const common_settings common = read_common(a, true);
-  const neardup::io::dedup_options o = read_dedup_options(a, common);
-  const auto r = neardup::io::run_dedup(common.sources.sources, common.out_dir, o);
+  const neardup::jobs::dedup_options o = read_dedup_options(a, common);
+  const auto r = neardup::jobs::run_dedup(common.sources.sources, common.out_dir, o);
   if (!common.quiet) {
     std::fprintf(stderr,
                  "neardup dedup: %llu documents, kept %llu, removed %llu (%llu exact, %llu near), "

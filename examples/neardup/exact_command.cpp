@@ -2,7 +2,7 @@
 #include <cstdio>
 
 #include "commands.hpp"
-#include "neardup/io/dedup.hpp"
+#include "neardup/jobs/dedup.hpp"
 
 namespace neardup_cli {
 
@@ -32,7 +32,7 @@ int run_exact(int argc, char** argv) {
     return 0;
   }
   const common_settings common = read_common(a, true);
-  neardup::io::dedup_options o;
+  neardup::jobs::dedup_options o;
   o.near = false;
   o.records = common.records;
   o.tokens = common.tokens;
@@ -40,12 +40,12 @@ int run_exact(int argc, char** argv) {
   o.threads = common.threads;
   o.progress = !common.quiet;
   o.max_reported_errors = common.quiet ? 0 : 20;
-  o.keep = a.get_choice("keep", "first", {"first", "longest"}) == "first" ? neardup::io::keep_policy::first
-                                                                          : neardup::io::keep_policy::longest;
+  o.keep = a.get_choice("keep", "first", {"first", "longest"}) == "first" ? neardup::pipeline::keep_policy::first
+                                                                          : neardup::pipeline::keep_policy::longest;
   o.compression = a.get_choice("compress", "none", {"none", "zstd"}) == "zstd"
                       ? neardup::io::output_compression::zstd
                       : neardup::io::output_compression::none;
-  const auto r = neardup::io::run_dedup(common.sources.sources, common.out_dir, o);
+  const auto r = neardup::jobs::run_dedup(common.sources.sources, common.out_dir, o);
   if (!common.quiet) {
     std::fprintf(stderr,
                  "neardup exact: %llu documents, kept %llu, removed %llu exact duplicates, skipped %llu bad "

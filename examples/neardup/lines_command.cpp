@@ -2,7 +2,7 @@
 #include <cstdio>
 
 #include "commands.hpp"
-#include "neardup/io/line_dedup.hpp"
+#include "neardup/jobs/lines.hpp"
 
 namespace neardup_cli {
 
@@ -37,7 +37,7 @@ int run_lines(int argc, char** argv) {
     return 0;
   }
   const common_settings common = read_common(a, true);
-  neardup::io::line_dedup_options o;
+  neardup::jobs::line_dedup_options o;
   o.records = common.records;
   o.seed = common.seed;
   o.threads = common.threads;
@@ -48,7 +48,7 @@ int run_lines(int argc, char** argv) {
   o.compression = a.get_choice("compress", "none", {"none", "zstd"}) == "zstd"
                       ? neardup::io::output_compression::zstd
                       : neardup::io::output_compression::none;
-  const auto r = neardup::io::run_line_dedup(common.sources.sources, common.out_dir, o);
+  const auto r = neardup::jobs::run_line_dedup(common.sources.sources, common.out_dir, o);
   if (!common.quiet) {
     std::fprintf(stderr,
                  "neardup lines: %llu documents, %llu modified, %llu dropped (left empty), %llu skipped; "

@@ -4,7 +4,7 @@
 #include <filesystem>
 
 #include "commands.hpp"
-#include "neardup/io/pairs.hpp"
+#include "neardup/jobs/pairs.hpp"
 
 namespace neardup_cli {
 
@@ -43,14 +43,16 @@ int run_pairs(int argc, char** argv) {
     return 0;
   }
   const common_settings common = read_common(a, true);
-  neardup::io::pairs_options o;
-  o.dedup = read_dedup_options(a, common);
+  neardup::jobs::pairs_options o;
+  const neardup::jobs::dedup_options d = read_dedup_options(a, common);
+  static_cast<neardup::jobs::job_options&>(o) = d;
+  static_cast<neardup::pipeline::similarity_options&>(o) = d;
   o.exact = a.flag("exact");
-  const auto r = neardup::io::run_pairs(common.sources.sources, common.out_dir, o);
+  const auto r = neardup::jobs::run_pairs(common.sources.sources, common.out_dir, o);
   if (!common.quiet) {
     std::fprintf(stderr, "neardup pairs: %llu documents, %llu pairs with Jaccard >= %g (%s); %.2fs -> %s/pairs.tsv\n",
                  static_cast<unsigned long long>(r.documents), static_cast<unsigned long long>(r.pairs),
-                 o.dedup.threshold, o.exact ? "exact" : "LSH", r.seconds, common.out_dir.c_str());
+                 o.threshold, o.exact ? "exact" : "LSH", r.seconds, common.out_dir.c_str());
   }
   return 0;
 }
@@ -62,7 +64,7 @@ int run_eval(int argc, char** argv) {
     return 0;
   }
   const common_settings common = read_common(a, false);
-  const neardup::io::dedup_options o = read_dedup_options(a, common);
+  const neardup::jobs::dedup_options o = read_dedup_options(a, common);
   std::string dir = common.out_dir.empty() ? a.get_string("output", "") : common.out_dir;
   bool temporary = false;
   if (dir.empty()) {
@@ -71,9 +73,9 @@ int run_eval(int argc, char** argv) {
     dir = tmpl;
     temporary = true;
   }
-  neardup::io::eval_report r;
+  neardup::jobs::eval_report r;
   try {
-    r = neardup::io::run_eval(common.sources.sources, dir, o);
+    r = neardup::jobs::run_eval(common.sources.sources, dir, o);
   } catch (...) {
     if (temporary) std::filesystem::remove_all(dir);
     throw;
@@ -89,7 +91,7 @@ int run_eval(int argc, char** argv) {
       "pair recall          %.4f (%llu of %llu exact pairs in one cluster)\n"
       "false merges         %llu clusters, %llu documents\n"
       "seconds              dedup %.2f, exact join %.2f\n",
-      r.threshold, std::string(neardup::io::to_string(o.verify)).c_str(),
+      r.threshold, std::string(neardup::pipeline::name(o.verify)).c_str(),
       static_cast<unsigned long long>(r.documents), static_cast<unsigned long long>(r.truth_positive),
       static_cast<unsigned long long>(r.predicted_positive), static_cast<unsigned long long>(r.true_positive),
       r.precision, r.recall, r.f1, r.pair_recall, static_cast<unsigned long long>(r.pairs_recovered),

@@ -44,6 +44,7 @@
 #include <span>
 #include <vector>
 
+#include "neardup/executor.hpp"
 #include "neardup/types.hpp"
 
 namespace neardup {
@@ -91,9 +92,9 @@ class flat_sets {
 struct allpairs_options {
   // Report pairs with Jaccard >= threshold. REQUIRES: 0 < threshold <= 1.
   double threshold = 0.8;
-  // Worker threads for the join (1 = calling thread only; 0 = hardware
-  // concurrency). Results do not depend on it.
-  unsigned threads = 1;
+  // Where the join runs: the pool's threads (at most 64 of them), or the
+  // calling thread alone when null. Results do not depend on it.
+  executor* pool = nullptr;
 };
 
 // One verified pair with its exact similarity.

@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "neardup/detail/radix_sort.hpp"
+#include "neardup/executor.hpp"
 #include "neardup/types.hpp"
 
 namespace neardup {
@@ -66,9 +67,9 @@ struct bucket_list {
 // the 32-byte-per-document buffers are allocated once.
 class band_grouper {
  public:
-  // `threads` sorts large bands (>= 2^19 documents) on that many threads;
-  // 0 = std::thread::hardware_concurrency(). Buckets are the same for any value.
-  explicit band_grouper(std::size_t threads = 1);
+  // Large bands (>= 2^19 documents) are sorted on the pool's threads when
+  // one is given. Buckets are the same with or without it.
+  explicit band_grouper(executor* pool = nullptr) : pool_(pool) {}
 
   // keys[d] is document d's key for this band. `excluded` is empty (no
   // document excluded) or has one byte per document; a nonzero byte leaves the
@@ -88,7 +89,7 @@ class band_grouper {
  private:
   std::vector<detail::key_doc> records_;
   std::vector<detail::key_doc> scratch_;
-  std::size_t threads_ = 1;
+  executor* pool_ = nullptr;
 };
 
 // One-shot convenience: a fresh grouper for one band.

@@ -20,7 +20,7 @@
 //                        [&](neardup::doc_id a, neardup::doc_id b) {
 //                          return estimate_jaccard(sig(a), sig(b)) >= 0.8;
 //                        },
-//                        {.threads = 2});
+//                        {.pool = &pool});   // a neardup::executor
 //   neardup::band_grouper grouper;
 //   neardup::bucket_list buckets;
 //   for (std::size_t j = 0; j < bands; ++j) {
@@ -56,6 +56,7 @@
 #include <vector>
 
 #include "neardup/candidates.hpp"
+#include "neardup/executor.hpp"
 #include "neardup/types.hpp"
 
 namespace neardup {
@@ -124,10 +125,10 @@ struct cluster_options {
   // m * cap calls even when nothing verifies (e.g. thousands of short
   // documents sharing a key). Must be >= 1.
   std::size_t max_comparisons_per_member = 64;
-  // Worker threads for verification (and, in cluster_band_keys, for sorting
-  // large bands); 0 = std::thread::hardware_concurrency(). Does not change
-  // any result.
-  std::size_t threads = 1;
+  // Where verification (and, in cluster_band_keys, the sorting of large
+  // bands) runs: the pool's threads, or the calling thread alone when null.
+  // Does not change any result.
+  executor* pool = nullptr;
 };
 
 struct cluster_stats {

@@ -42,7 +42,7 @@ void run_command(const std::vector<std::string>& argv, const std::optional<py::f
   cargv.push_back(nullptr);
 
   auto errors = std::make_shared<callback_errors>();
-  io::progress_sink sink;
+  io::line_handler sink;
   if (progress) {
     // The meter calls this from its own thread: take the GIL there.
     auto fn = std::make_shared<py::function>(*progress);
@@ -60,7 +60,7 @@ void run_command(const std::vector<std::string>& argv, const std::optional<py::f
   enum { ok, usage, io_error } kind = ok;
   {
     py::gil_scoped_release release;
-    io::scoped_progress_sink scope(sink);
+    io::redirect_progress_lines scope(sink);
     try {
       found->run(static_cast<int>(storage.size()), cargv.data());
     } catch (const neardup_cli::usage_error& e) {

@@ -37,16 +37,8 @@ constexpr u32 dead = std::numeric_limits<u32>::max();
 inline u64 ceil_lo(double v) noexcept { return static_cast<u64>(std::ceil(v * (1.0 - 1e-9))); }
 
 template <class Fn>
-void run_threads(unsigned threads, Fn&& fn) {
-  if (threads <= 1) {
-    fn(0u);
-    return;
-  }
-  std::vector<std::thread> pool;
-  pool.reserve(threads - 1);
-  for (unsigned t = 1; t < threads; ++t) pool.emplace_back([&fn, t] { fn(t); });
-  fn(0u);
-  for (auto& th : pool) th.join();
+void run_threads(executor* pool, unsigned threads, Fn&& fn) {
+  run_on(threads <= 1 ? nullptr : pool, threads, [&fn](std::size_t t) { fn(static_cast<unsigned>(t)); });
 }
 
 inline std::size_t bucket_of(u64 h, int bits) noexcept {
@@ -122,7 +114,7 @@ struct token_table {
   }
 };
 
-token_table count_tokens(std::span<const u64> values, unsigned threads) {
+token_table count_tokens(std::span<const u64> values, executor* pool, unsigned threads) {
   const std::size_t n = values.size();
   int bits = 0;
   while (bits < 22 && (n >> bits) > 512) ++bits;
@@ -138,7 +130,7 @@ token_table count_tokens(std::span<const u64> values, unsigned threads) {
     // Per-thread bucket ranges, split by element count for balance.
     std::vector<std::vector<u64>> local_hash(threads);
     std::vector<std::vector<u32>> local_df(threads);
-    run_threads(threads, [&](unsigned t) {
+    run_threads(pool, threads, [&](unsigned t) {
       const std::size_t lo_target = n * t / threads, hi_target = n * (t + 1) / threads;
       const auto b_lo = static_cast<std::size_t>(std::lower_bound(start.begin(), start.end() - 1, lo_target) - start.begin());
       const auto b_hi = (t + 1 == threads) ? buckets
@@ -214,7 +206,7 @@ struct reduced_sets {
   std::vector<u32> ranks;
 };
 
-reduced_sets reduce(const sets_view& sets, const token_table& table, unsigned threads) {
+reduced_sets reduce(const sets_view& sets, const token_table& table, executor* pool, unsigned threads) {
   reduced_sets r;
   const std::size_t n = sets.size();
   for (std::size_t i = 0; i < n; ++i) {
@@ -228,7 +220,7 @@ reduced_sets reduce(const sets_view& sets, const token_table& table, unsigned th
   r.off.assign(count + 1, 0);
 
   std::vector<std::vector<u32>> local(threads);
-  run_threads(threads, [&](unsigned t) {
+  run_threads(pool, threads, [&](unsigned t) {
     const std::size_t lo = count * t / threads, hi = count * (t + 1) / threads;
     auto& out = local[t];
     for (std::size_t o = lo; o < hi; ++o) {
@@ -269,12 +261,12 @@ std::vector<similar_pair> allpairs_join(const sets_view& sets, const allpairs_op
   validate(sets, t);
   std::vector<similar_pair> result;
   if (sets.values.empty()) return result;
-  unsigned threads = options.threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : options.threads;
-  threads = std::min(threads, 64u);
+  executor* pool = options.pool;
+  const auto threads = static_cast<unsigned>(std::min<std::size_t>(pool != nullptr ? pool->threads() : 1, 64));
 
-  const token_table table = count_tokens(sets.values, threads);
+  const token_table table = count_tokens(sets.values, pool, threads);
   const std::size_t num_tokens = table.size;
-  const reduced_sets r = reduce(sets, table, threads);
+  const reduced_sets r = reduce(sets, table, pool, threads);
   const std::size_t count = r.id.size();
 
   const double idx_factor = 2.0 * t / (1.0 + t);
@@ -307,7 +299,7 @@ std::vector<similar_pair> allpairs_join(const sets_view& sets, const allpairs_op
   constexpr std::size_t block = 64;
   std::atomic<std::size_t> next_block{0};
   std::vector<std::vector<similar_pair>> found(threads);
-  run_threads(threads, [&](unsigned tid) {
+  run_threads(pool, threads, [&](unsigned tid) {
     std::vector<u64> cursor(post_off.begin(), post_off.end() - 1);
     std::vector<u32> overlap(count, 0);
     std::vector<u32> cands;

@@ -18,9 +18,6 @@ std::uint64_t bucket_list::pair_count() const noexcept {
   return total;
 }
 
-band_grouper::band_grouper(std::size_t threads)
-    : threads_(threads != 0 ? threads : std::max(1u, std::thread::hardware_concurrency())) {}
-
 void band_grouper::group(std::span<const std::uint64_t> keys,
                          std::span<const std::uint8_t> excluded, bucket_list& out) {
   const std::size_t n = keys.size();
@@ -55,7 +52,7 @@ void band_grouper::group(std::span<const std::uint64_t> keys,
   // cache). Large bands: MSD, whose single scatter pass leaves cache-sized
   // buckets (measured ~1.5x faster from 1M records; see cluster_bench).
   if (records_.size() >= detail::msd_threshold) {
-    detail::msd_radix_sort_key_doc_parallel(records_, scratch_, threads_);
+    detail::msd_radix_sort_key_doc_parallel(records_, scratch_, pool_);
   } else {
     detail::radix_sort_key_doc<11>(records_, scratch_);
   }

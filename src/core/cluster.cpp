@@ -194,7 +194,6 @@ clusterer::clusterer(std::size_t num_docs, pair_verifier verify, cluster_options
   if (options_.mode == verification::verify && !verify_) {
     throw std::invalid_argument("clusterer: verification::verify needs a verifier");
   }
-  if (options_.threads == 0) options_.threads = std::max(1u, std::thread::hardware_concurrency());
 }
 
 void clusterer::begin_band() {
@@ -216,7 +215,8 @@ void clusterer::add_buckets(const bucket_list& buckets) {
 
   const std::size_t nb = buckets.size();
   constexpr std::size_t chunk = 256;
-  const std::size_t threads = std::min(options_.threads, (nb + chunk - 1) / chunk);
+  const std::size_t threads =
+      std::min(options_.pool != nullptr ? options_.pool->threads() : std::size_t{1}, (nb + chunk - 1) / chunk);
   std::vector<bucket_worker> workers;
   workers.reserve(std::max<std::size_t>(threads, 1));
   for (std::size_t t = 0; t < std::max<std::size_t>(threads, 1); ++t) {
@@ -263,11 +263,7 @@ void clusterer::add_buckets(const bucket_list& buckets) {
         next.store(nb, std::memory_order_relaxed);
       }
     };
-    std::vector<std::thread> pool;
-    pool.reserve(threads - 1);
-    for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(run, t);
-    run(0);
-    for (std::thread& th : pool) th.join();
+    options_.pool->run(threads, run);
     for (const std::exception_ptr& e : errors) {
       if (e) std::rethrow_exception(e);
     }
@@ -326,7 +322,7 @@ cluster_result cluster_band_keys(
     const std::function<std::span<const std::uint64_t>(std::size_t band)>& keys_of_band,
     std::span<const std::uint8_t> excluded, pair_verifier verify, cluster_options options) {
   clusterer c(num_docs, std::move(verify), options);
-  band_grouper grouper(options.threads);
+  band_grouper grouper(options.pool);
   bucket_list buckets;
   for (std::size_t j = 0; j < bands; ++j) {
     const std::span<const std::uint64_t> keys = keys_of_band(j);

@@ -1,6 +1,6 @@
 // Internal: runs one pass over a corpus with parallel workers and in-order
-// consumption. One thread reads chunks (corpus_reader is sequential); worker
-// threads turn each chunk into a Result; the Results are consumed strictly in
+// consumption. The calling thread reads chunks (corpus_reader is
+// sequential); tasks on the executor's threads turn each chunk into a Result; the Results are consumed strictly in
 // chunk order, so everything downstream is independent of the thread count.
 #pragma once
 
@@ -14,9 +14,9 @@
 #include <mutex>
 #include <optional>
 #include <span>
-#include <thread>
 #include <vector>
 
+#include "neardup/executor.hpp"
 #include "neardup/io/input.hpp"
 
 namespace neardup::io::detail {
@@ -29,8 +29,9 @@ namespace neardup::io::detail {
 // rethrown here (the first one wins).
 template <class Result, class MakeWorker, class Consume>
 void for_each_chunk_ordered(std::span<const source_info> sources, const reader_options& reader_opts,
-                            std::size_t threads, MakeWorker&& make_worker, Consume&& consume) {
+                            executor* pool, MakeWorker&& make_worker, Consume&& consume) {
   corpus_reader reader(sources, reader_opts);
+  const std::size_t threads = pool != nullptr ? pool->threads() : 1;
   if (threads <= 1) {
     auto work = make_worker();
     input_chunk chunk;
@@ -125,9 +126,7 @@ void for_each_chunk_ordered(std::span<const source_info> sources, const reader_o
     }
   };
 
-  std::vector<std::thread> pool;
-  pool.reserve(threads);
-  for (std::size_t i = 0; i < threads; ++i) pool.emplace_back(worker);
+  executor::group workers = pool->start(threads, [&](std::size_t) { worker(); });
 
   try {
     for (std::size_t seq = 0;; ++seq) {
@@ -157,7 +156,7 @@ void for_each_chunk_ordered(std::span<const source_info> sources, const reader_o
     reading_done = true;
   }
   cv.notify_all();
-  for (auto& t : pool) t.join();
+  workers.wait();  // the workers catch their own exceptions (fail())
   if (error) std::rethrow_exception(error);
   // Consume anything still waiting (all workers have exited; nothing failed).
   while (!done.empty()) {

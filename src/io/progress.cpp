@@ -7,18 +7,18 @@
 namespace neardup::io {
 
 namespace {
-thread_local progress_sink current_sink;
-constexpr std::chrono::seconds sink_interval{1};
+thread_local line_handler current_handler;
+constexpr std::chrono::seconds handler_interval{1};
 }  // namespace
 
-scoped_progress_sink::scoped_progress_sink(progress_sink sink) : previous_(std::move(current_sink)) {
-  current_sink = std::move(sink);
+redirect_progress_lines::redirect_progress_lines(line_handler handler) : previous_(std::move(current_handler)) {
+  current_handler = std::move(handler);
 }
-scoped_progress_sink::~scoped_progress_sink() { current_sink = std::move(previous_); }
+redirect_progress_lines::~redirect_progress_lines() { current_handler = std::move(previous_); }
 
-progress_meter::progress_meter(const progress_options& options) : options_(options), sink_(current_sink) {
-  tty_ = !sink_ && ::isatty(STDERR_FILENO) != 0;
-  if (sink_) options_.log_interval = sink_interval;
+progress_meter::progress_meter(const progress_options& options) : options_(options), lines_(current_handler) {
+  tty_ = !lines_ && ::isatty(STDERR_FILENO) != 0;
+  if (lines_) options_.log_interval = handler_interval;
   if (options_.enabled) thread_ = std::thread([this] { run(); });
 }
 
@@ -58,8 +58,8 @@ void progress_meter::message(const std::string& line) {
 }
 
 void progress_meter::emit(const std::string& line) {
-  if (sink_) {
-    sink_(line);
+  if (lines_) {
+    lines_(line);
     return;
   }
   std::fprintf(stderr, "%s\n", line.c_str());

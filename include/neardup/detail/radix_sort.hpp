@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "neardup/executor.hpp"
 #include "neardup/types.hpp"
 
 namespace neardup::detail {
@@ -151,14 +152,16 @@ inline void msd_radix_sort_key_doc(std::span<key_doc> data, std::span<key_doc> s
   msd_internal::sort(data.data(), scratch.data(), data.size(), 64);
 }
 
-// The MSD sort on `threads` threads, same result bit for bit. The top-level
+// The MSD sort on the pool's threads (the calling thread alone when null),
+// same result bit for bit. The top-level
 // histogram and scatter are split into contiguous slices of the input (slice
 // t's records land after slice t-1's within each bucket, so the sort stays
 // stable); the buckets are then sorted by whichever thread takes them.
-// REQUIRES: scratch.size() >= data.size(); data.size() < 2^32; threads >= 1.
+// REQUIRES: scratch.size() >= data.size(); data.size() < 2^32.
 inline void msd_radix_sort_key_doc_parallel(std::span<key_doc> data, std::span<key_doc> scratch,
-                                            std::size_t threads) {
+                                            executor* pool) {
   const std::size_t n = data.size();
+  const std::size_t threads = pool != nullptr ? pool->threads() : 1;
   if (threads <= 1 || n < (std::size_t{1} << 16)) {
     msd_radix_sort_key_doc(data, scratch);
     return;
@@ -168,13 +171,7 @@ inline void msd_radix_sort_key_doc_parallel(std::span<key_doc> data, std::span<k
   constexpr std::size_t radix = std::size_t{1} << bits;
   key_doc* a = data.data();
   key_doc* b = scratch.data();
-  auto run = [threads](const auto& fn) {
-    std::vector<std::thread> pool;
-    pool.reserve(threads - 1);
-    for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(fn, t);
-    fn(std::size_t{0});
-    for (std::thread& th : pool) th.join();
-  };
+  auto run = [threads, pool](const auto& fn) { pool->run(threads, fn); };
   const auto slice = [n, threads](std::size_t t) { return n * t / threads; };
 
   std::vector<std::uint32_t> counts(threads * radix, 0);

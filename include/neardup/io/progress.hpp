@@ -10,13 +10,13 @@
 //   ... meter.add(bytes, docs) from any thread ...
 //   meter.end_stage();
 //
-// A binding can take the lines instead of stderr: while a scoped_progress_sink
-// lives on a thread, every progress_meter constructed on that thread hands its
-// lines (one per second while a stage runs, each stage's summary, warnings) to
-// the sink, from the meter's own thread.
+// A binding can take the lines instead of stderr: while a
+// redirect_progress_lines lives on a thread, every progress_meter constructed
+// on that thread hands its lines (one per second while a stage runs, each
+// stage's summary, notices) to the handler, from the meter's own thread.
 //
-//   neardup::io::scoped_progress_sink to_callback([](std::string_view line) { ... });
-//   neardup::io::run_dedup(sources, out, options);   // its meter reports to the lambda
+//   neardup::io::redirect_progress_lines to_callback([](std::string_view line) { ... });
+//   neardup::jobs::run_dedup(sources, out, options);   // its meter reports to the lambda
 #pragma once
 
 #include <atomic>
@@ -29,6 +29,8 @@
 #include <string_view>
 #include <thread>
 
+#include "neardup/pipeline/sink.hpp"
+
 namespace neardup::io {
 
 struct progress_options {
@@ -39,22 +41,23 @@ struct progress_options {
 };
 
 // Receives whole progress lines (no newline, no terminal control).
-using progress_sink = std::function<void(std::string_view line)>;
+using line_handler = std::function<void(std::string_view line)>;
 
-// Installs `sink` for the progress_meters constructed on this thread until
-// destroyed (then the previous sink, if any, is back).
-class scoped_progress_sink {
+// Sends the lines of the progress_meters constructed on this thread to
+// `handler` until destroyed (then the previous handler, if any, is back).
+class redirect_progress_lines {
  public:
-  explicit scoped_progress_sink(progress_sink sink);
-  ~scoped_progress_sink();
-  scoped_progress_sink(const scoped_progress_sink&) = delete;
-  scoped_progress_sink& operator=(const scoped_progress_sink&) = delete;
+  explicit redirect_progress_lines(line_handler handler);
+  ~redirect_progress_lines();
+  redirect_progress_lines(const redirect_progress_lines&) = delete;
+  redirect_progress_lines& operator=(const redirect_progress_lines&) = delete;
 
  private:
-  progress_sink previous_;
+  line_handler previous_;
 };
 
-class progress_meter {
+// The display of a run on stderr: a pipeline::sink the jobs report to.
+class progress_meter final : public pipeline::sink {
  public:
   explicit progress_meter(const progress_options& options = {});
   ~progress_meter();
@@ -62,25 +65,24 @@ class progress_meter {
   progress_meter& operator=(const progress_meter&) = delete;
 
   // Starts a stage over `total_bytes` of input (0 if unknown: no ETA).
-  void begin_stage(std::string name, std::uint64_t total_bytes);
+  void begin_stage(std::string name, std::uint64_t total_bytes) override;
   // Ends the current stage and prints its summary line (when enabled).
-  void end_stage();
+  void end_stage() override;
   // Thread-safe.
-  void add(std::uint64_t bytes, std::uint64_t docs) noexcept {
+  void add(std::uint64_t bytes, std::uint64_t docs) noexcept override {
     bytes_.fetch_add(bytes, std::memory_order_relaxed);
     docs_.fetch_add(docs, std::memory_order_relaxed);
   }
   // Prints a line of its own (a warning), keeping the live line intact.
-  void message(const std::string& line);
+  void message(const std::string& line) override;
 
  private:
   void run();
   std::string status_line(bool final_line);
-  void emit(const std::string& line);  // to the sink, or stderr as a line of its own
-
+  void emit(const std::string& line);  // to the line handler, or stderr as a line of its own
 
   progress_options options_;
-  progress_sink sink_;  // the thread's sink at construction, if any
+  line_handler lines_;  // the thread's handler at construction, if any
   bool tty_ = false;
   std::atomic<std::uint64_t> bytes_{0};
   std::atomic<std::uint64_t> docs_{0};

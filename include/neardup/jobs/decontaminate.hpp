@@ -1,8 +1,8 @@
-// neardup/io/decontaminate.hpp — find and remove training documents that
+// neardup/jobs/decontaminate.hpp — find and remove training documents that
 // share word n-grams with benchmark (reference) documents.
 //
-//   neardup::io::decontaminate_options o;   // 13-grams, remove on any shared n-gram
-//   auto r = neardup::io::run_decontaminate(corpus, references, "out", o);
+//   neardup::jobs::decontaminate_options o;   // 13-grams, remove on any shared n-gram
+//   auto r = neardup::jobs::run_decontaminate(corpus, references, "out", o);
 //
 // N-grams are n consecutive tokens of the default word tokenizer (the same
 // normalization as dedup), hashed with seeded XXH3. A reference document with
@@ -31,22 +31,18 @@
 
 #include "neardup/io/input.hpp"
 #include "neardup/io/output.hpp"
+#include "neardup/jobs/options.hpp"
 #include "neardup/tokenize.hpp"
 
-namespace neardup::io {
+namespace neardup::jobs {
 
-struct decontaminate_options {
-  record_options records;           // for both the corpus and the references
+// job_options::records apply to both the corpus and the references.
+struct decontaminate_options : job_options {
   tokenize_options tokens;          // word tokens by default
   std::size_t ngram = 13;
   std::uint64_t max_shared = 0;     // remove documents sharing more n-grams than this
   double bloom_false_positive_rate = 0;  // 0: exact mode
   std::uint64_t seed = default_seed;
-  std::size_t threads = 0;
-  output_compression compression = output_compression::none;
-  bool progress = true;
-  std::size_t max_reported_errors = 20;
-  reader_options reader;
 };
 
 struct decontaminate_report {
@@ -60,8 +56,8 @@ struct decontaminate_report {
   double seconds = 0;
 };
 
-decontaminate_report run_decontaminate(std::span<const source_info> corpus,
-                                       std::span<const source_info> references, const std::string& out_dir,
+decontaminate_report run_decontaminate(std::span<const io::source_info> corpus,
+                                       std::span<const io::source_info> references, const std::string& out_dir,
                                        const decontaminate_options& options);
 
-}  // namespace neardup::io
+}  // namespace neardup::jobs

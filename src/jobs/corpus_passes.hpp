@@ -16,20 +16,26 @@
 #include <vector>
 
 #include "neardup/hash.hpp"
-#include "neardup/io/dedup.hpp"
+#include "neardup/executor.hpp"
 #include "neardup/io/input.hpp"
 #include "neardup/io/json.hpp"
 #include "neardup/io/output.hpp"
 #include "neardup/io/progress.hpp"
+#include "neardup/jobs/dedup.hpp"
+#include "neardup/jobs/options.hpp"
+#include "neardup/pipeline/sink.hpp"
 #include "neardup/shingle.hpp"
 #include "neardup/signature.hpp"
 #include "neardup/types.hpp"
 
-namespace neardup::io::detail {
+namespace neardup::jobs::detail {
 
-// What the passes remember of a document (64 bytes + its id).
+using namespace neardup::io;  // the passes are made of io: sources, records, outputs
+using pipeline::sink;
+
+// What the passes remember of a document (48 bytes + its id; its
+// fingerprint and signature live in corpus_index's flat arrays).
 struct doc_meta {
-  hash128 fingerprint;
   std::uint64_t line = 0;
   std::uint64_t text_bytes = 0;
   std::uint64_t id_offset = 0;    // into corpus_index::ids
@@ -61,6 +67,7 @@ struct scanned_sets {
 // Documents are the non-blank records, numbered in input order.
 struct corpus_index {
   std::vector<doc_meta> docs;
+  std::vector<hash128> fingerprints;           // one per document ({} without tokens)
   std::vector<sig_value> signatures;           // num_perm per document, when signed
   std::size_t num_perm = 0;                    // 0: no signatures
   std::string ids;
@@ -94,7 +101,7 @@ struct scan_counts {
 struct pass_options {
   record_options records;
   shingle_options shingles;
-  std::size_t threads = 1;
+  executor* pool = nullptr;  // null: the calling thread only
   reader_options reader;
   std::size_t max_reported_errors = 20;  // file:line lines printed per kind
   // scan_corpus keeps the shingle sets of documents, in input order, while
@@ -106,9 +113,27 @@ struct pass_options {
   bool sets_of_first_copy_only = false;
 };
 
-// The pass settings of dedup's options (fields, tokens, n-gram, seed, threads,
-// reader, error reporting), for run_dedup, run_pairs and run_eval.
-pass_options pass_options_for(const dedup_options& o);
+// The pass settings of a job's options (fields, reader, error reporting) and
+// of its similarity options (tokens, n-gram, seed), running on `pool`.
+pass_options pass_options_for(const job_options& job, const pipeline::similarity_options& similarity,
+                              executor& pool);
+
+// Checks what the engine's validate() does not: the record settings.
+void validate(const job_options& o);
+
+// Where a job's progress and notices go: job_options::events, or a progress
+// display on stderr.
+class job_events {
+ public:
+  explicit job_events(const job_options& o);
+  sink* get() noexcept { return sink_; }
+  sink* operator->() noexcept { return sink_; }
+  sink& operator*() noexcept { return *sink_; }
+
+ private:
+  std::unique_ptr<progress_meter> meter_;
+  sink* sink_;
+};
 
 // Ends a command's stats.json object with "seconds" and "peak_rss_bytes" and
 // writes it to OUT_DIR/stats.json (atomically). `w` writes into `json`.
@@ -130,7 +155,7 @@ class problem_reporter {
  public:
   // `outcome` ends each skipped-record line, e.g. "kept in the output unchanged".
   problem_reporter(std::span<const source_info> sources, std::size_t max_per_kind, std::string outcome,
-                   progress_meter& meter)
+                   sink& meter)
       : sources_(sources), max_(max_per_kind), outcome_(std::move(outcome)), meter_(meter) {}
   // "skipped (STATUS: ERROR); OUTCOME"
   void skipped(const record_problem& p);
@@ -143,14 +168,14 @@ class problem_reporter {
   std::span<const source_info> sources_;
   std::size_t max_;
   std::string outcome_;
-  progress_meter& meter_;
+  sink& meter_;
   std::uint64_t seen_[9] = {};  // per record_status, and [8] for notes
 };
 
 // Pass 1. Signs documents with `hasher` when it is not null. Reports bad
 // records as file:line through `meter` and counts them; warns on duplicate ids.
 corpus_index scan_corpus(std::span<const source_info> sources, const pass_options& options,
-                         const minhasher* hasher, progress_meter& meter, scan_counts& counts);
+                         const minhasher* hasher, sink& meter, scan_counts& counts);
 
 // Sorted shingle sets of the documents d with wanted[d] != 0, flat:
 // set d = values[begin[d], begin[d+1]) (empty for the others).
@@ -163,7 +188,7 @@ struct shingle_sets {
 };
 shingle_sets load_shingle_sets(std::span<const source_info> sources, const corpus_index& corpus,
                                std::span<const std::uint8_t> wanted, const pass_options& options,
-                               progress_meter& meter);
+                               sink& meter);
 
 // Writes clusters.tsv (id<TAB>kept_id per document) and the kept documents
 // (original JSONL lines; text files as {"id","text"}) in input order.
@@ -177,7 +202,7 @@ shingle_sets load_shingle_sets(std::span<const source_info> sources, const corpu
 void write_kept(std::span<const source_info> sources, const corpus_index& corpus,
                 std::span<const doc_id> keeper, const std::string& clusters_path,
                 const std::string& kept_path, output_compression compression, const pass_options& options,
-                progress_meter& meter);
+                sink& meter);
 
 // Appends a record as an output JSONL line: the original line byte for byte,
 // or {"id":..,"text":..} for a document read from a text file.
@@ -187,8 +212,6 @@ void append_document_line(std::string& out, const input_chunk& chunk, const reco
 // line kept. Returns false (appending nothing) when the text literal's place
 // in the line is unknown (record::text_token is empty).
 bool append_rewritten_line(std::string& out, const input_chunk& chunk, const record& r, std::string_view text);
-
-std::size_t resolve_threads(std::size_t threads);
 
 // Creates the output directory (and parents); throws naming it on failure.
 void make_output_dir(const std::string& dir);
@@ -209,4 +232,4 @@ class stage_timer {
   std::chrono::steady_clock::time_point t0_;
 };
 
-}  // namespace neardup::io::detail
+}  // namespace neardup::jobs::detail

@@ -1,18 +1,20 @@
-// neardup lines (see neardup/io/line_dedup.hpp).
-#include "neardup/io/line_dedup.hpp"
+// neardup lines (see neardup/jobs/lines.hpp).
+#include "neardup/jobs/lines.hpp"
 
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <stdexcept>
 
-#include "chunk_pipeline.hpp"
+#include "../io/chunk_pipeline.hpp"
 #include "corpus_passes.hpp"
 #include "neardup/io/json.hpp"
-#include "neardup/io/dedup.hpp"
 #include "neardup/io/progress.hpp"
 
-namespace neardup::io {
+namespace neardup::jobs {
+
+using namespace neardup::io;
+using neardup::io::detail::for_each_chunk_ordered;
 
 namespace {
 
@@ -35,7 +37,7 @@ line_dedup_report run_line_dedup(std::span<const source_info> sources, const std
                                  const line_dedup_options& options) {
   if (options.max_repeats < 1) throw std::invalid_argument("max_repeats = 0: every line would be removed; use >= 1");
   const auto t0 = std::chrono::steady_clock::now();
-  const std::size_t threads = detail::resolve_threads(options.threads);
+  executor pool(options.threads);
   detail::make_output_dir(out_dir);
 
   std::uint64_t input_bytes = 0;
@@ -49,7 +51,8 @@ line_dedup_report run_line_dedup(std::span<const source_info> sources, const std
   report.partitions = options.partitions != 0
                           ? options.partitions
                           : choose_line_partitions(text_estimate / 32 + 1, options.memory_budget_bytes);
-  progress_meter meter({.enabled = options.progress});
+  detail::job_events events(options);
+  pipeline::sink& meter = *events;
 
   // ---- counting passes, one per hash partition ------------------------------
   std::vector<std::uint64_t> removed;  // sorted hashes over max_repeats
@@ -64,8 +67,8 @@ line_dedup_report run_line_dedup(std::span<const source_info> sources, const std
     meter.begin_stage("count lines " + std::to_string(part + 1) + "/" + std::to_string(report.partitions),
                       input_bytes);
     std::uint64_t lines = 0;
-    detail::for_each_chunk_ordered<count_result>(
-        sources, options.reader, threads,
+    for_each_chunk_ordered<count_result>(
+        sources, options.reader, &pool,
         [&] {
           return [&, parser = record_parser()](const input_chunk& chunk, std::size_t, count_result& res) mutable {
             res.hashes.clear();
@@ -117,8 +120,8 @@ line_dedup_report run_line_dedup(std::span<const source_info> sources, const std
   };
   meter.begin_stage("rewrite", input_bytes);
   detail::problem_reporter problems(sources, options.max_reported_errors, "kept unchanged", meter);
-  detail::for_each_chunk_ordered<write_result>(
-      sources, options.reader, threads,
+  for_each_chunk_ordered<write_result>(
+      sources, options.reader, &pool,
       [&] {
         return [&, parser = record_parser(), text = std::string()](const input_chunk& chunk, std::size_t,
                                                                     write_result& res) mutable {
@@ -232,4 +235,4 @@ line_dedup_report run_line_dedup(std::span<const source_info> sources, const std
   return report;
 }
 
-}  // namespace neardup::io
+}  // namespace neardup::jobs

@@ -1,5 +1,5 @@
-// neardup pairs and neardup eval (see neardup/io/pairs.hpp).
-#include "neardup/io/pairs.hpp"
+// neardup pairs and neardup eval (see neardup/jobs/pairs.hpp).
+#include "neardup/jobs/pairs.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -12,8 +12,11 @@
 #include "neardup/candidates.hpp"
 #include "neardup/cluster.hpp"
 #include "neardup/io/json.hpp"
+#include "neardup/pipeline/stages.hpp"
 
-namespace neardup::io {
+namespace neardup::jobs {
+
+using namespace neardup::io;
 
 namespace {
 
@@ -29,7 +32,7 @@ std::vector<std::uint8_t> ok_documents(const detail::corpus_index& corpus) {
 
 // Every pair of the corpus with exact Jaccard >= threshold.
 std::vector<similar_pair> exact_pairs(std::span<const source_info> sources, const detail::corpus_index& corpus,
-                                      const detail::pass_options& pass, double threshold, progress_meter& meter,
+                                      const detail::pass_options& pass, double threshold, pipeline::sink& meter,
                                       std::uint64_t input_bytes) {
   const std::vector<std::uint8_t> wanted = ok_documents(corpus);
   meter.begin_stage("load shingles", input_bytes);
@@ -38,7 +41,7 @@ std::vector<similar_pair> exact_pairs(std::span<const source_info> sources, cons
   meter.begin_stage("exact join", 0);
   allpairs_options ao;
   ao.threshold = threshold;
-  ao.threads = static_cast<unsigned>(pass.threads);
+  ao.pool = pass.pool;
   auto pairs = allpairs_join(sets_view{sets.values, sets.begin}, ao);
   meter.end_stage();
   return pairs;
@@ -48,22 +51,25 @@ std::vector<similar_pair> exact_pairs(std::span<const source_info> sources, cons
 
 pairs_report run_pairs(std::span<const source_info> sources, const std::string& out_dir,
                        const pairs_options& options) {
-  const dedup_options& o = options.dedup;
-  if (!(o.threshold > 0.0 && o.threshold <= 1.0)) {
-    throw std::invalid_argument("threshold = " + std::to_string(o.threshold) + " is outside (0, 1]");
+  const pairs_options& o = options;
+  o.validate();
+  detail::validate(o);
+  if (o.compression != output_compression::none) {
+    throw std::invalid_argument("pairs writes pairs.tsv uncompressed: compression must be none");
   }
+  if (o.max_partners < 1) throw std::invalid_argument("max_partners = 0: must be >= 1");
   const auto t0 = clock_type::now();
-  const detail::pass_options pass = detail::pass_options_for(o);
+  executor pool(o.threads);
+  const detail::pass_options pass = detail::pass_options_for(o, o, pool);
   detail::make_output_dir(out_dir);
   const std::uint64_t input_bytes = detail::stored_bytes(sources);
-  progress_meter meter({.enabled = o.progress});
+  detail::job_events events(o);
+  pipeline::sink& meter = *events;
   pairs_report report;
 
-  minhash_options mh = o.minhash;
-  mh.seed = o.seed;
-  const minhasher hasher(mh);
+  const minhasher hasher(o.minhash());
   const std::size_t k = hasher.num_perm();
-  const lsh_params lsh = o.lsh ? *o.lsh : default_lsh_params(o.threshold, k, o.verify);
+  const lsh_params lsh = o.banding();
   validate_lsh_params(lsh, k);
 
   meter.begin_stage(options.exact ? "scan" : "sign", input_bytes);
@@ -78,17 +84,17 @@ pairs_report run_pairs(std::span<const source_info> sources, const std::string& 
   if (options.exact) {
     result = exact_pairs(sources, corpus, pass, o.threshold, meter, input_bytes);
   } else {
-    const bander band_hasher(lsh, k, o.seed);
+    // The dedup stages: band columns grouped by key, then every candidate
+    // pair (not only one per cluster) scored.
+    const bander bands(lsh, k, o.seed);
     std::vector<std::uint8_t> excluded = ok_documents(corpus);
     for (auto& e : excluded) e = !e;
     std::vector<std::uint64_t> keys(n, 0);
     std::vector<doc_pair> candidates;
-    band_grouper grouper;
+    band_grouper grouper(&pool);
     bucket_list buckets;
     for (std::uint32_t b = 0; b < lsh.bands; ++b) {
-      for (std::size_t d = 0; d < n; ++d) {
-        if (!excluded[d]) keys[d] = band_hasher.key(corpus.signature(static_cast<doc_id>(d)), b).value_or(0);
-      }
+      pipeline::band_column(corpus.signatures, bands, b, excluded, keys);
       grouper.group(keys, excluded, buckets);
       report.capped_pairs += append_candidate_pairs(buckets, options.max_partners, candidates);
     }
@@ -143,7 +149,7 @@ pairs_report run_pairs(std::span<const source_info> sources, const std::string& 
     w.field("num_perm", static_cast<std::uint64_t>(k));
     w.field("bands", lsh.bands);
     w.field("rows", lsh.rows);
-    w.field("verify", to_string(o.verify));
+    w.field("verify", pipeline::name(o.verify));
     w.field("candidate_pairs", report.candidate_pairs);
     w.field("capped_pairs", report.capped_pairs);
   }
@@ -165,8 +171,10 @@ eval_report run_eval(std::span<const source_info> sources, const std::string& ou
   const auto t1 = clock_type::now();
   ev.dedup_seconds = std::chrono::duration<double>(t1 - t0).count();
 
-  const detail::pass_options pass = detail::pass_options_for(o);
-  progress_meter meter({.enabled = o.progress});
+  executor pool(o.threads);
+  const detail::pass_options pass = detail::pass_options_for(o, o, pool);
+  detail::job_events events(o);
+  pipeline::sink& meter = *events;
   const std::uint64_t input_bytes = detail::stored_bytes(sources);
   meter.begin_stage("scan", input_bytes);
   detail::scan_counts counts;
@@ -221,7 +229,7 @@ eval_report run_eval(std::span<const source_info> sources, const std::string& ou
   w.begin_object();
   w.field("command", "eval");
   w.field("threshold", ev.threshold);
-  w.field("verify", to_string(o.verify));
+  w.field("verify", pipeline::name(o.verify));
   w.field("bands", dr.lsh.bands);
   w.field("rows", dr.lsh.rows);
   w.field("documents", ev.documents);
@@ -244,4 +252,4 @@ eval_report run_eval(std::span<const source_info> sources, const std::string& ou
   return ev;
 }
 
-}  // namespace neardup::io
+}  // namespace neardup::jobs

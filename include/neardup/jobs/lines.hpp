@@ -1,4 +1,4 @@
-// neardup/io/line_dedup.hpp — remove boilerplate lines repeated across a corpus.
+// neardup/jobs/lines.hpp — remove boilerplate lines repeated across a corpus.
 //
 // Every line whose normalized hash (lines.hpp: trimmed, inner whitespace
 // collapsed, ASCII lowercased) occurs more than max_repeats times in the
@@ -7,8 +7,8 @@
 // counted or removed. A document that this leaves with only blank lines is
 // dropped; one that was blank already is kept.
 //
-//   neardup::io::line_dedup_options o;  o.max_repeats = 6;
-//   auto r = neardup::io::run_line_dedup(sources, "out", o);
+//   neardup::jobs::line_dedup_options o;  o.max_repeats = 6;
+//   auto r = neardup::jobs::run_line_dedup(sources, "out", o);
 //
 // Outputs: OUTDIR/deduped.jsonl (JSONL input: each line with only its text
 // field replaced, every other byte kept; unchanged documents byte for byte;
@@ -28,22 +28,17 @@
 
 #include "neardup/io/input.hpp"
 #include "neardup/io/output.hpp"
+#include "neardup/jobs/options.hpp"
 #include "neardup/lines.hpp"
 
-namespace neardup::io {
+namespace neardup::jobs {
 
-struct line_dedup_options {
-  record_options records;
+struct line_dedup_options : job_options {
   std::uint32_t max_repeats = 6;  // remove lines seen more than this many times
   std::uint64_t seed = default_seed;
-  std::size_t threads = 0;        // 0 = all cores; never changes the output
   std::uint64_t memory_budget_bytes = std::uint64_t{8} << 30;
   std::size_t partitions = 0;     // 0 = chosen from the budget
   std::size_t top_lines = 50;     // most repeated lines listed in stats.json
-  output_compression compression = output_compression::none;
-  bool progress = true;
-  std::size_t max_reported_errors = 20;
-  reader_options reader;
 };
 
 struct line_dedup_report {
@@ -61,7 +56,7 @@ struct line_dedup_report {
   double seconds = 0;
 };
 
-line_dedup_report run_line_dedup(std::span<const source_info> sources, const std::string& out_dir,
+line_dedup_report run_line_dedup(std::span<const io::source_info> sources, const std::string& out_dir,
                                  const line_dedup_options& options);
 
-}  // namespace neardup::io
+}  // namespace neardup::jobs

@@ -1,5 +1,5 @@
-// neardup decontaminate (see neardup/io/decontaminate.hpp).
-#include "neardup/io/decontaminate.hpp"
+// neardup decontaminate (see neardup/jobs/decontaminate.hpp).
+#include "neardup/jobs/decontaminate.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -8,15 +8,17 @@
 #include <set>
 #include <stdexcept>
 
-#include "chunk_pipeline.hpp"
+#include "../io/chunk_pipeline.hpp"
 #include "corpus_passes.hpp"
 #include "neardup/contamination.hpp"
-#include "neardup/io/dedup.hpp"
 #include "neardup/io/json.hpp"
 #include "neardup/io/progress.hpp"
 #include "neardup/shingle.hpp"
 
-namespace neardup::io {
+namespace neardup::jobs {
+
+using namespace neardup::io;
+using neardup::io::detail::for_each_chunk_ordered;
 
 namespace {
 
@@ -34,12 +36,12 @@ struct reference_result {
 
 // Reads the references in order; calls add(doc) for each usable one.
 template <class Add>
-void read_references(std::span<const source_info> refs, const decontaminate_options& o, std::size_t threads,
-                     progress_meter& meter, std::uint64_t& skipped, Add&& add) {
+void read_references(std::span<const source_info> refs, const decontaminate_options& o, executor& pool,
+                     pipeline::sink& meter, std::uint64_t& skipped, Add&& add) {
   const shingle_options sh_opts{o.tokens, o.ngram, o.seed};
   detail::problem_reporter problems(refs, o.max_reported_errors, "not used as a reference", meter);
-  detail::for_each_chunk_ordered<reference_result>(
-      refs, o.reader, threads,
+  for_each_chunk_ordered<reference_result>(
+      refs, o.reader, &pool,
       [&] {
         return [&, parser = record_parser(), sh = shingler(sh_opts)](const input_chunk& chunk, std::size_t,
                                                                       reference_result& res) mutable {
@@ -87,9 +89,10 @@ decontaminate_report run_decontaminate(std::span<const source_info> corpus,
                                 " is outside [0, 1)");
   }
   const auto t0 = std::chrono::steady_clock::now();
-  const std::size_t threads = detail::resolve_threads(options.threads);
+  executor pool(options.threads);
   detail::make_output_dir(out_dir);
-  progress_meter meter({.enabled = options.progress});
+  detail::job_events events(options);
+  pipeline::sink& meter = *events;
   decontaminate_report report;
   const bool bloom = options.bloom_false_positive_rate > 0;
 
@@ -102,7 +105,7 @@ decontaminate_report run_decontaminate(std::span<const source_info> corpus,
     // Size the filter first: one pass to count the n-grams.
     std::uint64_t ngrams = 0;
     meter.begin_stage("count reference n-grams", ref_bytes);
-    read_references(references, options, threads, meter, ref_skipped,
+    read_references(references, options, pool, meter, ref_skipped,
                     [&](const reference_doc& d) { ngrams += d.ngrams.size(); });
     meter.end_stage();
     copts = contamination_options::bloom(std::max<std::uint64_t>(ngrams, 1), options.bloom_false_positive_rate);
@@ -113,7 +116,7 @@ decontaminate_report run_decontaminate(std::span<const source_info> corpus,
   std::vector<std::string> ref_ids;
   std::set<std::size_t> short_lengths;  // token counts of references shorter than n
   meter.begin_stage("index references", ref_bytes);
-  read_references(references, options, threads, meter, ref_skipped, [&](const reference_doc& d) {
+  read_references(references, options, pool, meter, ref_skipped, [&](const reference_doc& d) {
     index.add_reference(d.ngrams);
     if (!bloom) ref_ids.push_back(d.id);
     ++report.references;
@@ -144,8 +147,8 @@ decontaminate_report run_decontaminate(std::span<const source_info> corpus,
   const shingle_options sh_opts{options.tokens, options.ngram, options.seed};
   detail::problem_reporter problems(corpus, options.max_reported_errors, "kept in clean.jsonl unchanged", meter);
   meter.begin_stage("scan corpus", corpus_bytes);
-  detail::for_each_chunk_ordered<scan_result>(
-      corpus, options.reader, threads,
+  for_each_chunk_ordered<scan_result>(
+      corpus, options.reader, &pool,
       [&] {
         return [&, parser = record_parser(), sh = shingler(sh_opts), grams = std::vector<std::uint64_t>(),
                 merged = std::map<ref_id, std::uint64_t>()](const input_chunk& chunk, std::size_t,
@@ -263,4 +266,4 @@ decontaminate_report run_decontaminate(std::span<const source_info> corpus,
   return report;
 }
 
-}  // namespace neardup::io
+}  // namespace neardup::jobs

@@ -1,4 +1,4 @@
-// neardup/io/pairs.hpp — similar pairs of a corpus, and the measurement of
+// neardup/jobs/pairs.hpp — similar pairs of a corpus, and the measurement of
 // dedup's accuracy against the exact answer.
 //
 // run_pairs() lists every pair of documents whose shingle sets have Jaccard
@@ -11,20 +11,22 @@
 // and false merges (clusters that join documents not connected by any chain
 // of pairs with Jaccard >= T).
 //
-//   neardup::io::pairs_options o;  o.threshold = 0.8;  o.exact = true;
-//   auto r = neardup::io::run_pairs(sources, "out", o);   // out/pairs.tsv, out/stats.json
+//   neardup::jobs::pairs_options o;  o.threshold = 0.8;  o.exact = true;
+//   auto r = neardup::jobs::run_pairs(sources, "out", o);   // out/pairs.tsv, out/stats.json
 #pragma once
 
 #include <cstdint>
 #include <span>
 #include <string>
 
-#include "neardup/io/dedup.hpp"
+#include "neardup/jobs/dedup.hpp"
+#include "neardup/jobs/options.hpp"
+#include "neardup/pipeline/options.hpp"
 
-namespace neardup::io {
+namespace neardup::jobs {
 
-struct pairs_options {
-  dedup_options dedup;  // input, tokenizer, n-gram, threshold, MinHash, LSH, verify, threads
+// job_options::compression must stay none: pairs.tsv is not compressed.
+struct pairs_options : job_options, pipeline::similarity_options {
   bool exact = false;   // exact all-pairs join instead of LSH candidates
   // LSH mode: member i of a bucket is paired with its max_partners
   // predecessors (bounds work on huge buckets; see candidates.hpp).
@@ -42,7 +44,7 @@ struct pairs_report {
 // Writes OUTDIR/pairs.tsv (id1<TAB>id2<TAB>jaccard, sorted by document
 // position; jaccard is exact unless verify is none/estimate in LSH mode, then
 // it is the MinHash estimate) and OUTDIR/stats.json.
-pairs_report run_pairs(std::span<const source_info> sources, const std::string& out_dir,
+pairs_report run_pairs(std::span<const io::source_info> sources, const std::string& out_dir,
                        const pairs_options& options);
 
 struct eval_report {
@@ -65,7 +67,7 @@ struct eval_report {
 
 // Runs dedup (writing its outputs to out_dir) and the exact join; writes
 // out_dir/eval.json and returns the comparison.
-eval_report run_eval(std::span<const source_info> sources, const std::string& out_dir,
+eval_report run_eval(std::span<const io::source_info> sources, const std::string& out_dir,
                      const dedup_options& options);
 
-}  // namespace neardup::io
+}  // namespace neardup::jobs

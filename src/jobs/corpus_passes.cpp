@@ -16,27 +16,37 @@
 #include <thread>
 #include <unordered_set>
 
-#include "chunk_pipeline.hpp"
-#include "io_internal.hpp"
+#include "../io/chunk_pipeline.hpp"
+#include "../io/io_internal.hpp"
+#include "neardup/io/memory.hpp"
+#include "neardup/pipeline/stages.hpp"
 #include "neardup/fingerprint.hpp"
 #include "neardup/io/json.hpp"
 
-namespace neardup::io::detail {
+namespace neardup::jobs::detail {
 
-std::size_t resolve_threads(std::size_t threads) {
-  if (threads != 0) return threads;
-  const unsigned hw = std::thread::hardware_concurrency();
-  return hw == 0 ? 1 : hw;
+using namespace neardup::io::detail;  // chunk pipeline, line splitting, parsing helpers
+
+pass_options pass_options_for(const job_options& job, const pipeline::similarity_options& similarity,
+                              executor& pool) {
+  pass_options pass;
+  pass.records = job.records;
+  pass.shingles = similarity.shingles();
+  pass.pool = &pool;
+  pass.reader = job.reader;
+  pass.max_reported_errors = job.max_reported_errors;
+  return pass;
 }
 
-pass_options pass_options_for(const dedup_options& o) {
-  pass_options pass;
-  pass.records = o.records;
-  pass.shingles = shingle_options{o.tokens, o.ngram, o.seed};
-  pass.threads = resolve_threads(o.threads);
-  pass.reader = o.reader;
-  pass.max_reported_errors = o.max_reported_errors;
-  return pass;
+void validate(const job_options& o) {
+  if (o.records.text_field.empty()) throw std::invalid_argument("text field name is empty");
+}
+
+job_events::job_events(const job_options& o) : sink_(o.events) {
+  if (sink_ == nullptr) {
+    meter_ = std::make_unique<progress_meter>(progress_options{.enabled = o.progress});
+    sink_ = meter_.get();
+  }
 }
 
 void finish_stats(json_writer& w, std::string& json, double seconds, const std::string& out_dir) {
@@ -59,14 +69,6 @@ std::uint64_t stored_bytes(std::span<const source_info> sources) noexcept {
   return total;
 }
 
-void stage_timer::start(std::string name) {
-  name_ = std::move(name);
-  t0_ = std::chrono::steady_clock::now();
-}
-
-void stage_timer::stop() {
-  stages_.emplace_back(name_, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count());
-}
 
 // Calls visitor(doc, begin, end, line) for each document of chunk `seq`, with
 // the document numbers of the first pass. A later pass that finds the input
@@ -172,6 +174,7 @@ namespace {
 
 struct scan_result {
   std::vector<doc_meta> docs;
+  std::vector<hash128> fingerprints;
   std::vector<sig_value> signatures;
   std::string ids;
   std::vector<record_problem> problems;
@@ -199,7 +202,7 @@ std::vector<std::uint64_t> new_set_block(std::size_t values) {
 }
 
 void warn_duplicate_ids(std::span<const source_info> sources, const corpus_index& corpus,
-                        const pass_options& options, progress_meter& meter, scan_counts& counts) {
+                        const pass_options& options, sink& meter, scan_counts& counts) {
   const std::size_t n = corpus.size();
   std::vector<std::pair<std::uint64_t, doc_id>> h(n);
   for (std::size_t d = 0; d < n; ++d) {
@@ -234,12 +237,10 @@ std::span<const std::uint64_t> scanned_sets::store(std::span<const std::uint64_t
 }
 
 corpus_index scan_corpus(std::span<const source_info> sources, const pass_options& options,
-                         const minhasher* hasher, progress_meter& meter, scan_counts& counts) {
+                         const minhasher* hasher, sink& meter, scan_counts& counts) {
   corpus_index corpus;
   const std::size_t k = hasher ? hasher->num_perm() : 0;
   corpus.num_perm = k;
-  const std::uint64_t seed = options.shingles.seed;
-  const std::size_t ngram = options.shingles.n;
   problem_reporter problems(sources, options.max_reported_errors, "kept in the output unchanged", meter);
   corpus.source_bytes.assign(sources.size(), 0);
 
@@ -264,17 +265,19 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
       const std::span<const std::uint64_t> set(res.set_values.data() + pos, res.set_sizes[i]);
       pos += res.set_sizes[i];
       const doc_meta& m = corpus.docs[first_doc + i];
-      const bool repeat = options.sets_of_first_copy_only && m.has_tokens && !texts_seen.insert(m.fingerprint).second;
+      const bool repeat = options.sets_of_first_copy_only && m.has_tokens &&
+                          !texts_seen.insert(corpus.fingerprints[first_doc + i]).second;
       corpus.sets.of.push_back(repeat ? std::span<const std::uint64_t>() : corpus.sets.store(set));
     }
   };
 
   for_each_chunk_ordered<scan_result>(
-      sources, options.reader, options.threads,
+      sources, options.reader, options.pool,
       [&] {
-        return [&, parser = record_parser(), sh = shingler(options.shingles), ngrams = std::vector<std::uint64_t>(),
-                sorter = neardup::detail::sort_scratch()](const input_chunk& chunk, std::size_t, scan_result& res) mutable {
+        return [&, parser = record_parser(), signer = pipeline::document_signer(options.shingles, hasher)](
+                   const input_chunk& chunk, std::size_t, scan_result& res) mutable {
           res.docs.clear();
+          res.fingerprints.clear();
           res.signatures.clear();
           res.ids.clear();
           res.problems.clear();
@@ -302,31 +305,26 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
             }
             const std::size_t off = res.signatures.size();
             res.signatures.resize(off + k, empty_sig_value);
+            hash128 fp{};
+            std::span<const std::uint64_t> set;
             if (r.status == record_status::ok) {
               m.text_bytes = r.text.size();
               res.text_bytes += r.text.size();
-              sh.ngram_hashes(r.text, ngrams);
-              const auto& tokens = sh.token_hashes();
-              m.has_tokens = !tokens.empty();
-              m.short_doc = m.has_tokens && tokens.size() < ngram;
-              if (m.has_tokens) {
-                m.fingerprint = fingerprint(tokens, seed);
-                if (hasher) hasher->sign(ngrams, std::span<sig_value>(res.signatures.data() + off, k));
-              }
+              const pipeline::signed_text st =
+                  signer.sign(r.text, std::span<sig_value>(res.signatures.data() + off, k), res.has_sets);
+              m.has_tokens = st.has_tokens;
+              m.short_doc = st.short_doc;
+              fp = st.fingerprint;
+              set = signer.set();
             } else {
               res.problems.push_back({r.status, r.source, r.line, r.error});
             }
             if (res.has_sets) {
-              // The shingle set, as shingler::shingles() makes it.
-              std::size_t size = 0;
-              if (m.has_tokens) {
-                neardup::detail::sort_unique(ngrams, sorter);
-                res.set_values.insert(res.set_values.end(), ngrams.begin(), ngrams.end());
-                size = ngrams.size();
-              }
-              res.set_sizes.push_back(static_cast<std::uint32_t>(size));
+              res.set_values.insert(res.set_values.end(), set.begin(), set.end());
+              res.set_sizes.push_back(static_cast<std::uint32_t>(set.size()));
             }
             res.docs.push_back(m);
+            res.fingerprints.push_back(fp);
           });
         };
       },
@@ -345,6 +343,7 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
           corpus.docs.push_back(m);
         }
         corpus.ids += res.ids;
+        corpus.fingerprints.insert(corpus.fingerprints.end(), res.fingerprints.begin(), res.fingerprints.end());
         corpus.signatures.insert(corpus.signatures.end(), res.signatures.begin(), res.signatures.end());
         keep_sets(res, first_doc);
         counts.blank_lines += res.blank;
@@ -372,7 +371,7 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
 
 shingle_sets load_shingle_sets(std::span<const source_info> sources, const corpus_index& corpus,
                                std::span<const std::uint8_t> wanted, const pass_options& options,
-                               progress_meter& meter) {
+                               sink& meter) {
   const std::size_t n = corpus.size();
   shingle_sets sets;
   sets.begin.assign(n + 1, 0);
@@ -381,7 +380,7 @@ shingle_sets load_shingle_sets(std::span<const source_info> sources, const corpu
     std::vector<std::pair<doc_id, std::uint64_t>> sizes;  // (doc, set size)
   };
   for_each_chunk_ordered<load_result>(
-      sources, options.reader, options.threads,
+      sources, options.reader, options.pool,
       [&] {
         return [&, parser = record_parser(), sh = shingler(options.shingles), set = std::vector<std::uint64_t>()](
                    const input_chunk& chunk, std::size_t seq, load_result& res) mutable {
@@ -601,7 +600,7 @@ class kept_line_copier {
 void write_kept(std::span<const source_info> sources, const corpus_index& corpus,
                 std::span<const doc_id> keeper, const std::string& clusters_path,
                 const std::string& kept_path, output_compression compression, const pass_options& options,
-                progress_meter& meter) {
+                sink& meter) {
   output_options out_opts;
   out_opts.compression = compression;
   atomic_file clusters_tsv(clusters_path);
@@ -617,8 +616,8 @@ void write_kept(std::span<const source_info> sources, const corpus_index& corpus
       tsv_error = std::current_exception();
     }
   };
-  std::jthread tsv_thread;
-  if (resolve_threads(options.threads) > 1) tsv_thread = std::jthread(write_tsv);
+  executor::group tsv_task;
+  if (options.pool != nullptr && options.pool->threads() > 1) tsv_task = options.pool->start(1, [&](std::size_t) { write_tsv(); });
 
   const std::vector<std::size_t> first = first_doc_of_sources(corpus, sources.size());
   std::vector<std::uint8_t> copy(sources.size(), 0);
@@ -653,7 +652,7 @@ void write_kept(std::span<const source_info> sources, const corpus_index& corpus
     };
     std::vector<std::uint64_t> streamed_end(streamed.size(), 0);
     for_each_chunk_ordered<stream_result>(
-        streamed, options.reader, options.threads,
+        streamed, options.reader, options.pool,
         [&] {
           return [&, parser = record_parser()](const input_chunk& chunk, std::size_t, stream_result& res) mutable {
             res.jsonl.clear();
@@ -711,8 +710,8 @@ void write_kept(std::span<const source_info> sources, const corpus_index& corpus
   }
   copy_up_to(sources.size());
 
-  if (tsv_thread.joinable()) {
-    tsv_thread.join();
+  if (options.pool != nullptr && options.pool->threads() > 1) {
+    tsv_task.wait();
   } else {
     write_tsv();
   }
@@ -721,4 +720,4 @@ void write_kept(std::span<const source_info> sources, const corpus_index& corpus
   kept.commit();
 }
 
-}  // namespace neardup::io::detail
+}  // namespace neardup::jobs::detail

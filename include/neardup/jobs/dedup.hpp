@@ -1,0 +1,87 @@
+// neardup/jobs/dedup.hpp — the file-to-file near-duplicate removal job.
+//
+// run_dedup() reads a corpus (io/input.hpp), runs the dedup engine
+// (pipeline/dedup.hpp) and writes to an output directory:
+//   clusters.tsv   one line per input document, in input order: id<TAB>kept_id
+//   deduped.jsonl  the kept documents (JSONL input: original lines byte for
+//                  byte, in input order; text files: {"id":..,"text":..});
+//                  deduped.jsonl.zst with output_compression::zstd
+//   stats.json     counts, cluster-size histogram, parameters, stage timings
+// Every file is written under a temporary name and renamed when complete.
+//
+//   neardup::jobs::dedup_options o;
+//   o.threshold = 0.8;
+//   const auto sources = neardup::io::expand_inputs({"corpus/"});
+//   neardup::jobs::dedup_report r = neardup::jobs::run_dedup(sources.sources, "out", o);
+//
+// The job adds only I/O to the engine: pass 1 reads, parses and signs every
+// record (pipeline::document_signer, in parallel chunks consumed in input
+// order) and keeps shingle sets within a memory budget; the engine's stages
+// run over the arrays it built (reading candidates' sets again when they
+// were not kept); the write pass copies kept lines by byte range.
+//
+// Guarantees: outputs are a pure function of (input bytes, options); they do
+// not depend on `threads` or on the CPU's signature kernel. A document with
+// no tokens is never a duplicate. Bad records are kept, reported (file:line)
+// and counted, never dropped. The same texts given to pipeline::dedup() get
+// the same decisions.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "neardup/io/input.hpp"
+#include "neardup/jobs/options.hpp"
+#include "neardup/pipeline/dedup.hpp"
+#include "neardup/pipeline/options.hpp"
+
+namespace neardup::jobs {
+
+using pipeline::keep_policy;
+using pipeline::verify_mode;
+
+struct dedup_options : job_options, pipeline::dedup_options {
+  // --verify exact needs the shingle sets of candidate documents. Pass 1 keeps
+  // the sets of documents, in input order, while they fit in this many bytes;
+  // candidates past that point are read and shingled again after grouping.
+  // nullopt: a quarter of physical memory or of the cgroup's memory limit,
+  // whichever is lower. 0: keep none (least memory; the candidates are
+  // re-read). Never changes the output.
+  std::optional<std::uint64_t> set_memory_bytes;  // --set-memory-mb
+  bool return_clusters = false;                   // fill dedup_report::kept_of
+};
+
+// The engine's counts plus what the job read and wrote.
+struct dedup_report : pipeline::dedup_stats {
+  std::uint64_t input_bytes = 0;        // bytes of all input files (as stored)
+  std::uint64_t text_bytes = 0;         // bytes of text signed
+  std::uint64_t blank_lines = 0;
+  std::uint64_t skipped = 0;            // documents not deduplicated (bad records), kept as is
+  std::uint64_t skipped_malformed_json = 0;
+  std::uint64_t skipped_not_object = 0;
+  std::uint64_t skipped_missing_text = 0;
+  std::uint64_t skipped_text_not_string = 0;
+  std::uint64_t repaired_invalid_utf8 = 0;
+  std::uint64_t repaired_lone_surrogate = 0;
+  std::uint64_t repaired_control_chars = 0;
+  std::uint64_t duplicate_ids = 0;      // documents whose id was seen before
+  std::string largest_cluster_kept_id;
+  double seconds = 0;
+  std::uint64_t peak_rss_bytes = 0;
+  std::uint64_t verify_set_bytes = 0;   // shingle sets held for exact verification
+  // Per document in input order (blank lines are not documents): the kept
+  // document of its cluster (itself if kept). Filled when
+  // dedup_options::return_clusters is set.
+  std::vector<doc_id> kept_of;
+};
+
+// Runs the job. Throws std::invalid_argument for bad options and
+// std::runtime_error for I/O errors (naming the file); on a throw no output
+// file is left that looks finished.
+dedup_report run_dedup(std::span<const io::source_info> sources, const std::string& out_dir,
+                       const dedup_options& options);
+
+}  // namespace neardup::jobs

@@ -1,0 +1,261 @@
+// The dedup job (see neardup/jobs/dedup.hpp): pass 1 -> engine -> write.
+#include "neardup/jobs/dedup.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <stdexcept>
+#include <string>
+
+#include "corpus_passes.hpp"
+#include "neardup/io/json.hpp"
+#include "neardup/io/memory.hpp"
+#include "neardup/io/progress.hpp"
+#include "neardup/version.hpp"
+
+namespace neardup::jobs {
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+using io::json_writer;
+
+void write_stats(const std::string& path, const dedup_report& r, const dedup_options& o,
+                 std::span<const io::source_info> sources, std::size_t threads) {
+  std::string s;
+  json_writer w(s);
+  w.begin_object();
+  w.field("neardup_version", version_string());
+  w.field("command", o.near ? "dedup" : "exact");
+  w.key("inputs");
+  w.begin_array();
+  for (const auto& src : sources) w.value(src.name);
+  w.end_array();
+  w.key("documents");
+  w.begin_object();
+  w.field("read", r.documents);
+  w.field("kept", r.kept);
+  w.field("removed", r.removed_exact + r.removed_near);
+  w.field("removed_exact_duplicates", r.removed_exact);
+  w.field("removed_near_duplicates", r.removed_near);
+  w.field("skipped", r.skipped);
+  w.key("skipped_by_reason");
+  w.begin_object();
+  w.field("malformed_json", r.skipped_malformed_json);
+  w.field("not_object", r.skipped_not_object);
+  w.field("missing_text", r.skipped_missing_text);
+  w.field("text_not_string", r.skipped_text_not_string);
+  w.end_object();
+  w.key("repaired");
+  w.begin_object();
+  w.field("invalid_utf8", r.repaired_invalid_utf8);
+  w.field("lone_surrogate", r.repaired_lone_surrogate);
+  w.field("control_chars", r.repaired_control_chars);
+  w.end_object();
+  w.field("blank_lines", r.blank_lines);
+  w.field("empty", r.empty_documents);
+  w.field("shorter_than_ngram", r.short_documents);
+  w.field("duplicate_ids", r.duplicate_ids);
+  w.end_object();
+  w.key("clusters");
+  w.begin_object();
+  w.field("count", r.clusters);
+  w.key("with_duplicates");
+  std::uint64_t multi = 0;
+  for (const auto& [size, count] : r.cluster_size_histogram) {
+    if (size > 1) multi += count;
+  }
+  w.value(multi);
+  w.key("largest");
+  w.begin_object();
+  w.field("size", r.largest_cluster);
+  w.field("kept_id", r.largest_cluster_kept_id);
+  w.end_object();
+  w.key("size_histogram");
+  w.begin_object();
+  for (const auto& [size, count] : r.cluster_size_histogram) {
+    w.field(std::to_string(size), static_cast<std::uint64_t>(count));
+  }
+  w.end_object();
+  w.end_object();
+  w.key("parameters");
+  w.begin_object();
+  w.field("tokens", o.tokens.kind == token_kind::word ? "word" : o.tokens.kind == token_kind::character ? "char" : "code");
+  w.field("keep", pipeline::name(o.keep));
+  w.field("seed", o.seed);
+  w.field("text_field", o.records.text_field);
+  w.field("id_field", o.records.id_field);
+  w.field("threads", static_cast<std::uint64_t>(threads));
+  if (o.near) {  // `neardup exact` uses none of these
+    w.field("threshold", o.threshold);
+    w.field("num_perm", static_cast<std::uint64_t>(o.num_perm));
+    w.key("scheme");
+    w.value(o.scheme == minhash_scheme::classic       ? "classic"
+            : o.scheme == minhash_scheme::superminhash ? "superminhash"
+                                                               : "one_permutation");
+    w.field("ngram", static_cast<std::uint64_t>(o.ngram));
+    w.field("bands", r.lsh.bands);
+    w.field("rows", r.lsh.rows);
+    w.field("candidate_probability_at_threshold", r.candidate_probability_at_threshold);
+    w.key("s_curve");
+    w.begin_object();
+    for (double j : {0.5, 0.6, 0.7, 0.8, 0.9, 0.95}) {
+      char name[16];
+      std::snprintf(name, sizeof name, "%.2f", j);
+      w.field(name, candidate_probability(j, r.lsh));
+  }
+  w.end_object();
+  w.field("verify", pipeline::name(o.verify));
+  w.field("exact_first", o.exact_first);
+  w.field("kernel", r.kernel);
+  }
+  w.end_object();
+  w.key("lsh");
+  w.begin_object();
+  w.field("candidate_documents", r.candidate_documents);
+  w.field("verifications", r.verifications);
+  w.field("verified", r.verified);
+  w.field("rejected", r.rejected);
+  w.end_object();
+  w.field("input_bytes", r.input_bytes);
+  w.field("text_bytes", r.text_bytes);
+  w.key("seconds");
+  w.begin_object();
+  for (const auto& st : r.stages) {
+    w.field(st.name, st.seconds);
+  }
+  w.field("total", r.seconds);
+  w.end_object();
+  w.field("peak_rss_bytes", r.peak_rss_bytes);
+  w.key("memory");
+  w.begin_object();
+  w.field("signature_bytes_per_document", static_cast<std::uint64_t>(o.near ? o.num_perm * sizeof(sig_value) : 0));
+  w.field("grouping_bytes_per_document", r.grouping_bytes_per_document);
+  w.field("verification_shingle_set_bytes", r.verify_set_bytes);
+  w.end_object();
+  w.end_object();
+  s += '\n';
+  io::write_file_atomic(path, s);
+}
+
+// Shingle sets for exact verification: those pass 1 kept, then those
+// read again for the candidates past the set budget.
+class corpus_sets final : public pipeline::set_provider {
+ public:
+  corpus_sets(std::span<const io::source_info> sources, const detail::corpus_index& corpus,
+              const detail::pass_options& pass, pipeline::sink& events)
+      : sources_(sources), corpus_(corpus), pass_(pass), events_(events), scanned_(corpus.sets.of.size()) {}
+
+  bool missing(std::vector<std::uint8_t>& wanted) override {
+    std::fill(wanted.begin(), wanted.begin() + static_cast<std::ptrdiff_t>(std::min(scanned_, wanted.size())), 0);
+    return std::find(wanted.begin(), wanted.end(), 1) != wanted.end();
+  }
+  void load(const std::vector<std::uint8_t>& wanted) override {
+    loaded_ = detail::load_shingle_sets(sources_, corpus_, wanted, pass_, events_);
+  }
+  std::span<const std::uint64_t> set(doc_id d) const override {
+    return d < scanned_ ? corpus_.sets.of[d] : loaded_[d];
+  }
+  std::uint64_t bytes() const noexcept {
+    return corpus_.sets.bytes + corpus_.sets.of.size() * sizeof(corpus_.sets.of[0]) +
+           (loaded_.values.size() + loaded_.begin.size()) * sizeof(std::uint64_t);
+  }
+
+ private:
+  std::span<const io::source_info> sources_;
+  const detail::corpus_index& corpus_;
+  const detail::pass_options& pass_;
+  pipeline::sink& events_;
+  std::size_t scanned_;
+  detail::shingle_sets loaded_;
+};
+
+}  // namespace
+
+dedup_report run_dedup(std::span<const io::source_info> sources, const std::string& out_dir,
+                       const dedup_options& options) {
+  options.validate();
+  detail::validate(options);
+  const auto t_start = clock_type::now();
+  executor pool(options.threads);
+  detail::job_events events(options);
+  const minhasher hasher(options.minhash());
+
+  detail::pass_options pass = detail::pass_options_for(options, options, pool);
+  if (options.near && options.verify == verify_mode::exact) {
+    pass.keep_sets_bytes = options.set_memory_bytes ? *options.set_memory_bytes : io::usable_memory_bytes() / 4;
+    pass.sets_of_first_copy_only = options.exact_first;  // exact duplicates are left out of LSH
+  }
+
+  detail::make_output_dir(out_dir);
+
+  dedup_report report;
+  report.input_bytes = detail::stored_bytes(sources);
+
+  // ---- pass 1: parse, tokenize, fingerprint, sign ---------------------------
+  const auto t_sign = clock_type::now();
+  events->begin_stage(options.near ? "sign" : "fingerprint", report.input_bytes);
+  detail::scan_counts counts;
+  const detail::corpus_index corpus =
+      detail::scan_corpus(sources, pass, options.near ? &hasher : nullptr, *events, counts);
+  events->end_stage();
+  const double sign_seconds = std::chrono::duration<double>(clock_type::now() - t_sign).count();
+
+  const std::size_t n = corpus.size();
+  std::vector<std::uint8_t> usable(n);
+  for (std::size_t d = 0; d < n; ++d) {
+    usable[d] = corpus.docs[d].status == io::record_status::ok && corpus.docs[d].has_tokens;
+  }
+  std::vector<std::uint64_t> text_bytes;
+  if (options.keep == keep_policy::longest) {
+    text_bytes.resize(n);
+    for (std::size_t d = 0; d < n; ++d) text_bytes[d] = corpus.docs[d].text_bytes;
+  }
+  pipeline::signed_documents docs;
+  docs.size = n;
+  docs.signatures = corpus.signatures;
+  docs.fingerprints = corpus.fingerprints;
+  docs.usable = usable;
+  docs.text_bytes = text_bytes;
+  corpus_sets sets(sources, corpus, pass, *events);
+  pipeline::dedup_result result =
+      pipeline::run_stages(docs, options, &sets, pipeline::run_context{&pool, events.get(), report.input_bytes});
+  std::vector<std::uint8_t>().swap(usable);
+  static_cast<pipeline::dedup_stats&>(report) = std::move(result.stats);
+  report.stages.insert(report.stages.begin(), pipeline::stage_time{"sign", sign_seconds});
+
+  report.documents = n;
+  report.blank_lines = counts.blank_lines;
+  report.text_bytes = counts.text_bytes;
+  report.skipped = counts.skipped;
+  report.skipped_malformed_json = counts.skipped_by_status[static_cast<int>(io::record_status::malformed_json)];
+  report.skipped_not_object = counts.skipped_by_status[static_cast<int>(io::record_status::not_object)];
+  report.skipped_missing_text = counts.skipped_by_status[static_cast<int>(io::record_status::missing_text)];
+  report.skipped_text_not_string = counts.skipped_by_status[static_cast<int>(io::record_status::text_not_string)];
+  report.repaired_invalid_utf8 = counts.repaired_invalid_utf8;
+  report.repaired_lone_surrogate = counts.repaired_lone_surrogate;
+  report.repaired_control_chars = counts.repaired_control_chars;
+  report.empty_documents = counts.empty_documents;
+  report.short_documents = counts.short_documents;
+  report.duplicate_ids = counts.duplicate_ids;
+  report.verify_set_bytes = options.near ? sets.bytes() : 0;
+  if (n > 0) report.largest_cluster_kept_id = corpus.id_of(sources, report.largest_cluster_kept);
+
+  // ---- write outputs in input order -----------------------------------------
+  const auto t_write = clock_type::now();
+  events->begin_stage("write", report.input_bytes);
+  detail::write_kept(sources, corpus, result.kept_of, out_dir + "/clusters.tsv",
+                     out_dir + (options.compression == io::output_compression::zstd ? "/deduped.jsonl.zst"
+                                                                                    : "/deduped.jsonl"),
+                     options.compression, pass, *events);
+  events->end_stage();
+  report.stages.push_back({"write", std::chrono::duration<double>(clock_type::now() - t_write).count()});
+
+  if (options.return_clusters) report.kept_of = std::move(result.kept_of);
+  report.seconds = std::chrono::duration<double>(clock_type::now() - t_start).count();
+  report.peak_rss_bytes = io::peak_rss_bytes();
+  write_stats(out_dir + "/stats.json", report, options, sources, pool.threads());
+  return report;
+}
+
+}  // namespace neardup::jobs

@@ -1,0 +1,211 @@
+#include "neardup/pipeline/dedup.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <stdexcept>
+#include <string>
+
+namespace neardup::pipeline {
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+// Times stages into dedup_stats::stages.
+class stage_clock {
+ public:
+  explicit stage_clock(std::vector<stage_time>& out) : out_(out) {}
+  void start(std::string name) {
+    name_ = std::move(name);
+    t0_ = clock_type::now();
+  }
+  void stop() { out_.push_back({name_, std::chrono::duration<double>(clock_type::now() - t0_).count()}); }
+
+ private:
+  std::vector<stage_time>& out_;
+  std::string name_;
+  clock_type::time_point t0_;
+};
+
+void check_sizes(const signed_documents& docs, const dedup_options& options, std::size_t k) {
+  auto bad = [&](const char* what, std::size_t got, std::size_t want) {
+    return std::invalid_argument(std::string("run_stages: ") + what + " has " + std::to_string(got) +
+                                 " entries, expected " + std::to_string(want));
+  };
+  const std::size_t n = docs.size;
+  if (docs.fingerprints.size() != n) throw bad("fingerprints", docs.fingerprints.size(), n);
+  if (docs.usable.size() != n) throw bad("usable", docs.usable.size(), n);
+  if (options.near && docs.signatures.size() != n * k) throw bad("signatures", docs.signatures.size(), n * k);
+  if (options.keep == keep_policy::longest && docs.text_bytes.size() != n) {
+    throw bad("text_bytes", docs.text_bytes.size(), n);
+  }
+}
+
+// Counts of the decisions: kept, removed as exact / near duplicates, clusters.
+void summarize(std::span<const doc_id> rep, std::span<const doc_id> keeper, std::span<const hash128> fingerprints,
+               dedup_stats& s) {
+  const std::size_t n = rep.size();
+  s.clusters = count_clusters(rep);
+  s.cluster_size_histogram = cluster_size_histogram(rep);
+  if (n > 0) {
+    std::vector<std::uint32_t> size(n, 0);
+    for (std::size_t d = 0; d < n; ++d) ++size[rep[d]];
+    const auto biggest = static_cast<doc_id>(std::max_element(size.begin(), size.end()) - size.begin());
+    s.largest_cluster = size[biggest];
+    s.largest_cluster_kept = keeper[biggest];
+  }
+  for (std::size_t d = 0; d < n; ++d) {
+    if (keeper[d] == d) {
+      ++s.kept;
+    } else if (fingerprints[d] == fingerprints[keeper[d]]) {
+      ++s.removed_exact;
+    } else {
+      ++s.removed_near;
+    }
+  }
+}
+
+}  // namespace
+
+dedup_result run_stages(const signed_documents& docs, const dedup_options& options, set_provider* sets,
+                        const run_context& context) {
+  options.validate();
+  const std::size_t n = docs.size, k = options.num_perm;
+  check_sizes(docs, options, k);
+  if (options.near && options.verify == verify_mode::exact && sets == nullptr) {
+    throw std::invalid_argument("run_stages: verify_mode::exact needs a set_provider");
+  }
+  dedup_result result;
+  dedup_stats& stats = result.stats;
+  stats.documents = n;
+  stats.kernel = std::string(kernel_name(options.kernel == sig_kernel::automatic ? default_kernel() : options.kernel));
+  stage_clock stage(stats.stages);
+  sink* events = context.events;
+
+  // Bad records and documents without tokens take part in nothing.
+  std::vector<std::uint8_t> excluded(n);
+  for (std::size_t d = 0; d < n; ++d) excluded[d] = docs.usable[d] ? 0 : 1;
+
+  stage.start("exact");
+  const std::vector<doc_id> exact_leader =
+      exact_groups(docs.fingerprints, excluded, options.exact_first || !options.near);
+  stage.stop();
+
+  std::vector<doc_id> rep;
+  if (!options.near) {
+    rep = exact_leader;
+  } else {
+    const lsh_params lsh = options.banding();
+    validate_lsh_params(lsh, k);
+    stats.lsh = lsh;
+    stats.candidate_probability_at_threshold = candidate_probability(options.threshold, lsh);
+    const bander bands(lsh, k, options.seed);
+
+    stage.start("candidates");
+    std::size_t grouper_bytes = 0;
+    std::vector<std::uint8_t> candidate = candidate_documents(docs.signatures, bands, excluded, context.pool,
+                                                              &grouper_bytes);
+    for (auto c : candidate) stats.candidate_documents += c;
+    stage.stop();
+
+    // Candidates whose sets are not at hand are loaded (the file job reads
+    // them again).
+    if (options.verify == verify_mode::exact && sets->missing(candidate)) {
+      stage.start("load_candidates");
+      if (events != nullptr) events->begin_stage("load candidates", context.progress_total);
+      sets->load(candidate);
+      if (events != nullptr) events->end_stage();
+      stage.stop();
+    }
+    std::vector<std::uint8_t>().swap(candidate);
+
+    stage.start("cluster");
+    pair_verifier verifier = make_verifier(options, docs.signatures, [sets](doc_id d) { return sets->set(d); });
+    if (events != nullptr) events->begin_stage("cluster", context.progress_total);
+    cluster_result clusters =
+        cluster_bands(docs.signatures, bands, excluded, std::move(verifier), context.pool, events, context.progress_total);
+    if (events != nullptr) events->end_stage();
+    stats.verifications = clusters.stats.verifications;
+    stats.verified = clusters.stats.verified;
+    stats.rejected = clusters.stats.rejected;
+    // Exact-duplicate groups join their leader's cluster.
+    rep.resize(n);
+    for (std::size_t d = 0; d < n; ++d) rep[d] = clusters.representative[exact_leader[d]];
+    stage.stop();
+    if (n > 0) {
+      // Accounted, not sampled: the per-document arrays held while grouping
+      // (band keys, exclusion flags, exact-duplicate leaders,
+      // representatives), the grouper's buffers and buckets, and the
+      // clusterer's union-find, links and output (cluster.hpp: <= 16 bytes
+      // per document).
+      const std::size_t held = n * sizeof(std::uint64_t) + n + n * sizeof(doc_id) * 2 + grouper_bytes + 16 * n;
+      stats.grouping_bytes_per_document = static_cast<double>(held) / static_cast<double>(n);
+    }
+  }
+
+  result.kept_of = choose_kept_documents(rep, options.keep, docs.text_bytes);
+  summarize(rep, result.kept_of, docs.fingerprints, stats);
+  result.cluster = std::move(rep);
+  return result;
+}
+
+namespace {
+
+// Sets of an in-memory batch: all at hand.
+class batch_sets final : public set_provider {
+ public:
+  explicit batch_sets(const flat_sets& sets) : sets_(sets) {}
+  bool missing(std::vector<std::uint8_t>&) override { return false; }
+  void load(const std::vector<std::uint8_t>&) override {}
+  std::span<const std::uint64_t> set(doc_id d) const override { return sets_[d]; }
+
+ private:
+  const flat_sets& sets_;
+};
+
+}  // namespace
+
+dedup_result dedup(std::span<const std::string_view> texts, const dedup_options& options, executor* pool,
+                   sink* events) {
+  options.validate();
+  const auto t0 = clock_type::now();
+  const bool keep_sets = options.near && options.verify == verify_mode::exact;
+  std::uint64_t total = 0;
+  for (std::string_view t : texts) total += t.size();
+  if (events != nullptr) events->begin_stage(options.near ? "sign" : "fingerprint", total);
+  const signed_batch batch =
+      sign_batch(texts, options, pool, sign_outputs{.signatures = options.near, .sets = keep_sets});
+  if (events != nullptr) {
+    events->add(total, texts.size());
+    events->end_stage();
+  }
+  const double sign_seconds = std::chrono::duration<double>(clock_type::now() - t0).count();
+
+  const std::size_t n = texts.size();
+  std::vector<hash128> fingerprints(n);
+  std::vector<std::uint8_t> usable(n);
+  std::vector<std::uint64_t> text_bytes;
+  if (options.keep == keep_policy::longest) text_bytes.resize(n);
+  std::uint64_t empty = 0, short_docs = 0;
+  for (std::size_t d = 0; d < n; ++d) {
+    fingerprints[d] = batch.docs[d].fingerprint;
+    usable[d] = batch.docs[d].has_tokens ? 1 : 0;
+    empty += batch.docs[d].has_tokens ? 0 : 1;
+    short_docs += batch.docs[d].short_doc ? 1 : 0;
+    if (!text_bytes.empty()) text_bytes[d] = texts[d].size();
+  }
+  signed_documents docs;
+  docs.size = n;
+  if (options.near) docs.signatures = batch.signatures;
+  docs.fingerprints = fingerprints;
+  docs.usable = usable;
+  docs.text_bytes = text_bytes;
+  batch_sets sets(batch.sets);
+  dedup_result r = run_stages(docs, options, &sets, run_context{pool, events, total});
+  r.stats.empty_documents = empty;
+  r.stats.short_documents = short_docs;
+  r.stats.stages.insert(r.stats.stages.begin(), stage_time{"sign", sign_seconds});
+  return r;
+}
+
+}  // namespace neardup::pipeline

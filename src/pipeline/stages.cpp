@@ -1,0 +1,206 @@
+#include "neardup/pipeline/stages.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+#include "neardup/candidates.hpp"
+#include "neardup/fingerprint.hpp"
+
+namespace neardup::pipeline {
+
+// ---- sign ----------------------------------------------------------------------
+
+document_signer::document_signer(const shingle_options& options, const minhasher* hasher)
+    : shingler_(options), hasher_(hasher), seed_(options.seed), ngram_(options.n) {}
+
+signed_text document_signer::sign(std::string_view text, std::span<sig_value> sig, bool make_set) {
+  signed_text out;
+  shingler_.ngram_hashes(text, ngrams_);
+  const auto& tokens = shingler_.token_hashes();
+  out.has_tokens = !tokens.empty();
+  out.short_doc = out.has_tokens && tokens.size() < ngram_;
+  if (out.has_tokens) {
+    out.fingerprint = fingerprint(tokens, seed_);
+    if (hasher_ != nullptr) hasher_->sign(ngrams_, sig);
+  }
+  set_ = {};
+  if (make_set && out.has_tokens) {
+    // The shingle set, as shingler::shingles() makes it.
+    neardup::detail::sort_unique(ngrams_, sorter_);
+    set_ = ngrams_;
+  }
+  return out;
+}
+
+signed_batch sign_batch(std::span<const std::string_view> texts, const similarity_options& options, executor* pool,
+                        sign_outputs outputs) {
+  options.validate();
+  const minhasher hasher(options.minhash());
+  const bool keep_sets = outputs.sets;
+  const std::size_t n = texts.size(), k = outputs.signatures ? hasher.num_perm() : 0;
+  signed_batch batch;
+  batch.num_perm = k;
+  batch.signatures.assign(n * k, empty_sig_value);
+  batch.docs.resize(n);
+  // Slices of documents in input order; each slice's sets are appended in
+  // slice order afterwards, so the layout does not depend on the threads.
+  const std::size_t threads = pool != nullptr ? pool->threads() : 1;
+  const std::size_t slices = std::min(n, threads * 8);
+  std::vector<flat_sets> slice_sets(keep_sets ? slices : 0);
+  run_on(pool, slices, [&](std::size_t s) {
+    document_signer signer(options.shingles(), outputs.signatures ? &hasher : nullptr);
+    const std::size_t begin = n * s / slices, end = n * (s + 1) / slices;
+    for (std::size_t d = begin; d < end; ++d) {
+      batch.docs[d] = signer.sign(texts[d], std::span<sig_value>(batch.signatures.data() + d * k, k),
+                                  keep_sets);
+      if (keep_sets) {
+        const std::span<const std::uint64_t> set = signer.set();
+        flat_sets& fs = slice_sets[s];
+        fs.values.insert(fs.values.end(), set.begin(), set.end());
+        fs.offsets.push_back(fs.values.size());
+      }
+    }
+  });
+  if (keep_sets) {
+    batch.sets.values.reserve([&] {
+      std::size_t total = 0;
+      for (const auto& fs : slice_sets) total += fs.values.size();
+      return total;
+    }());
+    for (const flat_sets& fs : slice_sets) {
+      const std::uint64_t base = batch.sets.values.size();
+      batch.sets.values.insert(batch.sets.values.end(), fs.values.begin(), fs.values.end());
+      for (std::size_t i = 1; i < fs.offsets.size(); ++i) batch.sets.offsets.push_back(base + fs.offsets[i]);
+    }
+  }
+  return batch;
+}
+
+// ---- exact -----------------------------------------------------------------------
+
+std::vector<doc_id> exact_groups(std::span<const hash128> fingerprints, std::span<std::uint8_t> excluded,
+                                 bool exclude_repeats) {
+  const std::size_t n = fingerprints.size();
+  if (excluded.size() != n) {
+    throw std::invalid_argument("exact_groups: excluded has " + std::to_string(excluded.size()) +
+                                " entries, fingerprints " + std::to_string(n));
+  }
+  std::vector<doc_id> leader(n);
+  for (std::size_t d = 0; d < n; ++d) leader[d] = static_cast<doc_id>(d);
+  std::vector<std::pair<hash128, doc_id>> fp;
+  fp.reserve(n);
+  for (std::size_t d = 0; d < n; ++d) {
+    if (!excluded[d]) fp.emplace_back(fingerprints[d], static_cast<doc_id>(d));
+  }
+  std::sort(fp.begin(), fp.end());
+  for (std::size_t i = 1; i < fp.size(); ++i) {
+    if (fp[i].first == fp[i - 1].first) {
+      leader[fp[i].second] = leader[fp[i - 1].second];
+      if (exclude_repeats) excluded[fp[i].second] = 1;
+    }
+  }
+  return leader;
+}
+
+// ---- band ------------------------------------------------------------------------
+
+void band_column(std::span<const sig_value> signatures, const bander& bands, std::uint32_t band,
+                 std::span<const std::uint8_t> excluded, std::span<std::uint64_t> keys) {
+  const std::size_t n = keys.size(), k = bands.num_perm();
+  if (excluded.size() != n || signatures.size() != n * k) {
+    throw std::invalid_argument("band_column: " + std::to_string(n) + " keys, " + std::to_string(excluded.size()) +
+                                " exclusion flags and " + std::to_string(signatures.size()) +
+                                " signature values for num_perm " + std::to_string(k));
+  }
+  for (std::size_t d = 0; d < n; ++d) {
+    if (!excluded[d]) keys[d] = bands.key(signatures.subspan(d * k, k), band).value_or(0);
+  }
+}
+
+// ---- candidates --------------------------------------------------------------------
+
+std::vector<std::uint8_t> candidate_documents(std::span<const sig_value> signatures, const bander& bands,
+                                              std::span<const std::uint8_t> excluded, executor* pool,
+                                              std::size_t* grouping_bytes) {
+  const std::size_t n = excluded.size();
+  std::vector<std::uint8_t> candidate(n, 0);
+  std::vector<std::uint64_t> keys(n, 0);
+  band_grouper grouper(pool);
+  bucket_list buckets;
+  std::size_t most = 0;
+  for (std::uint32_t b = 0; b < bands.params().bands; ++b) {
+    band_column(signatures, bands, b, excluded, keys);
+    grouper.group(keys, excluded, buckets);
+    most = std::max(most, grouper.bytes_reserved() + buckets.docs.capacity() * sizeof(doc_id) +
+                              buckets.offsets.capacity() * sizeof(std::uint32_t));
+    for (doc_id d : buckets.docs) candidate[d] = 1;
+  }
+  if (grouping_bytes != nullptr) *grouping_bytes = most;
+  return candidate;
+}
+
+// ---- verify ------------------------------------------------------------------------
+
+pair_verifier make_verifier(const similarity_options& options, std::span<const sig_value> signatures,
+                            set_lookup set_of) {
+  const std::size_t k = options.num_perm;
+  const double threshold = options.threshold;
+  auto sig = [signatures, k](doc_id d) { return signatures.subspan(static_cast<std::size_t>(d) * k, k); };
+  switch (options.verify) {
+    case verify_mode::none:
+      return nullptr;
+    case verify_mode::estimate:
+      return [sig, threshold](doc_id a, doc_id b) { return jaccard(sig(a), sig(b)).estimate >= threshold; };
+    case verify_mode::exact:
+      break;
+  }
+  // The MinHash estimate rules out most false candidates cheaply: a pair
+  // whose Wilson upper bound at z = 5 is below the threshold (over 4
+  // standard errors even for one-permutation hashing on tiny sets, whose
+  // variance is up to ~1.45x binomial) is rejected without its shingle
+  // sets; a pair at the threshold is lost this way with probability ~1e-5.
+  // jaccard_at_least then rejects pairs well below the threshold from a
+  // sample of their sets (a pair at the threshold is lost this way with
+  // probability < 1e-7) and decides every merge by exact Jaccard.
+  std::size_t min_equal = k + 1;  // fewest equal positions whose upper bound reaches the threshold
+  for (std::size_t m = k + 1; m-- > 0;) {
+    if (jaccard_from_count(m, k, 5.0).upper < threshold) break;
+    min_equal = m;
+  }
+  return [sig, threshold, min_equal, set_of = std::move(set_of)](doc_id a, doc_id b) {
+    if (equal_positions(sig(a), sig(b)) < min_equal) return false;
+    return jaccard_at_least(set_of(a), set_of(b), threshold, 1e-9);
+  };
+}
+
+// ---- cluster -----------------------------------------------------------------------
+
+cluster_result cluster_bands(std::span<const sig_value> signatures, const bander& bands,
+                             std::span<const std::uint8_t> excluded, pair_verifier verify, executor* pool,
+                             sink* events, std::uint64_t progress_total) {
+  const std::size_t n = excluded.size();
+  const std::size_t num_bands = bands.params().bands;
+  std::vector<std::uint64_t> keys(n, 0);
+  std::size_t bands_done = 0;
+  auto keys_of_band = [&](std::size_t band) -> std::span<const std::uint64_t> {
+    // Progress by band: each band counts as an equal share of the total.
+    if (bands_done++ > 0 && events != nullptr) events->add(progress_total / num_bands, 0);
+    band_column(signatures, bands, static_cast<std::uint32_t>(band), excluded, keys);
+    return keys;
+  };
+  cluster_options copts;
+  copts.mode = verify ? verification::verify : verification::none;
+  copts.pool = pool;
+  return cluster_band_keys(n, num_bands, keys_of_band, excluded, std::move(verify), copts);
+}
+
+// ---- keep --------------------------------------------------------------------------
+
+std::vector<doc_id> choose_kept_documents(std::span<const doc_id> representative, keep_policy keep,
+                                          std::span<const std::uint64_t> text_bytes) {
+  if (keep == keep_policy::first) return {representative.begin(), representative.end()};
+  return choose_kept(representative, text_bytes);
+}
+
+}  // namespace neardup::pipeline
