@@ -50,7 +50,9 @@ __all__ = [
     "candidate_probability",
     "choose_params",
     "choose_params_for_recall",
+    "DedupResult",
     "decontaminate_files",
+    "dedup",
     "dedup_files",
     "exact_files",
     "exact_jaccard",
@@ -269,6 +271,79 @@ class LSHIndex:
 
     def __reduce__(self):
         return (LSHIndex.from_bytes, (self.to_bytes(),))
+
+
+# --------------------------------------------------------------------- in-memory dedup
+
+class DedupResult:
+    """What ``dedup()`` decided, per document in input order.
+
+    Attributes:
+        kept: bool array, True for the documents kept.
+        kept_of: uint32 array, the index of the document kept for each document's cluster
+            (its own index when it is kept).
+        cluster: uint32 array, each document's cluster, named by its first document.
+        stats: dict of counts (documents, kept, removed_exact, removed_near, clusters,
+            largest_cluster, cluster_size_histogram, bands, rows, candidate and
+            verification counts) and ``seconds`` per stage.
+    """
+
+    __slots__ = ("kept", "kept_of", "cluster", "stats")
+
+    def __init__(self, kept_of: np.ndarray, cluster: np.ndarray, stats: dict) -> None:
+        self.kept_of = kept_of
+        self.cluster = cluster
+        self.kept = kept_of == np.arange(len(kept_of), dtype=kept_of.dtype)
+        self.stats = stats
+
+    def __len__(self) -> int:
+        return len(self.kept_of)
+
+    def __repr__(self) -> str:
+        return f"DedupResult(documents={len(self)}, kept={int(self.kept.sum())}, clusters={self.stats['clusters']})"
+
+
+def dedup(
+    texts: Iterable[Union[str, bytes, dict]],
+    threshold: float = 0.8,
+    *,
+    num_perm: int = 128,
+    ngram: int = 5,
+    tokens: str = "word",
+    bands: Optional[int] = None,
+    rows: Optional[int] = None,
+    scheme: str = "oph",
+    verify: str = "exact",
+    keep: str = "first",
+    no_exact_first: bool = False,
+    seed: int = DEFAULT_SEED,
+    threads: Optional[int] = None,
+    text_field: str = "text",
+    progress: Progress = False,
+) -> DedupResult:
+    """Near-duplicate removal of texts in memory: the decisions of ``neardup dedup``.
+
+    ``texts`` is a sequence or any iterable (a generator, a ``datasets`` dataset) of
+    str/bytes or of dicts holding the text under ``text_field``; it is read once into
+    memory, never written to disk. The options are the CLI's (``--num-perm`` is
+    ``num_perm=``, ``--no-exact-first`` is ``no_exact_first=True``) with the same
+    defaults, so the same texts in a JSONL file give the same clusters and kept
+    documents on the command line. Runs on ``threads`` threads (None: all cores)
+    with the GIL released. ``progress``: False (silent), True (stderr) or a callable
+    receiving each progress line.
+
+    Raises ValueError naming a bad option, TypeError/KeyError for bad documents.
+
+        >>> r = neardup.dedup(["a b c d e f", "a b c d e f", "x y z"])   # doctest: +SKIP
+        >>> r.kept.tolist()
+        [True, False, True]
+    """
+    if not (isinstance(progress, bool) or callable(progress)):
+        raise TypeError("progress must be True (stderr), False (silent) or a callable taking one str")
+    kept_of, cluster, stats = _neardup._dedup(texts, threshold, num_perm, ngram, tokens, bands, rows, scheme,
+                                              verify, keep, not no_exact_first, seed, threads, text_field,
+                                              progress)
+    return DedupResult(kept_of, cluster, stats)
 
 
 # --------------------------------------------------------------------- file jobs

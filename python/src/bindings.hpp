@@ -10,10 +10,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "neardup/io/progress.hpp"
+#include "neardup/pipeline/options.hpp"
 #include "neardup/signature.hpp"
 #include "neardup/tokenize.hpp"
 
@@ -43,13 +46,32 @@ struct text_batch {
 text_batch collect_texts(py::handle texts, const std::string& text_field = "text");
 
 // A NumPy array that takes ownership of `v` (no copy): its base is a capsule
-// that deletes the vector.
+// that deletes the vector. `shape` is C-order; default: 1-D.
 template <class T>
-py::array_t<T> to_array(std::vector<T>&& v) {
+py::array_t<T> to_array(std::vector<T>&& v, std::vector<py::ssize_t> shape = {}) {
   auto* owned = new std::vector<T>(std::move(v));
   py::capsule base(owned, [](void* p) { delete static_cast<std::vector<T>*>(p); });
-  return py::array_t<T>({owned->size()}, {sizeof(T)}, owned->data(), base);
+  if (shape.empty()) shape = {static_cast<py::ssize_t>(owned->size())};
+  return py::array_t<T>(shape, owned->data(), base);
 }
+
+// The similarity options of the CLI's spellings (validated by the caller).
+pipeline::similarity_options similarity(std::size_t num_perm, std::string_view scheme, std::size_t ngram,
+                                       std::string_view tokens, std::uint64_t seed);
+
+// Forwards progress lines to a Python callable from any thread (taking the
+// GIL); the first exception the callable raises is kept for rethrow().
+class python_lines {
+ public:
+  explicit python_lines(py::function fn);
+  io::line_handler handler() const;
+  // Raises the callable's first error, if any. Call with the GIL held.
+  void rethrow();
+
+ private:
+  struct state;
+  std::shared_ptr<state> state_;
+};
 
 // Worker threads for `threads` (None: every core), at least 1, at most `work`.
 std::size_t thread_count(py::handle threads, std::size_t work);
@@ -57,5 +79,6 @@ std::size_t thread_count(py::handle threads, std::size_t work);
 void register_sketch(py::module_& m);
 void register_index(py::module_& m);
 void register_jobs(py::module_& m);
+void register_dedup(py::module_& m);
 
 }  // namespace neardup::python

@@ -15,13 +15,39 @@
 
 namespace neardup::python {
 
-namespace {
-
-// Python errors raised by a progress callback, kept until the job returns.
-struct callback_errors {
+struct python_lines::state {
+  py::function fn;
   std::mutex mutex;
-  std::optional<py::error_already_set> first;
+  std::optional<py::error_already_set> first_error;
 };
+
+python_lines::python_lines(py::function fn) : state_(std::make_shared<state>()) { state_->fn = std::move(fn); }
+
+io::line_handler python_lines::handler() const {
+  // Copies of the handler hold the state, not Python references, so they may
+  // be destroyed without the GIL; the state dies with *this, under the GIL.
+  state* s = state_.get();
+  return [s](std::string_view line) {
+    py::gil_scoped_acquire gil;
+    try {
+      s->fn(py::str(line.data(), line.size()));
+    } catch (py::error_already_set& e) {
+      std::lock_guard lock(s->mutex);
+      if (!s->first_error) s->first_error = std::move(e);
+    }
+  };
+}
+
+void python_lines::rethrow() {
+  std::optional<py::error_already_set> e;
+  {
+    std::lock_guard lock(state_->mutex);
+    e.swap(state_->first_error);
+  }
+  if (e) throw std::move(*e);
+}
+
+namespace {
 
 // Runs `neardup argv[0] argv[1:]` without the GIL. usage errors and bad
 // settings raise ValueError, everything else the job throws (I/O failures,
@@ -41,26 +67,13 @@ void run_command(const std::vector<std::string>& argv, const std::optional<py::f
   for (auto& s : storage) cargv.push_back(s.data());
   cargv.push_back(nullptr);
 
-  auto errors = std::make_shared<callback_errors>();
-  io::line_handler sink;
-  if (progress) {
-    // The meter calls this from its own thread: take the GIL there.
-    auto fn = std::make_shared<py::function>(*progress);
-    sink = [fn, errors](std::string_view line) {
-      py::gil_scoped_acquire gil;
-      try {
-        (*fn)(py::str(line.data(), line.size()));
-      } catch (py::error_already_set& e) {
-        std::lock_guard lock(errors->mutex);
-        if (!errors->first) errors->first = std::move(e);
-      }
-    };
-  }
+  std::optional<python_lines> lines;
+  if (progress) lines.emplace(*progress);
   std::string failure;
   enum { ok, usage, io_error } kind = ok;
   {
     py::gil_scoped_release release;
-    io::redirect_progress_lines scope(sink);
+    io::redirect_progress_lines scope(lines ? lines->handler() : io::line_handler{});
     try {
       found->run(static_cast<int>(storage.size()), cargv.data());
     } catch (const neardup_cli::usage_error& e) {
@@ -71,9 +84,7 @@ void run_command(const std::vector<std::string>& argv, const std::optional<py::f
       kind = io_error, failure = e.what();
     }
   }
-  // The sink's function object holds Python references: drop it with the GIL.
-  sink = nullptr;
-  if (errors->first) throw std::move(*errors->first);
+  if (lines) lines->rethrow();
   if (kind == usage) throw py::value_error("neardup " + argv[0] + ": " + failure);
   if (kind == io_error) {
     PyErr_SetString(PyExc_OSError, ("neardup " + argv[0] + ": " + failure).c_str());

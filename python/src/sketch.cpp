@@ -1,14 +1,13 @@
 // Shingles, MinHash signatures and Jaccard similarity for Python.
 #include <algorithm>
-#include <atomic>
-#include <exception>
-#include <mutex>
 #include <stdexcept>
 #include <thread>
 
 #include "bindings.hpp"
 #include "neardup/banding.hpp"
+#include "neardup/executor.hpp"
 #include "neardup/hash.hpp"
+#include "neardup/pipeline/stages.hpp"
 #include "neardup/shingle.hpp"
 #include "neardup/signature.hpp"
 
@@ -62,6 +61,17 @@ text_batch collect_texts(py::handle texts, const std::string& text_field) {
   return batch;
 }
 
+pipeline::similarity_options similarity(std::size_t num_perm, std::string_view scheme, std::size_t ngram,
+                                       std::string_view tokens, std::uint64_t seed) {
+  pipeline::similarity_options o;
+  o.num_perm = num_perm;
+  o.scheme = parse_scheme(scheme);
+  o.ngram = ngram;
+  o.tokens = parse_tokens(tokens);
+  o.seed = seed;
+  return o;
+}
+
 std::size_t thread_count(py::handle threads, std::size_t work) {
   std::size_t n = 0;
   if (threads.is_none()) {
@@ -75,30 +85,6 @@ std::size_t thread_count(py::handle threads, std::size_t work) {
 }
 
 namespace {
-
-// Runs body(begin, end) over [0, n) in blocks on `threads` threads (the
-// caller's thread is one of them); rethrows the first exception.
-// TODO(pipeline): run on the pipeline's executor once it is in main.
-template <class Body>
-void parallel_blocks(std::size_t n, std::size_t threads, std::size_t block, Body body) {
-  std::atomic<std::size_t> next{0};
-  std::exception_ptr error;
-  std::mutex error_mutex;
-  auto work = [&] {
-    try {
-      for (std::size_t b; (b = next.fetch_add(block)) < n;) body(b, std::min(n, b + block));
-    } catch (...) {
-      std::lock_guard lock(error_mutex);
-      if (!error) error = std::current_exception();
-      next.store(n);
-    }
-  };
-  std::vector<std::thread> pool;
-  for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
-  if (error) std::rethrow_exception(error);
-}
 
 shingle_options make_shingle_options(std::size_t ngram, std::string_view tokens, std::uint64_t seed) {
   return {.tokens = parse_tokens(tokens), .n = ngram, .seed = seed};
@@ -119,28 +105,17 @@ py::array_t<std::uint64_t> shingles(py::handle text, std::size_t ngram, std::str
 py::array_t<sig_value> signatures(py::handle texts, std::size_t num_perm, std::string_view scheme,
                                   std::size_t ngram, std::string_view tokens, std::uint64_t seed,
                                   py::handle threads, const std::string& text_field) {
-  const shingle_options so = make_shingle_options(ngram, tokens, seed);
-  detail::check_ngram(ngram);
-  const minhasher hasher({.scheme = parse_scheme(scheme), .num_perm = num_perm, .seed = seed});
+  pipeline::similarity_options o = similarity(num_perm, scheme, ngram, tokens, seed);
+  o.validate();
   const text_batch batch = collect_texts(texts, text_field);
-  const std::size_t n = batch.texts.size(), k = hasher.num_perm();
-  const std::size_t workers = thread_count(threads, (n + 63) / 64);
-  py::array_t<sig_value> out({n, k});
-  sig_value* const data = out.mutable_data();
+  const std::size_t n = batch.texts.size();
+  std::vector<sig_value> sigs;
   {
     py::gil_scoped_release release;
-    // The same steps as the dedup job's first pass: the n-gram hashes of the
-    // text (repeats do not change a signature), signed.
-    parallel_blocks(n, workers, 64, [&](std::size_t begin, std::size_t end) {
-      shingler sh(so);
-      std::vector<std::uint64_t> grams;
-      for (std::size_t i = begin; i < end; ++i) {
-        sh.ngram_hashes(batch.texts[i], grams);
-        hasher.sign(grams, std::span<sig_value>(data + i * k, k));
-      }
-    });
+    executor pool(thread_count(threads, n));
+    sigs = pipeline::sign_batch(batch.texts, o, &pool).signatures;  // the dedup engine's sign stage
   }
-  return out;
+  return to_array(std::move(sigs), {static_cast<py::ssize_t>(n), static_cast<py::ssize_t>(o.num_perm)});
 }
 
 using sig_array = py::array_t<sig_value, py::array::c_style | py::array::forcecast>;

@@ -97,7 +97,7 @@ def test_signatures_errors():
         neardup.signatures(DOCS, tokens="bytes")
     with pytest.raises(ValueError, match="threads"):
         neardup.signatures(DOCS, threads=0)
-    with pytest.raises(ValueError, match="n = 0"):
+    with pytest.raises(ValueError, match="ngram"):
         neardup.signatures(DOCS, ngram=0)
 
 

@@ -102,3 +102,9 @@ def test_file_jobs_release_the_gil(sample, tmp_path):
     big = tmp_path / "big.jsonl"
     big.write_text(sample.read_text() * 30)
     assert_released(lambda: neardup.dedup_files(big, tmp_path / "out", progress=False, threads=1))
+
+
+def test_dedup_releases_the_gil(sample):
+    import json
+    texts = [json.loads(line)["text"] + f" copy {i}" for i in range(20) for line in sample.read_text().splitlines()]
+    assert_released(lambda: neardup.dedup(texts, threads=1))
