@@ -80,14 +80,8 @@ void read_references(std::span<const source_info> refs, const decontaminate_opti
 decontaminate_report run_decontaminate(std::span<const source_info> corpus,
                                        std::span<const source_info> references, const std::string& out_dir,
                                        const decontaminate_options& options) {
-  if (options.ngram < 1 || options.ngram > max_ngram) {
-    throw std::invalid_argument("ngram = " + std::to_string(options.ngram) + " is outside [1, " +
-                                std::to_string(max_ngram) + "]");
-  }
-  if (options.bloom_false_positive_rate < 0 || options.bloom_false_positive_rate >= 1) {
-    throw std::invalid_argument("bloom false-positive rate = " + std::to_string(options.bloom_false_positive_rate) +
-                                " is outside [0, 1)");
-  }
+  options.validate();
+  detail::validate(options);
   const auto t0 = std::chrono::steady_clock::now();
   executor pool(options.threads);
   detail::make_output_dir(out_dir);
@@ -99,29 +93,23 @@ decontaminate_report run_decontaminate(std::span<const source_info> corpus,
   // ---- index the references --------------------------------------------------
   const std::uint64_t ref_bytes = detail::stored_bytes(references);
   std::uint64_t ref_skipped = 0;
-  contamination_options copts;
-  copts.seed = options.seed;
+  std::uint64_t expected_ngrams = 0;
   if (bloom) {
     // Size the filter first: one pass to count the n-grams.
-    std::uint64_t ngrams = 0;
     meter.begin_stage("count reference n-grams", ref_bytes);
     read_references(references, options, pool, meter, ref_skipped,
-                    [&](const reference_doc& d) { ngrams += d.ngrams.size(); });
+                    [&](const reference_doc& d) { expected_ngrams += d.ngrams.size(); });
     meter.end_stage();
-    copts = contamination_options::bloom(std::max<std::uint64_t>(ngrams, 1), options.bloom_false_positive_rate);
-    copts.seed = options.seed;
     ref_skipped = 0;
   }
-  contamination_index index(copts);
+  pipeline::reference_checker index(options, expected_ngrams);
   std::vector<std::string> ref_ids;
-  std::set<std::size_t> short_lengths;  // token counts of references shorter than n
   meter.begin_stage("index references", ref_bytes);
   read_references(references, options, pool, meter, ref_skipped, [&](const reference_doc& d) {
-    index.add_reference(d.ngrams);
+    index.add(d.ngrams, d.tokens);
     if (!bloom) ref_ids.push_back(d.id);
     ++report.references;
     report.reference_ngrams += d.ngrams.size();
-    if (d.tokens > 0 && d.tokens < options.ngram) short_lengths.insert(d.tokens);
   });
   index.finalize();
   meter.end_stage();
@@ -164,26 +152,8 @@ decontaminate_report run_decontaminate(std::span<const source_info> corpus,
               detail::append_document_line(res.jsonl, chunk, r);
               return;
             }
-            sh.ngram_hashes(r.text, grams);
-            std::uint64_t shared = 0;
             merged.clear();
-            auto query = [&](std::span<const std::uint64_t> g) {
-              if (g.empty()) return;
-              if (bloom) {
-                shared += index.shared_ngram_count(g);
-              } else {
-                const contamination_result hit = index.query(g);
-                shared += hit.shared_ngrams;
-                for (const auto& h : hit.refs) merged[h.ref] += h.shared_ngrams;
-              }
-            };
-            query(grams);
-            const auto& tokens = sh.token_hashes();
-            for (std::size_t len : short_lengths) {
-              if (len >= tokens.size()) break;  // the whole document is one n-gram, already queried
-              neardup::ngram_hashes(tokens, len, options.seed, grams);
-              query(grams);
-            }
+            const std::uint64_t shared = index.check(sh, r.text, grams, bloom ? nullptr : &merged);
             if (shared > 0) {
               ++res.contaminated;
               append_tsv_field(res.tsv, r.id.empty() ? default_record_id(chunk.source_name, r.line) : r.id);

@@ -32,18 +32,14 @@
 #include "neardup/io/input.hpp"
 #include "neardup/io/output.hpp"
 #include "neardup/jobs/options.hpp"
+#include "neardup/pipeline/decontaminate.hpp"
 #include "neardup/tokenize.hpp"
 
 namespace neardup::jobs {
 
 // job_options::records apply to both the corpus and the references.
-struct decontaminate_options : job_options {
-  tokenize_options tokens;          // word tokens by default
-  std::size_t ngram = 13;
-  std::uint64_t max_shared = 0;     // remove documents sharing more n-grams than this
-  double bloom_false_positive_rate = 0;  // 0: exact mode
-  std::uint64_t seed = default_seed;
-};
+// The rules are pipeline::decontaminate_options (pipeline/decontaminate.hpp).
+struct decontaminate_options : job_options, pipeline::decontaminate_options {};
 
 struct decontaminate_report {
   std::uint64_t references = 0;

@@ -1,0 +1,230 @@
+// The pipeline layer: the executor, the stages over flat arrays, and the
+// in-memory engines giving the same decisions as the file jobs.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "corpus_gen.hpp"
+#include "neardup/executor.hpp"
+#include "neardup/io/input.hpp"
+#include "neardup/jobs/decontaminate.hpp"
+#include "neardup/jobs/dedup.hpp"
+#include "neardup/pipeline/decontaminate.hpp"
+#include "neardup/pipeline/dedup.hpp"
+#include "neardup/pipeline/stages.hpp"
+#include "test_util.hpp"
+
+namespace {
+
+using namespace neardup_test;
+namespace pl = neardup::pipeline;
+namespace jobs = neardup::jobs;
+
+TEST(Executor, RunsEveryIndexOnceAndRethrowsTheFirstError) {
+  neardup::executor pool(3);
+  EXPECT_EQ(pool.threads(), 3u);
+  std::vector<std::atomic<int>> seen(1000);
+  pool.run(seen.size(), [&](std::size_t i) { seen[i]++; });
+  for (const auto& s : seen) EXPECT_EQ(s.load(), 1);
+  std::atomic<int> calls{0};
+  EXPECT_THROW(pool.run(50,
+                        [&](std::size_t i) {
+                          ++calls;
+                          if (i == 7) throw std::runtime_error("seven");
+                        }),
+               std::runtime_error);
+  EXPECT_EQ(calls.load(), 50);  // every call is made; the error comes after
+}
+
+TEST(Executor, NestedRunsInlineInsteadOfDeadlocking) {
+  neardup::executor pool(1);
+  std::atomic<int> inner{0};
+  pool.run(2, [&](std::size_t) { pool.run(3, [&](std::size_t) { ++inner; }); });
+  EXPECT_EQ(inner.load(), 6);
+}
+
+TEST(Executor, StartRunsBesideTheCaller) {
+  neardup::executor pool(2);
+  std::atomic<bool> go{false};
+  std::atomic<int> done{0};
+  auto g = pool.start(2, [&](std::size_t) {
+    while (!go.load()) {
+    }
+    ++done;
+  });
+  go = true;  // the tasks wait for the calling thread
+  g.wait();
+  EXPECT_EQ(done.load(), 2);
+  EXPECT_EQ(neardup::resolve_threads(5), 5u);
+  EXPECT_GE(neardup::resolve_threads(0), 1u);
+}
+
+std::vector<generated_doc> corpus_docs() {
+  corpus_spec spec;
+  spec.bases = small_scale() ? 40 : 120;
+  spec.unrelated = small_scale() ? 40 : 120;
+  return make_near_dup_corpus(spec);
+}
+
+TEST(SignBatch, EqualsTheMinhasherForEveryThreadCount) {
+  const auto docs = corpus_docs();
+  std::vector<std::string_view> texts;
+  for (const auto& d : docs) texts.push_back(d.text);
+  texts.push_back("");  // no tokens
+  pl::similarity_options o;
+  o.num_perm = 64;
+  const neardup::minhasher hasher(o.minhash());
+  neardup::shingler sh(o.shingles());
+  neardup::executor pool(3);
+  const pl::signed_batch one = pl::sign_batch(texts, o, nullptr, {.signatures = true, .sets = true});
+  const pl::signed_batch three = pl::sign_batch(texts, o, &pool, {.signatures = true, .sets = true});
+  ASSERT_EQ(one.signatures.size(), texts.size() * 64);
+  EXPECT_EQ(one.signatures, three.signatures);
+  EXPECT_EQ(one.sets.values, three.sets.values);
+  EXPECT_EQ(one.sets.offsets, three.sets.offsets);
+  for (std::size_t d = 0; d + 1 < texts.size(); ++d) {
+    std::vector<std::uint64_t> set;
+    sh.shingles(texts[d], set);
+    const auto want = hasher.sign(set);
+    const auto got = one.signature(static_cast<neardup::doc_id>(d));
+    ASSERT_TRUE(std::equal(got.begin(), got.end(), want.begin(), want.end())) << d;
+    const auto kept = one.sets[static_cast<neardup::doc_id>(d)];
+    ASSERT_TRUE(std::equal(kept.begin(), kept.end(), set.begin(), set.end())) << d;
+  }
+  EXPECT_FALSE(one.docs.back().has_tokens);
+  EXPECT_TRUE(one.sets[static_cast<neardup::doc_id>(texts.size() - 1)].empty());
+}
+
+TEST(ExactGroups, FirstCopyLeadsAndRepeatsLeaveLsh) {
+  const std::vector<neardup::hash128> fp = {{1, 1}, {2, 2}, {1, 1}, {3, 3}, {2, 2}, {1, 1}};
+  std::vector<std::uint8_t> excluded = {0, 0, 0, 1, 0, 0};
+  const auto leader = pl::exact_groups(fp, excluded, true);
+  EXPECT_EQ(leader, (std::vector<neardup::doc_id>{0, 1, 0, 3, 1, 0}));
+  EXPECT_EQ(excluded, (std::vector<std::uint8_t>{0, 0, 1, 1, 1, 1}));
+  std::vector<std::uint8_t> wrong(2);
+  EXPECT_THROW(pl::exact_groups(fp, wrong, true), std::invalid_argument);
+}
+
+// The in-memory engine and the file job decide the same for the same texts.
+class EngineEqualsJob : public ::testing::TestWithParam<std::tuple<pl::verify_mode, pl::keep_policy, bool>> {};
+
+TEST_P(EngineEqualsJob, SameKeptDocuments) {
+  const auto [verify, keep, near] = GetParam();
+  auto docs = corpus_docs();
+  docs.push_back({"blank", "   ", -1});           // no tokens: never a duplicate
+  docs.push_back({"dup", docs[3].text, -1});        // an exact copy
+  docs.push_back({"short", "tiny text", -1});       // shorter than the n-gram
+  docs.push_back({"short2", "tiny text", -1});
+  temp_dir dir("pipeline");
+  write_file(dir / "in.jsonl", to_jsonl(docs));
+
+  jobs::dedup_options jo;
+  jo.progress = false;
+  jo.max_reported_errors = 0;
+  jo.threads = 2;
+  jo.verify = verify;
+  jo.keep = keep;
+  jo.near = near;
+  jo.return_clusters = true;
+  jo.set_memory_bytes = 0;  // the job re-reads every candidate's set
+  const auto inputs = neardup::io::expand_inputs({(dir / "in.jsonl").string()});
+  const jobs::dedup_report job = jobs::run_dedup(inputs.sources, (dir / "out").string(), jo);
+
+  std::vector<std::string_view> texts;
+  for (const auto& d : docs) texts.push_back(d.text);
+  neardup::executor pool(3);
+  const pl::dedup_options& po = jo;  // the same algorithm settings
+  const pl::dedup_result mem = pl::dedup(texts, po, &pool);
+  EXPECT_EQ(mem.kept_of, job.kept_of);
+  EXPECT_EQ(mem.stats.kept, job.kept);
+  EXPECT_EQ(mem.stats.removed_exact, job.removed_exact);
+  EXPECT_EQ(mem.stats.removed_near, job.removed_near);
+  EXPECT_EQ(mem.stats.clusters, job.clusters);
+  EXPECT_EQ(mem.stats.verifications, job.verifications);
+  EXPECT_EQ(mem.stats.empty_documents, job.empty_documents);
+  EXPECT_EQ(mem.stats.short_documents, job.short_documents);
+  EXPECT_EQ(mem.stats.cluster_size_histogram, job.cluster_size_histogram);
+  if (near) {
+    EXPECT_GT(mem.stats.removed_near, 0u);
+  }
+  EXPECT_GT(mem.stats.removed_exact, 0u);
+  const pl::dedup_result serial = pl::dedup(texts, po);
+  EXPECT_EQ(serial.kept_of, mem.kept_of);
+  EXPECT_EQ(serial.cluster, mem.cluster);
+  for (std::size_t d = 0; d < texts.size(); ++d) {
+    ASSERT_EQ(mem.cluster[mem.kept_of[d]], mem.cluster[d]);
+    ASSERT_LE(mem.cluster[d], d);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Modes, EngineEqualsJob,
+    ::testing::Values(std::make_tuple(pl::verify_mode::exact, pl::keep_policy::first, true),
+                      std::make_tuple(pl::verify_mode::exact, pl::keep_policy::longest, true),
+                      std::make_tuple(pl::verify_mode::estimate, pl::keep_policy::first, true),
+                      std::make_tuple(pl::verify_mode::none, pl::keep_policy::longest, true),
+                      std::make_tuple(pl::verify_mode::exact, pl::keep_policy::first, false)));
+
+TEST(DedupOptions, AreCheckedWithTheirNames) {
+  pl::dedup_options o;
+  o.threshold = 1.5;
+  try {
+    o.validate();
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("threshold"), std::string::npos);
+  }
+  o.threshold = 0.8;
+  o.num_perm = 0;
+  EXPECT_THROW(o.validate(), std::invalid_argument);
+  o.num_perm = 128;
+  o.lsh = neardup::lsh_params{100, 100};
+  EXPECT_THROW(o.validate(), std::invalid_argument);
+  for (auto m : {pl::verify_mode::none, pl::verify_mode::estimate, pl::verify_mode::exact}) {
+    EXPECT_EQ(pl::parse_verify_mode(pl::name(m)), m);
+  }
+  for (auto k : {pl::keep_policy::first, pl::keep_policy::longest}) EXPECT_EQ(pl::parse_keep_policy(pl::name(k)), k);
+  EXPECT_FALSE(pl::parse_verify_mode("exactly").has_value());
+}
+
+// Decontamination in memory finds what the file job finds, including a
+// reference shorter than n tokens.
+TEST(Decontaminate, InMemoryEqualsTheJob) {
+  const std::vector<std::string> corpus = {
+      "the quick brown fox jumps over the lazy dog and runs far away into the forest today",
+      "an unrelated document about cooking pasta with tomatoes basil garlic and olive oil at home",
+      "question what is the capital of france answer paris is the capital of france indeed",
+      "nothing to see here at all just some words that do not match anything in particular ok"};
+  const std::vector<std::string> refs = {"jumps over the lazy dog and runs far away into the forest today now",
+                                         "capital of france"};  // 3 tokens < 13
+  temp_dir dir("decon");
+  std::string c, r;
+  for (std::size_t i = 0; i < corpus.size(); ++i) c += json_line("c" + std::to_string(i), corpus[i]) + "\n";
+  for (std::size_t i = 0; i < refs.size(); ++i) r += json_line("r" + std::to_string(i), refs[i]) + "\n";
+  write_file(dir / "c.jsonl", c);
+  write_file(dir / "r.jsonl", r);
+  jobs::decontaminate_options jo;
+  jo.progress = false;
+  jo.max_reported_errors = 0;
+  jo.ngram = 8;
+  const auto ci = neardup::io::expand_inputs({(dir / "c.jsonl").string()});
+  const auto ri = neardup::io::expand_inputs({(dir / "r.jsonl").string()});
+  const auto job = jobs::run_decontaminate(ci.sources, ri.sources, (dir / "out").string(), jo);
+
+  std::vector<std::string_view> cv(corpus.begin(), corpus.end()), rv(refs.begin(), refs.end());
+  neardup::executor pool(2);
+  const pl::decontaminate_options& po = jo;
+  const auto mem = pl::decontaminate(cv, rv, po, &pool);
+  EXPECT_EQ(mem.removed, (std::vector<std::uint8_t>{1, 0, 1, 0}));
+  EXPECT_EQ(mem.removed_count, job.removed);
+  EXPECT_EQ(mem.contaminated, job.contaminated);
+  EXPECT_EQ(mem.refs[2], (std::vector<neardup::ref_id>{1}));
+  const std::string clean = read_file(dir / "out" / "clean.jsonl");
+  EXPECT_EQ(clean, json_line("c1", corpus[1]) + "\n" + json_line("c3", corpus[3]) + "\n");
+}
+
+}  // namespace
