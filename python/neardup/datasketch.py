@@ -18,8 +18,9 @@ README's "Python" section:
 - ``MinHashLSH`` band keys are neardup's seeded band hashes; ``storage_config``
   other than the in-memory dict, ``prepickle`` and ``hashfunc`` are not
   supported; ``check_duplication=False`` still refuses a key that is already
-  indexed (the check costs nothing here). ``query`` returns keys in insertion
-  order of their slots, not in set order.
+  indexed (the check costs nothing here), and so does ``merge`` for keys both
+  indexes hold. ``query`` returns keys in the order of their slots, not in set
+  order.
 - ``MinHashLSH`` with the default ``params`` chooses (b, r) with the same
   criterion as datasketch (weighted false-positive and false-negative areas),
   integrated more precisely, so a few thresholds may get a neighbouring (b, r).
@@ -36,7 +37,7 @@ import numpy as np
 from . import LSHIndex, _neardup
 from . import choose_params as _choose_params
 
-__all__ = ["LeanMinHash", "MinHash", "MinHashLSH", "MinHashLSHInsertionSession"]
+__all__ = ["LeanMinHash", "MinHash", "MinHashLSH", "MinHashLSHDeletionSession", "MinHashLSHInsertionSession"]
 
 _MAX_HASH = np.uint32(0xFFFFFFFF)  # the value of an empty position (datasketch's _max_hash)
 _HASH_RANGE = 1 << 32
@@ -333,6 +334,20 @@ class MinHashLSH:
             raise ValueError("The given key does not exist")
         self._index.remove(key)
 
+    def merge(self, other: "MinHashLSH", check_overlap: bool = False) -> None:
+        """Adds every key of ``other`` (same num_perm, b and r) to this index.
+        ValueError for other parameters or for a key both hold (whatever ``check_overlap``)."""
+        if type(self) is not type(other) or (self.h, self.b, self.r) != (other.h, other.b, other.r):
+            raise ValueError("Cannot merge MinHashLSH with different initialization parameters.")
+        entries = other._index._entries()
+        if any(key in self._index for key, _ in entries):
+            raise ValueError("The keys are overlapping, duplicate key exists.")
+        self._index._restore(entries)
+
+    def deletion_session(self, buffer_size: int = 50000) -> "MinHashLSHDeletionSession":
+        """A context manager for many removals (here the same as calling ``remove``)."""
+        return MinHashLSHDeletionSession(self, buffer_size=buffer_size)
+
     def __contains__(self, key: Hashable) -> bool:
         return key in self._index
 
@@ -389,3 +404,23 @@ class MinHashLSHInsertionSession:
 
     def insert(self, key: Hashable, minhash: MinHash, check_duplication: bool = True) -> None:
         self.lsh.insert(key, minhash, check_duplication=check_duplication)
+
+
+class MinHashLSHDeletionSession:
+    """Context manager returned by ``MinHashLSH.deletion_session()``."""
+
+    def __init__(self, lsh: MinHashLSH, buffer_size: int) -> None:
+        self.lsh = lsh
+        self.buffer_size = buffer_size
+
+    def __enter__(self) -> "MinHashLSHDeletionSession":
+        return self
+
+    def __exit__(self, exc_type: Any, exc_val: Any, exc_tb: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        pass
+
+    def remove(self, key: Hashable) -> None:
+        self.lsh.remove(key)

@@ -185,3 +185,21 @@ def test_lsh_pickles():
     assert copy.query(q) == lsh.query(q) and "empty" in copy and len(copy) == 11
     copy.remove("k0")
     assert "k0" in lsh
+
+
+def test_lsh_merge_and_deletion_session():
+    a, b = MinHashLSH(threshold=0.5, num_perm=64), MinHashLSH(threshold=0.5, num_perm=64)
+    a.insert("x", minhash(SET1, num_perm=64))
+    b.insert("y", minhash(SET1[5:], num_perm=64))
+    a.merge(b)
+    assert set(a.query(minhash(SET1, num_perm=64))) == {"x", "y"} and "y" in b
+    with pytest.raises(ValueError, match="overlapping"):
+        a.merge(b)
+    with pytest.raises(ValueError, match="parameters"):
+        a.merge(MinHashLSH(threshold=0.5, num_perm=128))
+    with a.deletion_session() as session:
+        session.remove("x")
+        session.remove("y")
+    assert a.is_empty()
+    with pytest.raises(ValueError, match="does not exist"):
+        a.deletion_session().remove("x")
