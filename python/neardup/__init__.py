@@ -92,8 +92,9 @@ class LSHIndex:
 
     Persistence: ``save(path)``/``LSHIndex.load(path)``, ``to_bytes()``/
     ``from_bytes()`` and pickling all use one versioned little-endian layout
-    (README, "Python"): magic ``NDLSHIDX``, u32 version, u32 num_perm, u32
-    bands, u32 rows, u32 0, u64 seed, f64 threshold, u64 count; per entry a
+    (README, "Python"): a 52-byte header of magic ``NDLSHIDX``, u32 version
+    (1), u32 num_perm, u32 bands, u32 rows, u32 0, u64 seed, f64 threshold,
+    u64 count; per entry a
     u8 tag (bit 0: str key, bit 1: band keys follow) then an i64 key or a u32
     length and UTF-8 bytes; then the u64 band keys of the entries that have
     them, ``bands`` per entry, in entry order.
