@@ -1,12 +1,14 @@
 // The subcommands of the neardup executable and the options they share.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "args.hpp"
 #include "neardup/jobs/dedup.hpp"
 #include "neardup/io/input.hpp"
+#include "neardup/io/progress.hpp"
 #include "neardup/tokenize.hpp"
 
 namespace neardup_cli {
@@ -33,6 +35,9 @@ struct common_settings {
   std::size_t threads = 0;
   std::uint64_t seed = 0;
   bool quiet = false;
+  // Progress and notices on stderr, each notice after "neardup: "; the jobs
+  // report to it (job_options::events).
+  std::unique_ptr<neardup::io::progress_meter> display;
 };
 common_settings read_common(const args& a, bool needs_output);
 

@@ -52,6 +52,8 @@ common_settings read_common(const args& a, bool needs_output) {
   s.threads = a.get_uint("threads", 0, 0, 1024);
   s.seed = a.get_uint("seed", neardup::default_seed, 0, UINT64_MAX);
   s.quiet = a.flag("quiet");
+  s.display = std::make_unique<neardup::io::progress_meter>(
+      neardup::io::progress_options{.enabled = !s.quiet, .prefix = "neardup: "});
   s.sources = neardup::io::expand_inputs(std::span<const std::string>(s.inputs));
   if (!s.quiet) {
     for (const auto& skipped : s.sources.skipped) std::fprintf(stderr, "neardup: skipped %s\n", skipped.c_str());

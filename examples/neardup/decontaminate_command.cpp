@@ -52,6 +52,7 @@ int run_decontaminate(int argc, char** argv) {
   o.seed = common.seed;
   o.threads = common.threads;
   o.progress = !common.quiet;
+  o.events = common.display.get();
   o.max_reported_errors = common.quiet ? 0 : 20;
   o.ngram = a.get_uint("ngram", 13, 1, 1 << 16);
   o.max_shared = a.get_uint("max-shared", 0, 0, UINT64_MAX);

@@ -64,6 +64,7 @@ neardup::jobs::dedup_options read_dedup_options(const args& a, const common_sett
   o.seed = common.seed;
   o.threads = common.threads;
   o.progress = !common.quiet;
+  o.events = common.display.get();
   o.max_reported_errors = common.quiet ? 0 : 20;
   o.threshold = a.get_double("threshold", 0.8, 1e-9, 1.0);
   o.num_perm = a.get_uint("num-perm", 128, 1, 4096);

@@ -39,6 +39,7 @@ int run_exact(int argc, char** argv) {
   o.seed = common.seed;
   o.threads = common.threads;
   o.progress = !common.quiet;
+  o.events = common.display.get();
   o.max_reported_errors = common.quiet ? 0 : 20;
   o.keep = a.get_choice("keep", "first", {"first", "longest"}) == "first" ? neardup::pipeline::keep_policy::first
                                                                           : neardup::pipeline::keep_policy::longest;

@@ -42,6 +42,7 @@ int run_lines(int argc, char** argv) {
   o.seed = common.seed;
   o.threads = common.threads;
   o.progress = !common.quiet;
+  o.events = common.display.get();
   o.max_reported_errors = common.quiet ? 0 : 20;
   o.max_repeats = static_cast<std::uint32_t>(a.get_uint("max-repeats", 6, 1, UINT32_MAX - 1));
   o.memory_budget_bytes = a.get_uint("memory-mb", 8192, 16, std::uint64_t{1} << 30) << 20;

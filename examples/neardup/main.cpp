@@ -57,7 +57,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "neardup %s: invalid setting: %s\n", command.c_str(), e.what());
     return 2;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "%s\nneardup %s: failed; no finished output was written for this run\n", e.what(),
+    std::fprintf(stderr, "neardup: %s\nneardup %s: failed; no finished output was written for this run\n", e.what(),
                  command.c_str());
     return 1;
   }

@@ -33,8 +33,7 @@ std::string_view strip_compression_ext(std::string_view name) noexcept {
 }
 
 [[noreturn]] void fail(std::string_view path, std::string_view what) {
-  std::string msg = "neardup: ";
-  msg += path;
+  std::string msg(path);
   msg += ": ";
   msg += what;
   throw std::runtime_error(msg);

@@ -19,8 +19,7 @@ namespace neardup::io {
 namespace {
 
 [[noreturn]] void fail_errno(const std::string& path, std::string_view what, int err) {
-  std::string msg = "neardup: ";
-  msg += path;
+  std::string msg = path;
   msg += ": ";
   msg += what;
   if (err != 0) {

@@ -54,7 +54,7 @@ void progress_meter::end_stage() {
 void progress_meter::message(const std::string& line) {
   std::lock_guard lock(mutex_);
   if (tty_ && options_.enabled) std::fputs("\r\033[K", stderr);
-  emit(line);
+  emit(options_.prefix + line);
 }
 
 void progress_meter::emit(const std::string& line) {

@@ -43,9 +43,12 @@ void validate(const job_options& o) {
 }
 
 job_events::job_events(const job_options& o) : sink_(o.events) {
-  if (sink_ == nullptr) {
-    meter_ = std::make_unique<progress_meter>(progress_options{.enabled = o.progress});
+  if (sink_ != nullptr) return;
+  if (o.progress) {
+    meter_ = std::make_unique<progress_meter>(progress_options{.enabled = true});
     sink_ = meter_.get();
+  } else {
+    sink_ = &silent_;
   }
 }
 
@@ -60,7 +63,7 @@ void finish_stats(json_writer& w, std::string& json, double seconds, const std::
 void make_output_dir(const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  if (ec) throw std::runtime_error("neardup: " + dir + ": cannot create output directory: " + ec.message());
+  if (ec) throw std::runtime_error(dir + ": cannot create output directory: " + ec.message());
 }
 
 std::uint64_t stored_bytes(std::span<const source_info> sources) noexcept {
@@ -77,7 +80,7 @@ std::uint64_t stored_bytes(std::span<const source_info> sources) noexcept {
 template <class Visitor>
 void for_each_document(const corpus_index& corpus, const input_chunk& chunk, std::size_t seq, Visitor&& visitor) {
   auto changed = [&] {
-    return std::runtime_error("neardup: " + std::string(chunk.source_name) +
+    return std::runtime_error(std::string(chunk.source_name) +
                               ": the input changed while neardup was reading it (passes over it disagree)");
   };
   if (seq >= corpus.chunk_first_doc.size()) throw changed();
@@ -103,20 +106,20 @@ bool problem_reporter::admit(std::size_t kind, std::string_view kind_name) {
   const std::uint64_t n = seen_[kind]++;
   if (n < max_) return true;
   if (max_ != 0 && n == max_) {
-    meter_.message("neardup: further '" + std::string(kind_name) + "' records are counted in stats.json but not listed");
+    meter_.message("further '" + std::string(kind_name) + "' records are counted in stats.json but not listed");
   }
   return false;
 }
 
 void problem_reporter::skipped(const record_problem& p) {
   if (!admit(static_cast<std::size_t>(p.status), to_string(p.status))) return;
-  meter_.message("neardup: " + sources_[p.source].name + ":" + std::to_string(p.line) + ": skipped (" +
+  meter_.message(sources_[p.source].name + ":" + std::to_string(p.line) + ": skipped (" +
                  std::string(to_string(p.status)) + ": " + std::string(p.error) + "); " + outcome_);
 }
 
 void problem_reporter::note(std::uint32_t source, std::uint64_t line, std::string_view what) {
   if (!admit(8, "noted")) return;
-  meter_.message("neardup: " + sources_[source].name + ":" + std::to_string(line) + ": " + std::string(what));
+  meter_.message(sources_[source].name + ":" + std::to_string(line) + ": " + std::string(what));
 }
 
 void append_document_line(std::string& out, const input_chunk& chunk, const record& r) {
@@ -217,7 +220,7 @@ void warn_duplicate_ids(std::span<const source_info> sources, const corpus_index
     ++counts.duplicate_ids;
     if (warned++ < options.max_reported_errors) {
       const doc_meta& m = corpus.docs[h[i].second];
-      meter.message("neardup: warning: " + sources[m.source].name + ":" + std::to_string(m.line) +
+      meter.message("warning: " + sources[m.source].name + ":" + std::to_string(m.line) +
                     ": duplicate id '" + id + "' (documents are told apart by position)");
     }
   }
@@ -333,7 +336,7 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
         corpus.chunk_first_doc[seq] = corpus.docs.size();
         corpus.source_bytes[chunk.source] = chunk.byte_offset + chunk.data.size();
         if (corpus.docs.size() + res.docs.size() > UINT32_MAX) {
-          throw std::runtime_error("neardup: " + std::string(chunk.source_name) +
+          throw std::runtime_error(std::string(chunk.source_name) +
                                    ": more than 2^32-1 documents in one run; split the corpus");
         }
         const std::size_t first_doc = corpus.docs.size();
@@ -423,7 +426,7 @@ shingle_sets load_shingle_sets(std::span<const source_info> sources, const corpu
 namespace {
 
 std::runtime_error input_changed(std::string_view name, const std::string& how) {
-  return std::runtime_error("neardup: " + std::string(name) + ": the input changed while neardup was reading it (" +
+  return std::runtime_error(std::string(name) + ": the input changed while neardup was reading it (" +
                             how + ")");
 }
 
@@ -482,7 +485,7 @@ class kept_line_copier {
   void copy(const source_info& src, std::uint64_t size, std::size_t first, std::size_t last) {
     const int fd = ::open(src.path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-      throw std::runtime_error("neardup: " + src.name + ": cannot open: " + std::strerror(errno));
+      throw std::runtime_error(src.name + ": cannot open: " + std::strerror(errno));
     }
     const fd_closer closer{fd};
     check_unchanged(src, fd, size);
@@ -565,7 +568,7 @@ class kept_line_copier {
       } else if (n == 0) {
         throw shorter(src, size);
       } else if (errno != EINTR) {
-        throw std::runtime_error("neardup: " + src.name + ": read error: " + std::strerror(errno));
+        throw std::runtime_error(src.name + ": read error: " + std::strerror(errno));
       }
     }
   }
@@ -573,7 +576,7 @@ class kept_line_copier {
   static void check_unchanged(const source_info& src, int fd, std::uint64_t size) {
     struct stat st {};
     if (::fstat(fd, &st) != 0) {
-      throw std::runtime_error("neardup: " + src.name + ": cannot stat: " + std::strerror(errno));
+      throw std::runtime_error(src.name + ": cannot stat: " + std::strerror(errno));
     }
     if (static_cast<std::uint64_t>(st.st_size) != size) {
       throw input_changed(src.name, std::to_string(size) + " bytes, then " + std::to_string(st.st_size));

@@ -132,6 +132,7 @@ class job_events {
 
  private:
   std::unique_ptr<progress_meter> meter_;
+  sink silent_;  // does nothing
   sink* sink_;
 };
 
@@ -147,7 +148,7 @@ struct record_problem {
   std::string_view error;  // record::error, a static message
 };
 
-// Reports per-record problems on stderr as "neardup: FILE:LINE: ...", in
+// Reports per-record problems to the job's sink as "FILE:LINE: ...", in
 // input order (call it from a pass's consumer). At most max_per_kind lines
 // per kind of problem, then one line saying the rest are only counted;
 // max_per_kind = 0 (--quiet) prints nothing at all.

@@ -115,7 +115,7 @@ decontaminate_report run_decontaminate(std::span<const source_info> corpus,
   meter.end_stage();
   report.bloom_false_positive_rate = bloom ? index.false_positive_rate() : 0.0;
   if (report.references == 0 && options.max_reported_errors != 0) {  // like other warnings: silent when 0 (--quiet)
-    meter.message("neardup: warning: no usable reference document; nothing can be contaminated");
+    meter.message("warning: no usable reference document; nothing can be contaminated");
   }
 
   // ---- scan the corpus ---------------------------------------------------------

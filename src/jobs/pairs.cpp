@@ -89,16 +89,12 @@ pairs_report run_pairs(std::span<const source_info> sources, const std::string& 
     const bander bands(lsh, k, o.seed);
     std::vector<std::uint8_t> excluded = ok_documents(corpus);
     for (auto& e : excluded) e = !e;
-    std::vector<std::uint64_t> keys(n, 0);
     std::vector<doc_pair> candidates;
-    band_grouper grouper(&pool);
-    bucket_list buckets;
-    for (std::uint32_t b = 0; b < lsh.bands; ++b) {
-      pipeline::band_column(corpus.signatures, bands, b, excluded, keys);
-      grouper.group(keys, excluded, buckets);
-      report.capped_pairs += append_candidate_pairs(buckets, options.max_partners, candidates);
-    }
-    grouper.release();
+    pipeline::for_each_band_buckets(corpus.signatures, bands, excluded, &pool,
+                                    [&](std::uint32_t, const bucket_list& buckets) {
+                                      report.capped_pairs +=
+                                          append_candidate_pairs(buckets, options.max_partners, candidates);
+                                    });
     sort_unique_pairs(candidates);
     report.candidate_pairs = candidates.size();
 
@@ -183,7 +179,7 @@ eval_report run_eval(std::span<const source_info> sources, const std::string& ou
   const detail::corpus_index corpus = detail::scan_corpus(sources, quiet_pass, nullptr, meter, counts);
   meter.end_stage();
   const std::size_t n = corpus.size();
-  if (n != dr.kept_of.size()) throw std::runtime_error("neardup eval: the corpus changed during the run");
+  if (n != dr.kept_of.size()) throw std::runtime_error("eval: the corpus changed during the run");
   const std::vector<similar_pair> truth = exact_pairs(sources, corpus, pass, o.threshold, meter, input_bytes);
   ev.exact_seconds = std::chrono::duration<double>(clock_type::now() - t1).count();
 

@@ -4,7 +4,6 @@
 #include <stdexcept>
 #include <string>
 
-#include "neardup/candidates.hpp"
 #include "neardup/fingerprint.hpp"
 
 namespace neardup::pipeline {
@@ -120,12 +119,11 @@ void band_column(std::span<const sig_value> signatures, const bander& bands, std
 
 // ---- candidates --------------------------------------------------------------------
 
-std::vector<std::uint8_t> candidate_documents(std::span<const sig_value> signatures, const bander& bands,
-                                              std::span<const std::uint8_t> excluded, executor* pool,
-                                              std::size_t* grouping_bytes) {
-  const std::size_t n = excluded.size();
-  std::vector<std::uint8_t> candidate(n, 0);
-  std::vector<std::uint64_t> keys(n, 0);
+void for_each_band_buckets(std::span<const sig_value> signatures, const bander& bands,
+                           std::span<const std::uint8_t> excluded, executor* pool,
+                           const std::function<void(std::uint32_t band, const bucket_list& buckets)>& fn,
+                           std::size_t* grouping_bytes) {
+  std::vector<std::uint64_t> keys(excluded.size(), 0);
   band_grouper grouper(pool);
   bucket_list buckets;
   std::size_t most = 0;
@@ -134,9 +132,21 @@ std::vector<std::uint8_t> candidate_documents(std::span<const sig_value> signatu
     grouper.group(keys, excluded, buckets);
     most = std::max(most, grouper.bytes_reserved() + buckets.docs.capacity() * sizeof(doc_id) +
                               buckets.offsets.capacity() * sizeof(std::uint32_t));
-    for (doc_id d : buckets.docs) candidate[d] = 1;
+    fn(b, buckets);
   }
   if (grouping_bytes != nullptr) *grouping_bytes = most;
+}
+
+std::vector<std::uint8_t> candidate_documents(std::span<const sig_value> signatures, const bander& bands,
+                                              std::span<const std::uint8_t> excluded, executor* pool,
+                                              std::size_t* grouping_bytes) {
+  std::vector<std::uint8_t> candidate(excluded.size(), 0);
+  for_each_band_buckets(
+      signatures, bands, excluded, pool,
+      [&](std::uint32_t, const bucket_list& buckets) {
+        for (doc_id d : buckets.docs) candidate[d] = 1;
+      },
+      grouping_bytes);
   return candidate;
 }
 

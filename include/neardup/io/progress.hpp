@@ -35,6 +35,8 @@ namespace neardup::io {
 
 struct progress_options {
   bool enabled = true;
+  // Put before every message() line, e.g. "neardup: " (the program's name).
+  std::string prefix{};
   // Live line when stderr is a terminal; periodic lines otherwise.
   std::chrono::milliseconds redraw_interval{250};
   std::chrono::seconds log_interval{10};

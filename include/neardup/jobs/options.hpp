@@ -22,12 +22,13 @@ struct job_options {
   // --compress: how the job's document output (deduped.jsonl) is written.
   // Jobs without a document output (pairs, eval) reject anything but none.
   io::output_compression compression = io::output_compression::none;
-  bool progress = true;              // live progress on stderr (--quiet: false)
-  std::size_t max_reported_errors = 20;  // file:line messages per kind of problem (--quiet: 0)
-  // Where progress and notices go. Null: a progress display on stderr
-  // (io/progress.hpp) when `progress` is set; notices are then printed up
-  // to max_reported_errors per kind.
+  std::size_t max_reported_errors = 20;  // file:line notices per kind of problem (--quiet: 0)
+  // Where progress and notices go (the CLI passes its display,
+  // io::progress_meter; Python a callback). Null: nowhere, unless
+  // `progress` asks for an io::progress_meter on stderr. The library itself
+  // never writes to stderr.
   pipeline::sink* events = nullptr;
+  bool progress = false;
 };
 
 }  // namespace neardup::jobs

@@ -9,6 +9,7 @@
 //   sign        document_signer / sign_batch    text -> fingerprint, MinHash, shingle set
 //   exact       exact_groups                    equal fingerprints -> first copy
 //   band        band_column                     signatures -> one band's keys
+//   group       for_each_band_buckets           each band's keys -> buckets of equal keys
 //   candidates  candidate_documents             documents sharing a band key with another
 //   verify      make_verifier                   is a candidate pair a duplicate?
 //   cluster     cluster_bands                   bands -> verified union-find clusters
@@ -34,6 +35,7 @@
 #include <vector>
 
 #include "neardup/banding.hpp"
+#include "neardup/candidates.hpp"
 #include "neardup/cluster.hpp"
 #include "neardup/executor.hpp"
 #include "neardup/hash.hpp"
@@ -134,6 +136,14 @@ void band_column(std::span<const sig_value> signatures, const bander& bands, std
                  std::span<const std::uint8_t> excluded, std::span<std::uint64_t> keys);
 
 // ---- candidates --------------------------------------------------------------
+
+// For every band in order: its keys (band_column) grouped by radix sort
+// (band_grouper, on `pool`), then fn(band, buckets). `grouping_bytes`, when
+// not null, receives the most memory the grouper and its buckets held.
+void for_each_band_buckets(std::span<const sig_value> signatures, const bander& bands,
+                           std::span<const std::uint8_t> excluded, executor* pool,
+                           const std::function<void(std::uint32_t band, const bucket_list& buckets)>& fn,
+                           std::size_t* grouping_bytes = nullptr);
 
 // result[d] = 1 when d shares at least one band key with another document
 // that is not excluded. `grouping_bytes`, when not null, receives the most
