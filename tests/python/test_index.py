@@ -2,7 +2,6 @@
 import pickle
 import struct
 
-import numpy as np
 import pytest
 
 import neardup

@@ -117,9 +117,9 @@ def test_jaccard_bounds():
     s = neardup.signatures(DOCS)
     j = neardup.jaccard(s[0], s[1])
     assert 0 <= j.lower <= j.estimate <= j.upper <= 1
-    lower, estimate, upper = j
-    assert estimate == j.estimate and "JaccardBounds(" in repr(j)
-    assert tuple(neardup.jaccard(s[0], s[0])) [1] == 1.0
+    lower, estimate, upper = j  # unpacks like a tuple
+    assert (lower, estimate, upper) == (j.lower, j.estimate, j.upper) and "JaccardBounds(" in repr(j)
+    assert neardup.jaccard(s[0], s[0]).estimate == 1.0
     assert tuple(neardup.jaccard(s[0], s[3])) == (0.0, 0.0, 0.0)  # empty document
     assert neardup.jaccard(s[0], s[1], z=3.0).lower <= j.lower
     assert neardup.jaccard(list(s[0]), list(s[1])).estimate == j.estimate  # any array-like
