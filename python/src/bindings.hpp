@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -72,6 +73,20 @@ class python_lines {
   struct state;
   std::shared_ptr<state> state_;
 };
+
+// A NumPy array of T in C order, converted from any array-like when needed.
+template <class T>
+using c_array = py::array_t<T, py::array::c_style | py::array::forcecast>;
+
+// `a`, or an aligned copy of it: pybind11 takes an unaligned array (e.g.
+// np.frombuffer at an odd offset) as it is, and the library reads whole T.
+template <class T>
+c_array<T> aligned(c_array<T> a) {
+  if (reinterpret_cast<std::uintptr_t>(a.data()) % alignof(T) == 0) return a;
+  c_array<T> copy(std::vector<py::ssize_t>(a.shape(), a.shape() + a.ndim()));
+  std::memcpy(copy.mutable_data(), a.data(), static_cast<std::size_t>(a.nbytes()));
+  return copy;
+}
 
 // Worker threads for `threads` (None: every core), at least 1, at most `work`.
 std::size_t thread_count(py::handle threads, std::size_t work);

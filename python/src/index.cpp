@@ -11,8 +11,8 @@ namespace neardup::python {
 
 namespace {
 
-using sig_array = py::array_t<sig_value, py::array::c_style | py::array::forcecast>;
-using key_array = py::array_t<std::uint64_t, py::array::c_style | py::array::forcecast>;
+using sig_array = c_array<sig_value>;
+using key_array = c_array<std::uint64_t>;
 
 class band_index {
  public:
@@ -21,7 +21,8 @@ class band_index {
 
   // Indexes `slot` under the band keys of `sig`; returns false (and indexes
   // nothing) for the empty-set signature, which is never a candidate.
-  bool insert(doc_id slot, const sig_array& sig) {
+  bool insert(doc_id slot, sig_array sig) {
+    sig = aligned(std::move(sig));
     std::vector<std::uint64_t> keys(bands());
     if (!bander_.keys(signature(sig), keys)) return false;
     insert_keys_impl(slot, keys);
@@ -29,14 +30,16 @@ class band_index {
   }
 
   // Indexes `slot` under band keys saved by keys_of().
-  void insert_keys(doc_id slot, const key_array& keys) {
+  void insert_keys(doc_id slot, key_array keys) {
+    keys = aligned(std::move(keys));
     if (keys.ndim() != 1 || static_cast<std::size_t>(keys.size()) != bands()) {
       throw std::invalid_argument("band keys must be " + std::to_string(bands()) + " values");
     }
     insert_keys_impl(slot, {keys.data(), bands()});
   }
 
-  py::array_t<doc_id> query(const sig_array& sig) const {
+  py::array_t<doc_id> query(sig_array sig) const {
+    sig = aligned(std::move(sig));
     std::vector<std::uint64_t> keys(bands());
     std::vector<doc_id> out;
     if (bander_.keys(signature(sig), keys)) index_.query(keys, out);

@@ -118,8 +118,8 @@ py::array_t<sig_value> signatures(py::handle texts, std::size_t num_perm, std::s
   return to_array(std::move(sigs), {static_cast<py::ssize_t>(n), static_cast<py::ssize_t>(o.num_perm)});
 }
 
-using sig_array = py::array_t<sig_value, py::array::c_style | py::array::forcecast>;
-using hash_array = py::array_t<std::uint64_t, py::array::c_style | py::array::forcecast>;
+using sig_array = c_array<sig_value>;
+using hash_array = c_array<std::uint64_t>;
 
 std::span<const sig_value> signature_span(const sig_array& a, const char* name) {
   if (a.ndim() != 1) throw std::invalid_argument(std::string(name) + " must be a 1-D signature");
@@ -155,7 +155,8 @@ class classic_hasher {
     merge_into(values, hashes);
   }
 
-  void update_hashes(py::array_t<sig_value, py::array::c_style> values, const hash_array& hashes) const {
+  void update_hashes(py::array_t<sig_value, py::array::c_style> values, hash_array hashes) const {
+    hashes = aligned(std::move(hashes));
     merge_into(values, {hashes.data(), static_cast<std::size_t>(hashes.size())});
   }
 
@@ -215,7 +216,8 @@ text i, whatever the thread count. An empty text gets the sentinel signature
 
   m.def(
       "jaccard",
-      [](const sig_array& a, const sig_array& b, double z) {
+      [](sig_array a, sig_array b, double z) {
+        a = aligned(std::move(a)), b = aligned(std::move(b));
         return jaccard(signature_span(a, "a"), signature_span(b, "b"), z);
       },
       "a"_a, "b"_a, "z"_a = 1.96,
@@ -225,7 +227,8 @@ empty -> (0, 0, 0). ValueError if the lengths differ or z <= 0.)");
 
   m.def(
       "exact_jaccard",
-      [](const hash_array& a, const hash_array& b) {
+      [](hash_array a, hash_array b) {
+        a = aligned(std::move(a)), b = aligned(std::move(b));
         const auto sa = set_span(a, "a"), sb = set_span(b, "b");
         py::gil_scoped_release release;
         return exact_jaccard(sa, sb);

@@ -170,3 +170,17 @@ def test_lsh_parameter_helpers():
         neardup.choose_params(1.5, 128)
     with pytest.raises(ValueError):
         neardup.choose_params_for_recall(0.8, 128, 1.0)
+
+
+def test_unaligned_arrays_are_read_correctly():
+    a = neardup.shingles("one two three four five six seven")
+    raw = b"x" + a.tobytes()
+    unaligned = np.frombuffer(raw, dtype=np.uint64, offset=1)
+    assert not unaligned.flags["ALIGNED"]
+    assert neardup.exact_jaccard(unaligned, a) == 1.0
+    s = neardup.signatures(["one two three four five six seven"])[0]
+    odd = np.frombuffer(b"x" + s.tobytes(), dtype=np.uint32, offset=1)
+    assert neardup.jaccard(odd, s).estimate == 1.0
+    index = neardup.LSHIndex()
+    index.insert("a", odd)
+    assert index.query(odd) == ["a"]
