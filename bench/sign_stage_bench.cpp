@@ -151,7 +151,7 @@ void BM_SignStage(benchmark::State& state) {
       benchmark::DoNotOptimize(sig.data());
     }
   }
-  state.SetLabel(std::string(neardup::kernel_name(mh.kernel())));
+  state.SetLabel(std::string(neardup::name(mh.kernel())));
   finish(state, c);
 }
 
@@ -169,7 +169,7 @@ void BM_SignStageFingerprint(benchmark::State& state) {
       benchmark::DoNotOptimize(sig.data());
     }
   }
-  state.SetLabel(std::string(neardup::kernel_name(mh.kernel())));
+  state.SetLabel(std::string(neardup::name(mh.kernel())));
   finish(state, c);
 }
 

@@ -146,9 +146,7 @@ void finish(benchmark::State& state, const corpus& c, std::size_t items) {
 }
 
 neardup::tokenize_options options_for(int kind) {
-  return kind == 0 ? neardup::tokenize_options::for_words()
-         : kind == 1 ? neardup::tokenize_options::for_characters()
-                     : neardup::tokenize_options::for_code();
+  return neardup::tokenize_options::for_kind(static_cast<neardup::token_kind>(kind));
 }
 
 // ---- tokenize + hash: fast path vs reference. Args: {corpus, token kind}.

@@ -98,7 +98,7 @@ void BM_CountShared(benchmark::State& state) {
     state.SkipWithError("kernel not supported by this CPU");
     return;
   }
-  state.SetLabel(std::string(neardup::kernel_name(kernel)));
+  state.SetLabel(std::string(neardup::name(kernel)));
   const pair_sets& p = pairs(6000, 75);
   std::size_t k = 0, total = 0;
   for (auto _ : state) {

@@ -1,5 +1,6 @@
-# Finds xxHash (Debian: libxxhash-dev). neardup uses it header-only
-# (XXH_INLINE_ALL), so the target carries the include directory.
+# Finds xxHash (Debian: libxxhash-dev). neardup compiles it in header-only
+# (src/core/xxh3_inline.hpp), so the target carries the include directory and
+# is a build-time dependency only.
 find_path(XXHASH_INCLUDE_DIR NAMES xxhash.h)
 include(FindPackageHandleStandardArgs)
 find_package_handle_standard_args(xxhash REQUIRED_VARS XXHASH_INCLUDE_DIR)

@@ -14,7 +14,7 @@ int main() {
       "the QUICK brown fox jumps over the lazy dog, near the river bank today!",
   };
   const double threshold = 0.5;
-  neardup::shingler shingler({.n = 3});                     // word 3-grams, seeded XXH3
+  neardup::shingler shingler({.n = 3});                     // word 3-grams, seeded stable hashes
   const neardup::minhasher hasher({.num_perm = 128});       // one permutation + densification
   const neardup::lsh_params lsh = neardup::choose_params_for_recall(threshold, 128, 0.99);
   const neardup::bander bander(lsh, 128);
@@ -26,7 +26,7 @@ int main() {
   for (neardup::doc_id d = 0; d < docs.size(); ++d) {
     shingler.shingles(docs[d], sets[d]);                    // sorted, unique shingle hashes
     hasher.sign(sets[d], sig);
-    bander.keys(sig, keys);
+    if (!bander.keys(sig, keys)) continue;                  // no tokens: never a duplicate, not indexed
     bool duplicate = false;
     for (neardup::doc_id c : index.query(keys)) {           // LSH candidates ...
       const double j = neardup::exact_jaccard(sets[c], sets[d]);  // ... verified exactly

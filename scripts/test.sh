@@ -73,11 +73,18 @@ if [[ "${NEARDUP_SKIP_SAN:-0}" != 1 ]]; then
 fi
 
 step "Install and find_package(neardup CONFIG) consumer"
-rm -rf build/install build/consumer
+rm -rf build/install build/consumer build/consumer-core
 cmake --install build/release --prefix "$root/build/install" >/dev/null
 cmake -S tests/consumer -B build/consumer -G Ninja -DCMAKE_PREFIX_PATH="$root/build/install" >/dev/null
 cmake --build build/consumer -j "$jobs"
 if build/consumer/consumer; then total_pass=$((total_pass + 1)); else total_fail=$((total_fail + 1)); echo "consumer failed" >&2; exit 1; fi
+# Core only: simdjson, zlib and zstd are made unfindable, so a package config
+# that looked for them without COMPONENTS io would fail here.
+cmake -S tests/consumer -B build/consumer-core -G Ninja -DCMAKE_PREFIX_PATH="$root/build/install" \
+      -DNEARDUP_CONSUMER_IO=OFF -DCMAKE_DISABLE_FIND_PACKAGE_simdjson=ON -DCMAKE_DISABLE_FIND_PACKAGE_ZLIB=ON \
+      -DCMAKE_DISABLE_FIND_PACKAGE_zstd=ON >/dev/null
+cmake --build build/consumer-core -j "$jobs"
+if build/consumer-core/consumer; then total_pass=$((total_pass + 1)); else total_fail=$((total_fail + 1)); echo "core-only consumer failed" >&2; exit 1; fi
 
 if [[ "${NEARDUP_SKIP_FUZZ:-0}" != 1 && -d fuzz ]] && command -v clang++ >/dev/null; then
   step "Fuzzing (libFuzzer, ${NEARDUP_FUZZ_SECONDS:-10}s per target)"

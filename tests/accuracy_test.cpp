@@ -149,7 +149,7 @@ TEST(Accuracy, VerifyModesRefineEachOther) {
     o.lsh = banding;
     const auto r = njobs::run_dedup(c.inputs.sources, out.str(), o);
     const accuracy a = score(r.kept_of, c.truth);
-    std::printf("[ verify=%-8s] %s\n", std::string(npipeline::name(mode)).c_str(), a.summary().c_str());
+    std::printf("[ verify=%-8s] %s\n", std::string(neardup::name(mode)).c_str(), a.summary().c_str());
     kept.push_back(r.kept_of);
   }
   for (std::size_t d = 0; d < kept[0].size(); ++d) {

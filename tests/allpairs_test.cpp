@@ -264,20 +264,20 @@ TEST(AllPairs, EmptyInputGivesNoPairs) {
 TEST(AllPairs, RejectsBadSettingsAndMalformedInput) {
   flat_sets sets;
   sets.push_back(std::vector<std::uint64_t>{1, 2});
-  EXPECT_THROW(allpairs_join(sets.view(), {.threshold = 0.0}), std::invalid_argument);
-  EXPECT_THROW(allpairs_join(sets.view(), {.threshold = 1.5}), std::invalid_argument);
-  EXPECT_THROW(allpairs_join(sets.view(), {.threshold = std::nan("")}), std::invalid_argument);
+  EXPECT_THROW((void)allpairs_join(sets.view(), {.threshold = 0.0}), std::invalid_argument);
+  EXPECT_THROW((void)allpairs_join(sets.view(), {.threshold = 1.5}), std::invalid_argument);
+  EXPECT_THROW((void)allpairs_join(sets.view(), {.threshold = std::nan("")}), std::invalid_argument);
   flat_sets unsorted;
   unsorted.push_back(std::vector<std::uint64_t>{2, 1});
-  EXPECT_THROW(allpairs_join(unsorted.view(), {}), std::invalid_argument);
+  EXPECT_THROW((void)allpairs_join(unsorted.view(), {}), std::invalid_argument);
   flat_sets dup;
   dup.push_back(std::vector<std::uint64_t>{3, 3});
-  EXPECT_THROW(allpairs_join(dup.view(), {}), std::invalid_argument);
+  EXPECT_THROW((void)allpairs_join(dup.view(), {}), std::invalid_argument);
   const std::vector<std::uint64_t> values{1, 2, 3};
   const std::vector<std::uint64_t> bad_end{0, 2};
-  EXPECT_THROW(allpairs_join({values, bad_end}, {}), std::invalid_argument);
+  EXPECT_THROW((void)allpairs_join({values, bad_end}, {}), std::invalid_argument);
   const std::vector<std::uint64_t> decreasing{0, 3, 2, 3};
-  EXPECT_THROW(allpairs_join({values, decreasing}, {}), std::invalid_argument);
+  EXPECT_THROW((void)allpairs_join({values, decreasing}, {}), std::invalid_argument);
 }
 
 TEST(AllPairs, ResultIndependentOfThreadCountOnLargerCorpus) {

@@ -87,14 +87,14 @@ TEST(Params, ValidationNamesTheLimit) {
     EXPECT_NE(std::string(e.what()).find("128"), std::string::npos) << e.what();
   }
   EXPECT_THROW(bander({17, 8}, 128), std::invalid_argument);
-  EXPECT_THROW(neardup::choose_params(0.0, 128), std::invalid_argument);
-  EXPECT_THROW(neardup::choose_params(1.0, 128), std::invalid_argument);
-  EXPECT_THROW(neardup::choose_params(0.5, 0), std::invalid_argument);
-  EXPECT_THROW(neardup::choose_params(0.5, 128, 0, 0), std::invalid_argument);
-  EXPECT_THROW(neardup::choose_params(0.5, 128, -1, 1), std::invalid_argument);
-  EXPECT_THROW(neardup::choose_params_for_recall(0.5, 128, 1.0), std::invalid_argument);
+  EXPECT_THROW((void)neardup::choose_params(0.0, 128), std::invalid_argument);
+  EXPECT_THROW((void)neardup::choose_params(1.0, 128), std::invalid_argument);
+  EXPECT_THROW((void)neardup::choose_params(0.5, 0), std::invalid_argument);
+  EXPECT_THROW((void)neardup::choose_params(0.5, 128, 0, 0), std::invalid_argument);
+  EXPECT_THROW((void)neardup::choose_params(0.5, 128, -1, 1), std::invalid_argument);
+  EXPECT_THROW((void)neardup::choose_params_for_recall(0.5, 128, 1.0), std::invalid_argument);
   // (b, r) = (1, 1) gives recall 0.01 at threshold 0.01, the best possible with k = 1.
-  EXPECT_THROW(neardup::choose_params_for_recall(0.01, 1, 0.5), std::invalid_argument);
+  EXPECT_THROW((void)neardup::choose_params_for_recall(0.01, 1, 0.5), std::invalid_argument);
 }
 
 // Brute-force reference of the weighted-error criterion.
@@ -198,10 +198,10 @@ TEST(BandKeys, EmptySignatureHasNoKeys) {
   EXPECT_EQ(keys, std::vector<std::uint64_t>(8, 42));
   EXPECT_FALSE(bands.key(empty, 3).has_value());
   std::vector<sig_value> bad(63);
-  EXPECT_THROW(bands.key(bad, 0), std::invalid_argument);
-  EXPECT_THROW(bands.key(empty, 8), std::invalid_argument);
+  EXPECT_THROW((void)bands.key(bad, 0), std::invalid_argument);
+  EXPECT_THROW((void)bands.key(empty, 8), std::invalid_argument);
   std::vector<std::uint64_t> short_keys(7);
-  EXPECT_THROW(bands.keys(mh.sign(random_values(1, 10)), short_keys), std::invalid_argument);
+  EXPECT_THROW((void)bands.keys(mh.sign(random_values(1, 10)), short_keys), std::invalid_argument);
 }
 
 TEST(BandKeys, ColumnSkipsEmptyDocumentsAndMatchesKey) {
@@ -224,8 +224,8 @@ TEST(BandKeys, ColumnSkipsEmptyDocumentsAndMatchesKey) {
     ++w;
   }
   std::vector<neardup::band_entry> small(9);
-  EXPECT_THROW(bands.column(all, 2, small), std::invalid_argument);
-  EXPECT_THROW(bands.column(std::span<const sig_value>(all).first(31), 2, out), std::invalid_argument);
+  EXPECT_THROW((void)bands.column(all, 2, small), std::invalid_argument);
+  EXPECT_THROW((void)bands.column(std::span<const sig_value>(all).first(31), 2, out), std::invalid_argument);
 }
 
 // The empirical candidate rate of band keys over random pairs with known J

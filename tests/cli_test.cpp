@@ -340,7 +340,7 @@ TEST(CliDeterminism, ThreadsAndKernelsGiveByteIdenticalOutputs) {
   EXPECT_TRUE(contains(read_file(dir / "ref" / "stats.json"), "\"kernel\": \"scalar\""));
   std::vector<std::pair<std::string, std::string>> variants = {{"2", ""}, {"4", ""}, {"3", "NEARDUP_KERNEL=scalar"}};
   for (const auto k : neardup::supported_kernels()) {
-    variants.emplace_back("2", std::string("NEARDUP_KERNEL=").append(neardup::kernel_name(k)));
+    variants.emplace_back("2", std::string("NEARDUP_KERNEL=").append(neardup::name(k)));
   }
   int n = 0;
   for (const auto& [threads, env] : variants) {
@@ -350,6 +350,25 @@ TEST(CliDeterminism, ThreadsAndKernelsGiveByteIdenticalOutputs) {
     EXPECT_EQ(read_file(out / "clusters.tsv"), tsv) << threads << " " << env;
     EXPECT_EQ(read_file(out / "deduped.jsonl"), kept) << threads << " " << env;
   }
+}
+
+// An unknown NEARDUP_KERNEL is ignored (the best kernel runs, the output is
+// the same) and the executable, not the library, says so once on stderr.
+TEST(CliDeterminism, UnknownKernelOverrideWarnsAndRunsTheBestKernel) {
+  temp_dir dir("neardup_cli");
+  write_file(dir / "in.jsonl", generated_jsonl(7, 10));
+  const std::string in = (dir / "in.jsonl").string();
+  const auto ref = run_cli({"dedup", in, "-o", (dir / "ref").string(), "--quiet"});
+  ASSERT_EQ(ref.exit_code, 0) << ref.err;
+  EXPECT_FALSE(contains(ref.err, "NEARDUP_KERNEL")) << ref.err;
+  const auto r = run_cli({"dedup", in, "-o", (dir / "bogus").string(), "--quiet"}, "NEARDUP_KERNEL=bogus");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string best(neardup::name(neardup::supported_kernels().back()));
+  EXPECT_TRUE(contains(r.err, "neardup: warning: NEARDUP_KERNEL=bogus is not one of scalar|avx2|avx512; using " +
+                                  best + "\n"))
+      << r.err;
+  EXPECT_EQ(read_file(dir / "bogus" / "clusters.tsv"), read_file(dir / "ref" / "clusters.tsv"));
+  EXPECT_TRUE(contains(read_file(dir / "bogus" / "stats.json"), "\"kernel\": \"" + best + "\""));
 }
 
 // ---------------------------------------------------------------- bundled sample

@@ -529,11 +529,11 @@ TEST(ClusterHelpers, ChooseKeptPrefersPriorityThenSmallestId) {
 
 TEST(ClusterHelpers, RejectInvalidLabels) {
   const std::vector<doc_id> bad{0, 2, 2};  // 1 labelled by a larger id
-  EXPECT_THROW(neardup::choose_kept(bad, std::vector<std::uint64_t>(3, 0)),
+  EXPECT_THROW((void)neardup::choose_kept(bad, std::vector<std::uint64_t>(3, 0)),
                std::invalid_argument);
-  EXPECT_THROW(neardup::choose_kept(std::vector<doc_id>{0, 0}, std::vector<std::uint64_t>(3)),
+  EXPECT_THROW((void)neardup::choose_kept(std::vector<doc_id>{0, 0}, std::vector<std::uint64_t>(3)),
                std::invalid_argument);
-  EXPECT_THROW(neardup::cluster_size_histogram(bad), std::invalid_argument);
+  EXPECT_THROW((void)neardup::cluster_size_histogram(bad), std::invalid_argument);
 }
 
 TEST(ClusterHelpers, HistogramAndCount) {

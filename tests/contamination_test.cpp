@@ -273,8 +273,8 @@ TEST(ContaminationBloom, TargetRateOptions) {
   EXPECT_NEAR(o.bits_per_ngram, 9.585, 0.001);  // -ln(0.01) / ln(2)^2
   EXPECT_EQ(o.hash_functions, 7u);
   EXPECT_NEAR(neardup::bloom_false_positive_rate(o.bits_per_ngram, 1.0, o.hash_functions), 0.01, 0.0005);
-  EXPECT_THROW(contamination_options::bloom(10, 0.0), std::invalid_argument);
-  EXPECT_THROW(contamination_options::bloom(10, 1.0), std::invalid_argument);
+  EXPECT_THROW((void)contamination_options::bloom(10, 0.0), std::invalid_argument);
+  EXPECT_THROW((void)contamination_options::bloom(10, 1.0), std::invalid_argument);
 }
 
 TEST(Contamination, RejectsBadSettingsAndMisuse) {
@@ -293,7 +293,7 @@ TEST(Contamination, RejectsBadSettingsAndMisuse) {
 
   contamination_index index;
   index.add_reference(std::vector<std::uint64_t>{1});
-  EXPECT_THROW(index.query(std::vector<std::uint64_t>{1}), std::logic_error);
+  EXPECT_THROW((void)index.query(std::vector<std::uint64_t>{1}), std::logic_error);
   EXPECT_THROW(static_cast<void>(index.contains(1)), std::logic_error);
   index.finalize();
   EXPECT_THROW(index.add_reference(std::vector<std::uint64_t>{2}), std::logic_error);

@@ -275,7 +275,7 @@ TEST(DedupOutputs, EveryVerifyModeRuns) {
   for (const auto mode : {npipeline::verify_mode::none, npipeline::verify_mode::estimate, npipeline::verify_mode::exact}) {
     auto o = quiet();
     o.verify = mode;
-    const std::string name(npipeline::name(mode));
+    const std::string name(neardup::name(mode));
     const auto r = run({(dir / "in.jsonl").string()}, dir / name, o);
     EXPECT_EQ(r.tsv, "a\ta\nb\ta\nc\tc\n") << name;
     EXPECT_EQ(stat(r.stats, {"parameters", "verify"}), "\"" + name + "\"");
@@ -740,7 +740,7 @@ TEST(DedupDeterminism, ThreadsKernelsChunkSizesAndSchemesDoNotChangeOutputs) {
       const std::string what = std::string("threads=") + std::to_string(o.threads) +
                                " chunk=" + std::to_string(o.reader.chunk_bytes) +
                                " set_memory=" + (o.set_memory_bytes ? std::to_string(*o.set_memory_bytes) : "auto") +
-                               " kernel=" + std::string(neardup::kernel_name(o.kernel)) +
+                               " kernel=" + std::string(neardup::name(o.kernel)) +
                                " scheme=" + std::to_string(static_cast<int>(scheme));
       EXPECT_EQ(r.tsv, ref.tsv) << what;
       EXPECT_EQ(r.jsonl, ref.jsonl) << what;

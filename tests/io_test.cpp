@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "neardup/io.hpp"
+#include "neardup/utf8.hpp"
 
 namespace io = neardup::io;
 namespace fs = std::filesystem;
@@ -208,7 +209,7 @@ TEST(Record, StatusOfBadLines) {
   EXPECT_EQ(parse_one(R"({"text":{"a":1}})").status, io::record_status::text_not_string);
   // Malformed records still carry their raw bytes (for reporting).
   EXPECT_EQ(parse_one("not json").raw, "not json");
-  EXPECT_EQ(io::to_string(io::record_status::text_not_string), "text_not_string");
+  EXPECT_EQ(neardup::name(io::record_status::text_not_string), "text_not_string");
 }
 
 TEST(Record, TextTokenLocatesTheLiteralInRaw) {
@@ -809,6 +810,27 @@ TEST(Json, StringEscaping) {
   s.clear();
   io::append_json_string(s, "bad \xFF\xC3 x \xED\xA0\x80");  // invalid, truncated, surrogate
   EXPECT_EQ(s, "\"bad \xEF\xBF\xBD\xEF\xBF\xBD x \xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"");
+}
+
+// Repair writes one U+FFFD per maximal invalid subpart of utf8::decode, the
+// decoder the tokenizers use too (Unicode's Table 3-8 example).
+TEST(Json, RepairWritesOneReplacementPerMaximalSubpart) {
+  const std::string_view bytes("\x61\xF1\x80\x80\xE1\x80\xC2\x62\x80\x63\x80\xBF\x64");
+  std::string want = "\"";
+  for (std::size_t i = 0; i < bytes.size();) {
+    const auto d = neardup::utf8::decode(bytes, i);
+    want += d.code_point == neardup::utf8::invalid ? std::string("\xEF\xBF\xBD") : std::string(bytes.substr(i, d.length));
+    i += d.length;
+  }
+  want += "\"";
+  EXPECT_EQ(want, "\"a\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD" "b\xEF\xBF\xBD" "c\xEF\xBF\xBD\xEF\xBF\xBD" "d\"");
+  std::string s;
+  io::append_json_string(s, bytes);
+  EXPECT_EQ(s, want);
+  const rec r = parse_one("{\"text\":\"" + std::string(bytes) + "\"}");
+  EXPECT_EQ(r.status, io::record_status::ok);
+  EXPECT_EQ("\"" + r.text + "\"", want);
+  EXPECT_TRUE(r.flags & io::record_flags::invalid_utf8);
 }
 
 TEST(Json, EscapedStringsParseBackThroughTheReader) {

@@ -204,4 +204,146 @@ TEST_F(PassesCli, MissingInputFailsWithExitCodeOneNamingIt) {
   EXPECT_TRUE(contains(r.err, "no_bench.jsonl")) << r.err;
 }
 
+// ---------------------------------------------------------------- the option table
+
+// Each command accepts exactly the options it uses: any other option is an
+// error naming the option and the command, and nothing is written.
+TEST_F(PassesCli, EveryCommandRejectsTheOptionsItDoesNotUse) {
+  struct unused_case {
+    std::string command;
+    std::vector<std::string> option;  // the option and its value, if any
+  };
+  const std::vector<unused_case> cases = {
+      {"lines", {"--tokens", "code"}},
+      {"lines", {"--keep", "longest"}},
+      {"lines", {"--threshold", "0.5"}},
+      {"lines", {"--ngram", "3"}},
+      {"exact", {"--threshold", "0.5"}},
+      {"exact", {"--verify", "none"}},
+      {"exact", {"--set-memory-mb", "1"}},
+      {"exact", {"--max-repeats", "3"}},
+      {"decontaminate", {"--keep", "longest"}},
+      {"decontaminate", {"--threshold", "0.5"}},
+      {"decontaminate", {"--memory-mb", "64"}},
+      {"pairs", {"--keep", "longest"}},
+      {"pairs", {"--compress", "zstd"}},
+      {"pairs", {"--set-memory-mb", "1"}},
+      {"pairs", {"--no-exact-first"}},
+      {"pairs", {"--reference", "x"}},
+      {"eval", {"--exact"}},
+      {"eval", {"--max-shared", "1"}},
+      {"dedup", {"--exact"}},
+      {"dedup", {"--bloom-fp", "0.01"}},
+  };
+  int n = 0;
+  for (const auto& c : cases) {
+    const std::string out = dir_ / ("unused" + std::to_string(n++));
+    std::vector<std::string> args = {c.command, dir_ / "in.jsonl", "-o", out};
+    if (c.command == "decontaminate") {
+      args.emplace_back("--reference");
+      args.push_back(dir_ / "bench.jsonl");
+    }
+    args.insert(args.end(), c.option.begin(), c.option.end());
+    const auto r = run_cli(args);
+    const std::string what = c.command + " " + c.option[0];
+    EXPECT_EQ(r.exit_code, 2) << what << "\n" << r.err;
+    EXPECT_TRUE(contains(r.err, "option " + c.option[0] + " is not used by 'neardup " + c.command + "'"))
+        << what << "\n" << r.err;
+    EXPECT_FALSE(fs::exists(out)) << what;
+  }
+  // The message says which commands take it.
+  const auto r = run_cli({"lines", dir_ / "in.jsonl", "-o", dir_ / "x", "--tokens", "code"});
+  EXPECT_TRUE(contains(r.err, "(it is an option of dedup, exact, decontaminate, pairs, eval)")) << r.err;
+  // An option no command has is unknown.
+  const auto unknown = run_cli({"lines", dir_ / "in.jsonl", "-o", dir_ / "x", "--frobnicate"});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_TRUE(contains(unknown.err, "unknown option --frobnicate")) << unknown.err;
+}
+
+// `pairs --exact` reads no signatures: the LSH options would have no effect.
+TEST_F(PassesCli, PairsExactRejectsLshOptions) {
+  for (const std::vector<std::string>& opt : std::vector<std::vector<std::string>>{
+           {"--num-perm", "64"}, {"--bands", "4"}, {"--rows", "4"}, {"--scheme", "classic"}, {"--verify", "none"}}) {
+    std::vector<std::string> args = {"pairs", dir_ / "in.jsonl", "-o", dir_ / "x", "--exact"};
+    args.insert(args.end(), opt.begin(), opt.end());
+    const auto r = run_cli(args);
+    EXPECT_EQ(r.exit_code, 2) << opt[0];
+    EXPECT_TRUE(contains(r.err, "option " + opt[0] + " is not used by 'neardup pairs' with --exact")) << r.err;
+  }
+  // Without --exact they are the LSH settings.
+  const auto lsh = run_cli({"pairs", dir_ / "in.jsonl", "-o", dir_ / "lsh", "--threshold", "0.8", "--ngram", "1",
+                            "--num-perm", "64", "--bands", "16", "--rows", "4", "--scheme", "classic", "--quiet"});
+  ASSERT_EQ(lsh.exit_code, 0) << lsh.err;
+  const std::string stats = read_file(dir_ / "lsh/stats.json");
+  EXPECT_TRUE(contains(stats, "\"num_perm\": 64")) << stats;
+  EXPECT_TRUE(contains(stats, "\"bands\": 16")) << stats;
+}
+
+TEST_F(PassesCli, MissingValuesAndRangesAreReportedWithTheRealBounds) {
+  struct bad_case {
+    std::vector<std::string> args;  // after INPUT
+    std::string message;
+  };
+  const std::string out = dir_ / "out";
+  const std::vector<bad_case> cases = {
+      {{"dedup", "-o"}, "-o: missing value (OUTDIR)"},
+      {{"lines", "-o"}, "-o: missing value (OUTDIR)"},
+      {{"dedup", "-o", out, "--threads"}, "--threads: missing value (N)"},
+      {{"dedup", "-o", out, "--threshold", "1.5"}, "--threshold 1.5: must be in (0, 1]"},
+      {{"dedup", "-o", out, "--threshold", "0"}, "--threshold 0: must be in (0, 1]"},
+      {{"pairs", "-o", out, "--threshold", "x"}, "--threshold x: must be a number in (0, 1]"},
+      {{"dedup", "-o", out, "--num-perm", "5000"}, "--num-perm 5000: must be an integer in [1, 4096]"},
+      {{"lines", "-o", out, "--max-repeats", "0"}, "--max-repeats 0: must be an integer in [1, 4294967294]"},
+      {{"lines", "-o", out, "--memory-mb", "8"}, "--memory-mb 8: must be an integer in [16, 1073741824]"},
+      {{"exact", "-o", out, "--threads", "-2"}, "--threads -2: must be an integer in [0, 1024]"},
+      {{"decontaminate", "-o", out, "--reference", dir_ / "bench.jsonl", "--bloom-fp", "0.7"},
+       "--bloom-fp 0.7: must be in [0, 0.5]"},
+      {{"dedup", "-o", out, "--scheme", "one_permutation"}, "--scheme one_permutation: must be one of oph|classic|superminhash"},
+      {{"exact", "-o", out, "--keep", "biggest"}, "--keep biggest: must be one of first|longest"},
+      {{"lines", "-o", out, "--compress", "gzip"}, "--compress gzip: must be one of none|zstd"},
+      {{"eval", "--tokens", "bytes"}, "--tokens bytes: must be one of word|char|code"},
+      {{"dedup", "-o", out, "--quiet=yes"}, "option --quiet takes no value"},
+  };
+  for (const auto& c : cases) {
+    std::vector<std::string> args = {c.args[0], dir_ / "in.jsonl"};
+    args.insert(args.end(), c.args.begin() + 1, c.args.end());
+    const auto r = run_cli(args);
+    EXPECT_EQ(r.exit_code, 2) << c.message << "\n" << r.err;
+    EXPECT_TRUE(contains(r.err, c.message)) << c.message << "\n" << r.err;
+    EXPECT_FALSE(fs::exists(out)) << c.message;
+  }
+}
+
+// --help is generated from the table: every option the command accepts is
+// listed with its default, and no option it rejects.
+TEST_F(PassesCli, HelpListsExactlyTheAcceptedOptions) {
+  const auto lines = run_cli({"lines", "--help"});
+  for (const char* opt : {"--max-repeats N", "--memory-mb M", "-o, --output OUTDIR", "--compress none|zstd",
+                          "--text-field NAME", "--id-field NAME", "--seed N", "--threads N", "--quiet"}) {
+    EXPECT_TRUE(contains(lines.out, opt)) << opt << "\n" << lines.out;
+  }
+  for (const char* opt : {"--tokens", "--keep", "--threshold", "--ngram"}) {
+    EXPECT_FALSE(contains(lines.out, opt)) << opt << "\n" << lines.out;
+  }
+  EXPECT_TRUE(contains(lines.out, "the corpus needs more [8192]")) << lines.out;
+  const auto pairs = run_cli({"pairs", "--help"});
+  EXPECT_TRUE(contains(pairs.out, "--scheme oph|classic|superminhash")) << pairs.out;
+  EXPECT_TRUE(contains(pairs.out, "exact: exact Jaccard of the shingle sets >= T [exact]")) << pairs.out;
+  for (const char* opt : {"--keep", "--compress", "--set-memory-mb", "--no-exact-first"}) {
+    EXPECT_FALSE(contains(pairs.out, opt)) << opt << "\n" << pairs.out;
+  }
+  const auto eval = run_cli({"eval", "--help"});
+  EXPECT_TRUE(contains(eval.out, "-o, --output OUTDIR    directory for the outputs [a temporary directory")) << eval.out;
+}
+
+TEST_F(PassesCli, StatsSpellTheSchemeAsTheOptionDoes) {
+  for (const std::string scheme : {"oph", "classic", "superminhash"}) {
+    const auto r = run_cli({"dedup", dir_ / "in.jsonl", "-o", dir_ / scheme, "--scheme", scheme, "--quiet"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(contains(read_file(dir_ / scheme / "stats.json"), "\"scheme\": \"" + scheme + "\"")) << scheme;
+  }
+  ASSERT_EQ(run_cli({"dedup", dir_ / "in.jsonl", "-o", dir_ / "default", "--quiet"}).exit_code, 0);
+  EXPECT_TRUE(contains(read_file(dir_ / "default/stats.json"), "\"scheme\": \"oph\""));
+}
+
 }  // namespace

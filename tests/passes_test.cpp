@@ -381,11 +381,11 @@ TEST(ExactPass, MatchesBruteForceGroupingOfTokenSequences) {
   const auto in = inputs_of({dir / "in.jsonl"});
 
   for (const auto keep : {npipeline::keep_policy::first, npipeline::keep_policy::longest}) {
-    SCOPED_TRACE(std::string(npipeline::name(keep)));
+    SCOPED_TRACE(std::string(neardup::name(keep)));
     njobs::dedup_options o = quiet_dedup();
     o.near = false;
     o.keep = keep;
-    const std::string out = dir / ("out_" + std::string(npipeline::name(keep)));
+    const std::string out = dir / ("out_" + std::string(neardup::name(keep)));
     const njobs::dedup_report rep = njobs::run_dedup(in.sources, out, o);
     const auto kept = brute_exact(c, keep);
 
@@ -1365,7 +1365,7 @@ TEST(EvalPass, NumbersEqualBruteForceFromClustersAndExactPairs) {
     njobs::dedup_options o2 = o;
     o2.keep = keep;
     o2.verify = verify;
-    const std::string out2 = dir / ("out_" + std::string(npipeline::name(keep)) + "_" + std::string(npipeline::name(verify)));
+    const std::string out2 = dir / ("out_" + std::string(neardup::name(keep)) + "_" + std::string(neardup::name(verify)));
     const njobs::eval_report ev2 = njobs::run_eval(in.sources, out2, o2);
     check_eval(ev2, brute_eval(c, truth, out2 + "/clusters.tsv"), c.ids.size());
   }

@@ -185,10 +185,10 @@ TEST(DedupOptions, AreCheckedWithTheirNames) {
   o.lsh = neardup::lsh_params{100, 100};
   EXPECT_THROW(o.validate(), std::invalid_argument);
   for (auto m : {pl::verify_mode::none, pl::verify_mode::estimate, pl::verify_mode::exact}) {
-    EXPECT_EQ(pl::parse_verify_mode(pl::name(m)), m);
+    EXPECT_EQ(neardup::parse<pl::verify_mode>(neardup::name(m)), m);
   }
-  for (auto k : {pl::keep_policy::first, pl::keep_policy::longest}) EXPECT_EQ(pl::parse_keep_policy(pl::name(k)), k);
-  EXPECT_FALSE(pl::parse_verify_mode("exactly").has_value());
+  for (auto k : {pl::keep_policy::first, pl::keep_policy::longest}) EXPECT_EQ(neardup::parse<pl::keep_policy>(neardup::name(k)), k);
+  EXPECT_FALSE(neardup::parse<pl::verify_mode>("exactly").has_value());
 }
 
 // Decontamination in memory finds what the file job finds, including a

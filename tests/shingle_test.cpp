@@ -263,8 +263,8 @@ TEST(CountShared, EveryKernelMatchesTheMerge) {
     std::set_intersection(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(both));
     ASSERT_EQ(neardup::count_shared(a, b), both.size());
     for (auto k : neardup::supported_kernels()) {
-      ASSERT_EQ(neardup::count_shared(a, b, k), both.size()) << neardup::kernel_name(k);
-      ASSERT_EQ(neardup::count_shared(b, a, k), both.size()) << neardup::kernel_name(k);
+      ASSERT_EQ(neardup::count_shared(a, b, k), both.size()) << neardup::name(k);
+      ASSERT_EQ(neardup::count_shared(b, a, k), both.size()) << neardup::name(k);
     }
   }
 }
@@ -284,11 +284,11 @@ TEST(CountShared, EarlyStopsDecideAsTheFullCountOnEveryKernel) {
       if (k == neardup::sig_kernel::avx2) neardup::detail::merge_blocks_avx2(task);
       neardup::detail::merge_scalar(task);
       ASSERT_LE(task.common, full);
-      ASSERT_EQ(task.common >= need, full >= need) << neardup::kernel_name(k) << " need " << need << " of " << full;
+      ASSERT_EQ(task.common >= need, full >= need) << neardup::name(k) << " need " << need << " of " << full;
       if (task.stopped) {
-        ASSERT_TRUE(task.common >= need || full < need) << neardup::kernel_name(k);  // stopped only when decided
+        ASSERT_TRUE(task.common >= need || full < need) << neardup::name(k);  // stopped only when decided
       } else {
-        ASSERT_EQ(task.common, full) << neardup::kernel_name(k);
+        ASSERT_EQ(task.common, full) << neardup::name(k);
       }
     }
   }

@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <set>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -84,31 +85,88 @@ TEST(Utf8, DecodesWellFormedSequences) {
   EXPECT_EQ(decode("\xef\xbb\xbf", 0).code_point, U'\uFEFF');  // BOM is an ordinary code point
 }
 
-TEST(Utf8, EachInvalidByteIsOneUnit) {
+// An invalid sequence is its maximal subpart (Unicode 3.9): the longest
+// prefix of a well-formed sequence, else one byte.
+TEST(Utf8, InvalidSequenceIsItsMaximalSubpart) {
   using neardup::utf8::decode;
   using neardup::utf8::invalid;
-  for (const std::string_view bad : {
-           std::string_view("\x80"),              // lone continuation
-           std::string_view("\xc0\x80"),          // overlong NUL
-           std::string_view("\xc1\xbf"),          // overlong
-           std::string_view("\xe0\x80\x80"),      // overlong 3-byte
-           std::string_view("\xe0\x9f\xbf"),      // overlong 3-byte
-           std::string_view("\xed\xa0\x80"),      // lone surrogate U+D800
-           std::string_view("\xed\xbf\xbf"),      // lone surrogate U+DFFF
-           std::string_view("\xf0\x80\x80\x80"),  // overlong 4-byte
-           std::string_view("\xf4\x90\x80\x80"),  // U+110000
-           std::string_view("\xf5\x80\x80\x80"),  // F5 never valid
-           std::string_view("\xff"),
-           std::string_view("\xe2\x82"),          // truncated at end of input
-           std::string_view("\xe2\x82" "A"),      // truncated before ASCII
-           std::string_view("\xf0\x9f\x98"),      // truncated 4-byte
-       }) {
+  const std::pair<std::string_view, std::uint32_t> cases[] = {
+      {std::string_view("\x80"), 1},              // lone continuation
+      {std::string_view("\xc0\x80"), 1},          // overlong NUL
+      {std::string_view("\xc1\xbf"), 1},          // overlong
+      {std::string_view("\xe0\x80\x80"), 1},      // overlong 3-byte
+      {std::string_view("\xe0\x9f\xbf"), 1},      // overlong 3-byte
+      {std::string_view("\xed\xa0\x80"), 1},      // lone surrogate U+D800
+      {std::string_view("\xed\xbf\xbf"), 1},      // lone surrogate U+DFFF
+      {std::string_view("\xf0\x80\x80\x80"), 1},  // overlong 4-byte
+      {std::string_view("\xf4\x90\x80\x80"), 1},  // U+110000
+      {std::string_view("\xf5\x80\x80\x80"), 1},  // F5 never valid
+      {std::string_view("\xff"), 1},
+      {std::string_view("\xe2\x82"), 2},          // truncated at end of input
+      {std::string_view("\xe2\x82" "A"), 2},      // truncated before ASCII
+      {std::string_view("\xe2\x82\xc3\xa9"), 2},  // truncated before a valid sequence
+      {std::string_view("\xf0\x9f\x98"), 3},      // truncated 4-byte
+      {std::string_view("\xf0\x9f"), 2},
+      {std::string_view("\xf4\x8f\xbf" "x"), 3},
+  };
+  for (const auto& [bad, length] : cases) {
     const auto d = decode(bad, 0);
     EXPECT_EQ(d.code_point, invalid) << escape(bad);
-    EXPECT_EQ(d.length, 1u) << escape(bad);
+    EXPECT_EQ(d.length, length) << escape(bad);
     EXPECT_FALSE(neardup::utf8::is_valid(bad)) << escape(bad);
   }
   EXPECT_TRUE(neardup::utf8::is_valid("plain \xc3\xa9\xe2\x82\xac\xf0\x9f\x8e\x89"));
+}
+
+// The example of Unicode's Table 3-8: "a, F1 80 80, E1 80, C2, b, 80, c, 80,
+// BF, d" decodes to a, 3 invalid subparts, b, 1, c, 2, d.
+TEST(Utf8, MaximalSubpartsOfUnicodeTable3_8) {
+  const std::string_view s("\x61\xF1\x80\x80\xE1\x80\xC2\x62\x80\x63\x80\xBF\x64");
+  std::vector<std::pair<char32_t, std::uint32_t>> got;
+  for (std::size_t i = 0; i < s.size();) {
+    const auto d = neardup::utf8::decode(s, i);
+    got.emplace_back(d.code_point, d.length);
+    i += d.length;
+  }
+  constexpr char32_t x = neardup::utf8::invalid;
+  const std::vector<std::pair<char32_t, std::uint32_t>> want = {
+      {U'a', 1}, {x, 3}, {x, 2}, {x, 1}, {U'b', 1}, {x, 1}, {U'c', 1}, {x, 1}, {x, 1}, {U'd', 1}};
+  EXPECT_EQ(got, want);
+}
+
+// Every invalid subpart is the longest prefix of some well-formed sequence
+// (or one byte), and every byte after its first is invalid where decoding
+// starts, so resuming after the subpart or after each byte agrees: checked
+// against the set of all prefixes of every scalar value's encoding.
+TEST(Utf8, InvalidSubpartsAreMaximalPrefixesOfWellFormedSequences) {
+  std::set<std::string> prefixes;  // proper prefixes of well-formed sequences
+  char buf[4];
+  for (char32_t cp = 0x80; cp <= 0x10FFFF; ++cp) {
+    if (cp >= 0xD800 && cp <= 0xDFFF) continue;
+    const std::size_t n = neardup::utf8::encode(cp, buf);
+    for (std::size_t k = 1; k < n; ++k) prefixes.emplace(buf, k);
+  }
+  std::mt19937_64 rng(11);
+  const int rounds = small_scale() ? 50000 : 500000;
+  const unsigned char interesting[] = {0x41, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC2, 0xDF,
+                                       0xE0, 0xE1, 0xED, 0xEF, 0xF0, 0xF1, 0xF4, 0xF5, 0xFF};
+  for (int r = 0; r < rounds; ++r) {
+    std::string s(1 + rng() % 4, '\0');
+    for (char& c : s) c = static_cast<char>(interesting[rng() % std::size(interesting)]);
+    const auto d = neardup::utf8::decode(s, 0);
+    if (d.code_point != neardup::utf8::invalid) continue;
+    const std::string sub = s.substr(0, d.length);
+    if (d.length > 1) {
+      ASSERT_TRUE(prefixes.count(sub)) << escape(s);
+    }
+    if (d.length < s.size()) {
+      ASSERT_FALSE(prefixes.count(s.substr(0, d.length + 1))) << escape(s);
+    }
+    for (std::size_t k = 1; k < d.length; ++k) {
+      ASSERT_EQ(neardup::utf8::decode(s, k).code_point, neardup::utf8::invalid) << escape(s);
+      ASSERT_EQ(neardup::utf8::decode(s, k).length, 1u) << escape(s);
+    }
+  }
 }
 
 // Our decoder and utf8proc_iterate must agree on every prefix: exhaustively on

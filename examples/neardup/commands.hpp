@@ -1,51 +1,97 @@
 // The subcommands of the neardup executable and the options they share.
+//
+// Each command file holds ONE table function that declares every option the
+// command uses and binds it to a field of the library's option struct; the
+// shared settings below are declared once, here, and each command passes the
+// fields it uses.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "args.hpp"
 #include "neardup/jobs/dedup.hpp"
 #include "neardup/io/input.hpp"
 #include "neardup/io/progress.hpp"
+#include "neardup/jobs/options.hpp"
 #include "neardup/tokenize.hpp"
+#include "options.hpp"
 
 namespace neardup_cli {
 
 struct command {
   const char* name;
   int (*run)(int argc, char** argv);
+  std::vector<std::string> (*option_names)();  // every --name of its table
 };
 
 const std::vector<command>& commands();
 
-// Options every corpus-reading command accepts (documented in --help texts).
-extern const char* const kCommonOptionsHelp;
-std::vector<std::string> common_value_options();
-std::vector<std::string> common_flag_options();
-
-// Reads INPUT... and the shared options; throws usage_error on misuse.
-struct common_settings {
+// The CLI's own part of every job: INPUT..., -o OUTDIR, --quiet.
+struct job_cli {
   std::vector<std::string> inputs;
-  neardup::io::expanded_inputs sources;
   std::string out_dir;
-  neardup::io::record_options records;
-  neardup::tokenize_options tokens;
-  std::size_t threads = 0;
-  std::uint64_t seed = 0;
   bool quiet = false;
-  // Progress and notices on stderr, each notice after "neardup: "; the jobs
-  // report to it (job_options::events).
+  neardup::io::expanded_inputs sources;
+  // Progress and notices on stderr, each notice after "neardup: " (made by
+  // finish_job); the command hands it to the job as job_options::events.
   std::unique_ptr<neardup::io::progress_meter> display;
 };
-common_settings read_common(const args& a, bool needs_output);
+
+// Where the shared settings go in a command's library options. A null pointer
+// means the command does not use the setting: its option is not declared, and
+// giving it is an error.
+struct shared_bindings {
+  neardup::io::record_options* records = nullptr;          // --text-field, --id-field
+  neardup::tokenize_options* tokens = nullptr;             // --tokens
+  std::uint64_t* seed = nullptr;                           // --seed
+  std::size_t* threads = nullptr;                          // --threads
+  bool* progress = nullptr;                                // --quiet sets false
+  std::size_t* max_reported_errors = nullptr;              // --quiet sets 0
+  neardup::pipeline::keep_policy* keep = nullptr;                // --keep
+  neardup::io::output_compression* compression = nullptr;  // --compress
+};
+
+// The settings every job's option struct has: records, seed, threads,
+// progress, max_reported_errors. A command adds tokens, keep and compression
+// when it uses them.
+template <class Options>
+shared_bindings job_bindings(Options& o) {
+  return {.records = &o.records,
+          .seed = &o.seed,
+          .threads = &o.threads,
+          .progress = &o.progress,
+          .max_reported_errors = &o.max_reported_errors};
+}
+
+enum class output_dir { required, optional };
+
+// Declares -o/--output, INPUT... and the shared options bound in `b`.
+void add_shared_options(option_table& t, job_cli& job, const shared_bindings& b, output_dir out);
+
+// After parsing: takes INPUT... from `p`, checks -o, expands the inputs
+// (reporting skipped files unless --quiet). Throws usage_error on misuse.
+void finish_job(job_cli& job, const parsed& p, output_dir out);
 
 // The similarity options of `dedup`, shared by `pairs` and `eval`.
-extern const char* const kDedupOptionsHelp;
-std::vector<std::string> dedup_value_options();
-std::vector<std::string> dedup_flag_options();
-neardup::jobs::dedup_options read_dedup_options(const args& a, const common_settings& common);
+struct similarity_cli {
+  std::optional<std::uint32_t> bands, rows;  // --bands/--rows go together
+};
+// --threshold --num-perm --ngram --bands --rows --scheme --verify.
+void add_similarity_options(option_table& t, neardup::pipeline::similarity_options& o, similarity_cli& s);
+// Sets o.lsh from --bands/--rows; throws usage_error if only one is given.
+void finish_similarity(neardup::pipeline::similarity_options& o, const similarity_cli& s);
+
+// `neardup dedup`'s settings and table; `neardup eval` reuses both.
+struct dedup_cli {
+  neardup::jobs::dedup_options options;
+  similarity_cli similarity;
+  job_cli job;
+};
+option_table dedup_table(dedup_cli& s, std::string command, std::string intro, output_dir out);
 
 int run_dedup(int argc, char** argv);
 int run_exact(int argc, char** argv);
@@ -53,5 +99,15 @@ int run_lines(int argc, char** argv);
 int run_decontaminate(int argc, char** argv);
 int run_pairs(int argc, char** argv);
 int run_eval(int argc, char** argv);
+
+std::vector<std::string> dedup_option_names();
+std::vector<std::string> exact_option_names();
+std::vector<std::string> lines_option_names();
+std::vector<std::string> decontaminate_option_names();
+std::vector<std::string> pairs_option_names();
+std::vector<std::string> eval_option_names();
+
+// The --names of a table (for commands_using).
+std::vector<std::string> names_of(const option_table& t);
 
 }  // namespace neardup_cli

@@ -19,56 +19,69 @@ outputs in OUTDIR:
                      one line per document sharing at least one n-gram
   clean.jsonl        the corpus without the removed documents (original lines)
   stats.json         per reference, how many corpus documents it contaminates
-
-  --reference PATH       benchmark JSONL file or directory (repeatable) [required]
-  --ngram N              n-gram size in word tokens [13]
-  --max-shared N         keep documents sharing at most N n-grams [0]
-  --bloom-fp P           Bloom-filter mode for reference sets too large for memory,
-                         at false-positive rate P per n-gram (e.g. 0.001); counts
-                         may then be too high, never too low, and reference ids
-                         are not reported [exact mode]. P is per n-gram: a document
-                         of m n-grams is falsely flagged with chance ~ m*P, so
-                         pair it with --max-shared above 0 or a small P
-  --compress none|zstd   write clean.jsonl.zst [none]
 )";
+
+struct decontaminate_cli {
+  neardup::jobs::decontaminate_options options;
+  std::vector<std::string> references;
+  job_cli job;
+};
+
+// Every option of `neardup decontaminate`.
+option_table decontaminate_table(decontaminate_cli& s, std::string intro) {
+  option_table t("decontaminate", std::move(intro));
+  neardup::jobs::decontaminate_options& o = s.options;
+  {
+    option ref;
+    ref.name = "reference";
+    ref.value_name = "PATH";
+    ref.help = "benchmark JSONL file or directory (repeatable)";
+    ref.default_text = "required";
+    ref.apply = [&s](const std::string& v) { s.references.push_back(v); };
+    t.add(std::move(ref));
+  }
+  t.add(integer("ngram", "N", o.ngram, 1, 1 << 16, "n-gram size in word tokens"));
+  t.add(integer("max-shared", "N", o.max_shared, 0, UINT64_MAX, "keep documents sharing at most N n-grams"));
+  t.add(real("bloom-fp", "P", o.bloom_false_positive_rate, interval::closed(0, 0.5),
+             "Bloom-filter mode for reference sets too large for memory,\n"
+             "at false-positive rate P per n-gram (e.g. 0.001); counts\n"
+             "may then be too high, never too low, and reference ids\n"
+             "are not reported. P is per n-gram: a document of m n-grams\n"
+             "is falsely flagged with chance ~ m*P, so pair it with\n"
+             "--max-shared above 0 or a small P")
+            .shows_default("0: exact mode"));
+  shared_bindings b = job_bindings(o);
+  b.tokens = &o.tokens;
+  b.compression = &o.compression;
+  add_shared_options(t, s.job, b, output_dir::required);
+  return t;
+}
 
 }  // namespace
 
+std::vector<std::string> decontaminate_option_names() {
+  decontaminate_cli s;
+  return names_of(decontaminate_table(s, ""));
+}
+
 int run_decontaminate(int argc, char** argv) {
-  auto value_opts = common_value_options();
-  for (const char* o : {"reference", "ngram", "max-shared", "bloom-fp", "compress"}) value_opts.emplace_back(o);
-  const args a(argc, argv, 2, value_opts, common_flag_options());
-  if (a.flag("help")) {
-    std::printf("%s\n%s", kHelp, kCommonOptionsHelp);
-    return 0;
-  }
-  const common_settings common = read_common(a, true);
-  const std::vector<std::string> refs = a.values("reference");
-  if (refs.empty()) throw usage_error("no --reference given");
-  const auto ref_sources = neardup::io::expand_inputs(std::span<const std::string>(refs));
-  neardup::jobs::decontaminate_options o;
-  o.records = common.records;
-  o.tokens = common.tokens;
-  o.seed = common.seed;
-  o.threads = common.threads;
-  o.progress = !common.quiet;
-  o.events = common.display.get();
-  o.max_reported_errors = common.quiet ? 0 : 20;
-  o.ngram = a.get_uint("ngram", 13, 1, 1 << 16);
-  o.max_shared = a.get_uint("max-shared", 0, 0, UINT64_MAX);
-  o.bloom_false_positive_rate = a.get_double("bloom-fp", 0.0, 0.0, 0.5);
-  o.compression = a.get_choice("compress", "none", {"none", "zstd"}) == "zstd"
-                      ? neardup::io::output_compression::zstd
-                      : neardup::io::output_compression::none;
-  const auto r = neardup::jobs::run_decontaminate(common.sources.sources, ref_sources.sources, common.out_dir, o);
-  if (!common.quiet) {
-    std::fprintf(stderr,
+  decontaminate_cli s;
+  const option_table t = decontaminate_table(s, kHelp);
+  const parsed p = t.parse(argc, argv);
+  if (p.help) return 0;
+  finish_job(s.job, p, output_dir::required);
+  s.options.events = s.job.display.get();
+  if (s.references.empty()) throw usage_error("no --reference given");
+  const auto ref_sources = neardup::io::expand_inputs(std::span<const std::string>(s.references));
+  const neardup::jobs::decontaminate_options& o = s.options;
+  const auto r = neardup::jobs::run_decontaminate(s.job.sources.sources, ref_sources.sources, s.job.out_dir, o);
+  if (!s.job.quiet) {    std::fprintf(stderr,
                  "neardup decontaminate: %llu references (%llu n-grams), %llu documents, %llu contaminated, "
                  "%llu removed, %llu skipped; %.2fs -> %s/\n",
                  static_cast<unsigned long long>(r.references), static_cast<unsigned long long>(r.reference_ngrams),
                  static_cast<unsigned long long>(r.documents), static_cast<unsigned long long>(r.contaminated),
                  static_cast<unsigned long long>(r.removed), static_cast<unsigned long long>(r.skipped), r.seconds,
-                 common.out_dir.c_str());
+                 s.job.out_dir.c_str());
   }
   return 0;
 }

@@ -24,84 +24,72 @@ outputs in OUTDIR (each written to a temporary name, renamed when complete):
 
 }  // namespace
 
-const char* const kDedupOptionsHelp = R"(similarity:
-  --threshold T          Jaccard similarity of shingle sets that makes a duplicate [0.8]
-  --num-perm K           MinHash signature size [128]
-  --ngram N              shingle size in tokens [5]
-  --bands B --rows R     LSH banding (B*R <= K) [chosen from T and K]
-  --scheme oph|classic|superminhash  MinHash scheme [oph: one permutation + densification]
-  --verify none|estimate|exact  check candidate pairs before merging [exact]
-                           none: merge every LSH candidate (fast, false merges)
-                           estimate: MinHash estimate >= T
-                           exact: exact Jaccard of the shingle sets >= T
-  --no-exact-first       do not collapse exact duplicates before LSH
-  --set-memory-mb M      for --verify exact: keep first-pass shingle sets in up to M MiB
-                         and read the other candidates again [1/4 of RAM or cgroup limit]
-output:
-  --keep first|longest   which document of a cluster is kept [first]
-  --compress none|zstd   write deduped.jsonl.zst [none]
-)";
-
-std::vector<std::string> dedup_value_options() {
-  auto value_opts = common_value_options();
-  for (const char* o : {"threshold", "num-perm", "ngram", "bands", "rows", "verify", "keep", "compress", "scheme",
-                        "set-memory-mb"}) {
-    value_opts.emplace_back(o);
-  }
-  return value_opts;
+void add_similarity_options(option_table& t, neardup::pipeline::similarity_options& o, similarity_cli& s) {
+  const std::string g = "similarity";
+  t.add(real("threshold", "T", o.threshold, interval::open_closed(0, 1),
+             "Jaccard similarity of shingle sets that makes a duplicate")
+            .in_group(g));
+  t.add(integer("num-perm", "K", o.num_perm, neardup::min_num_perm, neardup::max_num_perm,
+                "MinHash signature size")
+            .in_group(g));
+  t.add(integer("ngram", "N", o.ngram, 1, 1 << 16, "shingle size in tokens").in_group(g));
+  t.add(optional_integer("bands", "B", s.bands, 1, 4096, "LSH bands, with --rows (B*R <= K)")
+            .shows_default("chosen from T and K")
+            .in_group(g));
+  t.add(optional_integer("rows", "R", s.rows, 1, 4096, "LSH rows per band, with --bands")
+            .shows_default("chosen from T and K")
+            .in_group(g));
+  t.add(choice("scheme", o.scheme, "MinHash scheme; oph: one permutation + densification").in_group(g));
+  t.add(choice("verify", o.verify,
+               "check candidate pairs before merging\n"
+               "none: merge every LSH candidate (fast, false merges)\n"
+               "estimate: MinHash estimate >= T\n"
+               "exact: exact Jaccard of the shingle sets >= T")
+            .in_group(g));
 }
 
-std::vector<std::string> dedup_flag_options() {
-  auto flag_opts = common_flag_options();
-  flag_opts.emplace_back("no-exact-first");
-  return flag_opts;
+void finish_similarity(neardup::pipeline::similarity_options& o, const similarity_cli& s) {
+  if (s.bands.has_value() != s.rows.has_value()) throw usage_error("--bands and --rows go together");
+  if (s.bands) o.lsh = neardup::lsh_params{*s.bands, *s.rows};
 }
 
-neardup::jobs::dedup_options read_dedup_options(const args& a, const common_settings& common) {
-  neardup::jobs::dedup_options o;
-  o.records = common.records;
-  o.tokens = common.tokens;
-  o.seed = common.seed;
-  o.threads = common.threads;
-  o.progress = !common.quiet;
-  o.events = common.display.get();
-  o.max_reported_errors = common.quiet ? 0 : 20;
-  o.threshold = a.get_double("threshold", 0.8, 1e-9, 1.0);
-  o.num_perm = a.get_uint("num-perm", 128, 1, 4096);
-  o.ngram = a.get_uint("ngram", 5, 1, 1 << 16);
-  const std::string scheme = a.get_choice("scheme", "oph", {"oph", "classic", "superminhash"});
-  o.scheme = scheme == "classic"        ? neardup::minhash_scheme::classic
-                     : scheme == "superminhash" ? neardup::minhash_scheme::superminhash
-                                                : neardup::minhash_scheme::one_permutation;
-  if (a.value("bands") || a.value("rows")) {
-    if (!a.value("bands") || !a.value("rows")) throw usage_error("--bands and --rows go together");
-    o.lsh = neardup::lsh_params{static_cast<std::uint32_t>(a.get_uint("bands", 1, 1, 4096)),
-                                static_cast<std::uint32_t>(a.get_uint("rows", 1, 1, 4096))};
-  }
-  const std::string verify = a.get_choice("verify", "exact", {"none", "estimate", "exact"});
-  o.verify = verify == "none"       ? neardup::pipeline::verify_mode::none
-             : verify == "estimate" ? neardup::pipeline::verify_mode::estimate
-                                    : neardup::pipeline::verify_mode::exact;
-  o.keep = a.get_choice("keep", "first", {"first", "longest"}) == "first" ? neardup::pipeline::keep_policy::first
-                                                                          : neardup::pipeline::keep_policy::longest;
-  o.compression = a.get_choice("compress", "none", {"none", "zstd"}) == "zstd"
-                      ? neardup::io::output_compression::zstd
-                      : neardup::io::output_compression::none;
-  o.exact_first = !a.flag("no-exact-first");
-  if (a.value("set-memory-mb")) o.set_memory_bytes = a.get_uint("set-memory-mb", 0, 0, std::uint64_t{1} << 40) << 20;
-  return o;
+// Every option of `neardup dedup` (and of `neardup eval`, which runs it).
+option_table dedup_table(dedup_cli& s, std::string command, std::string intro, output_dir out) {
+  option_table t(std::move(command), std::move(intro));
+  neardup::jobs::dedup_options& o = s.options;
+  add_similarity_options(t, o, s.similarity);
+  t.add(flag("no-exact-first", "do not collapse exact duplicates before LSH", [&o] { o.exact_first = false; })
+            .in_group("similarity"));
+  t.add(optional_integer("set-memory-mb", "M", o.set_memory_bytes, 0, std::uint64_t{1} << 40,
+                         "for --verify exact: keep first-pass shingle sets in up to M MiB\n"
+                         "and read the other candidates again",
+                         std::uint64_t{1} << 20)
+            .shows_default("1/4 of RAM or cgroup limit")
+            .in_group("similarity"));
+  shared_bindings b = job_bindings(o);
+  b.tokens = &o.tokens;
+  b.keep = &o.keep;
+  b.compression = &o.compression;
+  add_shared_options(t, s.job, b, out);
+  return t;
+}
+
+std::vector<std::string> dedup_option_names() {
+  dedup_cli s;
+  return names_of(dedup_table(s, "dedup", "", output_dir::required));
 }
 
 int run_dedup(int argc, char** argv) {
-  const args a(argc, argv, 2, dedup_value_options(), dedup_flag_options());
-  if (a.flag("help")) {
-    std::printf("%s\n%s\n%s", kHelp, kDedupOptionsHelp, kCommonOptionsHelp);
-    return 0;
-  }
-  const common_settings common = read_common(a, true);
-  const neardup::jobs::dedup_options o = read_dedup_options(a, common);
-  const auto r = neardup::jobs::run_dedup(common.sources.sources, common.out_dir, o);
-  if (!common.quiet) {
+  dedup_cli s;
+  const option_table t = dedup_table(s, "dedup", kHelp, output_dir::required);
+  const parsed p = t.parse(argc, argv);
+  if (p.help) return 0;
+  finish_similarity(s.options, s.similarity);
+  finish_job(s.job, p, output_dir::required);
+  s.options.events = s.job.display.get();
+  const neardup::jobs::dedup_options& o = s.options;
+  const auto r = neardup::jobs::run_dedup(s.job.sources.sources, s.job.out_dir, o);
+  if (!s.job.quiet) {
     std::fprintf(stderr,
                  "neardup dedup: %llu documents, kept %llu, removed %llu (%llu exact, %llu near), "
                  "skipped %llu bad records (kept as is); %llu clusters, largest %llu; "
@@ -112,7 +100,7 @@ int run_dedup(int argc, char** argv) {
                  static_cast<unsigned long long>(r.skipped), static_cast<unsigned long long>(r.clusters),
                  static_cast<unsigned long long>(r.largest_cluster), r.lsh.bands, r.lsh.rows, r.seconds,
                  r.seconds > 0 ? static_cast<double>(r.input_bytes) / 1e6 / r.seconds : 0.0,
-                 static_cast<double>(r.peak_rss_bytes) / 1e6, common.out_dir.c_str());
+                 static_cast<double>(r.peak_rss_bytes) / 1e6, s.job.out_dir.c_str());
   }
   return 0;
 }

@@ -16,44 +16,50 @@ and are otherwise ignored) share a 128-bit fingerprint and form one cluster.
 Documents with no tokens are never duplicates.
 
 outputs in OUTDIR: clusters.tsv, deduped.jsonl, stats.json, as for 'neardup dedup'.
-
-  --keep first|longest   which document of a cluster is kept [first]
-  --compress none|zstd   write deduped.jsonl.zst [none]
 )";
+
+struct exact_cli {
+  neardup::jobs::dedup_options options = [] {
+    neardup::jobs::dedup_options o;
+    o.near = false;  // exact duplicates only: no MinHash
+    return o;
+  }();
+  job_cli job;
+};
+
+// Every option of `neardup exact`.
+option_table exact_table(exact_cli& s, std::string intro) {
+  option_table t("exact", std::move(intro));
+  neardup::jobs::dedup_options& o = s.options;
+  shared_bindings b = job_bindings(o);
+  b.tokens = &o.tokens;
+  b.keep = &o.keep;
+  b.compression = &o.compression;
+  add_shared_options(t, s.job, b, output_dir::required);
+  return t;
+}
 
 }  // namespace
 
+std::vector<std::string> exact_option_names() {
+  exact_cli s;
+  return names_of(exact_table(s, ""));
+}
+
 int run_exact(int argc, char** argv) {
-  auto value_opts = common_value_options();
-  for (const char* o : {"keep", "compress"}) value_opts.emplace_back(o);
-  const args a(argc, argv, 2, value_opts, common_flag_options());
-  if (a.flag("help")) {
-    std::printf("%s\n%s", kHelp, kCommonOptionsHelp);
-    return 0;
-  }
-  const common_settings common = read_common(a, true);
-  neardup::jobs::dedup_options o;
-  o.near = false;
-  o.records = common.records;
-  o.tokens = common.tokens;
-  o.seed = common.seed;
-  o.threads = common.threads;
-  o.progress = !common.quiet;
-  o.events = common.display.get();
-  o.max_reported_errors = common.quiet ? 0 : 20;
-  o.keep = a.get_choice("keep", "first", {"first", "longest"}) == "first" ? neardup::pipeline::keep_policy::first
-                                                                          : neardup::pipeline::keep_policy::longest;
-  o.compression = a.get_choice("compress", "none", {"none", "zstd"}) == "zstd"
-                      ? neardup::io::output_compression::zstd
-                      : neardup::io::output_compression::none;
-  const auto r = neardup::jobs::run_dedup(common.sources.sources, common.out_dir, o);
-  if (!common.quiet) {
-    std::fprintf(stderr,
+  exact_cli s;
+  const option_table t = exact_table(s, kHelp);
+  const parsed p = t.parse(argc, argv);
+  if (p.help) return 0;
+  finish_job(s.job, p, output_dir::required);
+  s.options.events = s.job.display.get();
+  const auto r = neardup::jobs::run_dedup(s.job.sources.sources, s.job.out_dir, s.options);
+  if (!s.job.quiet) {    std::fprintf(stderr,
                  "neardup exact: %llu documents, kept %llu, removed %llu exact duplicates, skipped %llu bad "
                  "records (kept as is); %.2fs -> %s/\n",
                  static_cast<unsigned long long>(r.documents), static_cast<unsigned long long>(r.kept),
                  static_cast<unsigned long long>(r.removed_exact), static_cast<unsigned long long>(r.skipped),
-                 r.seconds, common.out_dir.c_str());
+                 r.seconds, s.job.out_dir.c_str());
   }
   return 0;
 }

@@ -19,46 +19,50 @@ outputs in OUTDIR:
   deduped.jsonl   JSONL input: each line with only its text field replaced (other
                   fields byte for byte); text files as {"id": ..., "text": ...}
   stats.json      counts and the most repeated lines removed, with their counts
-
-  --max-repeats N        remove lines seen more than N times [6]
-  --memory-mb M          memory for line counts; more partitions (passes) when
-                         the corpus needs more [8192]
-  --compress none|zstd   write deduped.jsonl.zst [none]
 )";
+
+struct lines_cli {
+  neardup::jobs::line_dedup_options options;
+  job_cli job;
+};
+
+// Every option of `neardup lines`.
+option_table lines_table(lines_cli& s, std::string intro) {
+  option_table t("lines", std::move(intro));
+  neardup::jobs::line_dedup_options& o = s.options;
+  t.add(integer("max-repeats", "N", o.max_repeats, 1, UINT32_MAX - 1, "remove lines seen more than N times"));
+  t.add(integer("memory-mb", "M", o.memory_budget_bytes, 16, std::uint64_t{1} << 30,
+                "memory for line counts; more partitions (passes) when\nthe corpus needs more", std::uint64_t{1} << 20));
+  shared_bindings b = job_bindings(o);
+  b.compression = &o.compression;
+  add_shared_options(t, s.job, b, output_dir::required);
+  return t;
+}
 
 }  // namespace
 
+std::vector<std::string> lines_option_names() {
+  lines_cli s;
+  return names_of(lines_table(s, ""));
+}
+
 int run_lines(int argc, char** argv) {
-  auto value_opts = common_value_options();
-  for (const char* o : {"max-repeats", "memory-mb", "compress"}) value_opts.emplace_back(o);
-  const args a(argc, argv, 2, value_opts, common_flag_options());
-  if (a.flag("help")) {
-    std::printf("%s\n%s", kHelp, kCommonOptionsHelp);
-    return 0;
-  }
-  const common_settings common = read_common(a, true);
-  neardup::jobs::line_dedup_options o;
-  o.records = common.records;
-  o.seed = common.seed;
-  o.threads = common.threads;
-  o.progress = !common.quiet;
-  o.events = common.display.get();
-  o.max_reported_errors = common.quiet ? 0 : 20;
-  o.max_repeats = static_cast<std::uint32_t>(a.get_uint("max-repeats", 6, 1, UINT32_MAX - 1));
-  o.memory_budget_bytes = a.get_uint("memory-mb", 8192, 16, std::uint64_t{1} << 30) << 20;
-  o.compression = a.get_choice("compress", "none", {"none", "zstd"}) == "zstd"
-                      ? neardup::io::output_compression::zstd
-                      : neardup::io::output_compression::none;
-  const auto r = neardup::jobs::run_line_dedup(common.sources.sources, common.out_dir, o);
-  if (!common.quiet) {
-    std::fprintf(stderr,
+  lines_cli s;
+  const option_table t = lines_table(s, kHelp);
+  const parsed p = t.parse(argc, argv);
+  if (p.help) return 0;
+  finish_job(s.job, p, output_dir::required);
+  s.options.events = s.job.display.get();
+  const neardup::jobs::line_dedup_options& o = s.options;
+  const auto r = neardup::jobs::run_line_dedup(s.job.sources.sources, s.job.out_dir, o);
+  if (!s.job.quiet) {    std::fprintf(stderr,
                  "neardup lines: %llu documents, %llu modified, %llu dropped (left empty), %llu skipped; "
                  "removed %llu of %llu lines (%llu distinct lines over %u repeats); %.2fs -> %s/\n",
                  static_cast<unsigned long long>(r.documents), static_cast<unsigned long long>(r.modified),
                  static_cast<unsigned long long>(r.dropped), static_cast<unsigned long long>(r.skipped),
                  static_cast<unsigned long long>(r.lines_removed), static_cast<unsigned long long>(r.lines),
                  static_cast<unsigned long long>(r.repeated_distinct), o.max_repeats, r.seconds,
-                 common.out_dir.c_str());
+                 s.job.out_dir.c_str());
   }
   return 0;
 }

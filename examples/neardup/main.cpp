@@ -10,8 +10,9 @@
 #include <exception>
 #include <string>
 
-#include "args.hpp"
+#include "options.hpp"
 #include "commands.hpp"
+#include "neardup/signature.hpp"
 #include "neardup/version.hpp"
 
 namespace {
@@ -43,6 +44,9 @@ int main(int argc, char** argv) {
     return 0;
   }
   const std::string command = argv[1];
+  if (const std::string_view w = neardup::kernel_override_warning(); !w.empty()) {
+    std::fprintf(stderr, "neardup: warning: %.*s\n", static_cast<int>(w.size()), w.data());
+  }
   try {
     for (const auto& c : neardup_cli::commands()) {
       if (command == c.name) return c.run(argc, argv);

@@ -32,40 +32,69 @@ prints how well dedup did against exact Jaccard:
 With -o, dedup's outputs and eval.json are kept in OUTDIR.
 )";
 
+struct pairs_cli {
+  neardup::jobs::pairs_options options;
+  similarity_cli similarity;
+  job_cli job;
+};
+
+// Every option of `neardup pairs`.
+option_table pairs_table(pairs_cli& s, std::string intro) {
+  option_table t("pairs", std::move(intro));
+  neardup::jobs::pairs_options& o = s.options;
+  t.add(flag("exact", "exact all-pairs join instead of LSH candidates", [&s] { s.options.exact = true; }));
+  add_similarity_options(t, o, s.similarity);
+  shared_bindings b = job_bindings(o);
+  b.tokens = &o.tokens;
+  add_shared_options(t, s.job, b, output_dir::required);
+  return t;
+}
+
 }  // namespace
 
+std::vector<std::string> pairs_option_names() {
+  pairs_cli s;
+  return names_of(pairs_table(s, ""));
+}
+
+std::vector<std::string> eval_option_names() {
+  dedup_cli s;
+  return names_of(dedup_table(s, "eval", "", output_dir::optional));
+}
+
 int run_pairs(int argc, char** argv) {
-  auto flags = dedup_flag_options();
-  flags.emplace_back("exact");
-  const args a(argc, argv, 2, dedup_value_options(), flags);
-  if (a.flag("help")) {
-    std::printf("%s\n%s\n%s", kPairsHelp, kDedupOptionsHelp, kCommonOptionsHelp);
-    return 0;
+  pairs_cli s;
+  const option_table t = pairs_table(s, kPairsHelp);
+  const parsed p = t.parse(argc, argv);
+  if (p.help) return 0;
+  if (s.options.exact) {
+    for (const char* lsh_only : {"num-perm", "bands", "rows", "scheme", "verify"}) {
+      t.reject_if_given(p, lsh_only, "with --exact (it sets the LSH candidates)");
+    }
   }
-  const common_settings common = read_common(a, true);
-  neardup::jobs::pairs_options o;
-  const neardup::jobs::dedup_options d = read_dedup_options(a, common);
-  static_cast<neardup::jobs::job_options&>(o) = d;
-  static_cast<neardup::pipeline::similarity_options&>(o) = d;
-  o.exact = a.flag("exact");
-  const auto r = neardup::jobs::run_pairs(common.sources.sources, common.out_dir, o);
-  if (!common.quiet) {
+  finish_similarity(s.options, s.similarity);
+  finish_job(s.job, p, output_dir::required);
+  s.options.events = s.job.display.get();
+  const neardup::jobs::pairs_options& o = s.options;
+  const auto r = neardup::jobs::run_pairs(s.job.sources.sources, s.job.out_dir, o);
+  if (!s.job.quiet) {
     std::fprintf(stderr, "neardup pairs: %llu documents, %llu pairs with Jaccard >= %g (%s); %.2fs -> %s/pairs.tsv\n",
                  static_cast<unsigned long long>(r.documents), static_cast<unsigned long long>(r.pairs),
-                 o.threshold, o.exact ? "exact" : "LSH", r.seconds, common.out_dir.c_str());
+                 o.threshold, o.exact ? "exact" : "LSH", r.seconds, s.job.out_dir.c_str());
   }
   return 0;
 }
 
 int run_eval(int argc, char** argv) {
-  const args a(argc, argv, 2, dedup_value_options(), dedup_flag_options());
-  if (a.flag("help")) {
-    std::printf("%s\n%s\n%s", kEvalHelp, kDedupOptionsHelp, kCommonOptionsHelp);
-    return 0;
-  }
-  const common_settings common = read_common(a, false);
-  const neardup::jobs::dedup_options o = read_dedup_options(a, common);
-  std::string dir = common.out_dir.empty() ? a.get_string("output", "") : common.out_dir;
+  dedup_cli s;
+  const option_table t = dedup_table(s, "eval", kEvalHelp, output_dir::optional);
+  const parsed p = t.parse(argc, argv);
+  if (p.help) return 0;
+  finish_similarity(s.options, s.similarity);
+  finish_job(s.job, p, output_dir::optional);
+  s.options.events = s.job.display.get();
+  const neardup::jobs::dedup_options& o = s.options;
+  std::string dir = s.job.out_dir;
   bool temporary = false;
   if (dir.empty()) {
     std::string tmpl = (std::filesystem::temp_directory_path() / "neardup-eval-XXXXXX").string();
@@ -75,7 +104,7 @@ int run_eval(int argc, char** argv) {
   }
   neardup::jobs::eval_report r;
   try {
-    r = neardup::jobs::run_eval(common.sources.sources, dir, o);
+    r = neardup::jobs::run_eval(s.job.sources.sources, dir, o);
   } catch (...) {
     if (temporary) std::filesystem::remove_all(dir);
     throw;
@@ -91,7 +120,7 @@ int run_eval(int argc, char** argv) {
       "pair recall          %.4f (%llu of %llu exact pairs in one cluster)\n"
       "false merges         %llu clusters, %llu documents\n"
       "seconds              dedup %.2f, exact join %.2f\n",
-      r.threshold, std::string(neardup::pipeline::name(o.verify)).c_str(),
+      r.threshold, std::string(neardup::name(o.verify)).c_str(),
       static_cast<unsigned long long>(r.documents), static_cast<unsigned long long>(r.truth_positive),
       static_cast<unsigned long long>(r.predicted_positive), static_cast<unsigned long long>(r.true_positive),
       r.precision, r.recall, r.f1, r.pair_recall, static_cast<unsigned long long>(r.pairs_recovered),

@@ -59,7 +59,7 @@ struct sets_view {
   std::span<const std::uint64_t> values;
   std::span<const std::uint64_t> offsets;
 
-  std::size_t size() const noexcept { return offsets.empty() ? 0 : offsets.size() - 1; }
+  [[nodiscard]] std::size_t size() const noexcept { return offsets.empty() ? 0 : offsets.size() - 1; }
   std::span<const std::uint64_t> operator[](std::size_t i) const noexcept {
     return values.subspan(offsets[i], offsets[i + 1] - offsets[i]);
   }
@@ -80,9 +80,9 @@ class flat_sets {
     offsets_.reserve(sets + 1);
     values_.reserve(values);
   }
-  std::size_t size() const noexcept { return offsets_.size() - 1; }
+  [[nodiscard]] std::size_t size() const noexcept { return offsets_.size() - 1; }
   std::span<const std::uint64_t> operator[](std::size_t i) const noexcept { return view()[i]; }
-  sets_view view() const noexcept { return {values_, offsets_}; }
+  [[nodiscard]] sets_view view() const noexcept { return {values_, offsets_}; }
 
  private:
   std::vector<std::uint64_t> values_;
@@ -109,6 +109,6 @@ struct similar_pair {
 // Exact similarity join. Throws std::invalid_argument when the threshold is
 // outside (0, 1], the layout is malformed, a set is not strictly increasing,
 // there are more than 2^32 - 1 sets, or a set has more than 2^32 - 1 values.
-std::vector<similar_pair> allpairs_join(const sets_view& sets, const allpairs_options& options = {});
+[[nodiscard]] std::vector<similar_pair> allpairs_join(const sets_view& sets, const allpairs_options& options = {});
 
 }  // namespace neardup

@@ -46,14 +46,17 @@ struct lsh_params {
 void validate_lsh_params(lsh_params params, std::size_t num_perm);
 
 // P(candidate | Jaccard j) = 1 - (1 - j^rows)^bands; j is clamped to [0, 1].
-double candidate_probability(double j, lsh_params params) noexcept;
+// REQUIRES: bands >= 1, rows >= 1 (throws std::invalid_argument).
+[[nodiscard]] double candidate_probability(double j, lsh_params params);
 
 // Integral of candidate_probability over [0, threshold] (false-positive area)
 // and of 1 - candidate_probability over [threshold, 1] (false-negative area),
 // by adaptive Simpson quadrature (absolute error ~1e-10; the integral over
 // [0, 1] is in closed form via the Beta function).
-double false_positive_area(double threshold, lsh_params params);
-double false_negative_area(double threshold, lsh_params params);
+// REQUIRES: 0 <= threshold <= 1, bands >= 1, rows >= 1 (throws
+// std::invalid_argument).
+[[nodiscard]] double false_positive_area(double threshold, lsh_params params);
+[[nodiscard]] double false_negative_area(double threshold, lsh_params params);
 
 // The (bands, rows) with bands * rows <= num_perm minimizing
 // fp_weight * false_positive_area + fn_weight * false_negative_area
@@ -61,14 +64,14 @@ double false_negative_area(double threshold, lsh_params params);
 // quadratures: ~25 ms for num_perm = 128, ~1.3 s for 4096.
 // REQUIRES: 0 < threshold < 1; weights finite, >= 0, not both 0;
 // 1 <= num_perm <= 4096 (throws std::invalid_argument).
-lsh_params choose_params(double threshold, std::size_t num_perm, double fp_weight = 0.5,
+[[nodiscard]] lsh_params choose_params(double threshold, std::size_t num_perm, double fp_weight = 0.5,
                          double fn_weight = 0.5);
 
 // The (bands, rows) with candidate_probability(threshold) >= target_recall
 // that minimizes the false-positive area.
 // REQUIRES: 0 < threshold < 1, 0 < target_recall < 1, 1 <= num_perm <= 4096;
 // throws std::invalid_argument if no (bands, rows) reaches the target.
-lsh_params choose_params_for_recall(double threshold, std::size_t num_perm, double target_recall);
+[[nodiscard]] lsh_params choose_params_for_recall(double threshold, std::size_t num_perm, double target_recall);
 
 // One band key of one document, for grouping a whole corpus one band at a
 // time (see bander::column).
@@ -83,14 +86,16 @@ class bander {
   bander(lsh_params params, std::size_t num_perm, std::uint64_t seed = default_seed);
 
   // Writes the `bands` keys of `sig` into `out`. Returns false and leaves
-  // `out` untouched if `sig` is the empty-set signature.
+  // `out` untouched if `sig` is the empty-set signature: an empty document
+  // has no band keys, and using `out` anyway would reuse the previous
+  // document's keys (hence [[nodiscard]]).
   // REQUIRES: sig.size() == num_perm(), out.size() == params().bands
   // (throws std::invalid_argument otherwise).
-  bool keys(std::span<const sig_value> sig, std::span<std::uint64_t> out) const;
+  [[nodiscard]] bool keys(std::span<const sig_value> sig, std::span<std::uint64_t> out) const;
 
   // Key of band `band` only; nullopt for the empty-set signature.
   // REQUIRES: sig.size() == num_perm(), band < params().bands (throws).
-  std::optional<std::uint64_t> key(std::span<const sig_value> sig, std::uint32_t band) const;
+  [[nodiscard]] std::optional<std::uint64_t> key(std::span<const sig_value> sig, std::uint32_t band) const;
 
   // Band `band` of every document of a row-major array of signatures
   // (document i = signatures[i*num_perm .. (i+1)*num_perm)). Writes
@@ -98,12 +103,12 @@ class bander {
   // many were written.
   // REQUIRES: signatures.size() is a multiple of num_perm(); out.size() >=
   // number of documents; number of documents <= 2^32; band < bands (throws).
-  std::size_t column(std::span<const sig_value> signatures, std::uint32_t band,
+  [[nodiscard]] std::size_t column(std::span<const sig_value> signatures, std::uint32_t band,
                      std::span<band_entry> out) const;
 
-  lsh_params params() const noexcept { return params_; }
-  std::size_t num_perm() const noexcept { return num_perm_; }
-  std::uint64_t seed() const noexcept { return seed_; }
+  [[nodiscard]] lsh_params params() const noexcept { return params_; }
+  [[nodiscard]] std::size_t num_perm() const noexcept { return num_perm_; }
+  [[nodiscard]] std::uint64_t seed() const noexcept { return seed_; }
 
  private:
   std::uint64_t band_hash(const sig_value* sig, std::uint32_t band) const noexcept;

@@ -50,13 +50,13 @@ struct bucket_list {
   std::vector<doc_id> docs;
   std::vector<std::uint32_t> offsets{0};  // size() + 1 entries
 
-  std::size_t size() const noexcept { return offsets.size() - 1; }
-  bool empty() const noexcept { return size() == 0; }
+  [[nodiscard]] std::size_t size() const noexcept { return offsets.size() - 1; }
+  [[nodiscard]] bool empty() const noexcept { return size() == 0; }
   std::span<const doc_id> operator[](std::size_t i) const noexcept {
     return {docs.data() + offsets[i], docs.data() + offsets[i + 1]};
   }
   // Number of pairs sum m(m-1)/2 over buckets: what exhaustive verification costs.
-  std::uint64_t pair_count() const noexcept;
+  [[nodiscard]] std::uint64_t pair_count() const noexcept;
   void clear() noexcept {
     docs.clear();
     offsets.assign(1, 0);
@@ -82,7 +82,7 @@ class band_grouper {
   void group(std::span<const std::uint64_t> keys, bucket_list& out) { group(keys, {}, out); }
 
   // Bytes currently held by the grouper's buffers.
-  std::size_t bytes_reserved() const noexcept;
+  [[nodiscard]] std::size_t bytes_reserved() const noexcept;
   // Frees the buffers.
   void release() noexcept;
 
@@ -93,7 +93,7 @@ class band_grouper {
 };
 
 // One-shot convenience: a fresh grouper for one band.
-bucket_list group_band(std::span<const std::uint64_t> keys,
+[[nodiscard]] bucket_list group_band(std::span<const std::uint64_t> keys,
                        std::span<const std::uint8_t> excluded = {});
 
 // Appends the candidate pairs of `buckets` to `out`, with a cap: member i of a

@@ -70,10 +70,10 @@ class union_find {
   // REQUIRES: n < 2^32.
   explicit union_find(std::size_t n);
 
-  std::size_t size() const noexcept { return parent_.size(); }
+  [[nodiscard]] std::size_t size() const noexcept { return parent_.size(); }
   // Root (= smallest member) of x's set; halves the path on the way.
   // REQUIRES: x < size().
-  doc_id find(doc_id x) noexcept {
+  [[nodiscard]] doc_id find(doc_id x) noexcept {
     while (parent_[x] != x) {
       parent_[x] = parent_[parent_[x]];
       x = parent_[x];
@@ -82,7 +82,7 @@ class union_find {
   }
   // Same as find() without writing: safe to call from many threads at once
   // while no thread writes.
-  doc_id find_const(doc_id x) const noexcept {
+  [[nodiscard]] doc_id find_const(doc_id x) const noexcept {
     while (parent_[x] != x) x = parent_[x];
     return x;
   }
@@ -95,12 +95,12 @@ class union_find {
     parent_[a] = b;  // the larger root hangs under the smaller one
     return true;
   }
-  bool connected(doc_id a, doc_id b) noexcept { return find(a) == find(b); }
+  [[nodiscard]] bool connected(doc_id a, doc_id b) noexcept { return find(a) == find(b); }
   // Points every element directly at its root, O(n). Afterwards
   // find_const() is one step.
   void flatten() noexcept;
   // representative()[d] = smallest doc id of d's set (flattens first).
-  std::vector<doc_id> representatives();
+  [[nodiscard]] std::vector<doc_id> representatives();
 
  private:
   std::vector<doc_id> parent_;
@@ -172,12 +172,12 @@ class clusterer {
   void add_buckets(const bucket_list& buckets);
   void end_band();
 
-  const cluster_stats& stats() const noexcept { return stats_; }
+  [[nodiscard]] const cluster_stats& stats() const noexcept { return stats_; }
   // Current clusters; can be called between bands.
-  cluster_result result();
+  [[nodiscard]] cluster_result result();
   // Bytes held by the clusterer: 4 per document (the union-find) plus the
   // largest per-band link buffers seen (at most 8 bytes per bucketed document).
-  std::size_t bytes_reserved() const noexcept;
+  [[nodiscard]] std::size_t bytes_reserved() const noexcept;
 
  private:
   union_find sets_;
@@ -194,17 +194,18 @@ class clusterer {
 // num_docs keys), which is grouped and clustered. Peak memory besides the
 // caller's key column: ~32 bytes per document (grouping) + 4 (union-find) +
 // links (<= 8 per document) + the output.
-cluster_result cluster_band_keys(
+[[nodiscard]] cluster_result cluster_band_keys(
     std::size_t num_docs, std::size_t bands,
     const std::function<std::span<const std::uint64_t>(std::size_t band)>& keys_of_band,
     std::span<const std::uint8_t> excluded, pair_verifier verify, cluster_options options = {});
 
 // Number of clusters (singletons included).
-// REQUIRES: representative[d] <= d and representative[representative[d]] == representative[d].
-std::size_t count_clusters(std::span<const doc_id> representative);
+// REQUIRES: representative[d] <= d and representative[representative[d]] == representative[d]
+// (throws std::invalid_argument otherwise).
+[[nodiscard]] std::size_t count_clusters(std::span<const doc_id> representative);
 
 // histogram[i] = {size, number of clusters of that size}, sorted by size.
-std::vector<std::pair<std::size_t, std::size_t>> cluster_size_histogram(
+[[nodiscard]] std::vector<std::pair<std::size_t, std::size_t>> cluster_size_histogram(
     std::span<const doc_id> representative);
 
 // For `--keep longest` and friends: returns keeper with keeper[d] = the doc
@@ -212,7 +213,7 @@ std::vector<std::pair<std::size_t, std::size_t>> cluster_size_histogram(
 // broken by smallest doc id. Doc d survives deduplication iff keeper[d] == d.
 // REQUIRES: priority.size() == representative.size(); representative is a
 // valid labeling as above (otherwise std::invalid_argument).
-std::vector<doc_id> choose_kept(std::span<const doc_id> representative,
+[[nodiscard]] std::vector<doc_id> choose_kept(std::span<const doc_id> representative,
                                 std::span<const std::uint64_t> priority);
 
 }  // namespace neardup

@@ -40,16 +40,23 @@
 // Not promised: the in-memory layout (no serialization yet).
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <vector>
 
+#include "neardup/enum_names.hpp"
 #include "neardup/hash.hpp"
 
 namespace neardup {
 
 enum class contamination_mode { exact, bloom };
+
+// Spellings (enum_names.hpp): exact, bloom; as decontaminate's stats.json writes them.
+constexpr std::array<enum_name<contamination_mode>, 2> enum_names(contamination_mode) noexcept {
+  return {{{contamination_mode::exact, "exact"}, {contamination_mode::bloom, "bloom"}}};
+}
 
 struct contamination_options {
   contamination_mode mode = contamination_mode::exact;
@@ -62,12 +69,13 @@ struct contamination_options {
 
   // Bloom options for a target false-positive rate p at expected_ngrams:
   // m/n = -ln p / (ln 2)^2, k = round(-log2 p). REQUIRES: 0 < p < 1.
-  static contamination_options bloom(std::uint64_t expected_ngrams, double false_positive_rate);
+  [[nodiscard]] static contamination_options bloom(std::uint64_t expected_ngrams, double false_positive_rate);
 };
 
 // (1 - e^{-k n / m})^k: the textbook false-positive rate of a Bloom filter
-// with m bits, k probes and n inserted keys.
-double bloom_false_positive_rate(double bits, double inserted, unsigned hash_functions) noexcept;
+// with m bits, k probes and n inserted keys; 1 when m = 0.
+// REQUIRES: bits and inserted finite and >= 0 (throws std::invalid_argument).
+[[nodiscard]] double bloom_false_positive_rate(double bits, double inserted, unsigned hash_functions);
 
 using ref_id = std::uint32_t;
 
@@ -94,25 +102,25 @@ class contamination_index {
   // Builds the lookup structures. Queries REQUIRE it (std::logic_error otherwise).
   void finalize();
 
-  contamination_result query(std::span<const std::uint64_t> doc_ngrams) const;
+  [[nodiscard]] contamination_result query(std::span<const std::uint64_t> doc_ngrams) const;
   // query(doc).shared_ngrams without building the reference list.
-  std::uint64_t shared_ngram_count(std::span<const std::uint64_t> doc_ngrams) const;
+  [[nodiscard]] std::uint64_t shared_ngram_count(std::span<const std::uint64_t> doc_ngrams) const;
   // Whether one n-gram occurs in some reference (bloom: may be a false positive).
-  bool contains(std::uint64_t ngram) const;
+  [[nodiscard]] bool contains(std::uint64_t ngram) const;
 
   contamination_mode mode() const noexcept { return options_.mode; }
-  std::size_t references() const noexcept { return references_; }
+  [[nodiscard]] std::size_t references() const noexcept { return references_; }
   // exact: distinct (n-gram, reference) pairs; bloom: n-grams inserted
   // (distinct per reference, repeats across references counted again).
-  std::uint64_t stored_ngrams() const noexcept { return stored_; }
+  [[nodiscard]] std::uint64_t stored_ngrams() const noexcept { return stored_; }
   // Bloom: m and k; exact: 0.
-  std::uint64_t bloom_bits() const noexcept { return bits_; }
-  unsigned bloom_hash_functions() const noexcept { return k_; }
+  [[nodiscard]] std::uint64_t bloom_bits() const noexcept { return bits_; }
+  [[nodiscard]] unsigned bloom_hash_functions() const noexcept { return k_; }
   // Expected false-positive rate of contains() for a random absent n-gram:
   // 0 in exact mode, bloom_false_positive_rate(m, stored_ngrams(), k) in
   // bloom mode (an upper estimate when references share n-grams).
-  double false_positive_rate() const noexcept;
-  std::size_t memory_bytes() const noexcept;
+  [[nodiscard]] double false_positive_rate() const noexcept;
+  [[nodiscard]] std::size_t memory_bytes() const noexcept;
 
  private:
   void require_final(const char* what) const;

@@ -35,24 +35,24 @@ namespace neardup {
 
 // Stream constant for derive_seed(): fingerprints use fingerprint_seed(seed).
 inline constexpr std::uint64_t fingerprint_stream = 0x66696e6765723031ULL;  // "finger01"
-constexpr std::uint64_t fingerprint_seed(std::uint64_t seed) noexcept {
+[[nodiscard]] constexpr std::uint64_t fingerprint_seed(std::uint64_t seed) noexcept {
   return derive_seed(seed, fingerprint_stream);
 }
 
 // REQUIRES: token_hashes come from a tokenizer constructed with the same seed.
-inline hash128 fingerprint(std::span<const std::uint64_t> token_hashes, std::uint64_t seed = default_seed) {
+[[nodiscard]] inline hash128 fingerprint(std::span<const std::uint64_t> token_hashes, std::uint64_t seed = default_seed) {
   std::vector<std::uint64_t> scratch;
   const std::uint64_t* le = detail::as_little_endian(token_hashes, scratch);
   return hash128_of(le, token_hashes.size() * 8, fingerprint_seed(seed));
 }
 
 // The fingerprint shared by all documents that have no tokens.
-inline hash128 empty_fingerprint(std::uint64_t seed = default_seed) {
+[[nodiscard]] inline hash128 empty_fingerprint(std::uint64_t seed = default_seed) {
   return fingerprint(std::span<const std::uint64_t>{}, seed);
 }
 
 // Convenience: tokenizes `text` (allocates; use a tokenizer + the span overload in bulk).
-inline hash128 fingerprint(std::string_view text, const tokenize_options& options = {},
+[[nodiscard]] inline hash128 fingerprint(std::string_view text, const tokenize_options& options = {},
                            std::uint64_t seed = default_seed) {
   std::vector<std::uint64_t> tokens;
   tokenizer(options, seed).hash_tokens(text, tokens);

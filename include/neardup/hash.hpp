@@ -20,22 +20,17 @@
 #include <cstdint>
 #include <string_view>
 
-#ifndef XXH_INLINE_ALL
-#define XXH_INLINE_ALL
-#endif
-#include <xxhash.h>
-
 namespace neardup {
 
 // The seed used when the caller gives none. Changing it changes every hash.
 inline constexpr std::uint64_t default_seed = 0x6e65617264757021ULL;  // "neardup!"
 
-// Seeded XXH3-64 of a byte range.
-inline std::uint64_t hash64(const void* data, std::size_t len, std::uint64_t seed) noexcept {
-  return XXH3_64bits_withSeed(data, len, seed);
-}
-inline std::uint64_t hash64(std::string_view s, std::uint64_t seed) noexcept {
-  return XXH3_64bits_withSeed(s.data(), s.size(), seed);
+// Seeded XXH3-64 of a byte range. Compiled into the library (src/core/hash.cpp):
+// this header does not include xxhash.h, so no xxHash macro or symbol reaches
+// the caller's translation unit.
+[[nodiscard]] std::uint64_t hash64(const void* data, std::size_t len, std::uint64_t seed) noexcept;
+[[nodiscard]] inline std::uint64_t hash64(std::string_view s, std::uint64_t seed) noexcept {
+  return hash64(s.data(), s.size(), seed);
 }
 
 // 128-bit value for fingerprints, where 64 bits would collide on large corpora.
@@ -46,14 +41,12 @@ struct hash128 {
   friend constexpr auto operator<=>(const hash128&, const hash128&) = default;
 };
 
-inline hash128 hash128_of(const void* data, std::size_t len, std::uint64_t seed) noexcept {
-  const XXH128_hash_t h = XXH3_128bits_withSeed(data, len, seed);
-  return {h.low64, h.high64};
-}
+// Seeded XXH3-128 of a byte range (compiled into the library, as hash64).
+[[nodiscard]] hash128 hash128_of(const void* data, std::size_t len, std::uint64_t seed) noexcept;
 
 // Bijective 64-bit finalizer (splitmix64's). Used to derive independent
 // parameters from one user seed; stable forever.
-constexpr std::uint64_t mix64(std::uint64_t x) noexcept {
+[[nodiscard]] constexpr std::uint64_t mix64(std::uint64_t x) noexcept {
   x += 0x9e3779b97f4a7c15ULL;
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
   x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
@@ -75,7 +68,7 @@ constexpr std::uint64_t mix64(std::uint64_t x) noexcept {
 // Not promised: not cryptographic.
 
 // The per-length seed of hash_token for 1 <= len <= 16.
-constexpr std::uint64_t token_length_seed(std::uint64_t seed, std::size_t len) noexcept {
+[[nodiscard]] constexpr std::uint64_t token_length_seed(std::uint64_t seed, std::size_t len) noexcept {
   return mix64(seed ^ mix64(0x746f6b6c656e3031ULL + len));  // "toklen01" + len
 }
 
@@ -109,14 +102,14 @@ inline std::uint64_t hash_short_token_padded(const char* p, std::uint64_t lo_mas
 }  // namespace detail
 
 // The token hash of the bytes [p, p + len).
-inline std::uint64_t hash_token(const char* p, std::size_t len, std::uint64_t seed) noexcept {
+[[nodiscard]] inline std::uint64_t hash_token(const char* p, std::size_t len, std::uint64_t seed) noexcept {
   if (len == 0 || len > 16) return hash64(p, len, seed);
   char padded[16] = {};
   for (std::size_t i = 0; i < len; ++i) padded[i] = p[i];
   return detail::hash_short_token_padded(padded, detail::short_token_lo_mask(len), detail::short_token_hi_mask(len),
                                          token_length_seed(seed, len));
 }
-inline std::uint64_t hash_token(std::string_view s, std::uint64_t seed) noexcept {
+[[nodiscard]] inline std::uint64_t hash_token(std::string_view s, std::uint64_t seed) noexcept {
   return hash_token(s.data(), s.size(), seed);
 }
 
@@ -145,7 +138,7 @@ inline constexpr std::uint64_t ngram_stream = 0x6e6772616d733031ULL;  // "ngrams
 }  // namespace detail
 
 // The multiplier of position j in hash_ngram (stable forever).
-constexpr std::uint64_t ngram_multiplier(std::size_t j) noexcept {
+[[nodiscard]] constexpr std::uint64_t ngram_multiplier(std::size_t j) noexcept {
   const std::uint64_t r = mix64(detail::ngram_stream + j);
   if (j < 8) return (std::uint64_t{1} << (56 + j)) | (r >> 12);  // 2^(56+j) + [0, 2^52)
   return r | 1;
@@ -163,7 +156,7 @@ constexpr std::uint64_t finish_ngram(uint128_t acc, std::uint64_t seed) noexcept
 
 // The hash of the n-gram h[0], ..., h[n-1]. n = 0 is allowed (the hash of the
 // empty sequence).
-inline std::uint64_t hash_ngram(const std::uint64_t* h, std::size_t n, std::uint64_t seed) noexcept {
+[[nodiscard]] inline std::uint64_t hash_ngram(const std::uint64_t* h, std::size_t n, std::uint64_t seed) noexcept {
   detail::uint128_t acc = 0;
   for (std::size_t j = 0; j < n; ++j) {
     const std::uint64_t c = j < 8 ? detail::ngram_multipliers[j] : ngram_multiplier(j);
@@ -174,7 +167,7 @@ inline std::uint64_t hash_ngram(const std::uint64_t* h, std::size_t n, std::uint
 
 // Derives the seed of a sub-stream (e.g. "band keys", "token hashes") so that
 // stages seeded from one user seed stay independent of each other.
-constexpr std::uint64_t derive_seed(std::uint64_t seed, std::uint64_t stream) noexcept {
+[[nodiscard]] constexpr std::uint64_t derive_seed(std::uint64_t seed, std::uint64_t stream) noexcept {
   return mix64(seed ^ mix64(stream));
 }
 

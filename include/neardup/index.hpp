@@ -47,10 +47,10 @@ class lsh_index {
   lsh_index(const lsh_index&) = delete;
   lsh_index& operator=(const lsh_index&) = delete;
 
-  std::size_t bands() const noexcept;
+  [[nodiscard]] std::size_t bands() const noexcept;
   // Number of documents indexed.
-  std::size_t size() const noexcept;
-  bool contains(doc_id doc) const;
+  [[nodiscard]] std::size_t size() const noexcept;
+  [[nodiscard]] bool contains(doc_id doc) const;
 
   // Indexes `doc` under its band keys.
   // REQUIRES: band_keys.size() == bands(); doc not already indexed
@@ -59,7 +59,7 @@ class lsh_index {
 
   // Documents sharing at least one band key with `band_keys`, sorted, unique.
   // REQUIRES: band_keys.size() == bands() (otherwise std::invalid_argument).
-  std::vector<doc_id> query(std::span<const std::uint64_t> band_keys) const;
+  [[nodiscard]] std::vector<doc_id> query(std::span<const std::uint64_t> band_keys) const;
   // Same, into `out` (cleared first), to reuse its allocation.
   void query(std::span<const std::uint64_t> band_keys, std::vector<doc_id>& out) const;
 

@@ -51,26 +51,26 @@
 namespace neardup {
 
 // True if the line is empty or ASCII whitespace only.
-bool is_blank_line(std::string_view line) noexcept;
+[[nodiscard]] bool is_blank_line(std::string_view line) noexcept;
 
 // The normalized text whose hash line_hash returns (see the overview).
-std::string normalize_line(std::string_view line);
+[[nodiscard]] std::string normalize_line(std::string_view line);
 
 // Stable hash of the normalized line:
 // hash64(normalize_line(line), derive_seed(seed, line_hash_stream)).
 inline constexpr std::uint64_t line_hash_stream = 0x6c696e6573ULL;  // "lines"
-std::uint64_t line_hash(std::string_view line, std::uint64_t seed = default_seed);
+[[nodiscard]] std::uint64_t line_hash(std::string_view line, std::uint64_t seed = default_seed);
 
 // The partition in [0, partitions) a line hash belongs to (its top bits,
 // scaled: floor(h * partitions / 2^64)). Stable.
-// REQUIRES: partitions >= 1.
-std::size_t line_partition(std::uint64_t line_hash, std::size_t partitions) noexcept;
+// REQUIRES: partitions >= 1 (throws std::invalid_argument).
+[[nodiscard]] std::size_t line_partition(std::uint64_t line_hash, std::size_t partitions);
 
 // Number of hash partitions so that one partition's counter stays within
 // memory_budget_bytes when the corpus has estimated_distinct_lines distinct
 // lines (uses line_counter::bytes_per_distinct_line; at least 1). Throws
 // std::invalid_argument if the budget cannot hold even one line.
-std::size_t choose_line_partitions(std::uint64_t estimated_distinct_lines, std::uint64_t memory_budget_bytes);
+[[nodiscard]] std::size_t choose_line_partitions(std::uint64_t estimated_distinct_lines, std::uint64_t memory_budget_bytes);
 
 struct line_count {
   std::uint64_t hash = 0;
@@ -96,9 +96,9 @@ class line_counter {
   line_counter(const line_counter&) = delete;
   line_counter& operator=(const line_counter&) = delete;
 
-  std::size_t partitions() const noexcept { return partitions_; }
-  std::size_t partition() const noexcept { return partition_; }
-  bool owns(std::uint64_t h) const noexcept { return line_partition(h, partitions_) == partition_; }
+  [[nodiscard]] std::size_t partitions() const noexcept { return partitions_; }
+  [[nodiscard]] std::size_t partition() const noexcept { return partition_; }
+  [[nodiscard]] bool owns(std::uint64_t h) const noexcept { return line_partition(h, partitions_) == partition_; }
 
   // Counts one occurrence if h belongs to this partition; returns whether it did.
   bool count(std::uint64_t h);
@@ -107,20 +107,20 @@ class line_counter {
   void merge(const line_counter& other);
 
   // Occurrences counted for h (0 for hashes never seen or of other partitions).
-  std::uint32_t count_of(std::uint64_t h) const noexcept;
+  [[nodiscard]] std::uint32_t count_of(std::uint64_t h) const noexcept;
   // True iff count_of(h) > max_repeats, i.e. the line is boilerplate.
   // Always false for hashes outside this partition: route by line_partition.
-  bool over(std::uint64_t h, std::uint32_t max_repeats) const noexcept { return count_of(h) > max_repeats; }
+  [[nodiscard]] bool over(std::uint64_t h, std::uint32_t max_repeats) const noexcept { return count_of(h) > max_repeats; }
 
-  std::size_t distinct() const noexcept;
-  std::uint64_t total() const noexcept { return total_; }
+  [[nodiscard]] std::size_t distinct() const noexcept;
+  [[nodiscard]] std::uint64_t total() const noexcept { return total_; }
   // Bytes held by the hash table (approximately what the budget covers).
-  std::size_t memory_bytes() const noexcept;
+  [[nodiscard]] std::size_t memory_bytes() const noexcept;
   // The n most repeated lines, by count descending, then hash ascending.
-  std::vector<line_count> top(std::size_t n) const;
+  [[nodiscard]] std::vector<line_count> top(std::size_t n) const;
   // Every line counted more than max_repeats times, in the same order as
   // top(); costs memory for those lines only.
-  std::vector<line_count> repeated(std::uint32_t max_repeats) const;
+  [[nodiscard]] std::vector<line_count> repeated(std::uint32_t max_repeats) const;
 
  private:
   struct impl;
@@ -153,13 +153,13 @@ class line_sampler {
   line_sampler(line_sampler&&) noexcept;
   line_sampler& operator=(line_sampler&&) noexcept;
 
-  bool wants(std::uint64_t h) const noexcept;
+  [[nodiscard]] bool wants(std::uint64_t h) const noexcept;
   // REQUIRES: h == line_hash(raw_line, seed) for the seed used when counting.
   void offer(std::uint64_t h, std::string_view raw_line);
   // Combines samplers built from the same wanted list.
   void merge(const line_sampler& other);
   // In the order of `wanted`; sample empty if no line was offered.
-  std::vector<repeated_line> samples() const;
+  [[nodiscard]] std::vector<repeated_line> samples() const;
 
  private:
   struct impl;

@@ -1,6 +1,7 @@
 // neardup/neardup.hpp — umbrella header: includes the whole public API.
 #pragma once
 
+#include "neardup/enum_names.hpp"
 #include "neardup/hash.hpp"
 #include "neardup/types.hpp"
 #include "neardup/version.hpp"

@@ -28,7 +28,6 @@
 
 #include <algorithm>
 #include <bit>
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -37,7 +36,6 @@
 #include <string_view>
 #include <vector>
 
-#include "neardup/detail/intersect_kernels.hpp"
 #include "neardup/hash.hpp"
 #include "neardup/tokenize.hpp"
 #include "neardup/types.hpp"
@@ -46,7 +44,7 @@ namespace neardup {
 
 // Stream constant for derive_seed(): shingle hashes use shingle_seed(seed).
 inline constexpr std::uint64_t shingle_hash_stream = 0x7368696e676c6531ULL;  // "shingle1"
-constexpr std::uint64_t shingle_seed(std::uint64_t seed) noexcept {
+[[nodiscard]] constexpr std::uint64_t shingle_seed(std::uint64_t seed) noexcept {
   return derive_seed(seed, shingle_hash_stream);
 }
 
@@ -204,11 +202,61 @@ inline void shingle_set(std::span<const std::uint64_t> token_hashes, std::size_t
   make_set(out);
 }
 
+// ---- set operations
+//
+// A shingle set is a span of uint64 sorted ascending without duplicates, as
+// shingle_set(), make_set() and shingler::shingles() make it. exact_jaccard,
+// count_shared and jaccard_at_least REQUIRE sets: given unsorted n-gram hashes
+// they would return a wrong number, not an error. So they check their inputs
+// when NEARDUP_CHECK_SETS is 1, which is the default unless NDEBUG is defined
+// (debug builds), and throw std::invalid_argument naming the function, the
+// argument and the first position out of order. Release builds skip the O(n)
+// check (define NEARDUP_CHECK_SETS=1 to keep it).
+#ifndef NEARDUP_CHECK_SETS
+#ifdef NDEBUG
+#define NEARDUP_CHECK_SETS 0
+#else
+#define NEARDUP_CHECK_SETS 1
+#endif
+#endif
+
+// True iff `values` is strictly ascending (sorted, no duplicates): a set.
+[[nodiscard]] constexpr bool is_set(std::span<const std::uint64_t> values) noexcept {
+  for (std::size_t i = 1; i < values.size(); ++i) {
+    if (values[i - 1] >= values[i]) return false;
+  }
+  return true;
+}
+
+namespace detail {
+
+// Throws the std::invalid_argument that explains why `values` is not a set.
+[[noreturn]] void throw_not_a_set(std::span<const std::uint64_t> values, const char* function,
+                                  const char* argument);
+
+inline void check_set([[maybe_unused]] std::span<const std::uint64_t> values, [[maybe_unused]] const char* function,
+                      [[maybe_unused]] const char* argument) {
+#if NEARDUP_CHECK_SETS
+  if (!is_set(values)) throw_not_a_set(values, function, argument);
+#endif
+}
+
+std::size_t count_shared_unchecked(std::span<const std::uint64_t> sorted_a,
+                                   std::span<const std::uint64_t> sorted_b) noexcept;
+std::size_t count_shared_unchecked(std::span<const std::uint64_t> sorted_a, std::span<const std::uint64_t> sorted_b,
+                                   sig_kernel kernel);
+bool jaccard_at_least_unchecked(std::span<const std::uint64_t> sorted_a, std::span<const std::uint64_t> sorted_b,
+                                double threshold, double max_miss);
+
+}  // namespace detail
+
 // |A ∩ B| / |A ∪ B| by a linear merge. Both empty -> 0.0 (empty documents are
 // never duplicates).
-// REQUIRES: both spans sorted ascending without duplicates (as made by shingle_set).
-inline double exact_jaccard(std::span<const std::uint64_t> sorted_a,
-                            std::span<const std::uint64_t> sorted_b) noexcept {
+// REQUIRES: both spans are sets (checked when NEARDUP_CHECK_SETS, see above).
+[[nodiscard]] inline double exact_jaccard(std::span<const std::uint64_t> sorted_a,
+                                          std::span<const std::uint64_t> sorted_b) {
+  detail::check_set(sorted_a, "exact_jaccard", "sorted_a");
+  detail::check_set(sorted_b, "exact_jaccard", "sorted_b");
   std::size_t i = 0, j = 0, common = 0;
   while (i < sorted_a.size() && j < sorted_b.size()) {
     const std::uint64_t x = sorted_a[i], y = sorted_b[j];
@@ -223,39 +271,20 @@ inline double exact_jaccard(std::span<const std::uint64_t> sorted_a,
 // |A ∩ B| of two sorted sets, by the process's kernel (default_kernel() in
 // signature.hpp: AVX-512, AVX2 or scalar, NEARDUP_KERNEL to force one), or by
 // `kernel`. Every kernel returns the same count.
-// REQUIRES: both spans sorted ascending without duplicates.
-std::size_t count_shared(std::span<const std::uint64_t> sorted_a, std::span<const std::uint64_t> sorted_b) noexcept;
-std::size_t count_shared(std::span<const std::uint64_t> sorted_a, std::span<const std::uint64_t> sorted_b,
-                         sig_kernel kernel) noexcept;
-
-namespace detail {
-
-// Runs a merge (detail/intersect_kernels.hpp) by the process's kernel.
-void merge(merge_task& t) noexcept;
-
-// The fewest shared elements c with c / (na + nb - c) >= threshold (J grows
-// with c), or min(na, nb) + 1 when no c reaches it.
-inline std::size_t jaccard_need(std::size_t na, std::size_t nb, double threshold) noexcept {
-  auto reaches = [&](std::size_t c) {
-    return na + nb == c ? 0.0 >= threshold
-                        : static_cast<double>(c) / static_cast<double>(na + nb - c) >= threshold;
-  };
-  const std::size_t most = std::min(na, nb);
-  if (!reaches(most)) return most + 1;
-  // c / (na + nb - c) >= t  <=>  c >= t (na + nb) / (1 + t): start there and
-  // correct for rounding with the comparison itself.
-  const double guess = std::ceil(threshold * static_cast<double>(na + nb) / (1.0 + threshold));
-  std::size_t c = guess <= 0.0 ? 0 : std::min(most, static_cast<std::size_t>(guess));
-  while (c < most && !reaches(c)) ++c;
-  while (c > 0 && reaches(c - 1)) --c;
-  return c;
+// REQUIRES: both spans are sets (checked when NEARDUP_CHECK_SETS); `kernel`
+// supported by this CPU (else std::invalid_argument, as for minhasher).
+[[nodiscard]] inline std::size_t count_shared(std::span<const std::uint64_t> sorted_a,
+                                              std::span<const std::uint64_t> sorted_b) {
+  detail::check_set(sorted_a, "count_shared", "sorted_a");
+  detail::check_set(sorted_b, "count_shared", "sorted_b");
+  return detail::count_shared_unchecked(sorted_a, sorted_b);
 }
-
-// The first stage of a staged intersection covers about this many values of
-// both sets together.
-inline constexpr std::size_t first_stage_values = 1024;
-
-}  // namespace detail
+[[nodiscard]] inline std::size_t count_shared(std::span<const std::uint64_t> sorted_a,
+                                              std::span<const std::uint64_t> sorted_b, sig_kernel kernel) {
+  detail::check_set(sorted_a, "count_shared", "sorted_a");
+  detail::check_set(sorted_b, "count_shared", "sorted_b");
+  return detail::count_shared_unchecked(sorted_a, sorted_b, kernel);
+}
 
 // exact_jaccard(a, b) >= threshold, usually decided before the whole sets
 // are read.
@@ -284,49 +313,15 @@ inline constexpr std::size_t first_stage_values = 1024;
 //   bool dup = neardup::jaccard_at_least(set_a, set_b, 0.8);          // exact
 //   bool fast = neardup::jaccard_at_least(set_a, set_b, 0.8, 1e-9);   // sampled rejection
 //
-// REQUIRES: as exact_jaccard; 0 <= max_miss < 1.
-inline bool jaccard_at_least(std::span<const std::uint64_t> sorted_a, std::span<const std::uint64_t> sorted_b,
-                             double threshold, double max_miss = 0.0) noexcept {
-  const std::size_t na = sorted_a.size(), nb = sorted_b.size();
-  if (na + nb == 0) return 0.0 >= threshold;
-  const std::size_t need = detail::jaccard_need(na, nb, threshold);
-  if (need == 0) return true;
-  if (need > std::min(na, nb)) return false;
-  // Bernstein: P(shared <= m t - x) <= exp(-x^2 / (2 (m v + x / 3))) = max_miss
-  // at x = L/3 + sqrt(L^2/9 + 2 m v L), L = log(1 / max_miss); v = J (1 - J)
-  // maximized over J >= t.
-  // (Only pairs merged in several stages are tested; most are one stage, so
-  // L is computed when first needed.)
-  const bool sampled = max_miss > 0.0 && max_miss < 1.0;
-  double log_inv = 0.0;
-  int s = 0;
-  while (s < 62 && ((na + nb) >> (s + 1)) >= detail::first_stage_values) ++s;
-  std::size_t i = 0, j = 0, common = 0;
-  for (;; --s) {
-    std::size_t ia = na, jb = nb;
-    if (s > 0) {
-      const std::uint64_t end = std::uint64_t{1} << (64 - s);  // this stage: hashes below end
-      ia = static_cast<std::size_t>(std::lower_bound(sorted_a.begin() + i, sorted_a.end(), end) - sorted_a.begin());
-      jb = static_cast<std::size_t>(std::lower_bound(sorted_b.begin() + j, sorted_b.end(), end) - sorted_b.begin());
-    }
-    // The merge of this stage stops as soon as it can decide the pair.
-    detail::merge_task t{sorted_a.data() + i, ia - i, sorted_b.data() + j, jb - j, need - common, need - common,
-                         na - ia, nb - jb, 0, 0, 0, false};
-    detail::merge(t);
-    common += t.common;
-    if (common >= need) return true;
-    if (t.stopped) return false;  // need is out of reach
-    i = ia;
-    j = jb;
-    if (s == 0 || common + std::min(na - i, nb - j) < need) return false;
-    if (sampled) {
-      if (log_inv == 0.0) log_inv = -std::log(max_miss);
-      const double var = threshold >= 0.5 ? threshold * (1.0 - threshold) : 0.25;
-      const double m = static_cast<double>(i + j - common);  // values of A u B seen
-      const double x = log_inv / 3.0 + std::sqrt(log_inv * log_inv / 9.0 + 2.0 * m * var * log_inv);
-      if (static_cast<double>(common) < m * threshold - x) return false;
-    }
-  }
+// REQUIRES: both spans are sets (checked when NEARDUP_CHECK_SETS);
+// 0 <= threshold <= 1 and 0 <= max_miss < 1 (always checked:
+// std::invalid_argument).
+[[nodiscard]] inline bool jaccard_at_least(std::span<const std::uint64_t> sorted_a,
+                                           std::span<const std::uint64_t> sorted_b, double threshold,
+                                           double max_miss = 0.0) {
+  detail::check_set(sorted_a, "jaccard_at_least", "sorted_a");
+  detail::check_set(sorted_b, "jaccard_at_least", "sorted_b");
+  return detail::jaccard_at_least_unchecked(sorted_a, sorted_b, threshold, max_miss);
 }
 
 struct shingle_options {
@@ -359,9 +354,9 @@ class shingler {
 
   // Token hashes of the text last passed to shingles()/ngram_hashes(), e.g.
   // for fingerprint() without tokenizing twice.
-  const std::vector<std::uint64_t>& token_hashes() const noexcept { return tokens_; }
+  [[nodiscard]] const std::vector<std::uint64_t>& token_hashes() const noexcept { return tokens_; }
 
-  const shingle_options& options() const noexcept { return options_; }
+  [[nodiscard]] const shingle_options& options() const noexcept { return options_; }
 
  private:
   shingle_options options_;

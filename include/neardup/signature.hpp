@@ -57,6 +57,14 @@ namespace neardup {
 
 enum class minhash_scheme { classic, one_permutation, superminhash };
 
+// Spellings (enum_names.hpp): oph (one_permutation), classic, superminhash;
+// as `--scheme` takes them and stats.json writes them.
+constexpr std::array<enum_name<minhash_scheme>, 3> enum_names(minhash_scheme) noexcept {
+  return {{{minhash_scheme::one_permutation, "oph"},
+           {minhash_scheme::classic, "classic"},
+           {minhash_scheme::superminhash, "superminhash"}}};
+}
+
 // Every value of the signature of the empty set.
 inline constexpr sig_value empty_sig_value = 0xFFFFFFFFU;
 
@@ -74,8 +82,9 @@ struct minhash_options {
 
 class minhasher {
  public:
-  // Throws std::invalid_argument if num_perm is outside [1, 4096] or if
-  // `kernel` names a kernel this CPU does not support.
+  // Throws std::invalid_argument if num_perm is outside [1, 4096], scheme is
+  // not a minhash_scheme, or `kernel` names a kernel this CPU does not
+  // support (see "kernels" below).
   explicit minhasher(const minhash_options& options = {});
 
   // Writes the signature of the set of values in `shingles` into `out`.
@@ -85,13 +94,13 @@ class minhasher {
   void sign(std::span<const std::uint64_t> shingles, std::span<sig_value> out) const;
 
   // Convenience: allocates and returns the signature.
-  std::vector<sig_value> sign(std::span<const std::uint64_t> shingles) const;
+  [[nodiscard]] std::vector<sig_value> sign(std::span<const std::uint64_t> shingles) const;
 
-  std::size_t num_perm() const noexcept { return k_; }
-  minhash_scheme scheme() const noexcept { return scheme_; }
-  std::uint64_t seed() const noexcept { return seed_; }
+  [[nodiscard]] std::size_t num_perm() const noexcept { return k_; }
+  [[nodiscard]] minhash_scheme scheme() const noexcept { return scheme_; }
+  [[nodiscard]] std::uint64_t seed() const noexcept { return seed_; }
   // The kernel actually used (never `automatic`).
-  sig_kernel kernel() const noexcept { return kernel_; }
+  [[nodiscard]] sig_kernel kernel() const noexcept { return kernel_; }
 
  private:
   minhash_scheme scheme_;
@@ -107,7 +116,7 @@ class minhasher {
 
 // True iff every value is `empty_sig_value` (the signature of the empty set).
 // An empty span is not a signature: returns false.
-bool is_empty_signature(std::span<const sig_value> sig) noexcept;
+[[nodiscard]] bool is_empty_signature(std::span<const sig_value> sig) noexcept;
 
 // Jaccard estimate with a two-sided confidence interval.
 struct jaccard_bounds {
@@ -126,35 +135,45 @@ struct jaccard_bounds {
 // where the interval is somewhat too narrow (measured, k = 128).
 // If either signature is the empty sentinel, returns {0, 0, 0}.
 // REQUIRES: a.size() == b.size() >= 1, z > 0 (throws std::invalid_argument).
-jaccard_bounds jaccard(std::span<const sig_value> a, std::span<const sig_value> b,
+[[nodiscard]] jaccard_bounds jaccard(std::span<const sig_value> a, std::span<const sig_value> b,
                        double z = 1.96);
 
 // The same interval from the count of equal positions m out of k (what
 // jaccard() computes after its checks), for callers that precompute the
 // counts a threshold needs. REQUIRES: m <= k, k >= 1, z > 0 (throws
 // std::invalid_argument).
-jaccard_bounds jaccard_from_count(std::size_t m, std::size_t k, double z = 1.96);
+[[nodiscard]] jaccard_bounds jaccard_from_count(std::size_t m, std::size_t k, double z = 1.96);
 
 // The number of positions where a and b hold equal values: jaccard()'s m.
 // REQUIRES: a.size() == b.size().
-std::size_t equal_positions(std::span<const sig_value> a, std::span<const sig_value> b) noexcept;
+[[nodiscard]] std::size_t equal_positions(std::span<const sig_value> a, std::span<const sig_value> b) noexcept;
 
 // ---- kernels (for tests and benchmarks; results never depend on them)
-
-// Lower-case name: "automatic", "scalar", "avx2", "avx512".
-std::string_view kernel_name(sig_kernel kernel) noexcept;
+//
+// One rule for every CPU-specific kernel family (signatures here, the set
+// merge of count_shared/jaccard_at_least in shingle.hpp):
+//   - sig_kernel::automatic is default_kernel(), resolved once per process;
+//   - a kernel named explicitly (minhash_options::kernel, count_shared(a, b,
+//     kernel)) that this CPU does not support is rejected with
+//     std::invalid_argument;
+//   - NEARDUP_KERNEL=scalar|avx2|avx512 in the environment picks
+//     default_kernel(); an unknown or unsupported value is ignored (the best
+//     kernel is used) and kernel_override_warning() says why. The library
+//     never prints it; the neardup executable does.
 
 // Whether this CPU can run `kernel` (scalar and automatic: always).
-bool kernel_supported(sig_kernel kernel) noexcept;
+[[nodiscard]] bool kernel_supported(sig_kernel kernel) noexcept;
 
 // Kernels this CPU supports, scalar first.
-std::vector<sig_kernel> supported_kernels();
+[[nodiscard]] std::vector<sig_kernel> supported_kernels();
 
 // The kernel used for `sig_kernel::automatic`, resolved once per process:
 // the best supported kernel (avx512 > avx2 > scalar), unless the environment
-// variable NEARDUP_KERNEL=scalar|avx2|avx512 forces one. If the forced kernel
-// is not supported by the CPU, or the value is unknown, a warning goes to
-// stderr and the best supported kernel is used instead (never a crash).
-sig_kernel default_kernel() noexcept;
+// variable NEARDUP_KERNEL=scalar|avx2|avx512 forces a supported one.
+[[nodiscard]] sig_kernel default_kernel() noexcept;
+
+// Empty, or why NEARDUP_KERNEL was ignored, e.g. "NEARDUP_KERNEL=avx512 is
+// not supported by this CPU; using avx2" (for the caller to report).
+[[nodiscard]] std::string_view kernel_override_warning() noexcept;
 
 }  // namespace neardup

@@ -74,11 +74,17 @@
 #include <string_view>
 #include <vector>
 
+#include "neardup/enum_names.hpp"
 #include "neardup/hash.hpp"
 
 namespace neardup {
 
 enum class token_kind : std::uint8_t { word, character, code };
+
+// Spellings (enum_names.hpp): word, char, code; as `--tokens` takes them.
+constexpr std::array<enum_name<token_kind>, 3> enum_names(token_kind) noexcept {
+  return {{{token_kind::word, "word"}, {token_kind::character, "char"}, {token_kind::code, "code"}}};
+}
 
 struct tokenize_options {
   token_kind kind = token_kind::word;
@@ -94,6 +100,9 @@ struct tokenize_options {
     o.kind = token_kind::character;
     return o;
   }
+  static constexpr tokenize_options for_kind(token_kind kind) noexcept {
+    return kind == token_kind::character ? for_characters() : kind == token_kind::code ? for_code() : for_words();
+  }
   static constexpr tokenize_options for_code() noexcept {
     tokenize_options o;
     o.kind = token_kind::code;
@@ -105,7 +114,7 @@ struct tokenize_options {
 
 // Stream constant for derive_seed(): token hashes use token_seed(seed).
 inline constexpr std::uint64_t token_hash_stream = 0x746f6b656e733031ULL;  // "tokens01"
-constexpr std::uint64_t token_seed(std::uint64_t seed) noexcept {
+[[nodiscard]] constexpr std::uint64_t token_seed(std::uint64_t seed) noexcept {
   return derive_seed(seed, token_hash_stream);
 }
 
@@ -132,8 +141,8 @@ class tokenizer {
   // debugging and golden files; allocates per token.
   void tokens(std::string_view text, std::vector<std::string>& out);
 
-  const tokenize_options& options() const noexcept { return options_; }
-  std::uint64_t seed() const noexcept { return seed_; }
+  [[nodiscard]] const tokenize_options& options() const noexcept { return options_; }
+  [[nodiscard]] std::uint64_t seed() const noexcept { return seed_; }
 
  private:
   template <class Sink>
@@ -157,6 +166,6 @@ class tokenizer {
 };
 
 // Convenience: the normalized tokens of `text` (allocates; for tests/debug).
-std::vector<std::string> tokenize(std::string_view text, const tokenize_options& options = {});
+[[nodiscard]] std::vector<std::string> tokenize(std::string_view text, const tokenize_options& options = {});
 
 }  // namespace neardup

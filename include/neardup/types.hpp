@@ -5,8 +5,11 @@
 // be stored as flat arrays.
 #pragma once
 
+#include <array>
 #include <compare>
 #include <cstdint>
+
+#include "neardup/enum_names.hpp"
 
 namespace neardup {
 
@@ -20,6 +23,15 @@ using sig_value = std::uint32_t;
 // (count_shared). `automatic` = the process default, see `default_kernel()`
 // in signature.hpp. Results never depend on the kernel.
 enum class sig_kernel { automatic, scalar, avx2, avx512 };
+
+// Spellings (enum_names.hpp): automatic, scalar, avx2, avx512; as
+// NEARDUP_KERNEL and stats.json's "kernel" spell them.
+constexpr std::array<enum_name<sig_kernel>, 4> enum_names(sig_kernel) noexcept {
+  return {{{sig_kernel::automatic, "automatic"},
+           {sig_kernel::scalar, "scalar"},
+           {sig_kernel::avx2, "avx2"},
+           {sig_kernel::avx512, "avx512"}}};
+}
 
 // A candidate or verified pair; by convention first < second.
 struct doc_pair {

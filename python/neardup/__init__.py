@@ -98,7 +98,9 @@ class LSHIndex:
     u8 tag (bit 0: str key, bit 1: band keys follow) then an i64 key or a u32
     length and UTF-8 bytes; then the u64 band keys of the entries that have
     them, ``bands`` per entry, in entry order.
-    TODO(pipeline): switch to include/neardup/pipeline/format.hpp once it is in main.
+    (pipeline/format.hpp carries stage data keyed by document number; this
+    layout adds the str/int keys. TODO: store the band keys as format.hpp
+    band-key runs inside it.)
     """
 
     def __init__(

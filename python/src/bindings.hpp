@@ -12,10 +12,12 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "neardup/enum_names.hpp"
 #include "neardup/io/progress.hpp"
 #include "neardup/pipeline/options.hpp"
 #include "neardup/signature.hpp"
@@ -25,10 +27,15 @@ namespace neardup::python {
 
 namespace py = pybind11;
 
-// CLI spellings: --tokens word|char|code, --scheme oph|classic|superminhash.
-// Throws std::invalid_argument naming the option and the choices.
-// TODO(pipeline): use the parse()/name() pair that pipeline/options.hpp puts
-// beside each enum once it is in main.
+// The CLI's spellings (enum_names.hpp): --tokens word|char|code, --scheme
+// oph|classic|superminhash. Throws std::invalid_argument naming the option
+// and the choices.
+template <class E>
+E parse_option(const char* option, std::string_view text) {
+  if (const auto v = parse<E>(text)) return *v;
+  throw std::invalid_argument(std::string(option) + " = '" + std::string(text) + "': expected one of " +
+                              spellings<E>(", "));
+}
 tokenize_options parse_tokens(std::string_view name);
 minhash_scheme parse_scheme(std::string_view name);
 

@@ -53,12 +53,8 @@ py::tuple dedup(py::handle texts, double threshold, std::size_t num_perm, std::s
   o.threshold = threshold;
   if (bands.has_value() != rows.has_value()) throw std::invalid_argument("bands and rows go together");
   if (bands) o.lsh = lsh_params{*bands, *rows};
-  const auto v = pipeline::parse_verify_mode(verify);
-  if (!v) throw std::invalid_argument("verify = '" + std::string(verify) + "': expected one of none, estimate, exact");
-  o.verify = *v;
-  const auto k = pipeline::parse_keep_policy(keep);
-  if (!k) throw std::invalid_argument("keep = '" + std::string(keep) + "': expected one of first, longest");
-  o.keep = *k;
+  o.verify = parse_option<pipeline::verify_mode>("verify", verify);
+  o.keep = parse_option<pipeline::keep_policy>("keep", keep);
   o.exact_first = exact_first;
   o.validate();
 

@@ -1,11 +1,6 @@
 // neardup._neardup: the extension module behind the `neardup` package.
-#include <string_view>
-
 #include "bindings.hpp"
-#include "neardup/version.hpp"
-
-static_assert(std::string_view(NEARDUP_VERSION_STRING) == NEARDUP_PROJECT_VERSION,
-              "include/neardup/version.hpp and project(VERSION) in CMakeLists.txt disagree");
+#include "neardup/version.hpp"  // generated from project(VERSION): the one version
 
 PYBIND11_MODULE(_neardup, m) {
   m.doc() = "neardup's C++ core: shingles, MinHash signatures, LSH, and the file jobs.";

@@ -14,18 +14,10 @@
 namespace neardup::python {
 
 tokenize_options parse_tokens(std::string_view name) {
-  if (name == "word") return tokenize_options::for_words();
-  if (name == "char") return tokenize_options::for_characters();
-  if (name == "code") return tokenize_options::for_code();
-  throw std::invalid_argument("tokens = '" + std::string(name) + "': expected one of word, char, code");
+  return tokenize_options::for_kind(parse_option<token_kind>("tokens", name));
 }
 
-minhash_scheme parse_scheme(std::string_view name) {
-  if (name == "oph") return minhash_scheme::one_permutation;
-  if (name == "classic") return minhash_scheme::classic;
-  if (name == "superminhash") return minhash_scheme::superminhash;
-  throw std::invalid_argument("scheme = '" + std::string(name) + "': expected one of oph, classic, superminhash");
-}
+minhash_scheme parse_scheme(std::string_view name) { return parse_option<minhash_scheme>("scheme", name); }
 
 std::string_view text_of(py::handle text) {
   if (PyUnicode_Check(text.ptr())) {

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "neardup/signature.hpp"
+#include "xxh3_inline.hpp"
 
 namespace neardup {
 
@@ -63,13 +64,25 @@ void check_chooser_args(double threshold, std::size_t num_perm, const char* fn) 
   }
 }
 
+void check_bands_rows(lsh_params params, const char* fn) {
+  if (params.bands < 1 || params.rows < 1) {
+    throw std::invalid_argument(std::string(fn) + ": bands = " + std::to_string(params.bands) +
+                                " and rows = " + std::to_string(params.rows) + " must both be >= 1");
+  }
+}
+
+void check_area_args(double threshold, lsh_params params, const char* fn) {
+  if (!(threshold >= 0 && threshold <= 1)) {
+    throw std::invalid_argument(std::string(fn) + ": threshold = " + std::to_string(threshold) +
+                                " is outside [0, 1]");
+  }
+  check_bands_rows(params, fn);
+}
+
 }  // namespace
 
 void validate_lsh_params(lsh_params params, std::size_t num_perm) {
-  if (params.bands < 1 || params.rows < 1) {
-    throw std::invalid_argument("lsh_params: bands = " + std::to_string(params.bands) +
-                                " and rows = " + std::to_string(params.rows) + " must both be >= 1");
-  }
+  check_bands_rows(params, "lsh_params");
   const std::uint64_t used = std::uint64_t{params.bands} * params.rows;
   if (used > num_perm) {
     throw std::invalid_argument("lsh_params: bands * rows = " + std::to_string(params.bands) + " * " +
@@ -78,7 +91,8 @@ void validate_lsh_params(lsh_params params, std::size_t num_perm) {
   }
 }
 
-double candidate_probability(double j, lsh_params params) noexcept {
+double candidate_probability(double j, lsh_params params) {
+  check_bands_rows(params, "candidate_probability");
   if (!(j > 0)) return 0;  // also NaN
   if (j >= 1) return 1;
   const double jr = std::pow(j, static_cast<double>(params.rows));
@@ -87,6 +101,7 @@ double candidate_probability(double j, lsh_params params) noexcept {
 }
 
 double false_positive_area(double threshold, lsh_params params) {
+  check_area_args(threshold, params, "false_positive_area");
   return integrate([params](double t) { return candidate_probability(t, params); }, 0.0, threshold);
 }
 
@@ -106,6 +121,7 @@ double false_negative_area_given_fp(double threshold, lsh_params params, double 
 }  // namespace
 
 double false_negative_area(double threshold, lsh_params params) {
+  check_area_args(threshold, params, "false_negative_area");
   return false_negative_area_given_fp(threshold, params, false_positive_area(threshold, params));
 }
 
@@ -171,7 +187,7 @@ bander::bander(lsh_params params, std::size_t num_perm, std::uint64_t seed)
 }
 
 std::uint64_t bander::band_hash(const sig_value* sig, std::uint32_t band) const noexcept {
-  return hash64(sig + std::size_t{band} * params_.rows, std::size_t{params_.rows} * sizeof(sig_value),
+  return detail::xxh3_64(sig + std::size_t{band} * params_.rows, std::size_t{params_.rows} * sizeof(sig_value),
                 band_seeds_[band]);
 }
 

@@ -191,6 +191,10 @@ clusterer::clusterer(std::size_t num_docs, pair_verifier verify, cluster_options
   if (options_.max_comparisons_per_member == 0) {
     throw std::invalid_argument("clusterer: max_comparisons_per_member is 0, must be >= 1");
   }
+  if (options_.mode != verification::none && options_.mode != verification::verify) {
+    throw std::invalid_argument("cluster_options::mode = " + std::to_string(static_cast<int>(options_.mode)) +
+                                " is not a verification (none = 0, verify = 1)");
+  }
   if (options_.mode == verification::verify && !verify_) {
     throw std::invalid_argument("clusterer: verification::verify needs a verifier");
   }
@@ -351,6 +355,7 @@ void check_labels(std::span<const doc_id> representative, const char* who) {
 }  // namespace
 
 std::size_t count_clusters(std::span<const doc_id> representative) {
+  check_labels(representative, "count_clusters");
   std::size_t c = 0;
   for (std::size_t d = 0; d < representative.size(); ++d) c += representative[d] == d ? 1 : 0;
   return c;

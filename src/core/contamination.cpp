@@ -47,13 +47,21 @@ contamination_options contamination_options::bloom(std::uint64_t expected_ngrams
   return o;
 }
 
-double bloom_false_positive_rate(double bits, double inserted, unsigned hash_functions) noexcept {
-  if (bits <= 0.0) return 1.0;
+double bloom_false_positive_rate(double bits, double inserted, unsigned hash_functions) {
+  if (!(bits >= 0.0 && std::isfinite(bits)) || !(inserted >= 0.0 && std::isfinite(inserted))) {
+    throw std::invalid_argument("bloom_false_positive_rate: bits = " + std::to_string(bits) + " and inserted = " +
+                                std::to_string(inserted) + " must be finite and >= 0");
+  }
+  if (bits == 0.0) return 1.0;
   const double k = hash_functions;
   return std::pow(1.0 - std::exp(-k * inserted / bits), k);
 }
 
 contamination_index::contamination_index(const contamination_options& options) : options_(options) {
+  if (options.mode != contamination_mode::exact && options.mode != contamination_mode::bloom) {
+    throw std::invalid_argument("contamination_options::mode = " + std::to_string(static_cast<int>(options.mode)) +
+                                " is not a contamination_mode (exact = 0, bloom = 1)");
+  }
   if (options.mode == contamination_mode::exact) {
     dir_.assign(2, 0);
     return;

@@ -9,6 +9,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "xxh3_inline.hpp"
+
 namespace neardup {
 namespace {
 
@@ -70,12 +72,14 @@ std::uint64_t line_hash(std::string_view line, std::uint64_t seed) {
   const std::uint64_t s = derive_seed(seed, line_hash_stream);
   std::array<char, 512> buf;
   if (line.size() <= buf.size()) {
-    return hash64(buf.data(), normalize_into(line, buf.data()), s);
+    return detail::xxh3_64(buf.data(), normalize_into(line, buf.data()), s);
   }
-  return hash64(normalize_line(line), s);
+  const std::string normalized = normalize_line(line);
+  return detail::xxh3_64(normalized.data(), normalized.size(), s);
 }
 
-std::size_t line_partition(std::uint64_t h, std::size_t partitions) noexcept {
+std::size_t line_partition(std::uint64_t h, std::size_t partitions) {
+  if (partitions == 0) throw std::invalid_argument("line_partition: partitions = 0, must be >= 1");
   __extension__ using u128 = unsigned __int128;
   return static_cast<std::size_t>((static_cast<u128>(h) * partitions) >> 64);
 }

@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "neardup/detail/signature_kernels.hpp"
+#include "dispatch.hpp"
 
 namespace neardup {
 
@@ -115,12 +115,7 @@ minhasher::minhasher(const minhash_options& options)
     throw std::invalid_argument("minhash_options::scheme = " + std::to_string(static_cast<int>(scheme_)) +
                                 " is not a minhash_scheme");
   }
-  if (kernel_ == sig_kernel::automatic) {
-    kernel_ = default_kernel();
-  } else if (!kernel_supported(kernel_)) {
-    throw std::invalid_argument("minhash_options::kernel = " + std::string(kernel_name(kernel_)) +
-                                " is not supported by this CPU");
-  }
+  kernel_ = detail::implementation_for(kernel_, "minhash_options::kernel").id;
   switch (scheme_) {
     case minhash_scheme::classic: {
       const std::size_t padded = (k_ + detail::classic_block - 1) / detail::classic_block * detail::classic_block;
@@ -152,29 +147,13 @@ void minhasher::sign(std::span<const std::uint64_t> shingles, std::span<sig_valu
   if (shingles.empty()) return;
   switch (scheme_) {
     case minhash_scheme::classic: {
-      switch (kernel_) {
-        case sig_kernel::avx512:
-          detail::classic_min_avx512(shingles.data(), shingles.size(), mul_.data(), add_.data(), k_, out.data());
-          break;
-        case sig_kernel::avx2:
-          detail::classic_min_avx2(shingles.data(), shingles.size(), mul_.data(), add_.data(), k_, out.data());
-          break;
-        default:
-          detail::classic_min_scalar(shingles.data(), shingles.size(), mul_.data(), add_.data(), k_, out.data());
-          break;
-      }
+      detail::implementation_of(kernel_).classic_min(shingles.data(), shingles.size(), mul_.data(), add_.data(), k_, out.data());
       for (sig_value& v : out) v = std::min(v, max_value);
       break;
     }
     case minhash_scheme::one_permutation: {
       const auto k = static_cast<std::uint32_t>(k_);
-      if (kernel_ == sig_kernel::avx512) {
-        detail::oph_bins_avx512(shingles.data(), shingles.size(), mix_seed_, k, out.data());
-      } else if (kernel_ == sig_kernel::avx2) {
-        detail::oph_bins_avx2(shingles.data(), shingles.size(), mix_seed_, k, out.data());
-      } else {
-        detail::oph_bins_scalar(shingles.data(), shingles.size(), mix_seed_, k, out.data());
-      }
+      detail::implementation_of(kernel_).oph_bins(shingles.data(), shingles.size(), mix_seed_, k, out.data());
       densify(probe_seed_, out);
       break;
     }

@@ -18,6 +18,7 @@
 
 #include "neardup/detail/tokenize_reference.hpp"
 #include "neardup/utf8.hpp"
+#include "xxh3_inline.hpp"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -128,7 +129,7 @@ struct hash_sink {
     return detail::hash_short_token_padded(p, q.lo_mask, q.hi_mask, q.seed);
   }
   NEARDUP_INLINE void emit_padded(const char* p, std::size_t n) {
-    *w++ = n - 1 < 16 ? short_hash(p, n) : hash64(p, n, seed);
+    *w++ = n - 1 < 16 ? short_hash(p, n) : detail::xxh3_64(p, n, seed);
   }
   NEARDUP_INLINE void emit(const char* p, std::size_t n) {
     if (n - 1 < 16) {
@@ -136,7 +137,7 @@ struct hash_sink {
       std::memcpy(padded, p, n);
       *w++ = short_hash(padded, n);
     } else {
-      *w++ = hash64(p, n, seed);
+      *w++ = detail::xxh3_64(p, n, seed);
     }
   }
   NEARDUP_INLINE void emit_ascii(unsigned char b) { *w++ = (*ascii_hash)[b]; }
@@ -411,7 +412,7 @@ void tokenizer::run_characters(std::string_view text, Sink& sink) {
       const char* raw = text.data() + i;
       i += d.length;
       if (d.code_point == utf8::invalid) {
-        space(" ", 1);
+        for (std::uint32_t k = 0; k < d.length; ++k) space(" ", 1);  // one per invalid byte
       } else if (is_white_space(d.code_point)) {
         space(raw, d.length);
       } else {
@@ -497,7 +498,7 @@ void tokenizer::run_code(std::string_view text, Sink& sink) {
     } else {  // k_multi
       const utf8::decoded d = utf8::decode(text, i);
       if (d.code_point == utf8::invalid) {
-        ++i;
+        i += d.length;
         continue;
       }
       const utf8proc_category_t cat = category(d.code_point);

@@ -165,18 +165,6 @@ std::string default_record_id(std::string_view source_name, std::uint64_t line) 
   return id;
 }
 
-std::string_view to_string(record_status s) noexcept {
-  switch (s) {
-    case record_status::ok: return "ok";
-    case record_status::blank: return "blank";
-    case record_status::malformed_json: return "malformed_json";
-    case record_status::not_object: return "not_object";
-    case record_status::missing_text: return "missing_text";
-    case record_status::text_not_string: return "text_not_string";
-  }
-  return "unknown";
-}
-
 // ---------------------------------------------------------------- decoding
 
 namespace {

@@ -8,18 +8,16 @@
 #include <string>
 #include <string_view>
 
+#include "neardup/utf8.hpp"
+
 namespace neardup::io::detail {
 
-// Length of the valid UTF-8 sequence starting at s[i], or 0 if s[i] starts a
-// maximal invalid subpart. `invalid_len` then receives that subpart's length
-// (>= 1), following the Unicode "maximal subpart" practice (one U+FFFD each).
-std::size_t utf8_sequence_length(std::string_view s, std::size_t i, std::size_t& invalid_len) noexcept;
-
-// True if s is valid UTF-8 (SIMD, runtime dispatched).
+// True if s is valid UTF-8 (SIMD, runtime dispatched): the same answer as
+// utf8::is_valid (neardup/utf8.hpp, the one decoder), faster on long text.
 bool is_valid_utf8(std::string_view s) noexcept;
 
-// Appends s to out with every maximal invalid UTF-8 subpart replaced by
-// U+FFFD. If `json_strings` is set, raw control characters (< 0x20) found
+// Appends s to out with every maximal invalid UTF-8 subpart (utf8::decode)
+// replaced by U+FFFD. If `json_strings` is set, raw control characters (< 0x20) found
 // inside JSON string literals are appended as \u00XX escapes. Returns
 // record_flags bits describing what was changed (0 = copied unchanged).
 std::uint8_t repair_line(std::string_view s, bool json_strings, std::string& out);
@@ -30,22 +28,10 @@ std::uint8_t repair_line(std::string_view s, bool json_strings, std::string& out
 // not a well-formed string (bad escape, missing closing quote).
 bool unescape_json_string(std::string_view token, std::string& out, bool& lone_surrogate);
 
-inline void append_utf8(std::string& out, std::uint32_t cp) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
+// Appends the UTF-8 form of the scalar value `cp` (utf8::encode).
+inline void append_utf8(std::string& out, char32_t cp) {
+  char buf[4];
+  out.append(buf, utf8::encode(cp, buf));
 }
 
 // A file's modification time in ns since the epoch (source_info::mtime_ns).

@@ -30,16 +30,13 @@ void escape_into(std::string& out, std::string_view s, bool repair) {
         ++i;
         continue;
       }
-      std::size_t bad = 0;
-      const std::size_t n = detail::utf8_sequence_length(s, i, bad);
-      if (n != 0) {
-        i += n;
-        continue;
+      const utf8::decoded d = utf8::decode(s, i);
+      if (d.code_point == utf8::invalid) {  // one U+FFFD per maximal invalid subpart
+        flush(i);
+        out.append(detail::replacement_char);
+        run = i + d.length;
       }
-      flush(i);
-      out.append(detail::replacement_char);
-      i += bad;
-      run = i;
+      i += d.length;
       continue;
     }
     flush(i);

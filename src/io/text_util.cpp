@@ -3,39 +3,9 @@
 
 #include "io_internal.hpp"
 #include "neardup/io/input.hpp"
+#include "neardup/utf8.hpp"
 
 namespace neardup::io::detail {
-
-std::size_t utf8_sequence_length(std::string_view s, std::size_t i, std::size_t& invalid_len) noexcept {
-  const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char c = b(i);
-  if (c < 0x80) return 1;
-  std::size_t need = 0;
-  unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-  if (c >= 0xC2 && c <= 0xDF) {
-    need = 2;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    need = 3;
-    if (c == 0xE0) lo = 0xA0;
-    if (c == 0xED) hi = 0x9F;  // no UTF-16 surrogates
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    need = 4;
-    if (c == 0xF0) lo = 0x90;
-    if (c == 0xF4) hi = 0x8F;
-  } else {
-    invalid_len = 1;
-    return 0;
-  }
-  std::size_t k = 1;
-  for (; k < need; ++k) {
-    if (i + k >= s.size()) break;
-    const unsigned char x = b(i + k);
-    if (k == 1 ? (x < lo || x > hi) : (x < 0x80 || x > 0xBF)) break;
-  }
-  if (k == need) return need;
-  invalid_len = k;  // the lead byte plus the valid continuation bytes seen
-  return 0;
-}
 
 bool is_valid_utf8(std::string_view s) noexcept { return simdjson::validate_utf8(s.data(), s.size()); }
 
@@ -48,16 +18,14 @@ std::uint8_t repair_line(std::string_view s, bool json_strings, std::string& out
   while (i < s.size()) {
     const auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x80) {
-      std::size_t bad = 0;
-      const std::size_t n = utf8_sequence_length(s, i, bad);
-      if (n != 0) {
-        out.append(s.data() + i, n);
-        i += n;
-      } else {
+      const utf8::decoded d = utf8::decode(s, i);
+      if (d.code_point != utf8::invalid) {
+        out.append(s.data() + i, d.length);
+      } else {  // one U+FFFD per maximal invalid subpart
         out.append(replacement_char);
         flags |= record_flags::invalid_utf8;
-        i += bad;
       }
+      i += d.length;
       escaped = false;
       continue;
     }
@@ -142,7 +110,7 @@ bool unescape_json_string(std::string_view t, std::string& out, bool& lone_surro
     if (u >= 0xD800 && u <= 0xDBFF) {
       const long lo = read_u_escape(t, i);
       if (lo >= 0xDC00 && lo <= 0xDFFF) {
-        append_utf8(out, static_cast<std::uint32_t>(0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00)));
+        append_utf8(out, static_cast<char32_t>(0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00)));
         i += 6;
       } else {
         out.append(replacement_char);
@@ -152,7 +120,7 @@ bool unescape_json_string(std::string_view t, std::string& out, bool& lone_surro
       out.append(replacement_char);
       lone_surrogate = true;
     } else {
-      append_utf8(out, static_cast<std::uint32_t>(u));
+      append_utf8(out, static_cast<char32_t>(u));
     }
   }
   return false;  // no closing quote

@@ -112,9 +112,9 @@ bool problem_reporter::admit(std::size_t kind, std::string_view kind_name) {
 }
 
 void problem_reporter::skipped(const record_problem& p) {
-  if (!admit(static_cast<std::size_t>(p.status), to_string(p.status))) return;
+  if (!admit(static_cast<std::size_t>(p.status), name(p.status))) return;
   meter_.message(sources_[p.source].name + ":" + std::to_string(p.line) + ": skipped (" +
-                 std::string(to_string(p.status)) + ": " + std::string(p.error) + "); " + outcome_);
+                 std::string(name(p.status)) + ": " + std::string(p.error) + "); " + outcome_);
 }
 
 void problem_reporter::note(std::uint32_t source, std::uint64_t line, std::string_view what) {

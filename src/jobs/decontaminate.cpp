@@ -203,7 +203,7 @@ decontaminate_report run_decontaminate(std::span<const source_info> corpus,
   w.field("command", "decontaminate");
   w.field("ngram", static_cast<std::uint64_t>(options.ngram));
   w.field("max_shared", options.max_shared);
-  w.field("mode", bloom ? "bloom" : "exact");
+  w.field("mode", name(bloom ? contamination_mode::bloom : contamination_mode::exact));
   if (bloom) {
     w.field("bloom_false_positive_rate", report.bloom_false_positive_rate);
   }

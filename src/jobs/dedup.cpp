@@ -80,8 +80,8 @@ void write_stats(const std::string& path, const dedup_report& r, const dedup_opt
   w.end_object();
   w.key("parameters");
   w.begin_object();
-  w.field("tokens", o.tokens.kind == token_kind::word ? "word" : o.tokens.kind == token_kind::character ? "char" : "code");
-  w.field("keep", pipeline::name(o.keep));
+  w.field("tokens", name(o.tokens.kind));
+  w.field("keep", name(o.keep));
   w.field("seed", o.seed);
   w.field("text_field", o.records.text_field);
   w.field("id_field", o.records.id_field);
@@ -89,10 +89,7 @@ void write_stats(const std::string& path, const dedup_report& r, const dedup_opt
   if (o.near) {  // `neardup exact` uses none of these
     w.field("threshold", o.threshold);
     w.field("num_perm", static_cast<std::uint64_t>(o.num_perm));
-    w.key("scheme");
-    w.value(o.scheme == minhash_scheme::classic       ? "classic"
-            : o.scheme == minhash_scheme::superminhash ? "superminhash"
-                                                               : "one_permutation");
+    w.field("scheme", name(o.scheme));
     w.field("ngram", static_cast<std::uint64_t>(o.ngram));
     w.field("bands", r.lsh.bands);
     w.field("rows", r.lsh.rows);
@@ -105,7 +102,7 @@ void write_stats(const std::string& path, const dedup_report& r, const dedup_opt
       w.field(name, candidate_probability(j, r.lsh));
   }
   w.end_object();
-  w.field("verify", pipeline::name(o.verify));
+  w.field("verify", name(o.verify));
   w.field("exact_first", o.exact_first);
   w.field("kernel", r.kernel);
   }

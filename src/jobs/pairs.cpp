@@ -145,7 +145,7 @@ pairs_report run_pairs(std::span<const source_info> sources, const std::string& 
     w.field("num_perm", static_cast<std::uint64_t>(k));
     w.field("bands", lsh.bands);
     w.field("rows", lsh.rows);
-    w.field("verify", pipeline::name(o.verify));
+    w.field("verify", neardup::name(o.verify));
     w.field("candidate_pairs", report.candidate_pairs);
     w.field("capped_pairs", report.capped_pairs);
   }
@@ -225,7 +225,7 @@ eval_report run_eval(std::span<const source_info> sources, const std::string& ou
   w.begin_object();
   w.field("command", "eval");
   w.field("threshold", ev.threshold);
-  w.field("verify", pipeline::name(o.verify));
+  w.field("verify", neardup::name(o.verify));
   w.field("bands", dr.lsh.bands);
   w.field("rows", dr.lsh.rows);
   w.field("documents", ev.documents);

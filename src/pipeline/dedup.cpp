@@ -78,7 +78,7 @@ dedup_result run_stages(const signed_documents& docs, const dedup_options& optio
   dedup_result result;
   dedup_stats& stats = result.stats;
   stats.documents = n;
-  stats.kernel = std::string(kernel_name(options.kernel == sig_kernel::automatic ? default_kernel() : options.kernel));
+  stats.kernel = std::string(name(options.kernel == sig_kernel::automatic ? default_kernel() : options.kernel));
   stage_clock stage(stats.stages);
   sink* events = context.events;
 

@@ -5,37 +5,6 @@
 
 namespace neardup::pipeline {
 
-std::string_view name(verify_mode m) noexcept {
-  switch (m) {
-    case verify_mode::none: return "none";
-    case verify_mode::estimate: return "estimate";
-    case verify_mode::exact: return "exact";
-  }
-  return "?";
-}
-
-std::optional<verify_mode> parse_verify_mode(std::string_view s) noexcept {
-  for (verify_mode m : {verify_mode::none, verify_mode::estimate, verify_mode::exact}) {
-    if (name(m) == s) return m;
-  }
-  return std::nullopt;
-}
-
-std::string_view name(keep_policy k) noexcept {
-  switch (k) {
-    case keep_policy::first: return "first";
-    case keep_policy::longest: return "longest";
-  }
-  return "?";
-}
-
-std::optional<keep_policy> parse_keep_policy(std::string_view s) noexcept {
-  for (keep_policy k : {keep_policy::first, keep_policy::longest}) {
-    if (name(k) == s) return k;
-  }
-  return std::nullopt;
-}
-
 lsh_params similarity_options::banding() const {
   return lsh ? *lsh : default_lsh_params(threshold, num_perm, verify);
 }

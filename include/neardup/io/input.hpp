@@ -69,6 +69,7 @@
 // timing. Not promised: the exact chunk boundaries across neardup versions.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -77,6 +78,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "neardup/enum_names.hpp"
 
 namespace neardup::io {
 
@@ -231,7 +234,15 @@ enum class record_status : std::uint8_t {
   text_not_string,  // the text field is a number, bool, array or object
 };
 
-std::string_view to_string(record_status s) noexcept;
+// Spellings (enum_names.hpp), as messages and stats.json's skipped_* use them.
+constexpr std::array<enum_name<record_status>, 6> enum_names(record_status) noexcept {
+  return {{{record_status::ok, "ok"},
+           {record_status::blank, "blank"},
+           {record_status::malformed_json, "malformed_json"},
+           {record_status::not_object, "not_object"},
+           {record_status::missing_text, "missing_text"},
+           {record_status::text_not_string, "text_not_string"}}};
+}
 
 // Bits of record::flags: how the line was repaired to yield a record. A
 // repaired record is still status ok; the pipeline counts and may report it.

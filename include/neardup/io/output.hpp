@@ -33,14 +33,22 @@
 // writing, with the same result.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
 
+#include "neardup/enum_names.hpp"
+
 namespace neardup::io {
 
 enum class output_compression : std::uint8_t { none, zstd };
+
+// Spellings (enum_names.hpp): none, zstd; as `--compress` takes them.
+constexpr std::array<enum_name<output_compression>, 2> enum_names(output_compression) noexcept {
+  return {{{output_compression::none, "none"}, {output_compression::zstd, "zstd"}}};
+}
 
 // zstd if the name ends in ".zst" or ".zstd", otherwise none.
 output_compression output_compression_from_name(std::string_view path) noexcept;

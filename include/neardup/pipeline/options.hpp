@@ -5,25 +5,28 @@
 // Python package:
 //   similarity_options  text -> shingles -> MinHash -> LSH -> verification
 //   dedup_options       similarity + which document a cluster keeps
-// Every enum has name() and parse_*() beside it, so each value is spelled the
-// same way on the command line, in stats.json and in Python.
+// Every enum has its spelling table beside it (enum_names.hpp: neardup::name,
+// neardup::parse<E>, neardup::spellings<E>), so each value is spelled the same
+// way on the command line, in stats.json and in Python.
 //
 //   neardup::pipeline::dedup_options o;
 //   o.threshold = 0.7;
 //   o.num_perm = 256;
-//   o.verify = neardup::pipeline::parse_verify_mode("exact").value();
+//   o.verify = neardup::parse<neardup::pipeline::verify_mode>("exact").value();
 //   o.validate();                       // std::invalid_argument naming the field
 //
 // There is one seed: it seeds the token and shingle hashes, the fingerprints,
 // the MinHash permutations and the band keys alike.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string_view>
 
 #include "neardup/banding.hpp"
+#include "neardup/enum_names.hpp"
 #include "neardup/hash.hpp"
 #include "neardup/shingle.hpp"
 #include "neardup/signature.hpp"
@@ -37,16 +40,20 @@ enum class verify_mode : std::uint8_t {
   estimate,  // MinHash estimate of Jaccard >= threshold
   exact,     // exact Jaccard of the shingle sets >= threshold (default)
 };
-std::string_view name(verify_mode m) noexcept;                        // "none", "estimate", "exact"
-std::optional<verify_mode> parse_verify_mode(std::string_view s) noexcept;
+// Spellings (enum_names.hpp): none, estimate, exact.
+constexpr std::array<enum_name<verify_mode>, 3> enum_names(verify_mode) noexcept {
+  return {{{verify_mode::none, "none"}, {verify_mode::estimate, "estimate"}, {verify_mode::exact, "exact"}}};
+}
 
 // Which document of a cluster is kept.
 enum class keep_policy : std::uint8_t {
   first,    // the first document of a cluster in input order
   longest,  // the longest text (bytes); ties go to the first
 };
-std::string_view name(keep_policy k) noexcept;                        // "first", "longest"
-std::optional<keep_policy> parse_keep_policy(std::string_view s) noexcept;
+// Spellings (enum_names.hpp): first, longest.
+constexpr std::array<enum_name<keep_policy>, 2> enum_names(keep_policy) noexcept {
+  return {{{keep_policy::first, "first"}, {keep_policy::longest, "longest"}}};
+}
 
 struct similarity_options {
   std::uint64_t seed = default_seed;   // every hash of the run
