@@ -34,6 +34,7 @@ from ._neardup import (
     candidate_probability,
     choose_params,
     choose_params_for_recall,
+    default_lsh_params,
     exact_jaccard,
     jaccard,
     shingles,
@@ -86,8 +87,9 @@ class LSHIndex:
     ``EMPTY_SIG_VALUE`` signature) can be inserted but are never candidates.
 
     bands/rows default to what ``neardup dedup`` chooses for ``threshold``
-    with verification: P(candidate) >= 0.99 for a pair at the threshold, the
-    fewest false candidates otherwise. Verify candidates with
+    with exact verification (``default_lsh_params(threshold, num_perm)``: a
+    pair at the threshold is very likely a candidate, with the fewest false
+    candidates). Verify candidates with
     ``exact_jaccard`` (or ``jaccard``) before treating them as duplicates.
 
     Persistence: ``save(path)``/``LSHIndex.load(path)``, ``to_bytes()``/
@@ -116,7 +118,7 @@ class LSHIndex:
         if (bands is None) != (rows is None):
             raise ValueError("bands and rows go together")
         if bands is None:
-            bands, rows = choose_params_for_recall(threshold, num_perm, 0.99)
+            bands, rows = default_lsh_params(threshold, num_perm)
         self._index = _neardup._BandIndex(num_perm, bands, rows, seed)
         self._threshold = float(threshold)
         self._seed = int(seed)

@@ -248,6 +248,15 @@ and unique.)");
       "(bands, rows) with P(candidate) >= recall at the threshold and the fewest false candidates "
       "(what `neardup dedup` uses with verification).");
   m.def(
+      "default_lsh_params",
+      [](double threshold, std::size_t num_perm, std::string_view verify) {
+        const lsh_params p = pipeline::default_lsh_params(
+            threshold, num_perm, parse_option<pipeline::verify_mode>("verify", verify));
+        return py::make_tuple(p.bands, p.rows);
+      },
+      "threshold"_a, "num_perm"_a = 128, "verify"_a = "exact",
+      "(bands, rows) that `neardup dedup` uses when --bands/--rows are not given, for this verify mode.");
+  m.def(
       "candidate_probability",
       [](double j, std::uint32_t bands, std::uint32_t rows) { return candidate_probability(j, {bands, rows}); },
       "j"_a, "bands"_a, "rows"_a, "P(candidate | Jaccard j) = 1 - (1 - j**rows)**bands.");

@@ -33,7 +33,8 @@ def index(sigs):
 
 def test_defaults_follow_the_dedup_chooser():
     idx = neardup.LSHIndex()
-    assert (idx.bands, idx.rows, idx.num_perm, idx.threshold) == (16, 6, 128, 0.8)
+    bands, rows = neardup.default_lsh_params(0.8, 128)
+    assert (idx.bands, idx.rows, idx.num_perm, idx.threshold) == (bands, rows, 128, 0.8)
     idx = neardup.LSHIndex(num_perm=64, bands=8, rows=8)
     assert (idx.bands, idx.rows, idx.num_perm) == (8, 8, 64)
 

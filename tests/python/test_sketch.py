@@ -161,7 +161,12 @@ def test_exact_jaccard():
 
 
 def test_lsh_parameter_helpers():
-    assert neardup.choose_params_for_recall(0.8, 128) == (16, 6)  # what `neardup dedup` uses
+    assert neardup.choose_params_for_recall(0.8, 128) == (16, 6)
+    assert neardup.default_lsh_params(0.8, 128, "none") == neardup.choose_params(0.8, 128)
+    bands, rows = neardup.default_lsh_params(0.8, 128)        # what `neardup dedup` uses
+    assert neardup.candidate_probability(0.8, bands, rows) >= 0.99 and bands * rows <= 128
+    with pytest.raises(ValueError, match="verify"):
+        neardup.default_lsh_params(0.8, 128, "maybe")
     assert neardup.choose_params(0.8, 128) == (9, 13)             # datasketch's criterion
     assert neardup.choose_params(0.9, 128) == (5, 25)             # datasketch's documented example
     p = neardup.candidate_probability(0.8, 16, 6)
