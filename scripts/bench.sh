@@ -17,3 +17,10 @@ for b in build/release/bench/*_bench; do
   NEARDUP_BENCH_SHORT=$([[ $min_time == 0.05 ]] && echo 1 || echo 0) \
     "$b" --benchmark_min_time="$min_time" --benchmark_counters_tabular=true 2>&1 | grep -v '^\*\*\*'
 done
+# The Python package's benchmarks (when it was built): baselines in the same run.
+if [[ -f build/release/python/neardup/__init__.py ]]; then
+  for b in bench/python/bench_*.py; do
+    echo; echo "--- $(basename "$b")"
+    PYTHONPATH=build/release/python /usr/bin/python3 "$b" $([[ $min_time == 0.05 ]] && echo --short)
+  done
+fi

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds neardup and passes every check, from a fresh Debian 12 machine:
 #   1. installs missing packages (scripts/setup.sh)
-#   2. Release build with -Werror, full test suite
+#   2. Release build with -Werror, full test suite, then the Python package:
+#      its pytest suite (Debian's /usr/bin/python3), installed into that
+#      interpreter's site-packages, imported from there
 #   3. AddressSanitizer + UndefinedBehaviorSanitizer build, full test suite
 #   4. install + find_package(neardup CONFIG) consumer project
 #   5. libFuzzer targets, a few seconds each
@@ -30,9 +32,36 @@ run_ctest() {
 }
 
 step "Release build (-Werror) and tests"
-cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DNEARDUP_WERROR=ON >/dev/null
+# The Python package is built for Debian's interpreter, which sees python3-numpy
+# and python3-pytest (a python3 earlier on PATH may be another one).
+python=/usr/bin/python3
+cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DNEARDUP_WERROR=ON \
+      -DNEARDUP_BUILD_PYTHON=ON -DPython3_EXECUTABLE="$python" >/dev/null
 cmake --build build/release -j "$jobs"
 run_ctest build/release
+
+step "Python package: pytest, install, import"
+log=$(mktemp)
+set +e
+NEARDUP_BUILD_DIR="$root/build/release" "$python" -m pytest -q -p no:cacheprovider tests/python 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+set -e
+pass=$(grep -Eo '[0-9]+ passed' "$log" | tail -n 1 | cut -d' ' -f1 || true)
+fail=$({ grep -Eo '[0-9]+ (failed|error|errors)' "$log" || true; } | awk '{n += $1} END {print n + 0}')
+rm -f "$log"
+# pytest exit codes: 0 all passed, 1 some failed, 2 interrupted, 3 internal
+# error, 4 usage error, 5 no tests collected: only 0 passes.
+if ((rc != 0)) || [[ -z "$pass" ]]; then
+  echo "pytest exited with status $rc (${fail} failed)" >&2
+  echo "$((total_pass + ${pass:-0})) passed, $((total_fail + (fail > 0 ? fail : 1))) failed"
+  exit 1
+fi
+total_pass=$((total_pass + pass))
+sudo_cmd=(); [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
+"${sudo_cmd[@]}" cmake --install build/release --component python >/dev/null
+(cd / && "$python" -c "import neardup; print('installed: neardup', neardup.__version__, 'at', neardup.__file__)")
+(cd / && "$python" "$root/examples/python/quickstart.py" >/dev/null)
+total_pass=$((total_pass + 1))
 
 if [[ "${NEARDUP_SKIP_SAN:-0}" != 1 ]]; then
   step "AddressSanitizer + UndefinedBehaviorSanitizer build and tests"

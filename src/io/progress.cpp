@@ -6,8 +6,19 @@
 
 namespace neardup::io {
 
-progress_meter::progress_meter(const progress_options& options) : options_(options) {
-  tty_ = ::isatty(STDERR_FILENO) != 0;
+namespace {
+thread_local line_handler current_handler;
+constexpr std::chrono::seconds handler_interval{1};
+}  // namespace
+
+redirect_progress_lines::redirect_progress_lines(line_handler handler) : previous_(std::move(current_handler)) {
+  current_handler = std::move(handler);
+}
+redirect_progress_lines::~redirect_progress_lines() { current_handler = std::move(previous_); }
+
+progress_meter::progress_meter(const progress_options& options) : options_(options), lines_(current_handler) {
+  tty_ = !lines_ && ::isatty(STDERR_FILENO) != 0;
+  if (lines_) options_.log_interval = handler_interval;
   if (options_.enabled) thread_ = std::thread([this] { run(); });
 }
 
@@ -36,14 +47,22 @@ void progress_meter::end_stage() {
   active_ = false;
   if (!options_.enabled) return;
   const std::string line = status_line(true);
-  std::fprintf(stderr, tty_ ? "\r\033[K%s\n" : "%s\n", line.c_str());
-  std::fflush(stderr);
+  if (tty_) std::fputs("\r\033[K", stderr);
+  emit(line);
 }
 
 void progress_meter::message(const std::string& line) {
   std::lock_guard lock(mutex_);
   if (tty_ && options_.enabled) std::fputs("\r\033[K", stderr);
-  std::fprintf(stderr, "%s%s\n", options_.prefix.c_str(), line.c_str());
+  emit(options_.prefix + line);
+}
+
+void progress_meter::emit(const std::string& line) {
+  if (lines_) {
+    lines_(line);
+    return;
+  }
+  std::fprintf(stderr, "%s\n", line.c_str());
   std::fflush(stderr);
 }
 
@@ -81,8 +100,7 @@ void progress_meter::run() {
       std::fflush(stderr);
     } else if (now - last_log_ >= options_.log_interval) {
       last_log_ = now;
-      std::fprintf(stderr, "%s\n", status_line(false).c_str());
-      std::fflush(stderr);
+      emit(status_line(false));
     }
   }
 }

@@ -9,14 +9,24 @@
 //   meter.begin_stage("sign", total_input_bytes);
 //   ... meter.add(bytes, docs) from any thread ...
 //   meter.end_stage();
+//
+// A binding can take the lines instead of stderr: while a
+// redirect_progress_lines lives on a thread, every progress_meter constructed
+// on that thread hands its lines (one per second while a stage runs, each
+// stage's summary, notices) to the handler, from the meter's own thread.
+//
+//   neardup::io::redirect_progress_lines to_callback([](std::string_view line) { ... });
+//   neardup::jobs::run_dedup(sources, out, options);   // its meter reports to the lambda
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "neardup/pipeline/sink.hpp"
@@ -30,6 +40,22 @@ struct progress_options {
   // Live line when stderr is a terminal; periodic lines otherwise.
   std::chrono::milliseconds redraw_interval{250};
   std::chrono::seconds log_interval{10};
+};
+
+// Receives whole progress lines (no newline, no terminal control).
+using line_handler = std::function<void(std::string_view line)>;
+
+// Sends the lines of the progress_meters constructed on this thread to
+// `handler` until destroyed (then the previous handler, if any, is back).
+class redirect_progress_lines {
+ public:
+  explicit redirect_progress_lines(line_handler handler);
+  ~redirect_progress_lines();
+  redirect_progress_lines(const redirect_progress_lines&) = delete;
+  redirect_progress_lines& operator=(const redirect_progress_lines&) = delete;
+
+ private:
+  line_handler previous_;
 };
 
 // The display of a run on stderr: a pipeline::sink the jobs report to.
@@ -55,8 +81,10 @@ class progress_meter final : public pipeline::sink {
  private:
   void run();
   std::string status_line(bool final_line);
+  void emit(const std::string& line);  // to the line handler, or stderr as a line of its own
 
   progress_options options_;
+  line_handler lines_;  // the thread's handler at construction, if any
   bool tty_ = false;
   std::atomic<std::uint64_t> bytes_{0};
   std::atomic<std::uint64_t> docs_{0};
