@@ -708,6 +708,10 @@ void page::s_curve(std::string& h) {
     h += "<p class=\"note\">Not a near-duplicate run: no LSH.</p></section>\n";
     return;
   }
+  if (lsh_.rows == 0) {  // a damaged stats.json: the core rejects such a banding
+    h += "<p class=\"note\">stats.json gives no valid banding (rows = 0).</p></section>\n";
+    return;
+  }
   const double p_at = candidate_probability(threshold_, lsh_);
   const double miss_band = threshold_ < 1 ? false_negative_area(threshold_, lsh_) / (1 - threshold_) : 1 - p_at;
   h += "<div class=\"charts\">";
