@@ -14,25 +14,17 @@
 #include <vector>
 
 #include "neardup/hash.hpp"
+#include "test_util.hpp"
 
 namespace {
 
-// One executor per thread count, shared by the tests of this file.
-neardup::executor* pool_of(std::size_t threads) {
-  static std::map<std::size_t, std::unique_ptr<neardup::executor>> pools;
-  auto& p = pools[threads];
-  if (!p) p = std::make_unique<neardup::executor>(threads);
-  return p.get();
-}
+using neardup_test::pool_of;
 
 using neardup::allpairs_join;
 using neardup::flat_sets;
 using neardup::similar_pair;
 
-bool small_scale() {
-  const char* s = std::getenv("NEARDUP_TEST_SCALE");
-  return s != nullptr && std::string_view(s) == "small";
-}
+using neardup_test::small_scale;
 
 // Reference: every pair, exact double test, as documented.
 struct pair_stats {

@@ -12,6 +12,7 @@
 
 #include "neardup/hash.hpp"
 #include "neardup/signature.hpp"
+#include "test_util.hpp"
 
 namespace {
 
@@ -20,10 +21,7 @@ using neardup::candidate_probability;
 using neardup::lsh_params;
 using neardup::sig_value;
 
-bool small_scale() {
-  const char* s = std::getenv("NEARDUP_TEST_SCALE");
-  return s != nullptr && std::strcmp(s, "small") == 0;
-}
+using neardup_test::small_scale;
 
 std::vector<std::uint64_t> random_values(std::uint64_t seed, std::size_t n) {
   neardup::seed_sequence rng(seed);

@@ -11,26 +11,18 @@
 #include <vector>
 
 #include "neardup/detail/radix_sort.hpp"
+#include "test_util.hpp"
 
 namespace {
 
-// One executor per thread count, shared by the tests of this file.
-neardup::executor* pool_of(std::size_t threads) {
-  static std::map<std::size_t, std::unique_ptr<neardup::executor>> pools;
-  auto& p = pools[threads];
-  if (!p) p = std::make_unique<neardup::executor>(threads);
-  return p.get();
-}
+using neardup_test::pool_of;
 
 using neardup::bucket_list;
 using neardup::doc_id;
 using neardup::doc_pair;
 using neardup::detail::key_doc;
 
-bool small_scale() {
-  const char* s = std::getenv("NEARDUP_TEST_SCALE");
-  return s != nullptr && std::string_view(s) == "small";
-}
+using neardup_test::small_scale;
 
 // Key generators covering the cases the sort must survive.
 enum class keys_kind { random, few_distinct, all_equal, low_bits_only, high_bits_only, clustered };

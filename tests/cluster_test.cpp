@@ -15,16 +15,11 @@
 
 #include "neardup/candidates.hpp"
 #include "neardup/hash.hpp"
+#include "test_util.hpp"
 
 namespace {
 
-// One executor per thread count, shared by the tests of this file.
-neardup::executor* pool_of(std::size_t threads) {
-  static std::map<std::size_t, std::unique_ptr<neardup::executor>> pools;
-  auto& p = pools[threads];
-  if (!p) p = std::make_unique<neardup::executor>(threads);
-  return p.get();
-}
+using neardup_test::pool_of;
 
 using neardup::bucket_list;
 using neardup::cluster_options;
@@ -33,10 +28,7 @@ using neardup::clusterer;
 using neardup::doc_id;
 using neardup::verification;
 
-bool small_scale() {
-  const char* s = std::getenv("NEARDUP_TEST_SCALE");
-  return s != nullptr && std::string_view(s) == "small";
-}
+using neardup_test::small_scale;
 
 bucket_list make_bucket_list(const std::vector<std::vector<doc_id>>& buckets) {
   bucket_list out;

@@ -1,4 +1,5 @@
 #include "neardup/contamination.hpp"
+#include "test_util.hpp"
 
 #include <gtest/gtest.h>
 
@@ -19,10 +20,7 @@ using neardup::contamination_index;
 using neardup::contamination_mode;
 using neardup::contamination_options;
 
-bool small_scale() {
-  const char* s = std::getenv("NEARDUP_TEST_SCALE");
-  return s != nullptr && std::string_view(s) == "small";
-}
+using neardup_test::small_scale;
 
 constexpr std::size_t ngram = 13;
 

@@ -10,16 +10,14 @@
 #include <vector>
 
 #include "neardup/candidates.hpp"
+#include "test_util.hpp"
 
 namespace {
 
 using neardup::doc_id;
 using neardup::lsh_index;
 
-bool small_scale() {
-  const char* s = std::getenv("NEARDUP_TEST_SCALE");
-  return s != nullptr && std::string_view(s) == "small";
-}
+using neardup_test::small_scale;
 
 std::vector<doc_id> brute_query(const std::vector<std::vector<std::uint64_t>>& keys,
                                 const std::set<doc_id>& live, std::span<const std::uint64_t> q) {

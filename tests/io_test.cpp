@@ -21,16 +21,14 @@
 
 #include "neardup/io.hpp"
 #include "neardup/utf8.hpp"
+#include "test_util.hpp"
 
 namespace io = neardup::io;
 namespace fs = std::filesystem;
 
 namespace {
 
-bool small_scale() {
-  const char* s = std::getenv("NEARDUP_TEST_SCALE");
-  return s != nullptr && std::string_view(s) == "small";
-}
+using neardup_test::small_scale;
 
 class temp_dir {
  public:

@@ -1,4 +1,5 @@
 #include "neardup/lines.hpp"
+#include "test_util.hpp"
 
 #include <gtest/gtest.h>
 
@@ -17,10 +18,7 @@ using neardup::line_count;
 using neardup::line_counter;
 using neardup::line_hash;
 
-bool small_scale() {
-  const char* s = std::getenv("NEARDUP_TEST_SCALE");
-  return s != nullptr && std::string_view(s) == "small";
-}
+using neardup_test::small_scale;
 
 TEST(LineNormalize, TrimsCollapsesAndLowercasesAsciiOnly) {
   EXPECT_EQ(neardup::normalize_line("  Hello \t  World \r\n"), "hello world");

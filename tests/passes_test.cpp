@@ -51,10 +51,7 @@ namespace npipeline = neardup::pipeline;
 
 // ---------------------------------------------------------------- utilities
 
-bool small_scale() {
-  const char* s = std::getenv("NEARDUP_TEST_SCALE");
-  return s != nullptr && std::string_view(s) == "small";
-}
+using neardup_test::small_scale;
 
 class rng {
  public:

@@ -6,6 +6,7 @@
 #include "neardup/shingle.hpp"
 #include "neardup/signature.hpp"
 #include "neardup/tokenize.hpp"
+#include "test_util.hpp"
 
 #include <gtest/gtest.h>
 
@@ -27,10 +28,7 @@ using neardup::shingler;
 using neardup::tokenize_options;
 using u64s = std::vector<std::uint64_t>;
 
-bool small_scale() {
-  const char* s = std::getenv("NEARDUP_TEST_SCALE");
-  return s != nullptr && std::string_view(s) == "small";
-}
+using neardup_test::small_scale;
 
 u64s token_hashes(std::string_view text, const tokenize_options& o = {}, std::uint64_t seed = neardup::default_seed) {
   u64s h;

@@ -14,6 +14,7 @@
 
 #include "neardup/detail/signature_reference.hpp"
 #include "neardup/hash.hpp"
+#include "test_util.hpp"
 
 namespace {
 
@@ -23,10 +24,7 @@ using neardup::minhasher;
 using neardup::sig_kernel;
 using neardup::sig_value;
 
-bool small_scale() {
-  const char* s = std::getenv("NEARDUP_TEST_SCALE");
-  return s != nullptr && std::strcmp(s, "small") == 0;
-}
+using neardup_test::small_scale;
 
 std::vector<std::uint64_t> random_set(std::uint64_t seed, std::size_t n) {
   neardup::seed_sequence rng(seed);

@@ -1,5 +1,6 @@
-// tests/test_util.hpp — helpers the test binaries share: scratch directories,
-// whole-file I/O, gzip/zstd compression of test inputs.
+// tests/test_util.hpp — helpers the test binaries share: the test scale, one
+// executor per thread count, scratch directories, whole-file I/O, gzip/zstd
+// compression of test inputs.
 #pragma once
 
 #include <zlib.h>
@@ -8,6 +9,8 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
+#include <memory>
 #include <fstream>
 #include <iterator>
 #include <stdexcept>
@@ -18,6 +21,8 @@
 
 #include <stdlib.h>
 
+#include "neardup/executor.hpp"
+
 namespace neardup_test {
 
 namespace fs = std::filesystem;
@@ -26,6 +31,14 @@ namespace fs = std::filesystem;
 inline bool small_scale() {
   const char* s = std::getenv("NEARDUP_TEST_SCALE");
   return s != nullptr && std::string_view(s) == "small";
+}
+
+// One executor per thread count, shared by the tests of a binary.
+inline neardup::executor* pool_of(std::size_t threads) {
+  static std::map<std::size_t, std::unique_ptr<neardup::executor>> pools;
+  auto& p = pools[threads];
+  if (!p) p = std::make_unique<neardup::executor>(threads);
+  return p.get();
 }
 
 // A fresh directory under $TMPDIR (or /tmp), removed with its contents at the end.

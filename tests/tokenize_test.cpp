@@ -4,6 +4,7 @@
 #include "neardup/detail/tokenize_reference.hpp"
 #include "neardup/tokenize.hpp"
 #include "neardup/utf8.hpp"
+#include "test_util.hpp"
 
 #include <gtest/gtest.h>
 #include <utf8proc.h>
@@ -26,10 +27,7 @@ using neardup::token_kind;
 using neardup::tokenize_options;
 using strings = std::vector<std::string>;
 
-bool small_scale() {
-  const char* s = std::getenv("NEARDUP_TEST_SCALE");
-  return s != nullptr && std::string_view(s) == "small";
-}
+using neardup_test::small_scale;
 
 tokenize_options make_options(token_kind kind, bool lower, bool fold, bool strip, bool collapse) {
   tokenize_options o;
