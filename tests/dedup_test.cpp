@@ -1039,7 +1039,8 @@ TEST_F(DedupWriteChangedInput, CompressedFileChangedIsAnError) {
   };
   for (const auto& [what, bytes] : changes) {
     write_file(f, gzip(data_));
-    const std::string error = write_after(f, [&] { write_file(f, gzip(bytes)); });
+    const std::string changed = gzip(bytes);  // clang 14 cannot capture a structured binding
+    const std::string error = write_after(f, [&] { write_file(f, changed); });
     EXPECT_NE(error.find("in.jsonl.gz: the input changed"), std::string::npos) << what << ": " << error;
   }
 }
