@@ -149,90 +149,60 @@ neardup::tokenize_options options_for(int kind) {
   return neardup::tokenize_options::for_kind(static_cast<neardup::token_kind>(kind));
 }
 
-// ---- tokenize + hash: fast path vs reference. Args: {corpus, token kind}.
-void BM_TokenHash(benchmark::State& state) {
+// Runs `per_doc(text, out)` over the corpus of state.range(0) and reports
+// bytes and the items it produced (the sizes of `out`).
+template <class F>
+void over_corpus(benchmark::State& state, F per_doc) {
   const corpus& c = get_corpus(static_cast<int>(state.range(0)));
-  neardup::tokenizer tok(options_for(static_cast<int>(state.range(1))));
   std::vector<std::uint64_t> out;
-  std::size_t tokens = 0;
+  std::size_t items = 0;
   for (auto _ : state) {
-    tokens = 0;
+    items = 0;
     for (const std::string& d : c.docs) {
-      tok.hash_tokens(d, out);
-      tokens += out.size();
+      per_doc(d, out);
+      items += out.size();
       benchmark::DoNotOptimize(out.data());
     }
   }
-  finish(state, c, tokens);
+  finish(state, c, items);
+}
+
+// ---- tokenize + hash: fast path vs reference. Args: {corpus, token kind}.
+void BM_TokenHash(benchmark::State& state) {
+  neardup::tokenizer tok(options_for(static_cast<int>(state.range(1))));
+  over_corpus(state, [&](const std::string& d, std::vector<std::uint64_t>& out) { tok.hash_tokens(d, out); });
 }
 
 void BM_TokenHash_Reference(benchmark::State& state) {
-  const corpus& c = get_corpus(static_cast<int>(state.range(0)));
   const neardup::tokenize_options o = options_for(static_cast<int>(state.range(1)));
-  std::size_t tokens = 0;
-  for (auto _ : state) {
-    tokens = 0;
-    for (const std::string& d : c.docs) {
-      const auto h = neardup::detail::reference_hash_tokens(d, o, neardup::default_seed);
-      tokens += h.size();
-      benchmark::DoNotOptimize(h.data());
-    }
-  }
-  finish(state, c, tokens);
+  over_corpus(state, [&](const std::string& d, std::vector<std::uint64_t>& out) {
+    out = neardup::detail::reference_hash_tokens(d, o, neardup::default_seed);
+  });
 }
 
 // ---- tokenize + 5-gram hashes (what MinHash consumes) and the sorted set.
-void BM_Shingle5(benchmark::State& state) {
-  const corpus& c = get_corpus(static_cast<int>(state.range(0)));
+neardup::shingler shingler_for(const benchmark::State& state) {
   neardup::shingle_options so;
   so.tokens = options_for(static_cast<int>(state.range(1)));
-  neardup::shingler sh(so);
-  std::vector<std::uint64_t> out;
-  std::size_t n = 0;
-  for (auto _ : state) {
-    n = 0;
-    for (const std::string& d : c.docs) {
-      sh.ngram_hashes(d, out);
-      n += out.size();
-      benchmark::DoNotOptimize(out.data());
-    }
-  }
-  finish(state, c, n);
+  return neardup::shingler(so);
+}
+
+void BM_Shingle5(benchmark::State& state) {
+  neardup::shingler sh = shingler_for(state);
+  over_corpus(state, [&](const std::string& d, std::vector<std::uint64_t>& out) { sh.ngram_hashes(d, out); });
 }
 
 void BM_Shingle5Set(benchmark::State& state) {
-  const corpus& c = get_corpus(static_cast<int>(state.range(0)));
-  neardup::shingle_options so;
-  so.tokens = options_for(static_cast<int>(state.range(1)));
-  neardup::shingler sh(so);
-  std::vector<std::uint64_t> out;
-  std::size_t n = 0;
-  for (auto _ : state) {
-    n = 0;
-    for (const std::string& d : c.docs) {
-      sh.shingles(d, out);
-      n += out.size();
-      benchmark::DoNotOptimize(out.data());
-    }
-  }
-  finish(state, c, n);
+  neardup::shingler sh = shingler_for(state);
+  over_corpus(state, [&](const std::string& d, std::vector<std::uint64_t>& out) { sh.shingles(d, out); });
 }
 
 void BM_Shingle5_Reference(benchmark::State& state) {
-  const corpus& c = get_corpus(static_cast<int>(state.range(0)));
   const neardup::tokenize_options o = options_for(static_cast<int>(state.range(1)));
-  std::vector<std::uint64_t> out;
-  std::size_t n = 0;
-  for (auto _ : state) {
-    n = 0;
-    for (const std::string& d : c.docs) {
-      const auto h = neardup::detail::reference_hash_tokens(d, o, neardup::default_seed);
-      neardup::ngram_hashes(h, 5, neardup::default_seed, out);
-      n += out.size();
-      benchmark::DoNotOptimize(out.data());
-    }
-  }
-  finish(state, c, n);
+  over_corpus(state, [&](const std::string& d, std::vector<std::uint64_t>& out) {
+    neardup::ngram_hashes(neardup::detail::reference_hash_tokens(d, o, neardup::default_seed), 5,
+                          neardup::default_seed, out);
+  });
 }
 
 // ---- fingerprint (tokenize + one 128-bit hash).
