@@ -47,7 +47,7 @@ option_table query_table(query_cli& s, std::string intro) {
 
 void print_result(const std::string& id, const std::vector<neardup::jobs::index_match>& m) {
   std::string out;
-  neardup::io::json_writer w(out);
+  neardup::io::json_writer w(out, 0);
   w.begin_object();
   w.field("query", id);
   w.key("matches");

@@ -46,7 +46,7 @@ constexpr const char* kManifestHeader = "neardup-index 1";
 // Test hook: NEARDUP_INDEX_CRASH_AT=STEP ends the process (no cleanup, as a
 // crash would) when the writer reaches STEP.
 void crash_point(const char* step) {
-  static const char* at = std::getenv("NEARDUP_INDEX_CRASH_AT");
+  const char* at = std::getenv("NEARDUP_INDEX_CRASH_AT");
   if (at != nullptr && std::strcmp(at, step) == 0) _exit(77);
 }
 
