@@ -2,6 +2,8 @@
 // data plus a MANIFEST, read with mmap, written append-only by one writer.
 #include "neardup/jobs/stored_index.hpp"
 
+#include "prior_run.hpp"
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/mman.h>
@@ -817,6 +819,50 @@ index_report run_dedup_against(std::span<const io::source_info> sources, const s
   r.stored = stored;
   r.prior_documents = prior.size;
   return r;
+}
+
+std::vector<doc_id> add_texts(const std::string& path, std::span<const std::string_view> texts,
+                              std::span<const std::string> ids, const index_settings* create, executor* pool) {
+  if (!ids.empty() && ids.size() != texts.size()) {
+    throw std::invalid_argument("add_texts: " + std::to_string(ids.size()) + " ids for " +
+                                std::to_string(texts.size()) + " texts");
+  }
+  index_writer w(path, create);
+  const index_settings& s = w.settings();
+  pipeline::dedup_options o;
+  static_cast<pipeline::similarity_options&>(o) = s;
+  o.exact_first = s.exact_first;
+  const pipeline::signed_batch batch = pipeline::sign_batch(texts, s, pool, {.signatures = true, .sets = s.stores_sets()});
+  const std::size_t n = batch.size();
+  std::vector<hash128> fingerprints(n);
+  std::vector<std::uint8_t> usable(n);
+  for (std::size_t d = 0; d < n; ++d) {
+    fingerprints[d] = batch.docs[d].fingerprint;
+    usable[d] = batch.docs[d].has_tokens ? 1 : 0;
+  }
+  pipeline::signed_documents docs;
+  docs.size = n;
+  docs.signatures = batch.signatures;
+  docs.fingerprints = fingerprints;
+  docs.usable = usable;
+  struct flat_provider final : pipeline::set_provider {
+    const pipeline::flat_sets& sets;
+    explicit flat_provider(const pipeline::flat_sets& f) : sets(f) {}
+    bool missing(std::vector<std::uint8_t>&) override { return false; }
+    void load(const std::vector<std::uint8_t>&) override {}
+    std::span<const std::uint64_t> set(doc_id d) const override { return sets[d]; }
+  } sets(batch.sets);
+  const prior_documents prior = w.current().prior();
+  pipeline::dedup_result r =
+      detail::run_against(prior, docs, o, s.stores_sets() ? &sets : nullptr, pipeline::run_context{pool, nullptr, 0});
+  w.add(signed_input{.size = n,
+                     .signatures = batch.signatures,
+                     .fingerprints = fingerprints,
+                     .usable = usable,
+                     .kept_of = r.kept_of,
+                     .id = [&](doc_id d) { return ids.empty() ? std::to_string(d) : ids[d]; },
+                     .set = [&](doc_id d) { return batch.sets.size() > d ? batch.sets[d] : std::span<const std::uint64_t>{}; }});
+  return std::move(r.kept_of);
 }
 
 index_report build_index(std::span<const io::source_info> sources, const std::string& index_path,

@@ -178,6 +178,16 @@ index_report build_index(std::span<const io::source_info> sources, const std::st
 index_report run_dedup_against(std::span<const io::source_info> sources, const std::string& out_dir,
                                const dedup_options& options, const std::string& index_path, bool update);
 
+// Adds texts in memory to the index at `path` (created with `create` when it
+// has no MANIFEST): they are deduplicated against the index and each other as
+// run_dedup_against would, then stored. ids[i] names texts[i] (empty ids:
+// their number in the batch). Returns per text: itself if kept, else the
+// number (>= texts.size(): stored document r - texts.size()) of its keeper.
+// Texts without tokens are neither kept nor stored (their entry is itself).
+std::vector<doc_id> add_texts(const std::string& path, std::span<const std::string_view> texts,
+                              std::span<const std::string> ids, const index_settings* create,
+                              executor* pool = nullptr);
+
 // The settings an index built with these dedup options stores.
 index_settings settings_of(const dedup_options& o);
 
