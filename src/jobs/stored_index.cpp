@@ -532,6 +532,8 @@ struct stored_index::impl {
   index_info info;
   std::vector<segment> segments;
   std::vector<std::uint64_t> base;  // first document number of each segment, and the total
+  std::optional<minhasher> hasher;  // of the settings, made once
+  std::optional<bander> bands;
   // prior(): copies, made on first use.
   mutable std::vector<sig_value> prior_signatures;
   mutable std::vector<hash128> prior_fingerprints;
@@ -566,6 +568,8 @@ stored_index stored_index::open(const std::string& path) {
     total += g.documents;
   }
   p->base.push_back(total);
+  p->hasher.emplace(m.settings.minhash());
+  p->bands.emplace(m.settings.banding(), m.settings.num_perm, m.settings.seed);
   std::error_code ec;
   p->info.bytes += fs::file_size(path + "/MANIFEST", ec);
   return stored_index(std::move(p));
@@ -580,14 +584,12 @@ std::vector<index_match> stored_index::query(std::string_view text, const query_
   const bool exact = s.stores_sets();
   thread_local std::vector<sig_value> sig;
   sig.resize(k);
-  const minhasher hasher(s.minhash());
-  pipeline::document_signer signer(s.shingles(), &hasher);
+  pipeline::document_signer signer(s.shingles(), &*impl_->hasher);
   const pipeline::signed_text t = signer.sign(text, sig, exact);
   if (!t.has_tokens) return {};
   const std::vector<std::uint64_t> query_set(signer.set().begin(), signer.set().end());
-  const bander bands(s.banding(), k, s.seed);
   std::vector<std::uint64_t> keys(s.banding().bands);
-  if (!bands.keys(sig, keys)) return {};
+  if (!impl_->bands->keys(sig, keys)) return {};
   std::vector<pipeline::scored_doc> scored;
   std::vector<doc_id> found;
   std::vector<sig_value> other(k);
