@@ -365,6 +365,7 @@ struct segment {
   const std::byte* fingerprints = nullptr;  // n records of 20 bytes
   std::vector<std::span<const std::byte>> bands;  // payloads, n_b records each
   std::vector<std::size_t> band_records;
+  std::vector<std::vector<std::uint64_t>> fences;  // pipeline::band_fences of each band run
   const std::uint8_t* kept = nullptr;
   const std::byte* id_end = nullptr;
   const std::byte* set_end = nullptr;
@@ -449,6 +450,7 @@ segment open_segment(const std::string& path, const segment_info& info, const in
       }
       g.bands.push_back(blocks[2 + b].subspan(pipeline::stage_header_bytes, bh.payload_bytes));
       g.band_records.push_back(bh.records);
+      g.fences.push_back(pipeline::band_fences(g.bands.back(), bh.records));
     }
     const auto d = blocks.back();
     if (d.size() < 40 || std::memcmp(d.data(), kDocsMagic, 8) != 0) throw pipeline::stage_data_error("documents block: bad magic");
@@ -596,7 +598,7 @@ std::vector<index_match> stored_index::query(std::string_view text, const query_
   for (std::size_t g = 0; g < impl_->segments.size(); ++g) {
     const segment& seg = impl_->segments[g];
     found.clear();
-    for (std::size_t b = 0; b < keys.size(); ++b) pipeline::find_band_key(seg.bands[b], seg.band_records[b], keys[b], found);
+    for (std::size_t b = 0; b < keys.size(); ++b) pipeline::find_band_key(seg.bands[b], seg.band_records[b], seg.fences[b], keys[b], found);
     std::sort(found.begin(), found.end());
     found.erase(std::unique(found.begin(), found.end()), found.end());
     for (doc_id d : found) {

@@ -21,9 +21,23 @@ doc_id doc_at(const std::byte* p) noexcept {
 
 }  // namespace
 
-void find_band_key(std::span<const std::byte> payload, std::size_t n, std::uint64_t key, std::vector<doc_id>& out) {
+std::vector<std::uint64_t> band_fences(std::span<const std::byte> payload, std::size_t n) {
+  std::vector<std::uint64_t> f;
+  f.reserve(n / fence_stride + 1);
+  for (std::size_t i = 0; i < n; i += fence_stride) f.push_back(key_at(payload.data() + i * band_record_bytes));
+  return f;
+}
+
+void find_band_key(std::span<const std::byte> payload, std::size_t n, std::span<const std::uint64_t> fences,
+                   std::uint64_t key, std::vector<doc_id>& out) {
   const std::byte* base = payload.data();
-  std::size_t lo = 0, hi = n;  // first record with key >= `key`
+  std::size_t lo = 0, hi = n;  // first record with key >= `key` is in [lo, hi]
+  if (!fences.empty()) {
+    // fences[f - 1] < key <= fences[f]: the record is in ((f - 1) * stride, f * stride].
+    const auto f = static_cast<std::size_t>(std::lower_bound(fences.begin(), fences.end(), key) - fences.begin());
+    lo = f == 0 ? 0 : (f - 1) * fence_stride + 1;
+    hi = std::min(n, f * fence_stride);
+  }
   while (lo < hi) {
     const std::size_t mid = lo + (hi - lo) / 2;
     if (key_at(base + mid * band_record_bytes) < key) {
