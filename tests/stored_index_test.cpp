@@ -8,7 +8,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
+#include <thread>
 #include <random>
 #include <string>
 #include <vector>
@@ -260,6 +262,38 @@ TEST_F(StoredIndex, OneWriterManyReaders) {
   const auto now = nj::stored_index::open(index());
   EXPECT_EQ(now.info().documents, 300u);
   EXPECT_GE(now.query(c.base[2], {.top_k = 0}).size(), hits.size());
+}
+
+TEST_F(StoredIndex, ReadersOpenAndQueryWhileAWriterAddsAndCompacts) {
+  nj::dedup_options o = quiet_options();
+  o.threads = 1;
+  nj::build_index(sources({a}), index(), o);
+  std::atomic<bool> stop{false};
+  std::atomic<int> opened{0};
+  std::string failure;
+  std::thread reader([&] {
+    try {
+      std::uint64_t last = 0;
+      while (!stop) {
+        const auto r = nj::stored_index::open(index());  // a snapshot: 150, 300 or 450 documents
+        if (r.info().documents < last) failure = "documents went back";
+        last = r.info().documents;
+        if (r.query(c.base[3], {.top_k = 0}).empty()) failure = "a query found nothing";
+        ++opened;
+      }
+    } catch (const std::exception& e) {
+      failure = e.what();
+    }
+  });
+  nj::run_dedup_against(sources({b}), (dir.path() / "ob").string(), o, index(), true);
+  nj::index_writer(index(), nullptr).compact();
+  nj::run_dedup_against(sources({cc}), (dir.path() / "oc").string(), o, index(), true);
+  nj::index_writer(index(), nullptr).compact();
+  while (opened < 20) std::this_thread::yield();
+  stop = true;
+  reader.join();
+  EXPECT_EQ(failure, "");
+  EXPECT_EQ(nj::stored_index::open(index()).info().documents, 450u);
 }
 
 TEST_F(StoredIndex, CompactKeepsTheDocumentsAndTheirOrder) {

@@ -109,12 +109,19 @@ void write_file_durably(const std::string& dir, const std::string& name, std::sp
   fsync_dir(dir);
 }
 
+// A segment the MANIFEST named was removed meanwhile (a writer compacted):
+// the reader reads the new MANIFEST.
+struct segment_gone : index_error {
+  using index_error::index_error;
+};
+
 // A read-only mapping of a whole file.
 class mapped_file {
  public:
   mapped_file() = default;
   mapped_file(const std::string& path, const std::string& index_path) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) throw segment_gone("index " + index_path + ": " + path + " is missing");
     if (fd < 0) fail(index_path, "cannot open " + path + ": " + std::strerror(errno));
     struct stat st {};
     ::fstat(fd, &st);
@@ -554,6 +561,18 @@ stored_index& stored_index::operator=(stored_index&&) noexcept = default;
 stored_index::~stored_index() = default;
 
 stored_index stored_index::open(const std::string& path) {
+  // A writer may compact between our reading the MANIFEST and mapping its
+  // segments; the new MANIFEST is then in place: read it again.
+  for (int attempt = 0;; ++attempt) {
+    try {
+      return open_snapshot(path);
+    } catch (const segment_gone&) {
+      if (attempt == 10) throw;
+    }
+  }
+}
+
+stored_index stored_index::open_snapshot(const std::string& path) {
   auto p = std::make_unique<impl>();
   p->path = path;
   const manifest m = read_manifest(path);

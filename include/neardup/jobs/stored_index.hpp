@@ -124,6 +124,7 @@ class stored_index {
 
  private:
   friend class index_writer;
+  static stored_index open_snapshot(const std::string& path);
   struct impl;
   explicit stored_index(std::unique_ptr<impl> p);
   std::unique_ptr<impl> impl_;
