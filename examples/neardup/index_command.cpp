@@ -38,7 +38,6 @@ std::string bytes_text(std::uint64_t b) {
 
 int run_build(int argc, char** argv) {
   dedup_cli s;
-  s.options.set_memory_bytes = std::uint64_t{0};
   const option_table t = dedup_table(s, "index build", kHelp, output_dir::required);
   const parsed p = t.parse(argc, argv, 3);
   if (p.help) return 0;

@@ -59,6 +59,7 @@ void write_stats(const std::string& path, const dedup_report& r, const dedup_opt
   w.field("empty", r.empty_documents);
   w.field("shorter_than_ngram", r.short_documents);
   w.field("duplicate_ids", r.duplicate_ids);
+  if (o.prior != nullptr) w.field("stored_before", static_cast<std::uint64_t>(o.prior->size));  // --against
   w.end_object();
   w.key("clusters");
   w.begin_object();

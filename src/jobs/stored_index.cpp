@@ -415,7 +415,6 @@ segment open_segment(const std::string& path, const segment_info& info, const in
   const std::string file = path + "/" + info.name;
   g.file = mapped_file(file, path);
   const auto bytes = g.file.bytes();
-  const std::size_t k = s.num_perm;
   const lsh_params lsh = s.banding();
   try {
     if (bytes.size() != info.bytes) {
@@ -492,7 +491,6 @@ segment open_segment(const std::string& path, const segment_info& info, const in
                    "); the other segments are untouched: restore this file from a backup, or remove its line "
                    "from the MANIFEST to drop its documents");
   }
-  (void)k;
   return g;
 }
 
@@ -717,8 +715,12 @@ index_writer::index_writer(const std::string& path, const index_settings* create
   impl& p = *impl_;
   p.path = path;
   std::error_code ec;
-  fs::create_directories(path, ec);
-  if (ec) fail(path, "cannot create the directory: " + ec.message());
+  if (create != nullptr) {
+    fs::create_directories(path, ec);
+    if (ec) fail(path, "cannot create the directory: " + ec.message());
+  } else if (!fs::exists(path + "/MANIFEST")) {
+    fail(path, "no MANIFEST: not an index (create one with 'neardup index build')");
+  }
   const std::string lock = path + "/LOCK";
   p.lock_fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (p.lock_fd < 0) fail(path, "cannot open LOCK: " + std::string(std::strerror(errno)));
