@@ -106,7 +106,14 @@ TEST_F(StoredIndex, ThreeStepsEqualOneRunWithKeepFirst) {
     EXPECT_EQ(built.stored, 150u);
     const auto rb = nj::run_dedup_against(sources({b}), out("b"), o, idx, true);
     EXPECT_EQ(rb.prior_documents, 150u);
+    // Without --update-index, and with the candidates' sets read again from
+    // the input (no set memory): the same decisions, the index unchanged.
+    nj::dedup_options reread = o;
+    reread.set_memory_bytes = 0;
+    nj::run_dedup_against(sources({cc}), out("c0"), reread, idx, false);
+    EXPECT_EQ(nj::stored_index::open(idx).info().documents, 300u);
     nj::run_dedup_against(sources({cc}), out("c"), o, idx, true);
+    EXPECT_EQ(read_file(fs::path(out("c0")) / "deduped.jsonl"), read_file(fs::path(out("c")) / "deduped.jsonl"));
 
     const std::string ab = read_file(fs::path(out("ab")) / "deduped.jsonl");
     const std::string abc = read_file(fs::path(out("abc")) / "deduped.jsonl");
