@@ -514,7 +514,13 @@ void index_settings::check_same(const pipeline::dedup_options& o, const std::str
   auto str = [](auto v) { return std::to_string(v); };
   if (seed != o.seed) differ("--seed", str(seed), str(o.seed));
   if (tokens.kind != o.tokens.kind) differ("--tokens", std::string(name(tokens.kind)), std::string(name(o.tokens.kind)));
-  if (!(tokens == o.tokens)) differ("tokenizer flags", describe(*this), "other flags");
+  auto flag = [&](const char* option, bool mine, bool theirs) {
+    if (mine != theirs) differ(option, mine ? "on" : "off", theirs ? "on" : "off");
+  };
+  flag("lowercase", tokens.lowercase, o.tokens.lowercase);
+  flag("fold-digits", tokens.fold_digits, o.tokens.fold_digits);
+  flag("strip-punctuation", tokens.strip_punctuation, o.tokens.strip_punctuation);
+  flag("collapse-whitespace", tokens.collapse_whitespace, o.tokens.collapse_whitespace);
   if (ngram != o.ngram) differ("--ngram", str(ngram), str(o.ngram));
   if (num_perm != o.num_perm) differ("--num-perm", str(num_perm), str(o.num_perm));
   if (scheme != o.scheme) differ("--scheme", std::string(name(scheme)), std::string(name(o.scheme)));
@@ -738,6 +744,12 @@ index_writer::index_writer(const std::string& path, const index_settings* create
       write_file_durably(path, "MANIFEST", std::span<const std::string>(&text, 1), "", "");
     }
     p.m = read_manifest(path);
+    if (create != nullptr) {  // an existing index: the options must agree
+      pipeline::dedup_options o;
+      static_cast<pipeline::similarity_options&>(o) = *create;
+      o.exact_first = create->exact_first;
+      p.m.settings.check_same(o, path);
+    }
     // Files a crashed writer left behind: segments no MANIFEST names, temporaries.
     for (const auto& e : fs::directory_iterator(path)) {
       const std::string f = e.path().filename().string();
