@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <bit>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -66,6 +67,14 @@ std::uint32_t get32(const std::byte* p) {
   std::uint32_t v = 0;
   for (int i = 3; i >= 0; --i) v = (v << 8) | std::to_integer<std::uint32_t>(p[i]);
   return v;
+}
+// Appends u64 values little-endian, in bulk where the host is little-endian.
+void put64s(std::string& s, std::span<const std::uint64_t> v) {
+  if constexpr (std::endian::native == std::endian::little) {
+    s.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(std::uint64_t));
+  } else {
+    for (auto x : v) put64(s, x);
+  }
 }
 void pad8(std::string& s) {
   while (s.size() % 8 != 0) s += '\0';
@@ -331,15 +340,13 @@ std::vector<std::string> segment_blocks(const segment_input& in, const index_set
   put64(d, set_values);
   for (std::size_t i = 0; i < n; ++i) d += static_cast<char>(in.kept(i) ? 1 : 0);
   pad8(d);
-  for (auto v : id_end) put64(d, v);
-  for (auto v : set_end) put64(d, v);
+  put64s(d, id_end);
+  put64s(d, set_end);
   d += ids;
   pad8(d);
   if (s.stores_sets()) {
     d.reserve(d.size() + set_values * 8 + 8);
-    for (std::size_t i = 0; i < n; ++i) {
-      for (auto v : in.set(i)) put64(d, v);
-    }
+    for (std::size_t i = 0; i < n; ++i) put64s(d, in.set(i));
   }
   put64(d, hash64(d.data(), d.size(), kDocsSeed));
   blocks.push_back(std::move(d));
