@@ -2,7 +2,7 @@
 # Installs what neardup needs to build and test on Debian 12, only if missing.
 set -euo pipefail
 pkgs=(build-essential cmake ninja-build pkg-config git
-      libxxhash-dev libabsl-dev libutf8proc-dev libsimdjson-dev zlib1g-dev libzstd-dev
+      libxxhash-dev libabsl-dev libutf8proc-dev libsimdjson-dev zlib1g-dev libzstd-dev liblmdb-dev
       libgtest-dev libgmock-dev libbenchmark-dev
       python3 python3-dev pybind11-dev python3-numpy python3-pytest python3-pip python3-setuptools
       chromium)  # headless, for the report's browser test (tests/report_browser_test.sh)

@@ -407,3 +407,35 @@ TEST(CliReport, MissingRunFailsNamingTheFile) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Cli, StoredIndexBuildDedupAgainstQueryInfoCompact) {
+  temp_dir dir("neardup_cli_index");
+  const std::string base = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron";
+  write_file(dir / "a.jsonl", "{\"id\":\"a1\",\"text\":\"" + base + "\"}\n{\"id\":\"a2\",\"text\":\"other words here that are not like the rest\"}\n");
+  write_file(dir / "b.jsonl", "{\"id\":\"b1\",\"text\":\"" + base + " pi\"}\n{\"id\":\"b2\",\"text\":\"something else entirely new\"}\n");
+  const std::string idx = (dir / "idx").string();
+  ASSERT_EQ(run_cli({"index", "build", (dir / "a.jsonl").string(), "-o", idx, "--quiet"}).exit_code, 0);
+  const auto d = run_cli({"dedup", (dir / "b.jsonl").string(), "--against", idx, "--update-index", "-o",
+                          (dir / "out").string(), "--quiet"});
+  ASSERT_EQ(d.exit_code, 0) << d.err;
+  EXPECT_EQ(read_file(dir / "out" / "clusters.tsv"), "b1\ta1\nb2\tb2\n");
+  EXPECT_TRUE(fs::exists(dir / "out" / "_SUCCESS"));
+  const auto q = run_cli({"query", idx, "--text", base, "--top-k", "1"});
+  ASSERT_EQ(q.exit_code, 0) << q.err;
+  EXPECT_EQ(q.out, "{\"query\":\"text\",\"matches\":[{\"id\":\"a1\",\"jaccard\":1,\"estimate\":false}]}\n");
+  const auto info = run_cli({"index", "info", idx});
+  EXPECT_TRUE(contains(info.out, "\"documents\": 4")) << info.out;
+  EXPECT_TRUE(contains(info.out, "seg-000002")) << info.out;
+  EXPECT_EQ(run_cli({"index", "compact", idx}).exit_code, 0);
+  EXPECT_TRUE(contains(run_cli({"index", "info", idx}).out, "\"documents\": 4"));
+  const auto bad = run_cli({"dedup", (dir / "b.jsonl").string(), "--against", idx, "--ngram", "3", "-o",
+                            (dir / "out2").string(), "--quiet"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_TRUE(contains(bad.err, "was built with --ngram 5, not 3")) << bad.err;
+  EXPECT_EQ(run_cli({"dedup", (dir / "b.jsonl").string(), "--update-index", "-o", (dir / "o3").string()}).exit_code, 2);
+  EXPECT_EQ(run_cli({"query", idx}).exit_code, 2);  // neither --text nor --input
+}
+
+}  // namespace

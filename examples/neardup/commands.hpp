@@ -110,7 +110,16 @@ struct dedup_cli {
 };
 option_table dedup_table(dedup_cli& s, std::string command, std::string intro, output_dir out);
 
+// `neardup dedup`'s --against INDEX and --update-index (index_command.cpp).
+struct index_cli {
+  std::string against;
+  bool update = false;
+};
+void add_index_options(option_table& t, index_cli& s);
+
 int run_dedup(int argc, char** argv);
+int run_index(int argc, char** argv);
+int run_query(int argc, char** argv);
 int run_exact(int argc, char** argv);
 int run_lines(int argc, char** argv);
 int run_decontaminate(int argc, char** argv);
@@ -125,6 +134,8 @@ std::vector<std::string> decontaminate_option_names();
 std::vector<std::string> pairs_option_names();
 std::vector<std::string> eval_option_names();
 std::vector<std::string> report_option_names();
+std::vector<std::string> index_option_names();
+std::vector<std::string> query_option_names();
 
 // The --names of a table (for commands_using).
 std::vector<std::string> names_of(const option_table& t);

@@ -14,6 +14,8 @@ const std::vector<command>& commands() {
       {"pairs", &run_pairs, &pairs_option_names},
       {"eval", &run_eval, &eval_option_names},
       {"report", &run_report, &report_option_names},
+      {"index", &run_index, &index_option_names},
+      {"query", &run_query, &query_option_names},
   };
   return list;
 }

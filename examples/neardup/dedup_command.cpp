@@ -4,6 +4,7 @@
 
 #include "commands.hpp"
 #include "neardup/jobs/dedup.hpp"
+#include "neardup/jobs/stored_index.hpp"
 
 namespace neardup_cli {
 
@@ -84,20 +85,28 @@ option_table dedup_table(dedup_cli& s, std::string command, std::string intro, o
 
 std::vector<std::string> dedup_option_names() {
   dedup_cli s;
-  return names_of(dedup_table(s, "dedup", "", output_dir::required));
+  index_cli x;
+  option_table t = dedup_table(s, "dedup", "", output_dir::required);
+  add_index_options(t, x);
+  return names_of(t);
 }
 
 int run_dedup(int argc, char** argv) {
   dedup_cli s;
-  const option_table t = dedup_table(s, "dedup", kHelp, output_dir::required);
+  index_cli x;
+  option_table t = dedup_table(s, "dedup", kHelp, output_dir::required);
+  add_index_options(t, x);
   const parsed p = t.parse(argc, argv);
   if (p.help) return 0;
   finish_similarity(s.options, s.similarity);
+  if (x.update && x.against.empty()) throw usage_error("--update-index needs --against INDEX");
   s.job.command = "dedup";
   finish_job(s.job, p, output_dir::required);
   s.options.events = s.job.display.get();
   const neardup::jobs::dedup_options& o = s.options;
-  const auto r = neardup::jobs::run_dedup(s.job.sources.sources, s.job.out_dir, o);
+  const auto r = x.against.empty() ? neardup::jobs::run_dedup(s.job.sources.sources, s.job.out_dir, o)
+                                   : neardup::jobs::run_dedup_against(s.job.sources.sources, s.job.out_dir, o,
+                                                                      x.against, x.update);
   s.job.require_parsed(r.documents, r.skipped);
   s.job.complete();
   if (!s.job.quiet) {

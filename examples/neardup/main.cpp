@@ -12,6 +12,7 @@
 
 #include "options.hpp"
 #include "commands.hpp"
+#include "neardup/jobs/stored_index.hpp"
 #include "neardup/io/output.hpp"
 #include "neardup/io/output_run.hpp"
 #include "neardup/signature.hpp"
@@ -31,6 +32,8 @@ commands:
   pairs          list document pairs with Jaccard >= threshold
   eval           measure dedup's precision/recall against exact Jaccard
   report         one self-contained HTML page showing a dedup run (neardup report OUTDIR)
+  index          a stored index: build, info, compact (dedup NEW --against INDEX)
+  query          stored documents near-duplicate to a text (neardup query INDEX --text ...)
 
 Run 'neardup COMMAND --help' for the options of a command.
 )";
@@ -61,6 +64,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "neardup %s: %s\n(see 'neardup %s --help')\n", command.c_str(), e.what(),
                  command.c_str());
     return 2;
+  } catch (const neardup::jobs::index_error& e) {
+    std::fprintf(stderr, "neardup %s: %s\n", command.c_str(), e.what());
+    return 1;
   } catch (const std::invalid_argument& e) {
     std::fprintf(stderr, "neardup %s: invalid setting: %s\n", command.c_str(), e.what());
     return 2;

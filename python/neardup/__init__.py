@@ -30,6 +30,7 @@ from ._neardup import (
     EMPTY_SIG_VALUE,
     MAX_NUM_PERM,
     JaccardBounds,
+    StoredIndex,
     __version__,
     candidate_probability,
     choose_params,
@@ -47,6 +48,8 @@ __all__ = [
     "MAX_NUM_PERM",
     "JaccardBounds",
     "LSHIndex",
+    "StoredIndex",
+    "open_index",
     "__version__",
     "candidate_probability",
     "choose_params",
@@ -434,3 +437,8 @@ def pairs_files(inputs: Union[PathLike, Iterable[PathLike]], out_dir: PathLike, 
     (``exact=True``: exact all-pairs join; otherwise LSH candidates checked with ``verify``).
     See ``dedup_files``."""
     return _run_job("pairs", inputs, out_dir, options, progress)
+
+
+def open_index(path: Union[str, "os.PathLike[str]"]) -> StoredIndex:
+    """Opens a stored index (``neardup index build``): ``.query(text)``, ``.add(texts)``, ``.info()``."""
+    return StoredIndex(os.fspath(path))

@@ -102,5 +102,6 @@ void register_sketch(py::module_& m);
 void register_index(py::module_& m);
 void register_jobs(py::module_& m);
 void register_dedup(py::module_& m);
+void register_stored_index(py::module_& m);  // stored_index.cpp
 
 }  // namespace neardup::python

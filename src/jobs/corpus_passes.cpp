@@ -154,6 +154,7 @@ bool append_rewritten_line(std::string& out, const input_chunk& chunk, const rec
 }
 
 std::string corpus_index::id_of(std::span<const source_info> sources, doc_id d) const {
+  if (d >= docs.size()) return prior_id(static_cast<doc_id>(d - docs.size()));
   const doc_meta& m = docs[d];
   if (m.id_length == 0) return default_record_id(sources[m.source].name, m.line);
   std::string id = ids.substr(m.id_offset, m.id_length);
@@ -165,6 +166,7 @@ std::string corpus_index::id_of(std::span<const source_info> sources, doc_id d) 
 }
 
 void corpus_index::append_id_field(std::string& out, std::span<const source_info> sources, doc_id d) const {
+  if (d >= docs.size()) return append_tsv_field(out, prior_id(static_cast<doc_id>(d - docs.size())));
   const doc_meta& m = docs[d];
   if (m.id_length != 0) {
     append_tsv_field(out, std::string_view(ids).substr(m.id_offset, m.id_length));

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -77,6 +78,9 @@ struct corpus_index {
   // Sorted: documents whose id an earlier document already has. Their id is
   // written ID@SOURCE:LINE so that every clusters.tsv row names one document.
   std::vector<doc_id> repeated_ids;
+  // Names documents numbered size() and up: documents of an earlier run
+  // (dedup_options::prior), prior_id(d - size()).
+  std::function<std::string(doc_id)> prior_id;
 
   std::size_t size() const noexcept { return docs.size(); }
   std::span<const sig_value> signature(doc_id d) const noexcept {

@@ -9,6 +9,7 @@
 
 #include "corpus_passes.hpp"
 #include "evidence_files.hpp"
+#include "prior_run.hpp"
 #include "neardup/io/json.hpp"
 #include "neardup/io/memory.hpp"
 #include "neardup/io/progress.hpp"
@@ -58,6 +59,7 @@ void write_stats(const std::string& path, const dedup_report& r, const dedup_opt
   w.field("empty", r.empty_documents);
   w.field("shorter_than_ngram", r.short_documents);
   w.field("duplicate_ids", r.duplicate_ids);
+  if (o.prior != nullptr) w.field("stored_before", static_cast<std::uint64_t>(o.prior->size));  // --against
   w.end_object();
   w.key("clusters");
   w.begin_object();
@@ -185,6 +187,7 @@ dedup_report run_dedup(std::span<const io::source_info> sources, const std::stri
   if (options.near && options.verify == verify_mode::exact) {
     pass.keep_sets_bytes = options.set_memory_bytes ? *options.set_memory_bytes : io::usable_memory_bytes() / 4;
     pass.sets_of_first_copy_only = options.exact_first;  // exact duplicates are left out of LSH
+    if (options.keep_all_sets) pass.keep_sets_bytes = UINT64_MAX;
   }
 
   detail::make_output_dir(out_dir);
@@ -196,7 +199,7 @@ dedup_report run_dedup(std::span<const io::source_info> sources, const std::stri
   const auto t_sign = clock_type::now();
   events->begin_stage(options.near ? "sign" : "fingerprint", report.input_bytes);
   detail::scan_counts counts;
-  const detail::corpus_index corpus =
+  detail::corpus_index corpus =
       detail::scan_corpus(sources, pass, options.near ? &hasher : nullptr, *events, counts);
   events->end_stage();
   const double sign_seconds = std::chrono::duration<double>(clock_type::now() - t_sign).count();
@@ -220,8 +223,17 @@ dedup_report run_dedup(std::span<const io::source_info> sources, const std::stri
   corpus_sets sets(sources, corpus, pass, *events);
   pipeline::dedup_options engine_options = options;
   engine_options.evidence.record = true;  // the job always writes its audit trail
-  pipeline::dedup_result result =
-      pipeline::run_stages(docs, engine_options, &sets, pipeline::run_context{&pool, events.get(), report.input_bytes});
+  const pipeline::run_context context{&pool, events.get(), report.input_bytes};
+  pipeline::dedup_result result = options.prior != nullptr
+                                      ? detail::run_against(*options.prior, docs, engine_options, &sets, context)
+                                      : pipeline::run_stages(docs, engine_options, &sets, context);
+  if (options.prior != nullptr) corpus.prior_id = options.prior->id;
+  if (options.on_signed) {
+    options.on_signed(signed_input{
+        .size = n, .signatures = docs.signatures, .fingerprints = docs.fingerprints, .usable = usable,
+        .kept_of = result.kept_of, .id = [&](doc_id d) { return corpus.id_of(sources, d); },
+        .set = [&](doc_id d) { return corpus.sets.of[d]; }});
+  }
   std::vector<std::uint8_t>().swap(usable);
   static_cast<pipeline::dedup_stats&>(report) = std::move(result.stats);
   report.stages.insert(report.stages.begin(), pipeline::stage_time{"sign", sign_seconds});

@@ -40,6 +40,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -55,6 +56,31 @@ namespace neardup::jobs {
 using pipeline::keep_policy;
 using pipeline::verify_mode;
 
+// Documents deduplicated before this run (a stored index, jobs/stored_index.hpp).
+// They come first in the engine's order, so with keep_policy::first an input
+// document that joins a cluster of theirs is removed; their own decisions
+// are not changed. Numbers: prior document p is p; input document d is size + d.
+struct prior_documents {
+  std::size_t size = 0;
+  std::span<const sig_value> signatures;   // size x num_perm
+  std::span<const hash128> fingerprints;
+  std::span<const std::uint8_t> usable;    // 0: takes part in nothing
+  std::function<std::string(doc_id)> id;   // names prior document p in clusters.tsv and evidence.tsv
+  std::function<std::span<const std::uint64_t>(doc_id)> set;  // its shingle set (verify_mode::exact)
+};
+
+// The input's documents as a run saw them, for a caller that stores them
+// (dedup_options::on_signed). Valid during the call only.
+struct signed_input {
+  std::size_t size = 0;
+  std::span<const sig_value> signatures;   // size x num_perm
+  std::span<const hash128> fingerprints;
+  std::span<const std::uint8_t> usable;
+  std::span<const doc_id> kept_of;         // kept_of[d] == d: kept; >= size: kept by prior document kept_of[d] - size
+  std::function<std::string(doc_id)> id;
+  std::function<std::span<const std::uint64_t>(doc_id)> set;  // with dedup_options::keep_all_sets
+};
+
 struct dedup_options : job_options, pipeline::dedup_options {
   // --verify exact needs the shingle sets of candidate documents. Pass 1 keeps
   // the sets of documents, in input order, while they fit in this many bytes;
@@ -67,6 +93,12 @@ struct dedup_options : job_options, pipeline::dedup_options {
   // false: write only stats.json, not clusters.tsv and the kept documents
   // (`neardup eval` without -o, which needs only dedup_report::kept_of).
   bool write_documents = true;
+  // Deduplicate against these documents as well (REQUIRES keep_policy::first).
+  const prior_documents* prior = nullptr;
+  // Called after the engine, before the outputs are written.
+  std::function<void(const signed_input&)> on_signed;
+  // Keep the shingle set of every input document for on_signed (more memory).
+  bool keep_all_sets = false;
 };
 
 // The engine's counts plus what the job read and wrote.

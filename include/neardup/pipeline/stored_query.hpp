@@ -1,0 +1,50 @@
+// neardup/pipeline/stored_query.hpp — the I/O-free parts of a query against
+// stored band-key runs (jobs/stored_index.hpp keeps them in mmapped segments).
+//
+// A sorted band-key run (format.hpp, kind band_keys, sorted flag) is searched
+// in place: its payload is n records of 12 unaligned bytes (key u64, doc u32,
+// little-endian) in (key, doc) order, so the documents of one key are one
+// binary search away.
+//
+//   std::vector<neardup::doc_id> docs;
+//   const auto fences = neardup::pipeline::band_fences(payload, n);  // once per run
+//   neardup::pipeline::find_band_key(payload, n, fences, key, docs);  // appends, in doc order
+//   neardup::pipeline::rank_matches(matches, 0.8, 10);
+//
+// REQUIRES: the payload was checked (inspect_stage_data) and is sorted.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "neardup/types.hpp"
+
+namespace neardup::pipeline {
+
+inline constexpr std::size_t band_record_bytes = 12;
+
+// Every fence_stride-th key of a run, held in memory so that a lookup reads
+// the run itself in one small range (a few cache lines) instead of ~log2(n)
+// scattered places.
+inline constexpr std::size_t fence_stride = 64;
+// fences[i] = key of record i * fence_stride.
+std::vector<std::uint64_t> band_fences(std::span<const std::byte> payload, std::size_t n);
+
+// Appends the documents of the records whose key is `key`. `fences`: empty,
+// or band_fences() of the same run.
+// REQUIRES: payload.size() >= n * band_record_bytes.
+void find_band_key(std::span<const std::byte> payload, std::size_t n, std::span<const std::uint64_t> fences,
+                   std::uint64_t key, std::vector<doc_id>& out);
+
+struct scored_doc {
+  std::uint64_t doc = 0;  // a number across segments
+  double similarity = 0;
+};
+
+// Keeps the entries with similarity >= threshold, most similar first (ties:
+// smaller doc first), at most top_k of them (0: all).
+void rank_matches(std::vector<scored_doc>& m, double threshold, std::size_t top_k);
+
+}  // namespace neardup::pipeline

@@ -1,0 +1,60 @@
+#include "neardup/pipeline/stored_query.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace neardup::pipeline {
+
+namespace {
+
+std::uint64_t key_at(const std::byte* p) noexcept {
+  std::uint64_t k = 0;
+  for (int i = 7; i >= 0; --i) k = (k << 8) | std::to_integer<std::uint64_t>(p[i]);
+  return k;
+}
+
+doc_id doc_at(const std::byte* p) noexcept {
+  doc_id d = 0;
+  for (int i = 11; i >= 8; --i) d = (d << 8) | std::to_integer<doc_id>(p[i]);
+  return d;
+}
+
+}  // namespace
+
+std::vector<std::uint64_t> band_fences(std::span<const std::byte> payload, std::size_t n) {
+  std::vector<std::uint64_t> f;
+  f.reserve(n / fence_stride + 1);
+  for (std::size_t i = 0; i < n; i += fence_stride) f.push_back(key_at(payload.data() + i * band_record_bytes));
+  return f;
+}
+
+void find_band_key(std::span<const std::byte> payload, std::size_t n, std::span<const std::uint64_t> fences,
+                   std::uint64_t key, std::vector<doc_id>& out) {
+  const std::byte* base = payload.data();
+  std::size_t lo = 0, hi = n;  // first record with key >= `key` is in [lo, hi]
+  if (!fences.empty()) {
+    // fences[f - 1] < key <= fences[f]: the record is in ((f - 1) * stride, f * stride].
+    const auto f = static_cast<std::size_t>(std::lower_bound(fences.begin(), fences.end(), key) - fences.begin());
+    lo = f == 0 ? 0 : (f - 1) * fence_stride + 1;
+    hi = std::min(n, f * fence_stride);
+  }
+  while (lo < hi) {
+    const std::size_t mid = lo + (hi - lo) / 2;
+    if (key_at(base + mid * band_record_bytes) < key) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  for (; lo < n && key_at(base + lo * band_record_bytes) == key; ++lo) out.push_back(doc_at(base + lo * band_record_bytes));
+}
+
+void rank_matches(std::vector<scored_doc>& m, double threshold, std::size_t top_k) {
+  std::erase_if(m, [threshold](const scored_doc& s) { return s.similarity < threshold; });
+  std::sort(m.begin(), m.end(), [](const scored_doc& a, const scored_doc& b) {
+    return a.similarity != b.similarity ? a.similarity > b.similarity : a.doc < b.doc;
+  });
+  if (top_k != 0 && m.size() > top_k) m.resize(top_k);
+}
+
+}  // namespace neardup::pipeline
