@@ -110,6 +110,17 @@ struct dedup_cli {
 };
 option_table dedup_table(dedup_cli& s, std::string command, std::string intro, output_dir out);
 
+// `neardup exact`'s settings and table (neardup.dask parses them too).
+struct exact_cli {
+  neardup::jobs::dedup_options options = [] {
+    neardup::jobs::dedup_options o;
+    o.near = false;  // exact duplicates only: no MinHash
+    return o;
+  }();
+  job_cli job;
+};
+option_table exact_table(exact_cli& s, std::string intro);
+
 int run_dedup(int argc, char** argv);
 int run_exact(int argc, char** argv);
 int run_lines(int argc, char** argv);

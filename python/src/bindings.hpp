@@ -102,5 +102,6 @@ void register_sketch(py::module_& m);
 void register_index(py::module_& m);
 void register_jobs(py::module_& m);
 void register_dedup(py::module_& m);
+void register_dask(py::module_& m);
 
 }  // namespace neardup::python

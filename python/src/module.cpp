@@ -9,4 +9,5 @@ PYBIND11_MODULE(_neardup, m) {
   neardup::python::register_index(m);
   neardup::python::register_jobs(m);
   neardup::python::register_dedup(m);
+  neardup::python::register_dask(m);
 }

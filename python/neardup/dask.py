@@ -1,0 +1,237 @@
+"""neardup on a Dask cluster, with the single-machine result.
+
+    >>> from distributed import Client
+    >>> import neardup.dask
+    >>> client = Client("tcp://scheduler:8786")                   # doctest: +SKIP
+    >>> neardup.dask.dedup(["corpus/"], "out", client=client, threshold=0.8)  # doctest: +SKIP
+
+or, from a shell::
+
+    python3 -m neardup.dask dedup corpus/ -o out --scheduler tcp://scheduler:8786 [--work-dir DIR] [options]
+
+The options are those of ``neardup dedup`` (``neardup exact``), parsed by the
+CLI's own option table; ``threshold=0.8`` is ``--threshold 0.8``, a flag
+is ``no_exact_first=True``. The outputs in OUTDIR are those of ``neardup
+dedup`` with the same inputs and options, byte for byte (stats.json's
+timings and thread count aside), for any number of workers.
+
+What runs where:
+  * the client (this process) expands the inputs and checks OUTDIR, as the
+    CLI does before reading (a missing input fails here, before any task);
+  * one task per input file (a part) runs pass 1 on a worker: parse, tokenize,
+    fingerprint, MinHash (jobs/parts.hpp, ``scan_part``). Its result, the
+    part, is stage data in a versioned layout (signatures and fingerprints in
+    pipeline/format.hpp's format) kept in the worker's memory, or with
+    ``work_dir`` written to a file there (storage every worker sees);
+  * one task merges the parts and runs the rest on a worker: exact groups,
+    LSH banding, verification (it re-reads the candidates' shingle sets from
+    the input files), clustering, keep choice, and writing OUTDIR
+    (``run_dedup_parts``). Inputs and OUTDIR must be at the same paths on
+    every worker (shared storage).
+
+Each task's options default to ``threads=1`` (``--threads 1``): Dask's
+workers give the parallelism. A task lost with its worker is run again by
+Dask; the finishing task writes every file under a temporary name and
+renames it, and a new attempt removes an earlier attempt's leftovers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import uuid
+from typing import Any, Optional, Sequence, Union
+
+from . import _argv, _neardup
+
+__all__ = ["dedup", "exact", "main"]
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+def _part_path(run_dir: str, index: int) -> str:
+    return os.path.join(run_dir, f"part-{index:06d}.ndpart")
+
+
+def _scan_task(command: str, args: list, source: tuple, index: int, run_dir: Optional[str]):
+    """Pass 1 over one source: the part's bytes, or the path of its file in run_dir."""
+    part = _neardup._dask_scan(command, args, source)
+    if run_dir is None:
+        return part
+    path = _part_path(run_dir, index)
+    tmp = f"{path}.tmp.{os.getpid()}.{uuid.uuid4().hex}"
+    with open(tmp, "wb") as f:
+        f.write(part)
+    os.replace(tmp, path)
+    return path
+
+
+def _finish_task(command: str, args: list, sources: list, *parts) -> dict:
+    """Merges the parts (bytes or paths) and writes OUTDIR."""
+    loaded = []
+    for p in parts:
+        if isinstance(p, str):
+            with open(p, "rb") as f:
+                loaded.append(f.read())
+        else:
+            loaded.append(p)
+    result = _neardup._dask_finish(command, args, sources, loaded)
+    result["part_bytes"] = [len(p) for p in loaded]
+    return result
+
+
+def _remove_run_dir(run_dir: Optional[str]) -> None:
+    if run_dir is None or not os.path.isdir(run_dir):
+        return
+    for name in os.listdir(run_dir):
+        try:
+            os.remove(os.path.join(run_dir, name))
+        except FileNotFoundError:
+            pass
+    try:
+        os.rmdir(run_dir)
+    except OSError:
+        pass
+
+
+def run(command: str, args: Sequence[str], client: Any = None, work_dir: Optional[PathLike] = None,
+        log: Any = None) -> dict:
+    """Runs ``neardup COMMAND ARGS...`` (dedup or exact) on the Dask cluster of
+    ``client`` (default: the current one, ``distributed.get_client()``).
+
+    Returns OUTDIR/stats.json as a dict, plus ``["dask"]``: ``parts``,
+    ``part_bytes`` (the stage data each part sent to the finishing task) and
+    ``notices`` (bad records as FILE:LINE, warnings), which are also written
+    to ``log`` (default sys.stderr) unless --quiet.
+    Raises ValueError for bad options and OSError for I/O failures (a missing
+    input before any task is scheduled)."""
+    args = [str(a) for a in args]
+    if not any(a == "--threads" or a.startswith("--threads=") for a in args):
+        args = ["--threads", "1", *args]
+    plan = _neardup._dask_plan(command, args)
+    log = sys.stderr if log is None else log
+    quiet = plan["quiet"]
+    if client is None:
+        from distributed import get_client
+
+        client = get_client()
+    run_dir = None
+    if work_dir is not None:
+        run_dir = os.path.join(os.fspath(work_dir), f"neardup-{uuid.uuid4().hex}")
+        os.makedirs(run_dir)
+    token = uuid.uuid4().hex
+    sources = plan["sources"]
+    try:
+        parts = [
+            client.submit(_scan_task, command, args, src, i, run_dir, key=f"neardup-{command}-scan-{i}-{token}",
+                          pure=False)
+            for i, src in enumerate(sources)
+        ]
+        done = client.submit(_finish_task, command, args, sources, *parts, key=f"neardup-{command}-finish-{token}",
+                             pure=False)
+        result = done.result()
+        del parts, done
+    finally:
+        _remove_run_dir(run_dir)
+    if not quiet:
+        for line in result["notices"]:
+            print(f"neardup: {line}", file=log)
+    with open(os.path.join(plan["out_dir"], "stats.json"), encoding="utf-8") as f:
+        stats = json.load(f)
+    stats["dask"] = {"parts": len(sources), "part_bytes": result["part_bytes"], "notices": result["notices"]}
+    return stats
+
+
+def dedup(inputs: Sequence[PathLike], out_dir: PathLike, client: Any = None, work_dir: Optional[PathLike] = None,
+          progress: bool = True, **options: Any) -> dict:
+    """``neardup dedup INPUTS -o OUT_DIR --OPTION VALUE...`` on a Dask cluster
+    (see run()); ``progress=False`` is ``--quiet``."""
+    return run("dedup", _argv("dedup", inputs, out_dir, options, progress)[1:], client, work_dir)
+
+
+def exact(inputs: Sequence[PathLike], out_dir: PathLike, client: Any = None, work_dir: Optional[PathLike] = None,
+          progress: bool = True, **options: Any) -> dict:
+    """``neardup exact INPUTS -o OUT_DIR --OPTION VALUE...`` on a Dask cluster (see run())."""
+    return run("exact", _argv("exact", inputs, out_dir, options, progress)[1:], client, work_dir)
+
+
+_USAGE = """usage: python3 -m neardup.dask {dedup|exact} INPUT... -o OUTDIR --scheduler ADDRESS [--work-dir DIR] [options]
+
+Runs `neardup dedup` (or `neardup exact`) on a Dask cluster: one task per
+input file signs it on a worker, one task merges and writes OUTDIR. The
+outputs are those of the single-machine command. Every option of the command
+is accepted (see `neardup dedup --help`); each task runs with --threads 1
+unless given.
+  --scheduler ADDRESS  the Dask scheduler (e.g. tcp://10.0.0.1:8786)
+  --work-dir DIR       keep stage data in files under DIR (storage every
+                       worker sees) instead of in worker memory
+"""
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        print(_USAGE, end="")
+        return 0 if argv else 2
+    command, rest = argv[0], argv[1:]
+    scheduler = None
+    work_dir = None
+    args: list = []
+    i = 0
+    while i < len(rest):
+        a = rest[i]
+        for name in ("--scheduler", "--work-dir"):
+            if a == name or a.startswith(name + "="):
+                if a == name:
+                    if i + 1 >= len(rest):
+                        print(f"neardup.dask: {name} needs a value", file=sys.stderr)
+                        return 2
+                    value = rest[i + 1]
+                    i += 1
+                else:
+                    value = a.split("=", 1)[1]
+                if name == "--scheduler":
+                    scheduler = value
+                else:
+                    work_dir = value
+                break
+        else:
+            args.append(a)
+        i += 1
+    if command not in ("dedup", "exact"):
+        print(f"neardup.dask: unknown command '{command}' (dedup or exact)\n" + _USAGE, file=sys.stderr, end="")
+        return 2
+    if scheduler is None:
+        print("neardup.dask: --scheduler ADDRESS is required", file=sys.stderr)
+        return 2
+    try:
+        _neardup._dask_plan(command, ["--threads", "1", *args])
+    except ValueError as e:
+        print(f"{e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"{e}", file=sys.stderr)
+        return 1
+    from distributed import Client
+
+    try:
+        with Client(scheduler, timeout=30) as client:
+            r = run(command, args, client, work_dir)
+    except (OSError, ValueError) as e:
+        print(f"{e}", file=sys.stderr)
+        return 1
+    if "--quiet" not in args:
+        d = r["documents"]
+        print(f"neardup.dask {command}: {d['read']} documents, kept {d['kept']}, removed {d['removed']} "
+              f"({d['removed_exact_duplicates']} exact, {d['removed_near_duplicates']} near), skipped "
+              f"{d['skipped']} bad records (kept as is); {r['clusters']['count']} clusters; "
+              f"{r['dask']['parts']} parts, {sum(r['dask']['part_bytes'])} bytes of stage data",
+              file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    from neardup.dask import main as _main  # the tasks must pickle as neardup.dask.*, not __main__.*
+
+    sys.exit(_main())
