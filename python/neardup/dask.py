@@ -96,14 +96,16 @@ def _remove_run_dir(run_dir: Optional[str]) -> None:
 
 
 def run(command: str, args: Sequence[str], client: Any = None, work_dir: Optional[PathLike] = None,
-        log: Any = None) -> dict:
+        log: Any = None, workers: Optional[Sequence[str]] = None, allow_other_workers: bool = True) -> dict:
     """Runs ``neardup COMMAND ARGS...`` (dedup or exact) on the Dask cluster of
     ``client`` (default: the current one, ``distributed.get_client()``).
 
     Returns OUTDIR/stats.json as a dict, plus ``["dask"]``: ``parts``,
     ``part_bytes`` (the stage data each part sent to the finishing task) and
     ``notices`` (bad records as FILE:LINE, warnings), which are also written
-    to ``log`` (default sys.stderr) unless --quiet.
+    to ``log`` (default sys.stderr) unless --quiet. ``workers``: addresses
+    of the workers to run the tasks on (with ``allow_other_workers``, only
+    preferred: others take over when those are gone).
     Raises ValueError for bad options and OSError for I/O failures (a missing
     input before any task is scheduled)."""
     args = [str(a) for a in args]
@@ -122,14 +124,16 @@ def run(command: str, args: Sequence[str], client: Any = None, work_dir: Optiona
         os.makedirs(run_dir)
     token = uuid.uuid4().hex
     sources = plan["sources"]
+    placement = {} if workers is None else {"workers": list(workers),
+                                                 "allow_other_workers": allow_other_workers}
     try:
         parts = [
             client.submit(_scan_task, command, args, src, i, run_dir, key=f"neardup-{command}-scan-{i}-{token}",
-                          pure=False)
+                          pure=False, **placement)
             for i, src in enumerate(sources)
         ]
         done = client.submit(_finish_task, command, args, sources, *parts, key=f"neardup-{command}-finish-{token}",
-                             pure=False)
+                             pure=False, **placement)
         result = done.result()
         del parts, done
     finally:
