@@ -116,19 +116,33 @@ py::dict plan(const std::string& command, const std::vector<std::string>& args) 
   return d;
 }
 
-py::bytes scan(const std::string& command, const std::vector<std::string>& args, const source_tuple& source) {
+std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges(const source_tuple& source, std::uint64_t part_bytes) {
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> out;
+  without_gil("dedup", [&] {
+    for (const auto& r : jobs::part_ranges(from_tuple(source), part_bytes)) out.emplace_back(r.begin, r.end);
+  });
+  return out;
+}
+
+py::bytes scan(const std::string& command, const std::vector<std::string>& args, const source_tuple& source,
+               std::uint64_t begin, std::uint64_t end, std::uint64_t first_line) {
   job_settings s;
   std::string part;
   without_gil(command, [&] {
     parse(s, command, args, false);
     s.options().progress = false;
-    part = jobs::scan_part(from_tuple(source), s.options());
+    io::source_info src = from_tuple(source);
+    src.range_begin = begin;
+    src.range_end = end;
+    src.range_first_line = first_line;
+    part = jobs::scan_part(src, s.options());
   });
   return py::bytes(part);
 }
 
 py::dict finish(const std::string& command, const std::vector<std::string>& args,
-                const std::vector<source_tuple>& sources, const std::vector<py::bytes>& parts) {
+                const std::vector<source_tuple>& sources, const std::vector<py::bytes>& parts,
+                const std::vector<std::uint32_t>& part_sources) {
   job_settings s;
   std::vector<std::string_view> views;
   for (const auto& p : parts) {
@@ -148,7 +162,7 @@ py::dict finish(const std::string& command, const std::vector<std::string>& args
     if (!same) throw std::runtime_error("the inputs changed between planning and finishing the run");
     s.options().progress = false;
     s.options().events = &kept;
-    const jobs::dedup_report r = jobs::run_dedup_parts(list, views, s.job().out_dir, s.options());
+    const jobs::dedup_report r = jobs::run_dedup_parts(list, views, part_sources, s.job().out_dir, s.options());
     s.job().require_parsed(r.documents, r.skipped);
     s.job().complete();
   });
@@ -164,9 +178,11 @@ void register_dask(py::module_& m) {
   m.def("_dask_plan", &plan, "command"_a, "args"_a,
         "Parses `neardup COMMAND ARGS...` as the CLI does before reading: expands the inputs (a missing "
         "one raises OSError), checks and clears OUTDIR. Returns the source list and OUTDIR.");
-  m.def("_dask_scan", &scan, "command"_a, "args"_a, "source"_a,
-        "Pass 1 over one source of a plan: the part (bytes, jobs/parts.hpp).");
-  m.def("_dask_finish", &finish, "command"_a, "args"_a, "sources"_a, "parts"_a,
+  m.def("_dask_ranges", &ranges, "source"_a, "part_bytes"_a,
+        "The byte ranges [(begin, end), ...] a source of a plan is read in (jobs::part_ranges).");
+  m.def("_dask_scan", &scan, "command"_a, "args"_a, "source"_a, "begin"_a, "end"_a, "first_line"_a,
+        "Pass 1 over one range of a source of a plan: the part (bytes, jobs/parts.hpp).");
+  m.def("_dask_finish", &finish, "command"_a, "args"_a, "sources"_a, "parts"_a, "part_sources"_a,
         "Merges the parts of every source and writes the run's outputs into OUTDIR (with _SUCCESS). "
         "Returns {'notices': [...]}: bad records (FILE:LINE) and warnings.");
 }

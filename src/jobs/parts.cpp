@@ -1,7 +1,13 @@
 // Dedup over a corpus scanned in parts (see neardup/jobs/parts.hpp).
 #include "neardup/jobs/parts.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <array>
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <stdexcept>
@@ -136,6 +142,74 @@ pass_options scan_options(const dedup_options& options, executor& pool) {
 
 }  // namespace
 
+std::vector<part_range> part_ranges(const io::source_info& source, std::uint64_t part_bytes,
+                                    const io::reader_options& reader) {
+  if (part_bytes == 0) throw std::invalid_argument("part_ranges: part_bytes = 0");
+  if (source.codec != io::compression::none || source.kind != io::source_kind::jsonl || source.is_range()) {
+    return {{0, UINT64_MAX}};
+  }
+  const int fd = ::open(source.path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw std::runtime_error(source.name + ": cannot read input: " + std::strerror(errno));
+  struct closer {
+    int fd;
+    ~closer() { ::close(fd); }
+  } close_fd{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return {{0, UINT64_MAX}};
+  const auto size = static_cast<std::uint64_t>(st.st_size);
+  if (size <= part_bytes) return {{0, UINT64_MAX}};
+
+  // The last '\n' in [begin, end), searched backwards in blocks; end if none.
+  std::vector<char> block(std::size_t{64} << 10);
+  auto last_newline = [&](std::uint64_t begin, std::uint64_t end) -> std::uint64_t {
+    for (std::uint64_t hi = end; hi > begin;) {
+      const std::uint64_t lo = hi - std::min<std::uint64_t>(hi - begin, block.size());
+      const auto n = static_cast<std::size_t>(hi - lo);
+      std::size_t got = 0;
+      while (got < n) {
+        const ssize_t r = ::pread(fd, block.data() + got, n - got, static_cast<off_t>(lo + got));
+        if (r > 0) {
+          got += static_cast<std::size_t>(r);
+        } else if (r == 0) {
+          throw std::runtime_error(source.name + ": the input changed while neardup was reading it (shorter)");
+        } else if (errno != EINTR) {
+          throw std::runtime_error(source.name + ": read error: " + std::strerror(errno));
+        }
+      }
+      if (const void* nl = ::memrchr(block.data(), '\n', n)) {
+        return lo + static_cast<std::uint64_t>(static_cast<const char*>(nl) - block.data());
+      }
+      hi = lo;
+    }
+    return end;
+  };
+  // Where the chunk that starts at `o` ends, as io::corpus_reader cuts it:
+  // the first chunk_bytes bytes up to their last '\n'; without one, the
+  // next chunk_bytes too, and so on; the end of the file ends the chunk.
+  const std::uint64_t target = reader.chunk_bytes;
+  auto chunk_end = [&](std::uint64_t o) -> std::uint64_t {
+    if (size - o < target) return size;
+    std::uint64_t scanned = o, filled = o + target;
+    while (true) {
+      const std::uint64_t nl = last_newline(scanned, filled);
+      if (nl != filled) return nl + 1;
+      if (filled == size) return size;
+      scanned = filled;
+      filled += std::min<std::uint64_t>(target, size - filled);
+    }
+  };
+  std::vector<part_range> ranges;
+  std::uint64_t begin = 0;
+  for (std::uint64_t o = 0; o < size;) {
+    o = chunk_end(o);
+    if (o - begin >= part_bytes || o == size) {
+      ranges.push_back({begin, o});
+      begin = o;
+    }
+  }
+  return ranges;
+}
+
 std::string scan_part(const io::source_info& source, const dedup_options& options) {
   options.validate();
   validate(options);
@@ -157,6 +231,7 @@ std::string scan_part(const io::source_info& source, const dedup_options& option
   w.num<std::uint64_t>(n);
   w.num<std::uint64_t>(corpus.num_perm);
   w.num<std::uint64_t>(corpus.chunk_first_doc.size());
+  w.num<std::uint64_t>(source.range_begin);
   for (const doc_meta& m : corpus.docs) {
     w.num<std::uint64_t>(m.line);
     w.num<std::uint64_t>(m.text_bytes);
@@ -188,12 +263,22 @@ std::string scan_part(const io::source_info& source, const dedup_options& option
 }
 
 dedup_report run_dedup_parts(std::span<const io::source_info> sources, std::span<const std::string_view> parts,
-                             const std::string& out_dir, const dedup_options& options) {
+                             std::span<const std::uint32_t> part_sources, const std::string& out_dir,
+                             const dedup_options& options) {
   options.validate();
   validate(options);
-  if (parts.size() != sources.size()) {
-    throw std::invalid_argument("run_dedup_parts: " + std::to_string(parts.size()) + " parts for " +
-                                std::to_string(sources.size()) + " sources");
+  if (parts.size() != part_sources.size()) {
+    throw std::invalid_argument("run_dedup_parts: " + std::to_string(parts.size()) + " parts but " +
+                                std::to_string(part_sources.size()) + " part sources");
+  }
+  for (std::size_t i = 0; i < part_sources.size(); ++i) {
+    const std::uint32_t expected = i == 0 ? 0 : part_sources[i - 1];
+    if (part_sources[i] != expected && part_sources[i] != expected + 1) {
+      throw std::invalid_argument("run_dedup_parts: the parts do not cover the sources in input order");
+    }
+  }
+  if (part_sources.empty() ? !sources.empty() : part_sources.back() + 1 != sources.size()) {
+    throw std::invalid_argument("run_dedup_parts: the parts do not cover every source");
   }
   const std::size_t k = options.near ? options.num_perm : 0;
   const auto stage = pipeline::stage_data_options::of(options);
@@ -201,20 +286,26 @@ dedup_report run_dedup_parts(std::span<const io::source_info> sources, std::span
   scanned_corpus scanned;
   corpus_index& corpus = scanned.corpus;
   corpus.num_perm = k;
-  for (std::size_t s = 0; s < parts.size(); ++s) {
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    const std::uint32_t s = part_sources[i];
+    const bool continues = i > 0 && part_sources[i - 1] == s;  // another range of the same file
     try {
-      part_reader r(parts[s]);
+      part_reader r(parts[i]);
       const auto n = r.num<std::uint64_t>();
       if (r.num<std::uint64_t>() != k) part_reader::fail("made with another --num-perm or command");
       const auto chunks = r.num<std::uint64_t>();
+      const auto range_begin = r.num<std::uint64_t>();
+      if (range_begin != (continues ? corpus.source_bytes.back() : 0)) {
+        part_reader::fail("its byte range does not start where the previous part of the file ended");
+      }
       if (n > UINT32_MAX - corpus.size()) {
         throw std::runtime_error(sources[s].name + ": more than 2^32-1 documents in one run; split the corpus");
       }
       const std::size_t first_doc = corpus.size();
       const std::uint64_t id_base = corpus.ids.size();
-      if (n > parts[s].size() / 40) part_reader::fail("truncated");  // 40 bytes per document at least
+      if (n > parts[i].size() / 40) part_reader::fail("truncated");  // 40 bytes per document at least
       corpus.docs.reserve(first_doc + n);
-      for (std::uint64_t i = 0; i < n; ++i) {
+      for (std::uint64_t doc = 0; doc < n; ++doc) {
         doc_meta m;
         m.source = static_cast<std::uint32_t>(s);
         m.line = r.num<std::uint64_t>();
@@ -239,16 +330,21 @@ dedup_report run_dedup_parts(std::span<const io::source_info> sources, std::span
         }
       }
       corpus.ids += ids;
-      if (chunks > parts[s].size() / 8) part_reader::fail("truncated");
+      if (chunks > parts[i].size() / 8) part_reader::fail("truncated");
       for (std::uint64_t c = 0; c < chunks; ++c) corpus.chunk_first_doc.push_back(r.num<std::uint64_t>() + first_doc);
-      corpus.source_bytes.push_back(r.num<std::uint64_t>());
+      const auto end = r.num<std::uint64_t>();
+      if (continues) {
+        corpus.source_bytes.back() = end;
+      } else {
+        corpus.source_bytes.push_back(end);
+      }
       for (std::uint64_t* f : count_fields(scanned.counts)) {
         const auto v = r.num<std::uint64_t>();
         if (f != nullptr) *f += v;
       }
       scanned.seconds += r.num<double>();
       const auto messages = r.num<std::uint64_t>();
-      for (std::uint64_t i = 0; i < messages; ++i) events->message(std::string(r.blob()));
+      for (std::uint64_t m = 0; m < messages; ++m) events->message(std::string(r.blob()));
       const std::string_view sigs = r.blob();
       if (k != 0) {
         pipeline::signature_batch b = pipeline::read_signatures(pipeline::byte_view(sigs), stage);
