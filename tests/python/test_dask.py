@@ -157,6 +157,47 @@ def test_dedup_is_the_cli_result_for_any_partitioning(cluster, cli, tmp_path, fi
     assert_same(tmp_path / "single", tmp_path / "dist")
 
 
+def write_large(path: pathlib.Path, megabytes: int, seed: int):
+    """A plain JSONL file of about `megabytes` MB with near and exact
+    duplicates, bad lines, blank lines and repeated ids throughout."""
+    rng = random.Random(seed)
+    vocab = [f"t{i}" for i in range(4000)]
+    base = [" ".join(rng.choice(vocab) for _ in range(150)) for _ in range(2000)]
+    lines = []
+    size, n = 0, 0
+    while size < megabytes * 10**6:
+        text = rng.choice(base)
+        if rng.random() < 0.3:
+            text = text.replace("t1", "zz", 1)
+        line = json.dumps({"text": text} if n % 3 else {"id": f"x{n % 3000}", "text": text}) + "\n"
+        if n % 997 == 5:
+            line += "not json\n"
+        if n % 613 == 0:
+            line += "  \n"
+        lines.append(line)
+        size += len(line)
+        n += 1
+    path.write_text("".join(lines))
+    return path
+
+
+@pytest.mark.parametrize("part_mb", [4, 8, 64])
+def test_byte_ranges_of_a_large_file(cluster, cli, tmp_path_factory, part_mb):
+    directory = tmp_path_factory.getbasetemp() / "large"
+    if not directory.exists():
+        directory.mkdir()
+        write_large(directory / "large.jsonl", 20, seed=2)
+        write_corpus(directory, 2, 40, seed=6)
+        cli_run(cli, "dedup", [directory / "large.jsonl", directory / "part0.jsonl", directory / "part1.jsonl"],
+                directory / "single")
+    inputs = [directory / "large.jsonl", directory / "part0.jsonl", directory / "part1.jsonl"]
+    out = tmp_path_factory.mktemp("ranges")
+    r = neardup.dask.dedup(inputs, out / "dist", client=cluster.client, progress=False, part_bytes=part_mb << 20)
+    # 20 MB read in 8 MiB chunks: 3 chunks, in ranges of at least part_mb (the last one less); 2 small files
+    assert r["dask"]["parts"] == {4: 5, 8: 4, 64: 3}[part_mb]
+    assert_same(directory / "single", out / "dist")
+
+
 def test_one_two_and_four_workers_agree(cluster, cli, tmp_path):
     inputs = write_corpus(tmp_path / "in", 6, 60, seed=5)
     cli_run(cli, "dedup", inputs, tmp_path / "single")
@@ -289,7 +330,8 @@ def test_worker_memory_below_the_corpus(cli, tmp_path):
     c = Cluster(tmp_path)
     try:
         c.add_workers(["m1", "m2"], memory_limit=str(limit), nanny=True)
-        neardup.dask.dedup(inputs, tmp_path / "dist", client=c.client, progress=False)
+        r = neardup.dask.dedup(inputs, tmp_path / "dist", client=c.client, progress=False, part_bytes=16 << 20)
+        assert r["dask"]["parts"] == 20  # each 28 MB file in two ranges
         assert len(c.running()) == 2  # no worker was restarted or killed for memory
         for name, info in c.client.scheduler_info()["workers"].items():
             assert info["memory_limit"] == limit
