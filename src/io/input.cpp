@@ -848,7 +848,7 @@ struct corpus_reader::impl {
   // At the end of the current source.
   void finish_source() {
     const source_info& src = sources[current];
-    if (src.ledger) src.ledger->check(src.name, decoded, XXH3_64bits_digest(&digest));
+    if (src.ledger && !src.is_range()) src.ledger->check(src.name, decoded, XXH3_64bits_digest(&digest));
     if (dec) closed_bytes += dec->compressed_offset();
     dec.reset();
     carry.clear();

@@ -144,7 +144,8 @@ struct source_info {
   // pieces (jobs/parts.hpp): the reader reads bytes [range_begin, range_end)
   // only, numbering the first line range_first_line. REQUIRES: range_begin
   // starts a line. Chunks start at range_begin; their byte offsets and line
-  // numbers are those of the whole file.
+  // numbers are those of the whole file. A range is not checked against
+  // `ledger` (it is not a complete read).
   std::uint64_t range_begin = 0;
   std::uint64_t range_end = UINT64_MAX;
   std::uint64_t range_first_line = 1;
