@@ -33,8 +33,9 @@ What runs where:
     (``run_dedup_parts``). Inputs and OUTDIR must be at the same paths on
     every worker (shared storage).
 
-Each task's options default to ``threads=1`` (``--threads 1``): Dask's
-workers give the parallelism. A task lost with its worker is run again by
+Scan tasks run with ``--threads 1`` unless ``threads`` is given: Dask's
+workers give the parallelism. The finishing task runs alone and uses the
+command's default (every core of its worker) unless ``threads`` is given. A task lost with its worker is run again by
 Dask; the finishing task writes every file under a temporary name and
 renames it, and a new attempt removes an earlier attempt's leftovers.
 """
@@ -135,8 +136,10 @@ def run(command: str, args: Sequence[str], client: Any = None, work_dir: Optiona
     Raises ValueError for bad options and OSError for I/O failures (a missing
     input before any task is scheduled)."""
     args = [str(a) for a in args]
-    if not any(a == "--threads" or a.startswith("--threads=") for a in args):
-        args = ["--threads", "1", *args]
+    # Scan tasks run one thread each unless --threads says otherwise; the
+    # finishing task runs alone, with the command's default (every core).
+    scan_args = args if any(a == "--threads" or a.startswith("--threads=") for a in args) else [
+        "--threads", "1", *args]
     plan = _neardup._dask_plan(command, args)
     log = sys.stderr if log is None else log
     quiet = plan["quiet"]
@@ -160,7 +163,7 @@ def run(command: str, args: Sequence[str], client: Any = None, work_dir: Optiona
             ranges = _neardup._dask_ranges(src, part_bytes)
             counts = []
             for j, (begin, end) in enumerate(ranges):
-                parts.append(client.submit(_scan_task, command, args, src, begin, end, n, run_dir, *counts,
+                parts.append(client.submit(_scan_task, command, scan_args, src, begin, end, n, run_dir, *counts,
                                            key=f"neardup-{command}-scan-{n}-{token}", pure=False, **placement))
                 part_sources.append(i)
                 n += 1
@@ -204,8 +207,8 @@ Runs `neardup dedup` (or `neardup exact`) on a Dask cluster: one task per
 input file (or range of a large one) signs it on a worker, one task merges
 and writes OUTDIR. The
 outputs are those of the single-machine command. Every option of the command
-is accepted (see `neardup dedup --help`); each task runs with --threads 1
-unless given.
+is accepted (see `neardup dedup --help`); scan tasks run with --threads 1
+unless it is given.
   --scheduler ADDRESS  the Dask scheduler (e.g. tcp://10.0.0.1:8786)
   --work-dir DIR       keep stage data in files under DIR (storage every
                        worker sees) instead of in worker memory
