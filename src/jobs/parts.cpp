@@ -331,8 +331,26 @@ dedup_report run_dedup_parts(std::span<const io::source_info> sources, std::span
       }
       corpus.ids += ids;
       if (chunks > parts[i].size() / 8) part_reader::fail("truncated");
-      for (std::uint64_t c = 0; c < chunks; ++c) corpus.chunk_first_doc.push_back(r.num<std::uint64_t>() + first_doc);
+      std::uint64_t previous = 0;
+      for (std::uint64_t c = 0; c < chunks; ++c) {
+        const auto first = r.num<std::uint64_t>();
+        if (first < previous || first > n || (c == 0 && first != 0)) part_reader::fail("bad chunk table");
+        previous = first;
+        corpus.chunk_first_doc.push_back(first + first_doc);
+      }
+      if ((chunks == 0) != (n == 0)) part_reader::fail("bad chunk table");
       const auto end = r.num<std::uint64_t>();
+      // Documents lie inside the range, in order, one per line: the later
+      // passes index and read by these fields.
+      std::uint64_t at = range_begin, line = 0;
+      for (std::size_t d = first_doc; d < corpus.size(); ++d) {
+        const doc_meta& m = corpus.docs[d];
+        if (m.byte_offset < at || m.raw_length > end - m.byte_offset || m.byte_offset > end || m.line <= line) {
+          part_reader::fail("documents out of order or outside the range");
+        }
+        at = m.byte_offset + m.raw_length;
+        line = m.line;
+      }
       if (continues) {
         corpus.source_bytes.back() = end;
       } else {
