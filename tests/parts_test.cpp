@@ -142,7 +142,8 @@ TEST(Parts, MergedPartsGiveTheSingleRunOutputs) {
       o.reader.chunk_bytes = chunk;
       const auto single = njobs::run_dedup(c.sources, (c.dir / "single").string(), o);
       for (const std::uint64_t part_bytes : {std::uint64_t{1}, std::uint64_t{3000}, std::uint64_t{1} << 30}) {
-        SCOPED_TRACE(std::to_string(near) + " chunk " + std::to_string(chunk) + " part " + std::to_string(part_bytes));
+        SCOPED_TRACE(std::to_string(near) + " chunk " + std::to_string(chunk) + " part " +
+                     std::to_string(part_bytes));
         std::size_t count = 0;
         const auto merged = run_in_parts(c, o, part_bytes, (c.dir / "parts").string(), &count);
         if (chunk == 700 && part_bytes == 1) {

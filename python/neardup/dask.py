@@ -35,9 +35,10 @@ What runs where:
 
 Scan tasks run with ``--threads 1`` unless ``threads`` is given: Dask's
 workers give the parallelism. The finishing task runs alone and uses the
-command's default (every core of its worker) unless ``threads`` is given. A task lost with its worker is run again by
-Dask; the finishing task writes every file under a temporary name and
-renames it, and a new attempt removes an earlier attempt's leftovers.
+command's default (every core of its worker) unless ``threads`` is given.
+A task lost with its worker is run again by Dask; the finishing task
+writes every file under a temporary name and renames it, and a new attempt
+removes an earlier attempt's leftovers.
 """
 
 from __future__ import annotations
@@ -201,7 +202,8 @@ def exact(inputs: Sequence[PathLike], out_dir: PathLike, client: Any = None, wor
                part_bytes=part_bytes)
 
 
-_USAGE = """usage: python3 -m neardup.dask {dedup|exact} INPUT... -o OUTDIR --scheduler ADDRESS [--work-dir DIR] [options]
+_USAGE = """usage: python3 -m neardup.dask {dedup|exact} INPUT... -o OUTDIR --scheduler ADDRESS
+                             [--work-dir DIR] [--part-mb M] [options]
 
 Runs `neardup dedup` (or `neardup exact`) on a Dask cluster: one task per
 input file (or range of a large one) signs it on a worker, one task merges

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "dedup_scanned.hpp"
@@ -315,7 +316,9 @@ dedup_report run_dedup_parts(std::span<const io::source_info> sources, std::span
         m.id_length = r.num<std::uint32_t>();
         m.raw_length = r.num<std::uint32_t>();
         const auto status = r.num<std::uint8_t>();
-        if (status > static_cast<std::uint8_t>(io::record_status::line_too_long)) part_reader::fail("bad record status");
+        if (status > static_cast<std::uint8_t>(io::record_status::line_too_long)) {
+          part_reader::fail("bad record status");
+        }
         m.status = static_cast<io::record_status>(status);
         m.flags = r.num<std::uint8_t>();
         m.has_tokens = r.num<std::uint8_t>() != 0;

@@ -6,9 +6,10 @@
 // JSONL file (part_ranges). scan_part() runs pass 1 of run_dedup (parse,
 // tokenize, fingerprint, MinHash) over that part alone and returns what it
 // learned as bytes (the layout below); run_dedup_parts() merges the parts,
-// in input order, into the index that one pass over all sources builds, checks ids across parts, and runs the rest of
-// run_dedup over it: grouping, verification, clustering, keep choice, and
-// writing clusters.tsv, deduped.jsonl, stats.json and the evidence files.
+// in input order, into the index that one pass over all sources builds,
+// checks ids across parts, and runs the rest of run_dedup over it: grouping,
+// verification, clustering, keep choice, and writing clusters.tsv,
+// deduped.jsonl, stats.json and the evidence files.
 //
 //   // anywhere (e.g. one Dask task per part); ranges after the first of a
 //   // file also need range_first_line, one more than the '\n's before them:
@@ -21,17 +22,17 @@
 // Guarantee: the outputs are those of run_dedup(sources, "out", options),
 // byte for byte (stats.json's timings and thread count aside): the reader
 // cuts each source into the same chunks whether it reads it alone, after
-// others, or range by range from chunk starts, so document numbers, byte offsets, line numbers and chunk numbers
-// agree, and the later passes (re-reading candidates' shingle sets, copying
+// others, or range by range from chunk starts, so document numbers, byte
+// offsets, line numbers and chunk numbers agree, and the later passes (re-reading candidates' shingle sets, copying
 // kept lines) read the sources exactly as after a single pass. Bad records
 // are reported (FILE:LINE, carried inside the part) and counted as in
 // run_dedup; duplicate ids are found across all parts.
 //
 // Part layout, version 1 (little-endian, every field explicit):
 //   "NDPART\0\0" | u32 version | u32 0 | u64 documents | u64 num_perm (0 for
-//   exact) | u64 chunks | u64 range_begin | per document: u64 line, text_bytes, id_offset,
-//   byte_offset, u32 id_length, raw_length, u8 status, flags, has_tokens,
-//   short_doc | u64 n + n bytes of ids | u64 first document of each chunk |
+//   exact) | u64 chunks | u64 range_begin | per document: u64 line,
+//   text_bytes, id_offset, byte_offset, u32 id_length, raw_length, u8 status,
+//   flags, has_tokens, short_doc | u64 n + n bytes of ids | u64 first document of each chunk |
 //   u64 source bytes | 19 × u64 counts | f64 seconds | u64 notices, each
 //   u64 n + n bytes | u64 n + signature batch (pipeline/format.hpp; n = 0
 //   for exact) | u64 n + fingerprint run (pipeline/format.hpp) |
@@ -68,8 +69,9 @@ std::vector<part_range> part_ranges(const io::source_info& source, std::uint64_t
                                     const io::reader_options& reader = {});
 
 // Pass 1 over one source (or one range of it: source_info::range_begin,
-// range_end and range_first_line, the line number at range_begin). Throws as run_dedup does (std::invalid_argument
-// for bad options, std::runtime_error for I/O errors naming the file).
+// range_end and range_first_line, the line number at range_begin). Throws as
+// run_dedup does (std::invalid_argument for bad options, std::runtime_error
+// for I/O errors naming the file).
 std::string scan_part(const io::source_info& source, const dedup_options& options);
 
 // Merges the parts (parts[i]: scan_part of a range of sources[part_sources[i]]
