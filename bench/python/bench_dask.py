@@ -117,6 +117,11 @@ def main() -> int:
               f"{r['dask']['parts']} parts of <= {part_bytes >> 20} MiB + the rest)", flush=True)
         print(f"throughput dask / cli: {cli_s / dask_s:.0%}")
 
+        peaks = client.run(lambda: __import__("resource").getrusage(__import__("resource").RUSAGE_SELF).ru_maxrss)
+        print("worker peak RSS: " + ", ".join(f"{kb / 1024:.0f} MB" for kb in sorted(peaks.values())) +
+              " (the largest ran the finishing task)")
+        cli_rss = json.loads((tmp / "cli" / "stats.json").read_text())["peak_rss_bytes"]
+        print(f"cli peak RSS: {cli_rss / 2**20:.0f} MB")
         for name in ("clusters.tsv", "deduped.jsonl"):
             same = (tmp / "cli" / name).read_bytes() == (tmp / "dask" / name).read_bytes()
             print(f"{name}: {'identical' if same else 'DIFFERENT'}")
