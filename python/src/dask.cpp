@@ -46,6 +46,12 @@ void parse(job_settings& s, const std::string& command, const std::vector<std::s
   s.options().validate();
   s.job().command = s.near ? "dedup" : "exact";
   s.job().records = &s.options().records;
+  for (const auto& input : p.positional) {
+    if (input == "-") {
+      throw std::invalid_argument("INPUT '-': neardup.dask reads files that every worker sees; standard input "
+                                  "cannot be shared with them (save it to a file first)");
+    }
+  }
   if (finish) {
     neardup_cli::finish_job(s.job(), p, neardup_cli::output_dir::required);
   } else {

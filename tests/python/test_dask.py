@@ -256,6 +256,8 @@ def test_missing_input_fails_before_any_task(tmp_path):
     (tmp_path / "a.jsonl").write_text('{"text": "x y z"}\n')
     with pytest.raises(OSError, match="missing.jsonl"):
         neardup.dask.dedup([tmp_path / "a.jsonl", tmp_path / "missing.jsonl"], tmp_path / "out", client=NoClient())
+    with pytest.raises(ValueError, match="standard input"):
+        neardup.dask.dedup(["-"], tmp_path / "out", client=NoClient())
     with pytest.raises(ValueError, match="threshold"):
         neardup.dask.dedup([tmp_path / "a.jsonl"], tmp_path / "out", client=NoClient(), threshold=7)
 
