@@ -15,6 +15,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <vector>
 
 #include "neardup/hash.hpp"
@@ -43,6 +44,10 @@ struct fixture {
     fs::create_directories(dir);
     std::ofstream(dir / "in.jsonl", std::ios::binary) << kSource;
     sources = io::expand_inputs({(dir / "in.jsonl").string()}).sources;
+  }
+  ~fixture() {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
   }
 };
 
