@@ -117,6 +117,17 @@ struct index_cli {
 };
 void add_index_options(option_table& t, index_cli& s);
 
+// `neardup exact`'s settings and table (neardup.dask parses them too).
+struct exact_cli {
+  neardup::jobs::dedup_options options = [] {
+    neardup::jobs::dedup_options o;
+    o.near = false;  // exact duplicates only: no MinHash
+    return o;
+  }();
+  job_cli job;
+};
+option_table exact_table(exact_cli& s, std::string intro);
+
 int run_dedup(int argc, char** argv);
 int run_index(int argc, char** argv);
 int run_query(int argc, char** argv);

@@ -19,14 +19,7 @@ outputs in OUTDIR: clusters.tsv, deduped.jsonl, stats.json, evidence.tsv,
 near_misses.tsv, sources.tsv, as for 'neardup dedup'.
 )";
 
-struct exact_cli {
-  neardup::jobs::dedup_options options = [] {
-    neardup::jobs::dedup_options o;
-    o.near = false;  // exact duplicates only: no MinHash
-    return o;
-  }();
-  job_cli job;
-};
+}  // namespace
 
 // Every option of `neardup exact`.
 option_table exact_table(exact_cli& s, std::string intro) {
@@ -39,8 +32,6 @@ option_table exact_table(exact_cli& s, std::string intro) {
   add_shared_options(t, s.job, b, output_dir::required);
   return t;
 }
-
-}  // namespace
 
 std::vector<std::string> exact_option_names() {
   exact_cli s;

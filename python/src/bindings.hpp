@@ -103,5 +103,6 @@ void register_index(py::module_& m);
 void register_jobs(py::module_& m);
 void register_dedup(py::module_& m);
 void register_stored_index(py::module_& m);  // stored_index.cpp
+void register_dask(py::module_& m);
 
 }  // namespace neardup::python

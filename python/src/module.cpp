@@ -10,4 +10,5 @@ PYBIND11_MODULE(_neardup, m) {
   neardup::python::register_jobs(m);
   neardup::python::register_dedup(m);
   neardup::python::register_stored_index(m);
+  neardup::python::register_dask(m);
 }

@@ -505,6 +505,11 @@ class file_input {
       if (errno != EINTR) fail_errno(path_, "read error", errno);
     }
   }
+  // Moves to byte `offset` of a regular file.
+  void seek(std::uint64_t offset) {
+    if (::lseek(fd_, static_cast<off_t>(offset), SEEK_SET) < 0) fail_errno(path_, "cannot seek", errno);
+    offset_ = offset;
+  }
   std::uint64_t offset() const noexcept { return offset_; }
   std::uint64_t size() const noexcept { return size_; }  // 0 if unknown
   const std::string& path() const noexcept { return path_; }
@@ -542,6 +547,29 @@ class plain_decoder final : public decoder {
     }
     return got;
   }
+};
+
+// Bytes [begin, end) of a plain file (source_info::range_begin/range_end).
+class range_decoder final : public decoder {
+ public:
+  range_decoder(const std::string& path, std::uint64_t begin, std::uint64_t end)
+      : decoder(path), left_(end >= begin ? end - begin : 0) {
+    in_.seek(begin);
+  }
+  std::size_t read(char* dst, std::size_t n) override {
+    n = static_cast<std::size_t>(std::min<std::uint64_t>(n, left_));
+    std::size_t got = 0;
+    while (got < n) {
+      const std::size_t r = in_.read(dst + got, n - got);
+      if (r == 0) break;
+      got += r;
+    }
+    left_ -= got;
+    return got;
+  }
+
+ private:
+  std::uint64_t left_;
 };
 
 constexpr std::size_t compressed_block = std::size_t{1} << 20;
@@ -739,6 +767,12 @@ std::uint64_t count_newlines(const char* p, std::size_t n) noexcept {
 }
 
 std::unique_ptr<decoder> open_decoder(const source_info& s) {
+  if (s.is_range()) {
+    if (s.codec != compression::none || s.kind != source_kind::jsonl) {
+      fail(s.name, "a byte range of a compressed or text file cannot be read on its own");
+    }
+    return std::make_unique<range_decoder>(s.path, s.range_begin, s.range_end);
+  }
   switch (s.codec) {
     case compression::gzip: return std::make_unique<gzip_decoder>(s.path);
     case compression::zstd: return std::make_unique<zstd_decoder>(s.path);
@@ -814,7 +848,7 @@ struct corpus_reader::impl {
   // At the end of the current source.
   void finish_source() {
     const source_info& src = sources[current];
-    if (src.ledger) src.ledger->check(src.name, decoded, XXH3_64bits_digest(&digest));
+    if (src.ledger && !src.is_range()) src.ledger->check(src.name, decoded, XXH3_64bits_digest(&digest));
     if (dec) closed_bytes += dec->compressed_offset();
     dec.reset();
     carry.clear();
@@ -830,6 +864,8 @@ struct corpus_reader::impl {
         dec = open_decoder(src);
         (void)XXH3_64bits_reset(&digest);
         decoded = 0;
+        next_offset = src.range_begin;
+        next_line = src.range_first_line;
       }
       chunk.source = static_cast<std::uint32_t>(current);
       chunk.source_name = src.name;

@@ -212,6 +212,8 @@ std::vector<std::uint64_t> new_set_block(std::size_t values) {
   return block;
 }
 
+}  // namespace
+
 void warn_duplicate_ids(std::span<const source_info> sources, corpus_index& corpus,
                         const pass_options& options, sink& meter, scan_counts& counts) {
   const std::size_t n = corpus.size();
@@ -244,8 +246,6 @@ void warn_duplicate_ids(std::span<const source_info> sources, corpus_index& corp
   std::sort(repeated.begin(), repeated.end());
   corpus.repeated_ids = std::move(repeated);
 }
-
-}  // namespace
 
 std::span<const std::uint64_t> scanned_sets::store(std::span<const std::uint64_t> set) {
   if (blocks.empty() || blocks.back().capacity() - blocks.back().size() < set.size()) {
@@ -387,7 +387,7 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
       ++counts.short_documents;
     }
   }
-  warn_duplicate_ids(sources, corpus, options, meter, counts);
+  if (options.check_duplicate_ids) warn_duplicate_ids(sources, corpus, options, meter, counts);
   return corpus;
 }
 

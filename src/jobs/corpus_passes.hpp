@@ -119,6 +119,9 @@ struct pass_options {
   // A document whose text equals an earlier one's (same fingerprint) gets no
   // kept set: for callers that leave exact duplicates out of comparisons.
   bool sets_of_first_copy_only = false;
+  // false: scan_corpus leaves ids alone (no warnings, no repeated_ids), for a
+  // scan of one part of a corpus whose ids are checked once over all parts.
+  bool check_duplicate_ids = true;
 };
 
 // The pass settings of a job's options (fields, reader, error reporting) and
@@ -185,6 +188,12 @@ class problem_reporter {
 // records as file:line through `meter` and counts them; warns on duplicate ids.
 corpus_index scan_corpus(std::span<const source_info> sources, const pass_options& options,
                          const minhasher* hasher, sink& meter, scan_counts& counts);
+
+// Counts (and warns about, at most max_reported_errors times) documents whose
+// id an earlier document has, and fills corpus.repeated_ids. scan_corpus does
+// this itself unless options.check_duplicate_ids is false.
+void warn_duplicate_ids(std::span<const source_info> sources, corpus_index& corpus, const pass_options& options,
+                        sink& meter, scan_counts& counts);
 
 // Sorted shingle sets of the documents d with wanted[d] != 0, flat:
 // set d = values[begin[d], begin[d+1]) (empty for the others).

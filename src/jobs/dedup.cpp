@@ -9,6 +9,7 @@
 
 #include "corpus_passes.hpp"
 #include "evidence_files.hpp"
+#include "dedup_scanned.hpp"
 #include "prior_run.hpp"
 #include "neardup/io/json.hpp"
 #include "neardup/io/memory.hpp"
@@ -176,6 +177,11 @@ class corpus_sets final : public pipeline::set_provider {
 
 dedup_report run_dedup(std::span<const io::source_info> sources, const std::string& out_dir,
                        const dedup_options& options) {
+  return detail::run_dedup_scanned(sources, out_dir, options, nullptr);
+}
+
+dedup_report detail::run_dedup_scanned(std::span<const io::source_info> sources, const std::string& out_dir,
+                                       const dedup_options& options, scanned_corpus* scanned) {
   options.validate();
   detail::validate(options);
   const auto t_start = clock_type::now();
@@ -200,9 +206,12 @@ dedup_report run_dedup(std::span<const io::source_info> sources, const std::stri
   events->begin_stage(options.near ? "sign" : "fingerprint", report.input_bytes);
   detail::scan_counts counts;
   detail::corpus_index corpus =
-      detail::scan_corpus(sources, pass, options.near ? &hasher : nullptr, *events, counts);
+      scanned != nullptr ? std::move(scanned->corpus)  // the parts' scans, merged (jobs/parts.hpp)
+                         : detail::scan_corpus(sources, pass, options.near ? &hasher : nullptr, *events, counts);
+  if (scanned != nullptr) counts = scanned->counts;
   events->end_stage();
-  const double sign_seconds = std::chrono::duration<double>(clock_type::now() - t_sign).count();
+  const double sign_seconds = scanned != nullptr ? scanned->seconds
+                                                 : std::chrono::duration<double>(clock_type::now() - t_sign).count();
 
   const std::size_t n = corpus.size();
   std::vector<std::uint8_t> usable(n);

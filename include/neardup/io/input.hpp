@@ -140,6 +140,16 @@ struct source_info {
   std::int64_t mtime_ns = 0;
   // What the first complete read saw (see "Passes agree"); null: unchecked.
   std::shared_ptr<detail::read_ledger> ledger;
+  // A part of a plain (uncompressed) JSONL file, for reading a large file in
+  // pieces (jobs/parts.hpp): the reader reads bytes [range_begin, range_end)
+  // only, numbering the first line range_first_line. REQUIRES: range_begin
+  // starts a line. Chunks start at range_begin; their byte offsets and line
+  // numbers are those of the whole file. A range is not checked against
+  // `ledger` (it is not a complete read).
+  std::uint64_t range_begin = 0;
+  std::uint64_t range_end = UINT64_MAX;
+  std::uint64_t range_first_line = 1;
+  bool is_range() const noexcept { return range_begin != 0 || range_end != UINT64_MAX; }
 };
 
 struct expand_options {

@@ -1,0 +1,169 @@
+#!/usr/bin/python3
+"""neardup.dask against the single-process CLI, measured in the same run.
+
+usage: PYTHONPATH=build/release/python /usr/bin/python3 bench/python/bench_dask.py [CLI]
+
+Makes a JSONL corpus (NEARDUP_DASK_MB, default 1024 MB; 2 KB documents, a
+quarter of them near-copies of recent ones; NEARDUP_DASK_CORPUS=FILE uses that
+file instead), then, page cache warm:
+  1. `neardup dedup CORPUS -o OUT` (CLI: build/release/examples/neardup), all cores;
+  2. a `dask scheduler` and NEARDUP_DASK_WORKERS (2) `dask worker --nthreads 1`
+     processes on 127.0.0.1, and `neardup.dask` dedup of the same corpus
+     (parts of NEARDUP_DASK_PART_MB, default 128).
+Checks that the outputs are identical, and prints wall seconds, MB/s, the
+throughput ratio, the stage data sent per document (the parts, which hold
+pass 1's results: signatures, fingerprints, document metadata), and per-task
+costs from Dask's task stream (scan = pass 1 per part; lines = '\\n' counts of
+ranges; finish = merge + grouping + verification + clustering + writing), with
+an estimate for 1 TB on 100 workers made from them.
+"""
+import json
+import os
+import pathlib
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def make_corpus(path: pathlib.Path, megabytes: int, seed: int = 7) -> int:
+    rng = random.Random(seed)
+    vocab = [("".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(2, 9))))
+             for _ in range(30000)]
+    sentences = [" ".join(rng.choices(vocab, k=18)) + "." for _ in range(50000)]
+    recent = []
+    docs = 0
+    target = megabytes << 20
+    written = 0
+    with open(path, "w") as out:
+        batch = []
+        while written < target:
+            if recent and rng.random() < 0.25:
+                words = rng.choice(recent).split(" ")
+                for _ in range(4):
+                    words[rng.randrange(len(words))] = rng.choice(vocab)
+                text = " ".join(words)
+            else:
+                text = " ".join(rng.choices(sentences, k=16))
+                if len(recent) < 512:
+                    recent.append(text)
+                else:
+                    recent[rng.randrange(512)] = text
+            line = f'{{"id":"d{docs}","text":"{text}"}}\n'
+            batch.append(line)
+            written += len(line)
+            docs += 1
+            if len(batch) == 4096:
+                out.write("".join(batch))
+                batch.clear()
+        out.write("".join(batch))
+    return docs
+
+
+def main() -> int:
+    cli = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "build" / "release" / "examples" / "neardup")
+    import distributed  # noqa: F401  (fail early without python3-distributed)
+    import neardup.dask
+
+    workers = int(os.environ.get("NEARDUP_DASK_WORKERS", "2"))
+    part_bytes = int(float(os.environ.get("NEARDUP_DASK_PART_MB", "128")) * 2**20)
+    tmp = pathlib.Path(tempfile.mkdtemp(prefix="neardup_dask_bench."))
+    procs = []
+    try:
+        corpus = os.environ.get("NEARDUP_DASK_CORPUS")
+        if corpus:
+            corpus = pathlib.Path(corpus)
+        else:
+            corpus = tmp / "corpus.jsonl"
+            t = time.time()
+            docs = make_corpus(corpus, int(os.environ.get("NEARDUP_DASK_MB", "1024")))
+            print(f"corpus: {docs} documents, {corpus.stat().st_size / 1e6:.0f} MB, made in {time.time() - t:.0f}s",
+                  flush=True)
+        mb = corpus.stat().st_size / 1e6
+
+        t = time.time()
+        subprocess.run([str(cli), "dedup", str(corpus), "-o", str(tmp / "cli"), "--quiet"], check=True)
+        cli_s = time.time() - t
+        print(f"cli: {cli_s:.1f}s, {mb / cli_s:.1f} MB/s (threads: all {os.cpu_count()} cores)", flush=True)
+
+        env = dict(os.environ)
+        sched_file = tmp / "scheduler.json"
+        procs.append(subprocess.Popen(["/usr/bin/dask", "scheduler", "--host", "127.0.0.1", "--port", "0",
+                                       "--no-dashboard", "--scheduler-file", str(sched_file)], env=env,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        while not sched_file.exists() or not sched_file.read_text().strip():
+            time.sleep(0.1)
+        address = json.loads(sched_file.read_text())["address"]
+        for i in range(workers):
+            procs.append(subprocess.Popen(["/usr/bin/dask", "worker", address, "--nthreads", "1", "--no-nanny",
+                                           "--no-dashboard", "--host", "127.0.0.1", "--memory-limit", "0",
+                                           "--local-directory", str(tmp)], env=env,
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        client = distributed.Client(address, timeout=60)
+        client.wait_for_workers(workers, timeout=120)
+        client.run(lambda: __import__("neardup.dask"))  # import outside the timed run
+
+        with distributed.get_task_stream(client) as ts:
+            t = time.time()
+            r = neardup.dask.run("dedup", [str(corpus), "-o", str(tmp / "dask"), "--quiet"], client,
+                                 part_bytes=part_bytes)
+            dask_s = time.time() - t
+        print(f"dask: {dask_s:.1f}s, {mb / dask_s:.1f} MB/s ({workers} workers x 1 thread, "
+              f"{r['dask']['parts']} parts of <= {part_bytes >> 20} MiB + the rest)", flush=True)
+        print(f"throughput dask / cli: {cli_s / dask_s:.0%}")
+
+        peaks = client.run(lambda: __import__("resource").getrusage(__import__("resource").RUSAGE_SELF).ru_maxrss)
+        print("worker peak RSS: " + ", ".join(f"{kb / 1024:.0f} MB" for kb in sorted(peaks.values())) +
+              " (the largest ran the finishing task)")
+        cli_rss = json.loads((tmp / "cli" / "stats.json").read_text())["peak_rss_bytes"]
+        print(f"cli peak RSS: {cli_rss / 2**20:.0f} MB")
+        for name in ("clusters.tsv", "deduped.jsonl"):
+            same = (tmp / "cli" / name).read_bytes() == (tmp / "dask" / name).read_bytes()
+            print(f"{name}: {'identical' if same else 'DIFFERENT'}")
+        a = json.loads((tmp / "cli" / "stats.json").read_text())["documents"]
+        print(f"stats.json documents: {'identical' if a == r['documents'] else 'DIFFERENT'}")
+
+        docs = r["documents"]["read"]
+        stage = sum(r["dask"]["stage_bytes"])
+        print(f"shuffle: scan -> finish {stage} bytes = {stage / docs:.0f} bytes/document "
+              f"(signatures {4 * 128} + fingerprint 20 + metadata and id); lines -> scan 8 bytes per range; "
+              f"the finishing task reads candidates' texts and copies kept lines from shared storage itself")
+
+        costs = {}
+        for task in ts.data:
+            kind = task["key"].split("-")[2]
+            took = sum(s["stop"] - s["start"] for s in task["startstops"] if s["action"] == "compute")
+            costs.setdefault(kind, []).append(took)
+        for kind, xs in sorted(costs.items()):
+            print(f"task {kind}: {len(xs)} tasks, {sum(xs):.2f}s total, {max(xs):.2f}s max")
+        scan = sum(costs.get("scan", [0]))
+        finish = sum(costs.get("finish", [0]))
+        per_byte_scan = scan / (mb * 1e6)
+        per_byte_finish = finish / (mb * 1e6)
+        tb = 1e12
+        print(f"per GB: scan {per_byte_scan * 1e9:.1f} worker-seconds, finish {per_byte_finish * 1e9:.1f} seconds "
+              f"on one worker; stage data {stage / mb / 1e6 * 1e9 / 1e6:.0f} MB per GB of input")
+        print(f"1 TB on 100 workers (linear extrapolation): scan {per_byte_scan * tb / 100 / 60:.0f} min; "
+              f"finish {per_byte_finish * tb / 3600:.1f} h on ONE worker holding "
+              f"{stage / mb / 1e6 * tb / 1e9:.0f} GB of stage data")
+        client.close()
+        return 0
+    finally:
+        for p in reversed(procs):
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

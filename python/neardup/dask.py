@@ -1,0 +1,296 @@
+"""neardup on a Dask cluster, with the single-machine result.
+
+    >>> from distributed import Client
+    >>> import neardup.dask
+    >>> client = Client("tcp://scheduler:8786")                   # doctest: +SKIP
+    >>> neardup.dask.dedup(["corpus/"], "out", client=client, threshold=0.8)  # doctest: +SKIP
+
+or, from a shell::
+
+    python3 -m neardup.dask dedup corpus/ -o out --scheduler tcp://scheduler:8786 [--work-dir DIR] [options]
+
+The options are those of ``neardup dedup`` (``neardup exact``), parsed by the
+CLI's own option table; ``threshold=0.8`` is ``--threshold 0.8``, a flag
+is ``no_exact_first=True``. The outputs in OUTDIR are those of ``neardup
+dedup`` with the same inputs and options, byte for byte (stats.json's
+timings and thread count aside), for any number of workers.
+
+What runs where:
+  * the client (this process) expands the inputs and checks OUTDIR, as the
+    CLI does before reading (a missing input fails here, before any task);
+  * one task per part runs pass 1 on a worker: parse, tokenize, fingerprint,
+    MinHash (jobs/parts.hpp, ``scan_part``). A part is an input file, or a
+    byte range of about ``part_bytes`` of a large plain JSONL file, cut on a
+    line boundary where the reader starts a chunk (``part_ranges``); a range
+    after a file's first gets its first line number from small tasks that
+    count the '\\n's of the ranges before it. Its result, the
+    part, is stage data in a versioned layout (signatures and fingerprints in
+    pipeline/format.hpp's format) kept in the worker's memory, or with
+    ``work_dir`` written to a file there (storage every worker sees);
+  * one task merges the parts and runs the rest on a worker: exact groups,
+    LSH banding, verification (it re-reads the candidates' shingle sets from
+    the input files), clustering, keep choice, and writing OUTDIR
+    (``run_dedup_parts``). Inputs and OUTDIR must be at the same paths on
+    every worker (shared storage).
+
+Scan tasks run with ``--threads 1`` unless ``threads`` is given: Dask's
+workers give the parallelism. The finishing task runs alone and uses the
+command's default (every core of its worker) unless ``threads`` is given.
+A task lost with its worker is run again by Dask; the finishing task
+writes every file under a temporary name and renames it, and a new attempt
+removes an earlier attempt's leftovers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import uuid
+from typing import Any, Optional, Sequence, Union
+
+from . import _argv, _neardup
+
+__all__ = ["DEFAULT_PART_BYTES", "dedup", "exact", "main", "run"]
+
+# Plain JSONL files larger than this are read in byte ranges of about this
+# size (cut where the reader starts a chunk, jobs::part_ranges).
+DEFAULT_PART_BYTES = 128 << 20
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+def _part_path(run_dir: str, index: int) -> str:
+    return os.path.join(run_dir, f"part-{index:06d}.ndpart")
+
+
+def _count_lines(path: str, begin: int, end: int) -> int:
+    """The '\\n's in bytes [begin, end) of a file (a range's line count)."""
+    count = 0
+    with open(path, "rb") as f:
+        f.seek(begin)
+        left = end - begin
+        while left > 0:
+            block = f.read(min(left, 16 << 20))
+            if not block:
+                raise OSError(f"{path}: the input changed while neardup was reading it (shorter)")
+            count += block.count(b"\n")
+            left -= len(block)
+    return count
+
+
+def _scan_task(command: str, args: list, source: tuple, begin: int, end: int, index: int,
+               run_dir: Optional[str], *lines_before: int):
+    """Pass 1 over one range of a source: the part's bytes, or the path of its
+    file in run_dir. lines_before: the line counts of the source's earlier ranges."""
+    part = _neardup._dask_scan(command, args, source, begin, end, 1 + sum(lines_before))
+    if run_dir is None:
+        return part
+    path = _part_path(run_dir, index)
+    tmp = f"{path}.tmp.{os.getpid()}.{uuid.uuid4().hex}"
+    with open(tmp, "wb") as f:
+        f.write(part)
+    os.replace(tmp, path)
+    return path
+
+
+def _finish_task(command: str, args: list, sources: list, part_sources: list, *parts) -> dict:
+    """Merges the parts (bytes or paths) and writes OUTDIR."""
+    loaded = []
+    for p in parts:
+        if isinstance(p, str):
+            with open(p, "rb") as f:
+                loaded.append(f.read())
+        else:
+            loaded.append(p)
+    result = _neardup._dask_finish(command, args, sources, loaded, part_sources)
+    result["stage_bytes"] = [len(p) for p in loaded]
+    return result
+
+
+def _remove_run_dir(run_dir: Optional[str]) -> None:
+    if run_dir is None or not os.path.isdir(run_dir):
+        return
+    for name in os.listdir(run_dir):
+        try:
+            os.remove(os.path.join(run_dir, name))
+        except FileNotFoundError:
+            pass
+    try:
+        os.rmdir(run_dir)
+    except OSError:
+        pass
+
+
+def run(command: str, args: Sequence[str], client: Any = None, work_dir: Optional[PathLike] = None,
+        log: Any = None, workers: Optional[Sequence[str]] = None, allow_other_workers: bool = True,
+        part_bytes: int = DEFAULT_PART_BYTES) -> dict:
+    """Runs ``neardup COMMAND ARGS...`` (dedup or exact) on the Dask cluster of
+    ``client`` (default: the current one, ``distributed.get_client()``).
+
+    Returns OUTDIR/stats.json as a dict, plus ``["dask"]``: ``parts``,
+    ``stage_bytes`` (the stage data each part sent to the finishing task) and
+    ``notices`` (bad records as FILE:LINE, warnings), which are also written
+    to ``log`` (default sys.stderr) unless --quiet. ``workers``: addresses
+    of the workers to run the tasks on (with ``allow_other_workers``, only
+    preferred: others take over when those are gone).
+    Raises ValueError for bad options and OSError for I/O failures (a missing
+    input before any task is scheduled)."""
+    args = [str(a) for a in args]
+    # Scan tasks run one thread each unless --threads says otherwise; the
+    # finishing task runs alone, with the command's default (every core).
+    scan_args = args if any(a == "--threads" or a.startswith("--threads=") for a in args) else [
+        "--threads", "1", *args]
+    plan = _neardup._dask_plan(command, args)
+    log = sys.stderr if log is None else log
+    quiet = plan["quiet"]
+    if client is None:
+        from distributed import get_client
+
+        client = get_client()
+    run_dir = None
+    if work_dir is not None:
+        run_dir = os.path.join(os.fspath(work_dir), f"neardup-{uuid.uuid4().hex}")
+        os.makedirs(run_dir)
+    token = uuid.uuid4().hex
+    sources = plan["sources"]
+    placement = {} if workers is None else {"workers": list(workers),
+                                                 "allow_other_workers": allow_other_workers}
+    try:
+        # Large plain JSONL files are read in ranges (jobs::part_ranges); a
+        # range after a file's first needs the line counts of those before it.
+        parts, part_sources, n = [], [], 0
+        for i, src in enumerate(sources):
+            ranges = _neardup._dask_ranges(src, part_bytes)
+            counts = []
+            for j, (begin, end) in enumerate(ranges):
+                parts.append(client.submit(_scan_task, command, scan_args, src, begin, end, n, run_dir, *counts,
+                                           key=f"neardup-{command}-scan-{n}-{token}", pure=False, **placement))
+                part_sources.append(i)
+                n += 1
+                if j + 1 < len(ranges):
+                    counts.append(client.submit(_count_lines, src[0], begin, end,
+                                                key=f"neardup-{command}-lines-{n - 1}-{token}", pure=False,
+                                                **placement))
+        done = client.submit(_finish_task, command, args, sources, part_sources, *parts,
+                             key=f"neardup-{command}-finish-{token}", pure=False, **placement)
+        result = done.result()
+        del parts, done
+    finally:
+        _remove_run_dir(run_dir)
+    if not quiet:
+        for line in result["notices"]:
+            print(f"neardup: {line}", file=log)
+    with open(os.path.join(plan["out_dir"], "stats.json"), encoding="utf-8") as f:
+        stats = json.load(f)
+    stats["dask"] = {"parts": len(part_sources), "stage_bytes": result["stage_bytes"], "notices": result["notices"]}
+    return stats
+
+
+def dedup(inputs: Sequence[PathLike], out_dir: PathLike, client: Any = None, work_dir: Optional[PathLike] = None,
+          progress: bool = True, part_bytes: int = DEFAULT_PART_BYTES, **options: Any) -> dict:
+    """``neardup dedup INPUTS -o OUT_DIR --OPTION VALUE...`` on a Dask cluster
+    (see run()); ``progress=False`` is ``--quiet``."""
+    return run("dedup", _argv("dedup", inputs, out_dir, options, progress)[1:], client, work_dir,
+               part_bytes=part_bytes)
+
+
+def exact(inputs: Sequence[PathLike], out_dir: PathLike, client: Any = None, work_dir: Optional[PathLike] = None,
+          progress: bool = True, part_bytes: int = DEFAULT_PART_BYTES, **options: Any) -> dict:
+    """``neardup exact INPUTS -o OUT_DIR --OPTION VALUE...`` on a Dask cluster (see run())."""
+    return run("exact", _argv("exact", inputs, out_dir, options, progress)[1:], client, work_dir,
+               part_bytes=part_bytes)
+
+
+_USAGE = """usage: python3 -m neardup.dask {dedup|exact} INPUT... -o OUTDIR --scheduler ADDRESS
+                             [--work-dir DIR] [--part-mb M] [options]
+
+Runs `neardup dedup` (or `neardup exact`) on a Dask cluster: one task per
+input file (or range of a large one) signs it on a worker, one task merges
+and writes OUTDIR. The
+outputs are those of the single-machine command. Every option of the command
+is accepted (see `neardup dedup --help`); scan tasks run with --threads 1
+unless it is given.
+  --scheduler ADDRESS  the Dask scheduler (e.g. tcp://10.0.0.1:8786)
+  --work-dir DIR       keep stage data in files under DIR (storage every
+                       worker sees) instead of in worker memory
+  --part-mb M          read plain JSONL files larger than M MiB in ranges of
+                       about M MiB, one task each (default 128)
+"""
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        print(_USAGE, end="")
+        return 0 if argv else 2
+    command, rest = argv[0], argv[1:]
+    scheduler = None
+    work_dir = None
+    part_bytes = DEFAULT_PART_BYTES
+    args: list = []
+    i = 0
+    while i < len(rest):
+        a = rest[i]
+        for name in ("--scheduler", "--work-dir", "--part-mb"):
+            if a == name or a.startswith(name + "="):
+                if a == name:
+                    if i + 1 >= len(rest):
+                        print(f"neardup.dask: {name} needs a value", file=sys.stderr)
+                        return 2
+                    value = rest[i + 1]
+                    i += 1
+                else:
+                    value = a.split("=", 1)[1]
+                if name == "--scheduler":
+                    scheduler = value
+                elif name == "--work-dir":
+                    work_dir = value
+                else:
+                    try:
+                        part_bytes = int(float(value) * 2**20)
+                    except ValueError:
+                        part_bytes = 0
+                    if part_bytes <= 0:
+                        print(f"neardup.dask: --part-mb = '{value}': expected a positive number", file=sys.stderr)
+                        return 2
+                break
+        else:
+            args.append(a)
+        i += 1
+    if command not in ("dedup", "exact"):
+        print(f"neardup.dask: unknown command '{command}' (dedup or exact)\n" + _USAGE, file=sys.stderr, end="")
+        return 2
+    if scheduler is None:
+        print("neardup.dask: --scheduler ADDRESS is required", file=sys.stderr)
+        return 2
+    try:
+        _neardup._dask_plan(command, ["--threads", "1", *args])
+    except ValueError as e:
+        print(f"{e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"{e}", file=sys.stderr)
+        return 1
+    from distributed import Client
+
+    try:
+        with Client(scheduler, timeout=30) as client:
+            r = run(command, args, client, work_dir, part_bytes=part_bytes)
+    except (OSError, ValueError) as e:
+        print(f"{e}", file=sys.stderr)
+        return 1
+    if "--quiet" not in args:
+        d = r["documents"]
+        print(f"neardup.dask {command}: {d['read']} documents, kept {d['kept']}, removed {d['removed']} "
+              f"({d['removed_exact_duplicates']} exact, {d['removed_near_duplicates']} near), skipped "
+              f"{d['skipped']} bad records (kept as is); {r['clusters']['count']} clusters; "
+              f"{r['dask']['parts']} parts, {sum(r['dask']['stage_bytes'])} bytes of stage data",
+              file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    from neardup.dask import main as _main  # the tasks must pickle as neardup.dask.*, not __main__.*
+
+    sys.exit(_main())

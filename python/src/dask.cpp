@@ -1,0 +1,196 @@
+// The pieces neardup.dask schedules (python/neardup/dask.py): plan a run,
+// scan one source into a part, merge the parts and finish the run. Options
+// are parsed with the CLI's own tables (`neardup dedup` / `neardup exact`),
+// so names, defaults and checks are the CLI's; the work is jobs/parts.hpp.
+#include <pybind11/stl.h>
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "bindings.hpp"
+#include "commands.hpp"
+#include "neardup/jobs/parts.hpp"
+
+namespace neardup::python {
+
+namespace {
+
+// One command's parsed settings: dedup or exact.
+struct job_settings {
+  neardup_cli::dedup_cli dedup;
+  neardup_cli::exact_cli exact;
+  bool near = true;
+  neardup::jobs::dedup_options& options() { return near ? dedup.options : exact.options; }
+  neardup_cli::job_cli& job() { return near ? dedup.job : exact.job; }
+};
+
+// Parses `neardup COMMAND ARGS...`; with `finish`, also as the CLI does
+// before reading (inputs expanded, OUTDIR checked, locked and cleared).
+void parse(job_settings& s, const std::string& command, const std::vector<std::string>& args, bool finish) {
+  if (command != "dedup" && command != "exact") {
+    throw std::invalid_argument("neardup.dask runs dedup and exact, not '" + command + "'");
+  }
+  s.near = command == "dedup";
+  std::vector<std::string> storage{"neardup", command};
+  storage.insert(storage.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : storage) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const neardup_cli::option_table t = s.near
+      ? neardup_cli::dedup_table(s.dedup, "dedup", "", neardup_cli::output_dir::required)
+      : neardup_cli::exact_table(s.exact, "");
+  const neardup_cli::parsed p = t.parse(static_cast<int>(storage.size()), argv.data());
+  if (p.help) throw std::invalid_argument("--help is not a run");
+  if (s.near) neardup_cli::finish_similarity(s.dedup.options, s.dedup.similarity);
+  s.options().validate();
+  s.job().command = s.near ? "dedup" : "exact";
+  s.job().records = &s.options().records;
+  for (const auto& input : p.positional) {
+    if (input == "-") {
+      throw std::invalid_argument("INPUT '-': neardup.dask reads files that every worker sees; standard input "
+                                  "cannot be shared with them (save it to a file first)");
+    }
+  }
+  if (finish) {
+    neardup_cli::finish_job(s.job(), p, neardup_cli::output_dir::required);
+  } else {
+    s.job().inputs = p.positional;
+  }
+}
+
+using source_tuple = std::tuple<std::string, std::string, int, int, std::uint64_t, std::int64_t>;
+
+source_tuple to_tuple(const io::source_info& s) {
+  return {s.path, s.name, static_cast<int>(s.kind), static_cast<int>(s.codec), s.file_bytes, s.mtime_ns};
+}
+
+io::source_info from_tuple(const source_tuple& t) {
+  io::source_info s;
+  s.path = std::get<0>(t);
+  s.name = std::get<1>(t);
+  s.kind = static_cast<io::source_kind>(std::get<2>(t));
+  s.codec = static_cast<io::compression>(std::get<3>(t));
+  s.file_bytes = std::get<4>(t);
+  s.mtime_ns = std::get<5>(t);
+  return s;
+}
+
+// Runs f() without the GIL; usage errors raise ValueError, the rest OSError.
+template <class F>
+void without_gil(const std::string& command, F&& f) {
+  std::string failure;
+  enum { ok, usage, io_error } kind = ok;
+  {
+    py::gil_scoped_release release;
+    try {
+      f();
+    } catch (const neardup_cli::usage_error& e) {
+      kind = usage, failure = e.what();
+    } catch (const std::invalid_argument& e) {
+      kind = usage, failure = e.what();
+    } catch (const std::exception& e) {
+      kind = io_error, failure = e.what();
+    }
+  }
+  if (kind == usage) throw py::value_error("neardup " + command + ": " + failure);
+  if (kind == io_error) {
+    PyErr_SetString(PyExc_OSError, ("neardup " + command + ": " + failure).c_str());
+    throw py::error_already_set();
+  }
+}
+
+// Keeps notices to hand them to Python.
+class notices final : public pipeline::sink {
+ public:
+  void message(const std::string& line) override { lines.push_back(line); }
+  std::vector<std::string> lines;
+};
+
+py::dict plan(const std::string& command, const std::vector<std::string>& args) {
+  job_settings s;
+  without_gil(command, [&] { parse(s, command, args, true); });
+  py::list sources;
+  for (const auto& src : s.job().sources.sources) sources.append(to_tuple(src));
+  py::dict d;
+  d["sources"] = sources;
+  d["out_dir"] = s.job().out_dir;
+  d["quiet"] = s.job().quiet;
+  d["skipped"] = s.job().sources.skipped;
+  d["notes"] = s.job().sources.notes;
+  d["unreadable"] = s.job().sources.unreadable;
+  return d;
+}
+
+std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges(const source_tuple& source, std::uint64_t part_bytes) {
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> out;
+  without_gil("dedup", [&] {
+    for (const auto& r : jobs::part_ranges(from_tuple(source), part_bytes)) out.emplace_back(r.begin, r.end);
+  });
+  return out;
+}
+
+py::bytes scan(const std::string& command, const std::vector<std::string>& args, const source_tuple& source,
+               std::uint64_t begin, std::uint64_t end, std::uint64_t first_line) {
+  job_settings s;
+  std::string part;
+  without_gil(command, [&] {
+    parse(s, command, args, false);
+    s.options().progress = false;
+    io::source_info src = from_tuple(source);
+    src.range_begin = begin;
+    src.range_end = end;
+    src.range_first_line = first_line;
+    part = jobs::scan_part(src, s.options());
+  });
+  return py::bytes(part);
+}
+
+py::dict finish(const std::string& command, const std::vector<std::string>& args,
+                const std::vector<source_tuple>& sources, const std::vector<py::bytes>& parts,
+                const std::vector<std::uint32_t>& part_sources) {
+  job_settings s;
+  std::vector<std::string_view> views;
+  for (const auto& p : parts) {
+    char* data = nullptr;
+    py::ssize_t size = 0;
+    if (PyBytes_AsStringAndSize(p.ptr(), &data, &size) != 0) throw py::error_already_set();
+    views.emplace_back(data, static_cast<std::size_t>(size));
+  }
+  notices kept;
+  without_gil(command, [&] {
+    parse(s, command, args, true);
+    std::vector<io::source_info> list;
+    for (const auto& t : sources) list.push_back(from_tuple(t));
+    const auto& now = s.job().sources.sources;
+    bool same = now.size() == list.size();
+    for (std::size_t i = 0; same && i < list.size(); ++i) same = now[i].path == list[i].path;
+    if (!same) throw std::runtime_error("the inputs changed between planning and finishing the run");
+    s.options().progress = false;
+    s.options().events = &kept;
+    const jobs::dedup_report r = jobs::run_dedup_parts(list, views, part_sources, s.job().out_dir, s.options());
+    s.job().require_parsed(r.documents, r.skipped);
+    s.job().complete();
+  });
+  py::dict d;
+  d["notices"] = kept.lines;
+  return d;
+}
+
+}  // namespace
+
+void register_dask(py::module_& m) {
+  using namespace pybind11::literals;
+  m.def("_dask_plan", &plan, "command"_a, "args"_a,
+        "Parses `neardup COMMAND ARGS...` as the CLI does before reading: expands the inputs (a missing "
+        "one raises OSError), checks and clears OUTDIR. Returns the source list and OUTDIR.");
+  m.def("_dask_ranges", &ranges, "source"_a, "part_bytes"_a,
+        "The byte ranges [(begin, end), ...] a source of a plan is read in (jobs::part_ranges).");
+  m.def("_dask_scan", &scan, "command"_a, "args"_a, "source"_a, "begin"_a, "end"_a, "first_line"_a,
+        "Pass 1 over one range of a source of a plan: the part (bytes, jobs/parts.hpp).");
+  m.def("_dask_finish", &finish, "command"_a, "args"_a, "sources"_a, "parts"_a, "part_sources"_a,
+        "Merges the parts of every source and writes the run's outputs into OUTDIR (with _SUCCESS). "
+        "Returns {'notices': [...]}: bad records (FILE:LINE) and warnings.");
+}
+
+}  // namespace neardup::python

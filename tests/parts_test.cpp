@@ -1,0 +1,206 @@
+// jobs/parts.hpp: a corpus scanned in parts (files, byte ranges of files) and
+// merged gives run_dedup's outputs byte for byte, for every part size and
+// reader chunk size; damaged or mismatched parts are refused.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "neardup/io/input.hpp"
+#include "neardup/jobs/dedup.hpp"
+#include "neardup/jobs/parts.hpp"
+#include "test_util.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace nio = neardup::io;
+namespace njobs = neardup::jobs;
+using neardup_test::read_file;
+using neardup_test::temp_dir;
+using neardup_test::write_file;
+
+// JSONL with near and exact duplicates, bad lines, blank lines, CRLF, a BOM,
+// repeated and missing ids, a long line, and no final newline.
+std::string make_jsonl(std::uint32_t seed, int docs) {
+  std::mt19937 rng(seed);
+  std::vector<std::string> base;
+  for (int b = 0; b < docs / 4 + 1; ++b) {
+    std::string t;
+    for (int w = 0; w < 40; ++w) {
+      t += 'w';
+      t += std::to_string(rng() % 500);
+      t += ' ';
+    }
+    base.push_back(t);
+  }
+  std::string out = "\xEF\xBB\xBF";
+  for (int i = 0; i < docs; ++i) {
+    std::string text = base[rng() % base.size()];
+    if (rng() % 2) {
+      text += "edit";
+      text += std::to_string(rng() % 3);
+    }
+    if (i % 29 == 3) out += "{\"id\": \"broken\", \"text\": \n";
+    if (i % 17 == 5) out += "  \r\n";
+    if (i == docs / 2) text += std::string(3000, 'x');  // longer than the smallest chunks
+    out += "{";
+    if (i % 7 != 0) {
+      out += "\"id\": \"d";
+      out += std::to_string(i % 40);
+      out += "\", ";
+    }
+    out += "\"text\": \"";
+    out += text;
+    out += "\"}";
+    out += i % 13 == 0 ? "\r\n" : "\n";
+  }
+  out += "{\"id\": \"last\", \"text\": \"no newline at the end\"}";
+  return out;
+}
+
+struct corpus {
+  temp_dir dir{"neardup_parts"};
+  std::vector<nio::source_info> sources;
+  corpus() {
+    write_file(dir / "a.jsonl", make_jsonl(1, 300));
+    write_file(dir / "b.jsonl.gz", neardup_test::gzip(make_jsonl(2, 60)));
+    write_file(dir / "c.jsonl", make_jsonl(3, 200));
+    sources = nio::expand_inputs({(dir / "a.jsonl").string(), (dir / "b.jsonl.gz").string(),
+                                  (dir / "c.jsonl").string()})
+                  .sources;
+  }
+};
+
+std::uint64_t newlines(const std::string& bytes, std::uint64_t begin, std::uint64_t end) {
+  std::uint64_t n = 0;
+  for (std::uint64_t i = begin; i < end && i < bytes.size(); ++i) n += bytes[i] == '\n';
+  return n;
+}
+
+// Scans every source in ranges of part_bytes and merges them into out.
+njobs::dedup_report run_in_parts(const corpus& c, const njobs::dedup_options& o, std::uint64_t part_bytes,
+                                 const std::string& out, std::size_t* part_count = nullptr) {
+  std::vector<std::string> parts;
+  std::vector<std::uint32_t> part_sources;
+  for (std::uint32_t s = 0; s < c.sources.size(); ++s) {
+    const std::string bytes = read_file(c.sources[s].path);
+    std::uint64_t line = 1;
+    for (const njobs::part_range r : njobs::part_ranges(c.sources[s], part_bytes, o.reader)) {
+      nio::source_info src = c.sources[s];
+      src.range_begin = r.begin;
+      src.range_end = r.end;
+      src.range_first_line = line;
+      line += newlines(bytes, r.begin, r.end);
+      parts.push_back(njobs::scan_part(src, o));
+      part_sources.push_back(s);
+    }
+  }
+  if (part_count != nullptr) *part_count = parts.size();
+  const std::vector<std::string_view> views(parts.begin(), parts.end());
+  return njobs::run_dedup_parts(c.sources, views, part_sources, out, o);
+}
+
+void expect_same_outputs(const fs::path& a, const fs::path& b) {
+  for (const char* name : {"clusters.tsv", "deduped.jsonl", "evidence.tsv", "near_misses.tsv", "sources.tsv"}) {
+    EXPECT_EQ(read_file(a / name), read_file(b / name)) << name;
+  }
+}
+
+TEST(Parts, RangesStartWhereTheReaderStartsChunks) {
+  corpus c;
+  for (const std::size_t chunk : {std::size_t{512}, std::size_t{4096}, std::size_t{1} << 20}) {
+    nio::reader_options reader{.chunk_bytes = chunk};
+    std::vector<std::uint64_t> starts;
+    nio::corpus_reader rd(std::span<const nio::source_info>(c.sources.data(), 1), reader);
+    nio::input_chunk ch;
+    while (rd.next(ch)) starts.push_back(ch.byte_offset);
+    const auto ranges = njobs::part_ranges(c.sources[0], 1, reader);
+    ASSERT_EQ(ranges.size(), starts.size()) << chunk;
+    for (std::size_t i = 0; i < ranges.size(); ++i) EXPECT_EQ(ranges[i].begin, starts[i]);
+    EXPECT_EQ(ranges.back().end, fs::file_size(c.sources[0].path));
+  }
+  // compressed sources and small files are one range
+  EXPECT_EQ(njobs::part_ranges(c.sources[1], 1), (std::vector<njobs::part_range>{{0, UINT64_MAX}}));
+  EXPECT_EQ(njobs::part_ranges(c.sources[0], std::uint64_t{1} << 30), (std::vector<njobs::part_range>{{0, UINT64_MAX}}));
+}
+
+TEST(Parts, MergedPartsGiveTheSingleRunOutputs) {
+  corpus c;
+  for (const bool near : {true, false}) {
+    for (const std::size_t chunk : {std::size_t{700}, std::size_t{5000}, std::size_t{8} << 20}) {
+      njobs::dedup_options o;
+      o.near = near;
+      o.threads = 2;
+      o.threshold = 0.7;
+      o.max_reported_errors = 0;
+      o.set_memory_bytes = 1 << 14;  // the single run keeps some sets, then reads the rest again
+      o.reader.chunk_bytes = chunk;
+      const auto single = njobs::run_dedup(c.sources, (c.dir / "single").string(), o);
+      for (const std::uint64_t part_bytes : {std::uint64_t{1}, std::uint64_t{3000}, std::uint64_t{1} << 30}) {
+        SCOPED_TRACE(std::to_string(near) + " chunk " + std::to_string(chunk) + " part " +
+                     std::to_string(part_bytes));
+        std::size_t count = 0;
+        const auto merged = run_in_parts(c, o, part_bytes, (c.dir / "parts").string(), &count);
+        if (chunk == 700 && part_bytes == 1) {
+          EXPECT_GT(count, 20u);
+        }
+        expect_same_outputs(c.dir / "single", c.dir / "parts");
+        EXPECT_EQ(merged.documents, single.documents);
+        EXPECT_EQ(merged.kept, single.kept);
+        EXPECT_EQ(merged.skipped, single.skipped);
+        EXPECT_EQ(merged.blank_lines, single.blank_lines);
+        EXPECT_EQ(merged.duplicate_ids, single.duplicate_ids);
+        EXPECT_EQ(merged.empty_documents, single.empty_documents);
+        EXPECT_EQ(merged.repaired_control_chars, single.repaired_control_chars);
+        EXPECT_GT(single.skipped, 0u);
+        EXPECT_GT(single.duplicate_ids, 0u);
+      }
+    }
+  }
+}
+
+TEST(Parts, DamagedOrMismatchedPartsAreRefused) {
+  corpus c;
+  njobs::dedup_options o;
+  o.max_reported_errors = 0;
+  std::vector<std::string> parts;
+  for (const auto& s : c.sources) parts.push_back(njobs::scan_part(s, o));
+  const std::vector<std::uint32_t> part_sources{0, 1, 2};
+  const std::string out = (c.dir / "out").string();
+  auto run = [&](std::vector<std::string> p) {
+    const std::vector<std::string_view> views(p.begin(), p.end());
+    return njobs::run_dedup_parts(c.sources, views, part_sources, out, o);
+  };
+  EXPECT_NO_THROW(run(parts));
+  for (const std::size_t at : {std::size_t{3}, std::size_t{40}, parts[0].size() / 2, parts[0].size() - 1}) {
+    auto damaged = parts;
+    damaged[0][at] = static_cast<char>(damaged[0][at] ^ 0x20);
+    EXPECT_THROW(run(damaged), std::runtime_error) << at;
+  }
+  auto truncated = parts;
+  truncated[2].resize(truncated[2].size() / 3);
+  EXPECT_THROW(run(truncated), std::runtime_error);
+  njobs::dedup_options other = o;
+  other.num_perm = 64;
+  auto mismatched = parts;
+  mismatched[1] = njobs::scan_part(c.sources[1], other);
+  try {
+    run(mismatched);
+    ADD_FAILURE() << "a part of other options was merged";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("b.jsonl.gz"), std::string::npos) << e.what();
+  }
+  auto swapped = parts;
+  std::swap(swapped[0], swapped[2]);  // a part of another source: documents and sizes disagree
+  EXPECT_THROW(run(swapped), std::runtime_error);
+  const std::vector<std::uint32_t> gap{0, 2, 2};
+  const std::vector<std::string_view> views(parts.begin(), parts.end());
+  EXPECT_THROW(njobs::run_dedup_parts(c.sources, views, gap, out, o), std::invalid_argument);
+}
+
+}  // namespace
