@@ -50,7 +50,9 @@ __all__ = [
     "candidate_probability",
     "choose_params",
     "choose_params_for_recall",
+    "DecontaminateResult",
     "DedupResult",
+    "decontaminate",
     "decontaminate_files",
     "dedup",
     "dedup_files",
@@ -309,6 +311,67 @@ def dedup(
                                               verify, keep, not no_exact_first, seed, threads, text_field,
                                               progress)
     return DedupResult(kept_of, cluster, stats)
+
+
+class DecontaminateResult:
+    """What ``decontaminate()`` decided, per document in input order.
+
+    Attributes:
+        removed: bool array, True for the documents sharing more than ``max_shared`` n-grams
+            with the references.
+        shared_ngrams: uint64 array, the n-grams each document shares with the references.
+        refs: per document, the positions in ``references`` of the references it matched
+            (exact mode; empty lists in Bloom mode).
+        contaminated: documents sharing at least one n-gram.
+    """
+
+    __slots__ = ("removed", "shared_ngrams", "refs", "contaminated")
+
+    def __init__(self, removed: np.ndarray, shared_ngrams: np.ndarray, refs: list, contaminated: int) -> None:
+        self.removed = removed
+        self.shared_ngrams = shared_ngrams
+        self.refs = refs
+        self.contaminated = contaminated
+
+    def __len__(self) -> int:
+        return len(self.removed)
+
+    def __repr__(self) -> str:
+        return (f"DecontaminateResult(documents={len(self)}, removed={int(self.removed.sum())}, "
+                f"contaminated={self.contaminated})")
+
+
+def decontaminate(
+    texts: Iterable[Union[str, bytes, dict]],
+    references: Iterable[Union[str, bytes, dict]],
+    *,
+    ngram: int = 13,
+    max_shared: int = 0,
+    min_reference_tokens: int = 8,
+    bloom_fp: float = 0.0,
+    tokens: str = "word",
+    seed: int = DEFAULT_SEED,
+    threads: Optional[int] = None,
+    text_field: str = "text",
+) -> DecontaminateResult:
+    """Benchmark decontamination in memory: the decisions of ``neardup decontaminate``.
+
+    A document is removed when it shares more than ``max_shared`` word ``ngram``-grams with
+    the ``references`` (a benchmark's questions and answers); a reference shorter than
+    ``ngram`` tokens is matched by its own length, and references of fewer than
+    ``min_reference_tokens`` tokens are not used. ``bloom_fp`` > 0 is the CLI's Bloom mode
+    (``--bloom-fp``). ``texts`` and ``references`` are sequences or iterables of str/bytes
+    or of dicts with ``text_field``; nothing is written to disk. Runs on ``threads``
+    threads (None: all cores) with the GIL released.
+
+    Raises ValueError naming a bad option, TypeError/KeyError for bad documents.
+
+        >>> r = neardup.decontaminate(corpus, ["what is the capital of france answer paris"], ngram=5)  # doctest: +SKIP
+        >>> r.removed, r.shared_ngrams, r.refs
+    """
+    removed, shared, refs, contaminated = _neardup._decontaminate(
+        texts, references, ngram, max_shared, min_reference_tokens, bloom_fp, tokens, seed, threads, text_field)
+    return DecontaminateResult(removed, shared, refs, contaminated)
 
 
 # --------------------------------------------------------------------- file jobs
