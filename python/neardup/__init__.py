@@ -61,6 +61,7 @@ __all__ = [
     "jaccard",
     "lines_files",
     "pairs_files",
+    "report",
     "shingles",
     "signatures",
 ]
@@ -457,3 +458,35 @@ def pairs_files(inputs: Union[PathLike, Iterable[PathLike]], out_dir: PathLike, 
     (``exact=True``: exact all-pairs join; otherwise LSH candidates checked with ``verify``).
     See ``dedup_files``."""
     return _run_job("pairs", inputs, out_dir, options, progress)
+
+
+def report(out_dir: PathLike, output: Optional[PathLike] = None, *, clusters: Optional[int] = None,
+           near_threshold: Optional[int] = None, near_misses: Optional[int] = None,
+           words: Optional[int] = None) -> str:
+    """Runs ``neardup report OUT_DIR -o OUTPUT`` in this process and returns the page's path.
+
+    ``out_dir`` is the output directory of a ``dedup``/``exact`` run (``dedup_files``) or of
+    ``neardup eval``; the page is one self-contained HTML file (no script, no network) with the
+    run at a glance, the S-curve, the similarity histogram around the threshold, cluster
+    sizes, removed texts beside the texts they were verified against, removal by source, and
+    precision, recall and false merges for ``eval``. ``output`` defaults to
+    ``OUT_DIR/report.html``. ``clusters``, ``near_threshold``, ``near_misses`` and ``words``
+    are the CLI's ``--clusters`` [5], ``--near-threshold`` [8], ``--near-misses`` [4] and
+    ``--words`` [400].
+
+    Raises ValueError for a bad option and OSError naming the file when the run's outputs are
+    missing or malformed.
+
+        >>> neardup.dedup_files("corpus.jsonl", "out", progress=False)   # doctest: +SKIP
+        >>> neardup.report("out")                                          # doctest: +SKIP
+        'out/report.html'
+    """
+    page = os.fspath(output) if output is not None else os.path.join(os.fspath(out_dir), "report.html")
+    argv = ["report", "-o", page, "--quiet"]
+    for flag, value in (("--clusters", clusters), ("--near-threshold", near_threshold),
+                        ("--near-misses", near_misses), ("--words", words)):
+        if value is not None:
+            argv += [flag, str(value)]
+    argv += ["--", os.fspath(out_dir)]
+    _neardup._run_command(argv, None)
+    return page

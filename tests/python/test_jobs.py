@@ -161,3 +161,23 @@ def test_in_memory_decontaminate_errors():
         neardup.decontaminate("a single str", ["a b"])
     with pytest.raises(KeyError):
         neardup.decontaminate([{"body": "x"}], ["a b"])
+
+
+def test_report_equals_the_cli(cli, sample, tmp_path):
+    neardup.dedup_files([sample], tmp_path / "run", progress=False)
+    page = neardup.report(tmp_path / "run")
+    assert page == str(tmp_path / "run" / "report.html")
+    other = neardup.report(tmp_path / "run", tmp_path / "mine.html", clusters=2, words=50)
+    done = run_cli(cli, ["report", tmp_path / "run", "-o", tmp_path / "cli.html", "--quiet"])
+    assert done.returncode == 0, done.stderr
+    html = (tmp_path / "run" / "report.html").read_text()
+    assert html == (tmp_path / "cli.html").read_text()
+    assert html.startswith("<!DOCTYPE html>") and "<svg" in html and "<script" not in html
+    assert (tmp_path / "mine.html").read_text() != html and other == str(tmp_path / "mine.html")
+
+
+def test_report_errors(tmp_path):
+    with pytest.raises(OSError, match="stats.json"):
+        neardup.report(tmp_path)
+    with pytest.raises(ValueError, match="--clusters"):
+        neardup.report(tmp_path, clusters=-1)
