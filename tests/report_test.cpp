@@ -130,6 +130,49 @@ TEST(Report, EvalRunShowsPrecisionAndRecall) {
   EXPECT_NE(h.find(std::string("<b>") + precision + "</b><span>precision"), std::string::npos);
 }
 
+// An eval run without verification and with a loose banding merges clusters
+// falsely: false_merges.tsv lists the documents outside their kept
+// document's exact component, and the page shows them beside it, with their
+// exact Jaccard (below the threshold: they are not even one >= T pair).
+TEST(Report, EvalRunShowsFalseMergesWithTheirDocuments) {
+  temp_dir dir("report");
+  corpus_spec spec;
+  spec.bases = 40;
+  spec.unrelated = 40;
+  spec.max_edit_rate = 0.3;
+  write_file(dir / "in.jsonl", to_jsonl(make_near_dup_corpus(spec)));
+  njobs::dedup_options o;
+  o.progress = false;
+  o.max_reported_errors = 0;
+  o.threshold = 0.9;
+  o.verify = neardup::pipeline::verify_mode::none;
+  o.lsh = neardup::lsh_params{32, 2};
+  const auto inputs = neardup::io::expand_inputs({(dir / "in.jsonl").string()});
+  const njobs::eval_report ev = njobs::run_eval(inputs.sources, (dir / "out").string(), o);
+  ASSERT_GT(ev.false_merge_clusters, 0u);
+  ASSERT_GT(ev.false_merges_listed, 0u);
+  EXPECT_LE(ev.false_merges_listed, ev.false_merge_documents);
+  const std::string tsv = read_file(dir / "out" / "false_merges.tsv");
+  EXPECT_EQ(tsv.rfind("id\tkept_id\tdoc\tkept_doc\n", 0), 0u);
+  EXPECT_EQ(occurrences(tsv, "\n"), ev.false_merges_listed + 1);
+  njobs::report_options ro;
+  ro.false_merges_shown = 3;
+  const std::string h = njobs::render_report((dir / "out").string(), ro);
+  const std::size_t at = h.find("<section id=\"false-merges\">");
+  ASSERT_NE(at, std::string::npos);
+  const std::string section = h.substr(at, h.find("</section>", at) - at);
+  const std::size_t shown = std::min<std::size_t>(3, ev.false_merges_listed);
+  EXPECT_EQ(occurrences(section, "<div class=\"pair\">"), shown);
+  EXPECT_EQ(occurrences(section, "falsely merged"), shown);
+  // Each shown pair has its exact Jaccard, under the threshold.
+  const std::string_view mark = "<span class=\"kind\">exact Jaccard ";
+  for (std::size_t p = section.find(mark); p != std::string::npos; p = section.find(mark, p + 1)) {
+    EXPECT_LT(std::stod(section.substr(p + mark.size(), 6)), 0.9);
+  }
+  EXPECT_EQ(occurrences(section, mark), shown);
+  EXPECT_NE(h.find("href=\"#false-merges\""), std::string::npos);
+}
+
 TEST(Report, MissingRunDirectoryNamesTheFile) {
   temp_dir d("report");
   try {

@@ -462,7 +462,7 @@ def pairs_files(inputs: Union[PathLike, Iterable[PathLike]], out_dir: PathLike, 
 
 def report(out_dir: PathLike, output: Optional[PathLike] = None, *, clusters: Optional[int] = None,
            near_threshold: Optional[int] = None, near_misses: Optional[int] = None,
-           words: Optional[int] = None) -> str:
+           false_merges: Optional[int] = None, words: Optional[int] = None) -> str:
     """Runs ``neardup report OUT_DIR -o OUTPUT`` in this process and returns the page's path.
 
     ``out_dir`` is the output directory of a ``dedup``/``exact`` run (``dedup_files``) or of
@@ -470,9 +470,9 @@ def report(out_dir: PathLike, output: Optional[PathLike] = None, *, clusters: Op
     run at a glance, the S-curve, the similarity histogram around the threshold, cluster
     sizes, removed texts beside the texts they were verified against, removal by source, and
     precision, recall and false merges for ``eval``. ``output`` defaults to
-    ``OUT_DIR/report.html``. ``clusters``, ``near_threshold``, ``near_misses`` and ``words``
-    are the CLI's ``--clusters`` [5], ``--near-threshold`` [8], ``--near-misses`` [4] and
-    ``--words`` [400].
+    ``OUT_DIR/report.html``. ``clusters``, ``near_threshold``, ``near_misses``,
+    ``false_merges`` and ``words`` are the CLI's ``--clusters`` [5], ``--near-threshold`` [8],
+    ``--near-misses`` [4], ``--false-merges`` [4] and ``--words`` [400].
 
     Raises ValueError for a bad option and OSError naming the file when the run's outputs are
     missing or malformed.
@@ -484,7 +484,7 @@ def report(out_dir: PathLike, output: Optional[PathLike] = None, *, clusters: Op
     page = os.fspath(output) if output is not None else os.path.join(os.fspath(out_dir), "report.html")
     argv = ["report", "-o", page, "--quiet"]
     for flag, value in (("--clusters", clusters), ("--near-threshold", near_threshold),
-                        ("--near-misses", near_misses), ("--words", words)):
+                        ("--near-misses", near_misses), ("--false-merges", false_merges), ("--words", words)):
         if value is not None:
             argv += [flag, str(value)]
     argv += ["--", os.fspath(out_dir)]
