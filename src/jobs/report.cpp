@@ -809,7 +809,7 @@ void page::similarity_histogram(std::string& h) {
   // The threshold as a marker under the chart's title.
   h += "<div><p class=\"note\">Verified: the link of every removed near duplicate (" + count(n_v) +
        (below_v ? ", " + count(below_v) + " below " + fmt("%.2f", lo) : std::string()) +
-       "). Rejected: the " + count(misses_.rows()) + " distinct rejected pairs of near_misses.tsv (a seeded sample when there are more than its limit; the run made " +
+       "). Rejected: the " + count(misses_.rows()) + " distinct rejected pairs of near_misses.tsv (when there are more than its limit: the most similar of a seeded sample, so it leans towards the threshold; the run made " +
        count(json_count(stats_, "/lsh/rejected")) + " rejected verifications, and a pair may be rejected in several bands)" +
        (below_r ? " (" + count(below_r) + " below " + fmt("%.2f", lo) + ", not drawn)" : std::string()) +
        ". The threshold is " + fmt("%g", threshold_) + ": verified bars start at its bin, rejected bars end there. " +
@@ -1122,8 +1122,8 @@ std::string page::render(report_summary* summary) {
     escape(h, s.name);
   }
   h += " · made by neardup " + esc(version_string()) + "</p></header><main>";
-  h += "<p class=\"note\">This page samples: it shows the largest clusters, the removals closest to the threshold and a "
-       "seeded sample of rejected pairs, and says how many there are in all. Every removal is listed in evidence.tsv.";
+  h += "<p class=\"note\">This page samples: it shows the largest clusters, the removals closest to the threshold and the "
+       "most similar of a seeded sample of rejected pairs, and says how many there are in all. Every removal is listed in evidence.tsv.";
   if (texts_missing_ > 0) {
     h += " " + count(texts_missing_) + " texts could not be read again";
     for (const auto& p : problems_) h += " (" + esc(p) + ")";
