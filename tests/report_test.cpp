@@ -4,6 +4,7 @@
 // opens a page like this one in headless Chromium.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -171,6 +172,33 @@ TEST(Report, EvalRunShowsFalseMergesWithTheirDocuments) {
   }
   EXPECT_EQ(occurrences(section, mark), shown);
   EXPECT_NE(h.find("href=\"#false-merges\""), std::string::npos);
+}
+
+// A run over a relative input path, reported from another directory, still
+// finds the texts: sources.tsv holds the absolute path.
+TEST(Report, FindsTextsFromAnotherDirectory) {
+  temp_dir dir("report");
+  corpus_spec spec;
+  spec.bases = 20;
+  spec.unrelated = 10;
+  std::filesystem::create_directories(dir / "work");
+  std::filesystem::create_directories(dir / "elsewhere");
+  write_file(dir / "work" / "in.jsonl", to_jsonl(make_near_dup_corpus(spec)));
+  const std::filesystem::path before = std::filesystem::current_path();
+  std::filesystem::current_path(dir / "work");
+  njobs::dedup_options o;
+  o.progress = false;
+  o.max_reported_errors = 0;
+  njobs::run_dedup(neardup::io::expand_inputs({"in.jsonl"}).sources, "out", o);
+  const std::string sources = read_file(dir / "work" / "out" / "sources.tsv");
+  std::filesystem::current_path(dir / "elsewhere");
+  njobs::report_summary summary;
+  const std::string h = njobs::render_report((dir / "work" / "out").string(), {}, &summary);
+  std::filesystem::current_path(before);
+  EXPECT_NE(sources.find("in.jsonl\t" + (dir / "work" / "in.jsonl").lexically_normal().string() + "\t"),
+            std::string::npos) << sources;
+  EXPECT_GT(summary.documents_shown, 0u);
+  EXPECT_EQ(summary.texts_missing, 0u);
 }
 
 TEST(Report, MissingRunDirectoryNamesTheFile) {

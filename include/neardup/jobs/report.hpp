@@ -2,9 +2,10 @@
 //
 // write_report() reads the output directory of `neardup dedup` (or `exact`):
 // stats.json, evidence.tsv, near_misses.tsv, sources.tsv, and eval.json and
-// false_merges.tsv when `neardup eval` wrote them; it re-reads the input documents it shows (the
-// paths listed in sources.tsv, relative to the current directory when they
-// are relative). It writes a single HTML file: no script, no network, no
+// false_merges.tsv when `neardup eval` wrote them; it re-reads the input
+// documents it shows (the paths listed in sources.tsv: absolute, as the dedup
+// job writes them; a relative one, from an older run, is taken from the
+// current directory). It writes a single HTML file: no script, no network, no
 // external font or style; the charts are inline SVG with axes and labels:
 //   - the run at a glance (documents read, kept, removed exact / near, bad
 //     records by reason, bytes saved, parameters, seconds per stage);
