@@ -1065,8 +1065,6 @@ std::string page::render(report_summary* summary) {
   }
   {
     // eval: falsely merged documents beside the document kept for them.
-    std::map<std::uint64_t, const removal*> evidence_of;
-    for (const removal& r : removed_) evidence_of.emplace(r.doc, &r);
     const std::size_t n = std::min(false_merges_.rows(), o_.false_merges_shown);
     const std::string section =
         "<section id=\"false-merges\"><h2>False merges (eval)</h2><p class=\"note\">The first " + count(n) + " of the " +
@@ -1081,10 +1079,10 @@ std::string page::render(report_summary* summary) {
       wanted.push_back(d);
       wanted.push_back(k);
       std::string link;
-      if (const auto it = evidence_of.find(d); it != evidence_of.end()) {
-        want_ids(*it->second);
-        link = " · removed by " + kind_label(*it->second) + " against <b class=\"id\">" + esc(ids_[it->second->partner]) +
-               "</b>";
+      const auto it = std::find_if(removed_.begin(), removed_.end(), [d](const removal& r) { return r.doc == d; });
+      if (it != removed_.end()) {
+        want_ids(*it);
+        link = " · removed by " + kind_label(*it) + " against <b class=\"id\">" + esc(ids_[it->partner]) + "</b>";
       }
       pairs_.push_back({section, {},
                         "falsely merged <b class=\"id\">" + esc(ids_[d]) + "</b> into the cluster of <b class=\"id\">" +
