@@ -1,6 +1,6 @@
 // Fuzzes `neardup report` over arbitrary run outputs: the input is split at
-// "\n@@\n" into stats.json, evidence.tsv, near_misses.tsv and sources.tsv
-// (inputs are not re-read). Checks: no crash or sanitizer error; a malformed
+// "\n@@\n" into stats.json, evidence.tsv, near_misses.tsv, sources.tsv and
+// false_merges.tsv (inputs are not re-read). Checks: no crash or sanitizer error; a malformed
 // file is rejected with std::runtime_error; the page never holds a <script
 // element, whatever the ids and names in the files.
 #include <unistd.h>
@@ -30,7 +30,7 @@ const std::string& run_dir() {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view in(reinterpret_cast<const char*>(data), size);
-  for (const char* name : {"stats.json", "evidence.tsv", "near_misses.tsv", "sources.tsv"}) {
+  for (const char* name : {"stats.json", "evidence.tsv", "near_misses.tsv", "sources.tsv", "false_merges.tsv"}) {
     const std::size_t cut = in.find("\n@@\n");
     std::ofstream(run_dir() + "/" + name, std::ios::binary | std::ios::trunc) << in.substr(0, cut);
     in = cut == std::string_view::npos ? std::string_view() : in.substr(cut + 4);

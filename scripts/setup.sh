@@ -4,7 +4,7 @@ set -euo pipefail
 pkgs=(build-essential cmake ninja-build pkg-config git
       libxxhash-dev libabsl-dev libutf8proc-dev libsimdjson-dev zlib1g-dev libzstd-dev liblmdb-dev
       libgtest-dev libgmock-dev libbenchmark-dev
-      python3 python3-dev pybind11-dev python3-numpy python3-pytest python3-pip python3-setuptools
+      python3 python3-dev pybind11-dev python3-numpy python3-pytest python3-pip python3-setuptools python3-wheel python3-venv
       python3-dask python3-distributed  # neardup.dask and its tests (dask scheduler/worker)
       chromium)  # headless, for the report's browser test (tests/report_browser_test.sh)
 if [[ "${1:-}" == "--fuzz" ]]; then pkgs+=(clang libclang-rt-14-dev); fi

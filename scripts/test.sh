@@ -62,6 +62,13 @@ sudo_cmd=(); [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
 (cd / && "$python" -c "import neardup; print('installed: neardup', neardup.__version__, 'at', neardup.__file__)")
 (cd / && "$python" "$root/examples/python/quickstart.py" >/dev/null)
 total_pass=$((total_pass + 1))
+# `pip install .` (pyproject.toml + setup.py drive the same CMake build) into a
+# scratch venv that sees Debian's numpy, offline, reusing build/release.
+rm -rf build/pip-venv
+"$python" -m venv --system-site-packages build/pip-venv
+NEARDUP_BUILD_DIR="$root/build/release" build/pip-venv/bin/pip install -q --no-build-isolation --no-index . >/dev/null
+(cd / && "$root/build/pip-venv/bin/python" -c "import neardup, sys; assert neardup.__file__.startswith(sys.prefix); print('pip-installed: neardup', neardup.__version__)")
+total_pass=$((total_pass + 1))
 
 if [[ "${NEARDUP_SKIP_SAN:-0}" != 1 ]]; then
   step "AddressSanitizer + UndefinedBehaviorSanitizer build and tests"

@@ -5,9 +5,11 @@
 // a recomputation from the texts.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <charconv>
 #include <map>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "corpus_gen.hpp"
@@ -15,6 +17,7 @@
 #include "neardup/io/input.hpp"
 #include "neardup/jobs/dedup.hpp"
 #include "neardup/pipeline/dedup.hpp"
+#include "neardup/pipeline/evidence.hpp"
 #include "neardup/shingle.hpp"
 #include "neardup/signature.hpp"
 
@@ -221,6 +224,44 @@ TEST(Evidence, SourcesCountEveryDocument) {
   const checked_run r = run_and_check(docs, o);
   const auto lines = r.sources.substr(r.sources.find('\n') + 1);
   EXPECT_NE(lines.find("\tjsonl\t" + std::to_string(docs.size()) + "\t"), std::string::npos) << r.sources;
+}
+
+// Of the sampled rejected pairs, the most similar are kept (those just under
+// the threshold), sorted by (a, b); ties go to the smaller pair.
+TEST(Evidence, NearMissesAreTheMostSimilarOfTheSample) {
+  const std::size_t n = 12;
+  std::vector<doc_id> self(n);
+  std::vector<neardup::hash128> fingerprints(n);
+  for (std::size_t d = 0; d < n; ++d) {
+    self[d] = static_cast<doc_id>(d);
+    fingerprints[d] = {d + 1, 0};
+  }
+  neardup::cluster_trace trace;
+  for (doc_id a = 0; a < n; ++a) {
+    for (doc_id b = a + 1; b < n; b += 3) trace.rejected.push_back({a, b, 1});
+  }
+  const auto similarity = [](doc_id a, doc_id b) { return static_cast<double>((a * 5 + b * 3) % 11) / 20; };
+  const auto all = npipeline::collect_evidence(self, self, fingerprints, &trace, similarity,
+                                               npipeline::evidence_kind::jaccard, nullptr);
+  ASSERT_EQ(all.near_misses.size(), trace.rejected.size());
+  const std::size_t keep = 6;
+  const auto few = npipeline::collect_evidence(self, self, fingerprints, &trace, similarity,
+                                               npipeline::evidence_kind::jaccard, nullptr, keep);
+  ASSERT_EQ(few.near_misses.size(), keep);
+  std::vector<npipeline::pair_evidence> want = all.near_misses;
+  std::stable_sort(want.begin(), want.end(), [](const auto& x, const auto& y) { return x.similarity > y.similarity; });
+  want.resize(keep);
+  std::sort(want.begin(), want.end(), [](const auto& x, const auto& y) { return std::tie(x.a, x.b) < std::tie(y.a, y.b); });
+  for (std::size_t i = 0; i < keep; ++i) {
+    EXPECT_EQ(few.near_misses[i].a, want[i].a);
+    EXPECT_EQ(few.near_misses[i].b, want[i].b);
+    EXPECT_EQ(few.near_misses[i].similarity, want[i].similarity);
+  }
+  double lowest_kept = 1;
+  for (const auto& m : few.near_misses) lowest_kept = std::min(lowest_kept, m.similarity);
+  std::size_t above = 0;
+  for (const auto& m : all.near_misses) above += m.similarity > lowest_kept;
+  EXPECT_LE(above, keep) << "no pair left out is more similar than one kept";
 }
 
 // The trace of the clusterer alone: a spanning forest of the clusters, and

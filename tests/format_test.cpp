@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -85,6 +87,7 @@ std::string read_any(const std::string& bytes, const stage_data_options& o, fmt:
       case fmt::stage_kind::signatures: (void)fmt::read_signatures(fmt::byte_view(bytes), o); break;
       case fmt::stage_kind::band_keys: (void)fmt::read_band_keys(fmt::byte_view(bytes), o, band); break;
       case fmt::stage_kind::fingerprints: (void)fmt::read_fingerprints(fmt::byte_view(bytes), o); break;
+      case fmt::stage_kind::lsh_index: (void)fmt::read_lsh_index(fmt::byte_view(bytes), o.seed); break;
     }
   });
 }
@@ -130,6 +133,7 @@ streamed stream_read(const std::string& bytes, const stage_data_options& o, fmt:
         r.records = fmt::write_fingerprints(o, out);
         break;
       }
+      case fmt::stage_kind::lsh_index: break;  // no streaming reader: never reached
     }
   });
   return r;
@@ -435,12 +439,12 @@ TEST(StageFormat, TruncatedAtEveryLength) {
 
 TEST(StageFormat, NewerVersionIsRefusedNamingBothVersions) {
   for (const sample& s : samples()) {
-    for (std::uint64_t v : {2, 3, 0xFFFF}) {
+    for (std::uint64_t v : {3, 0xFFFF}) {
       std::string newer = s.bytes;
       put_le(newer, 8, 2, v);
       repair_checksum(newer);
       const std::string want = "stage data: format version is " + std::to_string(v) +
-                               " in the file, newer than 1, the newest this reader knows: read it with a newer neardup";
+                               " in the file, newer than 2, the newest this reader knows: read it with a newer neardup";
       EXPECT_EQ(read_any(newer, s.options, s.band), want);
       EXPECT_EQ(stream_read(newer, s.options, s.band, 1).error, want);
     }
@@ -577,6 +581,119 @@ TEST(StageFormat, WriterRejectsBadUse) {
   const std::string empty = fmt::write_signatures(o, {}, {});
   EXPECT_THROW((void)fmt::read_signatures(fmt::byte_view(empty), bad), std::invalid_argument);
   EXPECT_THROW((void)fmt::read_band_keys(fmt::byte_view(empty), o, {{9, 1}, 0}), std::invalid_argument);
+}
+
+// ---- LSH index (kind 4, format version 2)
+
+// Keys of every shape: str (also empty and non-ASCII), int (also negative),
+// indexed or not (the empty-set signature).
+fmt::lsh_index_data sample_index(std::uint32_t bands) {
+  fmt::lsh_index_data d;
+  d.params = {bands, 2};
+  d.threshold = 0.75;
+  d.keys = {{true, 0, "doc-0", true}, {false, -5, "", true}, {true, 0, "", false},
+            {false, std::numeric_limits<std::int64_t>::max(), "", false}, {true, 0, "\xc3\xa9t\xc3\xa9", true}};
+  for (std::uint64_t i = 0; i < 3ULL * bands; ++i) d.band_keys.push_back(i * 0x9e3779b97f4a7c15ULL);
+  return d;
+}
+
+TEST(StageFormat, LshIndexRoundTrip) {
+  stage_data_options o = options(16);
+  o.seed = 99;
+  o.tokens.kind = neardup::token_kind::code;
+  const fmt::lsh_index_data d = sample_index(4);
+  const std::string bytes = fmt::write_lsh_index(o, d);
+  const fmt::stage_header h = fmt::inspect_stage_data(fmt::byte_view(bytes));
+  EXPECT_EQ(h.version, 2);
+  EXPECT_EQ(h.kind, fmt::stage_kind::lsh_index);
+  EXPECT_EQ(h.records, d.keys.size());
+  EXPECT_EQ(h.band.params, d.params);
+  stage_data_options got;
+  const fmt::lsh_index_data back = fmt::read_lsh_index(fmt::byte_view(bytes), 99, &got);
+  EXPECT_EQ(back.params, d.params);
+  EXPECT_EQ(back.threshold, d.threshold);
+  EXPECT_EQ(back.keys, d.keys);
+  EXPECT_EQ(back.band_keys, d.band_keys);
+  EXPECT_EQ(got.num_perm, 16U);
+  EXPECT_EQ(got.tokens.kind, neardup::token_kind::code);
+  EXPECT_EQ(got.seed, 99U);
+  EXPECT_EQ(fmt::write_lsh_index(o, back), bytes);  // canonical
+  // An empty index too.
+  const fmt::lsh_index_data empty{{2, 8}, 1.0, {}, {}};
+  EXPECT_TRUE(fmt::read_lsh_index(fmt::byte_view(fmt::write_lsh_index(o, empty)), 99).keys.empty());
+  // The other kinds are still written as version 1.
+  EXPECT_EQ(fmt::inspect_stage_data(fmt::byte_view(fmt::write_fingerprints(o, {}))).version, 1);
+}
+
+TEST(StageFormat, LshIndexRefusesOtherSeedKindAndDamage) {
+  const stage_data_options o = options(16);
+  const std::string bytes = fmt::write_lsh_index(o, sample_index(4));
+  EXPECT_NE(error_of([&] { (void)fmt::read_lsh_index(fmt::byte_view(bytes), 7); }).find("another seed"),
+            std::string::npos);
+  EXPECT_EQ(error_of([&] { (void)fmt::read_signatures(fmt::byte_view(bytes), o); }),
+            "stage data: kind is LSH index in the file, signature batch expected");
+  EXPECT_EQ(error_of([&] { (void)fmt::read_lsh_index(fmt::byte_view(fmt::write_signatures(o, {}, {})), o.seed); }),
+            "stage data: kind is signature batch in the file, LSH index expected");
+  // Every truncation, and every corrupted byte, is refused.
+  for (std::size_t len = 0; len < bytes.size(); ++len) {
+    EXPECT_NE(read_any(bytes.substr(0, len), o, {}), "") << len;
+  }
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    std::string bad = bytes;
+    bad[i] = static_cast<char>(bad[i] ^ 0x40);
+    EXPECT_NE(read_any(bad, o, {}), "") << i;
+  }
+  // A key table that does not add up, behind valid checksums.
+  std::string longer_key = bytes;
+  put_le(longer_key, 72 + 8 + 1, 4, 1000);  // the first key's length
+  repair_checksum(longer_key);
+  EXPECT_NE(read_any(longer_key, o, {}).find("key 0 of 5: its string runs past the end"), std::string::npos);
+  std::string bad_tag = bytes;
+  bad_tag[72 + 8] = 4;
+  repair_checksum(bad_tag);
+  EXPECT_EQ(read_any(bad_tag, o, {}), "stage data: key 0 has tag 0x4: unknown bits");
+  std::string bad_threshold = bytes;
+  put_le(bad_threshold, 72, 8, std::bit_cast<std::uint64_t>(1.5));
+  repair_checksum(bad_threshold);
+  EXPECT_NE(read_any(bad_threshold, o, {}).find("not in (0, 1]"), std::string::npos);
+  // A version-1 kind in a version-2 file, and the LSH index in version 1.
+  std::string v2 = fmt::write_fingerprints(o, {});
+  put_le(v2, 8, 2, 2);
+  repair_checksum(v2);
+  EXPECT_EQ(read_any(v2, o, {}),
+            "stage data: format version is 2 in the file, but kind fingerprint run is written as version 1");
+  std::string v1 = bytes;
+  put_le(v1, 8, 2, 1);
+  repair_checksum(v1);
+  EXPECT_EQ(read_any(v1, o, {}), "stage data: format version is 1 in the file, but kind LSH index is written as version 2");
+  // Writer preconditions.
+  fmt::lsh_index_data d = sample_index(4);
+  d.band_keys.pop_back();
+  EXPECT_THROW((void)fmt::write_lsh_index(o, d), std::invalid_argument);
+  d = sample_index(4);
+  d.threshold = 0;
+  EXPECT_THROW((void)fmt::write_lsh_index(o, d), std::invalid_argument);
+  d = sample_index(9);  // 9 * 2 > 16
+  EXPECT_THROW((void)fmt::write_lsh_index(o, d), std::invalid_argument);
+}
+
+// An LSH index written by format version 2 (k = 16, bands 4 x rows 2,
+// threshold 0.75, seed 7, the keys of sample_index(4)), frozen when version 2
+// was released: every later reader must accept it and decode the same index.
+TEST(StageFormat, ReadsFrozenVersion2LshIndex) {
+  static constexpr unsigned char v2[] = {
+#include "golden/stage_format_v2_lsh_index.inc"
+  };
+  const std::string bytes(reinterpret_cast<const char*>(v2), sizeof v2);
+  stage_data_options o = options(16);
+  o.seed = 7;
+  const fmt::lsh_index_data d = fmt::read_lsh_index(fmt::byte_view(bytes), 7);
+  const fmt::lsh_index_data want = sample_index(4);
+  EXPECT_EQ(d.params, want.params);
+  EXPECT_EQ(d.threshold, want.threshold);
+  EXPECT_EQ(d.keys, want.keys);
+  EXPECT_EQ(d.band_keys, want.band_keys);
+  EXPECT_EQ(fmt::write_lsh_index(o, d), bytes);
 }
 
 }  // namespace

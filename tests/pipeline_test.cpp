@@ -228,4 +228,17 @@ TEST(Decontaminate, InMemoryEqualsTheJob) {
   EXPECT_EQ(clean, json_line("c1", corpus[1]) + "\n" + json_line("c3", corpus[3]) + "\n");
 }
 
+// refs[d] are positions in the caller's `references`, also when a short
+// reference before the matching one is not used.
+TEST(Decontaminate, MatchedReferencesArePositionsInTheInput) {
+  const std::vector<std::string_view> corpus = {"the quick brown fox jumps over the lazy dog and runs far away"};
+  const std::vector<std::string_view> refs = {"too short", "fox jumps over the lazy dog and runs far away"};
+  pl::decontaminate_options o;
+  o.ngram = 5;
+  o.min_reference_tokens = 3;  // "too short" (2 tokens) is not used
+  const auto r = pl::decontaminate(corpus, refs, o);
+  ASSERT_EQ(r.removed, (std::vector<std::uint8_t>{1}));
+  EXPECT_EQ(r.refs[0], (std::vector<neardup::ref_id>{1}));
+}
+
 }  // namespace

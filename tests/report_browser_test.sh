@@ -4,7 +4,8 @@
 # markup, takes a screenshot, and the DOM it built is checked: every chart
 # (inline SVG) and cluster view is there, the markup stayed text, the page has
 # no <script> element at all (the report uses no JavaScript), and Chromium
-# logged no script error.
+# logged no script error. An eval run's page is opened too: precision and recall
+# and the falsely merged documents beside their kept ones.
 #
 # usage: report_browser_test.sh NEARDUP_BINARY SOURCE_DIR
 # Exit 77 (ctest: skipped) only when Chromium is missing and cannot be
@@ -69,6 +70,17 @@ check "the markup document is shown as text" grep -q '&lt;script&gt;alert(1)&lt;
 check "the markup id is shown as text" grep -q '&lt;b&gt;evil&lt;/b&gt;' "$work/dom.html"
 check "no <img> element came from the corpus" test "$(count '<img')" -eq 0
 check "no script error in the browser log" bash -c "! grep -E 'Uncaught|SyntaxError|ReferenceError|TypeError' '$work/dom.log' '$work/shot.log'"
+# An eval run without verification merges one cluster falsely on the sample:
+# its page shows precision and recall and the falsely merged documents.
+"$neardup" eval "$work/in.jsonl" -o "$work/eval" --verify none --quiet >/dev/null
+"$neardup" report "$work/eval" -o "$work/eval.html" --quiet
+"$browser" --headless --no-sandbox --disable-gpu --disable-background-networking --disable-component-update \
+  --disable-sync --no-first-run --user-data-dir="$(mktemp -d "$work/profile.XXXXXX")" --enable-logging=stderr --v=0 \
+  --dump-dom "file://$work/eval.html" >"$work/eval_dom.html" 2>"$work/eval_dom.log"
+check "eval: precision and recall are shown" grep -q '<span>precision (documents)</span>' "$work/eval_dom.html"
+check "eval: the false merges are shown with both texts" \
+  test "$(grep -o '<section id="false-merges">.*' "$work/eval_dom.html" | grep -o '<div class="cols">' | wc -l)" -ge 1
+check "eval: no script error" bash -c "! grep -E 'Uncaught|SyntaxError|ReferenceError|TypeError' '$work/eval_dom.log'"
 check "the screenshot was taken" test -s "$work/shot.png"
 # PNG signature and the width asked for (IHDR width, big-endian, bytes 16-19).
 check "the screenshot is a 1400-pixel-wide PNG" \

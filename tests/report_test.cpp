@@ -4,6 +4,7 @@
 // opens a page like this one in headless Chromium.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -128,6 +129,76 @@ TEST(Report, EvalRunShowsPrecisionAndRecall) {
   char precision[32];
   std::snprintf(precision, sizeof precision, "%.4f", ev.precision);
   EXPECT_NE(h.find(std::string("<b>") + precision + "</b><span>precision"), std::string::npos);
+}
+
+// An eval run without verification and with a loose banding merges clusters
+// falsely: false_merges.tsv lists the documents outside their kept
+// document's exact component, and the page shows them beside it, with their
+// exact Jaccard (below the threshold: they are not even one >= T pair).
+TEST(Report, EvalRunShowsFalseMergesWithTheirDocuments) {
+  temp_dir dir("report");
+  corpus_spec spec;
+  spec.bases = 40;
+  spec.unrelated = 40;
+  spec.max_edit_rate = 0.3;
+  write_file(dir / "in.jsonl", to_jsonl(make_near_dup_corpus(spec)));
+  njobs::dedup_options o;
+  o.progress = false;
+  o.max_reported_errors = 0;
+  o.threshold = 0.9;
+  o.verify = neardup::pipeline::verify_mode::none;
+  o.lsh = neardup::lsh_params{32, 2};
+  const auto inputs = neardup::io::expand_inputs({(dir / "in.jsonl").string()});
+  const njobs::eval_report ev = njobs::run_eval(inputs.sources, (dir / "out").string(), o);
+  ASSERT_GT(ev.false_merge_clusters, 0u);
+  ASSERT_GT(ev.false_merges_listed, 0u);
+  EXPECT_LE(ev.false_merges_listed, ev.false_merge_documents);
+  const std::string tsv = read_file(dir / "out" / "false_merges.tsv");
+  EXPECT_EQ(tsv.rfind("id\tkept_id\tdoc\tkept_doc\n", 0), 0u);
+  EXPECT_EQ(occurrences(tsv, "\n"), ev.false_merges_listed + 1);
+  njobs::report_options ro;
+  ro.false_merges_shown = 3;
+  const std::string h = njobs::render_report((dir / "out").string(), ro);
+  const std::size_t at = h.find("<section id=\"false-merges\">");
+  ASSERT_NE(at, std::string::npos);
+  const std::string section = h.substr(at, h.find("</section>", at) - at);
+  const std::size_t shown = std::min<std::size_t>(3, ev.false_merges_listed);
+  EXPECT_EQ(occurrences(section, "<div class=\"pair\">"), shown);
+  EXPECT_EQ(occurrences(section, "falsely merged"), shown);
+  // Each shown pair has its exact Jaccard, under the threshold.
+  const std::string_view mark = "<span class=\"kind\">exact Jaccard ";
+  for (std::size_t p = section.find(mark); p != std::string::npos; p = section.find(mark, p + 1)) {
+    EXPECT_LT(std::stod(section.substr(p + mark.size(), 6)), 0.9);
+  }
+  EXPECT_EQ(occurrences(section, mark), shown);
+  EXPECT_NE(h.find("href=\"#false-merges\""), std::string::npos);
+}
+
+// A run over a relative input path, reported from another directory, still
+// finds the texts: sources.tsv holds the absolute path.
+TEST(Report, FindsTextsFromAnotherDirectory) {
+  temp_dir dir("report");
+  corpus_spec spec;
+  spec.bases = 20;
+  spec.unrelated = 10;
+  std::filesystem::create_directories(dir / "work");
+  std::filesystem::create_directories(dir / "elsewhere");
+  write_file(dir / "work" / "in.jsonl", to_jsonl(make_near_dup_corpus(spec)));
+  const std::filesystem::path before = std::filesystem::current_path();
+  std::filesystem::current_path(dir / "work");
+  njobs::dedup_options o;
+  o.progress = false;
+  o.max_reported_errors = 0;
+  njobs::run_dedup(neardup::io::expand_inputs({"in.jsonl"}).sources, "out", o);
+  const std::string sources = read_file(dir / "work" / "out" / "sources.tsv");
+  std::filesystem::current_path(dir / "elsewhere");
+  njobs::report_summary summary;
+  const std::string h = njobs::render_report((dir / "work" / "out").string(), {}, &summary);
+  std::filesystem::current_path(before);
+  EXPECT_NE(sources.find("in.jsonl\t" + (dir / "work" / "in.jsonl").lexically_normal().string() + "\t"),
+            std::string::npos) << sources;
+  EXPECT_GT(summary.documents_shown, 0u);
+  EXPECT_EQ(summary.texts_missing, 0u);
 }
 
 TEST(Report, MissingRunDirectoryNamesTheFile) {

@@ -12,7 +12,8 @@ namespace {
 constexpr const char* kHelp = R"(usage: neardup report OUTDIR [-o report.html] [options]
 
 Reads the output directory of 'neardup dedup', 'exact' or 'eval' (stats.json,
-evidence.tsv, near_misses.tsv, sources.tsv, and eval.json when present) and
+evidence.tsv, near_misses.tsv, sources.tsv, and eval.json and
+false_merges.tsv when present) and
 writes one self-contained HTML page: no script, no network, no external font;
 inline SVG charts. It re-reads the input documents it shows (the paths in
 sources.tsv). Its size stays bounded: it shows samples and says so.
@@ -40,6 +41,7 @@ option_table report_table(report_cli& s, std::string intro) {
   t.add(integer("clusters", "N", o.largest_clusters, 0, 1000, "largest clusters shown"));
   t.add(integer("near-threshold", "N", o.near_threshold_shown, 0, 1000, "removals closest to the threshold shown"));
   t.add(integer("near-misses", "N", o.near_misses_shown, 0, 1000, "rejected pairs just under the threshold shown"));
+  t.add(integer("false-merges", "N", o.false_merges_shown, 0, 1000, "eval: falsely merged documents shown"));
   t.add(integer("words", "N", o.max_words_shown, 1, 20000, "words shown of each text"));
   t.add(flag("quiet", "no summary line on stderr", [&s] { s.quiet = true; }));
   return t;

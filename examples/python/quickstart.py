@@ -1,11 +1,13 @@
 """neardup from Python: signatures, an LSH index with exact verification,
-the in-memory dedup, and the datasketch-compatible layer.
+the in-memory dedup and decontamination, the file jobs with their HTML
+report, and the datasketch-compatible layer.
 
     PYTHONPATH=build/release/python /usr/bin/python3 examples/python/quickstart.py
     (or, after `cmake --install build/release --component python`: python3 examples/python/quickstart.py)
 """
 import json
 import pathlib
+import tempfile
 
 import neardup
 from neardup.datasketch import MinHash, MinHashLSH
@@ -44,3 +46,19 @@ for record in records[:50]:
     lsh.insert(record["id"], m)
 first = records[0]["id"]
 print(f"MinHashLSH: {first} matches {lsh.query(minhashes[first])}")
+
+# 4. Decontamination in memory: drop documents sharing 13-grams with a benchmark.
+benchmark = [texts[0][:400], texts[5][:400]]                  # stand-ins for benchmark questions
+clean = neardup.decontaminate(texts, benchmark, ngram=13)
+print(f"decontaminate: removed {int(clean.removed.sum())} documents; document 0 matched references {clean.refs[0]}")
+
+# 5. The file job, as `neardup dedup` writes it, and its one-page HTML report.
+with tempfile.TemporaryDirectory() as out:
+    stats = neardup.dedup_files(SAMPLE, out, progress=False)
+    page = neardup.report(out)
+    print(f"dedup_files: kept {stats['documents']['kept']}; report: {pathlib.Path(page).stat().st_size} bytes")
+
+# 6. An index saved in neardup's versioned format, and loaded again.
+with tempfile.TemporaryDirectory() as tmp:
+    index.save(pathlib.Path(tmp) / "index.ndlsh")
+    print(f"LSHIndex.load: {len(neardup.LSHIndex.load(pathlib.Path(tmp) / 'index.ndlsh'))} documents")

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import struct
 from typing import Any, Callable, Iterable, Iterator, Optional, Sequence, Union
 
 import numpy as np
@@ -54,7 +53,9 @@ __all__ = [
     "candidate_probability",
     "choose_params",
     "choose_params_for_recall",
+    "DecontaminateResult",
     "DedupResult",
+    "decontaminate",
     "decontaminate_files",
     "dedup",
     "dedup_files",
@@ -63,6 +64,7 @@ __all__ = [
     "jaccard",
     "lines_files",
     "pairs_files",
+    "report",
     "shingles",
     "signatures",
 ]
@@ -73,13 +75,6 @@ Progress = Union[bool, Callable[[str], Any]]
 
 
 # --------------------------------------------------------------------- LSH index
-
-_INDEX_MAGIC = b"NDLSHIDX"
-_INDEX_VERSION = 1
-_INDEX_HEADER = struct.Struct("<8sIIIIIQdQ")  # magic, version, num_perm, bands, rows, 0, seed, threshold, count
-_KEY_STR = 1  # entry tag bits: key kind (0: int64, 1: UTF-8 str)
-_HAS_KEYS = 2  # ... and whether band keys follow (the empty signature has none)
-
 
 class LSHIndex:
     """An incremental LSH index of MinHash signatures under str or int keys.
@@ -95,17 +90,19 @@ class LSHIndex:
     candidates). Verify candidates with
     ``exact_jaccard`` (or ``jaccard``) before treating them as duplicates.
 
+    ``scheme``, ``ngram`` and ``tokens`` say how the signatures were made
+    (those of ``signatures()``); the index does not use them, but records them
+    in its file.
+
     Persistence: ``save(path)``/``LSHIndex.load(path)``, ``to_bytes()``/
-    ``from_bytes()`` and pickling all use one versioned little-endian layout
-    (README, "Python"): a 52-byte header of magic ``NDLSHIDX``, u32 version
-    (1), u32 num_perm, u32 bands, u32 rows, u32 0, u64 seed, f64 threshold,
-    u64 count; per entry a
-    u8 tag (bit 0: str key, bit 1: band keys follow) then an i64 key or a u32
-    length and UTF-8 bytes; then the u64 band keys of the entries that have
-    them, ``bands`` per entry, in entry order.
-    (pipeline/format.hpp carries stage data keyed by document number; this
-    layout adds the str/int keys. TODO: store the band keys as format.hpp
-    band-key runs inside it.)
+    ``from_bytes()`` and pickling all write neardup's versioned stage-data
+    format (``pipeline/format.hpp``, kind "LSH index", format version 2; byte
+    layout in docs/FORMAT.md): a checksummed header with num_perm, bands,
+    rows, scheme, n-gram, tokenizer and a hash of the seed, then the
+    threshold and each key (int or str) with its band keys. The seed itself
+    is not stored: ``load``/``from_bytes`` take ``seed=`` (default
+    ``DEFAULT_SEED``) and refuse a file written with another. Bad, damaged or
+    mismatched bytes raise ``ValueError`` naming the field.
     """
 
     def __init__(
@@ -115,6 +112,10 @@ class LSHIndex:
         bands: Optional[int] = None,
         rows: Optional[int] = None,
         seed: int = DEFAULT_SEED,
+        *,
+        scheme: str = "oph",
+        ngram: int = 5,
+        tokens: str = "word",
     ) -> None:
         if not 0.0 < threshold < 1.0 and not (threshold == 1.0 and bands is not None):
             raise ValueError(f"threshold = {threshold!r} is outside (0, 1)")
@@ -125,6 +126,9 @@ class LSHIndex:
         self._index = _neardup._BandIndex(num_perm, bands, rows, seed)
         self._threshold = float(threshold)
         self._seed = int(seed)
+        # Checked now (ValueError naming the option), recorded by to_bytes().
+        _neardup._write_lsh_index(num_perm, bands, rows, seed, self._threshold, scheme, ngram, tokens, [])
+        self._scheme, self._ngram, self._tokens = scheme, int(ngram), tokens
         self._slot_of: dict[Key, int] = {}
         self._key_of: list[Optional[Key]] = []
         self._free: list[int] = []
@@ -134,6 +138,9 @@ class LSHIndex:
     bands = property(lambda self: self._index.bands, doc="Number of LSH bands b.")
     rows = property(lambda self: self._index.rows, doc="Rows per band r (b * r <= k).")
     seed = property(lambda self: self._seed, doc="Seed of the band-key hashes.")
+    scheme = property(lambda self: self._scheme, doc="MinHash scheme of the signatures (recorded in the file).")
+    ngram = property(lambda self: self._ngram, doc="n-gram size of the signatures (recorded in the file).")
+    tokens = property(lambda self: self._tokens, doc="Tokenizer of the signatures (recorded in the file).")
 
     def __len__(self) -> int:
         return len(self._slot_of)
@@ -205,63 +212,19 @@ class LSHIndex:
             self._slot_of[key] = slot
 
     def to_bytes(self) -> bytes:
-        """The index in the layout described in the class docstring."""
-        entries = self._entries()
-        parts = [_INDEX_HEADER.pack(_INDEX_MAGIC, _INDEX_VERSION, self.num_perm, self.bands, self.rows, 0,
-                                    self._seed, self._threshold, len(entries))]
-        band_keys = []
-        for key, keys in entries:
-            tag = (_KEY_STR if isinstance(key, str) else 0) | (_HAS_KEYS if keys is not None else 0)
-            if isinstance(key, str):
-                raw = key.encode("utf-8")
-                parts.append(struct.pack("<BI", tag, len(raw)))
-                parts.append(raw)
-            else:
-                parts.append(struct.pack("<Bq", tag, key))
-            if keys is not None:
-                band_keys.append(keys)
-        if band_keys:
-            parts.append(np.concatenate(band_keys).astype("<u8", copy=False).tobytes())
-        return b"".join(parts)
+        """The index as one file of neardup's stage-data format (see the class docstring)."""
+        return _neardup._write_lsh_index(self.num_perm, self.bands, self.rows, self._seed, self._threshold,
+                                         self._scheme, self._ngram, self._tokens, self._entries())
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> "LSHIndex":
-        """Reads what ``to_bytes`` wrote; ValueError for anything else (names what is wrong)."""
-        view = memoryview(data)
-        if len(view) < _INDEX_HEADER.size:
-            raise ValueError(f"LSHIndex data is {len(view)} bytes, shorter than its {_INDEX_HEADER.size}-byte header")
-        magic, version, num_perm, bands, rows, _, seed, threshold, count = _INDEX_HEADER.unpack_from(view, 0)
-        if magic != _INDEX_MAGIC:
-            raise ValueError("not LSHIndex data (bad magic)")
-        if version != _INDEX_VERSION:
-            raise ValueError(f"LSHIndex data version {version} is not supported (this neardup reads version 1)")
-        index = cls(threshold=0.5, num_perm=num_perm, bands=bands, rows=rows, seed=seed)
-        index._threshold = threshold
-        pos = _INDEX_HEADER.size
-        keys, has_keys = [], []
-        try:
-            for _ in range(count):
-                (tag,) = struct.unpack_from("<B", view, pos)
-                if tag & _KEY_STR:
-                    (length,) = struct.unpack_from("<I", view, pos + 1)
-                    start = pos + 5
-                    if start + length > len(view):
-                        raise ValueError("LSHIndex data is truncated inside a key")
-                    keys.append(bytes(view[start:start + length]).decode("utf-8"))
-                    pos = start + length
-                else:
-                    keys.append(struct.unpack_from("<q", view, pos + 1)[0])
-                    pos += 9
-                has_keys.append(bool(tag & _HAS_KEYS))
-        except struct.error:
-            raise ValueError("LSHIndex data is truncated inside its entries") from None
-        with_keys = sum(has_keys)
-        expected = pos + with_keys * bands * 8
-        if len(view) != expected:
-            raise ValueError(f"LSHIndex data is {len(view)} bytes, expected {expected}")
-        matrix = np.frombuffer(view, dtype="<u8", count=with_keys * bands, offset=pos).reshape(with_keys, bands)
-        rows_iter = iter(matrix)
-        index._restore((key, next(rows_iter) if has else None) for key, has in zip(keys, has_keys))
+    def from_bytes(cls, data: bytes, seed: int = DEFAULT_SEED) -> "LSHIndex":
+        """Reads what ``to_bytes`` wrote with the same ``seed``; ValueError for anything else
+        (the message names the field, e.g. the seed, a bad checksum or a truncated key)."""
+        d = _neardup._read_lsh_index(data, seed)
+        index = cls(threshold=0.5, num_perm=d["num_perm"], bands=d["bands"], rows=d["rows"], seed=seed,
+                    scheme=d["scheme"], ngram=d["ngram"], tokens=d["tokens"])
+        index._threshold = d["threshold"]
+        index._restore(d["entries"])
         return index
 
     def save(self, path: PathLike) -> None:
@@ -272,13 +235,13 @@ class LSHIndex:
         os.replace(tmp, path)
 
     @classmethod
-    def load(cls, path: PathLike) -> "LSHIndex":
-        """Reads an index written by ``save``."""
+    def load(cls, path: PathLike, seed: int = DEFAULT_SEED) -> "LSHIndex":
+        """Reads an index written by ``save`` (with the same ``seed``)."""
         with open(path, "rb") as f:
-            return cls.from_bytes(f.read())
+            return cls.from_bytes(f.read(), seed)
 
     def __reduce__(self):
-        return (LSHIndex.from_bytes, (self.to_bytes(),))
+        return (LSHIndex.from_bytes, (self.to_bytes(), self._seed))
 
 
 # --------------------------------------------------------------------- in-memory dedup
@@ -352,6 +315,67 @@ def dedup(
                                               verify, keep, not no_exact_first, seed, threads, text_field,
                                               progress)
     return DedupResult(kept_of, cluster, stats)
+
+
+class DecontaminateResult:
+    """What ``decontaminate()`` decided, per document in input order.
+
+    Attributes:
+        removed: bool array, True for the documents sharing more than ``max_shared`` n-grams
+            with the references.
+        shared_ngrams: uint64 array, the n-grams each document shares with the references.
+        refs: per document, the positions in ``references`` of the references it matched
+            (exact mode; empty lists in Bloom mode).
+        contaminated: documents sharing at least one n-gram.
+    """
+
+    __slots__ = ("removed", "shared_ngrams", "refs", "contaminated")
+
+    def __init__(self, removed: np.ndarray, shared_ngrams: np.ndarray, refs: list, contaminated: int) -> None:
+        self.removed = removed
+        self.shared_ngrams = shared_ngrams
+        self.refs = refs
+        self.contaminated = contaminated
+
+    def __len__(self) -> int:
+        return len(self.removed)
+
+    def __repr__(self) -> str:
+        return (f"DecontaminateResult(documents={len(self)}, removed={int(self.removed.sum())}, "
+                f"contaminated={self.contaminated})")
+
+
+def decontaminate(
+    texts: Iterable[Union[str, bytes, dict]],
+    references: Iterable[Union[str, bytes, dict]],
+    *,
+    ngram: int = 13,
+    max_shared: int = 0,
+    min_reference_tokens: int = 8,
+    bloom_fp: float = 0.0,
+    tokens: str = "word",
+    seed: int = DEFAULT_SEED,
+    threads: Optional[int] = None,
+    text_field: str = "text",
+) -> DecontaminateResult:
+    """Benchmark decontamination in memory: the decisions of ``neardup decontaminate``.
+
+    A document is removed when it shares more than ``max_shared`` word ``ngram``-grams with
+    the ``references`` (a benchmark's questions and answers); a reference shorter than
+    ``ngram`` tokens is matched by its own length, and references of fewer than
+    ``min_reference_tokens`` tokens are not used. ``bloom_fp`` > 0 is the CLI's Bloom mode
+    (``--bloom-fp``). ``texts`` and ``references`` are sequences or iterables of str/bytes
+    or of dicts with ``text_field``; nothing is written to disk. Runs on ``threads``
+    threads (None: all cores) with the GIL released.
+
+    Raises ValueError naming a bad option, TypeError/KeyError for bad documents.
+
+        >>> r = neardup.decontaminate(corpus, ["what is the capital of france answer paris"], ngram=5)  # doctest: +SKIP
+        >>> r.removed, r.shared_ngrams, r.refs
+    """
+    removed, shared, refs, contaminated = _neardup._decontaminate(
+        texts, references, ngram, max_shared, min_reference_tokens, bloom_fp, tokens, seed, threads, text_field)
+    return DecontaminateResult(removed, shared, refs, contaminated)
 
 
 # --------------------------------------------------------------------- file jobs
@@ -442,3 +466,35 @@ def pairs_files(inputs: Union[PathLike, Iterable[PathLike]], out_dir: PathLike, 
 def open_index(path: Union[str, "os.PathLike[str]"]) -> StoredIndex:
     """Opens a stored index (``neardup index build``): ``.query(text)``, ``.add(texts)``, ``.info()``."""
     return StoredIndex(os.fspath(path))
+
+
+def report(out_dir: PathLike, output: Optional[PathLike] = None, *, clusters: Optional[int] = None,
+           near_threshold: Optional[int] = None, near_misses: Optional[int] = None,
+           false_merges: Optional[int] = None, words: Optional[int] = None) -> str:
+    """Runs ``neardup report OUT_DIR -o OUTPUT`` in this process and returns the page's path.
+
+    ``out_dir`` is the output directory of a ``dedup``/``exact`` run (``dedup_files``) or of
+    ``neardup eval``; the page is one self-contained HTML file (no script, no network) with the
+    run at a glance, the S-curve, the similarity histogram around the threshold, cluster
+    sizes, removed texts beside the texts they were verified against, removal by source, and
+    precision, recall and false merges for ``eval``. ``output`` defaults to
+    ``OUT_DIR/report.html``. ``clusters``, ``near_threshold``, ``near_misses``,
+    ``false_merges`` and ``words`` are the CLI's ``--clusters`` [5], ``--near-threshold`` [8],
+    ``--near-misses`` [4], ``--false-merges`` [4] and ``--words`` [400].
+
+    Raises ValueError for a bad option and OSError naming the file when the run's outputs are
+    missing or malformed.
+
+        >>> neardup.dedup_files("corpus.jsonl", "out", progress=False)   # doctest: +SKIP
+        >>> neardup.report("out")                                          # doctest: +SKIP
+        'out/report.html'
+    """
+    page = os.fspath(output) if output is not None else os.path.join(os.fspath(out_dir), "report.html")
+    argv = ["report", "-o", page, "--quiet"]
+    for flag, value in (("--clusters", clusters), ("--near-threshold", near_threshold),
+                        ("--near-misses", near_misses), ("--false-merges", false_merges), ("--words", words)):
+        if value is not None:
+            argv += [flag, str(value)]
+    argv += ["--", os.fspath(out_dir)]
+    _neardup._run_command(argv, None)
+    return page

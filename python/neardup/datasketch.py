@@ -161,6 +161,7 @@ class MinHash:
         self.hashvalues = np.full(len(self), _MAX_HASH, dtype=np.uint32)
 
     def copy(self) -> "MinHash":
+        """An independent MinHash with the same seed, hash function and values."""
         return MinHash(seed=self.seed, hashfunc=self.hashfunc, hashvalues=self.digest())
 
     def __len__(self) -> int:
@@ -234,6 +235,7 @@ class LeanMinHash(MinHash):
         raise TypeError("Cannot update a LeanMinHash")
 
     def copy(self) -> "LeanMinHash":
+        """An equal LeanMinHash (the values are immutable, so they are shared)."""
         return LeanMinHash(seed=self.seed, hashvalues=self.hashvalues)
 
     def __hash__(self) -> int:  # type: ignore[override]
@@ -244,6 +246,7 @@ class LeanMinHash(MinHash):
         self.hashvalues.setflags(write=False)
 
     def bytesize(self, byteorder: str = "@") -> int:
+        """Bytes ``serialize`` writes: seed (q), num_perm (I) and the values (4 bytes each)."""
         return struct.calcsize(byteorder + "qI") + 4 * len(self)
 
     def serialize(self, buf: Any, byteorder: str = "@") -> None:
@@ -400,9 +403,10 @@ class MinHashLSHInsertionSession:
         self.close()
 
     def close(self) -> None:
-        pass
+        """Nothing to flush: every insert goes to the in-memory index at once."""
 
     def insert(self, key: Hashable, minhash: MinHash, check_duplication: bool = True) -> None:
+        """``MinHashLSH.insert`` (the same checks and errors)."""
         self.lsh.insert(key, minhash, check_duplication=check_duplication)
 
 
@@ -420,7 +424,8 @@ class MinHashLSHDeletionSession:
         self.close()
 
     def close(self) -> None:
-        pass
+        """Nothing to flush: every removal is applied at once."""
 
     def remove(self, key: Hashable) -> None:
+        """``MinHashLSH.remove`` (ValueError for a missing key, as datasketch)."""
         self.lsh.remove(key)

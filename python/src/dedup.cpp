@@ -1,5 +1,6 @@
-// The in-memory dedup for Python: texts in, per-document decisions out, by
-// the same engine as `neardup dedup` (pipeline::dedup).
+// The in-memory engines for Python: texts in, per-document decisions out, by
+// the engines of `neardup dedup` (pipeline::dedup) and `neardup
+// decontaminate` (pipeline::decontaminate).
 #include <pybind11/stl.h>
 
 #include <memory>
@@ -8,6 +9,7 @@
 #include "bindings.hpp"
 #include "neardup/executor.hpp"
 #include "neardup/io/progress.hpp"
+#include "neardup/pipeline/decontaminate.hpp"
 #include "neardup/pipeline/dedup.hpp"
 
 namespace neardup::python {
@@ -77,6 +79,40 @@ py::tuple dedup(py::handle texts, double threshold, std::size_t num_perm, std::s
   return py::make_tuple(to_array(std::move(r.kept_of)), to_array(std::move(r.cluster)), stats_dict(r.stats));
 }
 
+// Returns (removed, shared_ngrams, refs, contaminated, references_used).
+py::tuple decontaminate(py::handle texts, py::handle references, std::size_t ngram, std::uint64_t max_shared,
+                        std::size_t min_reference_tokens, double bloom_fp, std::string_view tokens,
+                        std::uint64_t seed, py::handle threads, const std::string& text_field) {
+  pipeline::decontaminate_options o;
+  o.tokens = parse_tokens(tokens);
+  o.ngram = ngram;
+  o.max_shared = max_shared;
+  o.min_reference_tokens = min_reference_tokens;
+  if (!(bloom_fp >= 0 && bloom_fp <= 0.5)) {  // the CLI's --bloom-fp range
+    throw std::invalid_argument("bloom_fp = " + std::to_string(bloom_fp) + " is outside [0, 0.5]");
+  }
+  o.bloom_false_positive_rate = bloom_fp;
+  o.seed = seed;
+  o.validate();
+  const text_batch corpus = collect_texts(texts, text_field);
+  const text_batch refs = collect_texts(references, text_field);
+  pipeline::decontaminate_result r;
+  {
+    py::gil_scoped_release release;
+    executor pool(thread_count(threads, corpus.texts.size()));
+    r = pipeline::decontaminate(corpus.texts, refs.texts, o, &pool);
+  }
+  py::array_t<bool> removed(static_cast<py::ssize_t>(r.removed.size()));
+  std::copy(r.removed.begin(), r.removed.end(), removed.mutable_data());
+  py::list matched;
+  for (const auto& ids : r.refs) {
+    py::list l;
+    for (const ref_id id : ids) l.append(id);
+    matched.append(std::move(l));
+  }
+  return py::make_tuple(removed, to_array(std::move(r.shared_ngrams)), matched, r.contaminated);
+}
+
 }  // namespace
 
 void register_dedup(py::module_& m) {
@@ -84,6 +120,9 @@ void register_dedup(py::module_& m) {
   m.def("_dedup", &dedup, "texts"_a, "threshold"_a, "num_perm"_a, "ngram"_a, "tokens"_a, "bands"_a, "rows"_a,
         "scheme"_a, "verify"_a, "keep"_a, "exact_first"_a, "seed"_a, "threads"_a, "text_field"_a, "progress"_a,
         "The engine behind neardup.dedup(): returns (kept_of, cluster, stats).");
+  m.def("_decontaminate", &decontaminate, "texts"_a, "references"_a, "ngram"_a, "max_shared"_a,
+        "min_reference_tokens"_a, "bloom_fp"_a, "tokens"_a, "seed"_a, "threads"_a, "text_field"_a,
+        "The engine behind neardup.decontaminate(): returns (removed, shared_ngrams, refs, contaminated).");
 }
 
 }  // namespace neardup::python

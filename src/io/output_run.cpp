@@ -26,10 +26,10 @@ namespace neardup::io {
 
 namespace {
 
-constexpr std::array<std::string_view, 14> kOutputNames = {
+constexpr std::array<std::string_view, 15> kOutputNames = {
     "clusters.tsv",    "deduped.jsonl", "deduped.jsonl.zst", "stats.json",      "pairs.tsv",
     "eval.json",       "contamination.tsv", "clean.jsonl",   "clean.jsonl.zst", "evidence.tsv",
-    "near_misses.tsv", "sources.tsv",   "report.html",       completion_marker_name};
+    "near_misses.tsv", "sources.tsv",   "report.html",       "false_merges.tsv", completion_marker_name};
 
 [[noreturn]] void fail(const std::string& dir, std::string_view what, int err = 0) {
   std::string msg = dir + ": " + std::string(what);

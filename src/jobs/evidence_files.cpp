@@ -2,6 +2,8 @@
 
 #include <charconv>
 #include <cstdint>
+#include <filesystem>
+#include <system_error>
 #include <vector>
 
 #include "neardup/io/json.hpp"
@@ -42,6 +44,15 @@ class tsv_file {
   atomic_file file_;
   std::string block_;
 };
+
+// The source's path as the report can open it from any directory: absolute
+// (lexically normalized) unless it is stdin ("-") or cannot be made absolute.
+std::string absolute_path(const std::string& path) {
+  if (path.empty() || path == "-") return path;
+  std::error_code ec;
+  const std::filesystem::path abs = std::filesystem::absolute(path, ec);
+  return ec ? path : abs.lexically_normal().string();
+}
 
 }  // namespace
 
@@ -113,7 +124,7 @@ void write_evidence_files(const std::string& out_dir, std::span<const source_inf
     std::string& s = src.line();
     append_tsv_field(s, sources[i].name);
     s += '\t';
-    append_tsv_field(s, sources[i].path);
+    append_tsv_field(s, absolute_path(sources[i].path));
     s += '\t';
     s += sources[i].kind == source_kind::jsonl ? "jsonl" : "text";
     for (std::uint64_t v : {per[i].documents, per[i].kept, per[i].exact, per[i].near, per[i].bytes}) {

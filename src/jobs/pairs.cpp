@@ -220,6 +220,24 @@ eval_report run_eval(std::span<const source_info> sources, const std::string& ou
   ev.f1 = ev.precision + ev.recall > 0 ? 2 * ev.precision * ev.recall / (ev.precision + ev.recall) : 0.0;
   ev.pair_recall = ev.truth_pairs ? static_cast<double>(ev.pairs_recovered) / static_cast<double>(ev.truth_pairs) : 1.0;
 
+  // false_merges.tsv: the members of falsely merged clusters that lie outside
+  // the exact component of the document kept for them, in document order,
+  // at most eval_false_merges_listed rows (the report shows them with their
+  // texts). Not without documents (eval without -o): no copy of the corpus.
+  if (o.write_documents) {
+    std::string tsv = "id\tkept_id\tdoc\tkept_doc\n";
+    for (std::size_t d = 0; d < n && ev.false_merges_listed < eval_false_merges_listed; ++d) {
+      const doc_id k = dr.kept_of[d];
+      if (!cluster_false[k] || components.find(static_cast<doc_id>(d)) == components.find(k)) continue;
+      corpus.append_id_field(tsv, sources, static_cast<doc_id>(d));
+      tsv += '\t';
+      corpus.append_id_field(tsv, sources, k);
+      tsv += '\t' + std::to_string(d) + '\t' + std::to_string(k) + '\n';
+      ++ev.false_merges_listed;
+    }
+    write_file_atomic(out_dir + "/false_merges.tsv", tsv);
+  }
+
   std::string s;
   json_writer w(s);
   w.begin_object();
@@ -240,6 +258,7 @@ eval_report run_eval(std::span<const source_info> sources, const std::string& ou
   w.field("pair_recall", ev.pair_recall);
   w.field("false_merge_clusters", ev.false_merge_clusters);
   w.field("false_merge_documents", ev.false_merge_documents);
+  w.field("false_merges_listed", ev.false_merges_listed);
   w.field("dedup_seconds", ev.dedup_seconds);
   w.field("exact_seconds", ev.exact_seconds);
   w.end_object();

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <optional>
 #include <span>
 #include <sstream>
 #include <stdexcept>
@@ -18,6 +19,8 @@
 #include <vector>
 
 #include "neardup/banding.hpp"
+#include "neardup/enum_names.hpp"
+#include "neardup/shingle.hpp"
 #include "neardup/io/input.hpp"
 #include "neardup/io/output.hpp"
 #include "neardup/version.hpp"
@@ -115,6 +118,11 @@ double json_number(const dom::element& root, const char* pointer, double fallbac
 std::uint64_t json_count(const dom::element& root, const char* pointer) {
   const double v = json_number(root, pointer);
   return v > 0 ? static_cast<std::uint64_t>(std::min(v, 9.0e18)) : 0;  // a damaged file must not overflow the cast
+}
+std::uint64_t json_u64(const dom::element& root, const char* pointer, std::uint64_t fallback) {
+  std::uint64_t v = 0;
+  if (root.at_pointer(pointer).get_uint64().get(v) != simdjson::SUCCESS) return fallback;
+  return v;
 }
 std::string json_string(const dom::element& root, const char* pointer) {
   std::string_view v;
@@ -592,7 +600,11 @@ class page {
   bool near_ = false;
   double threshold_ = 0;
   lsh_params lsh_{};
-  tsv_table evidence_, misses_;
+  tsv_table evidence_, misses_, false_merges_;
+  // Exact Jaccard of two shown texts with the run's shingles ("" when the run's
+  // options are unknown).
+  std::string exact_jaccard_of(std::uint64_t a, std::uint64_t b);
+  std::optional<shingler> shingler_;
   std::vector<removal> removed_;
   std::vector<source_row> sources_;
   std::map<std::uint64_t, std::string> ids_;    // doc -> id, for the documents shown
@@ -606,6 +618,7 @@ class page {
     std::string before;   // html before the pair (a cluster's heading)
     std::string heading, left_title, right_title;
     std::uint64_t left, right;
+    bool with_exact_jaccard = false;  // appended to the heading once the texts are read
   };
   std::vector<shown_pair> pairs_;
 };
@@ -622,6 +635,7 @@ void page::load() {
 
   evidence_ = read_tsv(dir_ + "/evidence.tsv", 9, true);
   misses_ = read_tsv(dir_ + "/near_misses.tsv", 7, false);
+  false_merges_ = read_tsv(dir_ + "/false_merges.tsv", 4, false);  // from eval
   removed_.reserve(evidence_.rows());
   for (std::size_t r = 0; r < evidence_.rows(); ++r) {
     removed_.push_back({r, to_u64(evidence_.at(r, 6)), to_u64(evidence_.at(r, 7)), to_u64(evidence_.at(r, 8)),
@@ -795,7 +809,7 @@ void page::similarity_histogram(std::string& h) {
   // The threshold as a marker under the chart's title.
   h += "<div><p class=\"note\">Verified: the link of every removed near duplicate (" + count(n_v) +
        (below_v ? ", " + count(below_v) + " below " + fmt("%.2f", lo) : std::string()) +
-       "). Rejected: the " + count(misses_.rows()) + " distinct rejected pairs of near_misses.tsv (a seeded sample when there are more than its limit; the run made " +
+       "). Rejected: the " + count(misses_.rows()) + " distinct rejected pairs of near_misses.tsv (when there are more than its limit: the most similar of a seeded sample, so it leans towards the threshold; the run made " +
        count(json_count(stats_, "/lsh/rejected")) + " rejected verifications, and a pair may be rejected in several bands)" +
        (below_r ? " (" + count(below_r) + " below " + fmt("%.2f", lo) + ", not drawn)" : std::string()) +
        ". The threshold is " + fmt("%g", threshold_) + ": verified bars start at its bin, rejected bars end there. " +
@@ -856,6 +870,22 @@ void page::pair_view(std::string& h, std::uint64_t left, std::uint64_t right, co
   shown_ += 2;
 }
 
+std::string page::exact_jaccard_of(std::uint64_t a, std::uint64_t b) {
+  const auto ta = texts_.find(a), tb = texts_.find(b);
+  if (ta == texts_.end() || tb == texts_.end()) return {};
+  if (!shingler_) {
+    const auto kind = neardup::parse<token_kind>(json_string(stats_, "/parameters/tokens"));
+    const std::uint64_t ngram = json_count(stats_, "/parameters/ngram");
+    if (!kind || ngram < 1 || ngram > max_ngram) return {};
+    shingler_.emplace(shingle_options{tokenize_options::for_kind(*kind), static_cast<std::size_t>(ngram),
+                                      json_u64(stats_, "/parameters/seed", default_seed)});
+  }
+  std::vector<std::uint64_t> sa, sb;
+  shingler_->shingles(ta->second, sa);
+  shingler_->shingles(tb->second, sb);
+  return " · <span class=\"kind\">exact Jaccard " + fmt("%.4f", neardup::exact_jaccard(sa, sb)) + "</span>";
+}
+
 void page::examples(std::string& h) {
   std::string current;
   for (const shown_pair& p : pairs_) {
@@ -865,7 +895,8 @@ void page::examples(std::string& h) {
       h += p.section;
     }
     h += p.before;
-    pair_view(h, p.left, p.right, p.heading, p.left_title, p.right_title);
+    const std::string heading = p.with_exact_jaccard ? p.heading + exact_jaccard_of(p.left, p.right) : p.heading;
+    pair_view(h, p.left, p.right, heading, p.left_title, p.right_title);
   }
   if (!current.empty()) h += "</section>\n";
 }
@@ -915,7 +946,12 @@ void page::eval(std::string& h) {
   card(h, fmt("%.4f", json_number(e, "/pair_recall")), "pair recall");
   card(h, count(json_count(e, "/false_merge_clusters")), "false merges (clusters)");
   card(h, count(json_count(e, "/false_merge_documents")), "documents in false merges");
-  h += "</div><table>";
+  h += "</div>";
+  if (false_merges_.rows() > 0) {
+    h += "<p class=\"note\"><a href=\"#false-merges\">The falsely merged documents</a> are shown below, beside the "
+         "document kept for them.</p>";
+  }
+  h += "<table>";
   for (const auto& [k, v] : json_fields(e, "")) h += "<tr><td>" + esc(k) + "</td><td class=\"n\">" + esc(v) + "</td></tr>";
   h += "</table></section>\n";
 }
@@ -1027,6 +1063,33 @@ std::string page::render(report_summary* summary) {
                         esc(doc_label(a)), esc(doc_label(b)), a, b});
     }
   }
+  {
+    // eval: falsely merged documents beside the document kept for them.
+    const std::size_t n = std::min(false_merges_.rows(), o_.false_merges_shown);
+    const std::string section =
+        "<section id=\"false-merges\"><h2>False merges (eval)</h2><p class=\"note\">The first " + count(n) + " of the " +
+        count(false_merges_.rows()) +
+        " documents in false_merges.tsv: each was put in a cluster whose kept document it is not connected to by any "
+        "chain of pairs with exact Jaccard at or above the threshold. Shown beside the kept document, with their exact "
+        "Jaccard and the link that removed it (evidence.tsv).</p>";
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint64_t d = to_u64(false_merges_.at(i, 2)), k = to_u64(false_merges_.at(i, 3));
+      ids_[d] = unescape_tsv(false_merges_.at(i, 0));
+      ids_[k] = unescape_tsv(false_merges_.at(i, 1));
+      wanted.push_back(d);
+      wanted.push_back(k);
+      std::string link;
+      const auto it = std::find_if(removed_.begin(), removed_.end(), [d](const removal& r) { return r.doc == d; });
+      if (it != removed_.end()) {
+        want_ids(*it);
+        link = " · removed by " + kind_label(*it) + " against <b class=\"id\">" + esc(ids_[it->partner]) + "</b>";
+      }
+      pairs_.push_back({section, {},
+                        "falsely merged <b class=\"id\">" + esc(ids_[d]) + "</b> into the cluster of <b class=\"id\">" +
+                            esc(ids_[k]) + "</b>" + link,
+                        "removed: " + esc(doc_label(d)), "kept: " + esc(doc_label(k)), d, k, true});
+    }
+  }
   io::record_options records;
   records.text_field = json_string(stats_, "/parameters/text_field");
   records.id_field = json_string(stats_, "/parameters/id_field");
@@ -1057,8 +1120,8 @@ std::string page::render(report_summary* summary) {
     escape(h, s.name);
   }
   h += " · made by neardup " + esc(version_string()) + "</p></header><main>";
-  h += "<p class=\"note\">This page samples: it shows the largest clusters, the removals closest to the threshold and a "
-       "seeded sample of rejected pairs, and says how many there are in all. Every removal is listed in evidence.tsv.";
+  h += "<p class=\"note\">This page samples: it shows the largest clusters, the removals closest to the threshold and the "
+       "most similar of a seeded sample of rejected pairs, and says how many there are in all. Every removal is listed in evidence.tsv.";
   if (texts_missing_ > 0) {
     h += " " + count(texts_missing_) + " texts could not be read again";
     for (const auto& p : problems_) h += " (" + esc(p) + ")";

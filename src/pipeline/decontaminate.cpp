@@ -81,11 +81,13 @@ decontaminate_result decontaminate(std::span<const std::string_view> corpus,
     }
   }
   reference_checker checker(options, expected);
-  for (std::string_view r : references) {
-    sh.ngram_hashes(r, grams);
+  std::vector<ref_id> position;  // of each added reference in `references` (short ones are skipped)
+  for (std::size_t i = 0; i < references.size(); ++i) {
+    sh.ngram_hashes(references[i], grams);
     const std::size_t tokens = sh.token_hashes().size();
     if (tokens < options.min_reference_tokens) continue;  // too short to be evidence
     checker.add(grams, tokens);
+    position.push_back(static_cast<ref_id>(i));
   }
   checker.finalize();
 
@@ -105,7 +107,7 @@ decontaminate_result decontaminate(std::span<const std::string_view> corpus,
       const std::uint64_t shared = checker.check(local, corpus[d], scratch, exact ? &hits : nullptr);
       result.shared_ngrams[d] = shared;
       result.removed[d] = shared > options.max_shared ? 1 : 0;
-      for (const auto& [ref, count] : hits) result.refs[d].push_back(ref);
+      for (const auto& [ref, count] : hits) result.refs[d].push_back(position[ref]);
     }
   });
   for (std::size_t d = 0; d < n; ++d) {

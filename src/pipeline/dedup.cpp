@@ -92,7 +92,10 @@ dedup_result run_stages(const signed_documents& docs, const dedup_options& optio
   stage.stop();
 
   std::vector<doc_id> rep;
-  cluster_trace trace{.max_rejected = options.evidence.near_misses, .seed = options.seed, .merges = {}, .rejected = {}};
+  const std::size_t candidates = options.evidence.near_misses > SIZE_MAX / near_miss_candidates
+                                     ? SIZE_MAX
+                                     : options.evidence.near_misses * near_miss_candidates;
+  cluster_trace trace{.max_rejected = candidates, .seed = options.seed, .merges = {}, .rejected = {}};
   cluster_trace* tracing = options.evidence.record && options.near ? &trace : nullptr;
   if (!options.near) {
     rep = exact_leader;
@@ -157,7 +160,8 @@ dedup_result run_stages(const signed_documents& docs, const dedup_options& optio
           .estimate;
     };
     result.evidence = collect_evidence(exact_leader, result.kept_of, docs.fingerprints, tracing, similarity,
-                                       exact ? evidence_kind::jaccard : evidence_kind::estimate, context.pool);
+                                       exact ? evidence_kind::jaccard : evidence_kind::estimate, context.pool,
+                                       options.evidence.near_misses);
     result.evidence.rejected = stats.rejected;
     stage.stop();
   }

@@ -1,9 +1,11 @@
 // The audit trail of a dedup run; see neardup/pipeline/evidence.hpp.
 #include "neardup/pipeline/evidence.hpp"
 
+#include <algorithm>
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 
 namespace neardup::pipeline {
 
@@ -28,7 +30,8 @@ void for_each_index(executor* pool, std::size_t count, const std::function<void(
 
 dedup_evidence collect_evidence(std::span<const doc_id> exact_leader, std::span<const doc_id> kept_of,
                                 std::span<const hash128> fingerprints, const cluster_trace* trace,
-                                const pair_similarity& similarity, evidence_kind kind, executor* pool) {
+                                const pair_similarity& similarity, evidence_kind kind, executor* pool,
+                                std::size_t near_misses) {
   const std::size_t n = kept_of.size();
   if (exact_leader.size() != n || fingerprints.size() != n) {
     throw std::invalid_argument("collect_evidence: " + std::to_string(exact_leader.size()) + " leaders, " +
@@ -107,6 +110,14 @@ dedup_evidence collect_evidence(std::span<const doc_id> exact_leader, std::span<
       const band_link& l = trace->rejected[i];
       out.near_misses[i] = {l.a, l.b, kind, similarity(l.a, l.b), l.band};
     });
+    // The most similar: those just under the threshold (the sample is sorted by (a, b)).
+    if (out.near_misses.size() > near_misses) {
+      std::stable_sort(out.near_misses.begin(), out.near_misses.end(),
+                       [](const pair_evidence& x, const pair_evidence& y) { return x.similarity > y.similarity; });
+      out.near_misses.resize(near_misses);
+      std::sort(out.near_misses.begin(), out.near_misses.end(),
+                [](const pair_evidence& x, const pair_evidence& y) { return std::tie(x.a, x.b) < std::tie(y.a, y.b); });
+    }
   }
   return out;
 }

@@ -83,6 +83,7 @@ const char* kind_name(stage_kind k) {
     case stage_kind::signatures: return "signature batch";
     case stage_kind::band_keys: return "band-key run";
     case stage_kind::fingerprints: return "fingerprint run";
+    case stage_kind::lsh_index: return "LSH index";
   }
   return "?";
 }
@@ -168,6 +169,11 @@ void get_u32s(const std::byte* p, std::uint32_t* v, std::size_t n) {
 }
 
 // ---- records
+// An LSH index payload: f64 threshold, then per key a u8 tag and an i64 or a
+// u32 length and the bytes, then `bands` u64 band keys if indexed.
+constexpr std::uint8_t key_tag_string = 1, key_tag_indexed = 2, key_tags_known = 3;
+constexpr std::uint64_t lsh_index_threshold_bytes = 8;
+constexpr std::uint64_t lsh_index_min_key_bytes = 5;  // tag + u32 length of an empty string
 constexpr std::size_t band_record_bytes = 12;         // key u64, doc u32
 constexpr std::size_t fingerprint_record_bytes = 20;  // low u64, high u64, doc u32
 
@@ -176,6 +182,7 @@ std::size_t record_bytes(stage_kind kind, std::size_t num_perm) {
     case stage_kind::signatures: return 4 + 4 * num_perm;  // doc u32, k × u32
     case stage_kind::band_keys: return band_record_bytes;
     case stage_kind::fingerprints: return fingerprint_record_bytes;
+    case stage_kind::lsh_index: return 1;  // variable: see lsh_index_min_payload
   }
   return 0;
 }
@@ -225,7 +232,7 @@ void encode_header(std::byte* h, stage_kind kind, const stage_data_options& o, c
                    bool sorted, std::uint64_t records, std::uint64_t payload_bytes) {
   std::memset(h, 0, stage_header_bytes);
   std::memcpy(h + off::magic, magic, sizeof magic);
-  put_u16(h + off::version, stage_format_version);
+  put_u16(h + off::version, stage_kind_version(kind));
   put_u16(h + off::byte_order, byte_order_mark);
   h[off::kind] = static_cast<std::byte>(kind);
   h[off::scheme] = static_cast<std::byte>(scheme_code(o.scheme));
@@ -234,7 +241,7 @@ void encode_header(std::byte* h, stage_kind kind, const stage_data_options& o, c
   put_u32(h + off::num_perm, static_cast<std::uint32_t>(o.num_perm));
   put_u32(h + off::ngram, static_cast<std::uint32_t>(o.ngram));
   put_u64(h + off::seed_hash, stage_seed_hash(o.seed));
-  if (kind == stage_kind::band_keys) {
+  if (kind == stage_kind::band_keys || kind == stage_kind::lsh_index) {
     put_u32(h + off::bands, band.params.bands);
     put_u32(h + off::rows, band.params.rows);
     put_u32(h + off::band, band.band);
@@ -262,12 +269,13 @@ std::uint16_t check_magic_and_version(const std::byte* h) {
   return version;
 }
 
-// ---- format version 1
+// ---- format versions 1 and 2 (version 2 has the header of version 1 and
+// adds kind 4, the LSH index, which only it holds)
 
-// Every field of a version-1 header, after magic and version: the byte
-// order, the header checksum (so that a damaged header is reported as such,
-// before its fields are interpreted), then each field's value.
-stage_header parse_header_v1(const std::byte* h) {
+// Every field of a version-1 or version-2 header, after magic and version:
+// the byte order, the header checksum (so that a damaged header is reported
+// as such, before its fields are interpreted), then each field's value.
+stage_header parse_header_v1(const std::byte* h, std::uint16_t version) {
   const std::uint16_t order = get_u16(h + off::byte_order);
   if (order != byte_order_mark) {
     mismatch("byte order mark", hex(order, 4) + (order == 0x0201 ? " (a big-endian writer)" : ""),
@@ -282,10 +290,14 @@ stage_header parse_header_v1(const std::byte* h) {
   // that is not this library.
   const std::uint64_t payload_bytes = get_u64(h + off::payload_bytes);
   stage_header r;
-  r.version = 1;
+  r.version = version;
   const std::uint8_t kind = std::to_integer<std::uint8_t>(h[off::kind]);
-  if (kind < 1 || kind > 3) fail("kind is " + std::to_string(kind) + " in the file, not a known payload kind");
+  if (kind < 1 || kind > 4) fail("kind is " + std::to_string(kind) + " in the file, not a known payload kind");
   r.kind = static_cast<stage_kind>(kind);
+  if (stage_kind_version(r.kind) != version) {
+    fail(std::string("format version is ") + std::to_string(version) + " in the file, but kind " + kind_name(r.kind) +
+         " is written as version " + std::to_string(stage_kind_version(r.kind)));
+  }
   const std::uint8_t scheme = std::to_integer<std::uint8_t>(h[off::scheme]);
   if (!scheme_of_code(scheme, r.scheme)) fail("scheme is " + std::to_string(scheme) + " in the file, not a known scheme");
   const std::uint8_t tk = std::to_integer<std::uint8_t>(h[off::token_kind]);
@@ -309,13 +321,14 @@ stage_header parse_header_v1(const std::byte* h) {
   }
   r.seed_hash = get_u64(h + off::seed_hash);
   r.band = {{get_u32(h + off::bands), get_u32(h + off::rows)}, get_u32(h + off::band)};
-  if (r.kind == stage_kind::band_keys) {
+  if (r.kind == stage_kind::band_keys || r.kind == stage_kind::lsh_index) {
     const std::uint64_t used = std::uint64_t{r.band.params.bands} * r.band.params.rows;
     if (r.band.params.bands == 0 || r.band.params.rows == 0 || used > r.num_perm) {
       fail("bands and rows are " + std::to_string(r.band.params.bands) + " and " +
            std::to_string(r.band.params.rows) + " in the file: need bands, rows >= 1 and bands * rows <= num_perm (" +
            std::to_string(r.num_perm) + ")");
     }
+    if (r.kind == stage_kind::lsh_index && r.band.band != 0) mismatch("band", std::to_string(r.band.band), "0");
     if (r.band.band >= r.band.params.bands) {
       fail("band is " + std::to_string(r.band.band) + " in the file, outside [0, " +
            std::to_string(r.band.params.bands) + ")");
@@ -333,6 +346,15 @@ stage_header parse_header_v1(const std::byte* h) {
   if (payload_bytes > std::numeric_limits<std::uint64_t>::max() - stage_header_bytes - stage_checksum_bytes) {
     fail("payload_bytes is " + std::to_string(payload_bytes) + " in the file: more than a file can hold");
   }
+  if (r.kind == stage_kind::lsh_index) {  // keys of variable size: decode_lsh_index checks the rest
+    if (r.sorted) fail("flags say sorted, but an LSH index is never marked sorted");
+    if (payload_bytes < lsh_index_threshold_bytes ||
+        (payload_bytes - lsh_index_threshold_bytes) / lsh_index_min_key_bytes < r.records) {
+      fail("records is " + std::to_string(r.records) + " in the file, but payload_bytes (" +
+           std::to_string(payload_bytes) + ") cannot hold the threshold and that many keys");
+    }
+    return r;
+  }
   const std::size_t size = record_bytes(r.kind, r.num_perm);
   if (payload_bytes % size != 0 || payload_bytes / size != r.records) {
     fail("records is " + std::to_string(r.records) + " in the file, but payload_bytes (" +
@@ -343,9 +365,9 @@ stage_header parse_header_v1(const std::byte* h) {
 }
 
 // The whole file in `bytes`: header, then length, then the checksum of all.
-stage_header parse_file_v1(std::span<const std::byte> bytes) {
+stage_header parse_file_v1(std::span<const std::byte> bytes, std::uint16_t version) {
   const std::byte* h = bytes.data();
-  const stage_header header = parse_header_v1(h);
+  const stage_header header = parse_header_v1(h, version);
   const std::uint64_t payload_bytes = header.payload_bytes;
   const std::uint64_t room = bytes.size() - stage_header_bytes;  // the caller checked size >= header
   if (room < stage_checksum_bytes || payload_bytes > room - stage_checksum_bytes) {
@@ -370,8 +392,9 @@ struct parsed {
 parsed parse(std::span<const std::byte> bytes) {
   if (bytes.size() < stage_header_bytes) fail_short_header(bytes.size());
   parsed p;
-  switch (check_magic_and_version(bytes.data())) {
-    case 1: p.header = parse_file_v1(bytes); break;
+  switch (const std::uint16_t version = check_magic_and_version(bytes.data())) {
+    case 1:
+    case 2: p.header = parse_file_v1(bytes, version); break;
     default: fail("format version without a decoder");  // unreachable: check_magic_and_version refused it
   }
   p.payload = bytes.subspan(stage_header_bytes, static_cast<std::size_t>(p.header.payload_bytes));
@@ -380,8 +403,9 @@ parsed parse(std::span<const std::byte> bytes) {
 
 // Header fields, in any version, as soon as the header has arrived (streaming).
 stage_header parse_header(const std::byte* h) {
-  switch (check_magic_and_version(h)) {
-    case 1: return parse_header_v1(h);
+  switch (const std::uint16_t version = check_magic_and_version(h)) {
+    case 1:
+    case 2: return parse_header_v1(h, version);
     default: fail("format version without a decoder");  // unreachable
   }
 }
@@ -441,6 +465,63 @@ Out decode_all(const parsed& p) {
   Out out;
   order_state o;
   append_records(p.header, p.payload.data(), static_cast<std::size_t>(p.header.records), o, out);
+  return out;
+}
+
+// The payload of an LSH index (header already checked): every byte must be
+// accounted for.
+lsh_index_data decode_lsh_index(const parsed& p) {
+  const stage_header& h = p.header;
+  const std::byte* at = p.payload.data();
+  std::uint64_t left = p.payload.size();
+  auto need = [&](std::uint64_t n, std::uint64_t key, const char* what) {
+    if (left < n) {
+      fail("key " + std::to_string(key) + " of " + std::to_string(h.records) + ": its " + what +
+           " runs past the end of the payload");
+    }
+  };
+  lsh_index_data out;
+  out.params = h.band.params;
+  out.threshold = std::bit_cast<double>(get_u64(at));
+  if (!(out.threshold > 0.0 && out.threshold <= 1.0)) {
+    fail("threshold is " + hex(get_u64(at)) + " (as f64 bits) in the file, not in (0, 1]");
+  }
+  at += lsh_index_threshold_bytes;
+  left -= lsh_index_threshold_bytes;
+  const std::size_t bands = out.params.bands;
+  out.keys.resize(static_cast<std::size_t>(h.records));  // records <= payload_bytes / 5 (checked)
+  for (std::uint64_t i = 0; i < h.records; ++i) {
+    lsh_index_key& k = out.keys[static_cast<std::size_t>(i)];
+    need(1, i, "tag");
+    const std::uint8_t tag = std::to_integer<std::uint8_t>(at[0]);
+    if ((tag & ~key_tags_known) != 0) fail("key " + std::to_string(i) + " has tag " + hex(tag) + ": unknown bits");
+    ++at;
+    --left;
+    k.is_string = (tag & key_tag_string) != 0;
+    k.indexed = (tag & key_tag_indexed) != 0;
+    if (k.is_string) {
+      need(4, i, "length");
+      const std::uint32_t n = get_u32(at);
+      at += 4;
+      left -= 4;
+      need(n, i, "string");
+      k.str_key.assign(reinterpret_cast<const char*>(at), n);
+      at += n;
+      left -= n;
+    } else {
+      need(8, i, "integer");
+      k.int_key = static_cast<std::int64_t>(get_u64(at));
+      at += 8;
+      left -= 8;
+    }
+    if (k.indexed) {
+      need(8 * std::uint64_t{bands}, i, "band keys");
+      for (std::size_t b = 0; b < bands; ++b) out.band_keys.push_back(get_u64(at + 8 * b));
+      at += 8 * bands;
+      left -= 8 * bands;
+    }
+  }
+  if (left != 0) fail(std::to_string(left) + " bytes of the payload follow the last key");
   return out;
 }
 
@@ -510,8 +591,10 @@ stage_header inspect_stage_data(std::span<const std::byte> bytes) {
       case stage_kind::signatures: (void)decode_all<signature_batch>(p); break;
       case stage_kind::band_keys: (void)decode_all<std::vector<band_entry>>(p); break;
       case stage_kind::fingerprints: (void)decode_all<std::vector<fingerprint_entry>>(p); break;
+      case stage_kind::lsh_index: break;  // never sorted
     }
   }
+  if (p.header.kind == stage_kind::lsh_index) (void)decode_lsh_index(p);
   return p.header;
 }
 
@@ -529,6 +612,15 @@ std::vector<band_entry> read_band_keys(std::span<const std::byte> bytes, const s
 std::vector<fingerprint_entry> read_fingerprints(std::span<const std::byte> bytes,
                                                  const stage_data_options& expected) {
   return decode_all<std::vector<fingerprint_entry>>(parse_expected(bytes, stage_kind::fingerprints, expected, nullptr));
+}
+
+lsh_index_data read_lsh_index(std::span<const std::byte> bytes, std::uint64_t seed, stage_data_options* options) {
+  const parsed p = parse(bytes);
+  const stage_header& h = p.header;
+  stage_data_options o{h.scheme, h.num_perm, h.ngram, h.tokens, seed};
+  check_expected(h, stage_kind::lsh_index, o, nullptr);  // kind and seed; the rest is o
+  if (options != nullptr) *options = o;
+  return decode_lsh_index(p);
 }
 
 // ---- streaming reader
@@ -893,6 +985,55 @@ std::string write_fingerprints(const stage_data_options& options, std::span<cons
                                               run.size(), all_in_order(run));
   w.add(run);
   w.finish();
+  return out;
+}
+
+std::string write_lsh_index(const stage_data_options& options, const lsh_index_data& index) {
+  validate_options(options);
+  validate_lsh_params(index.params, options.num_perm);
+  if (!(index.threshold > 0.0 && index.threshold <= 1.0)) {
+    throw std::invalid_argument("write_lsh_index: threshold = " + std::to_string(index.threshold) +
+                                " is outside (0, 1]");
+  }
+  const std::size_t bands = index.params.bands;
+  std::size_t indexed = 0;
+  std::uint64_t payload = lsh_index_threshold_bytes;
+  for (const lsh_index_key& k : index.keys) {
+    if (k.is_string && k.str_key.size() > std::numeric_limits<std::uint32_t>::max()) {
+      throw std::invalid_argument("write_lsh_index: a key of " + std::to_string(k.str_key.size()) +
+                                  " bytes, more than 2^32 - 1");
+    }
+    payload += 1 + (k.is_string ? 4 + k.str_key.size() : 8) + (k.indexed ? 8 * bands : 0);
+    indexed += k.indexed ? 1 : 0;
+  }
+  if (index.band_keys.size() != indexed * bands) {
+    throw std::invalid_argument("write_lsh_index: " + std::to_string(index.band_keys.size()) + " band keys for " +
+                                std::to_string(indexed) + " indexed keys of " + std::to_string(bands) + " bands");
+  }
+  std::string out(stage_header_bytes + payload + stage_checksum_bytes, '\0');
+  std::byte* h = reinterpret_cast<std::byte*>(out.data());
+  encode_header(h, stage_kind::lsh_index, options, {index.params, 0}, false, index.keys.size(), payload);
+  std::byte* at = h + stage_header_bytes;
+  put_u64(at, std::bit_cast<std::uint64_t>(index.threshold));
+  at += lsh_index_threshold_bytes;
+  const std::uint64_t* band_key = index.band_keys.data();
+  for (const lsh_index_key& k : index.keys) {
+    *at++ = static_cast<std::byte>((k.is_string ? key_tag_string : 0) | (k.indexed ? key_tag_indexed : 0));
+    if (k.is_string) {
+      put_u32(at, static_cast<std::uint32_t>(k.str_key.size()));
+      if (!k.str_key.empty()) std::memcpy(at + 4, k.str_key.data(), k.str_key.size());
+      at += 4 + k.str_key.size();
+    } else {
+      put_u64(at, static_cast<std::uint64_t>(k.int_key));
+      at += 8;
+    }
+    if (k.indexed) {
+      for (std::size_t b = 0; b < bands; ++b) put_u64(at + 8 * b, *band_key++);
+      at += 8 * bands;
+    }
+  }
+  const std::size_t body = stage_header_bytes + static_cast<std::size_t>(payload);
+  put_u64(h + body, hash64(h, body, checksum_seed));
   return out;
 }
 

@@ -104,26 +104,46 @@ def test_round_trips(index, sigs, tmp_path):
     assert set(loaded.query(sigs["b"])) == set(index.query(sigs["b"]))
 
 
-def test_bytes_layout_is_as_documented(index):
+def test_bytes_are_the_versioned_stage_data_format(index):
+    """docs/FORMAT.md: magic, version 2, kind 4 (LSH index), bands/rows in the header, records = keys."""
     data = index.to_bytes()
-    magic, version, num_perm, bands, rows, zero, seed, threshold, count = struct.unpack_from("<8sIIIIIQdQ", data)
-    assert (magic, version, num_perm, bands, rows, zero, seed, threshold, count) == \
-           (b"NDLSHIDX", 1, 128, index.bands, index.rows, 0, neardup.DEFAULT_SEED, 0.5, 5)
-    tag, length = struct.unpack_from("<BI", data, 52)
-    assert tag == 3 and data[57:57 + length] == b"a"  # str key with band keys
+    assert data[:8] == b"\x89NDS\r\n\x1a\n"
+    version, bom, kind, scheme, token_kind = struct.unpack_from("<HHBBB", data, 8)
+    assert (version, bom, kind, scheme, token_kind) == (2, 0x0102, 4, 2, 1)  # oph, word
+    num_perm, ngram = struct.unpack_from("<II", data, 16)
+    bands, rows, band, flags, records, payload = struct.unpack_from("<IIIIQQ", data, 32)
+    assert (num_perm, ngram, bands, rows, band, flags, records) == (128, 5, index.bands, index.rows, 0, 0, 5)
+    assert len(data) == 72 + payload + 8
+    (threshold,) = struct.unpack_from("<d", data, 72)
+    tag, length = struct.unpack_from("<BI", data, 80)
+    assert threshold == 0.5 and tag == 3 and data[85:85 + length] == b"a"  # str key with band keys
+
+
+def test_options_of_the_signatures_are_recorded():
+    idx = neardup.LSHIndex(threshold=0.7, num_perm=64, seed=5, scheme="classic", ngram=3, tokens="char")
+    copy = neardup.LSHIndex.from_bytes(idx.to_bytes(), seed=5)
+    assert (copy.scheme, copy.ngram, copy.tokens, copy.num_perm, copy.seed, copy.threshold) == \
+           ("classic", 3, "char", 64, 5, 0.7)
+    assert pickle.loads(pickle.dumps(idx)).seed == 5
+    with pytest.raises(ValueError, match="another seed"):
+        neardup.LSHIndex.from_bytes(idx.to_bytes())  # DEFAULT_SEED expected
+    with pytest.raises(ValueError, match="scheme"):
+        neardup.LSHIndex(scheme="minhash")
+    with pytest.raises(ValueError, match="tokens"):
+        neardup.LSHIndex(tokens="bytes")
 
 
 def test_from_bytes_refuses_bad_data(index):
     data = index.to_bytes()
-    with pytest.raises(ValueError, match="header"):
+    with pytest.raises(ValueError, match="header alone needs 72"):
         neardup.LSHIndex.from_bytes(data[:10])
     with pytest.raises(ValueError, match="magic"):
         neardup.LSHIndex.from_bytes(b"X" + data[1:])
-    with pytest.raises(ValueError, match="version 2"):
-        neardup.LSHIndex.from_bytes(data[:8] + struct.pack("<I", 2) + data[12:])
-    with pytest.raises(ValueError, match="bytes, expected"):
-        neardup.LSHIndex.from_bytes(data[:-1])
-    with pytest.raises(ValueError, match="bytes, expected"):
-        neardup.LSHIndex.from_bytes(data + b"\0")
+    with pytest.raises(ValueError, match="format version is 3 in the file, newer than 2"):
+        neardup.LSHIndex.from_bytes(data[:8] + struct.pack("<H", 3) + data[10:])
     with pytest.raises(ValueError, match="truncated"):
-        neardup.LSHIndex.from_bytes(data[:52])
+        neardup.LSHIndex.from_bytes(data[:-1])
+    with pytest.raises(ValueError, match="follow the checksum"):
+        neardup.LSHIndex.from_bytes(data + b"\0")
+    with pytest.raises(ValueError, match="checksum"):
+        neardup.LSHIndex.from_bytes(data[:100] + bytes([data[100] ^ 1]) + data[101:])

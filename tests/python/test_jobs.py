@@ -3,6 +3,7 @@ import json
 import subprocess
 import threading
 
+import numpy as np
 import pytest
 
 import neardup
@@ -124,3 +125,59 @@ def test_two_jobs_at_once(sample, tmp_path):
     assert not errors
     for i in range(2):
         assert (tmp_path / f"t{i}" / "clusters.tsv").read_bytes() == (tmp_path / "ref" / "clusters.tsv").read_bytes()
+
+
+def test_in_memory_decontaminate_equals_the_cli(cli, sample, tmp_path):
+    lines = sample.read_text().splitlines(keepends=True)
+    ref = tmp_path / "ref.jsonl"
+    ref.write_text("".join(lines[:5]) + json.dumps({"text": "too short"}) + "\n")
+    done = run_cli(cli, ["decontaminate", sample, "--reference", ref, "--ngram", "8", "-o", tmp_path / "cli",
+                         "--quiet"])
+    assert done.returncode == 0, done.stderr
+    docs = [json.loads(line) for line in lines]
+    refs = (json.loads(line) for line in ref.read_text().splitlines())  # an iterator of dicts
+    r = neardup.decontaminate(docs, refs, ngram=8, threads=2)
+    assert len(r) == len(docs) and r.removed.dtype == bool and r.shared_ngrams.dtype == np.uint64
+    kept = [line for line, removed in zip(lines, r.removed) if not removed]
+    assert "".join(kept) == (tmp_path / "cli" / "clean.jsonl").read_text()
+    stats = json.loads((tmp_path / "cli" / "stats.json").read_text())
+    counts = stats["documents"]
+    assert int(r.removed.sum()) == counts["removed"] and r.contaminated == counts["contaminated"]
+    assert all(set(refs_of) <= set(range(5)) for refs_of in r.refs)  # "too short" (2 tokens) is not used
+    assert all(i in r.refs[i] for i in range(5))  # each reference matches its own document
+    assert (r.shared_ngrams > 0).sum() == r.contaminated
+    bloom = neardup.decontaminate(docs, [d["text"] for d in docs[:5]], ngram=8, bloom_fp=0.001)
+    assert (bloom.shared_ngrams >= r.shared_ngrams).all() and all(not x for x in bloom.refs)
+
+
+def test_in_memory_decontaminate_errors():
+    with pytest.raises(ValueError, match="ngram"):
+        neardup.decontaminate(["a b"], ["a b"], ngram=0)
+    with pytest.raises(ValueError, match="bloom_fp"):
+        neardup.decontaminate(["a b"], ["a b"], bloom_fp=0.9)
+    with pytest.raises(ValueError, match="tokens"):
+        neardup.decontaminate(["a b"], ["a b"], tokens="bytes")
+    with pytest.raises(TypeError):
+        neardup.decontaminate("a single str", ["a b"])
+    with pytest.raises(KeyError):
+        neardup.decontaminate([{"body": "x"}], ["a b"])
+
+
+def test_report_equals_the_cli(cli, sample, tmp_path):
+    neardup.dedup_files([sample], tmp_path / "run", progress=False)
+    page = neardup.report(tmp_path / "run")
+    assert page == str(tmp_path / "run" / "report.html")
+    other = neardup.report(tmp_path / "run", tmp_path / "mine.html", clusters=2, words=50)
+    done = run_cli(cli, ["report", tmp_path / "run", "-o", tmp_path / "cli.html", "--quiet"])
+    assert done.returncode == 0, done.stderr
+    html = (tmp_path / "run" / "report.html").read_text()
+    assert html == (tmp_path / "cli.html").read_text()
+    assert html.startswith("<!DOCTYPE html>") and "<svg" in html and "<script" not in html
+    assert (tmp_path / "mine.html").read_text() != html and other == str(tmp_path / "mine.html")
+
+
+def test_report_errors(tmp_path):
+    with pytest.raises(OSError, match="stats.json"):
+        neardup.report(tmp_path)
+    with pytest.raises(ValueError, match="--clusters"):
+        neardup.report(tmp_path, clusters=-1)

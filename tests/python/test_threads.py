@@ -114,3 +114,9 @@ def test_dedup_releases_the_gil(sample):
     import json
     texts = [json.loads(line)["text"] + f" copy {i}" for i in range(20) for line in sample.read_text().splitlines()]
     assert_released(lambda: neardup.dedup(texts, threads=1))
+
+
+def test_decontaminate_releases_the_gil(sample):
+    import json
+    texts = [json.loads(line)["text"] for line in sample.read_text().splitlines()] * 5
+    assert_released(lambda: neardup.decontaminate(texts, texts[:50], threads=1))

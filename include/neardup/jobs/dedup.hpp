@@ -13,9 +13,10 @@
 //                  kind: exact | jaccard (exact Jaccard) | estimate (MinHash);
 //                  band '-' for exact; *_doc: 0-based document numbers (the
 //                  line of clusters.tsv); similarity reads back exactly
-//   near_misses.tsv  a seeded sample of rejected candidate pairs (at most
-//                  options.evidence.near_misses): a_id b_id kind similarity band a_doc b_doc
-//   sources.tsv    per source in order: source path kind documents kept
+//   near_misses.tsv  a seeded sample of rejected candidate pairs, the most similar
+//                  (at most options.evidence.near_misses; pipeline/evidence.hpp):
+//                  a_id b_id kind similarity band a_doc b_doc
+//   sources.tsv    per source in order: source path(absolute) kind documents kept
 //                  removed_exact removed_near removed_text_bytes (a source's
 //                  documents are the next `documents` document numbers)
 // The evidence files are always written (evidence.record is ignored).

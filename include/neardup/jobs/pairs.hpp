@@ -9,7 +9,7 @@
 // and compares them: precision, recall and F1 of "has a near duplicate at
 // Jaccard >= T", the fraction of exact pairs that dedup put in one cluster,
 // and false merges (clusters that join documents not connected by any chain
-// of pairs with Jaccard >= T).
+// of pairs with Jaccard >= T), with the documents involved (false_merges.tsv).
 //
 //   neardup::jobs::pairs_options o;  o.threshold = 0.8;  o.exact = true;
 //   auto r = neardup::jobs::run_pairs(sources, "out", o);   // out/pairs.tsv, out/stats.json
@@ -61,12 +61,22 @@ struct eval_report {
   double pair_recall = 1;
   std::uint64_t false_merge_clusters = 0;  // clusters spanning several exact components
   std::uint64_t false_merge_documents = 0;  // documents in such clusters
+  std::uint64_t false_merges_listed = 0;    // rows of false_merges.tsv
   double dedup_seconds = 0;
   double exact_seconds = 0;
 };
 
+// Rows of false_merges.tsv at most.
+inline constexpr std::uint64_t eval_false_merges_listed = 1000;
+
 // Runs dedup (writing its outputs to out_dir) and the exact join; writes
-// out_dir/eval.json and returns the comparison.
+// out_dir/eval.json and (with write_documents) out_dir/false_merges.tsv and
+// returns the comparison.
+// false_merges.tsv (id, kept_id, doc, kept_doc) lists the members of falsely
+// merged clusters that are not connected to the document kept for them by a
+// chain of pairs with exact Jaccard >= T (doc, kept_doc: positions in the
+// corpus, as in evidence.tsv), in document order, at most
+// eval_false_merges_listed rows; eval.json says how many it lists.
 eval_report run_eval(std::span<const io::source_info> sources, const std::string& out_dir,
                      const dedup_options& options);
 

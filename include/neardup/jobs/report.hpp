@@ -1,10 +1,11 @@
 // neardup/jobs/report.hpp — one self-contained HTML page that shows a dedup run.
 //
 // write_report() reads the output directory of `neardup dedup` (or `exact`):
-// stats.json, evidence.tsv, near_misses.tsv, sources.tsv, and eval.json when
-// `neardup eval` wrote one; it re-reads the input documents it shows (the
-// paths listed in sources.tsv, relative to the current directory when they
-// are relative). It writes a single HTML file: no script, no network, no
+// stats.json, evidence.tsv, near_misses.tsv, sources.tsv, and eval.json and
+// false_merges.tsv when `neardup eval` wrote them; it re-reads the input
+// documents it shows (the paths listed in sources.tsv: absolute, as the dedup
+// job writes them; a relative one, from an older run, is taken from the
+// current directory). It writes a single HTML file: no script, no network, no
 // external font or style; the charts are inline SVG with axes and labels:
 //   - the run at a glance (documents read, kept, removed exact / near, bad
 //     records by reason, bytes saved, parameters, seconds per stage);
@@ -41,6 +42,7 @@ struct report_options {
   std::size_t members_shown = 3;         // removed members shown per large cluster
   std::size_t near_threshold_shown = 8;  // removals with the lowest similarity
   std::size_t near_misses_shown = 4;     // rejected pairs with the highest similarity
+  std::size_t false_merges_shown = 4;    // eval: rows of false_merges.tsv shown with their texts
   std::size_t sources_shown = 20;        // rows of the removal-by-source table and chart
   bool read_texts = true;                // false: show no texts (the inputs are not opened)
   std::size_t max_words_shown = 400;     // words of a text shown (the rest is cut, and marked); beyond

@@ -10,7 +10,7 @@
 //   std::vector<std::string_view> corpus = {...}, references = {...};
 //   neardup::pipeline::decontaminate_options o;     // 13-grams, any shared n-gram removes
 //   auto r = neardup::pipeline::decontaminate(corpus, references, o);
-//   // r.removed[d], r.shared_ngrams[d], r.refs[d] (the references it matched)
+//   // r.removed[d], r.shared_ngrams[d], r.refs[d] (positions in `references` it matched)
 //
 // Guarantees: results do not depend on the executor's thread count. In Bloom
 // mode (bloom_false_positive_rate > 0) shared counts may be too high with
@@ -83,7 +83,8 @@ class reference_checker {
 struct decontaminate_result {
   std::vector<std::uint8_t> removed;         // per document: shares more than max_shared
   std::vector<std::uint64_t> shared_ngrams;  // per document
-  std::vector<std::vector<ref_id>> refs;     // per document: references matched (exact mode)
+  std::vector<std::vector<ref_id>> refs;     // per document: positions in `references` of the
+                                             // references matched, increasing (exact mode)
   std::uint64_t contaminated = 0;            // documents sharing >= 1 n-gram
   std::uint64_t removed_count = 0;
 };

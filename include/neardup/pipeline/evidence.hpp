@@ -27,10 +27,13 @@
 // The partner is always in d's cluster, and following partners from any
 // removed document reaches the kept document.
 //
-// Near misses: up to evidence.near_misses distinct rejected pairs, chosen by
-// a seeded hash of the pair (not by their similarity: a uniform sample),
-// with their similarity computed as above. Both lists are pure functions of
-// (texts, options), independent of the thread count.
+// Near misses: up to evidence.near_misses distinct rejected pairs, with their
+// similarity computed as above, concentrated just under the threshold: the
+// clusterer samples up to near_miss_candidates × evidence.near_misses
+// rejected pairs by a seeded hash of the pair (a uniform sample, bounded),
+// and of those the evidence.near_misses most similar are kept (ties: by
+// (a, b)). Both lists are pure functions of (texts, options), independent of
+// the thread count.
 #pragma once
 
 #include <array>
@@ -59,6 +62,9 @@ enum class evidence_kind : std::uint8_t {
 constexpr std::array<enum_name<evidence_kind>, 3> enum_names(evidence_kind) noexcept {
   return {{{evidence_kind::exact, "exact"}, {evidence_kind::jaccard, "jaccard"}, {evidence_kind::estimate, "estimate"}}};
 }
+
+// Rejected pairs sampled per near miss kept (see above).
+inline constexpr std::size_t near_miss_candidates = 4;
 
 struct evidence_options {
   bool record = false;           // fill dedup_result::evidence
@@ -92,10 +98,12 @@ using pair_similarity = std::function<double(doc_id, doc_id)>;
 // Builds the evidence from the engine's arrays: exact_leader (exact_groups),
 // kept_of (choose_kept_documents), fingerprints, the clusterer's trace (may
 // be null for exact-only runs) and the similarity of a linked pair, computed
-// on `pool` when given. `kind` is what `similarity` returns.
+// on `pool` when given. `kind` is what `similarity` returns. Of the trace's
+// rejected pairs, the `near_misses` most similar are kept.
 // REQUIRES: exact_leader, kept_of, fingerprints of one size.
 dedup_evidence collect_evidence(std::span<const doc_id> exact_leader, std::span<const doc_id> kept_of,
                                 std::span<const hash128> fingerprints, const cluster_trace* trace,
-                                const pair_similarity& similarity, evidence_kind kind, executor* pool);
+                                const pair_similarity& similarity, evidence_kind kind, executor* pool,
+                                std::size_t near_misses = SIZE_MAX);
 
 }  // namespace neardup::pipeline

@@ -2,10 +2,13 @@
 // for the data that passes between pipeline stages, so that it can move
 // between threads, processes, machines and runs without being mixed up.
 //
-// Three kinds of stage data ("payloads"):
+// Four kinds of stage data ("payloads"):
 //   signature batch   n records of (document, k MinHash values)
 //   band-key run      n records of (band key, document) of ONE band
 //   fingerprint run   n records of (128-bit fingerprint, document)
+//   LSH index         n keys (int or UTF-8 string), each with the band keys of
+//                     all bands it is indexed under (format version 2; the
+//                     persistence of the Python package's LSHIndex)
 //
 // Every file is  header (72 bytes) | payload | checksum (8 bytes). The header
 // says what the payload is and which options produced it: scheme, k
@@ -79,14 +82,23 @@
 
 namespace neardup::pipeline {
 
-// The newest format version this library writes and reads (see docs/FORMAT.md).
-inline constexpr std::uint16_t stage_format_version = 1;
+// The newest format version this library reads (see docs/FORMAT.md). A file
+// is written in the oldest version that holds its kind (stage_kind_version),
+// so readers of version 1 keep reading signature batches, band-key runs and
+// fingerprint runs.
+inline constexpr std::uint16_t stage_format_version = 2;
 // Bytes of the header and of the trailing checksum (format version 1).
 inline constexpr std::size_t stage_header_bytes = 72;
 inline constexpr std::size_t stage_checksum_bytes = 8;
 
 // What the payload holds. The values are the byte stored in the file.
-enum class stage_kind : std::uint8_t { signatures = 1, band_keys = 2, fingerprints = 3 };
+enum class stage_kind : std::uint8_t { signatures = 1, band_keys = 2, fingerprints = 3, lsh_index = 4 };
+
+// The format version a file of `kind` is written in (and must carry): 1 for
+// kinds 1-3, 2 for lsh_index.
+constexpr std::uint16_t stage_kind_version(stage_kind kind) noexcept {
+  return kind == stage_kind::lsh_index ? 2 : 1;
+}
 
 // The options that stage data depends on. Writers record them; readers refuse
 // data written with other values.
@@ -137,6 +149,27 @@ class stage_data_error : public std::runtime_error {
 // bytes under a fixed format seed. Stable forever.
 std::uint64_t stage_seed_hash(std::uint64_t seed) noexcept;
 
+// One key of an LSH index file: an int or a UTF-8 string (not checked as
+// UTF-8 here), and whether it is indexed under band keys (false for the
+// empty-set signature, which is never a candidate).
+struct lsh_index_key {
+  bool is_string = false;
+  std::int64_t int_key = 0;  // when !is_string
+  std::string str_key;       // when is_string
+  bool indexed = false;
+  friend bool operator==(const lsh_index_key&, const lsh_index_key&) = default;
+};
+
+// A decoded LSH index: the banding, the threshold it was chosen for, the keys
+// in order, and the band keys of the indexed ones: band_keys[j * bands + b]
+// is band b of the j-th key with indexed == true.
+struct lsh_index_data {
+  lsh_params params;
+  double threshold = 0.8;  // in (0, 1]
+  std::vector<lsh_index_key> keys;
+  std::vector<std::uint64_t> band_keys;
+};
+
 // What a file says about itself.
 struct stage_header {
   std::uint16_t version = stage_format_version;
@@ -146,7 +179,7 @@ struct stage_header {
   std::uint32_t ngram = 0;
   tokenize_options tokens;
   std::uint64_t seed_hash = 0;
-  band_run_id band;  // all zero unless kind == band_keys
+  band_run_id band;  // all zero unless kind == band_keys; lsh_index: params, band 0
   bool sorted = false;
   std::uint64_t records = 0;
   std::uint64_t payload_bytes = 0;
@@ -173,6 +206,12 @@ std::vector<band_entry> read_band_keys(std::span<const std::byte> bytes, const s
                                        band_run_id band);
 std::vector<fingerprint_entry> read_fingerprints(std::span<const std::byte> bytes,
                                                  const stage_data_options& expected);
+// An LSH index records the options of the signatures it holds; the caller
+// gives only the seed (never stored) and gets the others from the header:
+// `options` (when not null) receives them. Throws stage_data_error for a
+// file of another kind or seed, or a malformed key table.
+lsh_index_data read_lsh_index(std::span<const std::byte> bytes, std::uint64_t seed,
+                              stage_data_options* options = nullptr);
 
 // ---- one-shot writers: return a whole file. The header says "sorted" when
 // the records happen to be in order.
@@ -183,12 +222,16 @@ std::string write_signatures(const stage_data_options& options, std::span<const 
                              std::span<const sig_value> values);
 std::string write_band_keys(const stage_data_options& options, band_run_id band, std::span<const band_entry> run);
 std::string write_fingerprints(const stage_data_options& options, std::span<const fingerprint_entry> run);
+// REQUIRES: valid options and params; threshold in (0, 1]; band_keys.size()
+// == params.bands * (number of indexed keys); a string key of < 2^32 bytes.
+std::string write_lsh_index(const stage_data_options& options, const lsh_index_data& index);
 
 // Receives the bytes of a file in order, in pieces of any size; a piece is
 // only valid during the call.
 using byte_sink = std::function<void(std::span<const std::byte>)>;
 
-// Streaming writer for runs too large to hold twice: the header goes to the
+// Streaming writer for runs too large to hold twice (kinds 1-3; an LSH index
+// is written and read whole): the header goes to the
 // sink at construction, records are buffered (64 KiB) and passed on, and
 // finish() sends the rest and the checksum. The number of records is fixed
 // up front, so any append-only sink works (no seeking back).
