@@ -364,7 +364,11 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
         }
         corpus.ids += res.ids;
         corpus.fingerprints.insert(corpus.fingerprints.end(), res.fingerprints.begin(), res.fingerprints.end());
-        corpus.signatures.insert(corpus.signatures.end(), res.signatures.begin(), res.signatures.end());
+        if (options.spill_signatures) {
+          options.spill_signatures(first_doc, res.signatures);
+        } else {
+          corpus.signatures.insert(corpus.signatures.end(), res.signatures.begin(), res.signatures.end());
+        }
         keep_sets(res, first_doc);
         counts.blank_lines += res.blank;
         counts.text_bytes += res.text_bytes;

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -115,6 +116,10 @@ struct pass_options {
   // A document whose text equals an earlier one's (same fingerprint) gets no
   // kept set: for callers that leave exact duplicates out of comparisons.
   bool sets_of_first_copy_only = false;
+  // Set: scan_corpus hands each chunk's signatures, in input order, to this
+  // (first document, values) instead of keeping them in
+  // corpus_index::signatures (a run past its memory budget; spill.hpp).
+  std::function<void(std::uint64_t first_doc, std::span<const sig_value> sigs)> spill_signatures;
 };
 
 // The pass settings of a job's options (fields, reader, error reporting) and

@@ -88,6 +88,14 @@ struct dedup_report : pipeline::dedup_stats {
   double seconds = 0;
   std::uint64_t peak_rss_bytes = 0;
   std::uint64_t verify_set_bytes = 0;   // shingle sets held for exact verification
+  // Bounded memory (job_options::memory_bytes): the budget, the plan made
+  // before pass 1, and what was spilled to disk.
+  std::uint64_t memory_budget_bytes = 0;
+  std::uint64_t planned_documents = 0;   // estimated before pass 1
+  std::uint64_t planned_disk_bytes = 0;  // 0: no spill planned
+  bool spilled = false;
+  std::uint64_t spill_bytes_written = 0;
+  std::uint64_t spill_runs_per_band = 0;
   // Per document in input order (blank lines are not documents): the kept
   // document of its cluster (itself if kept). Filled when
   // dedup_options::return_clusters is set.
