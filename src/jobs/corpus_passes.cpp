@@ -263,6 +263,13 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
   corpus.num_perm = k;
   problem_reporter problems(sources, options.max_reported_errors, "kept in the output unchanged", meter);
   corpus.source_bytes.assign(sources.size(), 0);
+  if (options.expected_documents > 0) {
+    const auto reserve = static_cast<std::size_t>(std::min<std::uint64_t>(
+        options.expected_documents + options.expected_documents / 4 + 1024, UINT32_MAX));
+    corpus.docs.reserve(reserve);
+    corpus.fingerprints.reserve(reserve);
+    if (!options.spill_signatures) corpus.signatures.reserve(reserve * k);
+  }
 
   // Sets are kept chunk by chunk, in input order, until the first chunk that
   // would pass the budget: then the workers stop making them. The workers'

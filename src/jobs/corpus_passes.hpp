@@ -120,6 +120,11 @@ struct pass_options {
   // (first document, values) instead of keeping them in
   // corpus_index::signatures (a run past its memory budget; spill.hpp).
   std::function<void(std::uint64_t first_doc, std::span<const sig_value> sigs)> spill_signatures;
+  // An estimate of the number of documents (0: unknown). The per-document
+  // arrays are reserved for a quarter more up front: growing a vector
+  // holds the old and new copies at once, and untouched reserved pages cost
+  // no memory.
+  std::uint64_t expected_documents = 0;
 };
 
 // The pass settings of a job's options (fields, reader, error reporting) and

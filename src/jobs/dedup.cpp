@@ -208,14 +208,17 @@ dedup_report run_dedup(std::span<const io::source_info> sources, const std::stri
       options.near ? std::optional<bander>(std::in_place, options.banding(), options.num_perm, options.seed)
                    : std::nullopt;
   const detail::memory_plan plan = detail::plan_memory(
-      sources, options.near ? options.num_perm : 0, options.near ? options.banding().bands : 0, budget, tmp_dir);
+      sources, options.near ? options.num_perm : 0, options.near ? options.banding().bands : 0, budget, tmp_dir,
+      pool.threads());
   if (options.max_reported_errors > 0) events->message(plan.describe());
+  pass.expected_documents = plan.documents;
   std::unique_ptr<detail::spill_store> spill;
   if (plan.spill) {
     spill = std::make_unique<detail::spill_store>(tmp_dir, pipeline::stage_data_options::of(options), *spill_bands,
-                                                  plan.run_records);
+                                                  plan.run_records, plan.merge_bytes);
     pass.spill_signatures = [&spill](std::uint64_t first, std::span<const sig_value> sigs) { spill->add(first, sigs); };
-    pass.keep_sets_bytes = std::min<std::uint64_t>(pass.keep_sets_bytes, budget / 4);
+    pass.keep_sets_bytes = std::min<std::uint64_t>(pass.keep_sets_bytes, plan.set_bytes);
+    pass.reader.chunk_bytes = std::min(pass.reader.chunk_bytes, plan.chunk_bytes);
   }
 
   dedup_report report;
@@ -227,7 +230,10 @@ dedup_report run_dedup(std::span<const io::source_info> sources, const std::stri
   detail::scan_counts counts;
   const detail::corpus_index corpus =
       detail::scan_corpus(sources, pass, options.near ? &hasher : nullptr, *events, counts);
-  if (spill) spill->finish();
+  if (spill) {
+    spill->finish();
+    detail::release_free_memory();  // the chunks' buffers, before the engine allocates
+  }
   events->end_stage();
   const double sign_seconds = std::chrono::duration<double>(clock_type::now() - t_sign).count();
 

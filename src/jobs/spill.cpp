@@ -1,6 +1,9 @@
 #include "spill.hpp"
 
 #include <fcntl.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -9,7 +12,6 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <queue>
 #include <stdexcept>
 #include <string_view>
 
@@ -85,8 +87,8 @@ void spill_file::read(std::uint64_t offset, std::span<std::byte> out) const {
 }
 
 spill_store::spill_store(const std::string& dir, const pipeline::stage_data_options& format, const bander& bands,
-                         std::size_t run_records)
-    : format_(format), bands_(bands), run_records_(std::max<std::size_t>(run_records, 1)) {
+                         std::size_t run_records, std::uint64_t merge_bytes)
+    : format_(format), bands_(bands), run_records_(std::max<std::size_t>(run_records, 1)), merge_bytes_(merge_bytes) {
   counter_.fail_after = fail_after_from_env();
   const std::uint32_t b = bands.params().bands;
   signatures_ = std::make_unique<spill_file>(dir, counter_);
@@ -102,6 +104,7 @@ void spill_store::add(std::uint64_t first_doc, std::span<const sig_value> sigs) 
   const std::size_t k = format_.num_perm;
   const std::size_t count = sigs.size() / k;
   if (count == 0) return;
+  documents_ = first_doc + count;
   // The signatures: one sorted signature batch per call.
   spill_file& file = *signatures_;
   batches_.push_back({first_doc, file.size() + pipeline::stage_header_bytes});
@@ -114,7 +117,7 @@ void spill_store::add(std::uint64_t first_doc, std::span<const sig_value> sigs) 
   for (std::size_t i = 0; i < count; ++i) {
     const std::span<const sig_value> sig = sigs.subspan(i * k, k);
     for (std::uint32_t b = 0; b < pending_.size(); ++b) {
-      pending_[b].push_back({bands_.key(sig, b).value_or(0), static_cast<doc_id>(first_doc + i)});
+      pending_[b].push_back({bands_.key(sig, b).value_or(0), static_cast<doc_id>(first_doc + i), 0});
     }
     if (pending_[0].size() >= run_records_) cut_runs();
   }
@@ -122,17 +125,22 @@ void spill_store::add(std::uint64_t first_doc, std::span<const sig_value> sigs) 
 
 void spill_store::cut_runs() {
   for (std::uint32_t b = 0; b < pending_.size(); ++b) {
-    std::vector<band_entry>& p = pending_[b];
+    std::vector<neardup::detail::key_doc>& p = pending_[b];
     if (p.empty()) continue;
-    std::sort(p.begin(), p.end(), [](const band_entry& x, const band_entry& y) {
-      return x.key != y.key ? x.key < y.key : x.doc < y.doc;
-    });
+    // Stable: records added in document order come out by (key, doc).
+    if (scratch_.size() < p.size()) scratch_.resize(p.size());
+    neardup::detail::msd_radix_sort_key_doc(p, scratch_);
     spill_file& file = *band_files_[b];
     runs_[b].push_back({file.size(), p.size()});
     pipeline::stage_writer w = pipeline::stage_writer::band_keys(
         [&file](std::span<const std::byte> bytes) { file.append(bytes); }, format_,
         pipeline::band_run_id{bands_.params(), b}, p.size(), true);
-    w.add(std::span<const band_entry>(p));
+    band_entry staged[4096];
+    for (std::size_t i = 0; i < p.size(); i += std::size(staged)) {
+      const std::size_t m = std::min(std::size(staged), p.size() - i);
+      for (std::size_t j = 0; j < m; ++j) staged[j] = {p[i + j].key, p[i + j].doc};
+      w.add(std::span<const band_entry>(staged, m));
+    }
     w.finish();
     p.clear();
   }
@@ -140,7 +148,8 @@ void spill_store::cut_runs() {
 
 void spill_store::finish() {
   cut_runs();
-  for (auto& p : pending_) std::vector<band_entry>().swap(p);
+  for (auto& p : pending_) std::vector<neardup::detail::key_doc>().swap(p);
+  std::vector<neardup::detail::key_doc>().swap(scratch_);
 }
 
 namespace {
@@ -187,53 +196,62 @@ class run_cursor {
 
 }  // namespace
 
+namespace {
+
+// Buckets of equal keys (2 or more documents) of sorted records, to fn in
+// pieces of about bucket_piece_docs documents, every bucket whole.
+void group_slice(std::span<const neardup::detail::key_doc> sorted, const std::function<void(const bucket_list&)>& fn) {
+  bucket_list out;
+  for (std::size_t i = 0; i < sorted.size();) {
+    std::size_t j = i + 1;
+    while (j < sorted.size() && sorted[j].key == sorted[i].key) ++j;
+    if (j - i >= 2) {
+      for (std::size_t m = i; m < j; ++m) out.docs.push_back(sorted[m].doc);
+      out.offsets.push_back(static_cast<std::uint32_t>(out.docs.size()));
+      if (out.docs.size() >= bucket_piece_docs) {
+        fn(out);
+        out.clear();
+      }
+    }
+    i = j;
+  }
+  if (!out.empty()) fn(out);
+}
+
+}  // namespace
+
 void spill_store::buckets(std::uint32_t band, std::span<const std::uint8_t> excluded,
                           const std::function<void(const bucket_list&)>& fn) {
   const pipeline::band_run_id id{bands_.params(), band};
+  // The runs are merged slice by slice of the key space: the records of every
+  // run with a key in the slice (a stretch of each sorted run) are gathered
+  // and radix-sorted together. Band keys are hashes, spread evenly, so each
+  // of the `slices` holds about documents / slices records (32 bytes each
+  // with the sort's scratch), within merge_bytes.
+  const std::uint64_t slices = std::max<std::uint64_t>(
+      1, (documents_ * 2 * sizeof(neardup::detail::key_doc) + merge_bytes_ - 1) / std::max<std::uint64_t>(merge_bytes_, 1));
   std::vector<run_cursor> cursors;
   cursors.reserve(runs_[band].size());
   for (const run& r : runs_[band]) cursors.emplace_back(*band_files_[band], r.offset, r.records, format_, id);
-  // Smallest (key, doc) first.
-  auto later = [&](std::size_t x, std::size_t y) {
-    const band_entry &a = cursors[x].top(), &b = cursors[y].top();
-    return a.key != b.key ? a.key > b.key : a.doc > b.doc;
-  };
-  std::priority_queue<std::size_t, std::vector<std::size_t>, decltype(later)> heap(later);
-  for (std::size_t i = 0; i < cursors.size(); ++i) {
-    if (!cursors[i].done()) heap.push(i);
-  }
-  bucket_list out;
-  std::uint64_t key = 0;
-  std::size_t bucket_begin = 0;  // in out.docs: the current key's documents
-  auto close_bucket = [&] {
-    const std::size_t size = out.docs.size() - bucket_begin;
-    if (size >= 2) {
-      out.offsets.push_back(static_cast<std::uint32_t>(out.docs.size()));
-    } else {
-      out.docs.resize(bucket_begin);
+  std::vector<neardup::detail::key_doc> slice, scratch;
+  const std::uint64_t width = slices == 1 ? 0 : UINT64_MAX / slices + 1;
+  for (std::uint64_t i = 0; i < slices; ++i) {
+    const bool last = i + 1 == slices;
+    const std::uint64_t end = last ? 0 : width * (i + 1);  // keys < end (all, for the last)
+    slice.clear();
+    for (run_cursor& c : cursors) {
+      for (; !c.done() && (last || c.top().key < end); c.pop()) {
+        const band_entry& e = c.top();
+        if (e.doc >= excluded.size()) throw std::runtime_error("spilled band keys name a document past the corpus");
+        if (!excluded[e.doc]) slice.push_back({e.key, e.doc, 0});
+      }
     }
-    if (out.docs.size() >= bucket_piece_docs) {
-      fn(out);
-      out.clear();
-    }
-    bucket_begin = out.docs.size();
-  };
-  bool any = false;
-  while (!heap.empty()) {
-    const std::size_t i = heap.top();
-    heap.pop();
-    const band_entry e = cursors[i].top();
-    cursors[i].pop();
-    if (!cursors[i].done()) heap.push(i);
-    if (e.doc >= excluded.size()) throw std::runtime_error("spilled band keys name a document past the corpus");
-    if (excluded[e.doc]) continue;
-    if (any && e.key != key) close_bucket();
-    key = e.key;
-    any = true;
-    out.docs.push_back(e.doc);
+    // Each run is in (key, doc) order and the runs hold increasing
+    // documents, so a stable sort by key gives (key, doc) order.
+    if (scratch.size() < slice.size()) scratch.resize(slice.size());
+    neardup::detail::msd_radix_sort_key_doc(slice, scratch);
+    group_slice(slice, fn);
   }
-  if (any) close_bucket();
-  if (!out.empty()) fn(out);
 }
 
 void spill_store::signature(doc_id d, std::span<sig_value> out) const {
@@ -281,7 +299,7 @@ std::string mib(std::uint64_t bytes) { return std::to_string((bytes + (1 << 19))
 }  // namespace
 
 memory_plan plan_memory(std::span<const io::source_info> sources, std::size_t num_perm, std::uint32_t bands,
-                        std::uint64_t budget, const std::string& tmp_dir) {
+                        std::uint64_t budget, const std::string& tmp_dir, std::size_t threads) {
   memory_plan plan;
   plan.budget = budget;
   plan.tmp_dir = tmp_dir;
@@ -304,10 +322,23 @@ memory_plan plan_memory(std::span<const io::source_info> sources, std::size_t nu
   if (num_perm == 0 || plan.in_memory_bytes <= budget) return plan;
 
   plan.spill = true;
-  // A quarter of the budget buffers band keys (16 bytes each) before they
-  // are cut into sorted runs; at least 256 per band.
-  plan.run_records = std::max<std::size_t>(256, static_cast<std::size_t>(budget / 4 / (16 * std::uint64_t{bands})));
-  plan.spilled_memory_bytes = table + std::uint64_t{plan.run_records} * 16 * bands;
+  // What the document table leaves of the budget (at least a quarter) is
+  // shared out: a quarter buffers band keys (16 bytes each, one buffer per
+  // band and one to sort in) before they are cut into sorted runs, at least
+  // 256 per band; a quarter keeps shingle sets for exact verification; an
+  // eighth holds the chunks in flight in pass 1 (two per thread) with their
+  // signatures; after pass 1, a quarter holds a band's keys (32 bytes per
+  // document) when they fit, to group them in memory instead of merging runs.
+  const std::uint64_t rest = std::max(budget > table ? budget - table : 0, budget / 4);
+  plan.run_records =
+      std::max<std::size_t>(256, static_cast<std::size_t>(rest / 4 / (16 * (std::uint64_t{bands} + 1))));
+  plan.set_bytes = rest / 4;
+  plan.merge_bytes = rest / 4;
+  const double per_byte = 1 + static_cast<double>(4 * num_perm + 64) / (line_bytes > 0 ? line_bytes : 200.0);
+  plan.chunk_bytes = static_cast<std::size_t>(std::clamp(
+      static_cast<double>(rest) / 8 / (2.0 * static_cast<double>(std::max<std::size_t>(threads, 1))) / per_byte,
+      256.0 * 1024, 8.0 * 1024 * 1024));
+  plan.spilled_memory_bytes = table + rest * 5 / 8;
   // Per document: its signature record, one band-key record per band.
   plan.disk_bytes = plan.documents * ((4 + 4 * num_perm) + 12 * std::uint64_t{bands});
   struct statvfs fs {};
@@ -330,6 +361,12 @@ std::string memory_plan::describe() const {
   if (!spill) return s + ": no spilling";
   return s + ": spilling signatures and band keys to " + tmp_dir + " (about " + mib(disk_bytes) + " of disk, " +
          mib(disk_free) + " free; about " + mib(spilled_memory_bytes) + " in memory)";
+}
+
+void release_free_memory() noexcept {
+#if defined(__GLIBC__)
+  ::malloc_trim(0);
+#endif
 }
 
 }  // namespace neardup::jobs::detail

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "neardup/banding.hpp"
+#include "neardup/detail/radix_sort.hpp"
 #include "neardup/io/input.hpp"
 #include "neardup/pipeline/format.hpp"
 #include "neardup/pipeline/spill.hpp"
@@ -60,9 +61,11 @@ class spill_file {
 class spill_store final : public pipeline::spilled_stage_data {
  public:
   // `run_records`: band keys buffered per band before a sorted run is cut
-  // (16 bytes each, times the number of bands, in memory).
+  // (16 bytes each, times the number of bands + 1, in memory).
+  // `merge_bytes`: memory for merging a band's runs (32 bytes per record
+  // merged at once).
   spill_store(const std::string& dir, const pipeline::stage_data_options& format, const bander& bands,
-              std::size_t run_records);
+              std::size_t run_records, std::uint64_t merge_bytes);
   ~spill_store() override;
 
   // Pass 1, in input order: the signatures of documents [first_doc,
@@ -97,7 +100,10 @@ class spill_store final : public pipeline::spilled_stage_data {
   std::vector<batch> batches_;
   std::vector<std::unique_ptr<spill_file>> band_files_;
   std::vector<std::vector<run>> runs_;             // per band
-  std::vector<std::vector<band_entry>> pending_;   // per band, not yet cut
+  std::uint64_t merge_bytes_;
+  std::uint64_t documents_ = 0;
+  std::vector<std::vector<neardup::detail::key_doc>> pending_;  // per band, not yet cut
+  std::vector<neardup::detail::key_doc> scratch_;
 };
 
 // What a run expects to need, decided before pass 1 from the input's size
@@ -111,6 +117,11 @@ struct memory_plan {
   std::uint64_t disk_free = 0;           // free in the temporary directory
   bool spill = false;
   std::size_t run_records = 0;           // per band per sorted run, when spilling
+  std::uint64_t merge_bytes = 0;         // a band this large is grouped in memory
+  std::uint64_t set_bytes = 0;           // shingle sets kept in pass 1, when spilling
+  // Input chunk size for pass 1 when spilling: the chunks in flight (two
+  // per thread) and their signatures take at most 1/8 of the budget.
+  std::size_t chunk_bytes = 0;
   std::string tmp_dir;
 
   // One line for the job's events: "plan: ...".
@@ -125,6 +136,10 @@ inline constexpr std::uint64_t table_bytes_per_document = 128;
 // std::runtime_error, with the numbers, when the spill would not fit on the
 // temporary directory's file system.
 memory_plan plan_memory(std::span<const io::source_info> sources, std::size_t num_perm, std::uint32_t bands,
-                        std::uint64_t budget, const std::string& tmp_dir);
+                        std::uint64_t budget, const std::string& tmp_dir, std::size_t threads);
+
+// Gives memory the allocator holds free back to the system (malloc_trim), so
+// that what pass 1's workers freed does not stay resident.
+void release_free_memory() noexcept;
 
 }  // namespace neardup::jobs::detail
