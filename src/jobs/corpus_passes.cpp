@@ -40,6 +40,10 @@ pass_options pass_options_for(const job_options& job, const pipeline::similarity
 
 void validate(const job_options& o) {
   if (o.records.text_field.empty()) throw std::invalid_argument("text field name is empty");
+  if (o.memory_bytes && *o.memory_bytes < min_memory_budget_bytes) {
+    throw std::invalid_argument("memory budget of " + std::to_string(*o.memory_bytes) + " bytes is below the minimum, " +
+                                std::to_string(min_memory_budget_bytes));
+  }
 }
 
 job_events::job_events(const job_options& o) : sink_(o.events) {

@@ -132,7 +132,12 @@ struct pass_options {
 pass_options pass_options_for(const job_options& job, const pipeline::similarity_options& similarity,
                               executor& pool);
 
-// Checks what the engine's validate() does not: the record settings.
+// The smallest job_options::memory_bytes accepted (tests use it to run every
+// spill path on small corpora; the CLI's --memory-mb starts at 1 MiB).
+inline constexpr std::uint64_t min_memory_budget_bytes = std::uint64_t{64} << 10;
+
+// Checks what the engine's validate() does not: the record settings and the
+// memory budget.
 void validate(const job_options& o);
 
 // Where a job's progress and notices go: job_options::events, or a progress

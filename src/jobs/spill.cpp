@@ -65,8 +65,8 @@ void spill_file::append(std::span<const std::byte> bytes) {
     const ssize_t n = ::pwrite(fd_, bytes.data() + done, bytes.size() - done, static_cast<off_t>(size_ + done));
     if (n > 0) {
       done += static_cast<std::size_t>(n);
-    } else if (n < 0 && errno != EINTR) {
-      throw disk_full(dir_, before + done, std::strerror(errno));
+    } else if (n == 0 || errno != EINTR) {
+      throw disk_full(dir_, before + done, n == 0 ? "nothing written" : std::strerror(errno));
     }
   }
   size_ += bytes.size();
@@ -333,7 +333,7 @@ memory_plan plan_memory(std::span<const io::source_info> sources, std::size_t nu
   plan.run_records =
       std::max<std::size_t>(256, static_cast<std::size_t>(rest / 4 / (16 * (std::uint64_t{bands} + 1))));
   plan.set_bytes = rest / 4;
-  plan.merge_bytes = rest / 4;
+  plan.merge_bytes = std::max<std::uint64_t>(rest / 4, 4096);
   const double per_byte = 1 + static_cast<double>(4 * num_perm + 64) / (line_bytes > 0 ? line_bytes : 200.0);
   plan.chunk_bytes = static_cast<std::size_t>(std::clamp(
       static_cast<double>(rest) / 8 / (2.0 * static_cast<double>(std::max<std::size_t>(threads, 1))) / per_byte,
@@ -358,9 +358,17 @@ memory_plan plan_memory(std::span<const io::source_info> sources, std::size_t nu
 std::string memory_plan::describe() const {
   std::string s = "plan: ~" + std::to_string(documents) + " documents; in memory about " + mib(in_memory_bytes) +
                   ", budget " + mib(budget);
-  if (!spill) return s + ": no spilling";
-  return s + ": spilling signatures and band keys to " + tmp_dir + " (about " + mib(disk_bytes) + " of disk, " +
-         mib(disk_free) + " free; about " + mib(spilled_memory_bytes) + " in memory)";
+  const std::string table = mib(documents * table_bytes_per_document);
+  if (!spill) {
+    if (in_memory_bytes <= budget) return s + ": no spilling";
+    return s + ": over the budget with nothing to spill (the document table, about " + table + ", stays in memory)";
+  }
+  s += ": spilling signatures and band keys to " + tmp_dir + " (about " + mib(disk_bytes) + " of disk, " +
+       mib(disk_free) + " free; about " + mib(spilled_memory_bytes) + " in memory)";
+  if (documents * table_bytes_per_document > budget) {
+    s += "; the document table alone, about " + table + ", passes the budget";
+  }
+  return s;
 }
 
 void release_free_memory() noexcept {
