@@ -4,7 +4,9 @@
 // cleanly, leaving neither temporary files nor finished-looking outputs.
 #include <gtest/gtest.h>
 
+#include <signal.h>
 #include <sys/mount.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -13,6 +15,7 @@
 
 #include "corpus_gen.hpp"
 #include "neardup/io/input.hpp"
+#include "neardup/io/output.hpp"
 #include "neardup/jobs/dedup.hpp"
 #include "test_util.hpp"
 
@@ -166,6 +169,61 @@ TEST_F(SpilledRun, DiskFullFailsCleanly) {
   EXPECT_TRUE(list_dir(fs_tmp_).empty());
   for (const char* f : kOutputs) EXPECT_FALSE(std::filesystem::exists(dir_ / "out" / f)) << f;
   EXPECT_FALSE(std::filesystem::exists(dir_ / "out" / "stats.json"));
+}
+
+// Killed mid-run (SIGTERM, as the CLI handles it): the spill files exist
+// while it runs, but without names, so the temporary directory stays empty
+// before and after, and no output looks finished.
+TEST_F(SpilledRun, SigtermLeavesNoTemporaryFiles) {
+  fs_tmp_ = dir_ / "tmp";
+  std::filesystem::create_directories(fs_tmp_);
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::close(ready[0]);
+    nio::remove_temporary_files_on_signals();
+    // Stops at the cluster stage, after pass 1 has spilled everything.
+    struct stopper final : neardup::pipeline::sink {
+      int fd;
+      explicit stopper(int f) : fd(f) {}
+      void begin_stage(std::string name, std::uint64_t) override {
+        if (name != "cluster") return;
+        (void)::write(fd, "r", 1);
+        while (true) ::pause();
+      }
+    } events(ready[1]);
+    njobs::dedup_options o = base_options();
+    o.events = &events;
+    o.memory_bytes = std::uint64_t{64} << 10;
+    o.tmp_dir = fs_tmp_.string();
+    try {
+      run(o, "out");
+    } catch (...) {
+    }
+    ::_exit(3);  // not reached when the signal comes
+  }
+  ::close(ready[1]);
+  char c = 0;
+  ASSERT_EQ(::read(ready[0], &c, 1), 1);
+  ::close(ready[0]);
+  // The child holds its spill files open: unnamed files in the directory.
+  std::size_t spill_files = 0;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) {
+    std::error_code ec;
+    const std::string target = std::filesystem::read_symlink(e.path(), ec).string();
+    if (!ec && target.rfind(fs_tmp_.string() + "/", 0) == 0) ++spill_files;
+  }
+  EXPECT_GT(spill_files, 1u);
+  EXPECT_TRUE(list_dir(fs_tmp_).empty());
+  ASSERT_EQ(::kill(pid, SIGTERM), 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM) << status;
+  EXPECT_TRUE(list_dir(fs_tmp_).empty());
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "out" / "stats.json"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "out" / "clusters.tsv"));
 }
 
 // A real small file system (tmpfs, when this process may mount one): the
