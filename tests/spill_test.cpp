@@ -83,7 +83,7 @@ class SpilledRun : public ::testing::Test {
   std::filesystem::path fs_tmp_;
 };
 
-// Every spill path: several sorted runs per band (256 records each) and a
+// Every spill path: several sorted runs per band (256 records and more) and a
 // merge in many slices (a few KiB each), against the run in memory, for each
 // verification mode and keep policy.
 TEST_F(SpilledRun, SameBytesAsInMemoryUnderTinyBudgets) {
@@ -98,7 +98,7 @@ TEST_F(SpilledRun, SameBytesAsInMemoryUnderTinyBudgets) {
       const njobs::dedup_report mem = run(o, "mem_" + tag);
       EXPECT_FALSE(mem.spilled);
       EXPECT_GT(mem.removed_near, 0u);
-      for (const std::uint64_t budget : {std::uint64_t{64} << 10, std::uint64_t{1} << 20}) {
+      for (const std::uint64_t budget : {std::uint64_t{64} << 10, std::uint64_t{256} << 10}) {
         o.memory_bytes = budget;
         const std::string out = "spill_" + tag + "_" + std::to_string(budget);
         const njobs::dedup_report sp = run(o, out);
