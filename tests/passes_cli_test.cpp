@@ -242,7 +242,7 @@ TEST_F(PassesCli, EveryCommandRejectsTheOptionsItDoesNotUse) {
   }
   // The message says which commands take it.
   const auto r = run_cli({"lines", dir_ / "in.jsonl", "-o", dir_ / "x", "--tokens", "code"});
-  EXPECT_TRUE(contains(r.err, "(it is an option of dedup, exact, decontaminate, pairs, eval)")) << r.err;
+  EXPECT_TRUE(contains(r.err, "(it is an option of dedup, exact, decontaminate, pairs, eval, index)")) << r.err;
   // An option no command has is unknown.
   const auto unknown = run_cli({"lines", dir_ / "in.jsonl", "-o", dir_ / "x", "--frobnicate"});
   EXPECT_EQ(unknown.exit_code, 2);

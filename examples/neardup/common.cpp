@@ -96,6 +96,19 @@ void add_shared_options(option_table& t, job_cli& job, const shared_bindings& b,
               .shows_default("all cores")
               .in_group("input"));
   }
+  if (b.memory) {
+    t.add(optional_integer("memory-mb", "M", b.memory->memory_bytes, 1, std::uint64_t{1} << 30,
+                           "memory the run plans to stay within; past it, signatures\n"
+                           "and band keys are spilled to sorted runs in --tmp-dir\n"
+                           "(same output, more disk)",
+                           std::uint64_t{1} << 20)
+              .shows_default("1/2 of RAM or cgroup limit")
+              .in_group("input"));
+    t.add(text("tmp-dir", "DIR", b.memory->tmp_dir,
+               "where spilled runs go (unnamed files, gone when the run ends)")
+              .shows_default("OUTDIR")
+              .in_group("input"));
+  }
   if (b.progress || b.max_reported_errors) {
     t.add(flag("quiet", "no progress or warnings on stderr",
                [&job, b] {

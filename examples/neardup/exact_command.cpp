@@ -29,6 +29,7 @@ option_table exact_table(exact_cli& s, std::string intro) {
   b.tokens = &o.tokens;
   b.keep = &o.keep;
   b.compression = &o.compression;
+  b.memory = &o;
   add_shared_options(t, s.job, b, output_dir::required);
   return t;
 }

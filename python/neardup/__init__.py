@@ -419,7 +419,7 @@ def dedup_files(inputs: Union[PathLike, Iterable[PathLike]], out_dir: PathLike, 
     ``options`` are the CLI's options with ``-`` spelled ``_``: ``threshold=0.8``,
     ``num_perm=128``, ``ngram=5``, ``bands``/``rows``, ``scheme="oph"``,
     ``verify="exact"``, ``keep="first"``, ``no_exact_first=True``,
-    ``set_memory_mb``, ``compress="zstd"``, ``text_field``, ``id_field``,
+    ``set_memory_mb``, ``memory_mb``, ``tmp_dir``, ``compress="zstd"``, ``text_field``, ``id_field``,
     ``tokens``, ``seed``, ``threads``. A flag is ``True``; ``None``/``False`` leave an
     option out. The outputs (clusters.tsv, deduped.jsonl, stats.json) are the CLI's,
     byte for byte. ``progress``: True prints progress and warnings to stderr as the

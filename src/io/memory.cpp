@@ -46,4 +46,6 @@ std::uint64_t usable_memory_bytes() {
   return limit;
 }
 
+std::uint64_t default_memory_budget_bytes() { return usable_memory_bytes() / 2; }
+
 }  // namespace neardup::io

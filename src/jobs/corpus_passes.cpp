@@ -40,6 +40,10 @@ pass_options pass_options_for(const job_options& job, const pipeline::similarity
 
 void validate(const job_options& o) {
   if (o.records.text_field.empty()) throw std::invalid_argument("text field name is empty");
+  if (o.memory_bytes && *o.memory_bytes < min_memory_budget_bytes) {
+    throw std::invalid_argument("memory budget of " + std::to_string(*o.memory_bytes) + " bytes is below the minimum, " +
+                                std::to_string(min_memory_budget_bytes));
+  }
 }
 
 job_events::job_events(const job_options& o) : sink_(o.events) {
@@ -265,6 +269,13 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
   corpus.num_perm = k;
   problem_reporter problems(sources, options.max_reported_errors, "kept in the output unchanged", meter);
   corpus.source_bytes.assign(sources.size(), 0);
+  if (options.expected_documents > 0) {
+    const auto reserve = static_cast<std::size_t>(std::min<std::uint64_t>(
+        options.expected_documents + options.expected_documents / 4 + 1024, UINT32_MAX));
+    corpus.docs.reserve(reserve);
+    corpus.fingerprints.reserve(reserve);
+    if (!options.spill_signatures) corpus.signatures.reserve(reserve * k);
+  }
 
   // Sets are kept chunk by chunk, in input order, until the first chunk that
   // would pass the budget: then the workers stop making them. The workers'
@@ -366,7 +377,11 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
         }
         corpus.ids += res.ids;
         corpus.fingerprints.insert(corpus.fingerprints.end(), res.fingerprints.begin(), res.fingerprints.end());
-        corpus.signatures.insert(corpus.signatures.end(), res.signatures.begin(), res.signatures.end());
+        if (options.spill_signatures) {
+          options.spill_signatures(first_doc, res.signatures);
+        } else {
+          corpus.signatures.insert(corpus.signatures.end(), res.signatures.begin(), res.signatures.end());
+        }
         keep_sets(res, first_doc);
         counts.blank_lines += res.blank;
         counts.text_bytes += res.text_bytes;

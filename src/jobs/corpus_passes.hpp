@@ -122,6 +122,15 @@ struct pass_options {
   // false: scan_corpus leaves ids alone (no warnings, no repeated_ids), for a
   // scan of one part of a corpus whose ids are checked once over all parts.
   bool check_duplicate_ids = true;
+  // Set: scan_corpus hands each chunk's signatures, in input order, to this
+  // (first document, values) instead of keeping them in
+  // corpus_index::signatures (a run past its memory budget; spill.hpp).
+  std::function<void(std::uint64_t first_doc, std::span<const sig_value> sigs)> spill_signatures;
+  // An estimate of the number of documents (0: unknown). The per-document
+  // arrays are reserved for a quarter more up front: growing a vector
+  // holds the old and new copies at once, and untouched reserved pages cost
+  // no memory.
+  std::uint64_t expected_documents = 0;
 };
 
 // The pass settings of a job's options (fields, reader, error reporting) and
@@ -129,7 +138,12 @@ struct pass_options {
 pass_options pass_options_for(const job_options& job, const pipeline::similarity_options& similarity,
                               executor& pool);
 
-// Checks what the engine's validate() does not: the record settings.
+// The smallest job_options::memory_bytes accepted (tests use it to run every
+// spill path on small corpora; the CLI's --memory-mb starts at 1 MiB).
+inline constexpr std::uint64_t min_memory_budget_bytes = std::uint64_t{64} << 10;
+
+// Checks what the engine's validate() does not: the record settings and the
+// memory budget.
 void validate(const job_options& o);
 
 // Where a job's progress and notices go: job_options::events, or a progress

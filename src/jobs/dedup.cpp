@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -11,6 +13,7 @@
 #include "evidence_files.hpp"
 #include "dedup_scanned.hpp"
 #include "prior_run.hpp"
+#include "spill.hpp"
 #include "neardup/io/json.hpp"
 #include "neardup/io/memory.hpp"
 #include "neardup/io/progress.hpp"
@@ -135,6 +138,15 @@ void write_stats(const std::string& path, const dedup_report& r, const dedup_opt
   w.field("signature_bytes_per_document", static_cast<std::uint64_t>(o.near ? o.num_perm * sizeof(sig_value) : 0));
   w.field("grouping_bytes_per_document", r.grouping_bytes_per_document);
   w.field("verification_shingle_set_bytes", r.verify_set_bytes);
+  w.field("budget_bytes", r.memory_budget_bytes);
+  w.end_object();
+  w.key("spill");
+  w.begin_object();
+  w.field("spilled", r.spilled);
+  w.field("disk_bytes_written", r.spill_bytes_written);
+  w.field("runs_per_band", r.spill_runs_per_band);
+  w.field("planned_documents", r.planned_documents);
+  w.field("planned_disk_bytes", r.planned_disk_bytes);
   w.end_object();
   w.end_object();
   s += '\n';
@@ -198,6 +210,29 @@ dedup_report detail::run_dedup_scanned(std::span<const io::source_info> sources,
 
   detail::make_output_dir(out_dir);
 
+  // ---- plan: memory and disk; spill past the budget ---------------------------
+  const std::uint64_t budget = options.memory_bytes.value_or(io::default_memory_budget_bytes());
+  const std::string tmp_dir = options.tmp_dir.empty() ? out_dir : options.tmp_dir;
+  const std::optional<bander> spill_bands =
+      options.near ? std::optional<bander>(std::in_place, options.banding(), options.num_perm, options.seed)
+                   : std::nullopt;
+  const detail::memory_plan plan = detail::plan_memory(
+      sources, options.near ? options.num_perm : 0, options.near ? options.banding().bands : 0, budget, tmp_dir,
+      pool.threads());
+  if (options.max_reported_errors > 0) events->message(plan.describe());
+  pass.expected_documents = plan.documents;
+  std::unique_ptr<detail::spill_store> spill;
+  // Spilling covers the plain run. Parts scanned elsewhere (jobs/parts.hpp)
+  // arrive with their signatures, and a run against a stored index (or one
+  // that adds to it) needs every signature in memory: those run unspilled.
+  if (plan.spill && scanned == nullptr && options.prior == nullptr && !options.on_signed) {
+    spill = std::make_unique<detail::spill_store>(tmp_dir, pipeline::stage_data_options::of(options), *spill_bands,
+                                                  plan.run_records, plan.merge_bytes);
+    pass.spill_signatures = [&spill](std::uint64_t first, std::span<const sig_value> sigs) { spill->add(first, sigs); };
+    pass.keep_sets_bytes = std::min<std::uint64_t>(pass.keep_sets_bytes, plan.set_bytes);
+    pass.reader.chunk_bytes = std::min(pass.reader.chunk_bytes, plan.chunk_bytes);
+  }
+
   dedup_report report;
   report.input_bytes = detail::stored_bytes(sources);
 
@@ -209,6 +244,10 @@ dedup_report detail::run_dedup_scanned(std::span<const io::source_info> sources,
       scanned != nullptr ? std::move(scanned->corpus)  // the parts' scans, merged (jobs/parts.hpp)
                          : detail::scan_corpus(sources, pass, options.near ? &hasher : nullptr, *events, counts);
   if (scanned != nullptr) counts = scanned->counts;
+  if (spill) {
+    spill->finish();
+    detail::release_free_memory();  // the chunks' buffers, before the engine allocates
+  }
   events->end_stage();
   const double sign_seconds = scanned != nullptr ? scanned->seconds
                                                  : std::chrono::duration<double>(clock_type::now() - t_sign).count();
@@ -229,6 +268,7 @@ dedup_report detail::run_dedup_scanned(std::span<const io::source_info> sources,
   docs.fingerprints = corpus.fingerprints;
   docs.usable = usable;
   docs.text_bytes = text_bytes;
+  docs.spilled = spill.get();
   corpus_sets sets(sources, corpus, pass, *events);
   pipeline::dedup_options engine_options = options;
   engine_options.evidence.record = true;  // the job always writes its audit trail
@@ -263,6 +303,15 @@ dedup_report detail::run_dedup_scanned(std::span<const io::source_info> sources,
   report.short_documents = counts.short_documents;
   report.duplicate_ids = counts.duplicate_ids;
   report.verify_set_bytes = options.near ? sets.bytes() : 0;
+  report.memory_budget_bytes = budget;
+  report.planned_documents = plan.documents;
+  report.planned_disk_bytes = plan.disk_bytes;
+  report.spilled = plan.spill;
+  if (spill) {
+    report.spill_bytes_written = spill->bytes_written();
+    report.spill_runs_per_band = spill->runs_per_band();
+    spill.reset();  // frees the temporary files before the outputs are written
+  }
   if (n > 0) report.largest_cluster_kept_id = corpus.id_of(sources, report.largest_cluster_kept);
 
   // ---- write outputs in input order -----------------------------------------

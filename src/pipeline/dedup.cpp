@@ -35,7 +35,9 @@ void check_sizes(const signed_documents& docs, const dedup_options& options, std
   const std::size_t n = docs.size;
   if (docs.fingerprints.size() != n) throw bad("fingerprints", docs.fingerprints.size(), n);
   if (docs.usable.size() != n) throw bad("usable", docs.usable.size(), n);
-  if (options.near && docs.signatures.size() != n * k) throw bad("signatures", docs.signatures.size(), n * k);
+  if (options.near && docs.spilled == nullptr && docs.signatures.size() != n * k) {
+    throw bad("signatures", docs.signatures.size(), n * k);
+  }
   if (options.keep == keep_policy::longest && docs.text_bytes.size() != n) {
     throw bad("text_bytes", docs.text_bytes.size(), n);
   }
@@ -92,6 +94,9 @@ dedup_result run_stages(const signed_documents& docs, const dedup_options& optio
   stage.stop();
 
   std::vector<doc_id> rep;
+  const signature_reader read_signature = [&docs](doc_id d, std::span<sig_value> out) {
+    docs.spilled->signature(d, out);
+  };
   const std::size_t candidates = options.evidence.near_misses > SIZE_MAX / near_miss_candidates
                                      ? SIZE_MAX
                                      : options.evidence.near_misses * near_miss_candidates;
@@ -108,8 +113,9 @@ dedup_result run_stages(const signed_documents& docs, const dedup_options& optio
 
     stage.start("candidates");
     std::size_t grouper_bytes = 0;
-    std::vector<std::uint8_t> candidate = candidate_documents(docs.signatures, bands, excluded, context.pool,
-                                                              &grouper_bytes);
+    std::vector<std::uint8_t> candidate =
+        docs.spilled != nullptr ? spilled_candidate_documents(*docs.spilled, lsh.bands, excluded)
+                                : candidate_documents(docs.signatures, bands, excluded, context.pool, &grouper_bytes);
     for (auto c : candidate) stats.candidate_documents += c;
     stage.stop();
 
@@ -125,11 +131,16 @@ dedup_result run_stages(const signed_documents& docs, const dedup_options& optio
     std::vector<std::uint8_t>().swap(candidate);
 
     stage.start("cluster");
-    pair_verifier verifier = make_verifier(options, docs.signatures, [sets](doc_id d) { return sets->set(d); });
+    const set_lookup set_of = [sets](doc_id d) { return sets->set(d); };
+    pair_verifier verifier = docs.spilled != nullptr ? make_verifier(options, read_signature, set_of)
+                                                     : make_verifier(options, docs.signatures, set_of);
     if (events != nullptr) events->begin_stage("cluster", context.progress_total);
     cluster_result clusters =
-        cluster_bands(docs.signatures, bands, excluded, std::move(verifier), context.pool, events, context.progress_total,
-                      tracing);
+        docs.spilled != nullptr
+            ? cluster_spilled_bands(*docs.spilled, lsh.bands, excluded, std::move(verifier), context.pool, events,
+                                    context.progress_total, tracing)
+            : cluster_bands(docs.signatures, bands, excluded, std::move(verifier), context.pool, events,
+                            context.progress_total, tracing);
     if (events != nullptr) events->end_stage();
     stats.verifications = clusters.stats.verifications;
     stats.verified = clusters.stats.verified;
@@ -156,6 +167,12 @@ dedup_result run_stages(const signed_documents& docs, const dedup_options& optio
     const bool exact = options.verify == verify_mode::exact;
     const pair_similarity similarity = [&](doc_id a, doc_id b) {
       if (exact) return exact_jaccard(sets->set(a), sets->set(b));
+      if (docs.spilled != nullptr) {
+        std::vector<sig_value> sa(k), sb(k);
+        read_signature(a, sa);
+        read_signature(b, sb);
+        return jaccard(std::span<const sig_value>(sa), std::span<const sig_value>(sb)).estimate;
+      }
       return jaccard(docs.signatures.subspan(std::size_t{a} * k, k), docs.signatures.subspan(std::size_t{b} * k, k))
           .estimate;
     };

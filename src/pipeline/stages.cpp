@@ -152,36 +152,73 @@ std::vector<std::uint8_t> candidate_documents(std::span<const sig_value> signatu
 
 // ---- verify ------------------------------------------------------------------------
 
-pair_verifier make_verifier(const similarity_options& options, std::span<const sig_value> signatures,
-                            set_lookup set_of) {
-  const std::size_t k = options.num_perm;
-  const double threshold = options.threshold;
-  auto sig = [signatures, k](doc_id d) { return signatures.subspan(static_cast<std::size_t>(d) * k, k); };
-  switch (options.verify) {
-    case verify_mode::none:
-      return nullptr;
-    case verify_mode::estimate:
-      return [sig, threshold](doc_id a, doc_id b) { return jaccard(sig(a), sig(b)).estimate >= threshold; };
-    case verify_mode::exact:
-      break;
-  }
-  // The MinHash estimate rules out most false candidates cheaply: a pair
-  // whose Wilson upper bound at z = 5 is below the threshold (over 4
-  // standard errors even for one-permutation hashing on tiny sets, whose
-  // variance is up to ~1.45x binomial) is rejected without its shingle
-  // sets; a pair at the threshold is lost this way with probability ~1e-5.
-  // jaccard_at_least then rejects pairs well below the threshold from a
-  // sample of their sets (a pair at the threshold is lost this way with
-  // probability < 1e-7) and decides every merge by exact Jaccard.
-  std::size_t min_equal = k + 1;  // fewest equal positions whose upper bound reaches the threshold
+namespace {
+
+// Fewest equal signature positions whose Wilson upper bound (z = 5) reaches
+// the threshold: pairs with fewer are rejected without their sets.
+//
+// The MinHash estimate rules out most false candidates cheaply: a pair
+// whose Wilson upper bound at z = 5 is below the threshold (over 4
+// standard errors even for one-permutation hashing on tiny sets, whose
+// variance is up to ~1.45x binomial) is rejected without its shingle
+// sets; a pair at the threshold is lost this way with probability ~1e-5.
+// jaccard_at_least then rejects pairs well below the threshold from a
+// sample of their sets (a pair at the threshold is lost this way with
+// probability < 1e-7) and decides every merge by exact Jaccard.
+std::size_t min_equal_positions(std::size_t k, double threshold) {
+  std::size_t min_equal = k + 1;
   for (std::size_t m = k + 1; m-- > 0;) {
     if (jaccard_from_count(m, k, 5.0).upper < threshold) break;
     min_equal = m;
   }
+  return min_equal;
+}
+
+// The verifier of `options.verify` over sig(d) -> span of d's signature.
+template <class Sig>
+pair_verifier verifier_over(const similarity_options& options, Sig sig, set_lookup set_of) {
+  const double threshold = options.threshold;
+  switch (options.verify) {
+    case verify_mode::none:
+      return nullptr;
+    case verify_mode::estimate:
+      return [sig, threshold](doc_id a, doc_id b) {
+        return jaccard(sig(a, 0), sig(b, 1)).estimate >= threshold;
+      };
+    case verify_mode::exact:
+      break;
+  }
+  const std::size_t min_equal = min_equal_positions(options.num_perm, threshold);
   return [sig, threshold, min_equal, set_of = std::move(set_of)](doc_id a, doc_id b) {
-    if (equal_positions(sig(a), sig(b)) < min_equal) return false;
+    if (equal_positions(sig(a, 0), sig(b, 1)) < min_equal) return false;
     return jaccard_at_least(set_of(a), set_of(b), threshold, 1e-9);
   };
+}
+
+}  // namespace
+
+pair_verifier make_verifier(const similarity_options& options, std::span<const sig_value> signatures,
+                            set_lookup set_of) {
+  const std::size_t k = options.num_perm;
+  return verifier_over(
+      options,
+      [signatures, k](doc_id d, int) { return signatures.subspan(static_cast<std::size_t>(d) * k, k); },
+      std::move(set_of));
+}
+
+pair_verifier make_verifier(const similarity_options& options, signature_reader read_signature, set_lookup set_of) {
+  const std::size_t k = options.num_perm;
+  // Two buffers per thread: the pair's signatures.
+  return verifier_over(
+      options,
+      [read = std::move(read_signature), k](doc_id d, int which) {
+        thread_local std::vector<sig_value> buffers[2];
+        std::vector<sig_value>& buf = buffers[which];
+        buf.resize(k);
+        read(d, buf);
+        return std::span<const sig_value>(buf);
+      },
+      std::move(set_of));
 }
 
 // ---- cluster -----------------------------------------------------------------------

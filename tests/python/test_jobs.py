@@ -181,3 +181,14 @@ def test_report_errors(tmp_path):
         neardup.report(tmp_path)
     with pytest.raises(ValueError, match="--clusters"):
         neardup.report(tmp_path, clusters=-1)
+
+
+def test_memory_budget_reaches_the_job(cli, sample, tmp_path):
+    # The sample fits in 1 MiB, so nothing is spilled; the budget and the plan are in stats.json.
+    stats = neardup.dedup_files(sample, tmp_path / "py", progress=False, memory_mb=1, tmp_dir=str(tmp_path))
+    done = run_cli(cli, ["dedup", sample, "-o", tmp_path / "cli", "--quiet"])
+    assert done.returncode == 0, done.stderr
+    assert stats["memory"]["budget_bytes"] == 1 << 20
+    assert stats["spill"]["spilled"] is False and stats["spill"]["planned_documents"] > 0
+    for name in ("clusters.tsv", "deduped.jsonl"):
+        assert (tmp_path / "py" / name).read_bytes() == (tmp_path / "cli" / name).read_bytes(), name

@@ -13,4 +13,9 @@ std::uint64_t peak_rss_bytes();
 // the machine's memory is not what the process may use.
 std::uint64_t usable_memory_bytes();
 
+// The memory budget of a job given none (--memory-mb): half of
+// usable_memory_bytes(), leaving the rest to the page cache and other
+// processes.
+std::uint64_t default_memory_budget_bytes();
+
 }  // namespace neardup::io

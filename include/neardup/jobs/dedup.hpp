@@ -33,8 +33,20 @@
 // run over the arrays it built (reading candidates' sets again when they
 // were not kept); the write pass copies kept lines by byte range.
 //
+// Bounded memory (job_options::memory_bytes, tmp_dir): before pass 1 the job
+// estimates the documents, the memory of an in-memory run and the disk a
+// spilled one needs, and reports the plan ("plan: ...") to the events. When
+// the in-memory run would pass the budget, pass 1 writes signatures and
+// sorted band-key runs to unnamed files in tmp_dir (freed however the
+// process ends) and the engine merges them band by band; it refuses before
+// pass 1 when the disk cannot hold them, and a full disk later fails the run
+// with no outputs. What stays in memory: about 128 bytes per document (the
+// document table and the engine's per-document arrays) and the shingle sets
+// of the candidates for exact verification.
+//
 // Guarantees: outputs are a pure function of (input bytes, options); they do
-// not depend on `threads` or on the CPU's signature kernel. A document with
+// not depend on `threads`, on the memory budget or on the CPU's signature
+// kernel. A document with
 // no tokens is never a duplicate. Bad records are kept, reported (file:line)
 // and counted, never dropped. The same texts given to pipeline::dedup() get
 // the same decisions.
@@ -121,6 +133,14 @@ struct dedup_report : pipeline::dedup_stats {
   double seconds = 0;
   std::uint64_t peak_rss_bytes = 0;
   std::uint64_t verify_set_bytes = 0;   // shingle sets held for exact verification
+  // Bounded memory (job_options::memory_bytes): the budget, the plan made
+  // before pass 1, and what was spilled to disk.
+  std::uint64_t memory_budget_bytes = 0;
+  std::uint64_t planned_documents = 0;   // estimated before pass 1
+  std::uint64_t planned_disk_bytes = 0;  // 0: no spill planned
+  bool spilled = false;
+  std::uint64_t spill_bytes_written = 0;
+  std::uint64_t spill_runs_per_band = 0;
   // Per document in input order (blank lines are not documents): the kept
   // document of its cluster (itself if kept). Filled when
   // dedup_options::return_clusters is set.

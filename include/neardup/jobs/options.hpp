@@ -8,6 +8,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <string>
 
 #include "neardup/io/input.hpp"
 #include "neardup/io/output.hpp"
@@ -29,6 +31,15 @@ struct job_options {
   // never writes to stderr.
   pipeline::sink* events = nullptr;
   bool progress = false;
+  // --memory-mb: the memory the job plans to stay within. nullopt:
+  // io::default_memory_budget_bytes() (half of RAM or of the cgroup limit).
+  // `dedup` and `exact` (jobs/dedup.hpp) spill signatures and band keys to
+  // sorted runs in `tmp_dir` when the in-memory run would not fit.
+  std::optional<std::uint64_t> memory_bytes;
+  // --tmp-dir: where spilled runs go; empty: OUTDIR. The files are unnamed
+  // (O_TMPFILE or unlinked at once): nothing is left behind, however the
+  // process ends.
+  std::string tmp_dir;
 };
 
 }  // namespace neardup::jobs

@@ -34,6 +34,7 @@
 #include "neardup/pipeline/evidence.hpp"
 #include "neardup/pipeline/options.hpp"
 #include "neardup/pipeline/sink.hpp"
+#include "neardup/pipeline/spill.hpp"
 #include "neardup/pipeline/stages.hpp"
 #include "neardup/types.hpp"
 
@@ -83,6 +84,9 @@ struct signed_documents {
   std::span<const hash128> fingerprints;
   std::span<const std::uint8_t> usable;         // 0: a bad record or no tokens, takes part in nothing
   std::span<const std::uint64_t> text_bytes;    // needed for keep_policy::longest only
+  // Not null: signatures and band keys live on disk (pipeline/spill.hpp);
+  // `signatures` is then empty and the engine reads them through this.
+  spilled_stage_data* spilled = nullptr;
 };
 
 // Where exact verification finds shingle sets (sorted, unique values).

@@ -167,6 +167,12 @@ using set_lookup = std::function<std::span<const std::uint64_t>(doc_id)>;
 pair_verifier make_verifier(const similarity_options& options, std::span<const sig_value> signatures,
                             set_lookup set_of);
 
+// The same verifier for signatures that are not in memory: read_signature(d,
+// out) copies document d's num_perm values into `out` (called from many
+// threads at once). Gives the same answers as the overload above.
+using signature_reader = std::function<void(doc_id, std::span<sig_value>)>;
+pair_verifier make_verifier(const similarity_options& options, signature_reader read_signature, set_lookup set_of);
+
 // ---- cluster -----------------------------------------------------------------
 
 // Groups every band's keys (band_column) and clusters the buckets with

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Bigger than RAM: `neardup dedup` under a memory budget, next to its in-run
+# baseline (the same corpus deduplicated in memory). The corpora are made at
+# run time (bench/make_short_corpus.py: short documents of 8-16 words,
+# ~100 bytes, 10% exact and 20% near copies).
+#
+#   bench/bigger_than_ram.sh NEARDUP [DOCS] [BIG_DOCS] [WORKDIR]
+#     NEARDUP   the neardup executable (build/release/examples/neardup)
+#     DOCS      documents of the throughput corpus (default 2,000,000)
+#     BIG_DOCS  documents of the memory corpus run with --memory-mb 2048
+#               (default 10,000,000; 0 skips it)
+#     WORKDIR   where corpora, outputs and spilled runs go (default /tmp)
+#
+# Prints, per run: wall and CPU seconds (user + system, robust on a shared
+# machine), MB/s of input, peak RSS, bytes of RAM and of disk per document,
+# and checks that every spilled run's outputs equal the in-memory run's. Then
+# a projection to 1 billion documents from the measured per-document costs.
+set -euo pipefail
+neardup=${1:?usage: bigger_than_ram.sh NEARDUP [DOCS] [BIG_DOCS] [WORKDIR]}
+docs=${2:-2000000}
+big_docs=${3:-10000000}
+work=$(mktemp -d "${4:-/tmp}/neardup_bigger_than_ram.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+here=$(cd "$(dirname "$0")" && pwd)
+py=/usr/bin/python3
+
+field() {  # field FILE KEY: the first numeric value of "KEY": in stats.json
+  grep -o "\"$2\": [0-9.e+-]*" "$1" | head -1 | awk '{print $2}'
+}
+
+# run NAME INPUT [OPTIONS...]: one dedup run; prints a row, leaves OUT=$work/NAME.
+run() {
+  local name=$1 input=$2
+  shift 2
+  local out=$work/$name
+  /usr/bin/time -f "%e %U %S" -o "$work/$name.time" "$neardup" dedup "$input" -o "$out" --quiet "$@"
+  read -r wall user sys <"$work/$name.time"
+  local n bytes rss disk
+  n=$(field "$out/stats.json" read)
+  bytes=$(stat -c %s "$input")
+  rss=$(field "$out/stats.json" peak_rss_bytes)
+  disk=$(field "$out/stats.json" disk_bytes_written)
+  awk -v name="$name" -v n="$n" -v b="$bytes" -v w="$wall" -v u="$user" -v s="$sys" -v rss="$rss" -v disk="$disk" \
+    'BEGIN { printf "%-22s %11d docs %8.1f s wall %8.1f s cpu %7.1f MB/s  peak RSS %6.0f MB  RAM %5.0f B/doc  disk %5.0f B/doc\n",
+             name, n, w, u + s, b / 1e6 / w, rss / 1e6, rss / n, disk / n }'
+  echo "$name $n $wall $(awk -v u="$user" -v s="$sys" 'BEGIN{print u+s}') $rss $disk" >>"$work/rows"
+}
+
+same() {  # same A B: outputs of two runs are byte-identical
+  for f in clusters.tsv deduped.jsonl evidence.tsv near_misses.tsv; do
+    cmp -s "$work/$1/$f" "$work/$2/$f" || { echo "DIFFERENT: $1/$f vs $2/$f"; exit 1; }
+  done
+  echo "  $2: outputs byte-identical to $1"
+}
+
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "generating $docs documents..."
+$py "$here/make_short_corpus.py" "$docs" >"$work/small.jsonl"
+echo "== throughput: in memory vs a quarter of its peak =="
+run in_memory "$work/small.jsonl"
+peak=$(field "$work/in_memory/stats.json" peak_rss_bytes)
+quarter=$((peak / 4 / 1048576))
+run "quarter_${quarter}MB" "$work/small.jsonl" --memory-mb "$quarter"
+same in_memory "quarter_${quarter}MB"
+rm -rf "$work/quarter_${quarter}MB"
+awk -v q="quarter_${quarter}MB" '
+  $1 == "in_memory" { w0 = $3; c0 = $4 } $1 == q { w1 = $3; c1 = $4 }
+  END { printf "  throughput at a quarter of the peak: %.0f%% of in-memory (wall), %.0f%% (cpu)\n", 100 * w0 / w1, 100 * c0 / c1 }' "$work/rows"
+
+if [ "$big_docs" -gt 0 ]; then
+  echo "== memory: $big_docs documents at --memory-mb 2048 =="
+  rm -rf "$work/in_memory" "$work/small.jsonl"
+  $py "$here/make_short_corpus.py" "$big_docs" 2 >"$work/big.jsonl"
+  run budget_2048MB "$work/big.jsonl" --memory-mb 2048
+  echo "  input: $(stat -c %s "$work/big.jsonl" | awk '{printf "%.2f GB", $1/1e9}')"
+  awk '$1 == "budget_2048MB" {
+         n = $2; printf "  projection to 1e9 documents on this machine (linear in documents): %.1f h, %.0f GB of temporary disk, %.0f GB of RAM (the resident document table: %.0f B/doc)\n",
+         $3 / n * 1e9 / 3600, $6 / n * 1e9 / 1e9, $5 / n * 1e9 / 1e9, $5 / n }' "$work/rows"
+fi

@@ -1,0 +1,145 @@
+// Internal: stage data on disk for a run past its memory budget
+// (job_options::memory_bytes). Pass 1 hands each chunk's signatures to a
+// spill_store, which writes them as signature batches and cuts their band
+// keys into sorted band-key runs (pipeline/format.hpp); the engine then reads
+// each band's buckets from a k-way merge of that band's runs, and the
+// signatures of verified pairs back from disk (pipeline/spill.hpp).
+//
+// Files: one per band plus one for the signatures, each a sequence of whole
+// stage-data files. They are created unnamed in the temporary directory
+// (O_TMPFILE; else created and unlinked at once), so the kernel frees them
+// when the process ends, on success, failure, SIGINT, SIGTERM or SIGKILL
+// alike; a crash leaves nothing to clean up.
+//
+// Disk full (ENOSPC, or NEARDUP_SPILL_FAIL_AFTER_BYTES=N, which makes the
+// write that would pass N bytes fail, for tests) throws std::runtime_error
+// naming the directory and the bytes written; the job then ends before
+// writing any output.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "neardup/banding.hpp"
+#include "neardup/detail/radix_sort.hpp"
+#include "neardup/io/input.hpp"
+#include "neardup/pipeline/format.hpp"
+#include "neardup/pipeline/spill.hpp"
+
+namespace neardup::jobs::detail {
+
+// Shared by the files of one store: bytes written, and the injected limit.
+struct spill_counter {
+  std::atomic<std::uint64_t> written{0};
+  std::uint64_t fail_after = UINT64_MAX;  // from NEARDUP_SPILL_FAIL_AFTER_BYTES
+};
+
+// One unnamed temporary file, appended to and read at offsets (pread, from
+// many threads at once).
+class spill_file {
+ public:
+  spill_file(const std::string& dir, spill_counter& counter);
+  ~spill_file();
+  spill_file(const spill_file&) = delete;
+  spill_file& operator=(const spill_file&) = delete;
+
+  void append(std::span<const std::byte> bytes);
+  void read(std::uint64_t offset, std::span<std::byte> out) const;
+  std::uint64_t size() const noexcept { return size_; }
+
+ private:
+  std::string dir_;
+  spill_counter& counter_;
+  int fd_ = -1;
+  std::uint64_t size_ = 0;
+};
+
+class spill_store final : public pipeline::spilled_stage_data {
+ public:
+  // `run_records`: band keys buffered per band before a sorted run is cut
+  // (16 bytes each, times the number of bands + 1, in memory).
+  // `merge_bytes`: memory for merging a band's runs (32 bytes per record
+  // merged at once).
+  spill_store(const std::string& dir, const pipeline::stage_data_options& format, const bander& bands,
+              std::size_t run_records, std::uint64_t merge_bytes);
+  ~spill_store() override;
+
+  // Pass 1, in input order: the signatures of documents [first_doc,
+  // first_doc + sigs.size() / num_perm).
+  void add(std::uint64_t first_doc, std::span<const sig_value> sigs);
+  // Writes the last runs. REQUIRES: before buckets().
+  void finish();
+
+  void buckets(std::uint32_t band, std::span<const std::uint8_t> excluded,
+               const std::function<void(const bucket_list&)>& fn) override;
+  void signature(doc_id d, std::span<sig_value> out) const override;
+
+  std::uint64_t bytes_written() const noexcept { return counter_.written.load(); }
+  std::size_t runs_per_band() const noexcept { return runs_.empty() ? 0 : runs_[0].size(); }
+
+ private:
+  struct run {
+    std::uint64_t offset;
+    std::uint64_t records;
+  };
+  struct batch {
+    std::uint64_t first_doc;
+    std::uint64_t offset;  // of the batch's first record
+  };
+  void cut_runs();
+
+  pipeline::stage_data_options format_;
+  const bander& bands_;
+  std::size_t run_records_;
+  spill_counter counter_;
+  std::unique_ptr<spill_file> signatures_;
+  std::vector<batch> batches_;
+  std::vector<std::unique_ptr<spill_file>> band_files_;
+  std::vector<std::vector<run>> runs_;             // per band
+  std::uint64_t merge_bytes_;
+  std::uint64_t documents_ = 0;
+  std::vector<std::vector<neardup::detail::key_doc>> pending_;  // per band, not yet cut
+  std::vector<neardup::detail::key_doc> scratch_;
+};
+
+// What a run expects to need, decided before pass 1 from the input's size
+// and a sample of its first source (the number of documents is an estimate).
+struct memory_plan {
+  std::uint64_t budget = 0;              // bytes the run plans to stay within
+  std::uint64_t documents = 0;           // estimated
+  std::uint64_t in_memory_bytes = 0;     // estimated peak with nothing spilled
+  std::uint64_t spilled_memory_bytes = 0;  // estimated peak when spilling
+  std::uint64_t disk_bytes = 0;          // estimated spill, when spilling
+  std::uint64_t disk_free = 0;           // free in the temporary directory
+  bool spill = false;
+  std::size_t run_records = 0;           // per band per sorted run, when spilling
+  std::uint64_t merge_bytes = 0;         // a band this large is grouped in memory
+  std::uint64_t set_bytes = 0;           // shingle sets kept in pass 1, when spilling
+  // Input chunk size for pass 1 when spilling: the chunks in flight (two
+  // per thread) and their signatures take at most 1/8 of the budget.
+  std::size_t chunk_bytes = 0;
+  std::string tmp_dir;
+
+  // One line for the job's events: "plan: ...".
+  std::string describe() const;
+};
+
+// Resident bytes per document that no spilling removes: the document table
+// (doc_meta, fingerprint, id) and the engine's per-document arrays.
+inline constexpr std::uint64_t table_bytes_per_document = 128;
+
+// `num_perm` 0: exact duplicates only (nothing to spill). Throws
+// std::runtime_error, with the numbers, when the spill would not fit on the
+// temporary directory's file system.
+memory_plan plan_memory(std::span<const io::source_info> sources, std::size_t num_perm, std::uint32_t bands,
+                        std::uint64_t budget, const std::string& tmp_dir, std::size_t threads);
+
+// Gives memory the allocator holds free back to the system (malloc_trim), so
+// that what pass 1's workers freed does not stay resident.
+void release_free_memory() noexcept;
+
+}  // namespace neardup::jobs::detail
