@@ -188,22 +188,30 @@ pair_verifier make_verifier(const similarity_options& options, std::span<const s
 
 cluster_result cluster_bands(std::span<const sig_value> signatures, const bander& bands,
                              std::span<const std::uint8_t> excluded, pair_verifier verify, executor* pool,
-                             sink* events, std::uint64_t progress_total, cluster_trace* trace) {
+                             sink* events, std::uint64_t progress_total, cluster_trace* trace,
+                             std::vector<std::uint8_t>* candidates, std::size_t* grouping_bytes) {
   const std::size_t n = excluded.size();
   const std::size_t num_bands = bands.params().bands;
-  std::vector<std::uint64_t> keys(n, 0);
-  std::size_t bands_done = 0;
-  auto keys_of_band = [&](std::size_t band) -> std::span<const std::uint64_t> {
-    // Progress by band: each band counts as an equal share of the total.
-    if (bands_done++ > 0 && events != nullptr) events->add(progress_total / num_bands, 0);
-    band_column(signatures, bands, static_cast<std::uint32_t>(band), excluded, keys);
-    return keys;
-  };
+  if (candidates != nullptr) candidates->assign(n, 0);
   cluster_options copts;
   copts.mode = verify ? verification::verify : verification::none;
   copts.pool = pool;
   copts.trace = trace;
-  return cluster_band_keys(n, num_bands, keys_of_band, excluded, std::move(verify), copts);
+  clusterer c(n, std::move(verify), copts);
+  // The bands as for_each_band_buckets groups them (what cluster_band_keys
+  // in cluster.hpp does), so the candidates come with the clusters.
+  for_each_band_buckets(
+      signatures, bands, excluded, pool,
+      [&](std::uint32_t band, const bucket_list& buckets) {
+        // Progress by band: each band counts as an equal share of the total.
+        if (band > 0 && events != nullptr) events->add(progress_total / num_bands, 0);
+        if (candidates != nullptr) {
+          for (doc_id d : buckets.docs) (*candidates)[d] = 1;
+        }
+        c.add_band(buckets);
+      },
+      grouping_bytes);
+  return c.result();
 }
 
 // ---- keep --------------------------------------------------------------------------

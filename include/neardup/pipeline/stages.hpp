@@ -174,11 +174,14 @@ pair_verifier make_verifier(const similarity_options& options, std::span<const s
 // the labels of the previous band, so the result does not depend on the
 // thread count. Reports each band to `events` as 1/bands of `progress_total`.
 // `trace`, when not null, records the merging links and rejected pairs
-// (cluster_trace in cluster.hpp).
+// (cluster_trace in cluster.hpp). `candidates`, when not null, receives what
+// candidate_documents() returns, and `grouping_bytes` what
+// for_each_band_buckets() reports: one grouping of the bands serves both.
 cluster_result cluster_bands(std::span<const sig_value> signatures, const bander& bands,
                              std::span<const std::uint8_t> excluded, pair_verifier verify, executor* pool,
                              sink* events = nullptr, std::uint64_t progress_total = 0,
-                             cluster_trace* trace = nullptr);
+                             cluster_trace* trace = nullptr, std::vector<std::uint8_t>* candidates = nullptr,
+                             std::size_t* grouping_bytes = nullptr);
 
 // ---- keep --------------------------------------------------------------------
 
