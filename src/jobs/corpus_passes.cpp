@@ -375,6 +375,8 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
               res.set_values.insert(res.set_values.end(), set.begin(), set.end());
               res.set_sizes.push_back(static_cast<std::uint32_t>(set.size()));
             }
+            // A huge line's scratch (its n-grams) is not kept for the next one.
+            if (r.text.size() >= tokenizer::large_text_bytes) signer.release_scratch();
             res.docs.push_back(m);
             res.fingerprints.push_back(fp);
           });
@@ -401,6 +403,10 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
         corpus.fingerprints.insert(corpus.fingerprints.end(), res.fingerprints.begin(), res.fingerprints.end());
         corpus.signatures.insert(corpus.signatures.end(), res.signatures.begin(), res.signatures.end());
         keep_sets(res, first_doc);
+        // The copy of a huge line's set is not kept for the next chunk.
+        if (res.set_values.capacity() * sizeof(std::uint64_t) >= tokenizer::large_text_bytes) {
+          std::vector<std::uint64_t>().swap(res.set_values);
+        }
         counts.blank_lines += res.blank;
         counts.text_bytes += res.text_bytes;
         for (const auto& p : res.problems) problems.skipped(p);

@@ -15,21 +15,35 @@ document_signer::document_signer(const shingle_options& options, const minhasher
 
 signed_text document_signer::sign(std::string_view text, std::span<sig_value> sig, bool make_set) {
   signed_text out;
+  const bool large = text.size() >= tokenizer::large_text_bytes;
   shingler_.ngram_hashes(text, ngrams_);
-  const auto& tokens = shingler_.token_hashes();
+  const std::span<const std::uint64_t> tokens = shingler_.token_hashes();
   out.has_tokens = !tokens.empty();
   out.short_doc = out.has_tokens && tokens.size() < ngram_;
-  if (out.has_tokens) {
-    out.fingerprint = fingerprint(tokens, seed_);
-    if (hasher_ != nullptr) hasher_->sign(ngrams_, sig);
-  }
+  if (out.has_tokens) out.fingerprint = fingerprint(tokens, seed_);
+  if (large) shingler_.release_scratch();  // the token hashes: as many as the n-grams
+  if (out.has_tokens && hasher_ != nullptr) hasher_->sign(ngrams_, sig);
   set_ = {};
   if (make_set && out.has_tokens) {
-    // The shingle set, as shingler::shingles() makes it.
-    neardup::detail::sort_unique(ngrams_, sorter_);
+    // The shingle set, as shingler::shingles() makes it; in place for a huge
+    // text (sort_unique's scratch would be one more copy of the n-grams).
+    if (large) {
+      std::sort(ngrams_.begin(), ngrams_.end());
+      ngrams_.erase(std::unique(ngrams_.begin(), ngrams_.end()), ngrams_.end());
+    } else {
+      neardup::detail::sort_unique(ngrams_, sorter_);
+    }
     set_ = ngrams_;
   }
+  if (large && set_.empty()) release_scratch();
   return out;
+}
+
+void document_signer::release_scratch() noexcept {
+  shingler_.release_scratch();
+  std::vector<std::uint64_t>().swap(ngrams_);
+  sorter_ = {};
+  set_ = {};
 }
 
 signed_batch sign_batch(std::span<const std::string_view> texts, const similarity_options& options, executor* pool,

@@ -73,6 +73,14 @@ class document_signer {
   // for a text without tokens); valid until the next call.
   std::span<const std::uint64_t> set() const noexcept { return set_; }
 
+  // Frees the scratch buffers, which grow to the largest text seen; set() is
+  // empty afterwards. sign() frees those it no longer needs by itself after
+  // a text of tokenizer::large_text_bytes or more (its set is then sorted in
+  // place), and a caller done with such a text's set calls this: peak memory
+  // for one huge line stays a small multiple of the line (README, "Bad
+  // input").
+  void release_scratch() noexcept;
+
  private:
   shingler shingler_;
   const minhasher* hasher_;
