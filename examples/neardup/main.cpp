@@ -5,6 +5,8 @@
 //
 // Each subcommand parses its options and calls the library; no algorithm
 // lives here.
+#include <malloc.h>
+
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -50,6 +52,13 @@ int main(int argc, char** argv) {
     return 0;
   }
   const std::string command = argv[1];
+  // glibc raises its mmap threshold to the size of every mmapped block freed
+  // (up to 32 MiB); the scratch of a huge line (tokenizer::large_text_bytes
+  // and up) would then come from the heap and stay resident after it is
+  // freed. A fixed threshold gives it back at once: one 25 MB line added
+  // 6.5x its size to the peak without this, 4.3x with it (and ran 2.5x
+  // faster).
+  mallopt(M_MMAP_THRESHOLD, 16 << 20);
   neardup::io::remove_temporary_files_on_signals();
   if (const std::string_view w = neardup::kernel_override_warning(); !w.empty()) {
     std::fprintf(stderr, "neardup: warning: %.*s\n", static_cast<int>(w.size()), w.data());

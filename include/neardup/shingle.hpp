@@ -348,20 +348,29 @@ class shingler {
   // Clears `out`, then writes every n-gram hash of `text` in order, repeats
   // included (enough for MinHash, which ignores multiplicity; skips the sort).
   void ngram_hashes(std::string_view text, std::vector<std::uint64_t>& out) {
-    tokenizer_.hash_tokens(text, tokens_);
+    tokens_ = tokenizer_.hash_tokens(text);
     neardup::ngram_hashes(tokens_, options_.n, options_.seed, out);
   }
 
   // Token hashes of the text last passed to shingles()/ngram_hashes(), e.g.
-  // for fingerprint() without tokenizing twice.
-  [[nodiscard]] const std::vector<std::uint64_t>& token_hashes() const noexcept { return tokens_; }
+  // for fingerprint() without tokenizing twice; valid until the next call or
+  // release_scratch().
+  [[nodiscard]] std::span<const std::uint64_t> token_hashes() const noexcept { return tokens_; }
+
+  // Frees the scratch buffers, which grow to the largest text seen
+  // (tokenizer::release_scratch); token_hashes() is empty afterwards.
+  void release_scratch() noexcept {
+    tokenizer_.release_scratch();
+    tokens_ = {};
+    sort_ = {};
+  }
 
   [[nodiscard]] const shingle_options& options() const noexcept { return options_; }
 
  private:
   shingle_options options_;
   tokenizer tokenizer_;
-  std::vector<std::uint64_t> tokens_;
+  std::span<const std::uint64_t> tokens_;  // in tokenizer_'s buffer
   detail::sort_scratch sort_;
 };
 

@@ -78,10 +78,12 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "neardup/detail/uninitialized.hpp"
 #include "neardup/enum_names.hpp"
 #include "neardup/hash.hpp"
 
@@ -152,6 +154,16 @@ class tokenizer {
   // Clears `out`, then appends one hash per token, in text order. Capacity of
   // `out` is reused: no allocation per token or per document once warm.
   void hash_tokens(std::string_view text, std::vector<std::uint64_t>& out);
+  // The same hashes without the copy: a view of the tokenizer's own buffer,
+  // valid until the next call or release_scratch().
+  [[nodiscard]] std::span<const std::uint64_t> hash_tokens(std::string_view text);
+
+  // Frees the scratch buffers (they grow to the largest text seen: one hash
+  // per token). The tokenizer frees its normalized bytes itself after a text
+  // of large_text_bytes or more; callers done with the hashes of such a text
+  // call this, so that one huge line does not stay resident.
+  void release_scratch() noexcept;
+  static constexpr std::size_t large_text_bytes = std::size_t{16} << 20;
 
   // Clears `out`, then appends the normalized tokens (UTF-8). For tests,
   // debugging and golden files; allocates per token.
@@ -177,8 +189,10 @@ class tokenizer {
   std::array<std::uint64_t, 128> ascii_hash_;  // hash of each one-byte token
   std::array<detail::short_token_params, 17> short_params_;  // per token length 1..16
   std::array<std::uint64_t, 128> op_starts_;   // code: operators (bit k) starting with a byte
-  std::vector<char> buf_;                      // normalized bytes of the document
-  std::vector<std::uint64_t> hashes_;          // token hashes before the copy to `out`
+  // Scratch sized by upper bounds, never zero-filled: only the bytes written
+  // are resident.
+  detail::uninitialized_vector<char> buf_;              // normalized bytes of the document
+  detail::uninitialized_vector<std::uint64_t> hashes_;  // token hashes before the copy to `out`
 };
 
 // Convenience: the normalized tokens of `text` (allocates; for tests/debug).

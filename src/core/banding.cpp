@@ -216,7 +216,10 @@ std::optional<std::uint64_t> bander::key(std::span<const sig_value> sig, std::ui
                                 std::to_string(num_perm_) + "), band = " + std::to_string(band) +
                                 " (want < " + std::to_string(params_.bands) + ")");
   }
-  if (is_empty_signature(sig)) return std::nullopt;
+  // A non-empty signature holds no empty_sig_value (signature.hpp), so the
+  // band's own first value decides for every signature a minhasher made
+  // without touching the rest (the full check stays for any other input).
+  if (sig[std::size_t{band} * params_.rows] == empty_sig_value && is_empty_signature(sig)) return std::nullopt;
   return band_hash(sig.data(), band);
 }
 
@@ -234,7 +237,7 @@ std::size_t bander::column(std::span<const sig_value> signatures, std::uint32_t 
   std::size_t written = 0;
   for (std::size_t i = 0; i < n; ++i) {
     const std::span<const sig_value> sig = signatures.subspan(i * num_perm_, num_perm_);
-    if (is_empty_signature(sig)) continue;
+    if (sig[std::size_t{band} * params_.rows] == empty_sig_value && is_empty_signature(sig)) continue;  // as in key()
     out[written++] = {band_hash(sig.data(), band), static_cast<doc_id>(i)};
   }
   return written;

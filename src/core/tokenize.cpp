@@ -551,17 +551,28 @@ void tokenizer::run(std::string_view text, Sink& sink) {
       run_code(text, sink);
       break;
   }
+  if (text.size() >= large_text_bytes) decltype(buf_)().swap(buf_);  // one huge line stays no longer
 }
 
-void tokenizer::hash_tokens(std::string_view text, std::vector<std::uint64_t>& out) {
+std::span<const std::uint64_t> tokenizer::hash_tokens(std::string_view text) {
   // At most one token per input byte (word and code tokens are at least one
   // byte; character mode emits at most one token per byte). Writing through a
-  // pointer into a buffer that only ever grows keeps the per-token cost to one
-  // store; one copy to `out` at the end is cheaper than push_back per token.
+  // pointer into a buffer that only ever grows (and is never zero-filled: only
+  // the hashes written are resident) keeps the per-token cost to one store.
   if (hashes_.size() < text.size()) hashes_.resize(text.size());
   hash_sink sink{hashes_.data(), token_seed_, &ascii_hash_, &short_params_};
   run(text, sink);
-  out.assign(hashes_.data(), sink.w);
+  return {hashes_.data(), static_cast<std::size_t>(sink.w - hashes_.data())};
+}
+
+void tokenizer::hash_tokens(std::string_view text, std::vector<std::uint64_t>& out) {
+  const std::span<const std::uint64_t> h = hash_tokens(text);
+  out.assign(h.begin(), h.end());
+}
+
+void tokenizer::release_scratch() noexcept {
+  decltype(buf_)().swap(buf_);
+  decltype(hashes_)().swap(hashes_);
 }
 
 void tokenizer::tokens(std::string_view text, std::vector<std::string>& out) {

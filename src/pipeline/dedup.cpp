@@ -111,24 +111,35 @@ dedup_result run_stages(const signed_documents& docs, const dedup_options& optio
     stats.candidate_probability_at_threshold = candidate_probability(options.threshold, lsh);
     const bander bands(lsh, k, options.seed);
 
-    stage.start("candidates");
+    // When every set is at hand (or none is needed), one grouping of the
+    // bands finds the candidates and the clusters together; otherwise a
+    // first grouping finds the candidates whose sets must be loaded (the
+    // file job reads them again) before the clustering groups again.
     std::size_t grouper_bytes = 0;
-    std::vector<std::uint8_t> candidate =
-        docs.spilled != nullptr ? spilled_candidate_documents(*docs.spilled, lsh.bands, excluded)
-                                : candidate_documents(docs.signatures, bands, excluded, context.pool, &grouper_bytes);
-    for (auto c : candidate) stats.candidate_documents += c;
-    stage.stop();
-
-    // Candidates whose sets are not at hand are loaded (the file job reads
-    // them again).
-    if (options.verify == verify_mode::exact && sets->missing(candidate)) {
-      stage.start("load_candidates");
-      if (events != nullptr) events->begin_stage("load candidates", context.progress_total);
-      sets->load(candidate);
-      if (events != nullptr) events->end_stage();
-      stage.stop();
+    // A spilled run always groups twice: its bands are merged from disk.
+    std::vector<std::uint8_t> candidate;
+    bool sets_at_hand = docs.spilled == nullptr && options.verify != verify_mode::exact;
+    if (docs.spilled == nullptr && !sets_at_hand) {
+      std::vector<std::uint8_t> wanted(n);
+      for (std::size_t d = 0; d < n; ++d) wanted[d] = excluded[d] ? 0 : 1;
+      sets_at_hand = !sets->missing(wanted);
     }
-    std::vector<std::uint8_t>().swap(candidate);
+    if (!sets_at_hand) {
+      stage.start("candidates");
+      candidate = docs.spilled != nullptr
+                      ? spilled_candidate_documents(*docs.spilled, lsh.bands, excluded)
+                      : candidate_documents(docs.signatures, bands, excluded, context.pool, &grouper_bytes);
+      for (auto c : candidate) stats.candidate_documents += c;
+      stage.stop();
+      if (options.verify == verify_mode::exact && sets->missing(candidate)) {
+        stage.start("load_candidates");
+        if (events != nullptr) events->begin_stage("load candidates", context.progress_total);
+        sets->load(candidate);
+        if (events != nullptr) events->end_stage();
+        stage.stop();
+      }
+      std::vector<std::uint8_t>().swap(candidate);
+    }
 
     stage.start("cluster");
     const set_lookup set_of = [sets](doc_id d) { return sets->set(d); };
@@ -140,8 +151,13 @@ dedup_result run_stages(const signed_documents& docs, const dedup_options& optio
             ? cluster_spilled_bands(*docs.spilled, lsh.bands, excluded, std::move(verifier), context.pool, events,
                                     context.progress_total, tracing)
             : cluster_bands(docs.signatures, bands, excluded, std::move(verifier), context.pool, events,
-                            context.progress_total, tracing);
+                            context.progress_total, tracing, sets_at_hand ? &candidate : nullptr,
+                            sets_at_hand ? &grouper_bytes : nullptr);
     if (events != nullptr) events->end_stage();
+    if (sets_at_hand) {
+      for (auto c : candidate) stats.candidate_documents += c;
+      std::vector<std::uint8_t>().swap(candidate);
+    }
     stats.verifications = clusters.stats.verifications;
     stats.verified = clusters.stats.verified;
     stats.rejected = clusters.stats.rejected;
@@ -152,10 +168,11 @@ dedup_result run_stages(const signed_documents& docs, const dedup_options& optio
     if (n > 0) {
       // Accounted, not sampled: the per-document arrays held while grouping
       // (band keys, exclusion flags, exact-duplicate leaders,
-      // representatives), the grouper's buffers and buckets, and the
-      // clusterer's union-find, links and output (cluster.hpp: <= 16 bytes
-      // per document).
-      const std::size_t held = n * sizeof(std::uint64_t) + n + n * sizeof(doc_id) * 2 + grouper_bytes + 16 * n;
+      // representatives, candidate flags when found while clustering), the
+      // grouper's buffers and buckets, and the clusterer's union-find, links
+      // and output (cluster.hpp: <= 16 bytes per document).
+      const std::size_t held = n * sizeof(std::uint64_t) + n + n * sizeof(doc_id) * 2 + (sets_at_hand ? n : 0) +
+                               grouper_bytes + 16 * n;
       stats.grouping_bytes_per_document = static_cast<double>(held) / static_cast<double>(n);
     }
   }

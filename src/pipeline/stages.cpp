@@ -15,21 +15,35 @@ document_signer::document_signer(const shingle_options& options, const minhasher
 
 signed_text document_signer::sign(std::string_view text, std::span<sig_value> sig, bool make_set) {
   signed_text out;
+  const bool large = text.size() >= tokenizer::large_text_bytes;
   shingler_.ngram_hashes(text, ngrams_);
-  const auto& tokens = shingler_.token_hashes();
+  const std::span<const std::uint64_t> tokens = shingler_.token_hashes();
   out.has_tokens = !tokens.empty();
   out.short_doc = out.has_tokens && tokens.size() < ngram_;
-  if (out.has_tokens) {
-    out.fingerprint = fingerprint(tokens, seed_);
-    if (hasher_ != nullptr) hasher_->sign(ngrams_, sig);
-  }
+  if (out.has_tokens) out.fingerprint = fingerprint(tokens, seed_);
+  if (large) shingler_.release_scratch();  // the token hashes: as many as the n-grams
+  if (out.has_tokens && hasher_ != nullptr) hasher_->sign(ngrams_, sig);
   set_ = {};
   if (make_set && out.has_tokens) {
-    // The shingle set, as shingler::shingles() makes it.
-    neardup::detail::sort_unique(ngrams_, sorter_);
+    // The shingle set, as shingler::shingles() makes it; in place for a huge
+    // text (sort_unique's scratch would be one more copy of the n-grams).
+    if (large) {
+      std::sort(ngrams_.begin(), ngrams_.end());
+      ngrams_.erase(std::unique(ngrams_.begin(), ngrams_.end()), ngrams_.end());
+    } else {
+      neardup::detail::sort_unique(ngrams_, sorter_);
+    }
     set_ = ngrams_;
   }
+  if (large && set_.empty()) release_scratch();
   return out;
+}
+
+void document_signer::release_scratch() noexcept {
+  shingler_.release_scratch();
+  std::vector<std::uint64_t>().swap(ngrams_);
+  sorter_ = {};
+  set_ = {};
 }
 
 signed_batch sign_batch(std::span<const std::string_view> texts, const similarity_options& options, executor* pool,
@@ -225,22 +239,30 @@ pair_verifier make_verifier(const similarity_options& options, signature_reader 
 
 cluster_result cluster_bands(std::span<const sig_value> signatures, const bander& bands,
                              std::span<const std::uint8_t> excluded, pair_verifier verify, executor* pool,
-                             sink* events, std::uint64_t progress_total, cluster_trace* trace) {
+                             sink* events, std::uint64_t progress_total, cluster_trace* trace,
+                             std::vector<std::uint8_t>* candidates, std::size_t* grouping_bytes) {
   const std::size_t n = excluded.size();
   const std::size_t num_bands = bands.params().bands;
-  std::vector<std::uint64_t> keys(n, 0);
-  std::size_t bands_done = 0;
-  auto keys_of_band = [&](std::size_t band) -> std::span<const std::uint64_t> {
-    // Progress by band: each band counts as an equal share of the total.
-    if (bands_done++ > 0 && events != nullptr) events->add(progress_total / num_bands, 0);
-    band_column(signatures, bands, static_cast<std::uint32_t>(band), excluded, keys);
-    return keys;
-  };
+  if (candidates != nullptr) candidates->assign(n, 0);
   cluster_options copts;
   copts.mode = verify ? verification::verify : verification::none;
   copts.pool = pool;
   copts.trace = trace;
-  return cluster_band_keys(n, num_bands, keys_of_band, excluded, std::move(verify), copts);
+  clusterer c(n, std::move(verify), copts);
+  // The bands as for_each_band_buckets groups them (what cluster_band_keys
+  // in cluster.hpp does), so the candidates come with the clusters.
+  for_each_band_buckets(
+      signatures, bands, excluded, pool,
+      [&](std::uint32_t band, const bucket_list& buckets) {
+        // Progress by band: each band counts as an equal share of the total.
+        if (band > 0 && events != nullptr) events->add(progress_total / num_bands, 0);
+        if (candidates != nullptr) {
+          for (doc_id d : buckets.docs) (*candidates)[d] = 1;
+        }
+        c.add_band(buckets);
+      },
+      grouping_bytes);
+  return c.result();
 }
 
 // ---- keep --------------------------------------------------------------------------

@@ -73,6 +73,14 @@ class document_signer {
   // for a text without tokens); valid until the next call.
   std::span<const std::uint64_t> set() const noexcept { return set_; }
 
+  // Frees the scratch buffers, which grow to the largest text seen; set() is
+  // empty afterwards. sign() frees those it no longer needs by itself after
+  // a text of tokenizer::large_text_bytes or more (its set is then sorted in
+  // place), and a caller done with such a text's set calls this: peak memory
+  // for one huge line stays a small multiple of the line (README, "Bad
+  // input").
+  void release_scratch() noexcept;
+
  private:
   shingler shingler_;
   const minhasher* hasher_;
@@ -180,11 +188,14 @@ pair_verifier make_verifier(const similarity_options& options, signature_reader 
 // the labels of the previous band, so the result does not depend on the
 // thread count. Reports each band to `events` as 1/bands of `progress_total`.
 // `trace`, when not null, records the merging links and rejected pairs
-// (cluster_trace in cluster.hpp).
+// (cluster_trace in cluster.hpp). `candidates`, when not null, receives what
+// candidate_documents() returns, and `grouping_bytes` what
+// for_each_band_buckets() reports: one grouping of the bands serves both.
 cluster_result cluster_bands(std::span<const sig_value> signatures, const bander& bands,
                              std::span<const std::uint8_t> excluded, pair_verifier verify, executor* pool,
                              sink* events = nullptr, std::uint64_t progress_total = 0,
-                             cluster_trace* trace = nullptr);
+                             cluster_trace* trace = nullptr, std::vector<std::uint8_t>* candidates = nullptr,
+                             std::size_t* grouping_bytes = nullptr);
 
 // ---- keep --------------------------------------------------------------------
 
