@@ -355,10 +355,7 @@ std::string scan_decontaminate_part(const source_info& source, std::span<const s
     sum.removed += res.removed;
   });
 
-  detail::part_writer w;
-  w.bytes(kPartMagic, sizeof(kPartMagic));
-  w.num<std::uint32_t>(kPartVersion);
-  w.num<std::uint32_t>(0);
+  detail::part_writer w(kPartMagic, kPartVersion);
   w.num<std::uint64_t>(report.references);
   w.num<std::uint64_t>(report.reference_ngrams);
   w.num<std::uint64_t>(source.range_begin);

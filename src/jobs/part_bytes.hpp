@@ -3,8 +3,7 @@
 // version, u32 0, the fields written one by one in little-endian order, and
 // the XXH3-64 (seed 0) of everything before it.
 //
-//   part_writer w;
-//   w.bytes(kMagic, 8); w.num<std::uint32_t>(kVersion); w.num<std::uint32_t>(0);
+//   part_writer w(kMagic, kVersion);
 //   w.num<std::uint64_t>(n); w.blob(text);
 //   std::string bytes = w.take();
 //   part_reader r(bytes, kMagic, kVersion);   // checks magic, checksum, version
@@ -26,6 +25,12 @@ namespace neardup::jobs::detail {
 // The fields are written one by one in little-endian order.
 class part_writer {
  public:
+  // Starts a part: magic, version, u32 0.
+  part_writer(const char (&magic)[8], std::uint32_t version) {
+    bytes(magic, sizeof(magic));
+    num<std::uint32_t>(version);
+    num<std::uint32_t>(0);
+  }
   void bytes(const void* p, std::size_t n) { out_.append(static_cast<const char*>(p), n); }
   template <class T>
   void num(T v) {

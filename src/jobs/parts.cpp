@@ -149,10 +149,7 @@ std::string scan_part(const io::source_info& source, const dedup_options& option
   const corpus_index corpus = scan_corpus(one, pass, options.near ? &hasher : nullptr, notices, counts);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
-  part_writer w;
-  w.bytes(kMagic, sizeof(kMagic));
-  w.num<std::uint32_t>(kVersion);
-  w.num<std::uint32_t>(0);
+  part_writer w(kMagic, kVersion);
   const std::size_t n = corpus.size();
   w.num<std::uint64_t>(n);
   w.num<std::uint64_t>(corpus.num_perm);
