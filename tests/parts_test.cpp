@@ -1,6 +1,7 @@
-// jobs/parts.hpp: a corpus scanned in parts (files, byte ranges of files) and
-// merged gives run_dedup's outputs byte for byte, for every part size and
-// reader chunk size; damaged or mismatched parts are refused.
+// jobs/parts.hpp (and jobs/decontaminate.hpp's parts): a corpus scanned in
+// parts (files, byte ranges of files) and merged gives run_dedup's (and
+// run_decontaminate's) outputs byte for byte, for every part size and reader
+// chunk size; damaged or mismatched parts are refused.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "neardup/io/input.hpp"
+#include "neardup/jobs/decontaminate.hpp"
 #include "neardup/jobs/dedup.hpp"
 #include "neardup/jobs/parts.hpp"
 #include "test_util.hpp"
@@ -201,6 +203,135 @@ TEST(Parts, DamagedOrMismatchedPartsAreRefused) {
   const std::vector<std::uint32_t> gap{0, 2, 2};
   const std::vector<std::string_view> views(parts.begin(), parts.end());
   EXPECT_THROW(njobs::run_dedup_parts(c.sources, views, gap, out, o), std::invalid_argument);
+}
+
+// Decontamination in parts: references whose texts the corpus repeats
+// (make_jsonl with seed 1 starts with the same texts), and a bad line.
+struct references {
+  std::vector<nio::source_info> sources;
+  explicit references(const corpus& c) {
+    write_file(c.dir / "refs.jsonl", make_jsonl(1, 6));
+    sources = nio::expand_inputs({(c.dir / "refs.jsonl").string()}).sources;
+  }
+};
+
+std::vector<std::string> decontaminate_parts(const corpus& c, const references& refs,
+                                             const njobs::decontaminate_options& o, std::uint64_t part_bytes,
+                                             std::vector<std::uint32_t>& part_sources) {
+  std::vector<std::string> parts;
+  part_sources.clear();
+  for (std::uint32_t s = 0; s < c.sources.size(); ++s) {
+    const std::string bytes = read_file(c.sources[s].path);
+    std::uint64_t line = 1;
+    for (const njobs::part_range r : njobs::part_ranges(c.sources[s], part_bytes, o.reader)) {
+      nio::source_info src = c.sources[s];
+      src.range_begin = r.begin;
+      src.range_end = r.end;
+      src.range_first_line = line;
+      line += newlines(bytes, r.begin, r.end);
+      parts.push_back(njobs::scan_decontaminate_part(src, refs.sources, o));
+      part_sources.push_back(s);
+    }
+  }
+  return parts;
+}
+
+struct kept_notices final : neardup::pipeline::sink {
+  std::vector<std::string> messages;
+  void message(const std::string& line) override { messages.push_back(line); }
+};
+
+// stats.json without its timing fields.
+std::string stats_without_timings(const fs::path& dir) {
+  std::string s = read_file(dir / "stats.json");
+  for (const char* key : {"\"seconds\"", "\"peak_rss_bytes\""}) {
+    const auto at = s.find(key);
+    if (at != std::string::npos) s.erase(at, s.find_first_of(",}", at) - at);
+  }
+  return s;
+}
+
+TEST(DecontaminateParts, MergedPartsGiveTheSingleRunOutputs) {
+  corpus c;
+  const references refs(c);
+  for (const bool zstd : {false, true}) {
+    for (const std::size_t chunk : {std::size_t{700}, std::size_t{8} << 20}) {
+      njobs::decontaminate_options o;
+      o.ngram = 5;
+      o.threads = 2;
+      o.max_shared = 3;
+      o.max_reported_errors = 2;  // the cap applies over all parts, as in one run
+      o.reader.chunk_bytes = chunk;
+      if (zstd) o.compression = nio::output_compression::zstd;
+      const char* clean = zstd ? "clean.jsonl.zst" : "clean.jsonl";
+      kept_notices single_notices;
+      o.events = &single_notices;
+      const auto single = njobs::run_decontaminate(c.sources, refs.sources, (c.dir / "single").string(), o);
+      EXPECT_GT(single.removed, 0u);
+      EXPECT_GT(single.skipped, 0u);
+      for (const std::uint64_t part_bytes : {std::uint64_t{1}, std::uint64_t{3000}, std::uint64_t{1} << 30}) {
+        SCOPED_TRACE(std::to_string(zstd) + " chunk " + std::to_string(chunk) + " part " +
+                     std::to_string(part_bytes));
+        std::vector<std::uint32_t> part_sources;
+        const auto parts = decontaminate_parts(c, refs, o, part_bytes, part_sources);
+        if (chunk == 700 && part_bytes == 1) {
+          EXPECT_GT(parts.size(), 20u);
+        }
+        const std::vector<std::string_view> views(parts.begin(), parts.end());
+        kept_notices notices;
+        o.events = &notices;
+        const auto merged =
+            njobs::run_decontaminate_parts(c.sources, refs.sources, views, part_sources, (c.dir / "parts").string(), o);
+        o.events = &single_notices;
+        EXPECT_EQ(read_file(c.dir / "single" / "contamination.tsv"), read_file(c.dir / "parts" / "contamination.tsv"));
+        EXPECT_EQ(read_file(c.dir / "single" / clean), read_file(c.dir / "parts" / clean));
+        EXPECT_EQ(stats_without_timings(c.dir / "single"), stats_without_timings(c.dir / "parts"));
+        EXPECT_EQ(notices.messages, single_notices.messages);
+        EXPECT_EQ(merged.documents, single.documents);
+        EXPECT_EQ(merged.removed, single.removed);
+      }
+    }
+  }
+}
+
+TEST(DecontaminateParts, DamagedOrMismatchedPartsAreRefused) {
+  corpus c;
+  const references refs(c);
+  njobs::decontaminate_options o;
+  o.ngram = 5;
+  o.max_reported_errors = 0;
+  std::vector<std::uint32_t> part_sources;
+  const auto parts = decontaminate_parts(c, refs, o, std::uint64_t{1} << 30, part_sources);
+  const std::string out = (c.dir / "out").string();
+  auto run = [&](std::vector<std::string> p) {
+    const std::vector<std::string_view> views(p.begin(), p.end());
+    return njobs::run_decontaminate_parts(c.sources, refs.sources, views, part_sources, out, o);
+  };
+  EXPECT_NO_THROW(run(parts));
+  for (const std::size_t at : {std::size_t{3}, std::size_t{40}, parts[0].size() / 2, parts[0].size() - 1}) {
+    auto damaged = parts;
+    damaged[0][at] = static_cast<char>(damaged[0][at] ^ 0x20);
+    EXPECT_THROW(run(damaged), std::runtime_error) << at;
+  }
+  auto truncated = parts;
+  truncated[2].resize(truncated[2].size() / 3);
+  EXPECT_THROW(run(truncated), std::runtime_error);
+  auto dedup_part = parts;
+  dedup_part[1] = njobs::scan_part(c.sources[1], njobs::dedup_options{});
+  try {
+    run(dedup_part);
+    ADD_FAILURE() << "a dedup part was merged";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("b.jsonl.gz"), std::string::npos) << e.what();
+  }
+  njobs::decontaminate_options other = o;
+  other.min_reference_tokens = 1000;  // no usable reference
+  auto mismatched = parts;
+  mismatched[0] = njobs::scan_decontaminate_part(c.sources[0], refs.sources, other);
+  EXPECT_THROW(run(mismatched), std::runtime_error);
+  const std::vector<std::uint32_t> gap{0, 2, 2};
+  const std::vector<std::string_view> views(parts.begin(), parts.end());
+  EXPECT_THROW(njobs::run_decontaminate_parts(c.sources, refs.sources, views, gap, out, o), std::invalid_argument);
 }
 
 }  // namespace

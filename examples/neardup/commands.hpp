@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "neardup/jobs/decontaminate.hpp"
 #include "neardup/jobs/dedup.hpp"
 #include "neardup/io/input.hpp"
 #include "neardup/io/output_run.hpp"
@@ -128,6 +129,14 @@ struct exact_cli {
   job_cli job;
 };
 option_table exact_table(exact_cli& s, std::string intro);
+
+// `neardup decontaminate`'s settings and table (neardup.dask parses them too).
+struct decontaminate_cli {
+  neardup::jobs::decontaminate_options options;
+  std::vector<std::string> references;
+  job_cli job;
+};
+option_table decontaminate_table(decontaminate_cli& s, std::string intro);
 
 int run_dedup(int argc, char** argv);
 int run_index(int argc, char** argv);

@@ -21,11 +21,7 @@ outputs in OUTDIR:
   stats.json         per reference, how many corpus documents it contaminates
 )";
 
-struct decontaminate_cli {
-  neardup::jobs::decontaminate_options options;
-  std::vector<std::string> references;
-  job_cli job;
-};
+}  // namespace
 
 // Every option of `neardup decontaminate`.
 option_table decontaminate_table(decontaminate_cli& s, std::string intro) {
@@ -60,8 +56,6 @@ option_table decontaminate_table(decontaminate_cli& s, std::string intro) {
   add_shared_options(t, s.job, b, output_dir::required);
   return t;
 }
-
-}  // namespace
 
 std::vector<std::string> decontaminate_option_names() {
   decontaminate_cli s;

@@ -4,12 +4,13 @@
     >>> import neardup.dask
     >>> client = Client("tcp://scheduler:8786")                   # doctest: +SKIP
     >>> neardup.dask.dedup(["corpus/"], "out", client=client, threshold=0.8)  # doctest: +SKIP
+    >>> neardup.dask.decontaminate(["corpus/"], "clean", references=["bench.jsonl"], client=client)  # doctest: +SKIP
 
 or, from a shell::
 
     python3 -m neardup.dask dedup corpus/ -o out --scheduler tcp://scheduler:8786 [--work-dir DIR] [options]
 
-The options are those of ``neardup dedup`` (``neardup exact``), parsed by the
+The options are those of ``neardup dedup`` (``exact``, ``decontaminate``), parsed by the
 CLI's own option table; ``threshold=0.8`` is ``--threshold 0.8``, a flag
 is ``no_exact_first=True``. The outputs in OUTDIR are those of ``neardup
 dedup`` with the same inputs and options, byte for byte (stats.json's
@@ -51,7 +52,7 @@ from typing import Any, Optional, Sequence, Union
 
 from . import _argv, _neardup
 
-__all__ = ["DEFAULT_PART_BYTES", "dedup", "exact", "main", "run"]
+__all__ = ["DEFAULT_PART_BYTES", "decontaminate", "dedup", "exact", "main", "run"]
 
 # Plain JSONL files larger than this are read in byte ranges of about this
 # size (cut where the reader starts a chunk, jobs::part_ranges).
@@ -80,10 +81,11 @@ def _count_lines(path: str, begin: int, end: int) -> int:
 
 
 def _scan_task(command: str, args: list, source: tuple, begin: int, end: int, index: int,
-               run_dir: Optional[str], *lines_before: int):
+               run_dir: Optional[str], references: list, *lines_before: int):
     """Pass 1 over one range of a source: the part's bytes, or the path of its
-    file in run_dir. lines_before: the line counts of the source's earlier ranges."""
-    part = _neardup._dask_scan(command, args, source, begin, end, 1 + sum(lines_before))
+    file in run_dir. lines_before: the line counts of the source's earlier ranges.
+    references: decontaminate's, expanded by the plan (empty otherwise)."""
+    part = _neardup._dask_scan(command, args, source, begin, end, 1 + sum(lines_before), references)
     if run_dir is None:
         return part
     path = _part_path(run_dir, index)
@@ -125,7 +127,7 @@ def _remove_run_dir(run_dir: Optional[str]) -> None:
 def run(command: str, args: Sequence[str], client: Any = None, work_dir: Optional[PathLike] = None,
         log: Any = None, workers: Optional[Sequence[str]] = None, allow_other_workers: bool = True,
         part_bytes: int = DEFAULT_PART_BYTES) -> dict:
-    """Runs ``neardup COMMAND ARGS...`` (dedup or exact) on the Dask cluster of
+    """Runs ``neardup COMMAND ARGS...`` (dedup, exact or decontaminate) on the Dask cluster of
     ``client`` (default: the current one, ``distributed.get_client()``).
 
     Returns OUTDIR/stats.json as a dict, plus ``["dask"]``: ``parts``,
@@ -154,6 +156,7 @@ def run(command: str, args: Sequence[str], client: Any = None, work_dir: Optiona
         os.makedirs(run_dir)
     token = uuid.uuid4().hex
     sources = plan["sources"]
+    references = plan["references"]
     placement = {} if workers is None else {"workers": list(workers),
                                                  "allow_other_workers": allow_other_workers}
     try:
@@ -164,7 +167,8 @@ def run(command: str, args: Sequence[str], client: Any = None, work_dir: Optiona
             ranges = _neardup._dask_ranges(src, part_bytes)
             counts = []
             for j, (begin, end) in enumerate(ranges):
-                parts.append(client.submit(_scan_task, command, scan_args, src, begin, end, n, run_dir, *counts,
+                parts.append(client.submit(_scan_task, command, scan_args, src, begin, end, n, run_dir, references,
+                                           *counts,
                                            key=f"neardup-{command}-scan-{n}-{token}", pure=False, **placement))
                 part_sources.append(i)
                 n += 1
@@ -202,12 +206,27 @@ def exact(inputs: Sequence[PathLike], out_dir: PathLike, client: Any = None, wor
                part_bytes=part_bytes)
 
 
-_USAGE = """usage: python3 -m neardup.dask {dedup|exact} INPUT... -o OUTDIR --scheduler ADDRESS
+def decontaminate(inputs: Sequence[PathLike], out_dir: PathLike, references: Union[PathLike, Sequence[PathLike]],
+                  client: Any = None, work_dir: Optional[PathLike] = None, progress: bool = True,
+                  part_bytes: int = DEFAULT_PART_BYTES, **options: Any) -> dict:
+    """``neardup decontaminate INPUTS --reference REF... -o OUT_DIR --OPTION VALUE...``
+    on a Dask cluster (see run()): one task per part checks its documents
+    against the references (each task indexes the references again from their
+    files: they are small next to the corpus), one task writes
+    contamination.tsv, clean.jsonl and stats.json, byte for byte those of the
+    CLI. The finishing task holds the parts, about the kept corpus, in memory."""
+    if isinstance(references, (str, bytes, os.PathLike)):
+        references = [references]
+    return run("decontaminate", _argv("decontaminate", inputs, out_dir, {"reference": list(references), **options},
+                                      progress)[1:], client, work_dir, part_bytes=part_bytes)
+
+
+_USAGE = """usage: python3 -m neardup.dask {dedup|exact|decontaminate} INPUT... -o OUTDIR --scheduler ADDRESS
                              [--work-dir DIR] [--part-mb M] [options]
 
-Runs `neardup dedup` (or `neardup exact`) on a Dask cluster: one task per
-input file (or range of a large one) signs it on a worker, one task merges
-and writes OUTDIR. The
+Runs `neardup dedup` (or `exact`, or `decontaminate ... --reference REF`) on a
+Dask cluster: one task per input file (or range of a large one) signs (or
+checks) it on a worker, one task merges and writes OUTDIR. The
 outputs are those of the single-machine command. Every option of the command
 is accepted (see `neardup dedup --help`); scan tasks run with --threads 1
 unless it is given.
@@ -258,8 +277,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         else:
             args.append(a)
         i += 1
-    if command not in ("dedup", "exact"):
-        print(f"neardup.dask: unknown command '{command}' (dedup or exact)\n" + _USAGE, file=sys.stderr, end="")
+    if command not in ("dedup", "exact", "decontaminate"):
+        print(f"neardup.dask: unknown command '{command}' (dedup, exact or decontaminate)\n" + _USAGE, file=sys.stderr, end="")
         return 2
     if scheduler is None:
         print("neardup.dask: --scheduler ADDRESS is required", file=sys.stderr)
@@ -280,7 +299,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except (OSError, ValueError) as e:
         print(f"{e}", file=sys.stderr)
         return 1
-    if "--quiet" not in args:
+    if "--quiet" not in args and command == "decontaminate":
+        d = r["documents"]
+        print(f"neardup.dask decontaminate: {r['references']} references, {d['read']} documents, "
+              f"{d['contaminated']} contaminated, {d['removed']} removed, {d['skipped']} skipped; "
+              f"{r['dask']['parts']} parts, {sum(r['dask']['stage_bytes'])} bytes of stage data", file=sys.stderr)
+    elif "--quiet" not in args:
         d = r["documents"]
         print(f"neardup.dask {command}: {d['read']} documents, kept {d['kept']}, removed {d['removed']} "
               f"({d['removed_exact_duplicates']} exact, {d['removed_near_duplicates']} near), skipped "

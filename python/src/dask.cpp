@@ -1,7 +1,8 @@
 // The pieces neardup.dask schedules (python/neardup/dask.py): plan a run,
 // scan one source into a part, merge the parts and finish the run. Options
-// are parsed with the CLI's own tables (`neardup dedup` / `neardup exact`),
-// so names, defaults and checks are the CLI's; the work is jobs/parts.hpp.
+// are parsed with the CLI's own tables (`neardup dedup` / `exact` /
+// `decontaminate`), so names, defaults and checks are the CLI's; the work is
+// jobs/parts.hpp (dedup, exact) and jobs/decontaminate.hpp's parts.
 #include <pybind11/stl.h>
 
 #include <stdexcept>
@@ -10,42 +11,57 @@
 
 #include "bindings.hpp"
 #include "commands.hpp"
+#include "neardup/jobs/decontaminate.hpp"
 #include "neardup/jobs/parts.hpp"
 
 namespace neardup::python {
 
 namespace {
 
-// One command's parsed settings: dedup or exact.
+// One command's parsed settings: dedup, exact or decontaminate.
 struct job_settings {
   neardup_cli::dedup_cli dedup;
   neardup_cli::exact_cli exact;
-  bool near = true;
-  neardup::jobs::dedup_options& options() { return near ? dedup.options : exact.options; }
-  neardup_cli::job_cli& job() { return near ? dedup.job : exact.job; }
+  neardup_cli::decontaminate_cli decontaminate;
+  std::string command;
+  bool near() const { return command == "dedup"; }
+  bool decon() const { return command == "decontaminate"; }
+  neardup::jobs::dedup_options& options() { return near() ? dedup.options : exact.options; }
+  neardup::jobs::job_options& base() {
+    return decon() ? static_cast<neardup::jobs::job_options&>(decontaminate.options) : options();
+  }
+  neardup_cli::job_cli& job() { return decon() ? decontaminate.job : near() ? dedup.job : exact.job; }
+  std::vector<io::source_info> references;  // decontaminate with `finish`: --reference, expanded
 };
 
 // Parses `neardup COMMAND ARGS...`; with `finish`, also as the CLI does
-// before reading (inputs expanded, OUTDIR checked, locked and cleared).
+// before reading (inputs and references expanded, OUTDIR checked, locked and
+// cleared).
 void parse(job_settings& s, const std::string& command, const std::vector<std::string>& args, bool finish) {
-  if (command != "dedup" && command != "exact") {
-    throw std::invalid_argument("neardup.dask runs dedup and exact, not '" + command + "'");
+  if (command != "dedup" && command != "exact" && command != "decontaminate") {
+    throw std::invalid_argument("neardup.dask runs dedup, exact and decontaminate, not '" + command + "'");
   }
-  s.near = command == "dedup";
+  s.command = command;
   std::vector<std::string> storage{"neardup", command};
   storage.insert(storage.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& a : storage) argv.push_back(a.data());
   argv.push_back(nullptr);
-  const neardup_cli::option_table t = s.near
-      ? neardup_cli::dedup_table(s.dedup, "dedup", "", neardup_cli::output_dir::required)
-      : neardup_cli::exact_table(s.exact, "");
+  const neardup_cli::option_table t =
+      s.decon()  ? neardup_cli::decontaminate_table(s.decontaminate, "")
+      : s.near() ? neardup_cli::dedup_table(s.dedup, "dedup", "", neardup_cli::output_dir::required)
+                 : neardup_cli::exact_table(s.exact, "");
   const neardup_cli::parsed p = t.parse(static_cast<int>(storage.size()), argv.data());
   if (p.help) throw std::invalid_argument("--help is not a run");
-  if (s.near) neardup_cli::finish_similarity(s.dedup.options, s.dedup.similarity);
-  s.options().validate();
-  s.job().command = s.near ? "dedup" : "exact";
-  s.job().records = &s.options().records;
+  if (s.near()) neardup_cli::finish_similarity(s.dedup.options, s.dedup.similarity);
+  if (s.decon()) {
+    s.decontaminate.options.validate();
+    if (s.decontaminate.references.empty()) throw neardup_cli::usage_error("no --reference given");
+  } else {
+    s.options().validate();
+  }
+  s.job().command = s.decon() ? "decontaminate" : s.near() ? "dedup" : "exact";
+  s.job().records = &s.base().records;
   for (const auto& input : p.positional) {
     if (input == "-") {
       throw std::invalid_argument("INPUT '-': neardup.dask reads files that every worker sees; standard input "
@@ -54,6 +70,11 @@ void parse(job_settings& s, const std::string& command, const std::vector<std::s
   }
   if (finish) {
     neardup_cli::finish_job(s.job(), p, neardup_cli::output_dir::required);
+    if (s.decon()) {  // as `neardup decontaminate` does
+      s.references = io::expand_inputs(std::span<const std::string>(s.decontaminate.references),
+                                       {.output_dir = s.job().out_dir})
+                         .sources;
+    }
   } else {
     s.job().inputs = p.positional;
   }
@@ -112,8 +133,11 @@ py::dict plan(const std::string& command, const std::vector<std::string>& args) 
   without_gil(command, [&] { parse(s, command, args, true); });
   py::list sources;
   for (const auto& src : s.job().sources.sources) sources.append(to_tuple(src));
+  py::list references;
+  for (const auto& src : s.references) references.append(to_tuple(src));
   py::dict d;
   d["sources"] = sources;
+  d["references"] = references;
   d["out_dir"] = s.job().out_dir;
   d["quiet"] = s.job().quiet;
   d["skipped"] = s.job().sources.skipped;
@@ -131,17 +155,24 @@ std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges(const source_tuple& 
 }
 
 py::bytes scan(const std::string& command, const std::vector<std::string>& args, const source_tuple& source,
-               std::uint64_t begin, std::uint64_t end, std::uint64_t first_line) {
+               std::uint64_t begin, std::uint64_t end, std::uint64_t first_line,
+               const std::vector<source_tuple>& references) {
   job_settings s;
   std::string part;
   without_gil(command, [&] {
     parse(s, command, args, false);
-    s.options().progress = false;
+    s.base().progress = false;
     io::source_info src = from_tuple(source);
     src.range_begin = begin;
     src.range_end = end;
     src.range_first_line = first_line;
-    part = jobs::scan_part(src, s.options());
+    if (s.decon()) {
+      std::vector<io::source_info> refs;
+      for (const auto& t : references) refs.push_back(from_tuple(t));
+      part = jobs::scan_decontaminate_part(src, refs, s.decontaminate.options);
+    } else {
+      part = jobs::scan_part(src, s.options());
+    }
   });
   return py::bytes(part);
 }
@@ -166,10 +197,17 @@ py::dict finish(const std::string& command, const std::vector<std::string>& args
     bool same = now.size() == list.size();
     for (std::size_t i = 0; same && i < list.size(); ++i) same = now[i].path == list[i].path;
     if (!same) throw std::runtime_error("the inputs changed between planning and finishing the run");
-    s.options().progress = false;
-    s.options().events = &kept;
-    const jobs::dedup_report r = jobs::run_dedup_parts(list, views, part_sources, s.job().out_dir, s.options());
-    s.job().require_parsed(r.documents, r.skipped);
+    s.base().progress = false;
+    s.base().events = &kept;
+    if (s.decon()) {
+      const jobs::decontaminate_report r = jobs::run_decontaminate_parts(
+          list, s.references, views, part_sources, s.job().out_dir, s.decontaminate.options);
+      s.job().require_parsed(r.documents, r.skipped);
+      s.job().require_parsed(r.references, 0, "reference");
+    } else {
+      const jobs::dedup_report r = jobs::run_dedup_parts(list, views, part_sources, s.job().out_dir, s.options());
+      s.job().require_parsed(r.documents, r.skipped);
+    }
     s.job().complete();
   });
   py::dict d;
@@ -182,12 +220,14 @@ py::dict finish(const std::string& command, const std::vector<std::string>& args
 void register_dask(py::module_& m) {
   using namespace pybind11::literals;
   m.def("_dask_plan", &plan, "command"_a, "args"_a,
-        "Parses `neardup COMMAND ARGS...` as the CLI does before reading: expands the inputs (a missing "
-        "one raises OSError), checks and clears OUTDIR. Returns the source list and OUTDIR.");
+        "Parses `neardup COMMAND ARGS...` as the CLI does before reading: expands the inputs and references (a "
+        "missing one raises OSError), checks and clears OUTDIR. Returns the sources, references and OUTDIR.");
   m.def("_dask_ranges", &ranges, "source"_a, "part_bytes"_a,
         "The byte ranges [(begin, end), ...] a source of a plan is read in (jobs::part_ranges).");
   m.def("_dask_scan", &scan, "command"_a, "args"_a, "source"_a, "begin"_a, "end"_a, "first_line"_a,
-        "Pass 1 over one range of a source of a plan: the part (bytes, jobs/parts.hpp).");
+        "references"_a = std::vector<source_tuple>{},
+        "Pass 1 over one range of a source of a plan: the part (bytes, jobs/parts.hpp; for decontaminate, "
+        "jobs::scan_decontaminate_part against the plan's references).");
   m.def("_dask_finish", &finish, "command"_a, "args"_a, "sources"_a, "parts"_a, "part_sources"_a,
         "Merges the parts of every source and writes the run's outputs into OUTDIR (with _SUCCESS). "
         "Returns {'notices': [...]}: bad records (FILE:LINE) and warnings.");

@@ -2,14 +2,17 @@
 #include "neardup/jobs/decontaminate.hpp"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <set>
 #include <stdexcept>
 
 #include "../io/chunk_pipeline.hpp"
 #include "corpus_passes.hpp"
+#include "part_bytes.hpp"
 #include "neardup/contamination.hpp"
 #include "neardup/io/json.hpp"
 #include "neardup/io/progress.hpp"
@@ -75,43 +78,37 @@ void read_references(std::span<const source_info> refs, const decontaminate_opti
       });
 }
 
-}  // namespace
+// The references, read and indexed (with their warnings to `meter`).
+struct reference_set {
+  std::unique_ptr<pipeline::reference_checker> index;
+  std::vector<std::string> ids;  // exact mode: per ref_id
+  std::uint64_t skipped = 0;     // bad reference records
+};
 
-decontaminate_report run_decontaminate(std::span<const source_info> corpus,
-                                       std::span<const source_info> references, const std::string& out_dir,
-                                       const decontaminate_options& options) {
-  options.validate();
-  detail::validate(options);
-  const auto t0 = std::chrono::steady_clock::now();
-  executor pool(options.threads);
-  detail::make_output_dir(out_dir);
-  detail::job_events events(options);
-  pipeline::sink& meter = *events;
-  decontaminate_report report;
+reference_set load_references(std::span<const source_info> references, const decontaminate_options& options,
+                              executor& pool, pipeline::sink& meter, decontaminate_report& report) {
   const bool bloom = options.bloom_false_positive_rate > 0;
-
-  // ---- index the references --------------------------------------------------
+  reference_set set;
   const std::uint64_t ref_bytes = detail::stored_bytes(references);
-  std::uint64_t ref_skipped = 0;
   std::uint64_t expected_ngrams = 0;
   if (bloom) {
     // Size the filter first: one pass to count the n-grams.
     meter.begin_stage("count reference n-grams", ref_bytes);
-    read_references(references, options, pool, meter, ref_skipped,
+    read_references(references, options, pool, meter, set.skipped,
                     [&](const reference_doc& d) { expected_ngrams += d.ngrams.size(); });
     meter.end_stage();
-    ref_skipped = 0;
+    set.skipped = 0;
   }
-  pipeline::reference_checker index(options, expected_ngrams);
-  std::vector<std::string> ref_ids;
+  set.index = std::make_unique<pipeline::reference_checker>(options, expected_ngrams);
+  pipeline::reference_checker& index = *set.index;
   meter.begin_stage("index references", ref_bytes);
-  read_references(references, options, pool, meter, ref_skipped, [&](const reference_doc& d) {
+  read_references(references, options, pool, meter, set.skipped, [&](const reference_doc& d) {
     if (d.tokens < options.min_reference_tokens) {
       report.short_references.push_back(d.id);
       return;
     }
     index.add(d.ngrams, d.tokens);
-    if (!bloom) ref_ids.push_back(d.id);
+    if (!bloom) set.ids.push_back(d.id);
     ++report.references;
     report.reference_ngrams += d.ngrams.size();
   });
@@ -127,24 +124,26 @@ decontaminate_report run_decontaminate(std::span<const source_info> corpus,
   if (report.references == 0 && options.max_reported_errors != 0) {  // like other warnings: silent when 0 (--quiet)
     meter.message("warning: no usable reference document; nothing can be contaminated");
   }
+  return set;
+}
 
-  // ---- scan the corpus ---------------------------------------------------------
-  const std::uint64_t corpus_bytes = detail::stored_bytes(corpus);
-  std::vector<std::uint64_t> per_ref(report.references, 0);
-  output_options out_opts;
-  out_opts.compression = options.compression;
-  atomic_file tsv(out_dir + "/contamination.tsv");
-  atomic_file clean(out_dir + (options.compression == output_compression::zstd ? "/clean.jsonl.zst" : "/clean.jsonl"),
-                    out_opts);
-  struct scan_result {
-    std::string tsv, jsonl;
-    std::vector<ref_id> hit_refs;  // for per-reference counts
-    std::vector<detail::record_problem> problems;
-    std::uint64_t docs = 0, skipped = 0, contaminated = 0, removed = 0, bytes = 0;
-  };
+// What the scan learns from one chunk (or, summed, from one part).
+struct scan_result {
+  std::string tsv, jsonl;
+  std::vector<ref_id> hit_refs;  // for per-reference counts
+  std::vector<detail::record_problem> problems;
+  std::uint64_t docs = 0, skipped = 0, contaminated = 0, removed = 0, bytes = 0;
+};
+
+// Checks every document of `corpus` against the references; calls
+// consume(result) per chunk, in input order.
+template <class Consume>
+void scan_documents(std::span<const source_info> corpus, const decontaminate_options& options, executor& pool,
+                    const reference_set& refs, Consume&& consume) {
+  const bool bloom = options.bloom_false_positive_rate > 0;
   const shingle_options sh_opts{options.tokens, options.ngram, options.seed};
-  detail::problem_reporter problems(corpus, options.max_reported_errors, "kept in clean.jsonl unchanged", meter);
-  meter.begin_stage("scan corpus", corpus_bytes);
+  const pipeline::reference_checker& index = *refs.index;
+  const std::vector<std::string>& ref_ids = refs.ids;
   for_each_chunk_ordered<scan_result>(
       corpus, options.reader, &pool,
       [&] {
@@ -191,20 +190,43 @@ decontaminate_report run_decontaminate(std::span<const source_info> corpus,
           });
         };
       },
-      [&](std::size_t, const input_chunk&, scan_result& res) {
-        tsv.write(res.tsv);
-        clean.write(res.jsonl);
-        for (ref_id r : res.hit_refs) ++per_ref[r];
-        for (const auto& p : res.problems) problems.skipped(p);
-        report.documents += res.docs;
-        report.skipped += res.skipped;
-        report.contaminated += res.contaminated;
-        report.removed += res.removed;
-        meter.add(res.bytes, res.docs);
-      });
-  meter.end_stage();
-  tsv.commit();
-  clean.commit();
+      [&](std::size_t, const input_chunk&, scan_result& res) { consume(res); });
+}
+
+// One run's state from indexing the references to stats.json: the outputs'
+// files, written in input order, the counts and the bad-record reporter.
+struct job_run {
+  std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
+  executor pool;
+  detail::job_events events;
+  pipeline::sink& meter;
+  decontaminate_report report;
+  reference_set refs;
+  std::vector<std::uint64_t> per_ref;
+  atomic_file tsv;
+  atomic_file clean;
+  detail::problem_reporter problems;
+
+  job_run(std::span<const source_info> corpus, std::span<const source_info> references, const std::string& out_dir,
+          const decontaminate_options& options)
+      : pool(options.threads),
+        events((detail::make_output_dir(out_dir), options)),
+        meter(*events),
+        refs(load_references(references, options, pool, meter, report)),
+        per_ref(report.references, 0),
+        tsv(out_dir + "/contamination.tsv"),
+        clean(out_dir + (options.compression == output_compression::zstd ? "/clean.jsonl.zst" : "/clean.jsonl"),
+              output_options{.compression = options.compression}),
+        problems(corpus, options.max_reported_errors, "kept in clean.jsonl unchanged", meter) {}
+};
+
+// Broad-reference warnings and stats.json (the rest of report is filled).
+void finish_report(const std::string& out_dir, const decontaminate_options& options, decontaminate_report& report,
+                   const reference_set& refs, const std::vector<std::uint64_t>& per_ref, pipeline::sink& meter,
+                   std::chrono::steady_clock::time_point t0) {
+  const bool bloom = options.bloom_false_positive_rate > 0;
+  const std::vector<std::string>& ref_ids = refs.ids;
+  const std::uint64_t ref_skipped = refs.skipped;
   for (std::size_t i = 0; i < per_ref.size() && !bloom; ++i) {
     if (static_cast<double>(per_ref[i]) <= options.broad_reference_share * static_cast<double>(report.documents)) continue;
     report.broad_references.emplace_back(ref_ids[i], per_ref[i]);
@@ -268,7 +290,148 @@ decontaminate_report run_decontaminate(std::span<const source_info> corpus,
     w.end_array();
   }
   detail::finish_stats(w, s, report.seconds, out_dir);
-  return report;
+}
+
+}  // namespace
+
+decontaminate_report run_decontaminate(std::span<const source_info> corpus,
+                                       std::span<const source_info> references, const std::string& out_dir,
+                                       const decontaminate_options& options) {
+  options.validate();
+  detail::validate(options);
+  job_run run(corpus, references, out_dir, options);
+  run.meter.begin_stage("scan corpus", detail::stored_bytes(corpus));
+  scan_documents(corpus, options, run.pool, run.refs, [&](const scan_result& res) {
+    run.tsv.write(res.tsv);
+    run.clean.write(res.jsonl);
+    for (ref_id r : res.hit_refs) ++run.per_ref[r];
+    for (const auto& p : res.problems) run.problems.skipped(p);
+    run.report.documents += res.docs;
+    run.report.skipped += res.skipped;
+    run.report.contaminated += res.contaminated;
+    run.report.removed += res.removed;
+    run.meter.add(res.bytes, res.docs);
+  });
+  run.meter.end_stage();
+  run.tsv.commit();
+  run.clean.commit();
+  finish_report(out_dir, options, run.report, run.refs, run.per_ref, run.meter, run.t0);
+  return run.report;
+}
+
+namespace {
+
+constexpr char kPartMagic[8] = {'N', 'D', 'D', 'C', 'P', 'A', 'R', 'T'};
+constexpr std::uint32_t kPartVersion = 1;
+
+// Discards the notices of a scan task: the finishing step reports the
+// references' problems, and the part carries its records' problems.
+class quiet_sink final : public pipeline::sink {
+ public:
+  void message(const std::string&) override {}
+};
+
+}  // namespace
+
+std::string scan_decontaminate_part(const source_info& source, std::span<const source_info> references,
+                                    const decontaminate_options& options) {
+  options.validate();
+  detail::validate(options);
+  executor pool(options.threads);
+  quiet_sink quiet;
+  decontaminate_report report;
+  const reference_set refs = load_references(references, options, pool, quiet, report);
+  scan_result sum;
+  std::vector<std::uint64_t> per_ref(report.references, 0);
+  const std::array<source_info, 1> one{source};
+  scan_documents(one, options, pool, refs, [&](const scan_result& res) {
+    sum.tsv += res.tsv;
+    sum.jsonl += res.jsonl;
+    for (ref_id r : res.hit_refs) ++per_ref[r];
+    sum.problems.insert(sum.problems.end(), res.problems.begin(), res.problems.end());
+    sum.docs += res.docs;
+    sum.skipped += res.skipped;
+    sum.contaminated += res.contaminated;
+    sum.removed += res.removed;
+  });
+
+  detail::part_writer w(kPartMagic, kPartVersion);
+  w.num<std::uint64_t>(report.references);
+  w.num<std::uint64_t>(report.reference_ngrams);
+  w.num<std::uint64_t>(source.range_begin);
+  w.num<std::uint64_t>(source.range_end);
+  w.num<std::uint64_t>(sum.docs);
+  w.num<std::uint64_t>(sum.skipped);
+  w.num<std::uint64_t>(sum.contaminated);
+  w.num<std::uint64_t>(sum.removed);
+  w.num<std::uint64_t>(per_ref.size());
+  for (const std::uint64_t c : per_ref) w.num<std::uint64_t>(c);
+  w.num<std::uint64_t>(sum.problems.size());
+  for (const auto& p : sum.problems) {
+    w.num<std::uint8_t>(static_cast<std::uint8_t>(p.status));
+    w.num<std::uint64_t>(p.line);
+    w.blob(p.error);
+  }
+  w.blob(sum.tsv);
+  w.blob(sum.jsonl);
+  return w.take();
+}
+
+decontaminate_report run_decontaminate_parts(std::span<const source_info> corpus,
+                                             std::span<const source_info> references,
+                                             std::span<const std::string_view> parts,
+                                             std::span<const std::uint32_t> part_sources, const std::string& out_dir,
+                                             const decontaminate_options& options) {
+  options.validate();
+  detail::validate(options);
+  detail::check_part_order("run_decontaminate_parts", corpus.size(), parts.size(), part_sources);
+  job_run run(corpus, references, out_dir, options);
+  std::uint64_t previous_end = 0;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    const std::uint32_t s = part_sources[i];
+    const bool continues = i > 0 && part_sources[i - 1] == s;  // another range of the same file
+    try {
+      detail::part_reader r(parts[i], kPartMagic, kPartVersion);
+      const auto references_in_part = r.num<std::uint64_t>();
+      if (references_in_part != run.report.references || r.num<std::uint64_t>() != run.report.reference_ngrams) {
+        detail::part_reader::fail("made with other references or options");
+      }
+      const auto begin = r.num<std::uint64_t>();
+      const auto end = r.num<std::uint64_t>();
+      if (begin != (continues ? previous_end : 0) || end < begin) {
+        detail::part_reader::fail("its byte range does not start where the previous part of the file ended");
+      }
+      previous_end = end;
+      run.report.documents += r.num<std::uint64_t>();
+      run.report.skipped += r.num<std::uint64_t>();
+      run.report.contaminated += r.num<std::uint64_t>();
+      run.report.removed += r.num<std::uint64_t>();
+      if (r.num<std::uint64_t>() != run.per_ref.size()) detail::part_reader::fail("made with other references");
+      for (auto& c : run.per_ref) c += r.num<std::uint64_t>();
+      const auto n = r.num<std::uint64_t>();
+      if (n > parts[i].size() / 17) detail::part_reader::fail("truncated");  // 17 bytes per problem at least
+      for (std::uint64_t k = 0; k < n; ++k) {
+        const auto status = r.num<std::uint8_t>();
+        if (status > static_cast<std::uint8_t>(record_status::line_too_long)) {
+          detail::part_reader::fail("bad record status");
+        }
+        const auto line = r.num<std::uint64_t>();
+        const std::string_view error = r.blob();
+        run.problems.skipped({static_cast<record_status>(status), s, line, error});
+      }
+      run.tsv.write(r.blob());
+      run.clean.write(r.blob());
+      if (!r.done()) detail::part_reader::fail("trailing bytes");
+    } catch (const std::runtime_error& e) {
+      const std::string what = e.what();
+      if (what.rfind("neardup part: ", 0) == 0) throw std::runtime_error(corpus[s].name + ": " + what);
+      throw;
+    }
+  }
+  run.tsv.commit();
+  run.clean.commit();
+  finish_report(out_dir, options, run.report, run.refs, run.per_ref, run.meter, run.t0);
+  return run.report;
 }
 
 }  // namespace neardup::jobs

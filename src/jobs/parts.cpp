@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "dedup_scanned.hpp"
+#include "part_bytes.hpp"
 #include "neardup/pipeline/format.hpp"
 
 namespace neardup::jobs {
@@ -27,82 +28,6 @@ namespace {
 constexpr char kMagic[8] = {'N', 'D', 'P', 'A', 'R', 'T', '\0', '\0'};
 constexpr std::uint32_t kVersion = 1;
 constexpr std::size_t kCounts = 19;  // scan_counts without duplicate_ids, in the order below
-
-// The fields are written one by one in little-endian order.
-class part_writer {
- public:
-  void bytes(const void* p, std::size_t n) { out_.append(static_cast<const char*>(p), n); }
-  template <class T>
-  void num(T v) {
-    unsigned char b[sizeof(T)];
-    std::uint64_t u = 0;
-    if constexpr (std::is_floating_point_v<T>) {
-      std::memcpy(&u, &v, sizeof(T));
-    } else {
-      u = static_cast<std::uint64_t>(v);
-    }
-    for (std::size_t i = 0; i < sizeof(T); ++i) b[i] = static_cast<unsigned char>(u >> (8 * i));
-    bytes(b, sizeof(T));
-  }
-  void blob(std::string_view s) {
-    num<std::uint64_t>(s.size());
-    bytes(s.data(), s.size());
-  }
-  std::string take() {
-    num<std::uint64_t>(hash64(out_, 0));
-    return std::move(out_);
-  }
-
- private:
-  std::string out_;
-};
-
-// Reads what part_writer wrote; never reads outside `in`.
-class part_reader {
- public:
-  explicit part_reader(std::string_view in) : in_(in) {
-    if (in_.size() < sizeof(kMagic) + 16 || std::memcmp(in_.data(), kMagic, sizeof(kMagic)) != 0) {
-      fail("not a neardup part");
-    }
-    const std::string_view body = in_.substr(0, in_.size() - 8);
-    part_reader tail(in_.substr(in_.size() - 8), 0);
-    if (tail.num<std::uint64_t>() != hash64(body, 0)) fail("checksum mismatch (damaged)");
-    in_ = body;
-    pos_ = sizeof(kMagic);
-    const auto version = num<std::uint32_t>();
-    if (version != kVersion) {
-      fail("version " + std::to_string(version) + ", this neardup reads " + std::to_string(kVersion));
-    }
-    (void)num<std::uint32_t>();
-  }
-  template <class T>
-  T num() {
-    const std::string_view b = take(sizeof(T));
-    std::uint64_t u = 0;
-    for (std::size_t i = 0; i < sizeof(T); ++i) u |= std::uint64_t{static_cast<unsigned char>(b[i])} << (8 * i);
-    if constexpr (std::is_floating_point_v<T>) {
-      T v;
-      std::memcpy(&v, &u, sizeof(T));
-      return v;
-    } else {
-      return static_cast<T>(u);
-    }
-  }
-  std::string_view blob() { return take(num<std::uint64_t>()); }
-  std::string_view take(std::uint64_t n) {
-    if (n > in_.size() - pos_) fail("truncated");
-    const std::string_view s = in_.substr(pos_, n);
-    pos_ += n;
-    return s;
-  }
-  bool done() const noexcept { return pos_ == in_.size(); }
-  [[noreturn]] static void fail(const std::string& what) { throw std::runtime_error("neardup part: " + what); }
-
- private:
-  part_reader(std::string_view in, int) : in_(in) {}
-  std::string_view in_;
-  std::size_t pos_ = 0;
-};
 
 // Keeps the notices of a scan to send them on with the part.
 class notice_keeper final : public pipeline::sink {
@@ -224,10 +149,7 @@ std::string scan_part(const io::source_info& source, const dedup_options& option
   const corpus_index corpus = scan_corpus(one, pass, options.near ? &hasher : nullptr, notices, counts);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
-  part_writer w;
-  w.bytes(kMagic, sizeof(kMagic));
-  w.num<std::uint32_t>(kVersion);
-  w.num<std::uint32_t>(0);
+  part_writer w(kMagic, kVersion);
   const std::size_t n = corpus.size();
   w.num<std::uint64_t>(n);
   w.num<std::uint64_t>(corpus.num_perm);
@@ -268,19 +190,7 @@ dedup_report run_dedup_parts(std::span<const io::source_info> sources, std::span
                              const dedup_options& options) {
   options.validate();
   validate(options);
-  if (parts.size() != part_sources.size()) {
-    throw std::invalid_argument("run_dedup_parts: " + std::to_string(parts.size()) + " parts but " +
-                                std::to_string(part_sources.size()) + " part sources");
-  }
-  for (std::size_t i = 0; i < part_sources.size(); ++i) {
-    const std::uint32_t expected = i == 0 ? 0 : part_sources[i - 1];
-    if (part_sources[i] != expected && part_sources[i] != expected + 1) {
-      throw std::invalid_argument("run_dedup_parts: the parts do not cover the sources in input order");
-    }
-  }
-  if (part_sources.empty() ? !sources.empty() : part_sources.back() + 1 != sources.size()) {
-    throw std::invalid_argument("run_dedup_parts: the parts do not cover every source");
-  }
+  check_part_order("run_dedup_parts", sources.size(), parts.size(), part_sources);
   const std::size_t k = options.near ? options.num_perm : 0;
   const auto stage = pipeline::stage_data_options::of(options);
   job_events events(options);
@@ -291,7 +201,7 @@ dedup_report run_dedup_parts(std::span<const io::source_info> sources, std::span
     const std::uint32_t s = part_sources[i];
     const bool continues = i > 0 && part_sources[i - 1] == s;  // another range of the same file
     try {
-      part_reader r(parts[i]);
+      part_reader r(parts[i], kMagic, kVersion);
       const auto n = r.num<std::uint64_t>();
       if (r.num<std::uint64_t>() != k) part_reader::fail("made with another --num-perm or command");
       const auto chunks = r.num<std::uint64_t>();

@@ -340,3 +340,125 @@ def test_worker_memory_below_the_corpus(cli, tmp_path):
         c.stop()
     cli_run(cli, "dedup", inputs, tmp_path / "single")
     assert_same(tmp_path / "single", tmp_path / "dist")
+
+
+# ---- decontaminate -------------------------------------------------------------
+
+def write_references(path: pathlib.Path, corpus: list, count: int = 4) -> pathlib.Path:
+    """References: texts cut from the corpus (so they contaminate), an
+    unrelated one, a short one and a bad line."""
+    docs = []
+    for p in corpus:
+        for line in p.read_text().splitlines():
+            try:
+                docs.append(json.loads(line)["text"])
+            except (ValueError, KeyError):
+                pass
+    rng = random.Random(4)
+    with open(path, "w") as out:
+        for i, text in enumerate(rng.sample(docs, count)):
+            words = text.split()
+            out.write(json.dumps({"id": f"ref{i}", "text": " ".join(words[5:5 + 20])}) + "\n")
+        out.write(json.dumps({"id": "unrelated", "text": " ".join(f"u{i}" for i in range(30))}) + "\n")
+        out.write(json.dumps({"id": "short", "text": "too short"}) + "\n")
+        out.write('{"id": "bad", "text": \n')
+    return path
+
+
+def assert_same_decontaminate(single: pathlib.Path, dist: pathlib.Path, clean: str = "clean.jsonl"):
+    for name in ("contamination.tsv", clean):
+        assert (single / name).read_bytes() == (dist / name).read_bytes(), name
+    a = json.loads((single / "stats.json").read_text())
+    b = json.loads((dist / "stats.json").read_text())
+    for timing in ("seconds", "peak_rss_bytes"):
+        a.pop(timing, None), b.pop(timing, None)
+    assert a == b
+    assert (dist / "_SUCCESS").exists()
+    assert not [n for n in os.listdir(dist) if ".tmp." in n]
+
+
+def test_decontaminate_is_the_cli_result_on_one_and_two_workers(cluster, cli, tmp_path, capsys):
+    inputs = write_corpus(tmp_path / "in", 3, 60, seed=7)
+    refs = write_references(tmp_path / "bench.jsonl", inputs)
+    opts = ["--ngram", "8", "--min-reference-tokens", "3"]
+    cli_run(cli, "decontaminate", inputs, tmp_path / "single", "--reference", refs, *opts)
+    one = cluster.address_of("w1")
+    neardup.dask.run("decontaminate", [*map(str, inputs), "-o", str(tmp_path / "w1"), "--reference", str(refs),
+                                       "--quiet", *opts], cluster.client, workers=[one], allow_other_workers=False)
+    assert_same_decontaminate(tmp_path / "single", tmp_path / "w1")
+    r = neardup.dask.decontaminate(inputs, tmp_path / "w2", references=refs, client=cluster.client, ngram=8,
+                                   min_reference_tokens=3, work_dir=tmp_path / "work")
+    assert_same_decontaminate(tmp_path / "single", tmp_path / "w2")
+    assert os.listdir(tmp_path / "work") == []
+    assert r["dask"]["parts"] == 3
+    assert r["documents"]["contaminated"] > 0 and r["documents"]["removed"] > 0
+    assert r["references_skipped"] == 1 and r["short_references"] == ["short"]
+    # bad records: reported with file:line (corpus and references), counted, kept unchanged
+    err = capsys.readouterr().err
+    assert f"neardup: {inputs[2]}:4: skipped (malformed_json" in err
+    assert f"neardup: {refs}:7: skipped (malformed_json" in err
+    assert r["documents"]["skipped"] == 1
+    assert '{"id": "broken", "text": \n' in (tmp_path / "w2" / "clean.jsonl").read_text()
+    # compressed output: compressed once, at the end, as the CLI does
+    cli_run(cli, "decontaminate", inputs, tmp_path / "single_zst", "--reference", refs, "--compress", "zstd", *opts)
+    neardup.dask.decontaminate(inputs, tmp_path / "zst", references=[refs], client=cluster.client, progress=False,
+                               compress="zstd", ngram=8, min_reference_tokens=3)
+    assert_same_decontaminate(tmp_path / "single_zst", tmp_path / "zst", "clean.jsonl.zst")
+
+
+@pytest.mark.parametrize("part_mb", [4, 64])
+def test_decontaminate_byte_ranges(cluster, cli, tmp_path_factory, part_mb):
+    directory = tmp_path_factory.getbasetemp() / "large_decontaminate"
+    inputs = [directory / "large.jsonl", directory / "part0.jsonl"]
+    refs = directory / "bench.jsonl"
+    if not directory.exists():
+        directory.mkdir()
+        write_large(directory / "large.jsonl", 20, seed=3)
+        write_corpus(directory, 1, 40, seed=8)
+        # references from all over the large file, so that every range has hits
+        lines = (directory / "large.jsonl").read_text().splitlines()
+        with open(refs, "w") as out:
+            for i in range(0, len(lines), len(lines) // 6):
+                try:
+                    text = json.loads(lines[i])["text"]
+                except ValueError:
+                    continue
+                out.write(json.dumps({"text": " ".join(text.split()[:30])}) + "\n")
+        cli_run(cli, "decontaminate", inputs, directory / "single", "--reference", refs)
+    out = tmp_path_factory.mktemp("dc_ranges")
+    r = neardup.dask.decontaminate(inputs, out / "dist", references=refs, client=cluster.client, progress=False,
+                                   part_bytes=part_mb << 20)
+    assert r["dask"]["parts"] == {4: 4, 64: 2}[part_mb]
+    assert r["documents"]["removed"] > 0 and r["documents"]["skipped"] > 0
+    assert_same_decontaminate(directory / "single", out / "dist")
+
+
+def test_decontaminate_missing_input_or_reference_fails_before_any_task(tmp_path):
+    class NoClient:
+        def submit(self, *a, **k):
+            raise AssertionError("a task was scheduled")
+
+    (tmp_path / "a.jsonl").write_text('{"text": "x y z"}\n')
+    with pytest.raises(OSError, match="missing.jsonl"):
+        neardup.dask.decontaminate([tmp_path / "a.jsonl", tmp_path / "missing.jsonl"], tmp_path / "out",
+                                   references=tmp_path / "a.jsonl", client=NoClient())
+    with pytest.raises(OSError, match="nobench.jsonl"):
+        neardup.dask.decontaminate([tmp_path / "a.jsonl"], tmp_path / "out", references=tmp_path / "nobench.jsonl",
+                                   client=NoClient())
+    with pytest.raises(ValueError, match="no --reference"):
+        neardup.dask.decontaminate([tmp_path / "a.jsonl"], tmp_path / "out", references=[], client=NoClient())
+    with pytest.raises(ValueError, match="ngram"):
+        neardup.dask.decontaminate([tmp_path / "a.jsonl"], tmp_path / "out", references=tmp_path / "a.jsonl",
+                                   client=NoClient(), ngram=0)
+
+
+def test_decontaminate_command_line(cluster, cli, tmp_path):
+    inputs = write_corpus(tmp_path / "in", 2, 40, seed=11)
+    refs = write_references(tmp_path / "bench.jsonl", inputs)
+    cli_run(cli, "decontaminate", inputs, tmp_path / "single", "--reference", refs, "--ngram", "6")
+    p = subprocess.run([sys.executable, "-m", "neardup.dask", "decontaminate", *map(str, inputs), "--reference",
+                        str(refs), "--ngram", "6", "-o", str(tmp_path / "dist"), "--scheduler", cluster.address],
+                       env=_env(), capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert "neardup.dask decontaminate: " in p.stderr and ":4: skipped (malformed_json" in p.stderr
+    assert_same_decontaminate(tmp_path / "single", tmp_path / "dist")

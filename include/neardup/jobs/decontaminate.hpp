@@ -28,6 +28,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -59,5 +60,44 @@ struct decontaminate_report {
 decontaminate_report run_decontaminate(std::span<const io::source_info> corpus,
                                        std::span<const io::source_info> references, const std::string& out_dir,
                                        const decontaminate_options& options);
+
+// The same job scanned in parts, possibly by other processes or machines
+// (neardup.dask decontaminate), with run_decontaminate's outputs byte for
+// byte (stats.json's timings aside). A part is one source or a byte range of
+// it (jobs::part_ranges; source_info::range_begin, range_end and
+// range_first_line, the line number at range_begin, which default ids use).
+//
+//   // anywhere, one call per part (reads the references again: they are
+//   // small next to the corpus):
+//   std::string part = scan_decontaminate_part(range_of_source, references, options);
+//   // in one place that sees out_dir, parts in input order:
+//   run_decontaminate_parts(corpus, references, parts, part_sources, "out", options);
+//
+// scan_decontaminate_part indexes the references itself and checks the
+// part's documents; it returns its piece of contamination.tsv and of
+// clean.jsonl (uncompressed), its per-reference counts, totals and bad
+// records (status, line). run_decontaminate_parts indexes the references
+// again (their warnings and bad records are reported there), writes the
+// pieces in order (compressing once, with options.compression), reports the
+// bad records as FILE:LINE under the same cap as run_decontaminate, and
+// writes stats.json. parts[i] is a part of corpus[part_sources[i]]; each
+// source's ranges in order, from 0. Part layout, version 1 (little-endian):
+//   "NDDCPART" | u32 1 | u32 0 | u64 references, reference n-grams |
+//   u64 range_begin, range_end | u64 documents, skipped, contaminated,
+//   removed | u64 n + n × u64 per-reference counts | u64 n + n × (u8 status,
+//   u64 line, u64 k + k bytes error) | u64 k + tsv bytes | u64 k + jsonl
+//   bytes | u64 XXH3-64 (seed 0) of everything before it.
+// Memory: a part holds its share of clean.jsonl, so the finishing step
+// holds about the kept corpus when the caller keeps every part in memory.
+// Throws as run_decontaminate; std::invalid_argument when the parts do not
+// cover the sources in order, std::runtime_error naming the source for a
+// part that is damaged, of another version or made with other references.
+std::string scan_decontaminate_part(const io::source_info& source, std::span<const io::source_info> references,
+                                    const decontaminate_options& options);
+decontaminate_report run_decontaminate_parts(std::span<const io::source_info> corpus,
+                                             std::span<const io::source_info> references,
+                                             std::span<const std::string_view> parts,
+                                             std::span<const std::uint32_t> part_sources, const std::string& out_dir,
+                                             const decontaminate_options& options);
 
 }  // namespace neardup::jobs
