@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """neardup.dask against the single-process CLI, measured in the same run.
 
-usage: PYTHONPATH=build/release/python /usr/bin/python3 bench/python/bench_dask.py [CLI]
+usage: PYTHONPATH=build/release/python /usr/bin/python3 bench/python/bench_dask.py [--short] [CLI]
+
+--short (as CI runs it, from scripts/bench.sh): a 16 MB corpus in 4 MB parts.
 
 Makes a JSONL corpus (NEARDUP_DASK_MB, default 1024 MB; 2 KB documents, a
 quarter of them near-copies of recent ones; NEARDUP_DASK_CORPUS=FILE uses that
@@ -66,12 +68,15 @@ def make_corpus(path: pathlib.Path, megabytes: int, seed: int = 7) -> int:
 
 
 def main() -> int:
-    cli = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "build" / "release" / "examples" / "neardup")
+    args = sys.argv[1:]
+    short = "--short" in args
+    args = [a for a in args if a != "--short"]
+    cli = pathlib.Path(args[0] if args else ROOT / "build" / "release" / "examples" / "neardup")
     import distributed  # noqa: F401  (fail early without python3-distributed)
     import neardup.dask
 
     workers = int(os.environ.get("NEARDUP_DASK_WORKERS", "2"))
-    part_bytes = int(float(os.environ.get("NEARDUP_DASK_PART_MB", "128")) * 2**20)
+    part_bytes = int(float(os.environ.get("NEARDUP_DASK_PART_MB", "4" if short else "128")) * 2**20)
     tmp = pathlib.Path(tempfile.mkdtemp(prefix="neardup_dask_bench."))
     procs = []
     try:
@@ -81,7 +86,7 @@ def main() -> int:
         else:
             corpus = tmp / "corpus.jsonl"
             t = time.time()
-            docs = make_corpus(corpus, int(os.environ.get("NEARDUP_DASK_MB", "1024")))
+            docs = make_corpus(corpus, int(os.environ.get("NEARDUP_DASK_MB", "16" if short else "1024")))
             print(f"corpus: {docs} documents, {corpus.stat().st_size / 1e6:.0f} MB, made in {time.time() - t:.0f}s",
                   flush=True)
         mb = corpus.stat().st_size / 1e6
