@@ -196,8 +196,8 @@ int runs() {
 }
 
 void BM_DedupEndToEnd(benchmark::State& state) {
-  static cleanup at_exit;
   const corpus_file& c = corpus();
+  static cleanup at_exit;  // after corpus(): statics die in reverse order, so the corpus outlives this
   {
     std::ifstream warm(c.path, std::ios::binary);  // page cache warm
     std::vector<char> buf(1 << 20);
