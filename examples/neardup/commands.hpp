@@ -28,6 +28,8 @@ struct command {
   const char* name;
   int (*run)(int argc, char** argv);
   std::vector<std::string> (*option_names)();  // every --name of its table
+  // True when a complete run ends by writing OUTDIR/_SUCCESS (io::output_run).
+  bool marks_completion;
 };
 
 const std::vector<command>& commands();

@@ -7,15 +7,15 @@ namespace neardup_cli {
 
 const std::vector<command>& commands() {
   static const std::vector<command> list = {
-      {"dedup", &run_dedup, &dedup_option_names},
-      {"exact", &run_exact, &exact_option_names},
-      {"lines", &run_lines, &lines_option_names},
-      {"decontaminate", &run_decontaminate, &decontaminate_option_names},
-      {"pairs", &run_pairs, &pairs_option_names},
-      {"eval", &run_eval, &eval_option_names},
-      {"report", &run_report, &report_option_names},
-      {"index", &run_index, &index_option_names},
-      {"query", &run_query, &query_option_names},
+      {"dedup", &run_dedup, &dedup_option_names, true},
+      {"exact", &run_exact, &exact_option_names, true},
+      {"lines", &run_lines, &lines_option_names, true},
+      {"decontaminate", &run_decontaminate, &decontaminate_option_names, true},
+      {"pairs", &run_pairs, &pairs_option_names, true},
+      {"eval", &run_eval, &eval_option_names, true},
+      {"report", &run_report, &report_option_names, false},
+      {"index", &run_index, &index_option_names, false},
+      {"query", &run_query, &query_option_names, false},
   };
   return list;
 }

@@ -63,12 +63,16 @@ int main(int argc, char** argv) {
   if (const std::string_view w = neardup::kernel_override_warning(); !w.empty()) {
     std::fprintf(stderr, "neardup: warning: %.*s\n", static_cast<int>(w.size()), w.data());
   }
-  try {
-    for (const auto& c : neardup_cli::commands()) {
-      if (command == c.name) return c.run(argc, argv);
-    }
+  const neardup_cli::command* found = nullptr;
+  for (const auto& c : neardup_cli::commands()) {
+    if (command == c.name) found = &c;
+  }
+  if (found == nullptr) {
     std::fprintf(stderr, "neardup: unknown command '%s'\n\n%s", command.c_str(), kUsage);
     return 2;
+  }
+  try {
+    return found->run(argc, argv);
   } catch (const neardup_cli::usage_error& e) {
     std::fprintf(stderr, "neardup %s: %s\n(see 'neardup %s --help')\n", command.c_str(), e.what(),
                  command.c_str());
@@ -80,10 +84,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "neardup %s: invalid setting: %s\n", command.c_str(), e.what());
     return 2;
   } catch (const std::exception& e) {
-    std::fprintf(stderr,
-                 "neardup: %s\nneardup %s: failed; this run did not complete (a complete run ends by writing "
-                 "OUTDIR/%s)\n",
-                 e.what(), command.c_str(), std::string(neardup::io::completion_marker_name).c_str());
+    std::fprintf(stderr, "neardup: %s\n", e.what());
+    if (found->marks_completion) {
+      std::fprintf(stderr, "neardup %s: failed; this run did not complete (a complete run ends by writing OUTDIR/%s)\n",
+                   command.c_str(), std::string(neardup::io::completion_marker_name).c_str());
+    } else {
+      std::fprintf(stderr, "neardup %s: failed\n", command.c_str());
+    }
     return 1;
   }
 }
