@@ -28,6 +28,7 @@ using neardup::shingler;
 using neardup::tokenize_options;
 using u64s = std::vector<std::uint64_t>;
 
+using neardup_test::golden_inputs;
 using neardup_test::small_scale;
 
 u64s token_hashes(std::string_view text, const tokenize_options& o = {}, std::uint64_t seed = neardup::default_seed) {
@@ -365,28 +366,6 @@ TEST(Fingerprint, EmptyDocumentsShareOneValueAndSpanOverloadAgrees) {
 }
 
 // ---------------------------------------------------------------- golden vectors
-
-// Same list as tokenize_test.cpp.
-const std::vector<std::string> golden_inputs = {
-  "Hello, World!",
-  "na\xc3\xafve caf\xc3\xa9",
-  "e\xcc\x81" "cole E\xcc\x81" "COLE",
-  "\xce\x91\xce\x98\xce\x97\xce\x9d\xce\x91 \xd0\x9c\xd0\xbe\xd1\x81\xd0\xba\xd0\xb2\xd0\xb0",
-  "\xe6\x9d\xb1\xe4\xba\xac\xe3\x82\xbf\xe3\x83\xaf\xe3\x83\xbc 2024\xe5\xb9\xb4",
-  "x_1 foo_bar __init__ 42 3.14",
-  "I \xe2\x9d\xa4 emoji \xf0\x9f\x8e\x89\xf0\x9f\x8e\x89!",
-  "bad\xff" "byte",
-  "lone\xed\xa0\x80surrogate",
-  "\xef\xbb\xbf" "BOM start",
-  "line1\r\nline2\r\n",
-  "",
-  "  \t\n ",
-  "if (x->y <<= 0x1F) { return a::b; } // Done",
-  "\xc7\x85ungla \xc4\xb0stanbul KELVIN \xe2\x84\xaa",
-  "\xd9\xa1\xd9\xa2\xd9\xa3 abc\xd9\xa3",
-  "Don't stop-believing, it's 1999!",
-  "the quick brown fox jumps over the lazy dog and the quick brown fox sleeps",
-};
 
 // Generated once by neardup, reviewed (repeated n-grams repeat, "école" and
 // "ÉCOLE" give equal 1-grams, short inputs give one shingle), then frozen.

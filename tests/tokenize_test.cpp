@@ -27,6 +27,7 @@ using neardup::token_kind;
 using neardup::tokenize_options;
 using strings = std::vector<std::string>;
 
+using neardup_test::golden_inputs;
 using neardup_test::small_scale;
 
 tokenize_options make_options(token_kind kind, bool lower, bool fold, bool strip, bool collapse) {
@@ -567,28 +568,6 @@ TEST(FastPath, MatchesReferenceOnUnspacedScripts) {
 }
 
 // ---------------------------------------------------------------- golden vectors
-
-// Tricky inputs shared with shingle_test.cpp (keep the two lists identical).
-const std::vector<std::string> golden_inputs = {
-  "Hello, World!",
-  "na\xc3\xafve caf\xc3\xa9",
-  "e\xcc\x81" "cole E\xcc\x81" "COLE",
-  "\xce\x91\xce\x98\xce\x97\xce\x9d\xce\x91 \xd0\x9c\xd0\xbe\xd1\x81\xd0\xba\xd0\xb2\xd0\xb0",
-  "\xe6\x9d\xb1\xe4\xba\xac\xe3\x82\xbf\xe3\x83\xaf\xe3\x83\xbc 2024\xe5\xb9\xb4",
-  "x_1 foo_bar __init__ 42 3.14",
-  "I \xe2\x9d\xa4 emoji \xf0\x9f\x8e\x89\xf0\x9f\x8e\x89!",
-  "bad\xff" "byte",
-  "lone\xed\xa0\x80surrogate",
-  "\xef\xbb\xbf" "BOM start",
-  "line1\r\nline2\r\n",
-  "",
-  "  \t\n ",
-  "if (x->y <<= 0x1F) { return a::b; } // Done",
-  "\xc7\x85ungla \xc4\xb0stanbul KELVIN \xe2\x84\xaa",
-  "\xd9\xa1\xd9\xa2\xd9\xa3 abc\xd9\xa3",
-  "Don't stop-believing, it's 1999!",
-  "the quick brown fox jumps over the lazy dog and the quick brown fox sleeps",
-};
 
 tokenize_options words_folded_stripped() {
   tokenize_options o;
