@@ -122,36 +122,6 @@ std::string replace_word(const std::string& text, std::size_t i, std::string_vie
   return text.substr(0, begin) + std::string(by) + text.substr(end);
 }
 
-std::string zstd_decompress(std::string_view data) {
-  const unsigned long long size = ZSTD_getFrameContentSize(data.data(), data.size());
-  if (size == ZSTD_CONTENTSIZE_ERROR) throw std::runtime_error("not a zstd frame");
-  if (size != ZSTD_CONTENTSIZE_UNKNOWN) {
-    std::string out(size, '\0');
-    const std::size_t n = ZSTD_decompress(out.data(), out.size(), data.data(), data.size());
-    if (ZSTD_isError(n) || n != size) throw std::runtime_error("ZSTD_decompress");
-    return out;
-  }
-  // Streamed frame without a content size.
-  std::string out;
-  ZSTD_DStream* ds = ZSTD_createDStream();
-  ZSTD_initDStream(ds);
-  ZSTD_inBuffer in{data.data(), data.size(), 0};
-  std::string buf(1 << 16, '\0');
-  std::size_t ret = 1;
-  while (in.pos < in.size) {
-    ZSTD_outBuffer o{buf.data(), buf.size(), 0};
-    ret = ZSTD_decompressStream(ds, &o, &in);
-    if (ZSTD_isError(ret)) {
-      ZSTD_freeDStream(ds);
-      throw std::runtime_error("ZSTD_decompressStream");
-    }
-    out.append(buf.data(), o.pos);
-  }
-  ZSTD_freeDStream(ds);
-  if (ret != 0) throw std::runtime_error("truncated zstd output");
-  return out;
-}
-
 std::string lines_of(std::initializer_list<std::string_view> lines) {
   std::string s;
   for (auto l : lines) {

@@ -29,6 +29,7 @@ namespace fs = std::filesystem;
 namespace {
 
 using neardup_test::small_scale;
+using neardup_test::zstd_decompress;
 
 class temp_dir {
  public:
@@ -82,22 +83,6 @@ std::string zstd(std::string_view data, int level = 3) {
   const std::size_t n = ZSTD_compress(out.data(), out.size(), data.data(), data.size(), level);
   EXPECT_FALSE(ZSTD_isError(n));
   out.resize(n);
-  return out;
-}
-
-std::string zstd_decompress(std::string_view data) {
-  std::string out;
-  ZSTD_DCtx* d = ZSTD_createDCtx();
-  ZSTD_inBuffer in{data.data(), data.size(), 0};
-  std::string block(1 << 16, '\0');
-  while (in.pos < in.size) {
-    ZSTD_outBuffer o{block.data(), block.size(), 0};
-    const std::size_t r = ZSTD_decompressStream(d, &o, &in);
-    EXPECT_FALSE(ZSTD_isError(r));
-    if (ZSTD_isError(r)) break;
-    out.append(block.data(), o.pos);
-  }
-  ZSTD_freeDCtx(d);
   return out;
 }
 

@@ -112,7 +112,8 @@ inline std::vector<std::string> list_dir(const fs::path& p) {
   return names;
 }
 
-// gzip (one member) and zstd (one frame, level 3) of `data`.
+// gzip (one member) and zstd (one frame, level 3) of `data`; zstd_decompress
+// below reads it back.
 inline std::string gzip(std::string_view data) {
   z_stream z{};
   if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) throw std::runtime_error("deflateInit2");
@@ -132,6 +133,27 @@ inline std::string zstd_compress(std::string_view data) {
   const std::size_t n = ZSTD_compress(out.data(), out.size(), data.data(), data.size(), 3);
   if (ZSTD_isError(n)) throw std::runtime_error("ZSTD_compress");
   out.resize(n);
+  return out;
+}
+
+// Every zstd frame of `data`, decompressed (frames with or without a content
+// size, one after another); throws on a bad or truncated frame.
+inline std::string zstd_decompress(std::string_view data) {
+  std::string out;
+  ZSTD_DStream* ds = ZSTD_createDStream();
+  ZSTD_initDStream(ds);
+  ZSTD_inBuffer in{data.data(), data.size(), 0};
+  std::string buf(1 << 16, '\0');
+  std::size_t ret = 0;
+  while (in.pos < in.size) {
+    ZSTD_outBuffer o{buf.data(), buf.size(), 0};
+    ret = ZSTD_decompressStream(ds, &o, &in);
+    if (ZSTD_isError(ret)) break;
+    out.append(buf.data(), o.pos);
+  }
+  ZSTD_freeDStream(ds);
+  if (ZSTD_isError(ret)) throw std::runtime_error(std::string("zstd: ") + ZSTD_getErrorName(ret));
+  if (ret != 0) throw std::runtime_error("zstd: truncated frame");
   return out;
 }
 
