@@ -112,7 +112,7 @@ struct fixture {
       w.add(nj::signed_input{.size = m, .signatures = sigs, .fingerprints = fps, .usable = usable,
                              .kept_of = kept_of,
                              .id = [done](doc_id d) { return std::to_string(done + d); },
-                             .set = [](doc_id) { return std::span<const std::uint64_t>{}; }});
+                             .set = [](doc_id) { return std::span<const std::uint64_t>{}; }, .joins = {}});
       done += m;
     }
   }
@@ -182,8 +182,10 @@ void BM_InMemoryLshQuery(benchmark::State& state) {
   const nj::prior_documents p = f.index->prior();
   neardup::lsh_index mem(s.banding().bands);
   std::vector<std::uint64_t> keys(s.banding().bands);
+  std::vector<sig_value> stored(s.num_perm);
   for (std::size_t d = 0; d < p.size; ++d) {
-    if (bands.keys(p.signatures.subspan(d * s.num_perm, s.num_perm), keys)) mem.insert(static_cast<doc_id>(d), keys);
+    p.signature(static_cast<doc_id>(d), stored);
+    if (bands.keys(stored, keys)) mem.insert(static_cast<doc_id>(d), keys);
   }
   const neardup::minhasher hasher(s.minhash());
   std::vector<sig_value> sig(s.num_perm);

@@ -37,6 +37,35 @@ TEST(StoredQuery, FindBandKeyMatchesALinearScan) {
   }
 }
 
+TEST(StoredQuery, MatchBandKeysEqualsOneLookupPerKey) {
+  std::mt19937_64 rng(4);
+  for (std::size_t n : {0u, 1u, 65u, 1000u, 20000u}) {
+    std::vector<neardup::band_entry> run(n);
+    for (std::size_t i = 0; i < n; ++i) run[i] = {rng() % (n + 5), static_cast<neardup::doc_id>(i)};
+    std::sort(run.begin(), run.end(), [](auto& a, auto& b) { return a.key != b.key ? a.key < b.key : a.doc < b.doc; });
+    const np::stage_data_options opt;
+    const std::string file = np::write_band_keys(opt, {{16, 8}, 0}, run);
+    const auto payload = np::byte_view(file).subspan(np::stage_header_bytes, n * np::band_record_bytes);
+    const auto fences = np::band_fences(payload, n);
+    for (std::size_t batch : {1u, 7u, 300u, 5000u}) {  // sparse and dense batches of keys
+      std::vector<std::uint64_t> keys(batch);
+      for (auto& k : keys) k = rng() % (n + 10);
+      std::sort(keys.begin(), keys.end());
+      keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+      std::vector<std::pair<std::uint32_t, neardup::doc_id>> want, got, got_without;
+      for (std::size_t i = 0; i < keys.size(); ++i) {
+        std::vector<neardup::doc_id> docs;
+        np::find_band_key(payload, n, fences, keys[i], docs);
+        for (auto d : docs) want.emplace_back(static_cast<std::uint32_t>(i), d);
+      }
+      np::match_band_keys(payload, n, fences, keys, got);
+      np::match_band_keys(payload, n, {}, keys, got_without);
+      EXPECT_EQ(got, want) << "n=" << n << " batch=" << batch;
+      EXPECT_EQ(got_without, want) << "n=" << n << " batch=" << batch;
+    }
+  }
+}
+
 TEST(StoredQuery, RankKeepsTheMostSimilarAboveTheThreshold) {
   std::vector<np::scored_doc> m = {{5, 0.9}, {2, 0.7}, {9, 0.95}, {1, 0.9}, {4, 0.85}};
   np::rank_matches(m, 0.8, 3);

@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <optional>
 #include <sstream>
+#include <unordered_map>
 #include <utility>
 
 #include "neardup/banding.hpp"
@@ -37,7 +38,7 @@ namespace fs = std::filesystem;
 using pipeline::stage_kind;
 
 constexpr char kSegmentMagic[8] = {'N', 'D', 'I', 'X', 'S', 'E', 'G', '1'};
-constexpr char kDocsMagic[8] = {'N', 'D', 'I', 'X', 'D', 'O', 'C', '1'};
+constexpr char kDocsMagic[8] = {'N', 'D', 'I', 'X', 'D', 'O', 'C', '2'};
 constexpr std::uint64_t kDocsSeed = 0x6e646978646f6373ULL;      // "ndixdocs"
 constexpr std::uint64_t kManifestSeed = 0x6e6469786d616e69ULL;  // "ndixmani"
 constexpr const char* kManifestHeader = "neardup-index 1";
@@ -62,6 +63,9 @@ std::uint64_t get64(const std::byte* p) {
   std::uint64_t v = 0;
   for (int i = 7; i >= 0; --i) v = (v << 8) | std::to_integer<std::uint64_t>(p[i]);
   return v;
+}
+void put32(std::string& s, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) s += static_cast<char>((v >> (8 * i)) & 0xff);
 }
 std::uint32_t get32(const std::byte* p) {
   std::uint32_t v = 0;
@@ -282,6 +286,9 @@ struct segment_input {
   std::function<bool(std::size_t)> kept;
   std::function<std::string(std::size_t)> id;
   std::function<std::span<const std::uint64_t>(std::size_t)> set;  // when the index stores sets
+  // The smallest document (numbered across segments) of its cluster when stored.
+  std::function<doc_id(std::size_t)> cluster;
+  std::vector<prior_join> joins;  // clusters of earlier segments that these documents joined
 };
 
 pipeline::stage_data_options stage_options(const index_settings& s) {
@@ -324,7 +331,8 @@ std::vector<std::string> segment_blocks(const segment_input& in, const index_set
     for (std::size_t b = 0; b < lsh.bands; ++b) band_block(b);
   }
 
-  // Documents block: magic | n | id bytes | set values | kept[n] pad | id_end[n] | set_end[n] | ids pad | sets | checksum
+  // Documents block: magic | n | id bytes | set values | joins | kept[n] pad | cluster[n] (u32) pad |
+  // id_end[n] | set_end[n] | ids pad | sets | joins (u32 from, u32 to) | checksum
   std::string ids;
   std::vector<std::uint64_t> id_end(n), set_end(n);
   std::uint64_t set_values = 0;
@@ -338,7 +346,10 @@ std::vector<std::string> segment_blocks(const segment_input& in, const index_set
   put64(d, n);
   put64(d, ids.size());
   put64(d, set_values);
+  put64(d, in.joins.size());
   for (std::size_t i = 0; i < n; ++i) d += static_cast<char>(in.kept(i) ? 1 : 0);
+  pad8(d);
+  for (std::size_t i = 0; i < n; ++i) put32(d, in.cluster(i));
   pad8(d);
   put64s(d, id_end);
   put64s(d, set_end);
@@ -347,6 +358,10 @@ std::vector<std::string> segment_blocks(const segment_input& in, const index_set
   if (s.stores_sets()) {
     d.reserve(d.size() + set_values * 8 + 8);
     for (std::size_t i = 0; i < n; ++i) put64s(d, in.set(i));
+  }
+  for (const prior_join& j : in.joins) {
+    put32(d, j.from);
+    put32(d, j.to);
   }
   put64(d, hash64(d.data(), d.size(), kDocsSeed));
   blocks.push_back(std::move(d));
@@ -381,6 +396,8 @@ struct segment {
   std::vector<std::size_t> band_records;
   std::vector<std::vector<std::uint64_t>> fences;  // pipeline::band_fences of each band run
   const std::uint8_t* kept = nullptr;
+  const std::byte* clusters = nullptr;  // u32 per document
+  std::vector<prior_join> joins;
   const std::byte* id_end = nullptr;
   const std::byte* set_end = nullptr;
   const char* ids = nullptr;
@@ -399,8 +416,13 @@ struct segment {
   }
   void signature(std::size_t i, std::size_t k, sig_value* out) const {
     const std::byte* p = signatures + i * (4 + 4 * k) + 4;
-    for (std::size_t j = 0; j < k; ++j) out[j] = get32(p + 4 * j);
+    if constexpr (std::endian::native == std::endian::little) {
+      std::memcpy(out, p, 4 * k);
+    } else {
+      for (std::size_t j = 0; j < k; ++j) out[j] = get32(p + 4 * j);
+    }
   }
+  doc_id cluster(std::size_t i) const { return get32(clusters + 4 * i); }
   hash128 fingerprint(std::size_t i) const {
     const std::byte* p = fingerprints + i * 20;
     return {get64(p), get64(p + 8)};
@@ -416,7 +438,8 @@ void check_header(const pipeline::stage_header& h, stage_kind kind, const index_
   }
 }
 
-segment open_segment(const std::string& path, const segment_info& info, const index_settings& s) {
+// `base`: the number of the segment's first document across segments.
+segment open_segment(const std::string& path, const segment_info& info, const index_settings& s, std::uint64_t base) {
   segment g;
   g.name = info.name;
   const std::string file = path + "/" + info.name;
@@ -466,21 +489,37 @@ segment open_segment(const std::string& path, const segment_info& info, const in
       g.fences.push_back(pipeline::band_fences(g.bands.back(), bh.records));
     }
     const auto d = blocks.back();
-    if (d.size() < 40 || std::memcmp(d.data(), kDocsMagic, 8) != 0) throw pipeline::stage_data_error("documents block: bad magic");
+    if (d.size() >= 8 && std::memcmp(d.data(), kDocsMagic, 7) == 0 && d[7] == std::byte{'1'}) {
+      throw pipeline::stage_data_error("written by an earlier development version of neardup without cluster labels: "
+                                       "build the index again");
+    }
+    if (d.size() < 48 || std::memcmp(d.data(), kDocsMagic, 8) != 0) throw pipeline::stage_data_error("documents block: bad magic");
     if (get64(d.data() + d.size() - 8) != hash64(d.data(), d.size() - 8, kDocsSeed)) {
       throw pipeline::stage_data_error("documents block: checksum does not match");
     }
-    const std::uint64_t n = get64(d.data() + 8), id_bytes = get64(d.data() + 16), set_values = get64(d.data() + 24);
-    const std::uint64_t kept_bytes = (n + 7) / 8 * 8;
-    const std::uint64_t want = 32 + kept_bytes + 16 * n + (id_bytes + 7) / 8 * 8 + 8 * set_values + 8;
-    if (n != g.n || want != d.size()) throw pipeline::stage_data_error("documents block has the wrong size");
-    g.kept = reinterpret_cast<const std::uint8_t*>(d.data() + 32);
-    g.id_end = d.data() + 32 + kept_bytes;
+    const std::uint64_t n = get64(d.data() + 8), id_bytes = get64(d.data() + 16), set_values = get64(d.data() + 24),
+                        n_joins = get64(d.data() + 32);
+    if (n != g.n || id_bytes > d.size() || set_values > d.size() / 8 || n_joins > d.size() / 8) {
+      throw pipeline::stage_data_error("documents block has the wrong size");
+    }
+    const std::uint64_t kept_bytes = (n + 7) / 8 * 8, cluster_bytes = (4 * n + 7) / 8 * 8;
+    const std::uint64_t sets_at = 40 + kept_bytes + cluster_bytes + 16 * n + (id_bytes + 7) / 8 * 8;
+    const std::uint64_t want = sets_at + 8 * set_values + 8 * n_joins + 8;
+    if (want != d.size()) throw pipeline::stage_data_error("documents block has the wrong size");
+    g.kept = reinterpret_cast<const std::uint8_t*>(d.data() + 40);
+    g.clusters = d.data() + 40 + kept_bytes;
+    g.id_end = g.clusters + cluster_bytes;
     g.set_end = g.id_end + 8 * n;
     g.ids = reinterpret_cast<const char*>(g.set_end + 8 * n);
     if (s.stores_sets()) {
-      g.sets = d.data() + 32 + kept_bytes + 16 * n + (id_bytes + 7) / 8 * 8;
+      g.sets = d.data() + sets_at;
       g.set_bytes = 8 * set_values;
+    }
+    const std::byte* joins = d.data() + sets_at + 8 * set_values;
+    for (std::uint64_t j = 0; j < n_joins; ++j) {
+      const prior_join pj{get32(joins + 8 * j), get32(joins + 8 * j + 4)};
+      if (!(pj.to < pj.from && pj.from < base)) throw pipeline::stage_data_error("documents block: bad cluster join");
+      g.joins.push_back(pj);
     }
     std::uint64_t prev_id = 0, prev_set = 0, kept = 0;
     for (std::size_t i = 0; i < n; ++i) {  // offsets must stay inside the block
@@ -488,6 +527,7 @@ segment open_segment(const std::string& path, const segment_info& info, const in
       if (ie < prev_id || ie > id_bytes || se < prev_set || se > set_values) {
         throw pipeline::stage_data_error("documents block: bad offsets");
       }
+      if (g.cluster(i) > base + i) throw pipeline::stage_data_error("documents block: bad cluster label");
       prev_id = ie;
       prev_set = se;
       kept += g.kept[i] != 0;
@@ -554,10 +594,16 @@ struct stored_index::impl {
   std::vector<std::uint64_t> base;  // first document number of each segment, and the total
   std::optional<minhasher> hasher;  // of the settings, made once
   std::optional<bander> bands;
-  // prior(): copies, made on first use.
-  mutable std::vector<sig_value> prior_signatures;
-  mutable std::vector<hash128> prior_fingerprints;
-  mutable std::vector<std::uint8_t> prior_usable;
+  // The cluster joins of every segment: from -> to.
+  std::unordered_map<doc_id, doc_id> joined;
+
+  // The smallest document of doc's cluster, joins applied.
+  doc_id cluster(doc_id doc) const {
+    const auto [seg, i] = locate(doc);
+    doc_id c = seg->cluster(i);
+    for (auto it = joined.find(c); it != joined.end(); it = joined.find(c)) c = it->second;
+    return c;
+  }
 
   std::pair<const segment*, std::size_t> locate(std::uint64_t doc) const {
     const auto it = std::upper_bound(base.begin(), base.end(), doc) - 1;
@@ -592,7 +638,12 @@ stored_index stored_index::open_snapshot(const std::string& path) {
   std::uint64_t total = 0;
   for (const segment_info& g : m.segments) {
     p->base.push_back(total);
-    p->segments.push_back(open_segment(path, g, m.settings));
+    p->segments.push_back(open_segment(path, g, m.settings, total));
+    for (const prior_join& j : p->segments.back().joins) {
+      if (!p->joined.emplace(j.from, j.to).second) {
+        fail(path, "segment " + g.name + " is corrupt (joins cluster " + std::to_string(j.from) + " twice)");
+      }
+    }
     p->info.documents += g.documents;
     p->info.kept += g.kept;
     p->info.bytes += g.bytes;
@@ -654,24 +705,27 @@ std::vector<index_match> stored_index::query(std::string_view text, const query_
 
 prior_documents stored_index::prior() const {
   const impl& p = *impl_;
-  const std::size_t n = p.base.back(), k = p.info.settings.num_perm;
-  if (p.prior_fingerprints.size() != n) {
-    p.prior_signatures.resize(n * k);
-    p.prior_fingerprints.resize(n);
-    p.prior_usable.assign(n, 1);
+  const std::size_t k = p.info.settings.num_perm;
+  prior_documents d;
+  d.size = p.base.back();
+  d.fingerprint = [&p](doc_id doc) {
+    const auto [seg, i] = p.locate(doc);
+    return seg->fingerprint(i);
+  };
+  d.signature = [&p, k](doc_id doc, std::span<sig_value> out) {
+    const auto [seg, i] = p.locate(doc);
+    seg->signature(i, k, out.data());
+  };
+  d.cluster = [&p](doc_id doc) { return p.cluster(doc); };
+  d.band_matches = [&p](std::uint32_t band, std::span<const std::uint64_t> keys,
+                        std::vector<std::pair<std::uint32_t, doc_id>>& out) {
     for (std::size_t g = 0; g < p.segments.size(); ++g) {
       const segment& seg = p.segments[g];
-      for (std::size_t i = 0; i < seg.n; ++i) {
-        seg.signature(i, k, p.prior_signatures.data() + (p.base[g] + i) * k);
-        p.prior_fingerprints[p.base[g] + i] = seg.fingerprint(i);
-      }
+      const std::size_t from = out.size();
+      pipeline::match_band_keys(seg.bands[band], seg.band_records[band], seg.fences[band], keys, out);
+      for (std::size_t i = from; i < out.size(); ++i) out[i].second = static_cast<doc_id>(out[i].second + p.base[g]);
     }
-  }
-  prior_documents d;
-  d.size = n;
-  d.signatures = p.prior_signatures;
-  d.fingerprints = p.prior_fingerprints;
-  d.usable = p.prior_usable;
+  };
   d.id = [&p](doc_id doc) {
     const auto [seg, i] = p.locate(doc);
     return seg->id(i);
@@ -805,6 +859,16 @@ std::uint64_t index_writer::stage(const signed_input& docs) {
   in.kept = [&](std::size_t i) { return docs.kept_of[pick[i]] == pick[i]; };
   in.id = [&](std::size_t i) { return docs.id(static_cast<doc_id>(pick[i])); };
   in.set = [&](std::size_t i) { return docs.set(static_cast<doc_id>(pick[i])); };
+  // Cluster labels across segments: a stored keeper is the prior document it
+  // names, or its place among the documents stored here.
+  const std::uint64_t base = impl_->current->info().documents;
+  std::vector<doc_id> stored_as(docs.size, 0);
+  for (std::size_t i = 0; i < pick.size(); ++i) stored_as[pick[i]] = static_cast<doc_id>(base + i);
+  in.cluster = [&](std::size_t i) {
+    const doc_id keeper = docs.kept_of[pick[i]];
+    return keeper >= docs.size ? static_cast<doc_id>(keeper - docs.size) : stored_as[keeper];
+  };
+  in.joins.assign(docs.joins.begin(), docs.joins.end());
   impl_->staged = impl_->write_segment(in);
   return pick.size();
 }
@@ -830,6 +894,8 @@ void index_writer::compact() {
   in.kept = [&](std::size_t i) { return segs[at[i].first].kept[at[i].second] != 0; };
   in.id = [&](std::size_t i) { return segs[at[i].first].id(at[i].second); };
   in.set = [&](std::size_t i) { return segs[at[i].first].set(at[i].second); };
+  // The joins are applied to the labels (the merged segment has none).
+  in.cluster = [&](std::size_t i) { return cur.impl_->cluster(static_cast<doc_id>(i)); };
   p.commit(p.write_segment(in), true);
 }
 
@@ -897,15 +963,17 @@ std::vector<doc_id> add_texts(const std::string& path, std::span<const std::stri
     std::span<const std::uint64_t> set(doc_id d) const override { return sets[d]; }
   } sets(batch.sets);
   const prior_documents prior = w.current().prior();
-  pipeline::dedup_result r =
-      detail::run_against(prior, docs, o, s.stores_sets() ? &sets : nullptr, pipeline::run_context{pool, nullptr, 0});
+  std::vector<prior_join> joins;
+  pipeline::dedup_result r = detail::run_against(prior, docs, o, s.stores_sets() ? &sets : nullptr,
+                                                 pipeline::run_context{pool, nullptr, 0}, &joins);
   w.add(signed_input{.size = n,
                      .signatures = batch.signatures,
                      .fingerprints = fingerprints,
                      .usable = usable,
                      .kept_of = r.kept_of,
                      .id = [&](doc_id d) { return ids.empty() ? std::to_string(d) : ids[d]; },
-                     .set = [&](doc_id d) { return batch.sets.size() > d ? batch.sets[d] : std::span<const std::uint64_t>{}; }});
+                     .set = [&](doc_id d) { return batch.sets.size() > d ? batch.sets[d] : std::span<const std::uint64_t>{}; },
+                     .joins = joins});
   return std::move(r.kept_of);
 }
 

@@ -19,6 +19,19 @@ doc_id doc_at(const std::byte* p) noexcept {
   return d;
 }
 
+// The first record in [lo, hi) whose key is >= key (hi if none).
+std::size_t first_at_least(const std::byte* base, std::size_t lo, std::size_t hi, std::uint64_t key) noexcept {
+  while (lo < hi) {
+    const std::size_t mid = lo + (hi - lo) / 2;
+    if (key_at(base + mid * band_record_bytes) < key) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return lo;
+}
+
 }  // namespace
 
 std::vector<std::uint64_t> band_fences(std::span<const std::byte> payload, std::size_t n) {
@@ -38,15 +51,41 @@ void find_band_key(std::span<const std::byte> payload, std::size_t n, std::span<
     lo = f == 0 ? 0 : (f - 1) * fence_stride + 1;
     hi = std::min(n, f * fence_stride);
   }
-  while (lo < hi) {
-    const std::size_t mid = lo + (hi - lo) / 2;
-    if (key_at(base + mid * band_record_bytes) < key) {
-      lo = mid + 1;
-    } else {
-      hi = mid;
-    }
-  }
+  lo = first_at_least(base, lo, hi, key);
   for (; lo < n && key_at(base + lo * band_record_bytes) == key; ++lo) out.push_back(doc_at(base + lo * band_record_bytes));
+}
+
+void match_band_keys(std::span<const std::byte> payload, std::size_t n, std::span<const std::uint64_t> fences,
+                     std::span<const std::uint64_t> keys, std::vector<std::pair<std::uint32_t, doc_id>>& out) {
+  const std::byte* base = payload.data();
+  std::size_t pos = 0;  // records before pos have keys below the current key
+  std::size_t f = 0;    // fences before f are below the current key
+  for (std::size_t i = 0; i < keys.size() && pos < n; ++i) {
+    const std::uint64_t key = keys[i];
+    std::size_t lo = pos, hi = n;
+    if (!fences.empty()) {
+      // Gallop from f to the first fence >= key, then search between.
+      std::size_t step = 1, top = f;
+      while (top < fences.size() && fences[top] < key) {
+        f = top + 1;
+        top += step;
+        step *= 2;
+      }
+      f = static_cast<std::size_t>(
+          std::lower_bound(fences.begin() + static_cast<std::ptrdiff_t>(f),
+                           fences.begin() + static_cast<std::ptrdiff_t>(std::min(top, fences.size())), key) -
+          fences.begin());
+      // fences[f - 1] < key <= fences[f]: the first record >= key is in ((f - 1) * stride, f * stride].
+      lo = std::max(pos, f == 0 ? std::size_t{0} : (f - 1) * fence_stride + 1);
+      hi = std::min(n, f * fence_stride);
+      if (hi < lo) hi = lo;
+    }
+    lo = first_at_least(base, lo, hi, key);
+    for (; lo < n && key_at(base + lo * band_record_bytes) == key; ++lo) {
+      out.emplace_back(static_cast<std::uint32_t>(i), doc_at(base + lo * band_record_bytes));
+    }
+    pos = lo;
+  }
 }
 
 void rank_matches(std::vector<scored_doc>& m, double threshold, std::size_t top_k) {

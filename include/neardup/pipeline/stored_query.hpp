@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "neardup/types.hpp"
@@ -37,6 +38,15 @@ std::vector<std::uint64_t> band_fences(std::span<const std::byte> payload, std::
 // REQUIRES: payload.size() >= n * band_record_bytes.
 void find_band_key(std::span<const std::byte> payload, std::size_t n, std::span<const std::uint64_t> fences,
                    std::uint64_t key, std::vector<doc_id>& out);
+
+// The sort-merge form of find_band_key for many keys at once (a batch
+// deduplicated against the run): for `keys` in ascending order, appends
+// {i, doc} for every record whose key is keys[i], in (i, doc) order. It walks
+// the run forwards, galloping over the fences, so a batch as large as the run
+// reads it about once, and a small batch costs a few cache lines per key.
+// REQUIRES: payload.size() >= n * band_record_bytes; keys ascending.
+void match_band_keys(std::span<const std::byte> payload, std::size_t n, std::span<const std::uint64_t> fences,
+                     std::span<const std::uint64_t> keys, std::vector<std::pair<std::uint32_t, doc_id>>& out);
 
 struct scored_doc {
   std::uint64_t doc = 0;  // a number across segments
