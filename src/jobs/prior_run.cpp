@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <limits>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <tuple>
@@ -10,6 +11,7 @@
 
 #include "neardup/banding.hpp"
 #include "neardup/cluster.hpp"
+#include "neardup/pipeline/stored_query.hpp"
 
 namespace neardup::jobs::detail {
 
@@ -94,44 +96,21 @@ std::vector<doc_id> exact_leaders(const prior_documents& prior, const pipeline::
 // The buckets of band `band` that hold an input document, in combined
 // numbering: the prior documents of the key (ascending), then the input's.
 
-// Sorts (key, doc) entries by key, then doc: by the keys' top bits into
-// buckets (the keys are hashes, so the buckets are small), then each bucket.
-void sort_entries(std::vector<std::pair<std::uint64_t, doc_id>>& entries) {
-  const std::size_t n = entries.size();
-  if (n < 4096) {
-    std::sort(entries.begin(), entries.end());
-    return;
-  }
-  unsigned bits = 1;
-  while (bits < 16 && (std::size_t{1} << bits) < n / 4) ++bits;
-  const unsigned shift = 64 - bits;
-  std::vector<std::uint32_t> start((std::size_t{1} << bits) + 1, 0);
-  for (const auto& e : entries) ++start[(e.first >> shift) + 1];
-  for (std::size_t b = 1; b < start.size(); ++b) start[b] += start[b - 1];
-  std::vector<std::pair<std::uint64_t, doc_id>> out(n);
-  std::vector<std::uint32_t> fill(start.begin(), start.end() - 1);
-  for (const auto& e : entries) out[fill[e.first >> shift]++] = e;
-  for (std::size_t b = 0; b + 1 < start.size(); ++b) {
-    if (start[b + 1] - start[b] > 1) std::sort(out.begin() + start[b], out.begin() + start[b + 1]);
-  }
-  entries.swap(out);
-}
-
 // `keys`: n x bands, every input document's band keys.
 bucket_list input_buckets(const prior_documents& prior, std::size_t n, std::span<const std::uint64_t> band_keys,
                           std::size_t num_bands, std::uint32_t band, std::span<const std::uint8_t> excluded) {
   const std::size_t p = prior.size;
-  std::vector<std::pair<std::uint64_t, doc_id>> entries;
+  std::vector<band_entry> entries;
   entries.reserve(n);
   for (std::size_t d = 0; d < n; ++d) {
-    if (!excluded[d]) entries.emplace_back(band_keys[d * num_bands + band], static_cast<doc_id>(d));
+    if (!excluded[d]) entries.push_back({band_keys[d * num_bands + band], static_cast<doc_id>(d)});
   }
-  sort_entries(entries);
+  pipeline::sort_band_run(entries);
   std::vector<std::uint64_t> keys;
   std::vector<std::uint32_t> first;  // entries of keys[i]: [first[i], first[i + 1])
   for (std::size_t i = 0; i < entries.size(); ++i) {
-    if (i == 0 || entries[i].first != entries[i - 1].first) {
-      keys.push_back(entries[i].first);
+    if (i == 0 || entries[i].key != entries[i - 1].key) {
+      keys.push_back(entries[i].key);
       first.push_back(static_cast<std::uint32_t>(i));
     }
   }
@@ -146,7 +125,7 @@ bucket_list input_buckets(const prior_documents& prior, std::size_t n, std::span
     while (h < hits.size() && hits[h].first == i) ++h;
     if ((h - h0) + (first[i + 1] - first[i]) < 2) continue;
     for (std::size_t j = h0; j < h; ++j) out.docs.push_back(hits[j].second);
-    for (std::size_t j = first[i]; j < first[i + 1]; ++j) out.docs.push_back(static_cast<doc_id>(p + entries[j].second));
+    for (std::size_t j = first[i]; j < first[i + 1]; ++j) out.docs.push_back(static_cast<doc_id>(p + entries[j].doc));
     out.offsets.push_back(static_cast<std::uint32_t>(out.docs.size()));
   }
   return out;
@@ -209,19 +188,18 @@ pipeline::dedup_result run_against(const prior_documents& prior, const pipeline:
     const bander bands(lsh, k, options.seed);
 
     // Per band, the input's keys merged with the stored runs.
-    std::vector<std::uint64_t> band_keys(n * lsh.bands, 0);
+    const auto band_keys = std::make_unique_for_overwrite<std::uint64_t[]>(n * lsh.bands);
     run_on(pool, (n + 4095) / 4096, [&](std::size_t c) {
       for (std::size_t d = c * 4096; d < std::min(n, (c + 1) * 4096); ++d) {
-        if (excluded[d]) continue;
-        const std::span<std::uint64_t> out(band_keys.data() + d * lsh.bands, lsh.bands);
-        if (!bands.keys(input.signatures.subspan(d * k, k), out)) std::fill(out.begin(), out.end(), 0);
+        const std::span<std::uint64_t> out(band_keys.get() + d * lsh.bands, lsh.bands);
+        if (excluded[d] || !bands.keys(input.signatures.subspan(d * k, k), out)) std::fill(out.begin(), out.end(), 0);
       }
     });
     std::vector<bucket_list> buckets(lsh.bands);
     run_on(pool, lsh.bands, [&](std::size_t b) {
-      buckets[b] = input_buckets(prior, n, band_keys, lsh.bands, static_cast<std::uint32_t>(b), excluded);
+      buckets[b] = input_buckets(prior, n, std::span<const std::uint64_t>(band_keys.get(), n * lsh.bands), lsh.bands,
+                                 static_cast<std::uint32_t>(b), excluded);
     });
-    std::vector<std::uint64_t>().swap(band_keys);
     std::vector<std::uint8_t> candidate(n, 0);
     std::size_t bucket_bytes = 0;
     for (const bucket_list& bl : buckets) {
@@ -264,14 +242,14 @@ pipeline::dedup_result run_against(const prior_documents& prior, const pipeline:
     std::vector<std::uint8_t>().swap(candidate);
 
     // The colliding prior documents' signatures, read once.
-    std::vector<sig_value> prior_signatures(P * k);
+    const auto prior_signatures = std::make_unique_for_overwrite<sig_value[]>(P * k);
     run_on(pool, (P + 4095) / 4096, [&](std::size_t c) {
       for (std::size_t x = c * 4096; x < std::min(P, (c + 1) * 4096); ++x) {
-        prior.signature(nodes[x], std::span<sig_value>(prior_signatures.data() + x * k, k));
+        prior.signature(nodes[x], std::span<sig_value>(prior_signatures.get() + x * k, k));
       }
     });
     const pipeline::signature_lookup signature_of = [&](doc_id x) {
-      return x < P ? std::span<const sig_value>(prior_signatures.data() + std::size_t{x} * k, k)
+      return x < P ? std::span<const sig_value>(prior_signatures.get() + std::size_t{x} * k, k)
                    : input.signatures.subspan((x - P) * k, k);
     };
     const pipeline::set_lookup set_of = [&](doc_id x) {

@@ -314,15 +314,16 @@ std::vector<std::string> segment_blocks(const segment_input& in, const index_set
   const lsh_params lsh = s.banding();
   const bander bands(lsh, k, s.seed);
   blocks.resize(2 + lsh.bands);
-  std::vector<std::uint8_t> excluded(n, 0);
+  // Every document's keys at once (bander::keys looks at the signature once).
+  std::vector<std::uint64_t> all_keys(n * lsh.bands, 0);
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::span<std::uint64_t> out(all_keys.data() + i * lsh.bands, lsh.bands);
+    if (!bands.keys(std::span<const sig_value>(values).subspan(i * k, k), out)) std::fill(out.begin(), out.end(), 0);
+  }
   auto band_block = [&](std::size_t b) {
-    std::vector<std::uint64_t> keys(n);
-    pipeline::band_column(values, bands, static_cast<std::uint32_t>(b), excluded, keys);
     std::vector<band_entry> run(n);
-    for (std::size_t i = 0; i < n; ++i) run[i] = {keys[i], static_cast<doc_id>(i)};
-    std::sort(run.begin(), run.end(), [](const band_entry& a, const band_entry& c) {
-      return a.key != c.key ? a.key < c.key : a.doc < c.doc;
-    });
+    for (std::size_t i = 0; i < n; ++i) run[i] = {all_keys[i * lsh.bands + b], static_cast<doc_id>(i)};
+    pipeline::sort_band_run(run);
     blocks[2 + b] = pipeline::write_band_keys(opt, {lsh, static_cast<std::uint32_t>(b)}, run);
   };
   if (pool != nullptr) {

@@ -34,6 +34,28 @@ std::size_t first_at_least(const std::byte* base, std::size_t lo, std::size_t hi
 
 }  // namespace
 
+void sort_band_run(std::vector<band_entry>& run) {
+  const auto less = [](const band_entry& a, const band_entry& b) { return a.key != b.key ? a.key < b.key : a.doc < b.doc; };
+  const std::size_t n = run.size();
+  if (n < 4096) {
+    std::sort(run.begin(), run.end(), less);
+    return;
+  }
+  unsigned bits = 1;
+  while (bits < 16 && (std::size_t{1} << bits) < n / 4) ++bits;
+  const unsigned shift = 64 - bits;
+  std::vector<std::uint32_t> start((std::size_t{1} << bits) + 1, 0);
+  for (const band_entry& e : run) ++start[(e.key >> shift) + 1];
+  for (std::size_t b = 1; b < start.size(); ++b) start[b] += start[b - 1];
+  std::vector<band_entry> out(n);
+  std::vector<std::uint32_t> fill(start.begin(), start.end() - 1);
+  for (const band_entry& e : run) out[fill[e.key >> shift]++] = e;
+  for (std::size_t b = 0; b + 1 < start.size(); ++b) {
+    if (start[b + 1] - start[b] > 1) std::sort(out.begin() + start[b], out.begin() + start[b + 1], less);
+  }
+  run.swap(out);
+}
+
 std::vector<std::uint64_t> band_fences(std::span<const std::byte> payload, std::size_t n) {
   std::vector<std::uint64_t> f;
   f.reserve(n / fence_stride + 1);

@@ -20,11 +20,16 @@
 #include <utility>
 #include <vector>
 
+#include "neardup/banding.hpp"
 #include "neardup/types.hpp"
 
 namespace neardup::pipeline {
 
 inline constexpr std::size_t band_record_bytes = 12;
+
+// Sorts entries into a run's order, (key, doc): by the keys' top bits into
+// small buckets (the keys are hashes), then each bucket.
+void sort_band_run(std::vector<band_entry>& run);
 
 // Every fence_stride-th key of a run, held in memory so that a lookup reads
 // the run itself in one small range (a few cache lines) instead of ~log2(n)
