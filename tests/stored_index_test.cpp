@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <thread>
@@ -15,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "neardup/banding.hpp"
 #include "test_util.hpp"
 
 namespace {
@@ -151,7 +153,11 @@ TEST_F(StoredIndex, ThreeStepsEqualOneRunWithKeepFirst) {
 // the index, whose stored clusters (Y's) were joined by B after Y was stored.
 TEST_F(StoredIndex, ClustersJoinedByALaterBatchKeepTheirFirstDocument) {
   std::mt19937_64 rng(9);
-  auto word = [&rng](char tag) { return std::string(1, tag) + std::to_string(rng() % 100000); };
+  auto word = [&rng](char tag) {
+    std::string w = std::to_string(rng() % 100000);
+    w.insert(w.begin(), tag);
+    return w;
+  };
   std::string a_lines, b_lines, c_lines;
   auto line = [](const std::string& id, const std::vector<std::string>& w) {
     std::string t;
@@ -399,6 +405,65 @@ TEST_F(StoredIndex, CompactKeepsTheDocumentsAndTheirOrder) {
   nj::run_dedup(sources({a, b, cc}), (dir.path() / "abc").string(), o);
   EXPECT_EQ(read_file(dir.path() / "c1" / "deduped.jsonl"),
             lines_of(read_file(dir.path() / "abc" / "deduped.jsonl"), 'C'));
+}
+
+// Compaction streams the segments' data into one (their sorted band runs
+// merged): every document keeps its number, id, signature, fingerprint, set
+// and cluster, and every band key finds the same documents.
+TEST_F(StoredIndex, CompactionKeepsEveryDocumentsDataAndBandKeys) {
+  nj::dedup_options o = quiet_options();
+  nj::build_index(sources({a}), index(), o);
+  nj::run_dedup_against(sources({b}), (dir.path() / "ob").string(), o, index(), true);
+  nj::run_dedup_against(sources({cc}), (dir.path() / "oc").string(), o, index(), true);
+  struct snapshot {
+    std::vector<std::string> ids;
+    std::vector<std::vector<neardup::sig_value>> sigs;
+    std::vector<neardup::hash128> fps;
+    std::vector<std::vector<std::uint64_t>> sets;
+    std::vector<neardup::doc_id> clusters;
+    std::vector<std::vector<std::pair<std::uint32_t, neardup::doc_id>>> bands;
+  };
+  auto take = [&] {
+    const auto idx = nj::stored_index::open(index());
+    const auto p = idx.prior();
+    const auto& st = idx.info().settings;
+    const neardup::bander bands(st.banding(), st.num_perm, st.seed);
+    snapshot s;
+    std::vector<std::vector<std::uint64_t>> keys(st.banding().bands);
+    for (neardup::doc_id d = 0; d < p.size; ++d) {
+      s.ids.push_back(p.id(d));
+      s.sigs.emplace_back(st.num_perm);
+      p.signature(d, s.sigs.back());
+      s.fps.push_back(p.fingerprint(d));
+      const auto set = p.set(d);
+      s.sets.emplace_back(set.begin(), set.end());
+      s.clusters.push_back(p.cluster(d));
+      std::vector<std::uint64_t> k(st.banding().bands);
+      if (bands.keys(s.sigs.back(), k)) {
+        for (std::size_t j = 0; j < k.size(); ++j) keys[j].push_back(k[j]);
+      }
+    }
+    for (std::uint32_t j = 0; j < keys.size(); ++j) {
+      std::sort(keys[j].begin(), keys[j].end());
+      keys[j].erase(std::unique(keys[j].begin(), keys[j].end()), keys[j].end());
+      s.bands.emplace_back();
+      p.band_matches(j, keys[j], s.bands.back());
+      std::sort(s.bands.back().begin(), s.bands.back().end());
+    }
+    return std::make_pair(s, idx.info().segments.size());
+  };
+  const auto [before, segments_before] = take();
+  ASSERT_EQ(segments_before, 3u);
+  nj::index_writer(index(), nullptr).compact();
+  const auto [after, segments_after] = take();
+  EXPECT_EQ(segments_after, 1u);
+  EXPECT_EQ(after.ids, before.ids);
+  EXPECT_EQ(after.sigs, before.sigs);
+  EXPECT_EQ(after.fps, before.fps);
+  EXPECT_EQ(after.sets, before.sets);
+  EXPECT_EQ(after.clusters, before.clusters);
+  EXPECT_EQ(after.bands, before.bands);
+  EXPECT_FALSE(after.bands[0].empty());
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include "neardup/jobs/stored_index.hpp"
 
 #include "prior_run.hpp"
+#include "../core/xxh3_inline.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -101,14 +102,16 @@ void fsync_dir(const std::string& dir) {
   }
 }
 
-// Writes `parts` to dir/name.tmp, fsyncs, renames to dir/name, fsyncs dir.
-void write_file_durably(const std::string& dir, const std::string& name, std::span<const std::string> parts,
-                        const char* crash_written, const char* crash_renamed) {
+// Writes dir/name.tmp with fill(fd, its path), fsyncs, renames to dir/name,
+// fsyncs dir.
+void write_file_durably(const std::string& dir, const std::string& name,
+                        const std::function<void(int, const std::string&)>& fill, const char* crash_written,
+                        const char* crash_renamed) {
   const std::string tmp = dir + "/" + name + ".tmp", final_path = dir + "/" + name;
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) fail(dir, "cannot create " + tmp + ": " + std::strerror(errno));
   try {
-    for (const std::string& p : parts) write_all(fd, p, tmp);
+    fill(fd, tmp);
     if (::fsync(fd) != 0) fail(dir, "fsync " + tmp + ": " + std::strerror(errno));
   } catch (...) {
     ::close(fd);
@@ -121,6 +124,47 @@ void write_file_durably(const std::string& dir, const std::string& name, std::sp
   crash_point(crash_renamed);
   fsync_dir(dir);
 }
+
+void write_file_durably(const std::string& dir, const std::string& name, std::span<const std::string> parts,
+                        const char* crash_written, const char* crash_renamed) {
+  write_file_durably(
+      dir, name, [&](int fd, const std::string& tmp) { for (const std::string& p : parts) write_all(fd, p, tmp); },
+      crash_written, crash_renamed);
+}
+
+// Appends to a file through a buffer; counts what it appended.
+class file_appender {
+ public:
+  file_appender(int fd, const std::string& path, const std::string& index_path)
+      : fd_(fd), path_(path), index_path_(index_path) {}
+  void write(std::string_view bytes) {
+    buf_ += bytes;
+    offset_ += bytes.size();
+    if (buf_.size() >= (std::size_t{1} << 20)) flush();
+  }
+  void write(std::span<const std::byte> bytes) { write({reinterpret_cast<const char*>(bytes.data()), bytes.size()}); }
+  void flush() {
+    write_all(fd_, buf_, path_);
+    buf_.clear();
+  }
+  std::uint64_t offset() const noexcept { return offset_; }
+  // Overwrites 8 bytes written earlier with v, little-endian.
+  void patch64(std::uint64_t at, std::uint64_t v) {
+    flush();
+    std::string b;
+    put64(b, v);
+    if (::pwrite(fd_, b.data(), b.size(), static_cast<off_t>(at)) != 8) {
+      fail(index_path_, "write failed: " + path_ + ": " + std::strerror(errno));
+    }
+  }
+
+ private:
+  int fd_;
+  const std::string& path_;
+  const std::string& index_path_;
+  std::string buf_;
+  std::uint64_t offset_ = 0;
+};
 
 // A segment the MANIFEST named was removed meanwhile (a writer compacted):
 // the reader reads the new MANIFEST.
@@ -396,6 +440,7 @@ struct segment {
   std::vector<std::span<const std::byte>> bands;  // payloads, n_b records each
   std::vector<std::size_t> band_records;
   std::vector<std::vector<std::uint64_t>> fences;  // pipeline::band_fences of each band run
+  std::vector<std::vector<std::uint32_t>> directories;  // pipeline::fence_directory of each
   const std::uint8_t* kept = nullptr;
   const std::byte* clusters = nullptr;  // u32 per document
   std::vector<prior_join> joins;
@@ -488,6 +533,7 @@ segment open_segment(const std::string& path, const segment_info& info, const in
       g.bands.push_back(blocks[2 + b].subspan(pipeline::stage_header_bytes, bh.payload_bytes));
       g.band_records.push_back(bh.records);
       g.fences.push_back(pipeline::band_fences(g.bands.back(), bh.records));
+      g.directories.push_back(pipeline::fence_directory(g.fences.back()));
     }
     const auto d = blocks.back();
     if (d.size() >= 8 && std::memcmp(d.data(), kDocsMagic, 7) == 0 && d[7] == std::byte{'1'}) {
@@ -680,7 +726,7 @@ std::vector<index_match> stored_index::query(std::string_view text, const query_
   for (std::size_t g = 0; g < impl_->segments.size(); ++g) {
     const segment& seg = impl_->segments[g];
     found.clear();
-    for (std::size_t b = 0; b < keys.size(); ++b) pipeline::find_band_key(seg.bands[b], seg.band_records[b], seg.fences[b], keys[b], found);
+    for (std::size_t b = 0; b < keys.size(); ++b) pipeline::find_band_key(seg.bands[b], seg.band_records[b], seg.fences[b], keys[b], found, seg.directories[b]);
     std::sort(found.begin(), found.end());
     found.erase(std::unique(found.begin(), found.end()), found.end());
     for (doc_id d : found) {
@@ -878,26 +924,153 @@ void index_writer::compact() {
   impl& p = *impl_;
   if (p.m.segments.size() <= 1) return;
   const stored_index& cur = *p.current;
-  const std::size_t k = p.m.settings.num_perm;
+  const index_settings& s = p.m.settings;
+  const std::size_t k = s.num_perm;
   const auto& segs = cur.impl_->segments;
-  std::vector<std::pair<std::size_t, std::size_t>> at;  // (segment, document)
-  for (std::size_t g = 0; g < segs.size(); ++g) {
-    for (std::size_t i = 0; i < segs[g].n; ++i) at.emplace_back(g, i);
+  const auto& base = cur.impl_->base;
+  const std::uint64_t n = base.back();
+  const lsh_params lsh = s.banding();
+  const auto opt = stage_options(s);
+  // Streams the merged segment (the bytes segment_file(segment_blocks(...))
+  // would give for the same documents in the same order) straight to the
+  // file: memory stays a buffer and one cursor per segment, whatever the size.
+  segment_info info{"", n, 0, 0};
+  for (const segment& g : segs) {
+    for (std::size_t i = 0; i < g.n; ++i) info.kept += g.kept[i] != 0;
   }
-  std::vector<sig_value> sig(k);
-  segment_input in;
-  in.n = at.size();
-  in.signature = [&](std::size_t i) {
-    segs[at[i].first].signature(at[i].second, k, sig.data());
-    return std::span<const sig_value>(sig);
+  info.name = [&] {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "seg-%06llu", static_cast<unsigned long long>(p.m.next_segment++));
+    return std::string(buf);
+  }();
+  auto fill = [&](int fd, const std::string& tmp) {
+    file_appender out(fd, tmp, p.path);
+    out.write(std::string_view(kSegmentMagic, 8));
+    std::string word;
+    put64(word, 1 | (std::uint64_t{3 + lsh.bands} << 32));
+    out.write(word);
+    const pipeline::byte_sink sink = [&out](std::span<const std::byte> b) { out.write(b); };
+    auto block = [&](const auto& body) {  // u64 length, the block, pad to 8
+      const std::uint64_t at = out.offset();
+      out.write(std::string_view("\0\0\0\0\0\0\0\0", 8));
+      body();
+      const std::uint64_t len = out.offset() - at - 8;
+      out.write(std::string_view("\0\0\0\0\0\0\0", (8 - len % 8) % 8));
+      out.patch64(at, len);
+    };
+    auto each = [&](const auto& f) {  // f(segment, document in it, number across segments)
+      for (std::size_t g = 0; g < segs.size(); ++g) {
+        for (std::size_t i = 0; i < segs[g].n; ++i) f(segs[g], i, static_cast<doc_id>(base[g] + i));
+      }
+    };
+    block([&] {
+      auto w = pipeline::stage_writer::signatures(sink, opt, n, true);
+      std::vector<sig_value> sig(k);
+      each([&](const segment& g, std::size_t i, doc_id d) {
+        g.signature(i, k, sig.data());
+        w.add(d, sig);
+      });
+      w.finish();
+    });
+    block([&] {
+      bool sorted = true;  // as write_fingerprints decides it
+      pipeline::fingerprint_entry last{};
+      each([&](const segment& g, std::size_t i, doc_id d) {
+        const pipeline::fingerprint_entry e{g.fingerprint(i), d};
+        if (d > 0 && !(last <= e)) sorted = false;
+        last = e;
+      });
+      auto w = pipeline::stage_writer::fingerprints(sink, opt, n, sorted);
+      each([&](const segment& g, std::size_t i, doc_id d) { w.add(pipeline::fingerprint_entry{g.fingerprint(i), d}); });
+      w.finish();
+    });
+    for (std::uint32_t b = 0; b < lsh.bands; ++b) {  // the segments' sorted runs merged
+      block([&] {
+        auto w = pipeline::stage_writer::band_keys(sink, opt, {lsh, b}, n, true);
+        std::vector<std::size_t> at(segs.size(), 0);
+        auto entry = [&](std::size_t g) {
+          const std::byte* r = segs[g].bands[b].data() + at[g] * pipeline::band_record_bytes;
+          return band_entry{get64(r), static_cast<doc_id>(get32(r + 8) + base[g])};
+        };
+        for (std::uint64_t left = n; left > 0; --left) {
+          std::size_t best = segs.size();
+          band_entry e{};
+          for (std::size_t g = 0; g < segs.size(); ++g) {
+            if (at[g] == segs[g].band_records[b]) continue;
+            const band_entry c = entry(g);
+            if (best == segs.size() || c.key < e.key || (c.key == e.key && c.doc < e.doc)) {
+              best = g;
+              e = c;
+            }
+          }
+          ++at[best];
+          w.add(e);
+        }
+        w.finish();
+      });
+    }
+    block([&] {  // the documents block, as segment_blocks lays it out
+      XXH3_state_t sum{};
+      XXH3_64bits_reset_withSeed(&sum, kDocsSeed);
+      auto put = [&](std::string_view bytes) {
+        XXH3_64bits_update(&sum, bytes.data(), bytes.size());
+        out.write(bytes);
+      };
+      std::uint64_t id_bytes = 0, set_values = 0;
+      each([&](const segment& g, std::size_t i, doc_id) {
+        id_bytes += get64(g.id_end + 8 * i) - g.id_begin_of(i);
+        set_values += g.set(i).size();
+      });
+      std::string head(kDocsMagic, 8);
+      put64(head, n);
+      put64(head, id_bytes);
+      put64(head, set_values);
+      put64(head, 0);  // joins: applied to the labels
+      put(head);
+      const std::string_view zeros("\0\0\0\0\0\0\0", 7);
+      each([&](const segment& g, std::size_t i, doc_id) { put(g.kept[i] != 0 ? "\1" : std::string_view("\0", 1)); });
+      put(zeros.substr(0, (8 - n % 8) % 8));
+      std::string v;
+      each([&](const segment&, std::size_t, doc_id d) {
+        v.clear();
+        put32(v, cur.impl_->cluster(d));
+        put(v);
+      });
+      put(zeros.substr(0, (8 - 4 * n % 8) % 8));
+      std::uint64_t end = 0;
+      each([&](const segment& g, std::size_t i, doc_id) {
+        end += get64(g.id_end + 8 * i) - g.id_begin_of(i);
+        v.clear();
+        put64(v, end);
+        put(v);
+      });
+      end = 0;
+      each([&](const segment& g, std::size_t i, doc_id) {
+        end += g.set(i).size();
+        v.clear();
+        put64(v, end);
+        put(v);
+      });
+      each([&](const segment& g, std::size_t i, doc_id) {
+        const std::uint64_t b0 = g.id_begin_of(i);
+        put(std::string_view(g.ids + b0, get64(g.id_end + 8 * i) - b0));
+      });
+      put(zeros.substr(0, (8 - id_bytes % 8) % 8));
+      each([&](const segment& g, std::size_t i, doc_id) {
+        v.clear();
+        put64s(v, g.set(i));
+        put(v);
+      });
+      v.clear();
+      put64(v, XXH3_64bits_digest(&sum));
+      out.write(v);
+    });
+    out.flush();
+    info.bytes = out.offset();
   };
-  in.fingerprint = [&](std::size_t i) { return segs[at[i].first].fingerprint(at[i].second); };
-  in.kept = [&](std::size_t i) { return segs[at[i].first].kept[at[i].second] != 0; };
-  in.id = [&](std::size_t i) { return segs[at[i].first].id(at[i].second); };
-  in.set = [&](std::size_t i) { return segs[at[i].first].set(at[i].second); };
-  // The joins are applied to the labels (the merged segment has none).
-  in.cluster = [&](std::size_t i) { return cur.impl_->cluster(static_cast<doc_id>(i)); };
-  p.commit(p.write_segment(in), true);
+  crash_point("segment_start");
+  write_file_durably(p.path, info.name, fill, "segment_written", "segment_renamed");
+  p.commit(info, true);
 }
 
 // ---- jobs --------------------------------------------------------------------

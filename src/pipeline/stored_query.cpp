@@ -1,6 +1,7 @@
 #include "neardup/pipeline/stored_query.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 
 namespace neardup::pipeline {
@@ -63,13 +64,33 @@ std::vector<std::uint64_t> band_fences(std::span<const std::byte> payload, std::
   return f;
 }
 
+std::vector<std::uint32_t> fence_directory(std::span<const std::uint64_t> fences) {
+  unsigned bits = 1;
+  while (bits < 24 && (std::size_t{1} << bits) < fences.size()) ++bits;
+  const unsigned shift = 64 - bits;
+  std::vector<std::uint32_t> dir((std::size_t{1} << bits) + 1);
+  std::size_t f = 0;
+  for (std::size_t slot = 0; slot < dir.size(); ++slot) {
+    while (f < fences.size() && (fences[f] >> shift) < slot) ++f;
+    dir[slot] = static_cast<std::uint32_t>(f);
+  }
+  return dir;
+}
+
 void find_band_key(std::span<const std::byte> payload, std::size_t n, std::span<const std::uint64_t> fences,
-                   std::uint64_t key, std::vector<doc_id>& out) {
+                   std::uint64_t key, std::vector<doc_id>& out, std::span<const std::uint32_t> directory) {
   const std::byte* base = payload.data();
   std::size_t lo = 0, hi = n;  // first record with key >= `key` is in [lo, hi]
   if (!fences.empty()) {
+    auto from = fences.begin(), to = fences.end();
+    if (directory.size() >= 3) {  // the fences with key's top bits, and the first one after them
+      const unsigned shift = 64 - static_cast<unsigned>(std::countr_zero(directory.size() - 1));
+      const std::uint64_t slot = key >> shift;
+      from = fences.begin() + directory[slot];
+      to = fences.begin() + directory[slot + 1];
+    }
     // fences[f - 1] < key <= fences[f]: the record is in ((f - 1) * stride, f * stride].
-    const auto f = static_cast<std::size_t>(std::lower_bound(fences.begin(), fences.end(), key) - fences.begin());
+    const auto f = static_cast<std::size_t>(std::lower_bound(from, to, key) - fences.begin());
     lo = f == 0 ? 0 : (f - 1) * fence_stride + 1;
     hi = std::min(n, f * fence_stride);
   }

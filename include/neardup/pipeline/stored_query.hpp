@@ -8,7 +8,8 @@
 //
 //   std::vector<neardup::doc_id> docs;
 //   const auto fences = neardup::pipeline::band_fences(payload, n);  // once per run
-//   neardup::pipeline::find_band_key(payload, n, fences, key, docs);  // appends, in doc order
+//   const auto dir = neardup::pipeline::fence_directory(fences);     // once per run
+//   neardup::pipeline::find_band_key(payload, n, fences, key, docs, dir);  // appends, in doc order
 //   neardup::pipeline::rank_matches(matches, 0.8, 10);
 //
 // REQUIRES: the payload was checked (inspect_stage_data) and is sorted.
@@ -38,11 +39,18 @@ inline constexpr std::size_t fence_stride = 64;
 // fences[i] = key of record i * fence_stride.
 std::vector<std::uint64_t> band_fences(std::span<const std::byte> payload, std::size_t n);
 
+// A directory over the fences, so that a lookup does not binary-search
+// them: directory[s] = the first fence whose key's top b bits are >= s, for
+// s in [0, 2^b], with 2^b about the number of fences (the keys are hashes,
+// so a slot holds one or two fences). 4 bytes per fence, roughly.
+std::vector<std::uint32_t> fence_directory(std::span<const std::uint64_t> fences);
+
 // Appends the documents of the records whose key is `key`. `fences`: empty,
-// or band_fences() of the same run.
+// or band_fences() of the same run; `directory`: empty, or fence_directory()
+// of those fences.
 // REQUIRES: payload.size() >= n * band_record_bytes.
 void find_band_key(std::span<const std::byte> payload, std::size_t n, std::span<const std::uint64_t> fences,
-                   std::uint64_t key, std::vector<doc_id>& out);
+                   std::uint64_t key, std::vector<doc_id>& out, std::span<const std::uint32_t> directory = {});
 
 // The sort-merge form of find_band_key for many keys at once (a batch
 // deduplicated against the run): for `keys` in ascending order, appends
