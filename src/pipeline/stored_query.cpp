@@ -93,6 +93,23 @@ void find_band_key(std::span<const std::byte> payload, std::size_t n, std::span<
     const auto f = static_cast<std::size_t>(std::lower_bound(from, to, key) - fences.begin());
     lo = f == 0 ? 0 : (f - 1) * fence_stride + 1;
     hi = std::min(n, f * fence_stride);
+    if (f > 0 && lo < hi) {
+      // The keys are hashes, about evenly spread between the two fences:
+      // start where `key` falls between them and step to the first record
+      // >= key (a few records, one or two cache lines, instead of a binary
+      // search's scattered probes).
+      const double below = static_cast<double>(fences[f - 1]);
+      const double above = f < fences.size() ? static_cast<double>(fences[f]) : 0x1p64;
+      const double at = (static_cast<double>(key) - below) / std::max(above - below, 1.0);
+      std::size_t guess = lo + static_cast<std::size_t>(std::clamp(at, 0.0, 1.0) * static_cast<double>(hi - lo));
+      guess = std::min(guess, hi);
+      if (guess < hi && key_at(base + guess * band_record_bytes) < key) {
+        do ++guess; while (guess < hi && key_at(base + guess * band_record_bytes) < key);
+      } else {
+        while (guess > lo && key_at(base + (guess - 1) * band_record_bytes) >= key) --guess;
+      }
+      lo = hi = guess;
+    }
   }
   lo = first_at_least(base, lo, hi, key);
   for (; lo < n && key_at(base + lo * band_record_bytes) == key; ++lo) out.push_back(doc_at(base + lo * band_record_bytes));
