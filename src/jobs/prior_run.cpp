@@ -371,9 +371,8 @@ pipeline::dedup_result run_against(const prior_documents& prior, const pipeline:
       node_leader[P + d] = leader_node[d];
       node_kept[P + d] = clusters.representative[leader_node[d]];
     }
-    const pipeline::pair_similarity similarity = [&](doc_id a, doc_id b) -> double {
-      if (b < P) return 0;  // two prior documents: never reported
-      const doc_id ca = combined_of(a), cb = combined_of(b);
+    // Similarity of two documents by combined number.
+    auto similar = [&](doc_id ca, doc_id cb) -> double {
       if (exact) {
         auto set = [&](doc_id c) { return c < p ? prior.set(c) : input_sets->set(static_cast<doc_id>(c - p)); };
         return exact_jaccard(set(ca), set(cb));
@@ -392,6 +391,10 @@ pipeline::dedup_result run_against(const prior_documents& prior, const pipeline:
       sig(cb, y);
       return jaccard(std::span<const sig_value>(x), std::span<const sig_value>(y)).estimate;
     };
+    const pipeline::pair_similarity similarity = [&](doc_id a, doc_id b) -> double {
+      if (b < P) return 0;  // two prior documents: never reported
+      return similar(combined_of(a), combined_of(b));
+    };
     const pipeline::dedup_evidence ev = pipeline::collect_evidence(
         node_leader, node_kept, node_fp, &trace, similarity,
         exact ? pipeline::evidence_kind::jaccard : pipeline::evidence_kind::estimate, pool,
@@ -402,6 +405,11 @@ pipeline::dedup_result run_against(const prior_documents& prior, const pipeline:
       e.doc = static_cast<doc_id>(d);
       if (e.kind == pipeline::evidence_kind::exact) {
         e.partner = result.kept_of[d];
+      } else if (e.band == 0) {
+        // A copy of a removed stored document, whose link to its cluster is
+        // the stored cluster (band 0): the cluster's first document is named.
+        e.partner = result.kept_of[d];
+        e.similarity = similar(leader[d], keeper[d]);
       } else {
         e.partner = local(combined_of(e.partner));
         e.band -= 1;  // band 0 was the stored clusters
