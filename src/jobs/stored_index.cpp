@@ -723,6 +723,15 @@ std::vector<index_match> stored_index::query(std::string_view text, const query_
   std::vector<pipeline::scored_doc> scored;
   std::vector<doc_id> found;
   std::vector<sig_value> other(k);
+  // Every segment's lookups, their memory touched stage by stage first.
+  for (const auto stage : {pipeline::lookup_stage::directory, pipeline::lookup_stage::fences,
+                           pipeline::lookup_stage::records}) {
+    for (const segment& seg : impl_->segments) {
+      for (std::size_t b = 0; b < keys.size(); ++b) {
+        pipeline::prefetch_band_key(seg.bands[b], seg.band_records[b], seg.fences[b], keys[b], seg.directories[b], stage);
+      }
+    }
+  }
   for (std::size_t g = 0; g < impl_->segments.size(); ++g) {
     const segment& seg = impl_->segments[g];
     found.clear();

@@ -77,39 +77,88 @@ std::vector<std::uint32_t> fence_directory(std::span<const std::uint64_t> fences
   return dir;
 }
 
+namespace {
+
+// Where a lookup starts: the first record >= key is in [lo, hi]; `guess`, in
+// [lo, hi], is where the key falls between its two fences.
+struct lookup_range {
+  std::size_t lo = 0, hi = 0, guess = 0;
+};
+
+// The fences to search for `key`: all, or its directory slot's.
+std::pair<std::size_t, std::size_t> fence_range(std::span<const std::uint64_t> fences,
+                                                 std::span<const std::uint32_t> directory, std::uint64_t key) {
+  if (directory.size() < 3) return {0, fences.size()};
+  // The fences with key's top bits, and the first one after them.
+  const unsigned shift = 64 - static_cast<unsigned>(std::countr_zero(directory.size() - 1));
+  const std::uint64_t slot = key >> shift;
+  return {directory[slot], directory[slot + 1]};
+}
+
+lookup_range locate(std::size_t n, std::span<const std::uint64_t> fences, std::span<const std::uint32_t> directory,
+                    std::uint64_t key) {
+  if (fences.empty()) return {0, n, 0};
+  const auto [from, to] = fence_range(fences, directory, key);
+  // fences[f - 1] < key <= fences[f]: the record is in ((f - 1) * stride, f * stride].
+  const auto f = static_cast<std::size_t>(
+      std::lower_bound(fences.begin() + static_cast<std::ptrdiff_t>(from),
+                       fences.begin() + static_cast<std::ptrdiff_t>(to), key) -
+      fences.begin());
+  lookup_range r;
+  r.lo = f == 0 ? 0 : (f - 1) * fence_stride + 1;
+  r.hi = std::min(n, f * fence_stride);
+  r.guess = r.lo;
+  if (f > 0 && r.lo < r.hi) {
+    // The keys are hashes, about evenly spread between the two fences: start
+    // where `key` falls between them (then a few records, one or two cache
+    // lines, instead of a binary search's scattered probes).
+    const double below = static_cast<double>(fences[f - 1]);
+    const double above = f < fences.size() ? static_cast<double>(fences[f]) : 0x1p64;
+    const double at = (static_cast<double>(key) - below) / std::max(above - below, 1.0);
+    r.guess = std::min(r.hi, r.lo + static_cast<std::size_t>(std::clamp(at, 0.0, 1.0) * static_cast<double>(r.hi - r.lo)));
+  }
+  return r;
+}
+
+}  // namespace
+
+void prefetch_band_key(std::span<const std::byte> payload, std::size_t n, std::span<const std::uint64_t> fences,
+                       std::uint64_t key, std::span<const std::uint32_t> directory, lookup_stage stage) {
+  if (fences.empty()) return;
+  switch (stage) {
+    case lookup_stage::directory:
+      if (directory.size() >= 3) {
+        const unsigned shift = 64 - static_cast<unsigned>(std::countr_zero(directory.size() - 1));
+        __builtin_prefetch(directory.data() + (key >> shift));
+      }
+      return;
+    case lookup_stage::fences: {
+      const auto [from, to] = fence_range(fences, directory, key);
+      __builtin_prefetch(fences.data() + std::min(from, fences.size() - 1));
+      __builtin_prefetch(fences.data() + std::min(to, fences.size() - 1));
+      return;
+    }
+    case lookup_stage::records: {
+      const lookup_range r = locate(n, fences, directory, key);
+      if (r.guess < n) __builtin_prefetch(payload.data() + r.guess * band_record_bytes);
+      return;
+    }
+  }
+}
+
 void find_band_key(std::span<const std::byte> payload, std::size_t n, std::span<const std::uint64_t> fences,
                    std::uint64_t key, std::vector<doc_id>& out, std::span<const std::uint32_t> directory) {
   const std::byte* base = payload.data();
-  std::size_t lo = 0, hi = n;  // first record with key >= `key` is in [lo, hi]
-  if (!fences.empty()) {
-    auto from = fences.begin(), to = fences.end();
-    if (directory.size() >= 3) {  // the fences with key's top bits, and the first one after them
-      const unsigned shift = 64 - static_cast<unsigned>(std::countr_zero(directory.size() - 1));
-      const std::uint64_t slot = key >> shift;
-      from = fences.begin() + directory[slot];
-      to = fences.begin() + directory[slot + 1];
+  const lookup_range r = locate(n, fences, directory, key);
+  std::size_t lo = r.lo, hi = r.hi;
+  if (!fences.empty() && r.guess != r.lo) {  // step from the guess to the first record >= key
+    std::size_t g = r.guess;
+    if (g < hi && key_at(base + g * band_record_bytes) < key) {
+      do ++g; while (g < hi && key_at(base + g * band_record_bytes) < key);
+    } else {
+      while (g > lo && key_at(base + (g - 1) * band_record_bytes) >= key) --g;
     }
-    // fences[f - 1] < key <= fences[f]: the record is in ((f - 1) * stride, f * stride].
-    const auto f = static_cast<std::size_t>(std::lower_bound(from, to, key) - fences.begin());
-    lo = f == 0 ? 0 : (f - 1) * fence_stride + 1;
-    hi = std::min(n, f * fence_stride);
-    if (f > 0 && lo < hi) {
-      // The keys are hashes, about evenly spread between the two fences:
-      // start where `key` falls between them and step to the first record
-      // >= key (a few records, one or two cache lines, instead of a binary
-      // search's scattered probes).
-      const double below = static_cast<double>(fences[f - 1]);
-      const double above = f < fences.size() ? static_cast<double>(fences[f]) : 0x1p64;
-      const double at = (static_cast<double>(key) - below) / std::max(above - below, 1.0);
-      std::size_t guess = lo + static_cast<std::size_t>(std::clamp(at, 0.0, 1.0) * static_cast<double>(hi - lo));
-      guess = std::min(guess, hi);
-      if (guess < hi && key_at(base + guess * band_record_bytes) < key) {
-        do ++guess; while (guess < hi && key_at(base + guess * band_record_bytes) < key);
-      } else {
-        while (guess > lo && key_at(base + (guess - 1) * band_record_bytes) >= key) --guess;
-      }
-      lo = hi = guess;
-    }
+    lo = hi = g;
   }
   lo = first_at_least(base, lo, hi, key);
   for (; lo < n && key_at(base + lo * band_record_bytes) == key; ++lo) out.push_back(doc_at(base + lo * band_record_bytes));

@@ -52,6 +52,17 @@ std::vector<std::uint32_t> fence_directory(std::span<const std::uint64_t> fences
 void find_band_key(std::span<const std::byte> payload, std::size_t n, std::span<const std::uint64_t> fences,
                    std::uint64_t key, std::vector<doc_id>& out, std::span<const std::uint32_t> directory = {});
 
+// Many lookups at once (a query's bands in every segment) wait for memory
+// one after the other; touching each lookup's next place first, for every
+// lookup, before the next stage lets the cache misses overlap:
+//   for (stage : {directory, fences, records}) for (each lookup) prefetch_band_key(..., stage);
+//   for (each lookup) find_band_key(...);
+// A hint only: it reads the directory and fences (after their stage) and
+// changes nothing.
+enum class lookup_stage { directory, fences, records };
+void prefetch_band_key(std::span<const std::byte> payload, std::size_t n, std::span<const std::uint64_t> fences,
+                       std::uint64_t key, std::span<const std::uint32_t> directory, lookup_stage stage);
+
 // The sort-merge form of find_band_key for many keys at once (a batch
 // deduplicated against the run): for `keys` in ascending order, appends
 // {i, doc} for every record whose key is keys[i], in (i, doc) order. It walks
