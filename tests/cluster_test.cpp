@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <numeric>
 #include <random>
 #include <set>
@@ -117,6 +118,32 @@ TEST(Cluster, AlreadyConnectedBucketsCostNothing) {
   EXPECT_EQ(c.stats().bands, 2u);
   const std::vector<doc_id> expected{0, 1, 0, 1, 0, 5, 0};
   EXPECT_EQ(c.result().representative, expected);
+}
+
+// Settled documents (clustered before, e.g. stored in an index) are united
+// by add_known_clusters without the verifier and never compared with each
+// other; later documents are compared with them as usual.
+TEST(Cluster, SettledDocumentsAreNotComparedWithEachOther) {
+  std::vector<std::pair<doc_id, doc_id>> calls;
+  std::mutex m;
+  cluster_options o;
+  o.settled = 4;  // 0..3 settled: {0, 2} one known cluster, 1 and 3 alone
+  neardup::cluster_trace trace;
+  o.trace = &trace;
+  clusterer c(7, [&](doc_id a, doc_id b) {
+    std::lock_guard<std::mutex> lock(m);
+    calls.emplace_back(a, b);
+    return (a == 3 && b == 5) || (a == 1 && b == 6);
+  }, o);
+  c.add_known_clusters(make_bucket_list({{0, 2}}));
+  EXPECT_EQ(c.stats().verifications, 0u);
+  c.add_band(make_bucket_list({{0, 1, 2, 3, 5}, {1, 3, 6}}));
+  for (const auto& [a, b] : calls) EXPECT_GE(b, 4u) << a << "," << b;
+  const std::vector<doc_id> expected{0, 1, 0, 3, 4, 3, 1};
+  EXPECT_EQ(c.result().representative, expected);
+  ASSERT_FALSE(trace.merges.empty());
+  EXPECT_EQ(trace.merges[0], (neardup::band_link{0, 2, 0}));  // the known cluster is band 0
+  EXPECT_THROW(c.add_known_clusters(make_bucket_list({{0, 9}})), std::invalid_argument);
 }
 
 TEST(Cluster, NonTransitiveVerifierWithinOneBucket) {

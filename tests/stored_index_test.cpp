@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <thread>
@@ -15,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "neardup/banding.hpp"
 #include "test_util.hpp"
 
 namespace {
@@ -76,6 +78,18 @@ std::string lines_of(const std::string& deduped, char batch) {
   return out;
 }
 
+// The lines of clusters.tsv (id TAB keeper id) whose id starts with `batch`.
+std::string tsv_lines_of(const std::string& tsv, char batch) {
+  std::string out;
+  std::size_t at = 0;
+  while (at < tsv.size()) {
+    const std::size_t nl = tsv.find('\n', at);
+    if (tsv[at] == batch) out += tsv.substr(at, nl - at + 1);
+    at = nl + 1;
+  }
+  return out;
+}
+
 class StoredIndex : public ::testing::Test {
  protected:
   temp_dir dir{"stored_index"};
@@ -121,12 +135,76 @@ TEST_F(StoredIndex, ThreeStepsEqualOneRunWithKeepFirst) {
     const std::string kept_c = read_file(fs::path(out("c")) / "deduped.jsonl");
     EXPECT_EQ(kept_b, lines_of(ab, 'B'));
     EXPECT_EQ(kept_c, lines_of(abc, 'C'));
+    // Every document's keeper, named in clusters.tsv, too.
+    EXPECT_EQ(read_file(fs::path(out("b")) / "clusters.tsv"), tsv_lines_of(read_file(fs::path(out("ab")) / "clusters.tsv"), 'B'));
+    EXPECT_EQ(read_file(fs::path(out("c")) / "clusters.tsv"), tsv_lines_of(read_file(fs::path(out("abc")) / "clusters.tsv"), 'C'));
     EXPECT_LT(kept_b.size(), read_file(b).size());  // something was removed against A
 
     const auto i = nj::stored_index::open(idx);
     EXPECT_EQ(i.info().documents, 450u);
     EXPECT_EQ(i.info().segments.size(), 3u);
     EXPECT_EQ(i.info().settings.stores_sets(), verify == neardup::pipeline::verify_mode::exact);
+  }
+}
+
+// Clusters that a later batch joins: A holds X and Y (too far apart to be
+// one cluster) and Y2 near Y; B's Z is near both X and Y, so it joins their
+// clusters; C's W is near Y2 only. One run keeps X for all of them; so must
+// the index, whose stored clusters (Y's) were joined by B after Y was stored.
+TEST_F(StoredIndex, ClustersJoinedByALaterBatchKeepTheirFirstDocument) {
+  std::mt19937_64 rng(9);
+  auto word = [&rng](char tag) {
+    std::string w = std::to_string(rng() % 100000);
+    w.insert(w.begin(), tag);
+    return w;
+  };
+  std::string a_lines, b_lines, c_lines;
+  auto line = [](const std::string& id, const std::vector<std::string>& w) {
+    std::string t;
+    for (const auto& x : w) t += (t.empty() ? "" : " ") + x;
+    return "{\"id\":\"" + id + "\",\"text\":\"" + t + "\"}\n";
+  };
+  for (int f = 0; f < 20; ++f) {
+    std::vector<std::string> x(200);
+    for (auto& w : x) w = word('w');
+    auto changed = [&](std::vector<std::string> v, std::initializer_list<int> at) {
+      for (int i : at) v[static_cast<std::size_t>(i)] = word('z');
+      return v;
+    };
+    const auto z = changed(x, {20, 40, 60});
+    const auto y = changed(z, {80, 100, 120});
+    const auto y2 = changed(y, {140, 160, 180});
+    const auto w = changed(y2, {195});
+    const std::string n = std::to_string(f);
+    a_lines += line("AX" + n, x) + line("AY" + n, y) + line("AZ" + n, y2);
+    b_lines += line("BZ" + n, z);
+    c_lines += line("CW" + n, w);
+  }
+  write_file(a, a_lines);
+  write_file(b, b_lines);
+  write_file(cc, c_lines);
+  for (auto verify : {neardup::pipeline::verify_mode::exact, neardup::pipeline::verify_mode::estimate}) {
+    nj::dedup_options o = quiet_options();
+    o.verify = verify;
+    const std::string v(neardup::name(verify)), idx = index() + v;
+    const auto out = [&](const char* n) { return dir.path() / (n + v); };
+    nj::run_dedup(sources({a, b, cc}), out("abc").string(), o);
+    nj::build_index(sources({a}), idx, o);
+    nj::run_dedup_against(sources({b}), out("b").string(), o, idx, true);
+    nj::run_dedup_against(sources({cc}), out("c").string(), o, idx, true);
+    const std::string one_run = read_file(out("abc") / "clusters.tsv");
+    EXPECT_EQ(read_file(out("b") / "clusters.tsv"), tsv_lines_of(one_run, 'B'));
+    EXPECT_EQ(read_file(out("c") / "clusters.tsv"), tsv_lines_of(one_run, 'C'));
+    // The joins happened: most W are kept by X (not by Y, which A kept).
+    std::size_t by_x = 0;
+    for (int f = 0; f < 20; ++f) {
+      by_x += one_run.find("CW" + std::to_string(f) + "\tAX" + std::to_string(f) + "\n") != std::string::npos;
+    }
+    EXPECT_GE(by_x, 15u) << one_run;
+    // A compacted index resolves the joins into its labels and decides alike.
+    nj::index_writer(idx, nullptr).compact();
+    nj::run_dedup_against(sources({cc}), out("c2").string(), o, idx, false);
+    EXPECT_EQ(read_file(out("c2") / "clusters.tsv"), read_file(out("c") / "clusters.tsv"));
   }
 }
 
@@ -327,6 +405,65 @@ TEST_F(StoredIndex, CompactKeepsTheDocumentsAndTheirOrder) {
   nj::run_dedup(sources({a, b, cc}), (dir.path() / "abc").string(), o);
   EXPECT_EQ(read_file(dir.path() / "c1" / "deduped.jsonl"),
             lines_of(read_file(dir.path() / "abc" / "deduped.jsonl"), 'C'));
+}
+
+// Compaction streams the segments' data into one (their sorted band runs
+// merged): every document keeps its number, id, signature, fingerprint, set
+// and cluster, and every band key finds the same documents.
+TEST_F(StoredIndex, CompactionKeepsEveryDocumentsDataAndBandKeys) {
+  nj::dedup_options o = quiet_options();
+  nj::build_index(sources({a}), index(), o);
+  nj::run_dedup_against(sources({b}), (dir.path() / "ob").string(), o, index(), true);
+  nj::run_dedup_against(sources({cc}), (dir.path() / "oc").string(), o, index(), true);
+  struct snapshot {
+    std::vector<std::string> ids;
+    std::vector<std::vector<neardup::sig_value>> sigs;
+    std::vector<neardup::hash128> fps;
+    std::vector<std::vector<std::uint64_t>> sets;
+    std::vector<neardup::doc_id> clusters;
+    std::vector<std::vector<std::pair<std::uint32_t, neardup::doc_id>>> bands;
+  };
+  auto take = [&] {
+    const auto idx = nj::stored_index::open(index());
+    const auto p = idx.prior();
+    const auto& st = idx.info().settings;
+    const neardup::bander bands(st.banding(), st.num_perm, st.seed);
+    snapshot s;
+    std::vector<std::vector<std::uint64_t>> keys(st.banding().bands);
+    for (neardup::doc_id d = 0; d < p.size; ++d) {
+      s.ids.push_back(p.id(d));
+      s.sigs.emplace_back(st.num_perm);
+      p.signature(d, s.sigs.back());
+      s.fps.push_back(p.fingerprint(d));
+      const auto set = p.set(d);
+      s.sets.emplace_back(set.begin(), set.end());
+      s.clusters.push_back(p.cluster(d));
+      std::vector<std::uint64_t> k(st.banding().bands);
+      if (bands.keys(s.sigs.back(), k)) {
+        for (std::size_t j = 0; j < k.size(); ++j) keys[j].push_back(k[j]);
+      }
+    }
+    for (std::uint32_t j = 0; j < keys.size(); ++j) {
+      std::sort(keys[j].begin(), keys[j].end());
+      keys[j].erase(std::unique(keys[j].begin(), keys[j].end()), keys[j].end());
+      s.bands.emplace_back();
+      p.band_matches(j, keys[j], s.bands.back());
+      std::sort(s.bands.back().begin(), s.bands.back().end());
+    }
+    return std::make_pair(s, idx.info().segments.size());
+  };
+  const auto [before, segments_before] = take();
+  ASSERT_EQ(segments_before, 3u);
+  nj::index_writer(index(), nullptr).compact();
+  const auto [after, segments_after] = take();
+  EXPECT_EQ(segments_after, 1u);
+  EXPECT_EQ(after.ids, before.ids);
+  EXPECT_EQ(after.sigs, before.sigs);
+  EXPECT_EQ(after.fps, before.fps);
+  EXPECT_EQ(after.sets, before.sets);
+  EXPECT_EQ(after.clusters, before.clusters);
+  EXPECT_EQ(after.bands, before.bands);
+  EXPECT_FALSE(after.bands[0].empty());
 }
 
 }  // namespace

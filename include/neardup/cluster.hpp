@@ -173,6 +173,12 @@ struct cluster_options {
   // When set, filled as bands are added (see cluster_trace). Does not change
   // any result.
   cluster_trace* trace = nullptr;
+  // Documents below this id were clustered among themselves before (a stored
+  // index's documents, clustered when they were stored, see
+  // add_known_clusters): in a bucket, such a member joins its component and is
+  // compared with no other group (no verifier call, nothing counted); the
+  // later members are compared with them as usual.
+  doc_id settled = 0;
 };
 
 struct cluster_stats {
@@ -215,6 +221,12 @@ class clusterer {
   void begin_band();
   void add_buckets(const bucket_list& buckets);
   void end_band();
+
+  // Unites the members of each bucket without asking the verifier: clusters
+  // known beforehand. Counts as one band: the trace records a link from each
+  // bucket's first member to every other member that was not connected yet.
+  // REQUIRES: doc ids < num_docs (else std::invalid_argument).
+  void add_known_clusters(const bucket_list& clusters);
 
   [[nodiscard]] const cluster_stats& stats() const noexcept { return stats_; }
   // Current clusters; can be called between bands.

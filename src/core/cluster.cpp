@@ -90,7 +90,7 @@ class bucket_worker {
       return;
     }
     if (members.size() == 2) {  // the common case, without the group machinery
-      if (snapshot_.find_const(members[0]) != snapshot_.find_const(members[1])) {
+      if (members[1] >= options_.settled && snapshot_.find_const(members[0]) != snapshot_.find_const(members[1])) {
         compare(members[0], members[1]);
       }
       return;
@@ -217,6 +217,10 @@ class bucket_worker {
     member_.push_back(x);
     older_.push_back(newest_[own]);
     newest_[own] = pos;
+    if (x < options_.settled) {  // clustered before with the other settled members
+      push_back(own);
+      return;
+    }
     const std::size_t others = alive_ - 1;
     std::size_t compared = 0, reached = 0;
     std::uint32_t h = prev_[0];
@@ -400,6 +404,24 @@ void clusterer::end_band() {
   peak_link_bytes_ = std::max(peak_link_bytes_, pending_.capacity() * sizeof(doc_pair));
   pending_.clear();
   in_band_ = false;
+}
+
+void clusterer::add_known_clusters(const bucket_list& clusters) {
+  const std::size_t n = sets_.size();
+  for (const doc_id d : clusters.docs) {
+    if (d >= n) {
+      throw std::invalid_argument("clusterer::add_known_clusters: doc id " + std::to_string(d) +
+                                  " out of range, num_docs is " + std::to_string(n));
+    }
+  }
+  begin_band();
+  for (std::size_t i = 0; i < clusters.size(); ++i) {
+    const auto members = clusters[i];
+    for (std::size_t j = 1; j < members.size(); ++j) {
+      if (sets_.find_const(members[0]) != sets_.find_const(members[j])) pending_.push_back({members[0], members[j]});
+    }
+  }
+  end_band();
 }
 
 void clusterer::add_band(const bucket_list& buckets) {

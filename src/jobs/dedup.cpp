@@ -273,15 +273,16 @@ dedup_report detail::run_dedup_scanned(std::span<const io::source_info> sources,
   pipeline::dedup_options engine_options = options;
   engine_options.evidence.record = true;  // the job always writes its audit trail
   const pipeline::run_context context{&pool, events.get(), report.input_bytes};
-  pipeline::dedup_result result = options.prior != nullptr
-                                      ? detail::run_against(*options.prior, docs, engine_options, &sets, context)
-                                      : pipeline::run_stages(docs, engine_options, &sets, context);
+  std::vector<prior_join> joins;
+  pipeline::dedup_result result =
+      options.prior != nullptr ? detail::run_against(*options.prior, docs, engine_options, &sets, context, &joins)
+                               : pipeline::run_stages(docs, engine_options, &sets, context);
   if (options.prior != nullptr) corpus.prior_id = options.prior->id;
   if (options.on_signed) {
     options.on_signed(signed_input{
         .size = n, .signatures = docs.signatures, .fingerprints = docs.fingerprints, .usable = usable,
         .kept_of = result.kept_of, .id = [&](doc_id d) { return corpus.id_of(sources, d); },
-        .set = [&](doc_id d) { return corpus.sets.of[d]; }});
+        .set = [&](doc_id d) { return corpus.sets.of[d]; }, .joins = joins});
   }
   std::vector<std::uint8_t>().swap(usable);
   static_cast<pipeline::dedup_stats&>(report) = std::move(result.stats);

@@ -3,6 +3,7 @@
 #include "neardup/jobs/stored_index.hpp"
 
 #include "prior_run.hpp"
+#include "../core/xxh3_inline.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -19,6 +20,7 @@
 #include <filesystem>
 #include <optional>
 #include <sstream>
+#include <unordered_map>
 #include <utility>
 
 #include "neardup/banding.hpp"
@@ -37,7 +39,7 @@ namespace fs = std::filesystem;
 using pipeline::stage_kind;
 
 constexpr char kSegmentMagic[8] = {'N', 'D', 'I', 'X', 'S', 'E', 'G', '1'};
-constexpr char kDocsMagic[8] = {'N', 'D', 'I', 'X', 'D', 'O', 'C', '1'};
+constexpr char kDocsMagic[8] = {'N', 'D', 'I', 'X', 'D', 'O', 'C', '2'};
 constexpr std::uint64_t kDocsSeed = 0x6e646978646f6373ULL;      // "ndixdocs"
 constexpr std::uint64_t kManifestSeed = 0x6e6469786d616e69ULL;  // "ndixmani"
 constexpr const char* kManifestHeader = "neardup-index 1";
@@ -62,6 +64,9 @@ std::uint64_t get64(const std::byte* p) {
   std::uint64_t v = 0;
   for (int i = 7; i >= 0; --i) v = (v << 8) | std::to_integer<std::uint64_t>(p[i]);
   return v;
+}
+void put32(std::string& s, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) s += static_cast<char>((v >> (8 * i)) & 0xff);
 }
 std::uint32_t get32(const std::byte* p) {
   std::uint32_t v = 0;
@@ -97,14 +102,16 @@ void fsync_dir(const std::string& dir) {
   }
 }
 
-// Writes `parts` to dir/name.tmp, fsyncs, renames to dir/name, fsyncs dir.
-void write_file_durably(const std::string& dir, const std::string& name, std::span<const std::string> parts,
-                        const char* crash_written, const char* crash_renamed) {
+// Writes dir/name.tmp with fill(fd, its path), fsyncs, renames to dir/name,
+// fsyncs dir.
+void write_file_durably(const std::string& dir, const std::string& name,
+                        const std::function<void(int, const std::string&)>& fill, const char* crash_written,
+                        const char* crash_renamed) {
   const std::string tmp = dir + "/" + name + ".tmp", final_path = dir + "/" + name;
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) fail(dir, "cannot create " + tmp + ": " + std::strerror(errno));
   try {
-    for (const std::string& p : parts) write_all(fd, p, tmp);
+    fill(fd, tmp);
     if (::fsync(fd) != 0) fail(dir, "fsync " + tmp + ": " + std::strerror(errno));
   } catch (...) {
     ::close(fd);
@@ -117,6 +124,47 @@ void write_file_durably(const std::string& dir, const std::string& name, std::sp
   crash_point(crash_renamed);
   fsync_dir(dir);
 }
+
+void write_file_durably(const std::string& dir, const std::string& name, std::span<const std::string> parts,
+                        const char* crash_written, const char* crash_renamed) {
+  write_file_durably(
+      dir, name, [&](int fd, const std::string& tmp) { for (const std::string& p : parts) write_all(fd, p, tmp); },
+      crash_written, crash_renamed);
+}
+
+// Appends to a file through a buffer; counts what it appended.
+class file_appender {
+ public:
+  file_appender(int fd, const std::string& path, const std::string& index_path)
+      : fd_(fd), path_(path), index_path_(index_path) {}
+  void write(std::string_view bytes) {
+    buf_ += bytes;
+    offset_ += bytes.size();
+    if (buf_.size() >= (std::size_t{1} << 20)) flush();
+  }
+  void write(std::span<const std::byte> bytes) { write({reinterpret_cast<const char*>(bytes.data()), bytes.size()}); }
+  void flush() {
+    write_all(fd_, buf_, path_);
+    buf_.clear();
+  }
+  std::uint64_t offset() const noexcept { return offset_; }
+  // Overwrites 8 bytes written earlier with v, little-endian.
+  void patch64(std::uint64_t at, std::uint64_t v) {
+    flush();
+    std::string b;
+    put64(b, v);
+    if (::pwrite(fd_, b.data(), b.size(), static_cast<off_t>(at)) != 8) {
+      fail(index_path_, "write failed: " + path_ + ": " + std::strerror(errno));
+    }
+  }
+
+ private:
+  int fd_;
+  const std::string& path_;
+  const std::string& index_path_;
+  std::string buf_;
+  std::uint64_t offset_ = 0;
+};
 
 // A segment the MANIFEST named was removed meanwhile (a writer compacted):
 // the reader reads the new MANIFEST.
@@ -282,6 +330,9 @@ struct segment_input {
   std::function<bool(std::size_t)> kept;
   std::function<std::string(std::size_t)> id;
   std::function<std::span<const std::uint64_t>(std::size_t)> set;  // when the index stores sets
+  // The smallest document (numbered across segments) of its cluster when stored.
+  std::function<doc_id(std::size_t)> cluster;
+  std::vector<prior_join> joins;  // clusters of earlier segments that these documents joined
 };
 
 pipeline::stage_data_options stage_options(const index_settings& s) {
@@ -307,15 +358,16 @@ std::vector<std::string> segment_blocks(const segment_input& in, const index_set
   const lsh_params lsh = s.banding();
   const bander bands(lsh, k, s.seed);
   blocks.resize(2 + lsh.bands);
-  std::vector<std::uint8_t> excluded(n, 0);
+  // Every document's keys at once (bander::keys looks at the signature once).
+  std::vector<std::uint64_t> all_keys(n * lsh.bands, 0);
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::span<std::uint64_t> out(all_keys.data() + i * lsh.bands, lsh.bands);
+    if (!bands.keys(std::span<const sig_value>(values).subspan(i * k, k), out)) std::fill(out.begin(), out.end(), 0);
+  }
   auto band_block = [&](std::size_t b) {
-    std::vector<std::uint64_t> keys(n);
-    pipeline::band_column(values, bands, static_cast<std::uint32_t>(b), excluded, keys);
     std::vector<band_entry> run(n);
-    for (std::size_t i = 0; i < n; ++i) run[i] = {keys[i], static_cast<doc_id>(i)};
-    std::sort(run.begin(), run.end(), [](const band_entry& a, const band_entry& c) {
-      return a.key != c.key ? a.key < c.key : a.doc < c.doc;
-    });
+    for (std::size_t i = 0; i < n; ++i) run[i] = {all_keys[i * lsh.bands + b], static_cast<doc_id>(i)};
+    pipeline::sort_band_run(run);
     blocks[2 + b] = pipeline::write_band_keys(opt, {lsh, static_cast<std::uint32_t>(b)}, run);
   };
   if (pool != nullptr) {
@@ -324,7 +376,8 @@ std::vector<std::string> segment_blocks(const segment_input& in, const index_set
     for (std::size_t b = 0; b < lsh.bands; ++b) band_block(b);
   }
 
-  // Documents block: magic | n | id bytes | set values | kept[n] pad | id_end[n] | set_end[n] | ids pad | sets | checksum
+  // Documents block: magic | n | id bytes | set values | joins | kept[n] pad | cluster[n] (u32) pad |
+  // id_end[n] | set_end[n] | ids pad | sets | joins (u32 from, u32 to) | checksum
   std::string ids;
   std::vector<std::uint64_t> id_end(n), set_end(n);
   std::uint64_t set_values = 0;
@@ -338,7 +391,10 @@ std::vector<std::string> segment_blocks(const segment_input& in, const index_set
   put64(d, n);
   put64(d, ids.size());
   put64(d, set_values);
+  put64(d, in.joins.size());
   for (std::size_t i = 0; i < n; ++i) d += static_cast<char>(in.kept(i) ? 1 : 0);
+  pad8(d);
+  for (std::size_t i = 0; i < n; ++i) put32(d, in.cluster(i));
   pad8(d);
   put64s(d, id_end);
   put64s(d, set_end);
@@ -347,6 +403,10 @@ std::vector<std::string> segment_blocks(const segment_input& in, const index_set
   if (s.stores_sets()) {
     d.reserve(d.size() + set_values * 8 + 8);
     for (std::size_t i = 0; i < n; ++i) put64s(d, in.set(i));
+  }
+  for (const prior_join& j : in.joins) {
+    put32(d, j.from);
+    put32(d, j.to);
   }
   put64(d, hash64(d.data(), d.size(), kDocsSeed));
   blocks.push_back(std::move(d));
@@ -380,7 +440,10 @@ struct segment {
   std::vector<std::span<const std::byte>> bands;  // payloads, n_b records each
   std::vector<std::size_t> band_records;
   std::vector<std::vector<std::uint64_t>> fences;  // pipeline::band_fences of each band run
+  std::vector<std::vector<std::uint32_t>> directories;  // pipeline::fence_directory of each
   const std::uint8_t* kept = nullptr;
+  const std::byte* clusters = nullptr;  // u32 per document
+  std::vector<prior_join> joins;
   const std::byte* id_end = nullptr;
   const std::byte* set_end = nullptr;
   const char* ids = nullptr;
@@ -399,8 +462,13 @@ struct segment {
   }
   void signature(std::size_t i, std::size_t k, sig_value* out) const {
     const std::byte* p = signatures + i * (4 + 4 * k) + 4;
-    for (std::size_t j = 0; j < k; ++j) out[j] = get32(p + 4 * j);
+    if constexpr (std::endian::native == std::endian::little) {
+      std::memcpy(out, p, 4 * k);
+    } else {
+      for (std::size_t j = 0; j < k; ++j) out[j] = get32(p + 4 * j);
+    }
   }
+  doc_id cluster(std::size_t i) const { return get32(clusters + 4 * i); }
   hash128 fingerprint(std::size_t i) const {
     const std::byte* p = fingerprints + i * 20;
     return {get64(p), get64(p + 8)};
@@ -416,7 +484,8 @@ void check_header(const pipeline::stage_header& h, stage_kind kind, const index_
   }
 }
 
-segment open_segment(const std::string& path, const segment_info& info, const index_settings& s) {
+// `base`: the number of the segment's first document across segments.
+segment open_segment(const std::string& path, const segment_info& info, const index_settings& s, std::uint64_t base) {
   segment g;
   g.name = info.name;
   const std::string file = path + "/" + info.name;
@@ -464,23 +533,40 @@ segment open_segment(const std::string& path, const segment_info& info, const in
       g.bands.push_back(blocks[2 + b].subspan(pipeline::stage_header_bytes, bh.payload_bytes));
       g.band_records.push_back(bh.records);
       g.fences.push_back(pipeline::band_fences(g.bands.back(), bh.records));
+      g.directories.push_back(pipeline::fence_directory(g.fences.back()));
     }
     const auto d = blocks.back();
-    if (d.size() < 40 || std::memcmp(d.data(), kDocsMagic, 8) != 0) throw pipeline::stage_data_error("documents block: bad magic");
+    if (d.size() >= 8 && std::memcmp(d.data(), kDocsMagic, 7) == 0 && d[7] == std::byte{'1'}) {
+      throw pipeline::stage_data_error("written by an earlier development version of neardup without cluster labels: "
+                                       "build the index again");
+    }
+    if (d.size() < 48 || std::memcmp(d.data(), kDocsMagic, 8) != 0) throw pipeline::stage_data_error("documents block: bad magic");
     if (get64(d.data() + d.size() - 8) != hash64(d.data(), d.size() - 8, kDocsSeed)) {
       throw pipeline::stage_data_error("documents block: checksum does not match");
     }
-    const std::uint64_t n = get64(d.data() + 8), id_bytes = get64(d.data() + 16), set_values = get64(d.data() + 24);
-    const std::uint64_t kept_bytes = (n + 7) / 8 * 8;
-    const std::uint64_t want = 32 + kept_bytes + 16 * n + (id_bytes + 7) / 8 * 8 + 8 * set_values + 8;
-    if (n != g.n || want != d.size()) throw pipeline::stage_data_error("documents block has the wrong size");
-    g.kept = reinterpret_cast<const std::uint8_t*>(d.data() + 32);
-    g.id_end = d.data() + 32 + kept_bytes;
+    const std::uint64_t n = get64(d.data() + 8), id_bytes = get64(d.data() + 16), set_values = get64(d.data() + 24),
+                        n_joins = get64(d.data() + 32);
+    if (n != g.n || id_bytes > d.size() || set_values > d.size() / 8 || n_joins > d.size() / 8) {
+      throw pipeline::stage_data_error("documents block has the wrong size");
+    }
+    const std::uint64_t kept_bytes = (n + 7) / 8 * 8, cluster_bytes = (4 * n + 7) / 8 * 8;
+    const std::uint64_t sets_at = 40 + kept_bytes + cluster_bytes + 16 * n + (id_bytes + 7) / 8 * 8;
+    const std::uint64_t want = sets_at + 8 * set_values + 8 * n_joins + 8;
+    if (want != d.size()) throw pipeline::stage_data_error("documents block has the wrong size");
+    g.kept = reinterpret_cast<const std::uint8_t*>(d.data() + 40);
+    g.clusters = d.data() + 40 + kept_bytes;
+    g.id_end = g.clusters + cluster_bytes;
     g.set_end = g.id_end + 8 * n;
     g.ids = reinterpret_cast<const char*>(g.set_end + 8 * n);
     if (s.stores_sets()) {
-      g.sets = d.data() + 32 + kept_bytes + 16 * n + (id_bytes + 7) / 8 * 8;
+      g.sets = d.data() + sets_at;
       g.set_bytes = 8 * set_values;
+    }
+    const std::byte* joins = d.data() + sets_at + 8 * set_values;
+    for (std::uint64_t j = 0; j < n_joins; ++j) {
+      const prior_join pj{get32(joins + 8 * j), get32(joins + 8 * j + 4)};
+      if (!(pj.to < pj.from && pj.from < base)) throw pipeline::stage_data_error("documents block: bad cluster join");
+      g.joins.push_back(pj);
     }
     std::uint64_t prev_id = 0, prev_set = 0, kept = 0;
     for (std::size_t i = 0; i < n; ++i) {  // offsets must stay inside the block
@@ -488,6 +574,7 @@ segment open_segment(const std::string& path, const segment_info& info, const in
       if (ie < prev_id || ie > id_bytes || se < prev_set || se > set_values) {
         throw pipeline::stage_data_error("documents block: bad offsets");
       }
+      if (g.cluster(i) > base + i) throw pipeline::stage_data_error("documents block: bad cluster label");
       prev_id = ie;
       prev_set = se;
       kept += g.kept[i] != 0;
@@ -554,10 +641,16 @@ struct stored_index::impl {
   std::vector<std::uint64_t> base;  // first document number of each segment, and the total
   std::optional<minhasher> hasher;  // of the settings, made once
   std::optional<bander> bands;
-  // prior(): copies, made on first use.
-  mutable std::vector<sig_value> prior_signatures;
-  mutable std::vector<hash128> prior_fingerprints;
-  mutable std::vector<std::uint8_t> prior_usable;
+  // The cluster joins of every segment: from -> to.
+  std::unordered_map<doc_id, doc_id> joined;
+
+  // The smallest document of doc's cluster, joins applied.
+  doc_id cluster(doc_id doc) const {
+    const auto [seg, i] = locate(doc);
+    doc_id c = seg->cluster(i);
+    for (auto it = joined.find(c); it != joined.end(); it = joined.find(c)) c = it->second;
+    return c;
+  }
 
   std::pair<const segment*, std::size_t> locate(std::uint64_t doc) const {
     const auto it = std::upper_bound(base.begin(), base.end(), doc) - 1;
@@ -592,7 +685,12 @@ stored_index stored_index::open_snapshot(const std::string& path) {
   std::uint64_t total = 0;
   for (const segment_info& g : m.segments) {
     p->base.push_back(total);
-    p->segments.push_back(open_segment(path, g, m.settings));
+    p->segments.push_back(open_segment(path, g, m.settings, total));
+    for (const prior_join& j : p->segments.back().joins) {
+      if (!p->joined.emplace(j.from, j.to).second) {
+        fail(path, "segment " + g.name + " is corrupt (joins cluster " + std::to_string(j.from) + " twice)");
+      }
+    }
     p->info.documents += g.documents;
     p->info.kept += g.kept;
     p->info.bytes += g.bytes;
@@ -625,10 +723,19 @@ std::vector<index_match> stored_index::query(std::string_view text, const query_
   std::vector<pipeline::scored_doc> scored;
   std::vector<doc_id> found;
   std::vector<sig_value> other(k);
+  // Every segment's lookups, their memory touched stage by stage first.
+  for (const auto stage : {pipeline::lookup_stage::directory, pipeline::lookup_stage::fences,
+                           pipeline::lookup_stage::records}) {
+    for (const segment& seg : impl_->segments) {
+      for (std::size_t b = 0; b < keys.size(); ++b) {
+        pipeline::prefetch_band_key(seg.bands[b], seg.band_records[b], seg.fences[b], keys[b], seg.directories[b], stage);
+      }
+    }
+  }
   for (std::size_t g = 0; g < impl_->segments.size(); ++g) {
     const segment& seg = impl_->segments[g];
     found.clear();
-    for (std::size_t b = 0; b < keys.size(); ++b) pipeline::find_band_key(seg.bands[b], seg.band_records[b], seg.fences[b], keys[b], found);
+    for (std::size_t b = 0; b < keys.size(); ++b) pipeline::find_band_key(seg.bands[b], seg.band_records[b], seg.fences[b], keys[b], found, seg.directories[b]);
     std::sort(found.begin(), found.end());
     found.erase(std::unique(found.begin(), found.end()), found.end());
     for (doc_id d : found) {
@@ -654,24 +761,27 @@ std::vector<index_match> stored_index::query(std::string_view text, const query_
 
 prior_documents stored_index::prior() const {
   const impl& p = *impl_;
-  const std::size_t n = p.base.back(), k = p.info.settings.num_perm;
-  if (p.prior_fingerprints.size() != n) {
-    p.prior_signatures.resize(n * k);
-    p.prior_fingerprints.resize(n);
-    p.prior_usable.assign(n, 1);
+  const std::size_t k = p.info.settings.num_perm;
+  prior_documents d;
+  d.size = p.base.back();
+  d.fingerprint = [&p](doc_id doc) {
+    const auto [seg, i] = p.locate(doc);
+    return seg->fingerprint(i);
+  };
+  d.signature = [&p, k](doc_id doc, std::span<sig_value> out) {
+    const auto [seg, i] = p.locate(doc);
+    seg->signature(i, k, out.data());
+  };
+  d.cluster = [&p](doc_id doc) { return p.cluster(doc); };
+  d.band_matches = [&p](std::uint32_t band, std::span<const std::uint64_t> keys,
+                        std::vector<std::pair<std::uint32_t, doc_id>>& out) {
     for (std::size_t g = 0; g < p.segments.size(); ++g) {
       const segment& seg = p.segments[g];
-      for (std::size_t i = 0; i < seg.n; ++i) {
-        seg.signature(i, k, p.prior_signatures.data() + (p.base[g] + i) * k);
-        p.prior_fingerprints[p.base[g] + i] = seg.fingerprint(i);
-      }
+      const std::size_t from = out.size();
+      pipeline::match_band_keys(seg.bands[band], seg.band_records[band], seg.fences[band], keys, out);
+      for (std::size_t i = from; i < out.size(); ++i) out[i].second = static_cast<doc_id>(out[i].second + p.base[g]);
     }
-  }
-  prior_documents d;
-  d.size = n;
-  d.signatures = p.prior_signatures;
-  d.fingerprints = p.prior_fingerprints;
-  d.usable = p.prior_usable;
+  };
   d.id = [&p](doc_id doc) {
     const auto [seg, i] = p.locate(doc);
     return seg->id(i);
@@ -805,6 +915,16 @@ std::uint64_t index_writer::stage(const signed_input& docs) {
   in.kept = [&](std::size_t i) { return docs.kept_of[pick[i]] == pick[i]; };
   in.id = [&](std::size_t i) { return docs.id(static_cast<doc_id>(pick[i])); };
   in.set = [&](std::size_t i) { return docs.set(static_cast<doc_id>(pick[i])); };
+  // Cluster labels across segments: a stored keeper is the prior document it
+  // names, or its place among the documents stored here.
+  const std::uint64_t base = impl_->current->info().documents;
+  std::vector<doc_id> stored_as(docs.size, 0);
+  for (std::size_t i = 0; i < pick.size(); ++i) stored_as[pick[i]] = static_cast<doc_id>(base + i);
+  in.cluster = [&](std::size_t i) {
+    const doc_id keeper = docs.kept_of[pick[i]];
+    return keeper >= docs.size ? static_cast<doc_id>(keeper - docs.size) : stored_as[keeper];
+  };
+  in.joins.assign(docs.joins.begin(), docs.joins.end());
   impl_->staged = impl_->write_segment(in);
   return pick.size();
 }
@@ -813,24 +933,153 @@ void index_writer::compact() {
   impl& p = *impl_;
   if (p.m.segments.size() <= 1) return;
   const stored_index& cur = *p.current;
-  const std::size_t k = p.m.settings.num_perm;
+  const index_settings& s = p.m.settings;
+  const std::size_t k = s.num_perm;
   const auto& segs = cur.impl_->segments;
-  std::vector<std::pair<std::size_t, std::size_t>> at;  // (segment, document)
-  for (std::size_t g = 0; g < segs.size(); ++g) {
-    for (std::size_t i = 0; i < segs[g].n; ++i) at.emplace_back(g, i);
+  const auto& base = cur.impl_->base;
+  const std::uint64_t n = base.back();
+  const lsh_params lsh = s.banding();
+  const auto opt = stage_options(s);
+  // Streams the merged segment (the bytes segment_file(segment_blocks(...))
+  // would give for the same documents in the same order) straight to the
+  // file: memory stays a buffer and one cursor per segment, whatever the size.
+  segment_info info{"", n, 0, 0};
+  for (const segment& g : segs) {
+    for (std::size_t i = 0; i < g.n; ++i) info.kept += g.kept[i] != 0;
   }
-  std::vector<sig_value> sig(k);
-  segment_input in;
-  in.n = at.size();
-  in.signature = [&](std::size_t i) {
-    segs[at[i].first].signature(at[i].second, k, sig.data());
-    return std::span<const sig_value>(sig);
+  info.name = [&] {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "seg-%06llu", static_cast<unsigned long long>(p.m.next_segment++));
+    return std::string(buf);
+  }();
+  auto fill = [&](int fd, const std::string& tmp) {
+    file_appender out(fd, tmp, p.path);
+    out.write(std::string_view(kSegmentMagic, 8));
+    std::string word;
+    put64(word, 1 | (std::uint64_t{3 + lsh.bands} << 32));
+    out.write(word);
+    const pipeline::byte_sink sink = [&out](std::span<const std::byte> b) { out.write(b); };
+    auto block = [&](const auto& body) {  // u64 length, the block, pad to 8
+      const std::uint64_t at = out.offset();
+      out.write(std::string_view("\0\0\0\0\0\0\0\0", 8));
+      body();
+      const std::uint64_t len = out.offset() - at - 8;
+      out.write(std::string_view("\0\0\0\0\0\0\0", (8 - len % 8) % 8));
+      out.patch64(at, len);
+    };
+    auto each = [&](const auto& f) {  // f(segment, document in it, number across segments)
+      for (std::size_t g = 0; g < segs.size(); ++g) {
+        for (std::size_t i = 0; i < segs[g].n; ++i) f(segs[g], i, static_cast<doc_id>(base[g] + i));
+      }
+    };
+    block([&] {
+      auto w = pipeline::stage_writer::signatures(sink, opt, n, true);
+      std::vector<sig_value> sig(k);
+      each([&](const segment& g, std::size_t i, doc_id d) {
+        g.signature(i, k, sig.data());
+        w.add(d, sig);
+      });
+      w.finish();
+    });
+    block([&] {
+      bool sorted = true;  // as write_fingerprints decides it
+      pipeline::fingerprint_entry last{};
+      each([&](const segment& g, std::size_t i, doc_id d) {
+        const pipeline::fingerprint_entry e{g.fingerprint(i), d};
+        if (d > 0 && !(last <= e)) sorted = false;
+        last = e;
+      });
+      auto w = pipeline::stage_writer::fingerprints(sink, opt, n, sorted);
+      each([&](const segment& g, std::size_t i, doc_id d) { w.add(pipeline::fingerprint_entry{g.fingerprint(i), d}); });
+      w.finish();
+    });
+    for (std::uint32_t b = 0; b < lsh.bands; ++b) {  // the segments' sorted runs merged
+      block([&] {
+        auto w = pipeline::stage_writer::band_keys(sink, opt, {lsh, b}, n, true);
+        std::vector<std::size_t> at(segs.size(), 0);
+        auto entry = [&](std::size_t g) {
+          const std::byte* r = segs[g].bands[b].data() + at[g] * pipeline::band_record_bytes;
+          return band_entry{get64(r), static_cast<doc_id>(get32(r + 8) + base[g])};
+        };
+        for (std::uint64_t left = n; left > 0; --left) {
+          std::size_t best = segs.size();
+          band_entry e{};
+          for (std::size_t g = 0; g < segs.size(); ++g) {
+            if (at[g] == segs[g].band_records[b]) continue;
+            const band_entry c = entry(g);
+            if (best == segs.size() || c.key < e.key || (c.key == e.key && c.doc < e.doc)) {
+              best = g;
+              e = c;
+            }
+          }
+          ++at[best];
+          w.add(e);
+        }
+        w.finish();
+      });
+    }
+    block([&] {  // the documents block, as segment_blocks lays it out
+      XXH3_state_t sum{};
+      XXH3_64bits_reset_withSeed(&sum, kDocsSeed);
+      auto put = [&](std::string_view bytes) {
+        XXH3_64bits_update(&sum, bytes.data(), bytes.size());
+        out.write(bytes);
+      };
+      std::uint64_t id_bytes = 0, set_values = 0;
+      each([&](const segment& g, std::size_t i, doc_id) {
+        id_bytes += get64(g.id_end + 8 * i) - g.id_begin_of(i);
+        set_values += g.set(i).size();
+      });
+      std::string head(kDocsMagic, 8);
+      put64(head, n);
+      put64(head, id_bytes);
+      put64(head, set_values);
+      put64(head, 0);  // joins: applied to the labels
+      put(head);
+      const std::string_view zeros("\0\0\0\0\0\0\0", 7);
+      each([&](const segment& g, std::size_t i, doc_id) { put(g.kept[i] != 0 ? "\1" : std::string_view("\0", 1)); });
+      put(zeros.substr(0, (8 - n % 8) % 8));
+      std::string v;
+      each([&](const segment&, std::size_t, doc_id d) {
+        v.clear();
+        put32(v, cur.impl_->cluster(d));
+        put(v);
+      });
+      put(zeros.substr(0, (8 - 4 * n % 8) % 8));
+      std::uint64_t end = 0;
+      each([&](const segment& g, std::size_t i, doc_id) {
+        end += get64(g.id_end + 8 * i) - g.id_begin_of(i);
+        v.clear();
+        put64(v, end);
+        put(v);
+      });
+      end = 0;
+      each([&](const segment& g, std::size_t i, doc_id) {
+        end += g.set(i).size();
+        v.clear();
+        put64(v, end);
+        put(v);
+      });
+      each([&](const segment& g, std::size_t i, doc_id) {
+        const std::uint64_t b0 = g.id_begin_of(i);
+        put(std::string_view(g.ids + b0, get64(g.id_end + 8 * i) - b0));
+      });
+      put(zeros.substr(0, (8 - id_bytes % 8) % 8));
+      each([&](const segment& g, std::size_t i, doc_id) {
+        v.clear();
+        put64s(v, g.set(i));
+        put(v);
+      });
+      v.clear();
+      put64(v, XXH3_64bits_digest(&sum));
+      out.write(v);
+    });
+    out.flush();
+    info.bytes = out.offset();
   };
-  in.fingerprint = [&](std::size_t i) { return segs[at[i].first].fingerprint(at[i].second); };
-  in.kept = [&](std::size_t i) { return segs[at[i].first].kept[at[i].second] != 0; };
-  in.id = [&](std::size_t i) { return segs[at[i].first].id(at[i].second); };
-  in.set = [&](std::size_t i) { return segs[at[i].first].set(at[i].second); };
-  p.commit(p.write_segment(in), true);
+  crash_point("segment_start");
+  write_file_durably(p.path, info.name, fill, "segment_written", "segment_renamed");
+  p.commit(info, true);
 }
 
 // ---- jobs --------------------------------------------------------------------
@@ -897,15 +1146,17 @@ std::vector<doc_id> add_texts(const std::string& path, std::span<const std::stri
     std::span<const std::uint64_t> set(doc_id d) const override { return sets[d]; }
   } sets(batch.sets);
   const prior_documents prior = w.current().prior();
-  pipeline::dedup_result r =
-      detail::run_against(prior, docs, o, s.stores_sets() ? &sets : nullptr, pipeline::run_context{pool, nullptr, 0});
+  std::vector<prior_join> joins;
+  pipeline::dedup_result r = detail::run_against(prior, docs, o, s.stores_sets() ? &sets : nullptr,
+                                                 pipeline::run_context{pool, nullptr, 0}, &joins);
   w.add(signed_input{.size = n,
                      .signatures = batch.signatures,
                      .fingerprints = fingerprints,
                      .usable = usable,
                      .kept_of = r.kept_of,
                      .id = [&](doc_id d) { return ids.empty() ? std::to_string(d) : ids[d]; },
-                     .set = [&](doc_id d) { return batch.sets.size() > d ? batch.sets[d] : std::span<const std::uint64_t>{}; }});
+                     .set = [&](doc_id d) { return batch.sets.size() > d ? batch.sets[d] : std::span<const std::uint64_t>{}; },
+                     .joins = joins});
   return std::move(r.kept_of);
 }
 

@@ -468,6 +468,30 @@ Out decode_all(const parsed& p) {
   return out;
 }
 
+void clear_records(signature_batch& b) {
+  b.docs.clear();
+  b.values.clear();
+}
+template <class T>
+void clear_records(std::vector<T>& v) {
+  v.clear();
+}
+
+// Checks every record (and the order of a sorted file) as decode_all does,
+// a slice at a time: memory stays a slice, whatever the file's size.
+template <class Out>
+void check_all(const parsed& p) {
+  constexpr std::size_t slice = 4096;
+  const std::size_t size = record_bytes(p.header.kind, p.header.num_perm);
+  const auto n = static_cast<std::size_t>(p.header.records);
+  Out out;
+  order_state o;
+  for (std::size_t at = 0; at < n; at += slice) {
+    clear_records(out);
+    append_records(p.header, p.payload.data() + at * size, std::min(slice, n - at), o, out);
+  }
+}
+
 // The payload of an LSH index (header already checked): every byte must be
 // accounted for.
 lsh_index_data decode_lsh_index(const parsed& p) {
@@ -588,9 +612,9 @@ stage_header inspect_stage_data(std::span<const std::byte> bytes) {
   const parsed p = parse(bytes);
   if (p.header.sorted) {
     switch (p.header.kind) {
-      case stage_kind::signatures: (void)decode_all<signature_batch>(p); break;
-      case stage_kind::band_keys: (void)decode_all<std::vector<band_entry>>(p); break;
-      case stage_kind::fingerprints: (void)decode_all<std::vector<fingerprint_entry>>(p); break;
+      case stage_kind::signatures: check_all<signature_batch>(p); break;
+      case stage_kind::band_keys: check_all<std::vector<band_entry>>(p); break;
+      case stage_kind::fingerprints: check_all<std::vector<fingerprint_entry>>(p); break;
       case stage_kind::lsh_index: break;  // never sorted
     }
   }

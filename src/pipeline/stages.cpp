@@ -235,6 +235,11 @@ pair_verifier make_verifier(const similarity_options& options, signature_reader 
       std::move(set_of));
 }
 
+pair_verifier make_verifier(const similarity_options& options, signature_lookup signature_of, set_lookup set_of) {
+  return verifier_over(
+      options, [of = std::move(signature_of)](doc_id d, int) { return of(d); }, std::move(set_of));
+}
+
 // ---- cluster -----------------------------------------------------------------------
 
 cluster_result cluster_bands(std::span<const sig_value> signatures, const bander& bands,

@@ -57,6 +57,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "neardup/io/input.hpp"
@@ -73,13 +74,36 @@ using pipeline::verify_mode;
 // They come first in the engine's order, so with keep_policy::first an input
 // document that joins a cluster of theirs is removed; their own decisions
 // are not changed. Numbers: prior document p is p; input document d is size + d.
+//
+// The run never regroups them: it looks the input's band keys up in their
+// sorted band-key runs (band_matches), and reads the signatures, sets and
+// fingerprints of the prior documents that collide with the input only. Their
+// clusters among themselves were decided when they were stored (cluster).
+// All functions are called from many threads at once.
 struct prior_documents {
   std::size_t size = 0;
-  std::span<const sig_value> signatures;   // size x num_perm
-  std::span<const hash128> fingerprints;
-  std::span<const std::uint8_t> usable;    // 0: takes part in nothing
+  std::function<hash128(doc_id)> fingerprint;
+  // Copies prior document p's num_perm signature values into `out`.
+  std::function<void(doc_id, std::span<sig_value>)> signature;
+  // The smallest prior document of p's cluster: the clusters of one run over
+  // every prior document (what storing them decided, and what later inputs
+  // joined, see prior_join).
+  std::function<doc_id(doc_id)> cluster;
+  // For band `band` and keys in ascending order, appends {i, p} for every
+  // prior document p whose key in that band is keys[i] (any order).
+  std::function<void(std::uint32_t band, std::span<const std::uint64_t> keys,
+                     std::vector<std::pair<std::uint32_t, doc_id>>& out)>
+      band_matches;
   std::function<std::string(doc_id)> id;   // names prior document p in clusters.tsv and evidence.tsv
   std::function<std::span<const std::uint64_t>(doc_id)> set;  // its shingle set (verify_mode::exact)
+};
+
+// Two clusters of prior documents that an input joined: the cluster whose
+// smallest document is `from` now belongs to the one of `to` (to < from).
+struct prior_join {
+  doc_id from = 0;
+  doc_id to = 0;
+  friend bool operator==(const prior_join&, const prior_join&) = default;
 };
 
 // The input's documents as a run saw them, for a caller that stores them
@@ -92,6 +116,7 @@ struct signed_input {
   std::span<const doc_id> kept_of;         // kept_of[d] == d: kept; >= size: kept by prior document kept_of[d] - size
   std::function<std::string(doc_id)> id;
   std::function<std::span<const std::uint64_t>(doc_id)> set;  // with dedup_options::keep_all_sets
+  std::span<const prior_join> joins;       // prior clusters the input joined (with dedup_options::prior)
 };
 
 struct dedup_options : job_options, pipeline::dedup_options {

@@ -31,8 +31,9 @@
 //                  fsynced, renamed, then named by a new MANIFEST. Each holds
 //                  format.hpp stage data (signature batch, fingerprint run,
 //                  one SORTED band-key run per band, each with its checksum)
-//                  and a documents block (kept flags, ids, shingle sets when
-//                  verify is exact), XXH3-checksummed. Read with mmap.
+//                  and a documents block (kept flags, cluster labels, ids,
+//                  shingle sets when verify is exact, the stored clusters
+//                  the batch joined), XXH3-checksummed. Read with mmap.
 //   LOCK           flock()ed by the one writer; readers take no lock.
 // A crash at any step leaves the previous MANIFEST and the segments it names
 // intact (a segment that no MANIFEST names is removed by the next writer).
@@ -114,8 +115,8 @@ class stored_index {
   // most similar first (ties by storing order), at most top_k.
   std::vector<index_match> query(std::string_view text, const query_options& q = {}) const;
 
-  // The stored documents as the dedup engine's prior documents (copies the
-  // signatures out of the segments into memory).
+  // The stored documents as the dedup engine's prior documents: views into
+  // the segments (nothing copied), valid while this index lives.
   prior_documents prior() const;
 
   stored_index(stored_index&&) noexcept;
@@ -154,6 +155,8 @@ class index_writer {
   std::uint64_t stage(const signed_input& docs);
   void commit_staged();
   // Merges every segment into one (same documents, same order) and commits.
+  // Streams: the sorted band runs are merged segment by segment into the new
+  // file, so memory stays a write buffer and a cursor per segment.
   void compact();
 
  private:

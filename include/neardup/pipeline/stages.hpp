@@ -181,6 +181,12 @@ pair_verifier make_verifier(const similarity_options& options, std::span<const s
 using signature_reader = std::function<void(doc_id, std::span<sig_value>)>;
 pair_verifier make_verifier(const similarity_options& options, signature_reader read_signature, set_lookup set_of);
 
+// The same verifier over signatures that live in several arrays:
+// signature_of(d) returns document d's num_perm values, valid while the
+// verifier is (called from many threads at once). Gives the same answers.
+using signature_lookup = std::function<std::span<const sig_value>(doc_id)>;
+pair_verifier make_verifier(const similarity_options& options, signature_lookup signature_of, set_lookup set_of);
+
 // ---- cluster -----------------------------------------------------------------
 
 // Groups every band's keys (band_column) and clusters the buckets with
