@@ -64,7 +64,8 @@ struct bucket_list {
 };
 
 // Groups the documents of one band by key. Reuse one grouper for all bands so
-// the 32-byte-per-document buffers are allocated once.
+// the buffers (up to 32 bytes per document, and 4 for a large band's filter)
+// are allocated once.
 class band_grouper {
  public:
   // Large bands (>= 2^19 documents) are sorted on the pool's threads when
@@ -87,8 +88,13 @@ class band_grouper {
   void release() noexcept;
 
  private:
+  // Bands of this many documents and more are filtered (bitmaps of 4 bytes
+  // per document) before they are sorted.
+  static constexpr std::size_t filter_min_documents = std::size_t{1} << 16;
+
   std::vector<detail::key_doc> records_;
   std::vector<detail::key_doc> scratch_;
+  std::vector<std::uint64_t> seen_, again_;  // the filter's bitmaps
   executor* pool_ = nullptr;
 };
 
