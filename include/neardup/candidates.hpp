@@ -88,13 +88,13 @@ class band_grouper {
   void release() noexcept;
 
  private:
-  // Bands of this many documents and more are filtered (bitmaps of 4 bytes
+  // Bands of this many documents and more are filtered (a table of 4 bytes
   // per document) before they are sorted.
   static constexpr std::size_t filter_min_documents = std::size_t{1} << 16;
 
   std::vector<detail::key_doc> records_;
   std::vector<detail::key_doc> scratch_;
-  std::vector<std::uint64_t> seen_, again_;  // the filter's bitmaps
+  std::vector<std::uint64_t> filter_;  // two bits per slot: seen, seen again
   executor* pool_ = nullptr;
 };
 
