@@ -72,6 +72,10 @@ class band_grouper {
   // one is given. Buckets are the same with or without it.
   explicit band_grouper(executor* pool = nullptr) : pool_(pool) {}
 
+  // Bands of this many documents and more are filtered (a table of 4 bytes
+  // per document, keeping every key seen twice) before they are sorted.
+  static constexpr std::size_t filter_min_documents = std::size_t{1} << 16;
+
   // keys[d] is document d's key for this band. `excluded` is empty (no
   // document excluded) or has one byte per document; a nonzero byte leaves the
   // document out of every bucket (e.g. empty documents, which would all share
@@ -88,10 +92,6 @@ class band_grouper {
   void release() noexcept;
 
  private:
-  // Bands of this many documents and more are filtered (a table of 4 bytes
-  // per document) before they are sorted.
-  static constexpr std::size_t filter_min_documents = std::size_t{1} << 16;
-
   std::vector<detail::key_doc> records_;
   std::vector<detail::key_doc> scratch_;
   std::vector<std::uint64_t> filter_;  // two bits per slot: seen, seen again
