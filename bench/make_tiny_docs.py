@@ -10,8 +10,7 @@ import random
 import sys
 
 
-def main() -> None:
-    count, path = int(sys.argv[1]), sys.argv[2]
+def write_tiny_docs(count: int, path: str) -> None:
     r = random.Random(11)
     vocab = [''.join(chr(97 + r.randrange(26)) for _ in range(2 + r.randrange(7))) for _ in range(5000)]
     docs = []
@@ -26,4 +25,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    write_tiny_docs(int(sys.argv[1]), sys.argv[2])

@@ -129,6 +129,36 @@ TEST(BandGrouper, BucketsMatchReferenceGrouping) {
   }
 }
 
+// Bands from filter_min_documents on are filtered before the sort: the
+// buckets stay those of the reference for every kind of key (small integers
+// included), with excluded documents, and with no repeated key at all.
+TEST(BandGrouper, FilteredBandsGiveTheSameBuckets) {
+  const std::size_t n = neardup::band_grouper::filter_min_documents + 123;
+  std::vector<std::uint8_t> excluded(n, 0);
+  for (std::size_t d = 0; d < n; d += 7) excluded[d] = 1;
+  for (const keys_kind kind : {keys_kind::random, keys_kind::few_distinct, keys_kind::all_equal,
+                               keys_kind::low_bits_only}) {
+    auto keys = make_keys(n, kind, 91);
+    if (kind == keys_kind::random) {
+      for (std::size_t d = 5; d < n; d += 1000) keys[d] = keys[d - 5];  // pairs among unique keys
+    }
+    for (const std::size_t threads : {1, 2}) {
+      neardup::band_grouper g(pool_of(threads));
+      bucket_list out;
+      for (const bool with_excluded : {false, true}) {
+        const std::span<const std::uint8_t> ex = with_excluded ? std::span<const std::uint8_t>(excluded) : std::span<const std::uint8_t>();
+        g.group(keys, ex, out);
+        const bucket_list ref = reference_buckets(keys, ex);
+        EXPECT_EQ(out.docs, ref.docs) << static_cast<int>(kind) << " " << threads << " " << with_excluded;
+        EXPECT_EQ(out.offsets, ref.offsets) << static_cast<int>(kind) << " " << threads << " " << with_excluded;
+      }
+    }
+  }
+  std::vector<std::uint64_t> unique(n);
+  for (std::size_t d = 0; d < n; ++d) unique[d] = d * 0x9E3779B97F4A7C15ULL;
+  EXPECT_EQ(neardup::group_band(unique).size(), 0u);
+}
+
 TEST(BandGrouper, LargeBandsTakeTheMsdPathWithTheSameBuckets) {
   const std::size_t n = neardup::detail::msd_threshold + 1000;
   const auto keys = make_keys(n, keys_kind::few_distinct, 5);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -107,6 +108,34 @@ TEST(ExactGroups, FirstCopyLeadsAndRepeatsLeaveLsh) {
   EXPECT_EQ(excluded, (std::vector<std::uint8_t>{0, 0, 1, 1, 1, 1}));
   std::vector<std::uint8_t> wrong(2);
   EXPECT_THROW(pl::exact_groups(fp, wrong, true), std::invalid_argument);
+}
+
+// Sorted by the fingerprints' low halves: equal low halves with different
+// high halves (a 64-bit collision) are still different texts, and a large
+// input sorted on several threads gives the leaders of a plain comparison.
+TEST(ExactGroups, LowHalfCollisionsAndLargeInputsMatchAFullComparison) {
+  const std::vector<neardup::hash128> fp = {{7, 1}, {7, 2}, {7, 1}, {8, 1}, {7, 2}, {7, 3}};
+  std::vector<std::uint8_t> excluded(fp.size(), 0);
+  EXPECT_EQ(pl::exact_groups(fp, excluded, true), (std::vector<neardup::doc_id>{0, 1, 0, 3, 1, 5}));
+  EXPECT_EQ(excluded, (std::vector<std::uint8_t>{0, 0, 1, 0, 1, 0}));
+
+  const std::size_t n = 300000;
+  std::vector<neardup::hash128> many(n);
+  std::uint64_t x = 1;
+  for (std::size_t d = 0; d < n; ++d) {
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    many[d] = d % 3 == 0 ? many[(d * 7919) % (d + 1)] : neardup::hash128{x >> 20, d % 5};
+  }
+  std::vector<neardup::doc_id> want(n);
+  std::map<std::pair<std::uint64_t, std::uint64_t>, neardup::doc_id> first;
+  for (std::size_t d = 0; d < n; ++d) {
+    want[d] = first.try_emplace({many[d].low, many[d].high}, static_cast<neardup::doc_id>(d)).first->second;
+  }
+  for (const std::size_t threads : {1, 2, 3}) {
+    neardup::executor pool(threads);
+    std::vector<std::uint8_t> none(n, 0);
+    EXPECT_EQ(pl::exact_groups(many, none, false, &pool), want) << threads;
+  }
 }
 
 // The in-memory engine and the file job decide the same for the same texts.

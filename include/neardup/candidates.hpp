@@ -64,12 +64,17 @@ struct bucket_list {
 };
 
 // Groups the documents of one band by key. Reuse one grouper for all bands so
-// the 32-byte-per-document buffers are allocated once.
+// the buffers (up to 32 bytes per document, and 4 for a large band's filter)
+// are allocated once.
 class band_grouper {
  public:
   // Large bands (>= 2^19 documents) are sorted on the pool's threads when
   // one is given. Buckets are the same with or without it.
   explicit band_grouper(executor* pool = nullptr) : pool_(pool) {}
+
+  // Bands of this many documents and more are filtered (a table of 4 bytes
+  // per document, keeping every key seen twice) before they are sorted.
+  static constexpr std::size_t filter_min_documents = std::size_t{1} << 16;
 
   // keys[d] is document d's key for this band. `excluded` is empty (no
   // document excluded) or has one byte per document; a nonzero byte leaves the
@@ -89,6 +94,7 @@ class band_grouper {
  private:
   std::vector<detail::key_doc> records_;
   std::vector<detail::key_doc> scratch_;
+  std::vector<std::uint64_t> filter_;  // two bits per slot: seen, seen again
   executor* pool_ = nullptr;
 };
 

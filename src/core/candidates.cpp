@@ -2,6 +2,8 @@
 #include "neardup/candidates.hpp"
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -30,15 +32,51 @@ void band_grouper::group(std::span<const std::uint64_t> keys,
                                 " entries, must be 0 or the number of keys (" +
                                 std::to_string(n) + ")");
   }
-  records_.resize(n);
+  // Most keys of a large band are unique, and only keys shared by two or
+  // more documents make buckets. A large band is first filtered through a
+  // table of 16 two-bit slots per document (seen once, seen again; one
+  // cache line holds both bits): a record whose slot was seen twice is kept,
+  // which keeps every bucket whole and, for random keys, about one in 16 of
+  // the unique ones. The sort then moves only the survivors, in the same
+  // order (so the buckets are the same). Slots are computed a block ahead
+  // and prefetched, as the table is larger than the cache.
   std::size_t kept = 0;
-  if (excluded.empty()) {
-    for (std::size_t d = 0; d < n; ++d) records_[d] = {keys[d], static_cast<doc_id>(d), 0};
-    kept = n;
+  auto take = [&](std::size_t d) { return excluded.empty() || excluded[d] == 0; };
+  if (n >= filter_min_documents) {
+    const unsigned log_slots = static_cast<unsigned>(std::bit_width(n * 16 - 1));
+    filter_.assign((std::size_t{1} << log_slots) / 32, 0);
+    constexpr std::size_t block = 32;
+    std::array<std::uint32_t, block> slots{};
+    auto for_each_slot = [&](auto&& fn) {
+      for (std::size_t first = 0; first < n; first += block) {
+        const std::size_t m = std::min(block, n - first);
+        for (std::size_t i = 0; i < m; ++i) {
+          slots[i] = static_cast<std::uint32_t>((keys[first + i] * 0x9E3779B97F4A7C15ULL) >> (64 - log_slots));
+          __builtin_prefetch(filter_.data() + (slots[i] >> 5));
+        }
+        for (std::size_t i = 0; i < m; ++i) {
+          if (take(first + i)) fn(first + i, filter_[slots[i] >> 5], 2 * (slots[i] & 31));
+        }
+      }
+    };
+    for_each_slot([](std::size_t, std::uint64_t& word, unsigned at) {
+      word |= (word >> at & 1) << (at + 1) | std::uint64_t{1} << at;
+    });
+    records_.clear();
+    for_each_slot([&](std::size_t d, std::uint64_t& word, unsigned at) {
+      if ((word >> (at + 1) & 1) != 0) records_.push_back({keys[d], static_cast<doc_id>(d), 0});
+    });
+    kept = records_.size();
   } else {
-    for (std::size_t d = 0; d < n; ++d) {
-      records_[kept] = {keys[d], static_cast<doc_id>(d), 0};
-      kept += excluded[d] == 0 ? 1 : 0;
+    records_.resize(n);
+    if (excluded.empty()) {
+      for (std::size_t d = 0; d < n; ++d) records_[d] = {keys[d], static_cast<doc_id>(d), 0};
+      kept = n;
+    } else {
+      for (std::size_t d = 0; d < n; ++d) {
+        records_[kept] = {keys[d], static_cast<doc_id>(d), 0};
+        kept += excluded[d] == 0 ? 1 : 0;
+      }
     }
   }
   records_.resize(kept);
@@ -72,12 +110,14 @@ void band_grouper::group(std::span<const std::uint64_t> keys,
 }
 
 std::size_t band_grouper::bytes_reserved() const noexcept {
-  return (records_.capacity() + scratch_.capacity()) * sizeof(detail::key_doc);
+  return (records_.capacity() + scratch_.capacity()) * sizeof(detail::key_doc) +
+         filter_.capacity() * sizeof(std::uint64_t);
 }
 
 void band_grouper::release() noexcept {
   std::vector<detail::key_doc>().swap(records_);  // `= {}` would keep the capacity
   std::vector<detail::key_doc>().swap(scratch_);
+  std::vector<std::uint64_t>().swap(filter_);
 }
 
 bucket_list group_band(std::span<const std::uint64_t> keys,

@@ -221,6 +221,11 @@ dedup_report detail::run_dedup_scanned(std::span<const io::source_info> sources,
       pool.threads());
   if (options.max_reported_errors > 0) events->message(plan.describe());
   pass.expected_documents = plan.documents;
+  // Parts scanned elsewhere were cut at the reader's chunks: the later
+  // passes keep them.
+  if (scanned == nullptr && plan.chunk_bytes > 0) {
+    pass.reader.chunk_bytes = std::min(pass.reader.chunk_bytes, plan.chunk_bytes);
+  }
   std::unique_ptr<detail::spill_store> spill;
   // Spilling covers the plain run. Parts scanned elsewhere (jobs/parts.hpp)
   // arrive with their signatures, and a run against a stored index (or one
@@ -230,7 +235,6 @@ dedup_report detail::run_dedup_scanned(std::span<const io::source_info> sources,
                                                   plan.run_records, plan.merge_bytes);
     pass.spill_signatures = [&spill](std::uint64_t first, std::span<const sig_value> sigs) { spill->add(first, sigs); };
     pass.keep_sets_bytes = std::min<std::uint64_t>(pass.keep_sets_bytes, plan.set_bytes);
-    pass.reader.chunk_bytes = std::min(pass.reader.chunk_bytes, plan.chunk_bytes);
   }
 
   dedup_report report;

@@ -319,6 +319,10 @@ memory_plan plan_memory(std::span<const io::source_info> sources, std::size_t nu
   const std::uint64_t table = plan.documents * table_bytes_per_document;
   // Signatures, and band keys + the grouper's 32 bytes per document.
   plan.in_memory_bytes = table + plan.documents * (4 * num_perm + 40);
+  if (num_perm > 0 && line_bytes > 0) {
+    plan.chunk_bytes = static_cast<std::size_t>(std::clamp(
+        8.0 * 1024 * 1024 * line_bytes / static_cast<double>(4 * num_perm + 64), 1024.0 * 1024, 8.0 * 1024 * 1024));
+  }
   if (num_perm == 0 || plan.in_memory_bytes <= budget) return plan;
 
   plan.spill = true;

@@ -119,8 +119,13 @@ struct memory_plan {
   std::size_t run_records = 0;           // per band per sorted run, when spilling
   std::uint64_t merge_bytes = 0;         // a band this large is grouped in memory
   std::uint64_t set_bytes = 0;           // shingle sets kept in pass 1, when spilling
-  // Input chunk size for pass 1 when spilling: the chunks in flight (two
-  // per thread) and their signatures take at most 1/8 of the budget.
+  // Input chunk size for pass 1 (0: the reader's). Spilling: the chunks in
+  // flight (two per thread) and their signatures take at most 1/8 of the
+  // budget. Otherwise: smaller chunks for short documents, whose signatures
+  // (4 * num_perm bytes each) are many times their text, so that a chunk's
+  // results stay near 8 MiB and their buffers are reused from chunk to chunk
+  // instead of faulting in afresh (1 M tiny documents: 68 MiB of signatures
+  // per 8 MiB chunk).
   std::size_t chunk_bytes = 0;
   std::string tmp_dir;
 

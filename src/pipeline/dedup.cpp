@@ -90,7 +90,7 @@ dedup_result run_stages(const signed_documents& docs, const dedup_options& optio
 
   stage.start("exact");
   const std::vector<doc_id> exact_leader =
-      exact_groups(docs.fingerprints, excluded, options.exact_first || !options.near);
+      exact_groups(docs.fingerprints, excluded, options.exact_first || !options.near, context.pool);
   stage.stop();
 
   std::vector<doc_id> rep;

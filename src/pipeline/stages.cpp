@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "neardup/detail/radix_sort.hpp"
 #include "neardup/fingerprint.hpp"
 
 namespace neardup::pipeline {
@@ -93,7 +94,7 @@ signed_batch sign_batch(std::span<const std::string_view> texts, const similarit
 // ---- exact -----------------------------------------------------------------------
 
 std::vector<doc_id> exact_groups(std::span<const hash128> fingerprints, std::span<std::uint8_t> excluded,
-                                 bool exclude_repeats) {
+                                 bool exclude_repeats, executor* pool) {
   const std::size_t n = fingerprints.size();
   if (excluded.size() != n) {
     throw std::invalid_argument("exact_groups: excluded has " + std::to_string(excluded.size()) +
@@ -101,17 +102,38 @@ std::vector<doc_id> exact_groups(std::span<const hash128> fingerprints, std::spa
   }
   std::vector<doc_id> leader(n);
   for (std::size_t d = 0; d < n; ++d) leader[d] = static_cast<doc_id>(d);
-  std::vector<std::pair<hash128, doc_id>> fp;
-  fp.reserve(n);
+  // Sorted by the fingerprint's low half, stably (so by document within
+  // equal halves); a run of equal low halves is one text unless its high
+  // halves differ (a 64-bit collision), which is sorted again in full.
+  std::vector<neardup::detail::key_doc> fp(n), scratch(n);
+  std::size_t m = 0;
   for (std::size_t d = 0; d < n; ++d) {
-    if (!excluded[d]) fp.emplace_back(fingerprints[d], static_cast<doc_id>(d));
+    fp[m] = {fingerprints[d].low, static_cast<doc_id>(d), 0};
+    m += excluded[d] ? 0 : 1;
   }
-  std::sort(fp.begin(), fp.end());
-  for (std::size_t i = 1; i < fp.size(); ++i) {
-    if (fp[i].first == fp[i - 1].first) {
-      leader[fp[i].second] = leader[fp[i - 1].second];
-      if (exclude_repeats) excluded[fp[i].second] = 1;
+  fp.resize(m);
+  neardup::detail::msd_radix_sort_key_doc_parallel(fp, scratch, pool);
+  std::vector<std::pair<hash128, doc_id>> collided;
+  for (std::size_t i = 0; i < m;) {
+    std::size_t j = i + 1;
+    bool same = true;
+    for (; j < m && fp[j].key == fp[i].key; ++j) same = same && fingerprints[fp[j].doc] == fingerprints[fp[i].doc];
+    if (same) {
+      for (std::size_t t = i + 1; t < j; ++t) {
+        leader[fp[t].doc] = fp[i].doc;
+        if (exclude_repeats) excluded[fp[t].doc] = 1;
+      }
+    } else {
+      collided.clear();
+      for (std::size_t t = i; t < j; ++t) collided.emplace_back(fingerprints[fp[t].doc], fp[t].doc);
+      std::sort(collided.begin(), collided.end());
+      for (std::size_t t = 1; t < collided.size(); ++t) {
+        if (collided[t].first != collided[t - 1].first) continue;
+        leader[collided[t].second] = leader[collided[t - 1].second];
+        if (exclude_repeats) excluded[collided[t].second] = 1;
+      }
     }
+    i = j;
   }
   return leader;
 }
@@ -119,16 +141,25 @@ std::vector<doc_id> exact_groups(std::span<const hash128> fingerprints, std::spa
 // ---- band ------------------------------------------------------------------------
 
 void band_column(std::span<const sig_value> signatures, const bander& bands, std::uint32_t band,
-                 std::span<const std::uint8_t> excluded, std::span<std::uint64_t> keys) {
+                 std::span<const std::uint8_t> excluded, std::span<std::uint64_t> keys, executor* pool) {
   const std::size_t n = keys.size(), k = bands.num_perm();
   if (excluded.size() != n || signatures.size() != n * k) {
     throw std::invalid_argument("band_column: " + std::to_string(n) + " keys, " + std::to_string(excluded.size()) +
                                 " exclusion flags and " + std::to_string(signatures.size()) +
                                 " signature values for num_perm " + std::to_string(k));
   }
-  for (std::size_t d = 0; d < n; ++d) {
-    if (!excluded[d]) keys[d] = bands.key(signatures.subspan(d * k, k), band).value_or(0);
-  }
+  // Slices of 16384 documents: enough to share out, few enough to schedule.
+  constexpr std::size_t slice = 16384;
+  run_on(n > slice ? pool : nullptr, (n + slice - 1) / slice, [&](std::size_t s) {
+    const std::size_t end = std::min(n, (s + 1) * slice);
+    const std::size_t row = std::size_t{band} * bands.params().rows;
+    for (std::size_t d = s * slice; d < end; ++d) {
+      // The band's rows of a signature a few documents ahead: each document
+      // reads one cache line, 4 * num_perm bytes after the last one's.
+      if (d + 16 < n) __builtin_prefetch(signatures.data() + (d + 16) * k + row);
+      if (!excluded[d]) keys[d] = bands.key(signatures.subspan(d * k, k), band).value_or(0);
+    }
+  });
 }
 
 // ---- candidates --------------------------------------------------------------------
@@ -142,7 +173,7 @@ void for_each_band_buckets(std::span<const sig_value> signatures, const bander& 
   bucket_list buckets;
   std::size_t most = 0;
   for (std::uint32_t b = 0; b < bands.params().bands; ++b) {
-    band_column(signatures, bands, b, excluded, keys);
+    band_column(signatures, bands, b, excluded, keys, pool);
     grouper.group(keys, excluded, buckets);
     most = std::max(most, grouper.bytes_reserved() + buckets.docs.capacity() * sizeof(doc_id) +
                               buckets.offsets.capacity() * sizeof(std::uint32_t));

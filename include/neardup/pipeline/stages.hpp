@@ -129,19 +129,21 @@ signed_batch sign_batch(std::span<const std::string_view> texts, const similarit
 // leader[d] = the first document (in input order) with d's fingerprint among
 // those not `excluded`; leader[d] == d for the others. With
 // `exclude_repeats`, every document that is not its own leader is marked in
-// `excluded` (so LSH sees each text once).
+// `excluded` (so LSH sees each text once). Sorted by radix on `pool`'s
+// threads; the result does not depend on them.
 // REQUIRES: excluded.size() == fingerprints.size().
 std::vector<doc_id> exact_groups(std::span<const hash128> fingerprints, std::span<std::uint8_t> excluded,
-                                 bool exclude_repeats);
+                                 bool exclude_repeats, executor* pool = nullptr);
 
 // ---- band --------------------------------------------------------------------
 
 // keys[d] = band `band`'s key of document d's signature, for every d not
-// excluded (the others are left as they are).
+// excluded (the others are left as they are), in slices of documents shared
+// out among `pool`'s threads (the result does not depend on them).
 // REQUIRES: keys.size() == excluded.size(); signatures.size() == keys.size() *
 // bands.num_perm().
 void band_column(std::span<const sig_value> signatures, const bander& bands, std::uint32_t band,
-                 std::span<const std::uint8_t> excluded, std::span<std::uint64_t> keys);
+                 std::span<const std::uint8_t> excluded, std::span<std::uint64_t> keys, executor* pool = nullptr);
 
 // ---- candidates --------------------------------------------------------------
 
