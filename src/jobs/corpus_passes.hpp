@@ -25,9 +25,11 @@
 #include "neardup/jobs/dedup.hpp"
 #include "neardup/jobs/options.hpp"
 #include "neardup/pipeline/sink.hpp"
+#include "neardup/pipeline/stages.hpp"
 #include "neardup/shingle.hpp"
 #include "neardup/signature.hpp"
 #include "neardup/types.hpp"
+#include "spill.hpp"
 
 namespace neardup::jobs::detail {
 
@@ -65,13 +67,16 @@ struct scanned_sets {
   std::span<const std::uint64_t> store(std::span<const std::uint64_t> set);
 };
 
-// Documents are the non-blank records, numbered in input order.
+// Documents are the non-blank records, numbered in input order. The
+// document table (docs, fingerprints, ids) is in memory, or, for a run past
+// its memory budget (pass_options::spill_table), in mapped temporary files
+// whose pages the passes drop from memory as they go (release_table()).
 struct corpus_index {
-  std::vector<doc_meta> docs;
-  std::vector<hash128> fingerprints;           // one per document ({} without tokens)
+  spill_array<doc_meta> docs;
+  spill_array<hash128> fingerprints;           // one per document ({} without tokens)
   std::vector<sig_value> signatures;           // num_perm per document, when signed
   std::size_t num_perm = 0;                    // 0: no signatures
-  std::string ids;
+  spill_array<char> ids;
   std::vector<std::uint64_t> chunk_first_doc;  // first document of each chunk
   std::vector<std::uint64_t> source_bytes;     // decompressed bytes of each source
   scanned_sets sets;                           // when pass_options::keep_sets_bytes > 0
@@ -83,6 +88,14 @@ struct corpus_index {
   std::function<std::string(doc_id)> prior_id;
 
   std::size_t size() const noexcept { return docs.size(); }
+  std::string_view id_bytes(const doc_meta& m) const noexcept { return {ids.data() + m.id_offset, m.id_length}; }
+  // Drops the pages of a spilled document table from memory (no-op in
+  // memory); the next access reads them back from the page cache or disk.
+  void release_table() const noexcept {
+    docs.release();
+    fingerprints.release();
+    ids.release();
+  }
   std::span<const sig_value> signature(doc_id d) const noexcept {
     return {signatures.data() + static_cast<std::size_t>(d) * num_perm, num_perm};
   }
@@ -126,11 +139,18 @@ struct pass_options {
   // (first document, values) instead of keeping them in
   // corpus_index::signatures (a run past its memory budget; spill.hpp).
   std::function<void(std::uint64_t first_doc, std::span<const sig_value> sigs)> spill_signatures;
-  // An estimate of the number of documents (0: unknown). The per-document
-  // arrays are reserved for a quarter more up front: growing a vector
-  // holds the old and new copies at once, and untouched reserved pages cost
-  // no memory.
+  // An estimate of the number of documents (0: estimate it from the first
+  // chunk). The per-document arrays are reserved once for a quarter more:
+  // growing a vector holds the old and new copies at once, and untouched
+  // reserved pages cost no memory.
   std::uint64_t expected_documents = 0;
+  // Set: scan_corpus puts the document table (docs, fingerprints, ids) in
+  // mapped temporary files in this directory, counted by spill_bytes.
+  std::string spill_table_dir;
+  spill_counter* spill_bytes = nullptr;
+  // Sorts of a key per document (duplicate ids) hold at most this many
+  // bytes at a time.
+  std::uint64_t sort_bytes = UINT64_MAX;
 };
 
 // The pass settings of a job's options (fields, reader, error reporting) and

@@ -29,14 +29,13 @@ void for_each_index(executor* pool, std::size_t count, const std::function<void(
 }  // namespace
 
 dedup_evidence collect_evidence(std::span<const doc_id> exact_leader, std::span<const doc_id> kept_of,
-                                std::span<const hash128> fingerprints, const cluster_trace* trace,
+                                const cluster_trace* trace,
                                 const pair_similarity& similarity, evidence_kind kind, executor* pool,
                                 std::size_t near_misses) {
   const std::size_t n = kept_of.size();
-  if (exact_leader.size() != n || fingerprints.size() != n) {
-    throw std::invalid_argument("collect_evidence: " + std::to_string(exact_leader.size()) + " leaders, " +
-                                std::to_string(fingerprints.size()) + " fingerprints for " + std::to_string(n) +
-                                " documents");
+  if (exact_leader.size() != n) {
+    throw std::invalid_argument("collect_evidence: " + std::to_string(exact_leader.size()) + " leaders for " +
+                                std::to_string(n) + " documents");
   }
   dedup_evidence out;
   const std::span<const band_link> links =
@@ -82,7 +81,7 @@ dedup_evidence collect_evidence(std::span<const doc_id> exact_leader, std::span<
     if (k == d) continue;
     removal_evidence e;
     e.doc = static_cast<doc_id>(d);
-    if (fingerprints[d] == fingerprints[k]) {
+    if (exact_leader[d] == exact_leader[k]) {
       e.partner = k;
     } else {
       const doc_id leader = exact_leader[d];

@@ -93,7 +93,7 @@ signed_batch sign_batch(std::span<const std::string_view> texts, const similarit
 // ---- exact -----------------------------------------------------------------------
 
 std::vector<doc_id> exact_groups(std::span<const hash128> fingerprints, std::span<std::uint8_t> excluded,
-                                 bool exclude_repeats) {
+                                 bool exclude_repeats, std::uint64_t max_bytes, const std::function<void()>& release) {
   const std::size_t n = fingerprints.size();
   if (excluded.size() != n) {
     throw std::invalid_argument("exact_groups: excluded has " + std::to_string(excluded.size()) +
@@ -102,15 +102,25 @@ std::vector<doc_id> exact_groups(std::span<const hash128> fingerprints, std::spa
   std::vector<doc_id> leader(n);
   for (std::size_t d = 0; d < n; ++d) leader[d] = static_cast<doc_id>(d);
   std::vector<std::pair<hash128, doc_id>> fp;
-  fp.reserve(n);
-  for (std::size_t d = 0; d < n; ++d) {
-    if (!excluded[d]) fp.emplace_back(fingerprints[d], static_cast<doc_id>(d));
-  }
-  std::sort(fp.begin(), fp.end());
-  for (std::size_t i = 1; i < fp.size(); ++i) {
-    if (fp[i].first == fp[i - 1].first) {
-      leader[fp[i].second] = leader[fp[i - 1].second];
-      if (exclude_repeats) excluded[fp[i].second] = 1;
+  const key_slices slices = key_slices::within(n, sizeof(fp[0]), max_bytes);
+  fp.reserve(slices.count == 1 ? n : n / slices.count + n / slices.count / 4 + 1024);
+  // Equal fingerprints fall in one slice; within it, the sort puts each
+  // group's first document first.
+  for (std::uint64_t slice = 0; slice < slices.count; ++slice) {
+    fp.clear();
+    for (std::size_t d = 0; d < n; ++d) {
+      if (!excluded[d] && (slices.count == 1 || slices.of(fingerprints[d].high) == slice)) {
+        fp.emplace_back(fingerprints[d], static_cast<doc_id>(d));
+      }
+      if (release && (d & ((std::size_t{1} << 20) - 1)) == 0) release();
+    }
+    if (release) release();
+    std::sort(fp.begin(), fp.end());
+    for (std::size_t i = 1; i < fp.size(); ++i) {
+      if (fp[i].first == fp[i - 1].first) {
+        leader[fp[i].second] = leader[fp[i - 1].second];
+        if (exclude_repeats) excluded[fp[i].second] = 1;  // in this slice: later slices skip it anyway
+      }
     }
   }
   return leader;
