@@ -17,6 +17,7 @@
 #include "neardup/io/input.hpp"
 #include "neardup/io/output.hpp"
 #include "neardup/jobs/dedup.hpp"
+#include "neardup/jobs/pairs.hpp"
 #include "test_util.hpp"
 
 namespace {
@@ -169,6 +170,39 @@ TEST_F(SpilledRun, DuplicateIdsSameWarningsAndBytes) {
   };
   EXPECT_EQ(warnings(spill_events), warnings(mem_events));
   EXPECT_EQ(warnings(mem_events).size(), mem.duplicate_ids);
+}
+
+// `pairs` under a tiny budget: LSH candidates from spilled band-key runs
+// (verified exactly or by the spilled signatures) and the exact join over a
+// spilled document table give the pairs.tsv of the run in memory.
+TEST_F(SpilledRun, PairsSameBytes) {
+  struct mode {
+    const char* tag;
+    bool exact;
+    neardup::pipeline::verify_mode verify;
+  };
+  for (const mode m : {mode{"lsh_exact", false, neardup::pipeline::verify_mode::exact},
+                       mode{"lsh_estimate", false, neardup::pipeline::verify_mode::estimate},
+                       mode{"join", true, neardup::pipeline::verify_mode::exact}}) {
+    SCOPED_TRACE(m.tag);
+    njobs::pairs_options o;
+    o.progress = false;
+    o.max_reported_errors = 0;
+    o.threads = 2;
+    o.threshold = 0.7;
+    o.exact = m.exact;
+    o.verify = m.verify;
+    const std::string mem = (dir_ / (std::string("pairs_mem_") + m.tag)).string();
+    const std::string sp = (dir_ / (std::string("pairs_spill_") + m.tag)).string();
+    const njobs::pairs_report a = njobs::run_pairs(in_.sources, mem, o);
+    EXPECT_GT(a.pairs, 0u);
+    EXPECT_EQ(read_file(std::filesystem::path(mem) / "stats.json").find("\"spilled\": true"), std::string::npos);
+    o.memory_bytes = std::uint64_t{64} << 10;
+    const njobs::pairs_report b = njobs::run_pairs(in_.sources, sp, o);
+    EXPECT_EQ(b.pairs, a.pairs);
+    EXPECT_EQ(read_file(std::filesystem::path(sp) / "pairs.tsv"), read_file(std::filesystem::path(mem) / "pairs.tsv"));
+    EXPECT_NE(read_file(std::filesystem::path(sp) / "stats.json").find("\"spilled\": true"), std::string::npos);
+  }
 }
 
 // The plan is told before pass 1; the temporary directory stays empty (the

@@ -187,9 +187,6 @@ void corpus_index::append_id_field(std::string& out, std::span<const source_info
 
 namespace {
 
-// Loops over a spilled document table drop its pages every this many + 1 documents.
-constexpr std::size_t release_every_docs_mask = (std::size_t{1} << 20) - 1;
-
 struct scan_result {
   std::vector<doc_meta> docs;
   std::vector<hash128> fingerprints;
@@ -275,7 +272,7 @@ void warn_duplicate_ids(std::span<const source_info> sources, corpus_index& corp
     for (std::size_t d = 0; d < n; ++d) {
       const std::uint64_t key = hash64(corpus.id_of(sources, static_cast<doc_id>(d)), 0);
       if (slices.count == 1 || slices.of(key) == slice) h.emplace_back(key, static_cast<doc_id>(d));
-      if ((d & release_every_docs_mask) == 0) corpus.release_table();
+      if ((d & table_release_mask) == 0) corpus.release_table();
     }
     std::sort(h.begin(), h.end());
     std::size_t first = 0;  // the earliest document of the current run of one id
@@ -476,7 +473,7 @@ shingle_sets load_shingle_sets(std::span<const source_info> sources, const corpu
                                sink& meter) {
   const std::size_t n = corpus.size();
   shingle_sets sets;
-  sets.begin.assign(n + 1, 0);
+  sets.has.assign(n / 64 + 1, 0);
   struct load_result {
     std::vector<std::uint64_t> values;
     std::vector<std::pair<doc_id, std::uint64_t>> sizes;  // (doc, set size)
@@ -504,23 +501,45 @@ shingle_sets load_shingle_sets(std::span<const source_info> sources, const corpu
                             });
         };
       },
-      [&](std::size_t seq, const input_chunk& chunk, load_result& res) {
-        // Documents without a set get an empty range at the current end.
-        std::uint64_t d = corpus.chunk_first_doc[seq];
-        std::uint64_t pos = sets.values.size();
+      [&](std::size_t, const input_chunk& chunk, load_result& res) {
+        std::size_t pos = 0;
         for (const auto& [doc, size] : res.sizes) {
-          for (; d <= doc; ++d) sets.begin[d] = pos;
+          sets.add(doc, std::span<const std::uint64_t>(res.values.data() + pos, size));
           pos += size;
-          sets.begin[doc + 1] = pos;
-          d = doc + 1;
         }
-        const std::uint64_t chunk_end = seq + 1 < corpus.chunk_first_doc.size() ? corpus.chunk_first_doc[seq + 1] : n;
-        for (; d <= chunk_end; ++d) sets.begin[d] = pos;
-        sets.values.insert(sets.values.end(), res.values.begin(), res.values.end());
         meter.add(chunk.data.size(), res.sizes.size());
         corpus.release_table();
       });
+  sets.finish(n);
   return sets;
+}
+
+void shingle_sets::add(doc_id d, std::span<const std::uint64_t> set) {
+  has[d >> 6] |= std::uint64_t{1} << (d & 63);
+  values.insert(values.end(), set.begin(), set.end());
+  begin.push_back(values.size());
+}
+
+std::vector<std::uint64_t> shingle_sets::dense_begin() const {
+  std::vector<std::uint64_t> out(documents + 1);
+  std::size_t i = 0;  // sets so far
+  for (std::size_t d = 0; d < documents; ++d) {
+    out[d] = begin[i];
+    if ((has[d >> 6] >> (d & 63)) & 1) ++i;
+  }
+  out[documents] = begin[i];
+  return out;
+}
+
+void shingle_sets::finish(std::size_t n) {
+  documents = n;
+  has.resize(n / 64 + 1, 0);
+  rank.resize(has.size());
+  std::uint32_t r = 0;
+  for (std::size_t w = 0; w < has.size(); ++w) {
+    rank[w] = r;
+    r += static_cast<std::uint32_t>(std::popcount(has[w]));
+  }
 }
 
 namespace {
@@ -554,7 +573,7 @@ std::vector<std::size_t> first_doc_of_sources(const corpus_index& corpus, std::s
   std::vector<std::size_t> first(num_sources + 1, corpus.size());
   for (std::size_t d = corpus.size(); d-- > 0;) {
     first[corpus.docs[d].source] = d;
-    if ((d & release_every_docs_mask) == 0) corpus.release_table();
+    if ((d & table_release_mask) == 0) corpus.release_table();
   }
   for (std::size_t s = num_sources; s-- > 0;) first[s] = std::min(first[s], first[s + 1]);
   return first;
@@ -571,7 +590,7 @@ bool copyable(const source_info& src, std::uint64_t size, const corpus_index& co
   if (static_cast<std::uint64_t>(st.st_size) != size) return false;
   for (std::size_t d = first; d < last; ++d) {
     if (corpus.docs[d].raw_length == UINT32_MAX) return false;
-    if ((d & release_every_docs_mask) == 0) corpus.release_table();
+    if ((d & table_release_mask) == 0) corpus.release_table();
   }
   return true;
 }
@@ -605,7 +624,7 @@ class kept_line_copier {
   }
 
  private:
-  static constexpr std::size_t window_docs = std::size_t{1} << 20;
+  static constexpr std::size_t window_docs = table_release_mask + 1;
 
   void copy_runs(const source_info& src, int fd, std::uint64_t size) {
     for (std::size_t i = 0; i < runs_.size();) {

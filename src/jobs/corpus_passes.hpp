@@ -9,6 +9,7 @@
 //   write_kept         clusters.tsv + deduped.jsonl in input order
 #pragma once
 
+#include <bit>
 #include <chrono>
 #include <functional>
 #include <cstdint>
@@ -66,6 +67,10 @@ struct scanned_sets {
   // Copies `set` into the blocks and returns where it now lives.
   std::span<const std::uint64_t> store(std::span<const std::uint64_t> set);
 };
+
+// Loops over a spilled document table drop its pages (release_table())
+// every this many + 1 documents: 2^16, about 4 MiB of the table.
+inline constexpr std::size_t table_release_mask = (std::size_t{1} << 16) - 1;
 
 // Documents are the non-blank records, numbered in input order. The
 // document table (docs, fingerprints, ids) is in memory, or, for a run past
@@ -229,13 +234,29 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
 void warn_duplicate_ids(std::span<const source_info> sources, corpus_index& corpus, const pass_options& options,
                         sink& meter, scan_counts& counts);
 
-// Sorted shingle sets of the documents d with wanted[d] != 0, flat:
-// set d = values[begin[d], begin[d+1]) (empty for the others).
+// Sorted shingle sets of the documents d with wanted[d] != 0, flat, in
+// document order: 8 bytes per set plus 1.5 bits per document (a bitmap of
+// the documents with a set, and a rank per 64 documents), so that a few
+// candidates among many documents take little memory. Empty for the others.
 struct shingle_sets {
   std::vector<std::uint64_t> values;
-  std::vector<std::uint64_t> begin;  // size() + 1 entries
+  std::vector<std::uint64_t> has;             // bit d: document d has a set
+  std::vector<std::uint32_t> rank;            // sets before each 64 documents
+  std::vector<std::uint64_t> begin = {0};     // set i = values[begin[i], begin[i+1])
+
+  // Adds the set of document d. REQUIRES: d above every document added.
+  void add(doc_id d, std::span<const std::uint64_t> set);
+  // Ends the adding; `documents` is the size of the corpus.
+  void finish(std::size_t documents);
+  // Where each document's set begins, for all documents + 1 (sets_view's
+  // begin): for callers that want every set.
+  std::vector<std::uint64_t> dense_begin() const;
+  std::size_t documents = 0;
   std::span<const std::uint64_t> operator[](doc_id d) const noexcept {
-    return {values.data() + begin[d], begin[d + 1] - begin[d]};
+    const std::uint64_t word = has[d >> 6], bit = std::uint64_t{1} << (d & 63);
+    if ((word & bit) == 0) return {};
+    const std::size_t i = rank[d >> 6] + static_cast<std::size_t>(std::popcount(word & (bit - 1)));
+    return {values.data() + begin[i], begin[i + 1] - begin[i]};
   }
 };
 shingle_sets load_shingle_sets(std::span<const source_info> sources, const corpus_index& corpus,

@@ -173,7 +173,8 @@ class corpus_sets final : public pipeline::set_provider {
   }
   std::uint64_t bytes() const noexcept {
     return corpus_.sets.bytes + corpus_.sets.of.size() * sizeof(corpus_.sets.of[0]) +
-           (loaded_.values.size() + loaded_.begin.size()) * sizeof(std::uint64_t);
+           (loaded_.values.size() + loaded_.begin.size() + loaded_.has.size()) * sizeof(std::uint64_t) +
+           loaded_.rank.size() * sizeof(std::uint32_t);
   }
 
  private:
@@ -269,7 +270,7 @@ dedup_report detail::run_dedup_scanned(std::span<const io::source_info> sources,
     const detail::doc_meta& m = corpus.docs[d];
     usable[d] = m.status == io::record_status::ok && m.has_tokens;
     if (!text_bytes.empty()) text_bytes[d] = m.text_bytes;
-    if ((d & ((std::size_t{1} << 20) - 1)) == 0) corpus.release_table();
+    if ((d & detail::table_release_mask) == 0) corpus.release_table();
   }
   corpus.release_table();
   pipeline::signed_documents docs;

@@ -48,7 +48,7 @@ std::runtime_error disk_full(const std::string& dir, std::uint64_t written, cons
                             " MiB there; free space, point --tmp-dir elsewhere or raise --memory-mb");
 }
 
-constexpr std::size_t read_piece_bytes = std::size_t{256} << 10;
+constexpr std::size_t read_piece_bytes = std::size_t{64} << 10;  // per run being merged
 constexpr std::size_t bucket_piece_docs = std::size_t{1} << 16;
 
 }  // namespace
