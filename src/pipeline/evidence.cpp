@@ -41,13 +41,15 @@ dedup_evidence collect_evidence(std::span<const doc_id> exact_leader, std::span<
   const std::span<const band_link> links =
       trace != nullptr ? std::span<const band_link>(trace->merges) : std::span<const band_link>();
 
-  // The forest of merging links as adjacency lists (link indices).
-  std::vector<std::uint32_t> first(n + 1, 0), adj(2 * links.size());
+  // The forest of merging links as adjacency lists (link indices); none
+  // (and no per-document arrays) without links, as in exact-only runs.
+  const std::size_t linked = links.empty() ? 0 : n;
+  std::vector<std::uint32_t> first(linked + 1, 0), adj(2 * links.size());
   for (const band_link& l : links) {
     ++first[l.a + 1];
     ++first[l.b + 1];
   }
-  for (std::size_t d = 0; d < n; ++d) first[d + 1] += first[d];
+  for (std::size_t d = 0; d < linked; ++d) first[d + 1] += first[d];
   {
     std::vector<std::uint32_t> fill(first.begin(), first.end() - 1);
     for (std::size_t i = 0; i < links.size(); ++i) {
@@ -57,9 +59,9 @@ dedup_evidence collect_evidence(std::span<const doc_id> exact_leader, std::span<
   }
   // via[x] = the link from x towards its tree's root (the kept document's
   // first copy); no_doc for roots and documents without links.
-  std::vector<std::uint32_t> via(n, no_doc);
+  std::vector<std::uint32_t> via(linked, no_doc);
   std::vector<doc_id> queue;
-  for (std::size_t k = 0; k < n; ++k) {
+  for (std::size_t k = 0; k < linked; ++k) {
     if (kept_of[k] != k) continue;
     const doc_id root = exact_leader[k];
     if (first[root] == first[root + 1]) continue;
@@ -85,7 +87,7 @@ dedup_evidence collect_evidence(std::span<const doc_id> exact_leader, std::span<
       e.partner = k;
     } else {
       const doc_id leader = exact_leader[d];
-      const std::uint32_t link = via[leader];
+      const std::uint32_t link = linked == 0 ? no_doc : via[leader];
       if (link == no_doc) {
         throw std::logic_error("collect_evidence: document " + std::to_string(d) +
                                " was removed but no link joins it to document " + std::to_string(k));
