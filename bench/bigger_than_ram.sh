@@ -4,21 +4,22 @@
 # run time (bench/make_short_corpus.py: short documents of 8-16 words,
 # ~100 bytes, 10% exact and 20% near copies).
 #
-#   bench/bigger_than_ram.sh NEARDUP [DOCS] [BIG_DOCS] [WORKDIR]
+#   bench/bigger_than_ram.sh NEARDUP [DOCS] [SIZES] [WORKDIR]
 #     NEARDUP   the neardup executable (build/release/examples/neardup)
 #     DOCS      documents of the throughput corpus (default 2,000,000)
-#     BIG_DOCS  documents of the memory corpus run with --memory-mb 2048
-#               (default 10,000,000; 0 skips it)
+#     SIZES     comma-separated document counts of the corpora run with
+#               --memory-mb 2048 (default 1000000,10000000; 0 skips them)
 #     WORKDIR   where corpora, outputs and spilled runs go (default /tmp)
 #
 # Prints, per run: wall and CPU seconds (user + system, robust on a shared
 # machine), MB/s of input, peak RSS, bytes of RAM and of disk per document,
 # and checks that every spilled run's outputs equal the in-memory run's. Then
-# a projection to 1 billion documents from the measured per-document costs.
+# a projection to 1 billion documents from the per-document costs between
+# the two largest sizes (their difference, so fixed costs drop out).
 set -euo pipefail
-neardup=${1:?usage: bigger_than_ram.sh NEARDUP [DOCS] [BIG_DOCS] [WORKDIR]}
+neardup=${1:?usage: bigger_than_ram.sh NEARDUP [DOCS] [SIZES] [WORKDIR]}
 docs=${2:-2000000}
-big_docs=${3:-10000000}
+sizes=${3:-1000000,10000000}
 work=$(mktemp -d "${4:-/tmp}/neardup_bigger_than_ram.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 here=$(cd "$(dirname "$0")" && pwd)
@@ -67,13 +68,25 @@ awk -v q="quarter_${quarter}MB" '
   $1 == "in_memory" { w0 = $3; c0 = $4 } $1 == q { w1 = $3; c1 = $4 }
   END { printf "  throughput at a quarter of the peak: %.0f%% of in-memory (wall), %.0f%% (cpu)\n", 100 * w0 / w1, 100 * c0 / c1 }' "$work/rows"
 
-if [ "$big_docs" -gt 0 ]; then
-  echo "== memory: $big_docs documents at --memory-mb 2048 =="
+if [ "$sizes" != 0 ]; then
   rm -rf "$work/in_memory" "$work/small.jsonl"
-  $py "$here/make_short_corpus.py" "$big_docs" 2 >"$work/big.jsonl"
-  run budget_2048MB "$work/big.jsonl" --memory-mb 2048
-  echo "  input: $(stat -c %s "$work/big.jsonl" | awk '{printf "%.2f GB", $1/1e9}')"
-  awk '$1 == "budget_2048MB" {
-         n = $2; printf "  projection to 1e9 documents on this machine (linear in documents): %.1f h, %.0f GB of temporary disk, %.0f GB of RAM (the resident document table: %.0f B/doc)\n",
-         $3 / n * 1e9 / 3600, $6 / n * 1e9 / 1e9, $5 / n * 1e9 / 1e9, $5 / n }' "$work/rows"
+  for n in ${sizes//,/ }; do
+    echo "== memory: $n documents at --memory-mb 2048 =="
+    $py "$here/make_short_corpus.py" "$n" 2 >"$work/big.jsonl"
+    run "budget_2048MB_$n" "$work/big.jsonl" --memory-mb 2048
+    echo "  input: $(stat -c %s "$work/big.jsonl" | awk '{printf "%.2f GB", $1/1e9}')"
+    rm -rf "$work/budget_2048MB_$n" "$work/big.jsonl"
+  done
+  # rows: name docs wall cpu rss disk; the last two sizes give the slope.
+  grep '^budget_2048MB_' "$work/rows" | tail -2 | awk '
+    { n[NR] = $2; w[NR] = $3; c[NR] = $4; r[NR] = $5; d[NR] = $6 }
+    END {
+      if (NR < 2) { n[0] = 0; w[0] = 0; c[0] = 0; r[0] = 0; d[0] = 0; a = 0 } else { a = 1 }
+      dn = n[NR] - n[a]
+      printf "  per extra document between %d and %d: %.0f B of RAM, %.0f B of disk, %.2f us wall, %.2f us cpu\n",
+             n[a], n[NR], (r[NR] - r[a]) / dn, (d[NR] - d[a]) / dn, (w[NR] - w[a]) / dn * 1e6, (c[NR] - c[a]) / dn * 1e6
+      printf "  projection to 1e9 documents on this machine: %.1f h wall (%.1f h cpu), %.0f GB of temporary disk, %.1f GB of RAM at this budget\n",
+             (w[a] + (w[NR] - w[a]) / dn * (1e9 - n[a])) / 3600, (c[a] + (c[NR] - c[a]) / dn * (1e9 - n[a])) / 3600,
+             (d[a] + (d[NR] - d[a]) / dn * (1e9 - n[a])) / 1e9, (r[a] + (r[NR] - r[a]) / dn * (1e9 - n[a])) / 1e9
+    }'
 fi

@@ -231,21 +231,19 @@ TEST(Evidence, SourcesCountEveryDocument) {
 TEST(Evidence, NearMissesAreTheMostSimilarOfTheSample) {
   const std::size_t n = 12;
   std::vector<doc_id> self(n);
-  std::vector<neardup::hash128> fingerprints(n);
   for (std::size_t d = 0; d < n; ++d) {
     self[d] = static_cast<doc_id>(d);
-    fingerprints[d] = {d + 1, 0};
   }
   neardup::cluster_trace trace;
   for (doc_id a = 0; a < n; ++a) {
     for (doc_id b = a + 1; b < n; b += 3) trace.rejected.push_back({a, b, 1});
   }
   const auto similarity = [](doc_id a, doc_id b) { return static_cast<double>((a * 5 + b * 3) % 11) / 20; };
-  const auto all = npipeline::collect_evidence(self, self, fingerprints, &trace, similarity,
+  const auto all = npipeline::collect_evidence(self, self, &trace, similarity,
                                                npipeline::evidence_kind::jaccard, nullptr);
   ASSERT_EQ(all.near_misses.size(), trace.rejected.size());
   const std::size_t keep = 6;
-  const auto few = npipeline::collect_evidence(self, self, fingerprints, &trace, similarity,
+  const auto few = npipeline::collect_evidence(self, self, &trace, similarity,
                                                npipeline::evidence_kind::jaccard, nullptr, keep);
   ASSERT_EQ(few.near_misses.size(), keep);
   std::vector<npipeline::pair_evidence> want = all.near_misses;

@@ -2,6 +2,8 @@
 // in-memory engines giving the same decisions as the file jobs.
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include <atomic>
 #include <map>
 #include <stdexcept>
@@ -136,6 +138,31 @@ TEST(ExactGroups, LowHalfCollisionsAndLargeInputsMatchAFullComparison) {
     std::vector<std::uint8_t> none(n, 0);
     EXPECT_EQ(pl::exact_groups(many, none, false, &pool), want) << threads;
   }
+}
+
+// Sorted slice by slice of the fingerprint space within a few KiB, the
+// leaders and exclusions are those of one sort; `release` is called as the
+// fingerprints are read.
+TEST(ExactGroups, SlicesGiveTheSameGroups) {
+  std::mt19937_64 rng(5);
+  const std::size_t n = 5000;
+  std::vector<neardup::hash128> fp(n);
+  std::vector<std::uint8_t> excluded(n);
+  for (std::size_t d = 0; d < n; ++d) {
+    fp[d] = d > 0 && rng() % 3 == 0 ? fp[rng() % d] : neardup::hash128{rng(), rng()};
+    excluded[d] = rng() % 17 == 0 ? 1 : 0;
+  }
+  for (const bool repeats : {false, true}) {
+    std::vector<std::uint8_t> one = excluded, sliced = excluded;
+    const auto want = pl::exact_groups(fp, one, repeats);
+    std::size_t releases = 0;
+    const auto got = pl::exact_groups(fp, sliced, repeats, neardup_test::pool_of(2), 4096, [&] { ++releases; });
+    EXPECT_EQ(got, want);
+    EXPECT_EQ(sliced, one);
+    EXPECT_GE(releases, pl::key_slices::within(n, 32, 4096).count);  // 32 bytes per document
+  }
+  EXPECT_EQ(pl::key_slices::within(n, 24, 4096).count, (n * 24 + 4095) / 4096);
+  EXPECT_EQ(pl::key_slices::within(n, 24, UINT64_MAX).count, 1u);
 }
 
 // The in-memory engine and the file job decide the same for the same texts.

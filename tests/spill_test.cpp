@@ -17,6 +17,7 @@
 #include "neardup/io/input.hpp"
 #include "neardup/io/output.hpp"
 #include "neardup/jobs/dedup.hpp"
+#include "neardup/jobs/pairs.hpp"
 #include "test_util.hpp"
 
 namespace {
@@ -126,6 +127,84 @@ TEST_F(SpilledRun, SameBytesWithOneThreadAndWithoutExactFirst) {
   expect_same_outputs("mem", "spill");
 }
 
+// `exact` (fingerprints only) past its budget: the document table goes to
+// mapped files and the exact groups are sorted slice by slice, with the
+// same bytes.
+TEST_F(SpilledRun, ExactOnlySameBytes) {
+  njobs::dedup_options o = base_options();
+  o.near = false;
+  const njobs::dedup_report mem = run(o, "mem");
+  EXPECT_FALSE(mem.spilled);
+  EXPECT_GT(mem.removed_exact, 0u);
+  o.memory_bytes = std::uint64_t{64} << 10;
+  const njobs::dedup_report sp = run(o, "spill");
+  EXPECT_TRUE(sp.spilled);
+  EXPECT_GT(sp.spill_bytes_written, sp.documents * 48);  // the document table
+  EXPECT_EQ(sp.removed_exact, mem.removed_exact);
+  expect_same_outputs("mem", "spill");
+}
+
+// Repeated ids, checked slice by slice of the id hashes under a tiny budget:
+// the same warnings in the same order, and the same clusters.tsv names.
+TEST_F(SpilledRun, DuplicateIdsSameWarningsAndBytes) {
+  std::string corpus = spill_corpus();
+  for (int i = 0; i < 40; ++i) corpus += neardup_test::json_line("copy" + std::to_string(i * 50), "again " + std::to_string(i)) + "\n";
+  write_file(dir_ / "ids.jsonl", corpus);
+  in_ = nio::expand_inputs({(dir_ / "ids.jsonl").string()});
+  messages mem_events, spill_events;
+  njobs::dedup_options o = base_options();
+  o.max_reported_errors = 1000;
+  o.events = &mem_events;
+  const njobs::dedup_report mem = run(o, "mem");
+  EXPECT_GT(mem.duplicate_ids, 0u);
+  o.events = &spill_events;
+  o.memory_bytes = std::uint64_t{64} << 10;
+  EXPECT_TRUE(run(o, "spill").spilled);
+  expect_same_outputs("mem", "spill");
+  auto warnings = [](const messages& m) {
+    std::vector<std::string> w;
+    for (const auto& l : m.lines) {
+      if (l.find("duplicate id") != std::string::npos) w.push_back(l);
+    }
+    return w;
+  };
+  EXPECT_EQ(warnings(spill_events), warnings(mem_events));
+  EXPECT_EQ(warnings(mem_events).size(), mem.duplicate_ids);
+}
+
+// `pairs` under a tiny budget: LSH candidates from spilled band-key runs
+// (verified exactly or by the spilled signatures) and the exact join over a
+// spilled document table give the pairs.tsv of the run in memory.
+TEST_F(SpilledRun, PairsSameBytes) {
+  struct mode {
+    const char* tag;
+    bool exact;
+    neardup::pipeline::verify_mode verify;
+  };
+  for (const mode m : {mode{"lsh_exact", false, neardup::pipeline::verify_mode::exact},
+                       mode{"lsh_estimate", false, neardup::pipeline::verify_mode::estimate},
+                       mode{"join", true, neardup::pipeline::verify_mode::exact}}) {
+    SCOPED_TRACE(m.tag);
+    njobs::pairs_options o;
+    o.progress = false;
+    o.max_reported_errors = 0;
+    o.threads = 2;
+    o.threshold = 0.7;
+    o.exact = m.exact;
+    o.verify = m.verify;
+    const std::string mem = (dir_ / (std::string("pairs_mem_") + m.tag)).string();
+    const std::string sp = (dir_ / (std::string("pairs_spill_") + m.tag)).string();
+    const njobs::pairs_report a = njobs::run_pairs(in_.sources, mem, o);
+    EXPECT_GT(a.pairs, 0u);
+    EXPECT_EQ(read_file(std::filesystem::path(mem) / "stats.json").find("\"spilled\": true"), std::string::npos);
+    o.memory_bytes = std::uint64_t{64} << 10;
+    const njobs::pairs_report b = njobs::run_pairs(in_.sources, sp, o);
+    EXPECT_EQ(b.pairs, a.pairs);
+    EXPECT_EQ(read_file(std::filesystem::path(sp) / "pairs.tsv"), read_file(std::filesystem::path(mem) / "pairs.tsv"));
+    EXPECT_NE(read_file(std::filesystem::path(sp) / "stats.json").find("\"spilled\": true"), std::string::npos);
+  }
+}
+
 // The plan is told before pass 1; the temporary directory stays empty (the
 // spill files have no names) and holds nothing afterwards.
 TEST_F(SpilledRun, PlansFirstAndLeavesNoTemporaryFiles) {
@@ -140,7 +219,8 @@ TEST_F(SpilledRun, PlansFirstAndLeavesNoTemporaryFiles) {
   const auto r = run(o, "out");
   ASSERT_FALSE(events.lines.empty());
   EXPECT_EQ(events.lines[0].rfind("plan: ~", 0), 0u) << events.lines[0];
-  EXPECT_NE(events.lines[0].find("spilling signatures and band keys to " + fs_tmp_.string()), std::string::npos);
+  EXPECT_NE(events.lines[0].find("spilling the document table, signatures and band keys to " + fs_tmp_.string()),
+            std::string::npos);
   EXPECT_TRUE(r.spilled);
   EXPECT_GT(r.planned_disk_bytes, 0u);
   EXPECT_TRUE(list_dir(fs_tmp_).empty());

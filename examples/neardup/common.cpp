@@ -98,8 +98,8 @@ void add_shared_options(option_table& t, job_cli& job, const shared_bindings& b,
   }
   if (b.memory) {
     t.add(optional_integer("memory-mb", "M", b.memory->memory_bytes, 1, std::uint64_t{1} << 30,
-                           "memory the run plans to stay within; past it, signatures\n"
-                           "and band keys are spilled to sorted runs in --tmp-dir\n"
+                           "memory the run plans to stay within; past it, the document\n"
+                           "table, signatures and band keys are spilled to --tmp-dir\n"
                            "(same output, more disk)",
                            std::uint64_t{1} << 20)
               .shows_default("1/2 of RAM or cgroup limit")

@@ -48,6 +48,7 @@ option_table pairs_table(pairs_cli& s, std::string intro) {
   add_similarity_options(t, o, s.similarity);
   shared_bindings b = job_bindings(o);
   b.tokens = &o.tokens;
+  b.memory = &o;
   add_shared_options(t, s.job, b, output_dir::required);
   return t;
 }

@@ -163,7 +163,7 @@ std::string corpus_index::id_of(std::span<const source_info> sources, doc_id d) 
   if (d >= docs.size()) return prior_id(static_cast<doc_id>(d - docs.size()));
   const doc_meta& m = docs[d];
   if (m.id_length == 0) return default_record_id(sources[m.source].name, m.line);
-  std::string id = ids.substr(m.id_offset, m.id_length);
+  std::string id(id_bytes(m));
   if (std::binary_search(repeated_ids.begin(), repeated_ids.end(), d)) {
     id += '@';
     id += default_record_id(sources[m.source].name, m.line);
@@ -175,7 +175,7 @@ void corpus_index::append_id_field(std::string& out, std::span<const source_info
   if (d >= docs.size()) return append_tsv_field(out, prior_id(static_cast<doc_id>(d - docs.size())));
   const doc_meta& m = docs[d];
   if (m.id_length != 0) {
-    append_tsv_field(out, std::string_view(ids).substr(m.id_offset, m.id_length));
+    append_tsv_field(out, id_bytes(m));
     if (repeated_ids.empty() || !std::binary_search(repeated_ids.begin(), repeated_ids.end(), d)) return;
     out += '@';
   }
@@ -227,27 +227,34 @@ std::vector<std::uint64_t> new_set_block(std::size_t values) {
   return block;
 }
 
-// Reserves the per-document arrays of `corpus` for the documents the whole
-// input probably holds, estimated from the first chunk (`docs` documents in
-// `bytes` bytes of an uncompressed source) with a quarter to spare, on huge
-// pages: growing them by doubling copied and faulted every signature about
-// twice (1 million tiny documents: ~0.3 s of 4.3 s). Reserved memory that is
-// never filled is never touched, so a high estimate costs address space
-// only; it is still capped at half the usable memory.
-void reserve_for_input(corpus_index& corpus, std::span<const source_info> sources, std::size_t docs,
-                       std::size_t bytes) {
-  std::uint64_t plain = 0;
-  for (const auto& s : sources) plain += s.codec == compression::none ? s.file_bytes : 0;
-  if (docs == 0 || bytes == 0 || plain <= bytes) return;
-  const double estimate = static_cast<double>(docs) * static_cast<double>(plain) / static_cast<double>(bytes) * 1.25;
-  const std::size_t per_doc = sizeof(doc_meta) + sizeof(hash128) + corpus.num_perm * sizeof(sig_value);
-  const double cap = std::min<double>(UINT32_MAX, static_cast<double>(usable_memory_bytes() / 2 / per_doc));
-  const auto want = static_cast<std::size_t>(std::min(estimate, cap));
+// The one reservation of the per-document arrays: for `estimate` documents
+// with a quarter to spare, signatures on huge pages (growing them by
+// doubling copied and faulted every signature about twice: 1 million tiny
+// documents, ~0.3 s of 4.3 s). Reserved memory that is never filled is never
+// touched, so a high estimate costs address space only; in memory it is
+// still capped at half the usable memory. A spilled table reserves its
+// files' blocks instead.
+void reserve_documents(corpus_index& corpus, double estimate, bool signatures) {
+  const std::size_t per_doc = sizeof(doc_meta) + sizeof(hash128) + (signatures ? corpus.num_perm * sizeof(sig_value) : 0);
+  const double cap = corpus.docs.spilled() ? UINT32_MAX
+                                           : std::min<double>(UINT32_MAX, static_cast<double>(usable_memory_bytes() / 2 / per_doc));
+  const auto want = static_cast<std::size_t>(std::min(estimate * 1.25 + 1024, cap));
   if (want <= corpus.docs.capacity()) return;
   corpus.docs.reserve(want);
   corpus.fingerprints.reserve(want);
-  corpus.signatures.reserve(want * corpus.num_perm);
-  advise_huge_pages(corpus.signatures);
+  if (signatures) {
+    corpus.signatures.reserve(want * corpus.num_perm);
+    advise_huge_pages(corpus.signatures);
+  }
+}
+
+// The documents the whole input probably holds, from the first chunk (`docs`
+// documents in `bytes` bytes of an uncompressed source); 0 when unknown.
+double documents_from_first_chunk(std::span<const source_info> sources, std::size_t docs, std::size_t bytes) {
+  std::uint64_t plain = 0;
+  for (const auto& s : sources) plain += s.codec == compression::none ? s.file_bytes : 0;
+  if (docs == 0 || bytes == 0 || plain <= bytes) return 0;
+  return static_cast<double>(docs) * static_cast<double>(plain) / static_cast<double>(bytes);
 }
 
 }  // namespace
@@ -256,43 +263,58 @@ void warn_duplicate_ids(std::span<const source_info> sources, corpus_index& corp
                         const pass_options& options, sink& meter, scan_counts& counts) {
   const std::size_t n = corpus.size();
   // (hash of the id, document), sorted by hash and then document (the radix
-  // sort is stable), on the pool's threads.
-  std::vector<neardup::detail::key_doc> h(n), scratch(n);
-  constexpr std::size_t slice = 16384;
-  run_on(n > slice ? options.pool : nullptr, (n + slice - 1) / slice, [&](std::size_t s) {
-    for (std::size_t d = s * slice; d < std::min(n, (s + 1) * slice); ++d) {
-      const doc_meta& m = corpus.docs[d];
-      // An id kept in `ids` and not yet marked repeated is those bytes.
-      const std::uint64_t key =
-          m.id_length != 0 && corpus.repeated_ids.empty()
-              ? hash64(std::string_view(corpus.ids).substr(m.id_offset, m.id_length), 0)
-              : hash64(corpus.id_of(sources, static_cast<doc_id>(d)), 0);
-      h[d] = {key, static_cast<doc_id>(d), 0};
-    }
-  });
-  neardup::detail::msd_radix_sort_key_doc_parallel(h, scratch, options.pool);
-  std::vector<neardup::detail::key_doc>().swap(scratch);
+  // sort is stable) on the pool's threads, one slice of the hash space at a
+  // time within options.sort_bytes: the warnings come in the same order.
+  using neardup::detail::key_doc;
+  const pipeline::key_slices slices = pipeline::key_slices::within(n, 2 * sizeof(key_doc), options.sort_bytes);
+  const auto key_of = [&](std::size_t d) {
+    const doc_meta& m = corpus.docs[d];
+    // An id kept in `ids` and not yet marked repeated is those bytes.
+    return m.id_length != 0 && corpus.repeated_ids.empty() ? hash64(corpus.id_bytes(m), 0)
+                                                           : hash64(corpus.id_of(sources, static_cast<doc_id>(d)), 0);
+  };
+  std::vector<key_doc> h, scratch;
   std::size_t warned = 0;
-  std::size_t first = 0;  // the earliest document of the current run of one id
   std::vector<doc_id> repeated;
-  for (std::size_t i = 1; i < h.size(); ++i) {
-    if (h[i].key != h[i - 1].key) {
-      first = i;
-      continue;
+  for (std::uint64_t slice = 0; slice < slices.count; ++slice) {
+    if (slices.count == 1 && !corpus.docs.spilled()) {
+      // All in memory: the hashes are computed on the pool's threads.
+      h.resize(n);
+      constexpr std::size_t block = 16384;
+      run_on(n > block ? options.pool : nullptr, (n + block - 1) / block, [&](std::size_t s) {
+        for (std::size_t d = s * block; d < std::min(n, (s + 1) * block); ++d) h[d] = {key_of(d), static_cast<doc_id>(d), 0};
+      });
+    } else {
+      h.clear();
+      for (std::size_t d = 0; d < n; ++d) {
+        const std::uint64_t key = key_of(d);
+        if (slices.count == 1 || slices.of(key) == slice) h.push_back({key, static_cast<doc_id>(d), 0});
+        if ((d & table_release_mask) == 0) corpus.release_table();
+      }
     }
-    const std::string id = corpus.id_of(sources, h[i].doc);
-    if (corpus.id_of(sources, h[i - 1].doc) != id) continue;  // a 64-bit hash collision
-    ++counts.duplicate_ids;
-    if (corpus.docs[h[i].doc].id_length != 0) repeated.push_back(h[i].doc);
-    if (warned++ < options.max_reported_errors) {
-      const doc_meta& m = corpus.docs[h[i].doc];
-      const doc_meta& f = corpus.docs[h[first].doc];
-      meter.message("warning: " + sources[m.source].name + ":" + std::to_string(m.line) + ": duplicate id '" +
-                    id + "', first at " + sources[f.source].name + ":" + std::to_string(f.line) +
-                    "; clusters.tsv names this one " + id + "@" + sources[m.source].name + ":" +
-                    std::to_string(m.line));
+    scratch.resize(h.size());
+    neardup::detail::msd_radix_sort_key_doc_parallel(h, scratch, options.pool);
+    std::size_t first = 0;  // the earliest document of the current run of one id
+    for (std::size_t i = 1; i < h.size(); ++i) {
+      if (h[i].key != h[i - 1].key) {
+        first = i;
+        continue;
+      }
+      const std::string id = corpus.id_of(sources, h[i].doc);
+      if (corpus.id_of(sources, h[i - 1].doc) != id) continue;  // a 64-bit hash collision
+      ++counts.duplicate_ids;
+      if (corpus.docs[h[i].doc].id_length != 0) repeated.push_back(h[i].doc);
+      if (warned++ < options.max_reported_errors) {
+        const doc_meta& m = corpus.docs[h[i].doc];
+        const doc_meta& f = corpus.docs[h[first].doc];
+        meter.message("warning: " + sources[m.source].name + ":" + std::to_string(m.line) + ": duplicate id '" +
+                      id + "', first at " + sources[f.source].name + ":" + std::to_string(f.line) +
+                      "; clusters.tsv names this one " + id + "@" + sources[m.source].name + ":" +
+                      std::to_string(m.line));
+      }
     }
   }
+  corpus.release_table();
   std::sort(repeated.begin(), repeated.end());
   corpus.repeated_ids = std::move(repeated);
 }
@@ -315,12 +337,14 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
   corpus.num_perm = k;
   problem_reporter problems(sources, options.max_reported_errors, "kept in the output unchanged", meter);
   corpus.source_bytes.assign(sources.size(), 0);
+  if (!options.spill_table_dir.empty()) {
+    corpus.docs.spill_to(options.spill_table_dir, *options.spill_bytes);
+    corpus.fingerprints.spill_to(options.spill_table_dir, *options.spill_bytes);
+    corpus.ids.spill_to(options.spill_table_dir, *options.spill_bytes);
+  }
+  const bool keep_signatures = k > 0 && !options.spill_signatures;
   if (options.expected_documents > 0) {
-    const auto reserve = static_cast<std::size_t>(std::min<std::uint64_t>(
-        options.expected_documents + options.expected_documents / 4 + 1024, UINT32_MAX));
-    corpus.docs.reserve(reserve);
-    corpus.fingerprints.reserve(reserve);
-    if (!options.spill_signatures) corpus.signatures.reserve(reserve * k);
+    reserve_documents(corpus, static_cast<double>(options.expected_documents), keep_signatures);
   }
 
   // Sets are kept chunk by chunk, in input order, until the first chunk that
@@ -423,17 +447,18 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
           throw std::runtime_error(std::string(chunk.source_name) +
                                    ": more than 2^32-1 documents in one run; split the corpus");
         }
-        if (seq == 0 && sources[chunk.source].codec == compression::none) {
-          reserve_for_input(corpus, sources, res.docs.size(), chunk.data.size());
+        if (seq == 0 && options.expected_documents == 0 && sources[chunk.source].codec == compression::none) {
+          reserve_documents(corpus, documents_from_first_chunk(sources, res.docs.size(), chunk.data.size()),
+                            keep_signatures);
         }
         const std::size_t first_doc = corpus.docs.size();
         const std::uint64_t id_base = corpus.ids.size();
         for (auto& m : res.docs) {
           if (m.id_length != 0) m.id_offset += id_base;
-          corpus.docs.push_back(m);
         }
-        corpus.ids += res.ids;
-        corpus.fingerprints.insert(corpus.fingerprints.end(), res.fingerprints.begin(), res.fingerprints.end());
+        corpus.docs.append(res.docs);
+        corpus.ids.append(std::span<const char>(res.ids.data(), res.ids.size()));
+        corpus.fingerprints.append(res.fingerprints);
         if (options.spill_signatures) {
           options.spill_signatures(first_doc, res.signatures);
         } else {
@@ -446,23 +471,24 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
         }
         counts.blank_lines += res.blank;
         counts.text_bytes += res.text_bytes;
+        for (const doc_meta& m : res.docs) {
+          if (m.flags & record_flags::invalid_utf8) ++counts.repaired_invalid_utf8;
+          if (m.flags & record_flags::lone_surrogate) ++counts.repaired_lone_surrogate;
+          if (m.flags & record_flags::control_chars) ++counts.repaired_control_chars;
+          if (m.status != record_status::ok) {
+            ++counts.skipped;
+            ++counts.skipped_by_status[static_cast<std::size_t>(m.status)];
+          } else if (!m.has_tokens) {
+            ++counts.empty_documents;
+          } else if (m.short_doc) {
+            ++counts.short_documents;
+          }
+        }
         for (const auto& p : res.problems) problems.skipped(p);
         meter.add(chunk.data.size(), res.docs.size());
+        corpus.release_table();  // a spilled table's pages leave memory chunk by chunk
       });
 
-  for (const doc_meta& m : corpus.docs) {
-    if (m.flags & record_flags::invalid_utf8) ++counts.repaired_invalid_utf8;
-    if (m.flags & record_flags::lone_surrogate) ++counts.repaired_lone_surrogate;
-    if (m.flags & record_flags::control_chars) ++counts.repaired_control_chars;
-    if (m.status != record_status::ok) {
-      ++counts.skipped;
-      ++counts.skipped_by_status[static_cast<std::size_t>(m.status)];
-    } else if (!m.has_tokens) {
-      ++counts.empty_documents;
-    } else if (m.short_doc) {
-      ++counts.short_documents;
-    }
-  }
   if (options.check_duplicate_ids) warn_duplicate_ids(sources, corpus, options, meter, counts);
   return corpus;
 }
@@ -472,7 +498,7 @@ shingle_sets load_shingle_sets(std::span<const source_info> sources, const corpu
                                sink& meter) {
   const std::size_t n = corpus.size();
   shingle_sets sets;
-  sets.begin.assign(n + 1, 0);
+  sets.has.assign(n / 64 + 1, 0);
   struct load_result {
     std::vector<std::uint64_t> values;
     std::vector<std::pair<doc_id, std::uint64_t>> sizes;  // (doc, set size)
@@ -500,22 +526,45 @@ shingle_sets load_shingle_sets(std::span<const source_info> sources, const corpu
                             });
         };
       },
-      [&](std::size_t seq, const input_chunk& chunk, load_result& res) {
-        // Documents without a set get an empty range at the current end.
-        std::uint64_t d = corpus.chunk_first_doc[seq];
-        std::uint64_t pos = sets.values.size();
+      [&](std::size_t, const input_chunk& chunk, load_result& res) {
+        std::size_t pos = 0;
         for (const auto& [doc, size] : res.sizes) {
-          for (; d <= doc; ++d) sets.begin[d] = pos;
+          sets.add(doc, std::span<const std::uint64_t>(res.values.data() + pos, size));
           pos += size;
-          sets.begin[doc + 1] = pos;
-          d = doc + 1;
         }
-        const std::uint64_t chunk_end = seq + 1 < corpus.chunk_first_doc.size() ? corpus.chunk_first_doc[seq + 1] : n;
-        for (; d <= chunk_end; ++d) sets.begin[d] = pos;
-        sets.values.insert(sets.values.end(), res.values.begin(), res.values.end());
         meter.add(chunk.data.size(), res.sizes.size());
+        corpus.release_table();
       });
+  sets.finish(n);
   return sets;
+}
+
+void shingle_sets::add(doc_id d, std::span<const std::uint64_t> set) {
+  has[d >> 6] |= std::uint64_t{1} << (d & 63);
+  values.insert(values.end(), set.begin(), set.end());
+  begin.push_back(values.size());
+}
+
+std::vector<std::uint64_t> shingle_sets::dense_begin() const {
+  std::vector<std::uint64_t> out(documents + 1);
+  std::size_t i = 0;  // sets so far
+  for (std::size_t d = 0; d < documents; ++d) {
+    out[d] = begin[i];
+    if ((has[d >> 6] >> (d & 63)) & 1) ++i;
+  }
+  out[documents] = begin[i];
+  return out;
+}
+
+void shingle_sets::finish(std::size_t n) {
+  documents = n;
+  has.resize(n / 64 + 1, 0);
+  rank.resize(has.size());
+  std::uint32_t r = 0;
+  for (std::size_t w = 0; w < has.size(); ++w) {
+    rank[w] = r;
+    r += static_cast<std::uint32_t>(std::popcount(has[w]));
+  }
 }
 
 namespace {
@@ -538,6 +587,7 @@ void write_clusters_tsv(atomic_file& out, std::span<const source_info> sources, 
     if (block.size() >= block_bytes) {
       out.write(block);
       block.clear();
+      corpus.release_table();
     }
   }
   out.write(block);
@@ -546,7 +596,10 @@ void write_clusters_tsv(atomic_file& out, std::span<const source_info> sources, 
 // Documents of source s are [first[s], first[s + 1]).
 std::vector<std::size_t> first_doc_of_sources(const corpus_index& corpus, std::size_t num_sources) {
   std::vector<std::size_t> first(num_sources + 1, corpus.size());
-  for (std::size_t d = corpus.size(); d-- > 0;) first[corpus.docs[d].source] = d;
+  for (std::size_t d = corpus.size(); d-- > 0;) {
+    first[corpus.docs[d].source] = d;
+    if ((d & table_release_mask) == 0) corpus.release_table();
+  }
   for (std::size_t s = num_sources; s-- > 0;) first[s] = std::min(first[s], first[s + 1]);
   return first;
 }
@@ -562,6 +615,7 @@ bool copyable(const source_info& src, std::uint64_t size, const corpus_index& co
   if (static_cast<std::uint64_t>(st.st_size) != size) return false;
   for (std::size_t d = first; d < last; ++d) {
     if (corpus.docs[d].raw_length == UINT32_MAX) return false;
+    if ((d & table_release_mask) == 0) corpus.release_table();
   }
   return true;
 }
@@ -584,7 +638,20 @@ class kept_line_copier {
     }
     const fd_closer closer{fd};
     check_unchanged(src, fd, size);
-    find_runs(first, last, size);
+    // A window of documents at a time: a run cut at a window's end goes on
+    // in the next, with the same bytes written.
+    for (std::size_t w = first; w < last; w += window_docs) {
+      find_runs(w, std::min(last, w + window_docs), size);
+      copy_runs(src, fd, size);
+      corpus_.release_table();
+    }
+    check_unchanged(src, fd, size);
+  }
+
+ private:
+  static constexpr std::size_t window_docs = table_release_mask + 1;
+
+  void copy_runs(const source_info& src, int fd, std::uint64_t size) {
     for (std::size_t i = 0; i < runs_.size();) {
       if (runs_[i].bytes() >= kernel_copy_min_bytes) {
         const run& r = runs_[i++];
@@ -608,10 +675,8 @@ class kept_line_copier {
         if (!r.newline) out_.put('\n');
       }
     }
-    check_unchanged(src, fd, size);
   }
 
- private:
   static constexpr std::uint64_t kernel_copy_min_bytes = std::uint64_t{64} << 10;
   static constexpr std::uint64_t max_gap_bytes = std::uint64_t{64} << 10;
   static constexpr std::size_t block_bytes = std::size_t{1} << 20;
@@ -797,6 +862,7 @@ void write_kept(std::span<const source_info> sources, const corpus_index& corpus
           kept.write(res.jsonl);
           streamed_end[chunk.source] = chunk.byte_offset + chunk.data.size();
           meter.add(chunk.data.size(), res.docs);
+          corpus.release_table();
         });
     for (std::size_t i = 0; i < streamed.size(); ++i) {
       const std::uint64_t expected = corpus.source_bytes[streamed_source[i]];

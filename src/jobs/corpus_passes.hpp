@@ -9,6 +9,7 @@
 //   write_kept         clusters.tsv + deduped.jsonl in input order
 #pragma once
 
+#include <bit>
 #include <chrono>
 #include <functional>
 #include <cstdint>
@@ -25,9 +26,11 @@
 #include "neardup/jobs/dedup.hpp"
 #include "neardup/jobs/options.hpp"
 #include "neardup/pipeline/sink.hpp"
+#include "neardup/pipeline/stages.hpp"
 #include "neardup/shingle.hpp"
 #include "neardup/signature.hpp"
 #include "neardup/types.hpp"
+#include "spill.hpp"
 
 namespace neardup::jobs::detail {
 
@@ -65,13 +68,20 @@ struct scanned_sets {
   std::span<const std::uint64_t> store(std::span<const std::uint64_t> set);
 };
 
-// Documents are the non-blank records, numbered in input order.
+// Loops over a spilled document table drop its pages (release_table())
+// every this many + 1 documents: 2^16, about 4 MiB of the table.
+inline constexpr std::size_t table_release_mask = (std::size_t{1} << 16) - 1;
+
+// Documents are the non-blank records, numbered in input order. The
+// document table (docs, fingerprints, ids) is in memory, or, for a run past
+// its memory budget (pass_options::spill_table), in mapped temporary files
+// whose pages the passes drop from memory as they go (release_table()).
 struct corpus_index {
-  std::vector<doc_meta> docs;
-  std::vector<hash128> fingerprints;           // one per document ({} without tokens)
+  spill_array<doc_meta> docs;
+  spill_array<hash128> fingerprints;           // one per document ({} without tokens)
   std::vector<sig_value> signatures;           // num_perm per document, when signed
   std::size_t num_perm = 0;                    // 0: no signatures
-  std::string ids;
+  spill_array<char> ids;
   std::vector<std::uint64_t> chunk_first_doc;  // first document of each chunk
   std::vector<std::uint64_t> source_bytes;     // decompressed bytes of each source
   scanned_sets sets;                           // when pass_options::keep_sets_bytes > 0
@@ -83,6 +93,14 @@ struct corpus_index {
   std::function<std::string(doc_id)> prior_id;
 
   std::size_t size() const noexcept { return docs.size(); }
+  std::string_view id_bytes(const doc_meta& m) const noexcept { return {ids.data() + m.id_offset, m.id_length}; }
+  // Drops the pages of a spilled document table from memory (no-op in
+  // memory); the next access reads them back from the page cache or disk.
+  void release_table() const noexcept {
+    docs.release();
+    fingerprints.release();
+    ids.release();
+  }
   std::span<const sig_value> signature(doc_id d) const noexcept {
     return {signatures.data() + static_cast<std::size_t>(d) * num_perm, num_perm};
   }
@@ -126,11 +144,18 @@ struct pass_options {
   // (first document, values) instead of keeping them in
   // corpus_index::signatures (a run past its memory budget; spill.hpp).
   std::function<void(std::uint64_t first_doc, std::span<const sig_value> sigs)> spill_signatures;
-  // An estimate of the number of documents (0: unknown). The per-document
-  // arrays are reserved for a quarter more up front: growing a vector
-  // holds the old and new copies at once, and untouched reserved pages cost
-  // no memory.
+  // An estimate of the number of documents (0: estimate it from the first
+  // chunk). The per-document arrays are reserved once for a quarter more:
+  // growing a vector holds the old and new copies at once, and untouched
+  // reserved pages cost no memory.
   std::uint64_t expected_documents = 0;
+  // Set: scan_corpus puts the document table (docs, fingerprints, ids) in
+  // mapped temporary files in this directory, counted by spill_bytes.
+  std::string spill_table_dir;
+  spill_counter* spill_bytes = nullptr;
+  // Sorts of a key per document (duplicate ids) hold at most this many
+  // bytes at a time.
+  std::uint64_t sort_bytes = UINT64_MAX;
 };
 
 // The pass settings of a job's options (fields, reader, error reporting) and
@@ -209,13 +234,29 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
 void warn_duplicate_ids(std::span<const source_info> sources, corpus_index& corpus, const pass_options& options,
                         sink& meter, scan_counts& counts);
 
-// Sorted shingle sets of the documents d with wanted[d] != 0, flat:
-// set d = values[begin[d], begin[d+1]) (empty for the others).
+// Sorted shingle sets of the documents d with wanted[d] != 0, flat, in
+// document order: 8 bytes per set plus 1.5 bits per document (a bitmap of
+// the documents with a set, and a rank per 64 documents), so that a few
+// candidates among many documents take little memory. Empty for the others.
 struct shingle_sets {
   std::vector<std::uint64_t> values;
-  std::vector<std::uint64_t> begin;  // size() + 1 entries
+  std::vector<std::uint64_t> has;             // bit d: document d has a set
+  std::vector<std::uint32_t> rank;            // sets before each 64 documents
+  std::vector<std::uint64_t> begin = {0};     // set i = values[begin[i], begin[i+1])
+
+  // Adds the set of document d. REQUIRES: d above every document added.
+  void add(doc_id d, std::span<const std::uint64_t> set);
+  // Ends the adding; `documents` is the size of the corpus.
+  void finish(std::size_t documents);
+  // Where each document's set begins, for all documents + 1 (sets_view's
+  // begin): for callers that want every set.
+  std::vector<std::uint64_t> dense_begin() const;
+  std::size_t documents = 0;
   std::span<const std::uint64_t> operator[](doc_id d) const noexcept {
-    return {values.data() + begin[d], begin[d + 1] - begin[d]};
+    const std::uint64_t word = has[d >> 6], bit = std::uint64_t{1} << (d & 63);
+    if ((word & bit) == 0) return {};
+    const std::size_t i = rank[d >> 6] + static_cast<std::size_t>(std::popcount(word & (bit - 1)));
+    return {values.data() + begin[i], begin[i + 1] - begin[i]};
   }
 };
 shingle_sets load_shingle_sets(std::span<const source_info> sources, const corpus_index& corpus,

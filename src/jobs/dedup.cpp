@@ -173,7 +173,8 @@ class corpus_sets final : public pipeline::set_provider {
   }
   std::uint64_t bytes() const noexcept {
     return corpus_.sets.bytes + corpus_.sets.of.size() * sizeof(corpus_.sets.of[0]) +
-           (loaded_.values.size() + loaded_.begin.size()) * sizeof(std::uint64_t);
+           (loaded_.values.size() + loaded_.begin.size() + loaded_.has.size()) * sizeof(std::uint64_t) +
+           loaded_.rank.size() * sizeof(std::uint32_t);
   }
 
  private:
@@ -226,15 +227,26 @@ dedup_report detail::run_dedup_scanned(std::span<const io::source_info> sources,
   if (scanned == nullptr && plan.chunk_bytes > 0) {
     pass.reader.chunk_bytes = std::min(pass.reader.chunk_bytes, plan.chunk_bytes);
   }
+  detail::spill_counter spilled_bytes;  // every temporary file of the run
   std::unique_ptr<detail::spill_store> spill;
   // Spilling covers the plain run. Parts scanned elsewhere (jobs/parts.hpp)
   // arrive with their signatures, and a run against a stored index (or one
   // that adds to it) needs every signature in memory: those run unspilled.
-  if (plan.spill && scanned == nullptr && options.prior == nullptr && !options.on_signed) {
-    spill = std::make_unique<detail::spill_store>(tmp_dir, pipeline::stage_data_options::of(options), *spill_bands,
-                                                  plan.run_records, plan.merge_bytes);
-    pass.spill_signatures = [&spill](std::uint64_t first, std::span<const sig_value> sigs) { spill->add(first, sigs); };
-    pass.keep_sets_bytes = std::min<std::uint64_t>(pass.keep_sets_bytes, plan.set_bytes);
+  const bool spilling = plan.spill && scanned == nullptr && options.prior == nullptr && !options.on_signed;
+  if (spilling) {
+    // The document table goes to mapped files, and the per-document sorts
+    // (duplicate ids, exact groups) run slice by slice within merge_bytes.
+    pass.spill_table_dir = tmp_dir;
+    pass.spill_bytes = &spilled_bytes;
+    pass.sort_bytes = plan.merge_bytes;
+    if (options.near) {
+      spill = std::make_unique<detail::spill_store>(tmp_dir, spilled_bytes, pipeline::stage_data_options::of(options),
+                                                    *spill_bands, plan.run_records, plan.merge_bytes);
+      pass.spill_signatures = [&spill](std::uint64_t first, std::span<const sig_value> sigs) {
+        spill->add(first, sigs);
+      };
+      pass.keep_sets_bytes = std::min<std::uint64_t>(pass.keep_sets_bytes, plan.set_bytes);
+    }
   }
 
   dedup_report report;
@@ -248,24 +260,23 @@ dedup_report detail::run_dedup_scanned(std::span<const io::source_info> sources,
       scanned != nullptr ? std::move(scanned->corpus)  // the parts' scans, merged (jobs/parts.hpp)
                          : detail::scan_corpus(sources, pass, options.near ? &hasher : nullptr, *events, counts);
   if (scanned != nullptr) counts = scanned->counts;
-  if (spill) {
-    spill->finish();
-    detail::release_free_memory();  // the chunks' buffers, before the engine allocates
-  }
+  if (spill) spill->finish();
+  if (spilling) detail::release_free_memory();  // the chunks' buffers, before the engine allocates
   events->end_stage();
   const double sign_seconds = scanned != nullptr ? scanned->seconds
                                                  : std::chrono::duration<double>(clock_type::now() - t_sign).count();
 
   const std::size_t n = corpus.size();
   std::vector<std::uint8_t> usable(n);
-  for (std::size_t d = 0; d < n; ++d) {
-    usable[d] = corpus.docs[d].status == io::record_status::ok && corpus.docs[d].has_tokens;
-  }
   std::vector<std::uint64_t> text_bytes;
-  if (options.keep == keep_policy::longest) {
-    text_bytes.resize(n);
-    for (std::size_t d = 0; d < n; ++d) text_bytes[d] = corpus.docs[d].text_bytes;
+  if (options.keep == keep_policy::longest) text_bytes.resize(n);
+  for (std::size_t d = 0; d < n; ++d) {
+    const detail::doc_meta& m = corpus.docs[d];
+    usable[d] = m.status == io::record_status::ok && m.has_tokens;
+    if (!text_bytes.empty()) text_bytes[d] = m.text_bytes;
+    if ((d & detail::table_release_mask) == 0) corpus.release_table();
   }
+  corpus.release_table();
   pipeline::signed_documents docs;
   docs.size = n;
   docs.signatures = corpus.signatures;
@@ -273,6 +284,10 @@ dedup_report detail::run_dedup_scanned(std::span<const io::source_info> sources,
   docs.usable = usable;
   docs.text_bytes = text_bytes;
   docs.spilled = spill.get();
+  if (spilling) {
+    docs.exact_sort_bytes = plan.merge_bytes;
+    docs.release_fingerprints = [&corpus] { corpus.fingerprints.release(); };
+  }
   corpus_sets sets(sources, corpus, pass, *events);
   pipeline::dedup_options engine_options = options;
   engine_options.evidence.record = true;  // the job always writes its audit trail
@@ -312,10 +327,10 @@ dedup_report detail::run_dedup_scanned(std::span<const io::source_info> sources,
   report.planned_documents = plan.documents;
   report.planned_disk_bytes = plan.disk_bytes;
   report.spilled = plan.spill;
+  report.spill_bytes_written = spilled_bytes.written.load();
   if (spill) {
-    report.spill_bytes_written = spill->bytes_written();
     report.spill_runs_per_band = spill->runs_per_band();
-    spill.reset();  // frees the temporary files before the outputs are written
+    spill.reset();  // frees the stage data's temporary files before the outputs are written
   }
   if (n > 0) report.largest_cluster_kept_id = corpus.id_of(sources, report.largest_cluster_kept);
 

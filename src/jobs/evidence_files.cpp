@@ -60,7 +60,13 @@ void write_evidence_files(const std::string& out_dir, std::span<const source_inf
                           const corpus_index& corpus, std::span<const doc_id> kept_of,
                           const pipeline::dedup_evidence& evidence) {
   tsv_file removed(out_dir + "/evidence.tsv", "id\tkept_id\tpartner_id\tkind\tsimilarity\tband\tdoc\tpartner_doc\tkept_doc\n");
+  // A spilled document table's pages are dropped as the loops go.
+  std::size_t read = 0;
+  auto release = [&] {
+    if ((++read & table_release_mask) == 0) corpus.release_table();
+  };
   for (const pipeline::removal_evidence& e : evidence.removed) {
+    release();
     std::string& s = removed.line();
     corpus.append_id_field(s, sources, e.doc);
     s += '\t';
@@ -110,11 +116,13 @@ void write_evidence_files(const std::string& out_dir, std::span<const source_inf
   };
   std::vector<counts> per(sources.size());
   for (std::size_t d = 0; d < corpus.size(); ++d) {
+    release();
     counts& c = per[corpus.docs[d].source];
     ++c.documents;
     if (kept_of[d] == d) ++c.kept;
   }
   for (const pipeline::removal_evidence& e : evidence.removed) {
+    release();
     counts& c = per[corpus.docs[e.doc].source];
     (e.kind == pipeline::evidence_kind::exact ? c.exact : c.near) += 1;
     c.bytes += corpus.docs[e.doc].text_bytes;
@@ -133,6 +141,7 @@ void write_evidence_files(const std::string& out_dir, std::span<const source_inf
     }
     src.end_line();
   }
+  corpus.release_table();
   removed.commit();
   misses.commit();
   src.commit();

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <stdexcept>
 
 #include "corpus_passes.hpp"
@@ -12,7 +13,9 @@
 #include "neardup/candidates.hpp"
 #include "neardup/cluster.hpp"
 #include "neardup/io/json.hpp"
+#include "neardup/io/memory.hpp"
 #include "neardup/pipeline/stages.hpp"
+#include "spill.hpp"
 
 namespace neardup::jobs {
 
@@ -42,7 +45,8 @@ std::vector<similar_pair> exact_pairs(std::span<const source_info> sources, cons
   allpairs_options ao;
   ao.threshold = threshold;
   ao.pool = pass.pool;
-  auto pairs = allpairs_join(sets_view{sets.values, sets.begin}, ao);
+  const std::vector<std::uint64_t> begin = sets.dense_begin();
+  auto pairs = allpairs_join(sets_view{sets.values, begin}, ao);
   meter.end_stage();
   return pairs;
 }
@@ -60,7 +64,7 @@ pairs_report run_pairs(std::span<const source_info> sources, const std::string& 
   if (o.max_partners < 1) throw std::invalid_argument("max_partners = 0: must be >= 1");
   const auto t0 = clock_type::now();
   executor pool(o.threads);
-  const detail::pass_options pass = detail::pass_options_for(o, o, pool);
+  detail::pass_options pass = detail::pass_options_for(o, o, pool);
   detail::make_output_dir(out_dir);
   const std::uint64_t input_bytes = detail::stored_bytes(sources);
   detail::job_events events(o);
@@ -71,11 +75,38 @@ pairs_report run_pairs(std::span<const source_info> sources, const std::string& 
   const std::size_t k = hasher.num_perm();
   const lsh_params lsh = o.banding();
   validate_lsh_params(lsh, k);
+  const bander bands(lsh, k, o.seed);
+
+  // Bounded memory, as in dedup (spill.hpp): past the budget, the document
+  // table goes to mapped files and, in LSH mode, signatures and band keys to
+  // sorted runs merged band by band.
+  const detail::memory_plan plan =
+      detail::plan_memory(sources, options.exact ? 0 : k, options.exact ? 0 : lsh.bands,
+                          o.memory_bytes.value_or(default_memory_budget_bytes()),
+                          o.tmp_dir.empty() ? out_dir : o.tmp_dir, pool.threads());
+  if (o.max_reported_errors > 0) meter.message(plan.describe());
+  pass.expected_documents = plan.documents;
+  detail::spill_counter spilled_bytes;
+  std::unique_ptr<detail::spill_store> spill;
+  if (plan.spill) {
+    pass.spill_table_dir = plan.tmp_dir;
+    pass.spill_bytes = &spilled_bytes;
+    pass.sort_bytes = plan.merge_bytes;
+    pass.reader.chunk_bytes = std::min(pass.reader.chunk_bytes, plan.chunk_bytes);
+    if (!options.exact) {
+      spill = std::make_unique<detail::spill_store>(plan.tmp_dir, spilled_bytes, pipeline::stage_data_options::of(o),
+                                                    bands, plan.run_records, plan.merge_bytes);
+      pass.spill_signatures = [&spill](std::uint64_t first, std::span<const sig_value> sigs) {
+        spill->add(first, sigs);
+      };
+    }
+  }
 
   meter.begin_stage(options.exact ? "scan" : "sign", input_bytes);
   detail::scan_counts counts;
   const detail::corpus_index corpus =
       detail::scan_corpus(sources, pass, options.exact ? nullptr : &hasher, meter, counts);
+  if (spill) spill->finish();
   meter.end_stage();
   const std::size_t n = corpus.size();
   report.documents = n;
@@ -86,15 +117,20 @@ pairs_report run_pairs(std::span<const source_info> sources, const std::string& 
   } else {
     // The dedup stages: band columns grouped by key, then every candidate
     // pair (not only one per cluster) scored.
-    const bander bands(lsh, k, o.seed);
     std::vector<std::uint8_t> excluded = ok_documents(corpus);
     for (auto& e : excluded) e = !e;
     std::vector<doc_pair> candidates;
-    pipeline::for_each_band_buckets(corpus.signatures, bands, excluded, &pool,
-                                    [&](std::uint32_t, const bucket_list& buckets) {
-                                      report.capped_pairs +=
-                                          append_candidate_pairs(buckets, options.max_partners, candidates);
-                                    });
+    // Buckets hold their documents in order either way, and the pairs are
+    // sorted after: the same candidates from memory or from spilled runs.
+    auto add = [&](const bucket_list& buckets) {
+      report.capped_pairs += append_candidate_pairs(buckets, options.max_partners, candidates);
+    };
+    if (spill) {
+      for (std::uint32_t b = 0; b < lsh.bands; ++b) spill->buckets(b, excluded, add);
+    } else {
+      pipeline::for_each_band_buckets(corpus.signatures, bands, excluded, &pool,
+                                      [&](std::uint32_t, const bucket_list& buckets) { add(buckets); });
+    }
     sort_unique_pairs(candidates);
     report.candidate_pairs = candidates.size();
 
@@ -112,7 +148,14 @@ pairs_report run_pairs(std::span<const source_info> sources, const std::string& 
       if (o.verify == verify_mode::exact) {
         sp.jaccard = exact_jaccard(sets[p.first], sets[p.second]);
       } else {
-        sp.jaccard = jaccard(corpus.signature(p.first), corpus.signature(p.second)).estimate;
+        if (spill) {
+          std::vector<sig_value> a(k), b(k);
+          spill->signature(p.first, a);
+          spill->signature(p.second, b);
+          sp.jaccard = jaccard(std::span<const sig_value>(a), std::span<const sig_value>(b)).estimate;
+        } else {
+          sp.jaccard = jaccard(corpus.signature(p.first), corpus.signature(p.second)).estimate;
+        }
       }
       if (o.verify == verify_mode::none || sp.jaccard >= o.threshold) result.push_back(sp);
     }
@@ -121,6 +164,7 @@ pairs_report run_pairs(std::span<const source_info> sources, const std::string& 
 
   atomic_file out(out_dir + "/pairs.tsv");
   std::string buf;
+  std::size_t written = 0;
   for (const auto& p : result) {
     buf.clear();
     append_tsv_field(buf, corpus.id_of(sources, p.pair.first));
@@ -130,6 +174,7 @@ pairs_report run_pairs(std::span<const source_info> sources, const std::string& 
     std::snprintf(num, sizeof num, "\t%.6f\n", p.jaccard);
     buf += num;
     out.write(buf);
+    if ((++written & detail::table_release_mask) == 0) corpus.release_table();  // ids read at random
   }
   out.commit();
   report.seconds = std::chrono::duration<double>(clock_type::now() - t0).count();
@@ -152,6 +197,12 @@ pairs_report run_pairs(std::span<const source_info> sources, const std::string& 
   w.field("documents", report.documents);
   w.field("skipped", counts.skipped);
   w.field("pairs", report.pairs);
+  w.key("spill");
+  w.begin_object();
+  w.field("budget_bytes", plan.budget);
+  w.field("spilled", plan.spill);
+  w.field("disk_bytes_written", spilled_bytes.written.load());
+  w.end_object();
   detail::finish_stats(w, s, report.seconds, out_dir);
   return report;
 }

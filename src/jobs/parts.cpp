@@ -167,7 +167,7 @@ std::string scan_part(const io::source_info& source, const dedup_options& option
     w.num<std::uint8_t>(m.has_tokens);
     w.num<std::uint8_t>(m.short_doc);
   }
-  w.blob(corpus.ids);
+  w.blob(std::string_view(corpus.ids.data(), corpus.ids.size()));
   for (const std::uint64_t first : corpus.chunk_first_doc) w.num<std::uint64_t>(first);
   w.num<std::uint64_t>(corpus.source_bytes.at(0));
   for (const std::uint64_t* f : count_fields(counts)) w.num<std::uint64_t>(f ? *f : 0);
@@ -242,7 +242,7 @@ dedup_report run_dedup_parts(std::span<const io::source_info> sources, std::span
           part_reader::fail("id out of range");
         }
       }
-      corpus.ids += ids;
+      corpus.ids.append(std::span<const char>(ids.data(), ids.size()));
       if (chunks > parts[i].size() / 8) part_reader::fail("truncated");
       std::uint64_t previous = 0;
       for (std::uint64_t c = 0; c < chunks; ++c) {

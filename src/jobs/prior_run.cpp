@@ -360,14 +360,11 @@ pipeline::dedup_result run_against(const prior_documents& prior, const pipeline:
     const std::size_t N = P + n;
     // The engine's arrays over the clusterer's nodes.
     std::vector<doc_id> node_leader(N), node_kept(N);
-    std::vector<hash128> node_fp(N);
     for (std::size_t x = 0; x < P; ++x) {
       node_leader[x] = static_cast<doc_id>(x);
       node_kept[x] = clusters.representative[x];
-      node_fp[x] = prior.fingerprint(nodes[x]);
     }
     for (std::size_t d = 0; d < n; ++d) {
-      node_fp[P + d] = input.fingerprints[d];
       node_leader[P + d] = leader_node[d];
       node_kept[P + d] = clusters.representative[leader_node[d]];
     }
@@ -396,7 +393,7 @@ pipeline::dedup_result run_against(const prior_documents& prior, const pipeline:
       return similar(combined_of(a), combined_of(b));
     };
     const pipeline::dedup_evidence ev = pipeline::collect_evidence(
-        node_leader, node_kept, node_fp, &trace, similarity,
+        node_leader, node_kept, &trace, similarity,
         exact ? pipeline::evidence_kind::jaccard : pipeline::evidence_kind::estimate, pool,
         options.evidence.near_misses);
     for (pipeline::removal_evidence e : ev.removed) {

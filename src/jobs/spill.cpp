@@ -4,6 +4,7 @@
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -31,11 +32,15 @@ int open_unnamed(const std::string& dir) {
   return named;
 }
 
-std::uint64_t fail_after_from_env() {
+}  // namespace
+
+std::uint64_t spill_counter::fail_after_from_env() {
   const char* v = std::getenv("NEARDUP_SPILL_FAIL_AFTER_BYTES");
   if (v == nullptr || *v == '\0') return UINT64_MAX;
   return std::strtoull(v, nullptr, 10);
 }
+
+namespace {
 
 std::runtime_error disk_full(const std::string& dir, std::uint64_t written, const char* why) {
   return std::runtime_error(dir + ": cannot spill stage data (" + why + ") after writing " +
@@ -43,7 +48,7 @@ std::runtime_error disk_full(const std::string& dir, std::uint64_t written, cons
                             " MiB there; free space, point --tmp-dir elsewhere or raise --memory-mb");
 }
 
-constexpr std::size_t read_piece_bytes = std::size_t{256} << 10;
+constexpr std::size_t read_piece_bytes = std::size_t{64} << 10;  // per run being merged
 constexpr std::size_t bucket_piece_docs = std::size_t{1} << 16;
 
 }  // namespace
@@ -86,10 +91,42 @@ void spill_file::read(std::uint64_t offset, std::span<std::byte> out) const {
   }
 }
 
-spill_store::spill_store(const std::string& dir, const pipeline::stage_data_options& format, const bander& bands,
-                         std::size_t run_records, std::uint64_t merge_bytes)
-    : format_(format), bands_(bands), run_records_(std::max<std::size_t>(run_records, 1)), merge_bytes_(merge_bytes) {
-  counter_.fail_after = fail_after_from_env();
+mapped_spill::mapped_spill(const std::string& dir, spill_counter& counter) : dir_(dir), counter_(counter) {
+  fd_ = open_unnamed(dir);
+  if (fd_ < 0) throw std::runtime_error(dir + ": cannot create a temporary file: " + std::strerror(errno));
+}
+
+mapped_spill::~mapped_spill() {
+  if (map_ != nullptr) ::munmap(map_, bytes_);
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void mapped_spill::grow(std::uint64_t bytes) {
+  const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+  bytes = (bytes + page - 1) / page * page;
+  if (bytes <= bytes_) return;
+  const std::uint64_t more = bytes - bytes_;
+  const std::uint64_t before = counter_.written.fetch_add(more);
+  if (before + more > counter_.fail_after) throw disk_full(dir_, before, "injected: no space left on device");
+  // Blocks allocated now: a full disk is an error here, not a SIGBUS when a
+  // page of the mapping is first written.
+  const int err = ::posix_fallocate(fd_, static_cast<off_t>(bytes_), static_cast<off_t>(more));
+  if (err != 0) throw disk_full(dir_, before, std::strerror(err));
+  void* p = map_ == nullptr ? ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0)
+                            : ::mremap(map_, bytes_, bytes, MREMAP_MAYMOVE);
+  if (p == MAP_FAILED) throw std::runtime_error(dir_ + ": cannot map a temporary file: " + std::strerror(errno));
+  map_ = static_cast<std::byte*>(p);
+  bytes_ = bytes;
+}
+
+void mapped_spill::release() const noexcept {
+  if (map_ != nullptr) (void)::madvise(map_, bytes_, MADV_DONTNEED);
+}
+
+spill_store::spill_store(const std::string& dir, spill_counter& counter, const pipeline::stage_data_options& format,
+                         const bander& bands, std::size_t run_records, std::uint64_t merge_bytes)
+    : format_(format), bands_(bands), run_records_(std::max<std::size_t>(run_records, 1)), counter_(counter),
+      merge_bytes_(merge_bytes) {
   const std::uint32_t b = bands.params().bands;
   signatures_ = std::make_unique<spill_file>(dir, counter_);
   band_files_.reserve(b);
@@ -316,17 +353,18 @@ memory_plan plan_memory(std::span<const io::source_info> sources, std::size_t nu
     docs += bytes / (line_bytes > 0 ? line_bytes : 200.0);
   }
   plan.documents = static_cast<std::uint64_t>(docs) + 1;
-  const std::uint64_t table = plan.documents * table_bytes_per_document;
   // Signatures, and band keys + the grouper's 32 bytes per document.
-  plan.in_memory_bytes = table + plan.documents * (4 * num_perm + 40);
+  plan.in_memory_bytes =
+      plan.documents * (table_bytes_per_document + (num_perm == 0 ? 0 : 4 * num_perm + 40));
   if (num_perm > 0 && line_bytes > 0) {
     plan.chunk_bytes = static_cast<std::size_t>(std::clamp(
         8.0 * 1024 * 1024 * line_bytes / static_cast<double>(4 * num_perm + 64), 1024.0 * 1024, 8.0 * 1024 * 1024));
   }
-  if (num_perm == 0 || plan.in_memory_bytes <= budget) return plan;
+  if (plan.in_memory_bytes <= budget) return plan;
 
   plan.spill = true;
-  // What the document table leaves of the budget (at least a quarter) is
+  const std::uint64_t table = plan.documents * resident_bytes_per_document;
+  // What the resident arrays leave of the budget (at least a quarter) is
   // shared out: a quarter buffers band keys (16 bytes each, one buffer per
   // band and one to sort in) before they are cut into sorted runs, at least
   // 256 per band; a quarter keeps shingle sets for exact verification; an
@@ -335,7 +373,8 @@ memory_plan plan_memory(std::span<const io::source_info> sources, std::size_t nu
   // document) when they fit, to group them in memory instead of merging runs.
   const std::uint64_t rest = std::max(budget > table ? budget - table : 0, budget / 4);
   plan.run_records =
-      std::max<std::size_t>(256, static_cast<std::size_t>(rest / 4 / (16 * (std::uint64_t{bands} + 1))));
+      num_perm == 0 ? 0
+                    : std::max<std::size_t>(256, static_cast<std::size_t>(rest / 4 / (16 * (std::uint64_t{bands} + 1))));
   plan.set_bytes = rest / 4;
   plan.merge_bytes = std::max<std::uint64_t>(rest / 4, 4096);
   const double per_byte = 1 + static_cast<double>(4 * num_perm + 64) / (line_bytes > 0 ? line_bytes : 200.0);
@@ -343,8 +382,10 @@ memory_plan plan_memory(std::span<const io::source_info> sources, std::size_t nu
       static_cast<double>(rest) / 8 / (2.0 * static_cast<double>(std::max<std::size_t>(threads, 1))) / per_byte,
       256.0 * 1024, 8.0 * 1024 * 1024));
   plan.spilled_memory_bytes = table + rest * 5 / 8;
-  // Per document: its signature record, one band-key record per band.
-  plan.disk_bytes = plan.documents * ((4 + 4 * num_perm) + 12 * std::uint64_t{bands});
+  // Per document: its row of the document table, its signature record and
+  // one band-key record per band.
+  plan.disk_bytes = plan.documents * (table_disk_bytes_per_document +
+                                      (num_perm == 0 ? 0 : (4 + 4 * num_perm) + 12 * std::uint64_t{bands}));
   struct statvfs fs {};
   if (::statvfs(tmp_dir.c_str(), &fs) == 0) {
     plan.disk_free = static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
@@ -362,15 +403,13 @@ memory_plan plan_memory(std::span<const io::source_info> sources, std::size_t nu
 std::string memory_plan::describe() const {
   std::string s = "plan: ~" + std::to_string(documents) + " documents; in memory about " + mib(in_memory_bytes) +
                   ", budget " + mib(budget);
-  const std::string table = mib(documents * table_bytes_per_document);
-  if (!spill) {
-    if (in_memory_bytes <= budget) return s + ": no spilling";
-    return s + ": over the budget with nothing to spill (the document table, about " + table + ", stays in memory)";
-  }
-  s += ": spilling signatures and band keys to " + tmp_dir + " (about " + mib(disk_bytes) + " of disk, " +
-       mib(disk_free) + " free; about " + mib(spilled_memory_bytes) + " in memory)";
-  if (documents * table_bytes_per_document > budget) {
-    s += "; the document table alone, about " + table + ", passes the budget";
+  if (!spill) return s + ": no spilling";
+  s += std::string(": spilling the document table") + (run_records > 0 ? ", signatures and band keys" : "") +
+       " to " + tmp_dir + " (about " + mib(disk_bytes) + " of disk, " + mib(disk_free) + " free; about " +
+       mib(spilled_memory_bytes) + " in memory)";
+  const std::uint64_t resident = documents * resident_bytes_per_document;
+  if (resident > budget) {
+    s += "; the per-document arrays that stay in memory alone, about " + mib(resident) + ", pass the budget";
   }
   return s;
 }

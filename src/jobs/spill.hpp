@@ -17,11 +17,16 @@
 // writing any output.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <span>
+#include <stdexcept>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "neardup/banding.hpp"
@@ -35,7 +40,9 @@ namespace neardup::jobs::detail {
 // Shared by the files of one store: bytes written, and the injected limit.
 struct spill_counter {
   std::atomic<std::uint64_t> written{0};
-  std::uint64_t fail_after = UINT64_MAX;  // from NEARDUP_SPILL_FAIL_AFTER_BYTES
+  std::uint64_t fail_after = fail_after_from_env();  // NEARDUP_SPILL_FAIL_AFTER_BYTES
+
+  static std::uint64_t fail_after_from_env();
 };
 
 // One unnamed temporary file, appended to and read at offsets (pread, from
@@ -58,14 +65,113 @@ class spill_file {
   std::uint64_t size_ = 0;
 };
 
+// The mapped-file half of spill_array: an unnamed temporary file of `bytes`
+// bytes (allocated on disk up front, so a full disk throws here instead of
+// faulting later), mapped shared and writable.
+class mapped_spill {
+ public:
+  mapped_spill(const std::string& dir, spill_counter& counter);
+  ~mapped_spill();
+  mapped_spill(const mapped_spill&) = delete;
+  mapped_spill& operator=(const mapped_spill&) = delete;
+
+  // Grows the file and the mapping to at least `bytes`; the mapping may move.
+  void grow(std::uint64_t bytes);
+  std::byte* data() const noexcept { return map_; }
+  std::uint64_t bytes() const noexcept { return bytes_; }
+  // Drops the mapped pages from this process's resident memory; their bytes
+  // stay in the file (and, while memory allows, in the page cache) and are
+  // read back on the next access. Safe while other threads read the mapping.
+  void release() const noexcept;
+
+ private:
+  std::string dir_;
+  spill_counter& counter_;
+  int fd_ = -1;
+  std::byte* map_ = nullptr;
+  std::uint64_t bytes_ = 0;
+};
+
+// A growable array of trivially copyable values that lives in memory, or,
+// after spill_to(), in a mapped unnamed temporary file whose pages the owner
+// drops from memory (release()) once it has read or written past them: the
+// document table of a run past its memory budget, which is written once in
+// input order in pass 1 and read in input order when the outputs are
+// written. Same interface either way (a contiguous range, like a vector).
+//
+//   spill_array<doc_meta> docs;
+//   docs.spill_to(dir, counter);   // optional; REQUIRES: empty()
+//   docs.push_back(m);
+//   docs.release();                // no-op in memory
+template <class T>
+class spill_array {
+  static_assert(std::is_trivially_copyable_v<T>);
+
+ public:
+  void spill_to(const std::string& dir, spill_counter& counter) {
+    if (!empty()) throw std::logic_error("spill_array::spill_to: not empty");
+    std::vector<T>().swap(memory_);
+    file_ = std::make_unique<mapped_spill>(dir, counter);
+  }
+  bool spilled() const noexcept { return file_ != nullptr; }
+
+  std::size_t size() const noexcept { return size_; }
+  bool empty() const noexcept { return size_ == 0; }
+  std::size_t capacity() const noexcept { return file_ ? file_->bytes() / sizeof(T) : memory_.capacity(); }
+  T* data() noexcept { return file_ ? reinterpret_cast<T*>(file_->data()) : memory_.data(); }
+  const T* data() const noexcept { return file_ ? reinterpret_cast<const T*>(file_->data()) : memory_.data(); }
+  T* begin() noexcept { return data(); }
+  T* end() noexcept { return data() + size_; }
+  const T* begin() const noexcept { return data(); }
+  const T* end() const noexcept { return data() + size_; }
+  T& operator[](std::size_t i) noexcept { return data()[i]; }
+  const T& operator[](std::size_t i) const noexcept { return data()[i]; }
+
+  void reserve(std::size_t n) {
+    if (n <= capacity()) return;
+    if (file_) {
+      file_->grow(std::uint64_t{n} * sizeof(T));
+    } else {
+      memory_.reserve(n);
+    }
+  }
+  void push_back(const T& v) { append(std::span<const T>(&v, 1)); }
+  void append(std::span<const T> values) {
+    if (values.empty()) return;
+    const std::size_t want = size_ + values.size();
+    if (want > capacity()) reserve(std::max(want, file_ ? std::max(capacity() * 2, grow_step) : want));
+    if (file_) {
+      std::memcpy(data() + size_, values.data(), values.size() * sizeof(T));
+    } else {
+      memory_.insert(memory_.end(), values.begin(), values.end());
+    }
+    size_ = want;
+  }
+  void release() const noexcept {
+    if (file_) file_->release();
+  }
+  // Shrinks the in-memory array to its size (a spilled one takes no memory).
+  void shrink_to_fit() {
+    if (!file_) memory_.shrink_to_fit();
+  }
+
+ private:
+  static constexpr std::size_t grow_step = (std::size_t{8} << 20) / sizeof(T);
+  std::vector<T> memory_;  // when not spilled
+  std::unique_ptr<mapped_spill> file_;
+  std::size_t size_ = 0;
+};
+
 class spill_store final : public pipeline::spilled_stage_data {
  public:
   // `run_records`: band keys buffered per band before a sorted run is cut
   // (16 bytes each, times the number of bands + 1, in memory).
   // `merge_bytes`: memory for merging a band's runs (32 bytes per record
   // merged at once).
-  spill_store(const std::string& dir, const pipeline::stage_data_options& format, const bander& bands,
-              std::size_t run_records, std::uint64_t merge_bytes);
+  // `counter` (bytes written, shared with the run's other spill files)
+  // must outlive the store.
+  spill_store(const std::string& dir, spill_counter& counter, const pipeline::stage_data_options& format,
+              const bander& bands, std::size_t run_records, std::uint64_t merge_bytes);
   ~spill_store() override;
 
   // Pass 1, in input order: the signatures of documents [first_doc,
@@ -78,7 +184,6 @@ class spill_store final : public pipeline::spilled_stage_data {
                const std::function<void(const bucket_list&)>& fn) override;
   void signature(doc_id d, std::span<sig_value> out) const override;
 
-  std::uint64_t bytes_written() const noexcept { return counter_.written.load(); }
   std::size_t runs_per_band() const noexcept { return runs_.empty() ? 0 : runs_[0].size(); }
 
  private:
@@ -95,7 +200,7 @@ class spill_store final : public pipeline::spilled_stage_data {
   pipeline::stage_data_options format_;
   const bander& bands_;
   std::size_t run_records_;
-  spill_counter counter_;
+  spill_counter& counter_;
   std::unique_ptr<spill_file> signatures_;
   std::vector<batch> batches_;
   std::vector<std::unique_ptr<spill_file>> band_files_;
@@ -116,7 +221,7 @@ struct memory_plan {
   std::uint64_t disk_bytes = 0;          // estimated spill, when spilling
   std::uint64_t disk_free = 0;           // free in the temporary directory
   bool spill = false;
-  std::size_t run_records = 0;           // per band per sorted run, when spilling
+  std::size_t run_records = 0;           // per band per sorted run, when spilling signatures
   std::uint64_t merge_bytes = 0;         // a band this large is grouped in memory
   std::uint64_t set_bytes = 0;           // shingle sets kept in pass 1, when spilling
   // Input chunk size for pass 1 (0: the reader's). Spilling: the chunks in
@@ -133,9 +238,16 @@ struct memory_plan {
   std::string describe() const;
 };
 
-// Resident bytes per document that no spilling removes: the document table
-// (doc_meta, fingerprint, id) and the engine's per-document arrays.
+// Bytes per document of an in-memory run besides signatures and band keys:
+// the document table (doc_meta, fingerprint, id) and the engine's arrays.
 inline constexpr std::uint64_t table_bytes_per_document = 128;
+// Of those, the engine's per-document arrays that stay in memory when
+// spilling (exclusion flags, exact leaders, union-find, representatives,
+// the kept document, candidate flags).
+inline constexpr std::uint64_t resident_bytes_per_document = 32;
+// Disk per document of the spilled document table (doc_meta, fingerprint,
+// a short id).
+inline constexpr std::uint64_t table_disk_bytes_per_document = 80;
 
 // `num_perm` 0: exact duplicates only (nothing to spill). Throws
 // std::runtime_error, with the numbers, when the spill would not fit on the

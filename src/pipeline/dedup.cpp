@@ -44,7 +44,7 @@ void check_sizes(const signed_documents& docs, const dedup_options& options, std
 }
 
 // Counts of the decisions: kept, removed as exact / near duplicates, clusters.
-void summarize(std::span<const doc_id> rep, std::span<const doc_id> keeper, std::span<const hash128> fingerprints,
+void summarize(std::span<const doc_id> rep, std::span<const doc_id> keeper, std::span<const doc_id> exact_leader,
                dedup_stats& s) {
   const std::size_t n = rep.size();
   s.clusters = count_clusters(rep);
@@ -59,7 +59,7 @@ void summarize(std::span<const doc_id> rep, std::span<const doc_id> keeper, std:
   for (std::size_t d = 0; d < n; ++d) {
     if (keeper[d] == d) {
       ++s.kept;
-    } else if (fingerprints[d] == fingerprints[keeper[d]]) {
+    } else if (exact_leader[d] == exact_leader[keeper[d]]) {  // equal fingerprints
       ++s.removed_exact;
     } else {
       ++s.removed_near;
@@ -90,7 +90,8 @@ dedup_result run_stages(const signed_documents& docs, const dedup_options& optio
 
   stage.start("exact");
   const std::vector<doc_id> exact_leader =
-      exact_groups(docs.fingerprints, excluded, options.exact_first || !options.near, context.pool);
+      exact_groups(docs.fingerprints, excluded, options.exact_first || !options.near, context.pool,
+                   docs.exact_sort_bytes, docs.release_fingerprints);
   stage.stop();
 
   std::vector<doc_id> rep;
@@ -178,7 +179,7 @@ dedup_result run_stages(const signed_documents& docs, const dedup_options& optio
   }
 
   result.kept_of = choose_kept_documents(rep, options.keep, docs.text_bytes);
-  summarize(rep, result.kept_of, docs.fingerprints, stats);
+  summarize(rep, result.kept_of, exact_leader, stats);
   if (options.evidence.record) {
     stage.start("evidence");
     const bool exact = options.verify == verify_mode::exact;
@@ -193,7 +194,7 @@ dedup_result run_stages(const signed_documents& docs, const dedup_options& optio
       return jaccard(docs.signatures.subspan(std::size_t{a} * k, k), docs.signatures.subspan(std::size_t{b} * k, k))
           .estimate;
     };
-    result.evidence = collect_evidence(exact_leader, result.kept_of, docs.fingerprints, tracing, similarity,
+    result.evidence = collect_evidence(exact_leader, result.kept_of, tracing, similarity,
                                        exact ? evidence_kind::jaccard : evidence_kind::estimate, context.pool,
                                        options.evidence.near_misses);
     result.evidence.rejected = stats.rejected;

@@ -29,26 +29,27 @@ void for_each_index(executor* pool, std::size_t count, const std::function<void(
 }  // namespace
 
 dedup_evidence collect_evidence(std::span<const doc_id> exact_leader, std::span<const doc_id> kept_of,
-                                std::span<const hash128> fingerprints, const cluster_trace* trace,
+                                const cluster_trace* trace,
                                 const pair_similarity& similarity, evidence_kind kind, executor* pool,
                                 std::size_t near_misses) {
   const std::size_t n = kept_of.size();
-  if (exact_leader.size() != n || fingerprints.size() != n) {
-    throw std::invalid_argument("collect_evidence: " + std::to_string(exact_leader.size()) + " leaders, " +
-                                std::to_string(fingerprints.size()) + " fingerprints for " + std::to_string(n) +
-                                " documents");
+  if (exact_leader.size() != n) {
+    throw std::invalid_argument("collect_evidence: " + std::to_string(exact_leader.size()) + " leaders for " +
+                                std::to_string(n) + " documents");
   }
   dedup_evidence out;
   const std::span<const band_link> links =
       trace != nullptr ? std::span<const band_link>(trace->merges) : std::span<const band_link>();
 
-  // The forest of merging links as adjacency lists (link indices).
-  std::vector<std::uint32_t> first(n + 1, 0), adj(2 * links.size());
+  // The forest of merging links as adjacency lists (link indices); none
+  // (and no per-document arrays) without links, as in exact-only runs.
+  const std::size_t linked = links.empty() ? 0 : n;
+  std::vector<std::uint32_t> first(linked + 1, 0), adj(2 * links.size());
   for (const band_link& l : links) {
     ++first[l.a + 1];
     ++first[l.b + 1];
   }
-  for (std::size_t d = 0; d < n; ++d) first[d + 1] += first[d];
+  for (std::size_t d = 0; d < linked; ++d) first[d + 1] += first[d];
   {
     std::vector<std::uint32_t> fill(first.begin(), first.end() - 1);
     for (std::size_t i = 0; i < links.size(); ++i) {
@@ -58,9 +59,9 @@ dedup_evidence collect_evidence(std::span<const doc_id> exact_leader, std::span<
   }
   // via[x] = the link from x towards its tree's root (the kept document's
   // first copy); no_doc for roots and documents without links.
-  std::vector<std::uint32_t> via(n, no_doc);
+  std::vector<std::uint32_t> via(linked, no_doc);
   std::vector<doc_id> queue;
-  for (std::size_t k = 0; k < n; ++k) {
+  for (std::size_t k = 0; k < linked; ++k) {
     if (kept_of[k] != k) continue;
     const doc_id root = exact_leader[k];
     if (first[root] == first[root + 1]) continue;
@@ -82,11 +83,11 @@ dedup_evidence collect_evidence(std::span<const doc_id> exact_leader, std::span<
     if (k == d) continue;
     removal_evidence e;
     e.doc = static_cast<doc_id>(d);
-    if (fingerprints[d] == fingerprints[k]) {
+    if (exact_leader[d] == exact_leader[k]) {
       e.partner = k;
     } else {
       const doc_id leader = exact_leader[d];
-      const std::uint32_t link = via[leader];
+      const std::uint32_t link = linked == 0 ? no_doc : via[leader];
       if (link == no_doc) {
         throw std::logic_error("collect_evidence: document " + std::to_string(d) +
                                " was removed but no link joins it to document " + std::to_string(k));

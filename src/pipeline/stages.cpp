@@ -94,7 +94,8 @@ signed_batch sign_batch(std::span<const std::string_view> texts, const similarit
 // ---- exact -----------------------------------------------------------------------
 
 std::vector<doc_id> exact_groups(std::span<const hash128> fingerprints, std::span<std::uint8_t> excluded,
-                                 bool exclude_repeats, executor* pool) {
+                                 bool exclude_repeats, executor* pool, std::uint64_t max_bytes,
+                                 const std::function<void()>& release) {
   const std::size_t n = fingerprints.size();
   if (excluded.size() != n) {
     throw std::invalid_argument("exact_groups: excluded has " + std::to_string(excluded.size()) +
@@ -104,36 +105,48 @@ std::vector<doc_id> exact_groups(std::span<const hash128> fingerprints, std::spa
   for (std::size_t d = 0; d < n; ++d) leader[d] = static_cast<doc_id>(d);
   // Sorted by the fingerprint's low half, stably (so by document within
   // equal halves); a run of equal low halves is one text unless its high
-  // halves differ (a 64-bit collision), which is sorted again in full.
-  std::vector<neardup::detail::key_doc> fp(n), scratch(n);
-  std::size_t m = 0;
-  for (std::size_t d = 0; d < n; ++d) {
-    fp[m] = {fingerprints[d].low, static_cast<doc_id>(d), 0};
-    m += excluded[d] ? 0 : 1;
-  }
-  fp.resize(m);
-  neardup::detail::msd_radix_sort_key_doc_parallel(fp, scratch, pool);
+  // halves differ (a 64-bit collision), which is sorted again in full. Equal
+  // fingerprints fall in one slice of the low halves, so the slices are
+  // grouped one after another within max_bytes (a record and its radix
+  // scratch per document).
+  using neardup::detail::key_doc;
+  const key_slices slices = key_slices::within(n, 2 * sizeof(key_doc), max_bytes);
+  std::vector<key_doc> fp, scratch;
+  fp.reserve(slices.count == 1 ? n : n / slices.count + n / slices.count / 4 + 1024);
   std::vector<std::pair<hash128, doc_id>> collided;
-  for (std::size_t i = 0; i < m;) {
-    std::size_t j = i + 1;
-    bool same = true;
-    for (; j < m && fp[j].key == fp[i].key; ++j) same = same && fingerprints[fp[j].doc] == fingerprints[fp[i].doc];
-    if (same) {
-      for (std::size_t t = i + 1; t < j; ++t) {
-        leader[fp[t].doc] = fp[i].doc;
-        if (exclude_repeats) excluded[fp[t].doc] = 1;
+  for (std::uint64_t slice = 0; slice < slices.count; ++slice) {
+    fp.clear();
+    for (std::size_t d = 0; d < n; ++d) {
+      if (!excluded[d] && (slices.count == 1 || slices.of(fingerprints[d].low) == slice)) {
+        fp.push_back({fingerprints[d].low, static_cast<doc_id>(d), 0});
       }
-    } else {
-      collided.clear();
-      for (std::size_t t = i; t < j; ++t) collided.emplace_back(fingerprints[fp[t].doc], fp[t].doc);
-      std::sort(collided.begin(), collided.end());
-      for (std::size_t t = 1; t < collided.size(); ++t) {
-        if (collided[t].first != collided[t - 1].first) continue;
-        leader[collided[t].second] = leader[collided[t - 1].second];
-        if (exclude_repeats) excluded[collided[t].second] = 1;
-      }
+      if (release && (d & ((std::size_t{1} << 20) - 1)) == 0) release();
     }
-    i = j;
+    if (release) release();
+    scratch.resize(fp.size());
+    neardup::detail::msd_radix_sort_key_doc_parallel(fp, scratch, pool);
+    const std::size_t m = fp.size();
+    for (std::size_t i = 0; i < m;) {
+      std::size_t j = i + 1;
+      bool same = true;
+      for (; j < m && fp[j].key == fp[i].key; ++j) same = same && fingerprints[fp[j].doc] == fingerprints[fp[i].doc];
+      if (same) {
+        for (std::size_t t = i + 1; t < j; ++t) {
+          leader[fp[t].doc] = fp[i].doc;
+          if (exclude_repeats) excluded[fp[t].doc] = 1;  // in this slice: later slices skip it anyway
+        }
+      } else {
+        collided.clear();
+        for (std::size_t t = i; t < j; ++t) collided.emplace_back(fingerprints[fp[t].doc], fp[t].doc);
+        std::sort(collided.begin(), collided.end());
+        for (std::size_t t = 1; t < collided.size(); ++t) {
+          if (collided[t].first != collided[t - 1].first) continue;
+          leader[collided[t].second] = leader[collided[t - 1].second];
+          if (exclude_repeats) excluded[collided[t].second] = 1;
+        }
+      }
+      i = j;
+    }
   }
   return leader;
 }

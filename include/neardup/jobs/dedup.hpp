@@ -36,13 +36,16 @@
 // Bounded memory (job_options::memory_bytes, tmp_dir): before pass 1 the job
 // estimates the documents, the memory of an in-memory run and the disk a
 // spilled one needs, and reports the plan ("plan: ...") to the events. When
-// the in-memory run would pass the budget, pass 1 writes signatures and
-// sorted band-key runs to unnamed files in tmp_dir (freed however the
-// process ends) and the engine merges them band by band; it refuses before
-// pass 1 when the disk cannot hold them, and a full disk later fails the run
-// with no outputs. What stays in memory: about 128 bytes per document (the
-// document table and the engine's per-document arrays) and the shingle sets
-// of the candidates for exact verification.
+// the in-memory run would pass the budget, pass 1 writes the document table
+// (offsets, lines, ids, fingerprints) to mapped unnamed files whose pages
+// each pass drops as it goes, and signatures and sorted band-key runs to
+// unnamed files in tmp_dir (all freed however the process ends); the engine
+// merges the runs band by band and sorts the fingerprints slice by slice; it
+// refuses before pass 1 when the disk cannot hold them, and a full disk later
+// fails the run with no outputs. What stays in memory: the engine's
+// per-document arrays (about 32 bytes per document: flags, exact leaders,
+// union-find, representatives, the kept document) and the shingle sets of
+// the candidates for exact verification.
 //
 // Guarantees: outputs are a pure function of (input bytes, options); they do
 // not depend on `threads`, on the memory budget or on the CPU's signature

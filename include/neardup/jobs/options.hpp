@@ -33,8 +33,9 @@ struct job_options {
   bool progress = false;
   // --memory-mb: the memory the job plans to stay within. nullopt:
   // io::default_memory_budget_bytes() (half of RAM or of the cgroup limit).
-  // `dedup` and `exact` (jobs/dedup.hpp) spill signatures and band keys to
-  // sorted runs in `tmp_dir` when the in-memory run would not fit.
+  // `dedup`, `exact` and `pairs` (jobs/dedup.hpp, jobs/pairs.hpp) spill
+  // their document table, signatures and band keys to `tmp_dir` when the
+  // in-memory run would not fit.
   std::optional<std::uint64_t> memory_bytes;
   // --tmp-dir: where spilled runs go; empty: OUTDIR. The files are unnamed
   // (O_TMPFILE or unlinked at once): nothing is left behind, however the

@@ -24,6 +24,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -87,6 +88,12 @@ struct signed_documents {
   // Not null: signatures and band keys live on disk (pipeline/spill.hpp);
   // `signatures` is then empty and the engine reads them through this.
   spilled_stage_data* spilled = nullptr;
+  // For fingerprints that do not sit in memory (a mapped file): the exact
+  // grouping sorts at most this many bytes of them at a time and calls
+  // release_fingerprints as it reads them (exact_groups); nothing else reads
+  // them.
+  std::uint64_t exact_sort_bytes = UINT64_MAX;
+  std::function<void()> release_fingerprints;
 };
 
 // Where exact verification finds shingle sets (sorted, unique values).

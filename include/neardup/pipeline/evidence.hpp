@@ -96,13 +96,15 @@ struct dedup_evidence {
 using pair_similarity = std::function<double(doc_id, doc_id)>;
 
 // Builds the evidence from the engine's arrays: exact_leader (exact_groups),
-// kept_of (choose_kept_documents), fingerprints, the clusterer's trace (may
+// kept_of (choose_kept_documents), the clusterer's trace (may
 // be null for exact-only runs) and the similarity of a linked pair, computed
 // on `pool` when given. `kind` is what `similarity` returns. Of the trace's
 // rejected pairs, the `near_misses` most similar are kept.
-// REQUIRES: exact_leader, kept_of, fingerprints of one size.
+// A removed document is an exact copy of its kept document when both have
+// one exact leader (equal fingerprints).
+// REQUIRES: exact_leader, kept_of of one size.
 dedup_evidence collect_evidence(std::span<const doc_id> exact_leader, std::span<const doc_id> kept_of,
-                                std::span<const hash128> fingerprints, const cluster_trace* trace,
+                                const cluster_trace* trace,
                                 const pair_similarity& similarity, evidence_kind kind, executor* pool,
                                 std::size_t near_misses = SIZE_MAX);
 

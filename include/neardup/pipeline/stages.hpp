@@ -27,6 +27,7 @@
 // seed and library version (golden vectors in tests/).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -132,8 +133,30 @@ signed_batch sign_batch(std::span<const std::string_view> texts, const similarit
 // `excluded` (so LSH sees each text once). Sorted by radix on `pool`'s
 // threads; the result does not depend on them.
 // REQUIRES: excluded.size() == fingerprints.size().
+//
+// Bounded: the fingerprints are sorted at most `max_bytes` at a time (32
+// bytes per document), one slice of the fingerprint space after another,
+// each slice read in one pass over `fingerprints`; the result does not depend
+// on max_bytes. `release`, when set, is called after every 2^20 fingerprints
+// read, for fingerprints mapped from a file whose pages the caller drops.
 std::vector<doc_id> exact_groups(std::span<const hash128> fingerprints, std::span<std::uint8_t> excluded,
-                                 bool exclude_repeats, executor* pool = nullptr);
+                                 bool exclude_repeats, executor* pool = nullptr,
+                                 std::uint64_t max_bytes = UINT64_MAX, const std::function<void()>& release = {});
+
+// Splits the 64-bit key space into `count` ranges of equal width, in key
+// order, so that hashed keys can be grouped one range at a time: the keys of
+// a range are about items / count of them.
+struct key_slices {
+  std::uint64_t count = 1;
+  // The fewest slices that hold `items` keys of `bytes_per_item` bytes within max_bytes.
+  static key_slices within(std::uint64_t items, std::uint64_t bytes_per_item, std::uint64_t max_bytes) noexcept {
+    const std::uint64_t total = items * bytes_per_item;
+    const std::uint64_t per = std::max<std::uint64_t>(max_bytes, 1);
+    return {std::clamp<std::uint64_t>(total / per + (total % per != 0), 1, UINT32_MAX)};
+  }
+  // The slice of `key` (monotone in key).
+  std::uint64_t of(std::uint64_t key) const noexcept { return ((key >> 32) * count) >> 32; }
+};
 
 // ---- band --------------------------------------------------------------------
 
