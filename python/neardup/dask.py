@@ -96,17 +96,54 @@ def _scan_task(command: str, args: list, source: tuple, begin: int, end: int, in
     return path
 
 
-def _finish_task(command: str, args: list, sources: list, part_sources: list, *parts) -> dict:
-    """Merges the parts (bytes or paths) and writes OUTDIR."""
-    loaded = []
-    for p in parts:
-        if isinstance(p, str):
-            with open(p, "rb") as f:
-                loaded.append(f.read())
-        else:
-            loaded.append(p)
-    result = _neardup._dask_finish(command, args, sources, loaded, part_sources)
-    result["stage_bytes"] = [len(p) for p in loaded]
+def _load(p) -> bytes:
+    """A part: its bytes, or the file in run_dir holding them."""
+    if isinstance(p, str):
+        with open(p, "rb") as f:
+            return f.read()
+    return p
+
+
+def _keys_task(args: list, part, lo: int, hi: int) -> bytes:
+    """Band keys of bands [lo, hi) of one part (runs where the part is)."""
+    return _neardup._dask_band_keys(args, _load(part), lo, hi)
+
+
+def _group_task(args: list, lo: int, hi: int, *keys) -> tuple:
+    """Buckets of bands [lo, hi) from every part's band keys: (bytes, bytes received)."""
+    return _neardup._dask_group(args, lo, hi, list(keys)), sum(len(k) for k in keys)
+
+
+def _candidates_task(*groups) -> list:
+    """Each part's candidate documents, from the buckets of every band."""
+    return _neardup._dask_candidates([g[0] for g in groups])
+
+
+def _candidate_data_task(args: list, source: tuple, begin: int, end: int, part, candidates: list, index: int,
+                         *lines_before) -> bytes:
+    """Signatures and shingle sets of one part's candidates (runs where the part is; re-reads its range)."""
+    return _neardup._dask_candidate_data(args, source, begin, end, 1 + sum(lines_before), _load(part),
+                                         candidates[index])
+
+
+def _metadata_task(part) -> bytes:
+    """A part without its signatures (runs where the part is)."""
+    return _neardup._dask_part_metadata(_load(part))
+
+
+def _finish_task(command: str, args: list, sources: list, part_sources: list, staged: int, *inputs) -> dict:
+    """Merges the parts (bytes or paths) and writes OUTDIR. With `staged` groups of bands, inputs are
+    the parts' metadata, then the groups' (buckets, bytes received), then the parts' candidate data."""
+    n = len(part_sources)
+    parts = [_load(p) for p in inputs[:n]]
+    groups = list(inputs[n:n + staged])
+    data = list(inputs[n + staged:])
+    result = _neardup._dask_finish(command, args, sources, parts, part_sources, [g[0] for g in groups], data)
+    result["stage_bytes"] = [len(p) for p in parts]
+    result["shuffle"] = {"band_keys": sum(g[1] for g in groups), "buckets": sum(len(g[0]) for g in groups),
+                         "candidate_data": sum(len(d) for d in data), "metadata": sum(len(p) for p in parts)}
+    if not staged:
+        result["shuffle"] = {"parts": sum(len(p) for p in parts)}
     return result
 
 
@@ -162,7 +199,7 @@ def run(command: str, args: Sequence[str], client: Any = None, work_dir: Optiona
     try:
         # Large plain JSONL files are read in ranges (jobs::part_ranges); a
         # range after a file's first needs the line counts of those before it.
-        parts, part_sources, n = [], [], 0
+        parts, part_sources, part_span, part_counts, n = [], [], [], [], 0
         for i, src in enumerate(sources):
             ranges = _neardup._dask_ranges(src, part_bytes)
             counts = []
@@ -171,15 +208,49 @@ def run(command: str, args: Sequence[str], client: Any = None, work_dir: Optiona
                                            *counts,
                                            key=f"neardup-{command}-scan-{n}-{token}", pure=False, **placement))
                 part_sources.append(i)
+                part_span.append((begin, end))
+                part_counts.append(list(counts))
                 n += 1
                 if j + 1 < len(ranges):
                     counts.append(client.submit(_count_lines, src[0], begin, end,
                                                 key=f"neardup-{command}-lines-{n - 1}-{token}", pure=False,
                                                 **placement))
-        done = client.submit(_finish_task, command, args, sources, part_sources, *parts,
-                             key=f"neardup-{command}-finish-{token}", pure=False, **placement)
+        staged = []
+        if plan["bands"] > 0:
+            # The stages after pass 1 as tasks: band keys where each part is,
+            # grouped per band range; candidates' signatures and sets where
+            # each part is; only those, the buckets and the metadata reach the
+            # finishing task (jobs/parts.hpp, part_stages).
+            bands = plan["bands"]
+            nworkers = max(1, len(client.scheduler_info().get("workers", {})))
+            groups = min(bands, max(2, nworkers))
+            cuts = [bands * g // groups for g in range(groups + 1)]
+            for g in range(groups):
+                lo, hi = cuts[g], cuts[g + 1]
+                keys = [client.submit(_keys_task, scan_args, p, lo, hi,
+                                      key=f"neardup-{command}-keys-{i}.{g}-{token}", pure=False, **placement)
+                        for i, p in enumerate(parts)]
+                staged.append(client.submit(_group_task, scan_args, lo, hi, *keys,
+                                            key=f"neardup-{command}-group-{g}-{token}", pure=False, **placement))
+                del keys
+            cands = client.submit(_candidates_task, *staged, key=f"neardup-{command}-candidates-{token}",
+                                  pure=False, **placement)
+            data, metas = [], []
+            for i, p in enumerate(parts):
+                src = sources[part_sources[i]]
+                data.append(client.submit(_candidate_data_task, scan_args, src, *part_span[i], p, cands, i,
+                                          *part_counts[i], key=f"neardup-{command}-sets-{i}-{token}", pure=False,
+                                          **placement))
+                metas.append(client.submit(_metadata_task, p, key=f"neardup-{command}-meta-{i}-{token}",
+                                           pure=False, **placement))
+            done = client.submit(_finish_task, command, args, sources, part_sources, len(staged), *metas, *staged,
+                                 *data, key=f"neardup-{command}-finish-{token}", pure=False, **placement)
+            del cands, data, metas
+        else:
+            done = client.submit(_finish_task, command, args, sources, part_sources, 0, *parts,
+                                 key=f"neardup-{command}-finish-{token}", pure=False, **placement)
         result = done.result()
-        del parts, done
+        del parts, done, staged
     finally:
         _remove_run_dir(run_dir)
     if not quiet:
@@ -187,7 +258,8 @@ def run(command: str, args: Sequence[str], client: Any = None, work_dir: Optiona
             print(f"neardup: {line}", file=log)
     with open(os.path.join(plan["out_dir"], "stats.json"), encoding="utf-8") as f:
         stats = json.load(f)
-    stats["dask"] = {"parts": len(part_sources), "stage_bytes": result["stage_bytes"], "notices": result["notices"]}
+    stats["dask"] = {"parts": len(part_sources), "stage_bytes": result["stage_bytes"], "notices": result["notices"],
+                     "shuffle": result["shuffle"]}
     return stats
 
 

@@ -143,6 +143,8 @@ py::dict plan(const std::string& command, const std::vector<std::string>& args) 
   d["skipped"] = s.job().sources.skipped;
   d["notes"] = s.job().sources.notes;
   d["unreadable"] = s.job().sources.unreadable;
+  // Bands the stages after pass 1 are grouped in (0: `exact`, no bands).
+  d["bands"] = s.near() ? s.options().banding().bands : 0u;
   return d;
 }
 
@@ -177,17 +179,86 @@ py::bytes scan(const std::string& command, const std::vector<std::string>& args,
   return py::bytes(part);
 }
 
+std::string_view view_of(const py::bytes& b) {
+  char* data = nullptr;
+  py::ssize_t size = 0;
+  if (PyBytes_AsStringAndSize(b.ptr(), &data, &size) != 0) throw py::error_already_set();
+  return {data, static_cast<std::size_t>(size)};
+}
+
+std::vector<std::string_view> views_of(const std::vector<py::bytes>& list) {
+  std::vector<std::string_view> out;
+  for (const auto& b : list) out.push_back(view_of(b));
+  return out;
+}
+
+// The dedup options of `neardup dedup ARGS...` (stage tasks).
+jobs::dedup_options dedup_options_of(const std::vector<std::string>& args) {
+  job_settings s;
+  without_gil("dedup", [&] { parse(s, "dedup", args, false); });
+  jobs::dedup_options o = s.options();
+  o.progress = false;
+  return o;
+}
+
+py::bytes part_metadata(const py::bytes& part) {
+  std::string out;
+  const std::string_view v = view_of(part);
+  without_gil("dedup", [&] { out = jobs::part_metadata(v); });
+  return py::bytes(out);
+}
+
+py::bytes band_keys(const std::vector<std::string>& args, const py::bytes& part, std::uint32_t lo, std::uint32_t hi) {
+  const jobs::dedup_options o = dedup_options_of(args);
+  std::string out;
+  const std::string_view v = view_of(part);
+  without_gil("dedup", [&] { out = jobs::part_band_keys(v, o, lo, hi); });
+  return py::bytes(out);
+}
+
+py::bytes group(const std::vector<std::string>& args, std::uint32_t lo, std::uint32_t hi,
+                const std::vector<py::bytes>& keys) {
+  const jobs::dedup_options o = dedup_options_of(args);
+  std::string out;
+  const auto views = views_of(keys);
+  without_gil("dedup", [&] { out = jobs::group_part_band_keys(views, o, lo, hi); });
+  return py::bytes(out);
+}
+
+std::vector<py::bytes> candidates(const std::vector<py::bytes>& buckets) {
+  std::vector<std::string> out;
+  const auto views = views_of(buckets);
+  without_gil("dedup", [&] { out = jobs::part_candidates(views); });
+  std::vector<py::bytes> r;
+  for (const auto& c : out) r.emplace_back(c);
+  return r;
+}
+
+py::bytes candidate_data(const std::vector<std::string>& args, const source_tuple& source, std::uint64_t begin,
+                         std::uint64_t end, std::uint64_t first_line, const py::bytes& part,
+                         const py::bytes& cands) {
+  const jobs::dedup_options o = dedup_options_of(args);
+  std::string out;
+  const std::string_view p = view_of(part), c = view_of(cands);
+  without_gil("dedup", [&] {
+    io::source_info src = from_tuple(source);
+    src.range_begin = begin;
+    src.range_end = end;
+    src.range_first_line = first_line;
+    out = jobs::part_candidate_data(src, p, c, o);
+  });
+  return py::bytes(out);
+}
+
 py::dict finish(const std::string& command, const std::vector<std::string>& args,
                 const std::vector<source_tuple>& sources, const std::vector<py::bytes>& parts,
-                const std::vector<std::uint32_t>& part_sources) {
+                const std::vector<std::uint32_t>& part_sources, const std::vector<py::bytes>& buckets,
+                const std::vector<py::bytes>& candidate_data) {
   job_settings s;
-  std::vector<std::string_view> views;
-  for (const auto& p : parts) {
-    char* data = nullptr;
-    py::ssize_t size = 0;
-    if (PyBytes_AsStringAndSize(p.ptr(), &data, &size) != 0) throw py::error_already_set();
-    views.emplace_back(data, static_cast<std::size_t>(size));
-  }
+  const std::vector<std::string_view> views = views_of(parts);
+  const std::vector<std::string_view> bucket_views = views_of(buckets), data_views = views_of(candidate_data);
+  const jobs::part_stages stages{bucket_views, data_views};
+  const bool staged = !buckets.empty();
   notices kept;
   without_gil(command, [&] {
     parse(s, command, args, true);
@@ -205,7 +276,8 @@ py::dict finish(const std::string& command, const std::vector<std::string>& args
       s.job().require_parsed(r.documents, r.skipped);
       s.job().require_parsed(r.references, 0, "reference");
     } else {
-      const jobs::dedup_report r = jobs::run_dedup_parts(list, views, part_sources, s.job().out_dir, s.options());
+      const jobs::dedup_report r = jobs::run_dedup_parts(list, views, part_sources, s.job().out_dir, s.options(),
+                                                            staged ? &stages : nullptr);
       s.job().require_parsed(r.documents, r.skipped);
     }
     s.job().complete();
@@ -228,8 +300,20 @@ void register_dask(py::module_& m) {
         "references"_a = std::vector<source_tuple>{},
         "Pass 1 over one range of a source of a plan: the part (bytes, jobs/parts.hpp; for decontaminate, "
         "jobs::scan_decontaminate_part against the plan's references).");
+  m.def("_dask_part_metadata", &part_metadata, "part"_a, "A part without its signatures (jobs::part_metadata).");
+  m.def("_dask_band_keys", &band_keys, "args"_a, "part"_a, "band_begin"_a, "band_end"_a,
+        "The band keys of bands [band_begin, band_end) of a part (jobs::part_band_keys).");
+  m.def("_dask_group", &group, "args"_a, "band_begin"_a, "band_end"_a, "keys"_a,
+        "The buckets of bands [band_begin, band_end) from every part's band keys (jobs::group_part_band_keys).");
+  m.def("_dask_candidates", &candidates, "buckets"_a,
+        "The candidate documents of each part, from the buckets of every band (jobs::part_candidates).");
+  m.def("_dask_candidate_data", &candidate_data, "args"_a, "source"_a, "begin"_a, "end"_a, "first_line"_a,
+        "part"_a, "candidates"_a,
+        "The signatures and shingle sets of a part's candidates (jobs::part_candidate_data).");
   m.def("_dask_finish", &finish, "command"_a, "args"_a, "sources"_a, "parts"_a, "part_sources"_a,
+        "buckets"_a = std::vector<py::bytes>{}, "candidate_data"_a = std::vector<py::bytes>{},
         "Merges the parts of every source and writes the run's outputs into OUTDIR (with _SUCCESS). "
+        "With buckets and candidate_data (dedup), the parts may be part_metadata() parts (jobs::part_stages). "
         "Returns {'notices': [...]}: bad records (FILE:LINE) and warnings.");
 }
 

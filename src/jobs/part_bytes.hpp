@@ -98,6 +98,9 @@ class part_reader {
   }
   bool done() const noexcept { return pos_ == in_.size(); }
   [[noreturn]] static void fail(const std::string& what) { throw std::runtime_error("neardup part: " + what); }
+  // Reads fields from bytes that have no magic, version or checksum of
+  // their own (a span of a part already checked).
+  static part_reader fields(std::string_view in) { return part_reader(in, 0); }
 
  private:
   part_reader(std::string_view in, int) : in_(in) {}
