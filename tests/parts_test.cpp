@@ -225,6 +225,30 @@ TEST(Parts, PartStagesGiveTheSingleRunOutputs) {
   }
 }
 
+// Keeps a run's bad-record notices (not its plan or warnings).
+struct record_notices final : neardup::pipeline::sink {
+  void message(const std::string& line) override {
+    if (line.find(": skipped (") != std::string::npos || line.rfind("further '", 0) == 0) lines.push_back(line);
+  }
+  std::vector<std::string> lines;
+};
+
+TEST(Parts, BadRecordNoticesAreCappedPerRun) {
+  corpus c;
+  for (const std::size_t cap : {std::size_t{1}, std::size_t{3}}) {
+    njobs::dedup_options o;
+    o.threshold = 0.7;
+    o.max_reported_errors = cap;
+    record_notices single, parts;
+    o.events = &single;
+    (void)njobs::run_dedup(c.sources, (c.dir / "single").string(), o);
+    o.events = &parts;
+    (void)run_in_parts(c, o, 3000, (c.dir / "parts").string());
+    EXPECT_EQ(parts.lines, single.lines) << cap;
+    EXPECT_GT(single.lines.size(), cap);
+  }
+}
+
 TEST(Parts, DamagedPartStagesAreRefused) {
   corpus c;
   njobs::dedup_options o;

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -236,9 +237,44 @@ std::uint64_t le64(std::string_view b, std::size_t at) {
   return u;
 }
 
+// The parts' bad-record notices under one cap per kind for the whole run, as
+// one scan's problem_reporter gives them: each part capped its own, so its
+// "further 'KIND' ..." line stands for its records past that cap.
+class run_notices {
+ public:
+  run_notices(pipeline::sink& out, std::size_t max_per_kind) : out_(out), max_(max_per_kind) {}
+  void add(std::string_view line) {
+    std::string kind = "noted";  // problem_reporter::note
+    if (line.rfind("further '", 0) == 0) {
+      const std::size_t end = line.find('\'', 9);
+      kind = std::string(line.substr(9, end == std::string_view::npos ? std::string_view::npos : end - 9));
+      count(kind, {});
+      return;
+    }
+    if (const std::size_t at = line.find(": skipped ("); at != std::string_view::npos) {
+      const std::size_t begin = at + 11, end = line.find(':', begin);
+      kind = std::string(line.substr(begin, end == std::string_view::npos ? std::string_view::npos : end - begin));
+    }
+    count(kind, line);
+  }
+
+ private:
+  void count(const std::string& kind, std::string_view line) {
+    const std::uint64_t n = seen_[kind]++;
+    if (n < max_ && !line.empty()) {
+      out_.message(std::string(line));
+    } else if (n == max_ && max_ != 0) {
+      out_.message("further '" + kind + "' records are counted in stats.json but not listed");
+    }
+  }
+  pipeline::sink& out_;
+  std::size_t max_;
+  std::map<std::string, std::uint64_t> seen_;
+};
+
 // Appends one part to `corpus` as source `s`. `expected_begin`: where its
 // byte range must start. `signatures`: false for a part_metadata() part.
-void append_part(detail::scanned_corpus& scanned, pipeline::sink& events, std::string_view part, std::uint32_t s,
+void append_part(detail::scanned_corpus& scanned, run_notices& notices, std::string_view part, std::uint32_t s,
                  bool continues, std::uint64_t expected_begin, std::size_t k,
                  const pipeline::stage_data_options& stage, bool signatures) {
   corpus_index& corpus = scanned.corpus;
@@ -307,7 +343,7 @@ void append_part(detail::scanned_corpus& scanned, pipeline::sink& events, std::s
     ++i;
   }
   scanned.seconds += v.seconds;
-  for (const std::string_view m : v.notices) events.message(std::string(m));
+  for (const std::string_view m : v.notices) notices.add(m);
   if (k != 0 && (signatures || !v.signatures.empty())) {
     pipeline::signature_batch b = pipeline::read_signatures(pipeline::byte_view(v.signatures), stage);
     if (b.docs.size() != n) part_reader::fail("signature count differs from document count");
@@ -625,7 +661,8 @@ std::string part_candidate_data(const io::source_info& source, std::string_view 
   detail::scanned_corpus scanned;
   scanned.corpus.num_perm = options.num_perm;
   pipeline::sink quiet;
-  append_part(scanned, quiet, part, 0, false, source.range_begin, options.num_perm, stage, true);
+  run_notices none(quiet, 0);
+  append_part(scanned, none, part, 0, false, source.range_begin, options.num_perm, stage, true);
   const corpus_index& corpus = scanned.corpus;
   part_reader r(candidates, kCandidatesMagic, kVersion);
   if (r.num<std::uint64_t>() != corpus.size()) part_reader::fail("candidates of another part");
@@ -683,12 +720,13 @@ dedup_report run_dedup_parts(std::span<const io::source_info> sources, std::span
                                 " candidate data for " + std::to_string(parts.size()) + " parts");
   }
   std::vector<std::size_t> part_first(parts.size());
+  run_notices notices(*events, options.max_reported_errors);
   for (std::size_t i = 0; i < parts.size(); ++i) {
     const std::uint32_t s = part_sources[i];
     const bool continues = i > 0 && part_sources[i - 1] == s;  // another range of the same file
     part_first[i] = corpus.size();
     naming(sources[s].name, [&] {
-      append_part(scanned, *events, parts[i], s, continues, continues ? corpus.source_bytes.back() : 0, k, stage,
+      append_part(scanned, notices, parts[i], s, continues, continues ? corpus.source_bytes.back() : 0, k, stage,
                   stages == nullptr);
     });
   }
