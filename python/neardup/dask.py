@@ -28,10 +28,17 @@ What runs where:
     part, is stage data in a versioned layout (signatures and fingerprints in
     pipeline/format.hpp's format) kept in the worker's memory, or with
     ``work_dir`` written to a file there (storage every worker sees);
-  * one task merges the parts and runs the rest on a worker: exact groups,
-    LSH banding, verification (it re-reads the candidates' shingle sets from
-    the input files), clustering, keep choice, and writing OUTDIR
-    (``run_dedup_parts``). Inputs and OUTDIR must be at the same paths on
+  * for dedup, the stages after pass 1 run as tasks too (jobs/parts.hpp,
+    part_stages): band keys per part and band range (where the part is),
+    one grouping task per band range (the buckets), one task listing each
+    part's candidates, one task per part making its candidates' signatures
+    and shingle sets from its own byte range (where the part is), and one
+    per part stripping the signatures from its metadata;
+  * one task runs the rest on a worker: ids across parts, exact groups, the
+    clusterer over the buckets (each band against the previous band's
+    labels) verifying with the shipped signatures and sets, keep choice,
+    and writing OUTDIR (``run_dedup_parts``; for exact and decontaminate it
+    merges whole parts). Inputs and OUTDIR must be at the same paths on
     every worker (shared storage).
 
 Scan tasks run with ``--threads 1`` unless ``threads`` is given: Dask's
