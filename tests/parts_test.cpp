@@ -89,8 +89,8 @@ std::uint64_t newlines(const std::string& bytes, std::uint64_t begin, std::uint6
 // (jobs/parts.hpp), the bands grouped in that many ranges.
 njobs::dedup_report run_in_parts(const corpus& c, njobs::dedup_options o, std::uint64_t part_bytes,
                                  const std::string& out, std::size_t* part_count = nullptr,
-                                 std::uint32_t band_groups = 0) {
-  std::vector<std::string> parts;
+                                 std::uint32_t band_groups = 0, bool pass1_sets = false) {
+  std::vector<std::string> parts, part_sets;
   std::vector<std::uint32_t> part_sources;
   std::vector<nio::source_info> part_source_info;
   for (std::uint32_t s = 0; s < c.sources.size(); ++s) {
@@ -102,7 +102,9 @@ njobs::dedup_report run_in_parts(const corpus& c, njobs::dedup_options o, std::u
       src.range_end = r.end;
       src.range_first_line = line;
       line += newlines(bytes, r.begin, r.end);
-      parts.push_back(njobs::scan_part(src, o));
+      std::string sets;
+      parts.push_back(njobs::scan_part(src, o, pass1_sets ? &sets : nullptr));
+      part_sets.push_back(std::move(sets));
       part_sources.push_back(s);
       part_source_info.push_back(src);
     }
@@ -126,7 +128,10 @@ njobs::dedup_report run_in_parts(const corpus& c, njobs::dedup_options o, std::u
   const std::vector<std::string> candidates = njobs::part_candidates(bucket_views);
   std::vector<std::string> data, meta;
   for (std::size_t i = 0; i < parts.size(); ++i) {
-    data.push_back(njobs::part_candidate_data(part_source_info[i], parts[i], candidates.at(i), o));
+    if (pass1_sets && o.verify == neardup::pipeline::verify_mode::exact) {
+      EXPECT_FALSE(part_sets[i].empty());
+    }
+    data.push_back(njobs::part_candidate_data(part_source_info[i], parts[i], candidates.at(i), o, part_sets[i]));
     meta.push_back(njobs::part_metadata(parts[i]));
   }
   const std::vector<std::string_view> data_views(data.begin(), data.end()), views(meta.begin(), meta.end());
@@ -209,10 +214,11 @@ TEST(Parts, PartStagesGiveTheSingleRunOutputs) {
       const std::uint32_t bands = o.banding().bands;
       const std::pair<std::uint64_t, std::uint32_t> cases[] = {{1, 1}, {3000, 3}, {std::uint64_t{1} << 30, bands}};
       for (const auto& [part_bytes, groups] : cases) {
-        {
+        for (const bool pass1_sets : {false, true}) {
           SCOPED_TRACE(std::string(neardup::name(verify)) + " part " + std::to_string(part_bytes) + " groups " +
-                       std::to_string(groups));
-          const auto staged = run_in_parts(c, o, part_bytes, (c.dir / "parts").string(), nullptr, groups);
+                       std::to_string(groups) + (pass1_sets ? " sets of pass 1" : " sets read again"));
+          const auto staged =
+              run_in_parts(c, o, part_bytes, (c.dir / "parts").string(), nullptr, groups, pass1_sets);
           expect_same_outputs(c.dir / "single", c.dir / "parts");
           EXPECT_EQ(staged.documents, single.documents);
           EXPECT_EQ(staged.kept, single.kept);

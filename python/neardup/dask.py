@@ -52,6 +52,7 @@ removes an earlier attempt's leftovers.
 from __future__ import annotations
 
 import json
+import operator
 import os
 import sys
 import uuid
@@ -66,10 +67,6 @@ __all__ = ["DEFAULT_PART_BYTES", "decontaminate", "dedup", "exact", "main", "run
 DEFAULT_PART_BYTES = 128 << 20
 
 PathLike = Union[str, "os.PathLike[str]"]
-
-
-def _part_path(run_dir: str, index: int) -> str:
-    return os.path.join(run_dir, f"part-{index:06d}.ndpart")
 
 
 def _count_lines(path: str, begin: int, end: int) -> int:
@@ -87,20 +84,28 @@ def _count_lines(path: str, begin: int, end: int) -> int:
     return count
 
 
-def _scan_task(command: str, args: list, source: tuple, begin: int, end: int, index: int,
-               run_dir: Optional[str], references: list, *lines_before: int):
-    """Pass 1 over one range of a source: the part's bytes, or the path of its
-    file in run_dir. lines_before: the line counts of the source's earlier ranges.
-    references: decontaminate's, expanded by the plan (empty otherwise)."""
-    part = _neardup._dask_scan(command, args, source, begin, end, 1 + sum(lines_before), references)
+def _save(run_dir: Optional[str], name: str, data: bytes):
+    """data, or with run_dir the path of the file in it that holds data."""
     if run_dir is None:
-        return part
-    path = _part_path(run_dir, index)
+        return data
+    path = os.path.join(run_dir, name)
     tmp = f"{path}.tmp.{os.getpid()}.{uuid.uuid4().hex}"
     with open(tmp, "wb") as f:
-        f.write(part)
+        f.write(data)
     os.replace(tmp, path)
     return path
+
+
+def _scan_task(command: str, args: list, source: tuple, begin: int, end: int, index: int,
+               run_dir: Optional[str], references: list, keep_sets: bool, *lines_before: int):
+    """Pass 1 over one range of a source: the part (bytes, or the path of its
+    file in run_dir); with keep_sets, (part, shingle sets of its documents).
+    lines_before: the line counts of the source's earlier ranges.
+    references: decontaminate's, expanded by the plan (empty otherwise)."""
+    out = _neardup._dask_scan(command, args, source, begin, end, 1 + sum(lines_before), references, keep_sets)
+    if keep_sets:
+        return (_save(run_dir, f"part-{index:06d}.ndpart", out[0]), _save(run_dir, f"part-{index:06d}.ndsets", out[1]))
+    return _save(run_dir, f"part-{index:06d}.ndpart", out)
 
 
 def _load(p) -> bytes:
@@ -127,10 +132,11 @@ def _candidates_task(*groups) -> list:
 
 
 def _candidate_data_task(args: list, source: tuple, begin: int, end: int, part, candidates: list, index: int,
-                         *lines_before) -> bytes:
-    """Signatures and shingle sets of one part's candidates (runs where the part is; re-reads its range)."""
+                         sets, *lines_before) -> bytes:
+    """Signatures and shingle sets of one part's candidates (runs where the part is): the sets from
+    pass 1 (`sets`), or, when None, read again from the part's range."""
     return _neardup._dask_candidate_data(args, source, begin, end, 1 + sum(lines_before), _load(part),
-                                         candidates[index])
+                                         candidates[index], b"" if sets is None else _load(sets))
 
 
 def _metadata_task(part) -> bytes:
@@ -206,14 +212,26 @@ def run(command: str, args: Sequence[str], client: Any = None, work_dir: Optiona
     try:
         # Large plain JSONL files are read in ranges (jobs::part_ranges); a
         # range after a file's first needs the line counts of those before it.
-        parts, part_sources, part_span, part_counts, n = [], [], [], [], 0
+        parts, part_sets, part_sources, part_span, part_counts, n = [], [], [], [], [], 0
+        # dedup with --verify exact: pass 1 keeps its shingle sets for the candidates' data
+        keep_sets = plan["keep_sets"]
         for i, src in enumerate(sources):
             ranges = _neardup._dask_ranges(src, part_bytes)
             counts = []
             for j, (begin, end) in enumerate(ranges):
-                parts.append(client.submit(_scan_task, command, scan_args, src, begin, end, n, run_dir, references,
-                                           *counts,
-                                           key=f"neardup-{command}-scan-{n}-{token}", pure=False, **placement))
+                scanned = client.submit(_scan_task, command, scan_args, src, begin, end, n, run_dir, references,
+                                        keep_sets, *counts,
+                                        key=f"neardup-{command}-scan-{n}-{token}", pure=False, **placement)
+                if keep_sets:  # split where the scan ran; the sets are freed once their one task has run
+                    parts.append(client.submit(operator.getitem, scanned, 0,
+                                               key=f"neardup-{command}-part-{n}-{token}", pure=False, **placement))
+                    part_sets.append(client.submit(operator.getitem, scanned, 1,
+                                                   key=f"neardup-{command}-partsets-{n}-{token}", pure=False,
+                                                   **placement))
+                else:
+                    parts.append(scanned)
+                    part_sets.append(None)
+                del scanned
                 part_sources.append(i)
                 part_span.append((begin, end))
                 part_counts.append(list(counts))
@@ -246,13 +264,14 @@ def run(command: str, args: Sequence[str], client: Any = None, work_dir: Optiona
             for i, p in enumerate(parts):
                 src = sources[part_sources[i]]
                 data.append(client.submit(_candidate_data_task, scan_args, src, *part_span[i], p, cands, i,
-                                          *part_counts[i], key=f"neardup-{command}-sets-{i}-{token}", pure=False,
+                                          part_sets[i], *part_counts[i], key=f"neardup-{command}-sets-{i}-{token}", pure=False,
                                           **placement))
                 metas.append(client.submit(_metadata_task, p, key=f"neardup-{command}-meta-{i}-{token}",
                                            pure=False, **placement))
             done = client.submit(_finish_task, command, args, sources, part_sources, len(staged), *metas, *staged,
                                  *data, key=f"neardup-{command}-finish-{token}", pure=False, **placement)
             del cands, data, metas
+            part_sets.clear()
         else:
             done = client.submit(_finish_task, command, args, sources, part_sources, 0, *parts,
                                  key=f"neardup-{command}-finish-{token}", pure=False, **placement)

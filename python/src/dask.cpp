@@ -145,6 +145,8 @@ py::dict plan(const std::string& command, const std::vector<std::string>& args) 
   d["unreadable"] = s.job().sources.unreadable;
   // Bands the stages after pass 1 are grouped in (0: `exact`, no bands).
   d["bands"] = s.near() ? s.options().banding().bands : 0u;
+  // Scan tasks keep their shingle sets for the candidates' data (exact verification).
+  d["keep_sets"] = s.near() && s.options().verify == pipeline::verify_mode::exact;
   return d;
 }
 
@@ -156,11 +158,11 @@ std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges(const source_tuple& 
   return out;
 }
 
-py::bytes scan(const std::string& command, const std::vector<std::string>& args, const source_tuple& source,
+py::object scan(const std::string& command, const std::vector<std::string>& args, const source_tuple& source,
                std::uint64_t begin, std::uint64_t end, std::uint64_t first_line,
-               const std::vector<source_tuple>& references) {
+               const std::vector<source_tuple>& references, bool keep_sets) {
   job_settings s;
-  std::string part;
+  std::string part, sets;
   without_gil(command, [&] {
     parse(s, command, args, false);
     s.base().progress = false;
@@ -173,9 +175,10 @@ py::bytes scan(const std::string& command, const std::vector<std::string>& args,
       for (const auto& t : references) refs.push_back(from_tuple(t));
       part = jobs::scan_decontaminate_part(src, refs, s.decontaminate.options);
     } else {
-      part = jobs::scan_part(src, s.options());
+      part = jobs::scan_part(src, s.options(), keep_sets ? &sets : nullptr);
     }
   });
+  if (keep_sets) return py::make_tuple(py::bytes(part), py::bytes(sets));
   return py::bytes(part);
 }
 
@@ -236,16 +239,16 @@ std::vector<py::bytes> candidates(const std::vector<py::bytes>& buckets) {
 
 py::bytes candidate_data(const std::vector<std::string>& args, const source_tuple& source, std::uint64_t begin,
                          std::uint64_t end, std::uint64_t first_line, const py::bytes& part,
-                         const py::bytes& cands) {
+                         const py::bytes& cands, const py::bytes& part_sets) {
   const jobs::dedup_options o = dedup_options_of(args);
   std::string out;
-  const std::string_view p = view_of(part), c = view_of(cands);
+  const std::string_view p = view_of(part), c = view_of(cands), ps = view_of(part_sets);
   without_gil("dedup", [&] {
     io::source_info src = from_tuple(source);
     src.range_begin = begin;
     src.range_end = end;
     src.range_first_line = first_line;
-    out = jobs::part_candidate_data(src, p, c, o);
+    out = jobs::part_candidate_data(src, p, c, o, ps);
   });
   return py::bytes(out);
 }
@@ -297,8 +300,8 @@ void register_dask(py::module_& m) {
   m.def("_dask_ranges", &ranges, "source"_a, "part_bytes"_a,
         "The byte ranges [(begin, end), ...] a source of a plan is read in (jobs::part_ranges).");
   m.def("_dask_scan", &scan, "command"_a, "args"_a, "source"_a, "begin"_a, "end"_a, "first_line"_a,
-        "references"_a = std::vector<source_tuple>{},
-        "Pass 1 over one range of a source of a plan: the part (bytes, jobs/parts.hpp; for decontaminate, "
+        "references"_a = std::vector<source_tuple>{}, "keep_sets"_a = false,
+        "With keep_sets: (part, sets), the sets being the shingle sets of pass 1 (jobs::scan_part). Pass 1 over one range of a source of a plan: the part (bytes, jobs/parts.hpp; for decontaminate, "
         "jobs::scan_decontaminate_part against the plan's references).");
   m.def("_dask_part_metadata", &part_metadata, "part"_a, "A part without its signatures (jobs::part_metadata).");
   m.def("_dask_band_keys", &band_keys, "args"_a, "part"_a, "band_begin"_a, "band_end"_a,
@@ -308,8 +311,9 @@ void register_dask(py::module_& m) {
   m.def("_dask_candidates", &candidates, "buckets"_a,
         "The candidate documents of each part, from the buckets of every band (jobs::part_candidates).");
   m.def("_dask_candidate_data", &candidate_data, "args"_a, "source"_a, "begin"_a, "end"_a, "first_line"_a,
-        "part"_a, "candidates"_a,
-        "The signatures and shingle sets of a part's candidates (jobs::part_candidate_data).");
+        "part"_a, "candidates"_a, "part_sets"_a = py::bytes(),
+        "The signatures and shingle sets of a part's candidates (jobs::part_candidate_data; the sets from "
+        "part_sets, scan's, when not empty, else read again).");
   m.def("_dask_finish", &finish, "command"_a, "args"_a, "sources"_a, "parts"_a, "part_sources"_a,
         "buckets"_a = std::vector<py::bytes>{}, "candidate_data"_a = std::vector<py::bytes>{},
         "Merges the parts of every source and writes the run's outputs into OUTDIR (with _SUCCESS). "

@@ -32,6 +32,7 @@ namespace {
 
 constexpr char kMagic[8] = {'N', 'D', 'P', 'A', 'R', 'T', '\0', '\0'};
 constexpr std::uint32_t kVersion = 1;
+constexpr char kPartSetsMagic[8] = {'N', 'D', 'P', 'S', 'E', 'T', 'S', '\0'};
 constexpr std::size_t kCounts = 19;  // scan_counts without duplicate_ids, in the order below
 
 // Keeps the notices of a scan to send them on with the part.
@@ -141,12 +142,14 @@ std::vector<part_range> part_ranges(const io::source_info& source, std::uint64_t
   return ranges;
 }
 
-std::string scan_part(const io::source_info& source, const dedup_options& options) {
+std::string scan_part(const io::source_info& source, const dedup_options& options, std::string* sets) {
   options.validate();
   validate(options);
   const auto t0 = std::chrono::steady_clock::now();
   executor pool(options.threads);
-  const pass_options pass = scan_options(options, pool);
+  pass_options pass = scan_options(options, pool);
+  const bool keep_sets = sets != nullptr && options.near && options.verify == verify_mode::exact;
+  if (keep_sets) pass.keep_sets_bytes = UINT64_MAX;
   const minhasher hasher(options.minhash());
   notice_keeper notices;
   scan_counts counts;
@@ -187,6 +190,17 @@ std::string scan_part(const io::source_info& source, const dedup_options& option
   std::vector<pipeline::fingerprint_entry> fps(n);
   for (std::size_t d = 0; d < n; ++d) fps[d] = {corpus.fingerprints[d], static_cast<doc_id>(d)};
   w.blob(pipeline::write_fingerprints(stage, fps));
+  if (sets != nullptr) {
+    sets->clear();
+    if (keep_sets) {
+      if (!corpus.sets.complete || corpus.sets.of.size() != n) throw std::logic_error("scan_part: sets not kept");
+      part_writer sw(kPartSetsMagic, kVersion);
+      sw.num<std::uint64_t>(n);
+      for (const auto& set : corpus.sets.of) sw.num<std::uint64_t>(set.size());
+      for (const auto& set : corpus.sets.of) sw.u64s(set);
+      *sets = sw.take();
+    }
+  }
   return w.take();
 }
 
@@ -653,7 +667,7 @@ std::vector<std::string> part_candidates(std::span<const std::string_view> bucke
 }
 
 std::string part_candidate_data(const io::source_info& source, std::string_view part, std::string_view candidates,
-                                const dedup_options& options) {
+                                const dedup_options& options, std::string_view part_sets) {
   options.validate();
   validate(options);
   if (!options.near) throw std::invalid_argument("part_candidate_data: `neardup exact` has no candidates");
@@ -688,7 +702,26 @@ std::string part_candidate_data(const io::source_info& source, std::string_view 
   w.blob(pipeline::write_signatures(stage, docs, values));
   const bool sets = options.verify == verify_mode::exact;
   w.num<std::uint8_t>(sets ? 1 : 0);
-  if (sets && !docs.empty()) {
+  if (sets && !docs.empty() && !part_sets.empty()) {
+    // pass 1's sets, kept by scan_part
+    part_reader r2(part_sets, kPartSetsMagic, kVersion);
+    if (r2.num<std::uint64_t>() != corpus.size()) part_reader::fail("shingle sets of another part");
+    std::vector<std::uint64_t> sizes(corpus.size());
+    std::uint64_t total = 0;
+    for (auto& m : sizes) {
+      m = r2.num<std::uint64_t>();
+      total += m;
+      if (m > part_sets.size() / 8 || total > part_sets.size() / 8) part_reader::fail("truncated");
+    }
+    const std::string_view kept = r2.take(total * 8);
+    if (!r2.done()) part_reader::fail("trailing bytes");
+    std::vector<std::uint64_t> begin(corpus.size() + 1, 0);
+    for (std::size_t d = 0; d < corpus.size(); ++d) begin[d + 1] = begin[d] + sizes[d];
+    for (const doc_id d : docs) {
+      w.num<std::uint64_t>(sizes[d]);
+      w.bytes(kept.data() + begin[d] * 8, sizes[d] * 8);
+    }
+  } else if (sets && !docs.empty()) {
     executor pool(options.threads);
     const detail::shingle_sets loaded =
         load_shingle_sets(std::span<const io::source_info>(&source, 1), corpus, wanted,
@@ -696,7 +729,7 @@ std::string part_candidate_data(const io::source_info& source, std::string_view 
     for (const doc_id d : docs) {
       const auto set = loaded[d];
       w.num<std::uint64_t>(set.size());
-      for (const std::uint64_t x : set) w.num<std::uint64_t>(x);
+      w.u64s(set);
     }
   }
   return w.take();
@@ -760,7 +793,9 @@ dedup_report run_dedup_parts(std::span<const io::source_info> sources, std::span
           if (sets) {
             const auto m = r.num<std::uint64_t>();
             if (m > stages->candidate_data[i].size() / 8) part_reader::fail("truncated");
-            for (std::uint64_t x = 0; x < m; ++x) set.push_back(r.num<std::uint64_t>());
+            const std::string_view raw = r.take(m * 8);
+            set.resize(m);
+            for (std::uint64_t x = 0; x < m; ++x) set[x] = le64(raw, x * 8);
           }
           data->add_candidate(static_cast<doc_id>(b.docs[j] + part_first[i]),
                               std::span<const sig_value>(b.values).subspan(j * k, k), set);

@@ -72,7 +72,11 @@ std::vector<part_range> part_ranges(const io::source_info& source, std::uint64_t
 // range_end and range_first_line, the line number at range_begin). Throws as
 // run_dedup does (std::invalid_argument for bad options, std::runtime_error
 // for I/O errors naming the file).
-std::string scan_part(const io::source_info& source, const dedup_options& options);
+// `sets`, when not null, receives the shingle sets of the part's documents
+// (for verify_mode::exact with near; else empty), for part_candidate_data:
+// "NDPSETS\0" | u64 documents | u64 size of each set | the sets' u64
+// values, set after set (part_bytes.hpp framing).
+std::string scan_part(const io::source_info& source, const dedup_options& options, std::string* sets = nullptr);
 
 // ---- the stages after pass 1, as tasks over the parts (neardup.dask) ----
 //
@@ -132,10 +136,11 @@ std::string group_part_band_keys(std::span<const std::string_view> keys, const d
 std::vector<std::string> part_candidates(std::span<const std::string_view> buckets);
 
 // The signatures of a part's candidates and, for verify_mode::exact, their
-// shingle sets, read again from the part's byte range of `source`
-// (source_info::range_begin, range_end, range_first_line as for scan_part).
+// shingle sets: from `part_sets` (scan_part's) when given, else read again
+// from the part's byte range of `source` (source_info::range_begin,
+// range_end, range_first_line as for scan_part).
 std::string part_candidate_data(const io::source_info& source, std::string_view part, std::string_view candidates,
-                                const dedup_options& options);
+                                const dedup_options& options, std::string_view part_sets = {});
 
 // What run_dedup_parts takes instead of the parts' signatures.
 struct part_stages {
