@@ -160,6 +160,26 @@ def _finish_task(command: str, args: list, sources: list, part_sources: list, st
     return result
 
 
+def _finish_decontaminate_task(args: list, sources: list, part_sources: list, keys: list) -> dict:
+    """decontaminate's finish, fetching the parts (by their keys, held by the client) one at a time,
+    so that it holds one part and not the kept corpus."""
+    from distributed import Future, worker_client
+
+    sizes = []
+    with worker_client() as c:
+        futures = [Future(k, c) for k in keys]
+
+        def fetch(i):
+            part = _load(futures[i].result())
+            sizes.append(len(part))
+            return part
+
+        result = _neardup._dask_finish_decontaminate(args, sources, part_sources, fetch)
+    result["stage_bytes"] = sizes
+    result["shuffle"] = {"parts": sum(sizes)}
+    return result
+
+
 def _remove_run_dir(run_dir: Optional[str]) -> None:
     if run_dir is None or not os.path.isdir(run_dir):
         return
@@ -272,6 +292,11 @@ def run(command: str, args: Sequence[str], client: Any = None, work_dir: Optiona
                                  *data, key=f"neardup-{command}-finish-{token}", pure=False, **placement)
             del cands, data, metas
             part_sets.clear()
+        elif command == "decontaminate":
+            # The finishing task fetches the parts itself, one at a time; they
+            # stay alive through `parts`, held here until it is done.
+            done = client.submit(_finish_decontaminate_task, args, sources, part_sources, [p.key for p in parts],
+                                 key=f"neardup-{command}-finish-{token}", pure=False, **placement)
         else:
             done = client.submit(_finish_task, command, args, sources, part_sources, 0, *parts,
                                  key=f"neardup-{command}-finish-{token}", pure=False, **placement)
@@ -312,7 +337,9 @@ def decontaminate(inputs: Sequence[PathLike], out_dir: PathLike, references: Uni
     against the references (each task indexes the references again from their
     files: they are small next to the corpus), one task writes
     contamination.tsv, clean.jsonl and stats.json, byte for byte those of the
-    CLI. The finishing task holds the parts, about the kept corpus, in memory."""
+    CLI. The finishing task fetches the parts one at a time (it holds one part,
+    not the kept corpus); with ``work_dir`` the parts wait in files there, else
+    in the workers' memory."""
     if isinstance(references, (str, bytes, os.PathLike)):
         references = [references]
     return run("decontaminate", _argv("decontaminate", inputs, out_dir, {"reference": list(references), **options},

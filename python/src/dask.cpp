@@ -290,6 +290,49 @@ py::dict finish(const std::string& command, const std::vector<std::string>& args
   return d;
 }
 
+// decontaminate's finish with the parts fetched one at a time: fetch(i)
+// returns part i's bytes (called with the GIL; the previous part is released
+// first), so that the finishing task holds one part, not the kept corpus.
+py::dict finish_streamed(const std::vector<std::string>& args, const std::vector<source_tuple>& sources,
+                         const std::vector<std::uint32_t>& part_sources, const py::function& fetch) {
+  job_settings s;
+  notices kept;
+  py::object held;  // the part being read
+  without_gil("decontaminate", [&] {
+    parse(s, "decontaminate", args, true);
+    std::vector<io::source_info> list;
+    for (const auto& t : sources) list.push_back(from_tuple(t));
+    const auto& now = s.job().sources.sources;
+    bool same = now.size() == list.size();
+    for (std::size_t i = 0; same && i < list.size(); ++i) same = now[i].path == list[i].path;
+    if (!same) throw std::runtime_error("the inputs changed between planning and finishing the run");
+    s.base().progress = false;
+    s.base().events = &kept;
+    const auto part = [&](std::size_t i) -> std::string_view {
+      py::gil_scoped_acquire gil;
+      held = py::object();
+      try {
+        held = fetch(i);
+        return view_of(held.cast<py::bytes>());
+      } catch (py::error_already_set& e) {
+        throw std::runtime_error(std::string("fetching part ") + std::to_string(i) + ": " + e.what());
+      }
+    };
+    const jobs::decontaminate_report r = jobs::run_decontaminate_parts(
+        list, s.references, part, part_sources, s.job().out_dir, s.decontaminate.options);
+    {
+      py::gil_scoped_acquire gil;
+      held = py::object();
+    }
+    s.job().require_parsed(r.documents, r.skipped);
+    s.job().require_parsed(r.references, 0, "reference");
+    s.job().complete();
+  });
+  py::dict d;
+  d["notices"] = kept.lines;
+  return d;
+}
+
 }  // namespace
 
 void register_dask(py::module_& m) {
@@ -303,6 +346,9 @@ void register_dask(py::module_& m) {
         "references"_a = std::vector<source_tuple>{}, "keep_sets"_a = false,
         "With keep_sets: (part, sets), the sets being the shingle sets of pass 1 (jobs::scan_part). Pass 1 over one range of a source of a plan: the part (bytes, jobs/parts.hpp; for decontaminate, "
         "jobs::scan_decontaminate_part against the plan's references).");
+  m.def("_dask_finish_decontaminate", &finish_streamed, "args"_a, "sources"_a, "part_sources"_a, "fetch"_a,
+        "decontaminate's finish (jobs::run_decontaminate_parts) with fetch(i) returning part i's bytes, one part "
+        "at a time. Returns {'notices': [...]}.");
   m.def("_dask_part_metadata", &part_metadata, "part"_a, "A part without its signatures (jobs::part_metadata).");
   m.def("_dask_band_keys", &band_keys, "args"_a, "part"_a, "band_begin"_a, "band_end"_a,
         "The band keys of bands [band_begin, band_end) of a part (jobs::part_band_keys).");
