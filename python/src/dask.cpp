@@ -5,6 +5,10 @@
 // jobs/parts.hpp (dedup, exact) and jobs/decontaminate.hpp's parts.
 #include <pybind11/stl.h>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -121,6 +125,15 @@ void without_gil(const std::string& command, F&& f) {
   }
 }
 
+// Returns the freed heap of a task to the OS (glibc keeps it otherwise): a
+// worker's memory, which Dask's nanny checks against its limit, then
+// follows the data it holds, not the largest task it ran.
+void release_free_memory() {
+#if defined(__GLIBC__)
+  ::malloc_trim(0);
+#endif
+}
+
 // Keeps notices to hand them to Python.
 class notices final : public pipeline::sink {
  public:
@@ -177,6 +190,7 @@ py::object scan(const std::string& command, const std::vector<std::string>& args
     } else {
       part = jobs::scan_part(src, s.options(), keep_sets ? &sets : nullptr);
     }
+    release_free_memory();
   });
   if (keep_sets) return py::make_tuple(py::bytes(part), py::bytes(sets));
   return py::bytes(part);
@@ -249,6 +263,7 @@ py::bytes candidate_data(const std::vector<std::string>& args, const source_tupl
     src.range_end = end;
     src.range_first_line = first_line;
     out = jobs::part_candidate_data(src, p, c, o, ps);
+    release_free_memory();
   });
   return py::bytes(out);
 }
@@ -311,6 +326,7 @@ py::dict finish_streamed(const std::vector<std::string>& args, const std::vector
     const auto part = [&](std::size_t i) -> std::string_view {
       py::gil_scoped_acquire gil;
       held = py::object();
+      release_free_memory();
       try {
         held = fetch(i);
         return view_of(held.cast<py::bytes>());
