@@ -165,6 +165,34 @@ def main() -> int:
         print(f"1 TB on 100 workers (linear extrapolation): spread tasks {per_byte_spread * tb / 100 / 60:.0f} min; "
               f"single tasks {per_byte_seq * tb / 3600:.1f} h on one worker, which holds the metadata, buckets and "
               f"candidate data: {(shuffle.get('metadata', 0) + shuffle.get('buckets', 0) + shuffle.get('candidate_data', 0)) / mb / 1e6 * tb / 1e9:.0f} GB")
+
+        # decontaminate: references cut from 200 of the corpus's documents
+        refs = tmp / "bench.jsonl"
+        with open(corpus) as f, open(refs, "w") as out:
+            for i, line in zip(range(200 * 50), f):
+                if i % 50 == 0:
+                    words = json.loads(line)["text"].split(" ")
+                    out.write(json.dumps({"id": f"r{i}", "text": " ".join(words[10:60])}) + "\n")
+        t = time.time()
+        subprocess.run([str(cli), "decontaminate", str(corpus), "--reference", str(refs), "-o", str(tmp / "cli_dc"),
+                        "--quiet"], check=True)
+        cli_dc = time.time() - t
+        with distributed.get_task_stream(client) as ts:
+            t = time.time()
+            d = neardup.dask.run("decontaminate", [str(corpus), "--reference", str(refs), "-o", str(tmp / "dask_dc"),
+                                                   "--quiet"], client, part_bytes=part_bytes)
+            dask_dc = time.time() - t
+        same = all((tmp / "cli_dc" / n).read_bytes() == (tmp / "dask_dc" / n).read_bytes()
+                   for n in ("contamination.tsv", "clean.jsonl"))
+        print(f"decontaminate: cli {cli_dc:.1f}s ({mb / cli_dc:.1f} MB/s), dask {dask_dc:.1f}s ({mb / dask_dc:.1f} MB/s), "
+              f"dask / cli {cli_dc / dask_dc:.0%}; {d['documents']['removed']} removed; outputs "
+              f"{'identical' if same else 'DIFFERENT'}")
+        costs = {}
+        for task in ts.data:
+            kind = task["key"].split("-")[2]
+            took = sum(s["stop"] - s["start"] for s in task["startstops"] if s["action"] == "compute")
+            costs.setdefault(kind, []).append(took)
+        print("decontaminate tasks: " + ", ".join(f"{k} {len(xs)} x, {sum(xs):.2f}s" for k, xs in sorted(costs.items())))
         client.close()
         return 0
     finally:
