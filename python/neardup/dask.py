@@ -32,8 +32,9 @@ What runs where:
     part_stages): band keys per part and band range (where the part is),
     one grouping task per band range (the buckets), one task listing each
     part's candidates, one task per part making its candidates' signatures
-    and shingle sets from its own byte range (where the part is), and one
-    per part stripping the signatures from its metadata;
+    and shingle sets (where the part is: from pass 1's sets, which a scan
+    keeps beside its part with --verify exact, else from its byte range
+    read again), and one per part stripping the signatures from its metadata;
   * one task runs the rest on a worker: ids across parts, exact groups, the
     clusterer over the buckets (each band against the previous band's
     labels) verifying with the shipped signatures and sets, keep choice,
