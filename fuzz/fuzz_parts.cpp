@@ -4,8 +4,13 @@
 // to the end (writing the outputs), never a crash or an out-of-bounds read.
 // Byte 0 is a mode: bit 0 set means the trailing XXH3-64 checksum is set right
 // first, so that mutations reach the field checks behind it; bit 1 selects
-// `exact` (no signatures) instead of `dedup`. Seeds: fuzz/corpus/parts/ (parts
-// of the fixed source made by scan_part, mode byte first).
+// `exact` (no signatures) instead of `dedup`. Bit 2 set: the bytes are one
+// piece of the part stages instead (jobs/parts.hpp, part_stages), the rest
+// made right from the fixed source; bits 3-5 pick which: 0 band keys
+// (group_part_band_keys), 1 buckets, 2 candidate data (run_dedup_parts),
+// 3 a candidate list, 4 pass 1's shingle sets (part_candidate_data), 5 a
+// part without signatures. Seeds: fuzz/corpus/parts/ (parts of the fixed
+// source made by scan_part, mode byte first).
 #include <unistd.h>
 
 #include <cstdint>
@@ -39,11 +44,26 @@ constexpr std::string_view kSource =
 struct fixture {
   fs::path dir;
   std::vector<io::source_info> sources;
+  jobs::dedup_options options;
+  // The part stages of the source, made right (see jobs/parts.hpp).
+  std::string part, sets, meta, keys, buckets, candidates, data;
   fixture() {
     dir = fs::temp_directory_path() / ("neardup_fuzz_parts." + std::to_string(::getpid()));
     fs::create_directories(dir);
     std::ofstream(dir / "in.jsonl", std::ios::binary) << kSource;
     sources = io::expand_inputs({(dir / "in.jsonl").string()}).sources;
+    options.threads = 1;
+    options.max_reported_errors = 0;
+    options.lsh = options.banding();
+    part = jobs::scan_part(sources[0], options, &sets);
+    meta = jobs::part_metadata(part);
+    const std::uint32_t bands = options.lsh->bands;
+    keys = jobs::part_band_keys(part, options, 0, bands);
+    const std::vector<std::string_view> k{keys};
+    buckets = jobs::group_part_band_keys(k, options, 0, bands);
+    const std::vector<std::string_view> b{buckets};
+    candidates = jobs::part_candidates(b).at(0);
+    data = jobs::part_candidate_data(sources[0], part, candidates, options, sets);
   }
   ~fixture() {
     std::error_code ec;
@@ -61,6 +81,31 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if ((mode & 1) && part.size() >= 8) {
     std::uint64_t sum = neardup::hash64(std::string_view(part).substr(0, part.size() - 8), 0);
     for (std::size_t i = 0; i < 8; ++i, sum >>= 8) part[part.size() - 8 + i] = static_cast<char>(sum & 0xFF);
+  }
+  if (mode & 4) {
+    const int piece = (mode >> 3) & 7;
+    std::string keys = f.keys, buckets = f.buckets, candidates = f.candidates, sets = f.sets, cdata = f.data,
+                meta = f.meta;
+    std::string* target[] = {&keys, &buckets, &cdata, &candidates, &sets, &meta};
+    if (piece > 5) return 0;
+    *target[piece] = part;
+    const std::uint32_t bands = f.options.lsh->bands;
+    try {
+      if (piece == 0) {
+        const std::vector<std::string_view> k{keys};
+        buckets = jobs::group_part_band_keys(k, f.options, 0, bands);
+      }
+      if (piece == 3 || piece == 4) {
+        cdata = jobs::part_candidate_data(f.sources[0], f.part, candidates, f.options, sets);
+      }
+      const std::vector<std::string_view> parts{meta}, b{buckets}, d{cdata};
+      const std::vector<std::uint32_t> part_sources{0};
+      const jobs::part_stages stages{b, d};
+      (void)jobs::run_dedup_parts(f.sources, parts, part_sources, (f.dir / "out").string(), f.options, &stages);
+    } catch (const std::runtime_error&) {
+    } catch (const std::invalid_argument&) {
+    }
+    return 0;
   }
   jobs::dedup_options o;
   o.near = (mode & 2) == 0;

@@ -85,10 +85,14 @@ std::uint64_t newlines(const std::string& bytes, std::uint64_t begin, std::uint6
 }
 
 // Scans every source in ranges of part_bytes and merges them into out.
-njobs::dedup_report run_in_parts(const corpus& c, const njobs::dedup_options& o, std::uint64_t part_bytes,
-                                 const std::string& out, std::size_t* part_count = nullptr) {
-  std::vector<std::string> parts;
+// band_groups > 0: the stages after pass 1 run as part stages
+// (jobs/parts.hpp), the bands grouped in that many ranges.
+njobs::dedup_report run_in_parts(const corpus& c, njobs::dedup_options o, std::uint64_t part_bytes,
+                                 const std::string& out, std::size_t* part_count = nullptr,
+                                 std::uint32_t band_groups = 0, bool pass1_sets = false) {
+  std::vector<std::string> parts, part_sets;
   std::vector<std::uint32_t> part_sources;
+  std::vector<nio::source_info> part_source_info;
   for (std::uint32_t s = 0; s < c.sources.size(); ++s) {
     const std::string bytes = read_file(c.sources[s].path);
     std::uint64_t line = 1;
@@ -98,13 +102,41 @@ njobs::dedup_report run_in_parts(const corpus& c, const njobs::dedup_options& o,
       src.range_end = r.end;
       src.range_first_line = line;
       line += newlines(bytes, r.begin, r.end);
-      parts.push_back(njobs::scan_part(src, o));
+      std::string sets;
+      parts.push_back(njobs::scan_part(src, o, pass1_sets ? &sets : nullptr));
+      part_sets.push_back(std::move(sets));
       part_sources.push_back(s);
+      part_source_info.push_back(src);
     }
   }
   if (part_count != nullptr) *part_count = parts.size();
-  const std::vector<std::string_view> views(parts.begin(), parts.end());
-  return njobs::run_dedup_parts(c.sources, views, part_sources, out, o);
+  o.lsh = o.banding();  // chosen once (by numerical integration), not by every call below
+  if (band_groups == 0) {
+    const std::vector<std::string_view> views(parts.begin(), parts.end());
+    return njobs::run_dedup_parts(c.sources, views, part_sources, out, o);
+  }
+  const std::uint32_t bands = o.banding().bands;
+  std::vector<std::string> buckets;
+  for (std::uint32_t g = 0; g < band_groups; ++g) {
+    const std::uint32_t lo = bands * g / band_groups, hi = bands * (g + 1) / band_groups;
+    std::vector<std::string> keys;
+    for (const auto& p : parts) keys.push_back(njobs::part_band_keys(p, o, lo, hi));
+    const std::vector<std::string_view> key_views(keys.begin(), keys.end());
+    buckets.push_back(njobs::group_part_band_keys(key_views, o, lo, hi));
+  }
+  const std::vector<std::string_view> bucket_views(buckets.begin(), buckets.end());
+  const std::vector<std::string> candidates = njobs::part_candidates(bucket_views);
+  std::vector<std::string> data, meta;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    if (pass1_sets && o.verify == neardup::pipeline::verify_mode::exact) {
+      EXPECT_FALSE(part_sets[i].empty());
+    }
+    data.push_back(njobs::part_candidate_data(part_source_info[i], parts[i], candidates.at(i), o, part_sets[i]));
+    meta.push_back(njobs::part_metadata(parts[i]));
+  }
+  const std::vector<std::string_view> data_views(data.begin(), data.end()), views(meta.begin(), meta.end());
+  const njobs::part_stages stages{bucket_views, data_views};
+  return njobs::run_dedup_parts(c.sources, views, part_sources, out, o, &stages);
 }
 
 void expect_same_outputs(const fs::path& a, const fs::path& b) {
@@ -164,6 +196,109 @@ TEST(Parts, MergedPartsGiveTheSingleRunOutputs) {
       }
     }
   }
+}
+
+TEST(Parts, PartStagesGiveTheSingleRunOutputs) {
+  corpus c;
+  for (const auto verify : {neardup::pipeline::verify_mode::exact, neardup::pipeline::verify_mode::estimate}) {
+    for (const auto keep : {neardup::pipeline::keep_policy::first, neardup::pipeline::keep_policy::longest}) {
+      njobs::dedup_options o;
+      o.threads = 1;
+      o.threshold = 0.7;
+      o.verify = verify;
+      o.keep = keep;
+      o.max_reported_errors = 0;
+      o.reader.chunk_bytes = 700;
+      const auto single = njobs::run_dedup(c.sources, (c.dir / "single").string(), o);
+      ASSERT_GT(single.removed_near, 0u);
+      const std::uint32_t bands = o.banding().bands;
+      const std::pair<std::uint64_t, std::uint32_t> cases[] = {{1, 1}, {3000, 3}, {std::uint64_t{1} << 30, bands}};
+      for (const auto& [part_bytes, groups] : cases) {
+        for (const bool pass1_sets : {false, true}) {
+          SCOPED_TRACE(std::string(neardup::name(verify)) + " part " + std::to_string(part_bytes) + " groups " +
+                       std::to_string(groups) + (pass1_sets ? " sets of pass 1" : " sets read again"));
+          const auto staged =
+              run_in_parts(c, o, part_bytes, (c.dir / "parts").string(), nullptr, groups, pass1_sets);
+          expect_same_outputs(c.dir / "single", c.dir / "parts");
+          EXPECT_EQ(staged.documents, single.documents);
+          EXPECT_EQ(staged.kept, single.kept);
+          EXPECT_EQ(staged.verifications, single.verifications);
+          EXPECT_EQ(staged.skipped, single.skipped);
+          EXPECT_EQ(staged.duplicate_ids, single.duplicate_ids);
+        }
+      }
+    }
+  }
+}
+
+// Keeps a run's bad-record notices (not its plan or warnings).
+struct record_notices final : neardup::pipeline::sink {
+  void message(const std::string& line) override {
+    if (line.find(": skipped (") != std::string::npos || line.rfind("further '", 0) == 0) lines.push_back(line);
+  }
+  std::vector<std::string> lines;
+};
+
+TEST(Parts, BadRecordNoticesAreCappedPerRun) {
+  corpus c;
+  for (const std::size_t cap : {std::size_t{1}, std::size_t{3}}) {
+    njobs::dedup_options o;
+    o.threshold = 0.7;
+    o.max_reported_errors = cap;
+    record_notices single, parts;
+    o.events = &single;
+    (void)njobs::run_dedup(c.sources, (c.dir / "single").string(), o);
+    o.events = &parts;
+    (void)run_in_parts(c, o, 3000, (c.dir / "parts").string());
+    EXPECT_EQ(parts.lines, single.lines) << cap;
+    EXPECT_GT(single.lines.size(), cap);
+  }
+}
+
+TEST(Parts, DamagedPartStagesAreRefused) {
+  corpus c;
+  njobs::dedup_options o;
+  o.threshold = 0.7;
+  o.max_reported_errors = 0;
+  std::vector<std::string> parts, meta;
+  for (const auto& s : c.sources) {
+    parts.push_back(njobs::scan_part(s, o));
+    meta.push_back(njobs::part_metadata(parts.back()));
+  }
+  const std::uint32_t bands = o.banding().bands;
+  EXPECT_THROW((void)njobs::part_band_keys(parts[0], o, 0, bands + 1), std::invalid_argument);
+  EXPECT_THROW((void)njobs::part_band_keys(parts[0], o, 2, 2), std::invalid_argument);
+  EXPECT_THROW((void)njobs::part_band_keys(meta[0], o, 0, bands), std::runtime_error);  // no signatures
+  std::vector<std::string> keys;
+  for (const auto& p : parts) keys.push_back(njobs::part_band_keys(p, o, 0, bands));
+  std::vector<std::string_view> key_views(keys.begin(), keys.end());
+  EXPECT_THROW((void)njobs::group_part_band_keys(key_views, o, 0, bands - 1), std::runtime_error);
+  std::vector<std::string> buckets{njobs::group_part_band_keys(key_views, o, 0, bands)};
+  std::vector<std::string_view> bucket_views(buckets.begin(), buckets.end());
+  const auto candidates = njobs::part_candidates(bucket_views);
+  ASSERT_EQ(candidates.size(), 3u);
+  std::vector<std::string> data;
+  for (std::size_t i = 0; i < 3; ++i) data.push_back(njobs::part_candidate_data(c.sources[i], parts[i], candidates[i], o));
+  EXPECT_THROW((void)njobs::part_candidate_data(c.sources[0], parts[0], candidates[2], o), std::runtime_error);
+  const std::vector<std::uint32_t> part_sources{0, 1, 2};
+  const std::string out = (c.dir / "out").string();
+  auto run = [&](std::vector<std::string> b, std::vector<std::string> d) {
+    const std::vector<std::string_view> mv(meta.begin(), meta.end()), bv(b.begin(), b.end()), dv(d.begin(), d.end());
+    const njobs::part_stages stages{bv, dv};
+    return njobs::run_dedup_parts(c.sources, mv, part_sources, out, o, &stages);
+  };
+  EXPECT_NO_THROW(run(buckets, data));
+  auto damaged = buckets;
+  damaged[0][damaged[0].size() / 2] ^= 0x20;
+  EXPECT_THROW(run(damaged, data), std::runtime_error);
+  EXPECT_THROW(run({}, data), std::runtime_error);  // a band's buckets are missing
+  EXPECT_THROW(run({buckets[0], buckets[0]}, data), std::runtime_error);  // bands given twice
+  auto swapped = data;
+  std::swap(swapped[0], swapped[2]);
+  EXPECT_THROW(run(buckets, swapped), std::runtime_error);
+  auto short_data = data;
+  short_data.pop_back();
+  EXPECT_THROW(run(buckets, short_data), std::invalid_argument);
 }
 
 TEST(Parts, DamagedOrMismatchedPartsAreRefused) {

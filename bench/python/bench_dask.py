@@ -13,11 +13,13 @@ file instead), then, page cache warm:
      processes on 127.0.0.1, and `neardup.dask` dedup of the same corpus
      (parts of NEARDUP_DASK_PART_MB, default 128).
 Checks that the outputs are identical, and prints wall seconds, MB/s, the
-throughput ratio, the stage data sent per document (the parts, which hold
-pass 1's results: signatures, fingerprints, document metadata), and per-task
-costs from Dask's task stream (scan = pass 1 per part; lines = '\\n' counts of
-ranges; finish = merge + grouping + verification + clustering + writing), with
-an estimate for 1 TB on 100 workers made from them.
+throughput ratio, the stage data sent per document and per stage, and
+per-task costs from Dask's task stream (scan = pass 1 per part; lines = '\\n'
+counts of ranges; keys = band keys of a part; group = buckets of a band range;
+candidates = each part's candidates; sets = candidates' signatures and sets
+where a part is; meta = a part's metadata; finish = exact groups, clustering
+with verification, keep choice and writing), with an estimate for 1 TB on 100
+workers made from them.
 """
 import json
 import os
@@ -134,10 +136,13 @@ def main() -> int:
         print(f"stats.json documents: {'identical' if a == r['documents'] else 'DIFFERENT'}")
 
         docs = r["documents"]["read"]
-        stage = sum(r["dask"]["stage_bytes"])
-        print(f"shuffle: scan -> finish {stage} bytes = {stage / docs:.0f} bytes/document "
-              f"(signatures {4 * 128} + fingerprint 20 + metadata and id); lines -> scan 8 bytes per range; "
-              f"the finishing task reads candidates' texts and copies kept lines from shared storage itself")
+        shuffle = r["dask"]["shuffle"]
+        total = sum(shuffle.values())
+        print(f"shuffle: {total} bytes = {total / docs:.0f} bytes/document; per stage: " +
+              ", ".join(f"{k} {v / docs:.1f}" for k, v in shuffle.items()) +
+              " bytes/document (band_keys: parts -> group tasks; buckets: group tasks -> candidates and finish; "
+              "candidate_data: candidates' signatures and sets -> finish; metadata: parts -> finish); "
+              "lines -> scan 8 bytes per range; the finishing task copies kept lines from shared storage itself")
 
         costs = {}
         for task in ts.data:
@@ -146,16 +151,48 @@ def main() -> int:
             costs.setdefault(kind, []).append(took)
         for kind, xs in sorted(costs.items()):
             print(f"task {kind}: {len(xs)} tasks, {sum(xs):.2f}s total, {max(xs):.2f}s max")
-        scan = sum(costs.get("scan", [0]))
+        work = sum(sum(xs) for xs in costs.values())
         finish = sum(costs.get("finish", [0]))
-        per_byte_scan = scan / (mb * 1e6)
-        per_byte_finish = finish / (mb * 1e6)
+        print(f"finishing task: {finish:.2f}s = {finish / work:.0%} of the task time, {finish / dask_s:.0%} of the "
+              f"wall time")
+        seq = finish + sum(costs.get("candidates", [0]))
+        spread = work - seq
+        per_byte_spread = spread / (mb * 1e6)
+        per_byte_seq = seq / (mb * 1e6)
         tb = 1e12
-        print(f"per GB: scan {per_byte_scan * 1e9:.1f} worker-seconds, finish {per_byte_finish * 1e9:.1f} seconds "
-              f"on one worker; stage data {stage / mb / 1e6 * 1e9 / 1e6:.0f} MB per GB of input")
-        print(f"1 TB on 100 workers (linear extrapolation): scan {per_byte_scan * tb / 100 / 60:.0f} min; "
-              f"finish {per_byte_finish * tb / 3600:.1f} h on ONE worker holding "
-              f"{stage / mb / 1e6 * tb / 1e9:.0f} GB of stage data")
+        print(f"per GB: {per_byte_spread * 1e9:.1f} worker-seconds in tasks that spread over the workers, "
+              f"{per_byte_seq * 1e9:.1f} seconds in the two single tasks (candidates, finish)")
+        print(f"1 TB on 100 workers (linear extrapolation): spread tasks {per_byte_spread * tb / 100 / 60:.0f} min; "
+              f"single tasks {per_byte_seq * tb / 3600:.1f} h on one worker, which holds the metadata, buckets and "
+              f"candidate data: {(shuffle.get('metadata', 0) + shuffle.get('buckets', 0) + shuffle.get('candidate_data', 0)) / mb / 1e6 * tb / 1e9:.0f} GB")
+
+        # decontaminate: references cut from 200 of the corpus's documents
+        refs = tmp / "bench.jsonl"
+        with open(corpus) as f, open(refs, "w") as out:
+            for i, line in zip(range(200 * 50), f):
+                if i % 50 == 0:
+                    words = json.loads(line)["text"].split(" ")
+                    out.write(json.dumps({"id": f"r{i}", "text": " ".join(words[10:60])}) + "\n")
+        t = time.time()
+        subprocess.run([str(cli), "decontaminate", str(corpus), "--reference", str(refs), "-o", str(tmp / "cli_dc"),
+                        "--quiet"], check=True)
+        cli_dc = time.time() - t
+        with distributed.get_task_stream(client) as ts:
+            t = time.time()
+            d = neardup.dask.run("decontaminate", [str(corpus), "--reference", str(refs), "-o", str(tmp / "dask_dc"),
+                                                   "--quiet"], client, part_bytes=part_bytes)
+            dask_dc = time.time() - t
+        same = all((tmp / "cli_dc" / n).read_bytes() == (tmp / "dask_dc" / n).read_bytes()
+                   for n in ("contamination.tsv", "clean.jsonl"))
+        print(f"decontaminate: cli {cli_dc:.1f}s ({mb / cli_dc:.1f} MB/s), dask {dask_dc:.1f}s ({mb / dask_dc:.1f} MB/s), "
+              f"dask / cli {cli_dc / dask_dc:.0%}; {d['documents']['removed']} removed; outputs "
+              f"{'identical' if same else 'DIFFERENT'}")
+        costs = {}
+        for task in ts.data:
+            kind = task["key"].split("-")[2]
+            took = sum(s["stop"] - s["start"] for s in task["startstops"] if s["action"] == "compute")
+            costs.setdefault(kind, []).append(took)
+        print("decontaminate tasks: " + ", ".join(f"{k} {len(xs)} x, {sum(xs):.2f}s" for k, xs in sorted(costs.items())))
         client.close()
         return 0
     finally:

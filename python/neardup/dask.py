@@ -28,10 +28,18 @@ What runs where:
     part, is stage data in a versioned layout (signatures and fingerprints in
     pipeline/format.hpp's format) kept in the worker's memory, or with
     ``work_dir`` written to a file there (storage every worker sees);
-  * one task merges the parts and runs the rest on a worker: exact groups,
-    LSH banding, verification (it re-reads the candidates' shingle sets from
-    the input files), clustering, keep choice, and writing OUTDIR
-    (``run_dedup_parts``). Inputs and OUTDIR must be at the same paths on
+  * for dedup, the stages after pass 1 run as tasks too (jobs/parts.hpp,
+    part_stages): band keys per part and band range (where the part is),
+    one grouping task per band range (the buckets), one task listing each
+    part's candidates, one task per part making its candidates' signatures
+    and shingle sets (where the part is: from pass 1's sets, which a scan
+    keeps beside its part with --verify exact, else from its byte range
+    read again), and one per part stripping the signatures from its metadata;
+  * one task runs the rest on a worker: ids across parts, exact groups, the
+    clusterer over the buckets (each band against the previous band's
+    labels) verifying with the shipped signatures and sets, keep choice,
+    and writing OUTDIR (``run_dedup_parts``; for exact and decontaminate it
+    merges whole parts). Inputs and OUTDIR must be at the same paths on
     every worker (shared storage).
 
 Scan tasks run with ``--threads 1`` unless ``threads`` is given: Dask's
@@ -45,6 +53,7 @@ removes an earlier attempt's leftovers.
 from __future__ import annotations
 
 import json
+import operator
 import os
 import sys
 import uuid
@@ -59,10 +68,6 @@ __all__ = ["DEFAULT_PART_BYTES", "decontaminate", "dedup", "exact", "main", "run
 DEFAULT_PART_BYTES = 128 << 20
 
 PathLike = Union[str, "os.PathLike[str]"]
-
-
-def _part_path(run_dir: str, index: int) -> str:
-    return os.path.join(run_dir, f"part-{index:06d}.ndpart")
 
 
 def _count_lines(path: str, begin: int, end: int) -> int:
@@ -80,33 +85,99 @@ def _count_lines(path: str, begin: int, end: int) -> int:
     return count
 
 
-def _scan_task(command: str, args: list, source: tuple, begin: int, end: int, index: int,
-               run_dir: Optional[str], references: list, *lines_before: int):
-    """Pass 1 over one range of a source: the part's bytes, or the path of its
-    file in run_dir. lines_before: the line counts of the source's earlier ranges.
-    references: decontaminate's, expanded by the plan (empty otherwise)."""
-    part = _neardup._dask_scan(command, args, source, begin, end, 1 + sum(lines_before), references)
+def _save(run_dir: Optional[str], name: str, data: bytes):
+    """data, or with run_dir the path of the file in it that holds data."""
     if run_dir is None:
-        return part
-    path = _part_path(run_dir, index)
+        return data
+    path = os.path.join(run_dir, name)
     tmp = f"{path}.tmp.{os.getpid()}.{uuid.uuid4().hex}"
     with open(tmp, "wb") as f:
-        f.write(part)
+        f.write(data)
     os.replace(tmp, path)
     return path
 
 
-def _finish_task(command: str, args: list, sources: list, part_sources: list, *parts) -> dict:
-    """Merges the parts (bytes or paths) and writes OUTDIR."""
-    loaded = []
-    for p in parts:
-        if isinstance(p, str):
-            with open(p, "rb") as f:
-                loaded.append(f.read())
-        else:
-            loaded.append(p)
-    result = _neardup._dask_finish(command, args, sources, loaded, part_sources)
-    result["stage_bytes"] = [len(p) for p in loaded]
+def _scan_task(command: str, args: list, source: tuple, begin: int, end: int, index: int,
+               run_dir: Optional[str], references: list, keep_sets: bool, *lines_before: int):
+    """Pass 1 over one range of a source: the part (bytes, or the path of its
+    file in run_dir); with keep_sets, (part, shingle sets of its documents).
+    lines_before: the line counts of the source's earlier ranges.
+    references: decontaminate's, expanded by the plan (empty otherwise)."""
+    out = _neardup._dask_scan(command, args, source, begin, end, 1 + sum(lines_before), references, keep_sets)
+    if keep_sets:
+        return (_save(run_dir, f"part-{index:06d}.ndpart", out[0]), _save(run_dir, f"part-{index:06d}.ndsets", out[1]))
+    return _save(run_dir, f"part-{index:06d}.ndpart", out)
+
+
+def _load(p) -> bytes:
+    """A part: its bytes, or the file in run_dir holding them."""
+    if isinstance(p, str):
+        with open(p, "rb") as f:
+            return f.read()
+    return p
+
+
+def _keys_task(args: list, part, lo: int, hi: int) -> bytes:
+    """Band keys of bands [lo, hi) of one part (runs where the part is)."""
+    return _neardup._dask_band_keys(args, _load(part), lo, hi)
+
+
+def _group_task(args: list, lo: int, hi: int, *keys) -> tuple:
+    """Buckets of bands [lo, hi) from every part's band keys: (bytes, bytes received)."""
+    return _neardup._dask_group(args, lo, hi, list(keys)), sum(len(k) for k in keys)
+
+
+def _candidates_task(*groups) -> list:
+    """Each part's candidate documents, from the buckets of every band."""
+    return _neardup._dask_candidates([g[0] for g in groups])
+
+
+def _candidate_data_task(args: list, source: tuple, begin: int, end: int, part, candidates: list, index: int,
+                         sets, *lines_before) -> bytes:
+    """Signatures and shingle sets of one part's candidates (runs where the part is): the sets from
+    pass 1 (`sets`), or, when None, read again from the part's range."""
+    return _neardup._dask_candidate_data(args, source, begin, end, 1 + sum(lines_before), _load(part),
+                                         candidates[index], b"" if sets is None else _load(sets))
+
+
+def _metadata_task(part) -> bytes:
+    """A part without its signatures (runs where the part is)."""
+    return _neardup._dask_part_metadata(_load(part))
+
+
+def _finish_task(command: str, args: list, sources: list, part_sources: list, staged: int, *inputs) -> dict:
+    """Merges the parts (bytes or paths) and writes OUTDIR. With `staged` groups of bands, inputs are
+    the parts' metadata, then the groups' (buckets, bytes received), then the parts' candidate data."""
+    n = len(part_sources)
+    parts = [_load(p) for p in inputs[:n]]
+    groups = list(inputs[n:n + staged])
+    data = list(inputs[n + staged:])
+    result = _neardup._dask_finish(command, args, sources, parts, part_sources, [g[0] for g in groups], data)
+    result["stage_bytes"] = [len(p) for p in parts]
+    result["shuffle"] = {"band_keys": sum(g[1] for g in groups), "buckets": sum(len(g[0]) for g in groups),
+                         "candidate_data": sum(len(d) for d in data), "metadata": sum(len(p) for p in parts)}
+    if not staged:
+        result["shuffle"] = {"parts": sum(len(p) for p in parts)}
+    return result
+
+
+def _finish_decontaminate_task(args: list, sources: list, part_sources: list, keys: list) -> dict:
+    """decontaminate's finish, fetching the parts (by their keys, held by the client) one at a time,
+    so that it holds one part and not the kept corpus."""
+    from distributed import Future, worker_client
+
+    sizes = []
+    with worker_client() as c:
+        futures = [Future(k, c) for k in keys]
+
+        def fetch(i):
+            part = _load(futures[i].result())
+            sizes.append(len(part))
+            return part
+
+        result = _neardup._dask_finish_decontaminate(args, sources, part_sources, fetch)
+    result["stage_bytes"] = sizes
+    result["shuffle"] = {"parts": sum(sizes)}
     return result
 
 
@@ -162,24 +233,76 @@ def run(command: str, args: Sequence[str], client: Any = None, work_dir: Optiona
     try:
         # Large plain JSONL files are read in ranges (jobs::part_ranges); a
         # range after a file's first needs the line counts of those before it.
-        parts, part_sources, n = [], [], 0
+        parts, part_sets, part_sources, part_span, part_counts, n = [], [], [], [], [], 0
+        # dedup with --verify exact: pass 1 keeps its shingle sets for the candidates' data
+        keep_sets = plan["keep_sets"]
         for i, src in enumerate(sources):
             ranges = _neardup._dask_ranges(src, part_bytes)
             counts = []
             for j, (begin, end) in enumerate(ranges):
-                parts.append(client.submit(_scan_task, command, scan_args, src, begin, end, n, run_dir, references,
-                                           *counts,
-                                           key=f"neardup-{command}-scan-{n}-{token}", pure=False, **placement))
+                scanned = client.submit(_scan_task, command, scan_args, src, begin, end, n, run_dir, references,
+                                        keep_sets, *counts,
+                                        key=f"neardup-{command}-scan-{n}-{token}", pure=False, **placement)
+                if keep_sets:  # split where the scan ran; the sets are freed once their one task has run
+                    parts.append(client.submit(operator.getitem, scanned, 0,
+                                               key=f"neardup-{command}-part-{n}-{token}", pure=False, **placement))
+                    part_sets.append(client.submit(operator.getitem, scanned, 1,
+                                                   key=f"neardup-{command}-partsets-{n}-{token}", pure=False,
+                                                   **placement))
+                else:
+                    parts.append(scanned)
+                    part_sets.append(None)
+                del scanned
                 part_sources.append(i)
+                part_span.append((begin, end))
+                part_counts.append(list(counts))
                 n += 1
                 if j + 1 < len(ranges):
                     counts.append(client.submit(_count_lines, src[0], begin, end,
                                                 key=f"neardup-{command}-lines-{n - 1}-{token}", pure=False,
                                                 **placement))
-        done = client.submit(_finish_task, command, args, sources, part_sources, *parts,
-                             key=f"neardup-{command}-finish-{token}", pure=False, **placement)
+        staged = []
+        if plan["bands"] > 0:
+            # The stages after pass 1 as tasks: band keys where each part is,
+            # grouped per band range; candidates' signatures and sets where
+            # each part is; only those, the buckets and the metadata reach the
+            # finishing task (jobs/parts.hpp, part_stages).
+            bands = plan["bands"]
+            nworkers = max(1, len(client.scheduler_info().get("workers", {})))
+            groups = min(bands, max(2, nworkers))
+            cuts = [bands * g // groups for g in range(groups + 1)]
+            for g in range(groups):
+                lo, hi = cuts[g], cuts[g + 1]
+                keys = [client.submit(_keys_task, scan_args, p, lo, hi,
+                                      key=f"neardup-{command}-keys-{i}.{g}-{token}", pure=False, **placement)
+                        for i, p in enumerate(parts)]
+                staged.append(client.submit(_group_task, scan_args, lo, hi, *keys,
+                                            key=f"neardup-{command}-group-{g}-{token}", pure=False, **placement))
+                del keys
+            cands = client.submit(_candidates_task, *staged, key=f"neardup-{command}-candidates-{token}",
+                                  pure=False, **placement)
+            data, metas = [], []
+            for i, p in enumerate(parts):
+                src = sources[part_sources[i]]
+                data.append(client.submit(_candidate_data_task, scan_args, src, *part_span[i], p, cands, i,
+                                          part_sets[i], *part_counts[i], key=f"neardup-{command}-sets-{i}-{token}", pure=False,
+                                          **placement))
+                metas.append(client.submit(_metadata_task, p, key=f"neardup-{command}-meta-{i}-{token}",
+                                           pure=False, **placement))
+            done = client.submit(_finish_task, command, args, sources, part_sources, len(staged), *metas, *staged,
+                                 *data, key=f"neardup-{command}-finish-{token}", pure=False, **placement)
+            del cands, data, metas
+            part_sets.clear()
+        elif command == "decontaminate":
+            # The finishing task fetches the parts itself, one at a time; they
+            # stay alive through `parts`, held here until it is done.
+            done = client.submit(_finish_decontaminate_task, args, sources, part_sources, [p.key for p in parts],
+                                 key=f"neardup-{command}-finish-{token}", pure=False, **placement)
+        else:
+            done = client.submit(_finish_task, command, args, sources, part_sources, 0, *parts,
+                                 key=f"neardup-{command}-finish-{token}", pure=False, **placement)
         result = done.result()
-        del parts, done
+        del parts, done, staged
     finally:
         _remove_run_dir(run_dir)
     if not quiet:
@@ -187,7 +310,8 @@ def run(command: str, args: Sequence[str], client: Any = None, work_dir: Optiona
             print(f"neardup: {line}", file=log)
     with open(os.path.join(plan["out_dir"], "stats.json"), encoding="utf-8") as f:
         stats = json.load(f)
-    stats["dask"] = {"parts": len(part_sources), "stage_bytes": result["stage_bytes"], "notices": result["notices"]}
+    stats["dask"] = {"parts": len(part_sources), "stage_bytes": result["stage_bytes"], "notices": result["notices"],
+                     "shuffle": result["shuffle"]}
     return stats
 
 
@@ -214,7 +338,9 @@ def decontaminate(inputs: Sequence[PathLike], out_dir: PathLike, references: Uni
     against the references (each task indexes the references again from their
     files: they are small next to the corpus), one task writes
     contamination.tsv, clean.jsonl and stats.json, byte for byte those of the
-    CLI. The finishing task holds the parts, about the kept corpus, in memory."""
+    CLI. The finishing task fetches the parts one at a time (it holds one part,
+    not the kept corpus); with ``work_dir`` the parts wait in files there, else
+    in the workers' memory."""
     if isinstance(references, (str, bytes, os.PathLike)):
         references = [references]
     return run("decontaminate", _argv("decontaminate", inputs, out_dir, {"reference": list(references), **options},

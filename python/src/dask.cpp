@@ -5,6 +5,10 @@
 // jobs/parts.hpp (dedup, exact) and jobs/decontaminate.hpp's parts.
 #include <pybind11/stl.h>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -121,6 +125,15 @@ void without_gil(const std::string& command, F&& f) {
   }
 }
 
+// Returns the freed heap of a task to the OS (glibc keeps it otherwise): a
+// worker's memory, which Dask's nanny checks against its limit, then
+// follows the data it holds, not the largest task it ran.
+void release_free_memory() {
+#if defined(__GLIBC__)
+  ::malloc_trim(0);
+#endif
+}
+
 // Keeps notices to hand them to Python.
 class notices final : public pipeline::sink {
  public:
@@ -143,6 +156,10 @@ py::dict plan(const std::string& command, const std::vector<std::string>& args) 
   d["skipped"] = s.job().sources.skipped;
   d["notes"] = s.job().sources.notes;
   d["unreadable"] = s.job().sources.unreadable;
+  // Bands the stages after pass 1 are grouped in (0: `exact`, no bands).
+  d["bands"] = s.near() ? s.options().banding().bands : 0u;
+  // Scan tasks keep their shingle sets for the candidates' data (exact verification).
+  d["keep_sets"] = s.near() && s.options().verify == pipeline::verify_mode::exact;
   return d;
 }
 
@@ -154,11 +171,11 @@ std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges(const source_tuple& 
   return out;
 }
 
-py::bytes scan(const std::string& command, const std::vector<std::string>& args, const source_tuple& source,
+py::object scan(const std::string& command, const std::vector<std::string>& args, const source_tuple& source,
                std::uint64_t begin, std::uint64_t end, std::uint64_t first_line,
-               const std::vector<source_tuple>& references) {
+               const std::vector<source_tuple>& references, bool keep_sets) {
   job_settings s;
-  std::string part;
+  std::string part, sets;
   without_gil(command, [&] {
     parse(s, command, args, false);
     s.base().progress = false;
@@ -171,23 +188,95 @@ py::bytes scan(const std::string& command, const std::vector<std::string>& args,
       for (const auto& t : references) refs.push_back(from_tuple(t));
       part = jobs::scan_decontaminate_part(src, refs, s.decontaminate.options);
     } else {
-      part = jobs::scan_part(src, s.options());
+      part = jobs::scan_part(src, s.options(), keep_sets ? &sets : nullptr);
     }
+    release_free_memory();
   });
+  if (keep_sets) return py::make_tuple(py::bytes(part), py::bytes(sets));
   return py::bytes(part);
+}
+
+std::string_view view_of(const py::bytes& b) {
+  char* data = nullptr;
+  py::ssize_t size = 0;
+  if (PyBytes_AsStringAndSize(b.ptr(), &data, &size) != 0) throw py::error_already_set();
+  return {data, static_cast<std::size_t>(size)};
+}
+
+std::vector<std::string_view> views_of(const std::vector<py::bytes>& list) {
+  std::vector<std::string_view> out;
+  for (const auto& b : list) out.push_back(view_of(b));
+  return out;
+}
+
+// The dedup options of `neardup dedup ARGS...` (stage tasks).
+jobs::dedup_options dedup_options_of(const std::vector<std::string>& args) {
+  job_settings s;
+  without_gil("dedup", [&] { parse(s, "dedup", args, false); });
+  jobs::dedup_options o = s.options();
+  o.progress = false;
+  return o;
+}
+
+py::bytes part_metadata(const py::bytes& part) {
+  std::string out;
+  const std::string_view v = view_of(part);
+  without_gil("dedup", [&] { out = jobs::part_metadata(v); });
+  return py::bytes(out);
+}
+
+py::bytes band_keys(const std::vector<std::string>& args, const py::bytes& part, std::uint32_t lo, std::uint32_t hi) {
+  const jobs::dedup_options o = dedup_options_of(args);
+  std::string out;
+  const std::string_view v = view_of(part);
+  without_gil("dedup", [&] { out = jobs::part_band_keys(v, o, lo, hi); });
+  return py::bytes(out);
+}
+
+py::bytes group(const std::vector<std::string>& args, std::uint32_t lo, std::uint32_t hi,
+                const std::vector<py::bytes>& keys) {
+  const jobs::dedup_options o = dedup_options_of(args);
+  std::string out;
+  const auto views = views_of(keys);
+  without_gil("dedup", [&] { out = jobs::group_part_band_keys(views, o, lo, hi); });
+  return py::bytes(out);
+}
+
+std::vector<py::bytes> candidates(const std::vector<py::bytes>& buckets) {
+  std::vector<std::string> out;
+  const auto views = views_of(buckets);
+  without_gil("dedup", [&] { out = jobs::part_candidates(views); });
+  std::vector<py::bytes> r;
+  for (const auto& c : out) r.emplace_back(c);
+  return r;
+}
+
+py::bytes candidate_data(const std::vector<std::string>& args, const source_tuple& source, std::uint64_t begin,
+                         std::uint64_t end, std::uint64_t first_line, const py::bytes& part,
+                         const py::bytes& cands, const py::bytes& part_sets) {
+  const jobs::dedup_options o = dedup_options_of(args);
+  std::string out;
+  const std::string_view p = view_of(part), c = view_of(cands), ps = view_of(part_sets);
+  without_gil("dedup", [&] {
+    io::source_info src = from_tuple(source);
+    src.range_begin = begin;
+    src.range_end = end;
+    src.range_first_line = first_line;
+    out = jobs::part_candidate_data(src, p, c, o, ps);
+    release_free_memory();
+  });
+  return py::bytes(out);
 }
 
 py::dict finish(const std::string& command, const std::vector<std::string>& args,
                 const std::vector<source_tuple>& sources, const std::vector<py::bytes>& parts,
-                const std::vector<std::uint32_t>& part_sources) {
+                const std::vector<std::uint32_t>& part_sources, const std::vector<py::bytes>& buckets,
+                const std::vector<py::bytes>& candidate_data) {
   job_settings s;
-  std::vector<std::string_view> views;
-  for (const auto& p : parts) {
-    char* data = nullptr;
-    py::ssize_t size = 0;
-    if (PyBytes_AsStringAndSize(p.ptr(), &data, &size) != 0) throw py::error_already_set();
-    views.emplace_back(data, static_cast<std::size_t>(size));
-  }
+  const std::vector<std::string_view> views = views_of(parts);
+  const std::vector<std::string_view> bucket_views = views_of(buckets), data_views = views_of(candidate_data);
+  const jobs::part_stages stages{bucket_views, data_views};
+  const bool staged = !buckets.empty();
   notices kept;
   without_gil(command, [&] {
     parse(s, command, args, true);
@@ -205,9 +294,54 @@ py::dict finish(const std::string& command, const std::vector<std::string>& args
       s.job().require_parsed(r.documents, r.skipped);
       s.job().require_parsed(r.references, 0, "reference");
     } else {
-      const jobs::dedup_report r = jobs::run_dedup_parts(list, views, part_sources, s.job().out_dir, s.options());
+      const jobs::dedup_report r = jobs::run_dedup_parts(list, views, part_sources, s.job().out_dir, s.options(),
+                                                            staged ? &stages : nullptr);
       s.job().require_parsed(r.documents, r.skipped);
     }
+    s.job().complete();
+  });
+  py::dict d;
+  d["notices"] = kept.lines;
+  return d;
+}
+
+// decontaminate's finish with the parts fetched one at a time: fetch(i)
+// returns part i's bytes (called with the GIL; the previous part is released
+// first), so that the finishing task holds one part, not the kept corpus.
+py::dict finish_streamed(const std::vector<std::string>& args, const std::vector<source_tuple>& sources,
+                         const std::vector<std::uint32_t>& part_sources, const py::function& fetch) {
+  job_settings s;
+  notices kept;
+  py::object held;  // the part being read
+  without_gil("decontaminate", [&] {
+    parse(s, "decontaminate", args, true);
+    std::vector<io::source_info> list;
+    for (const auto& t : sources) list.push_back(from_tuple(t));
+    const auto& now = s.job().sources.sources;
+    bool same = now.size() == list.size();
+    for (std::size_t i = 0; same && i < list.size(); ++i) same = now[i].path == list[i].path;
+    if (!same) throw std::runtime_error("the inputs changed between planning and finishing the run");
+    s.base().progress = false;
+    s.base().events = &kept;
+    const auto part = [&](std::size_t i) -> std::string_view {
+      py::gil_scoped_acquire gil;
+      held = py::object();
+      release_free_memory();
+      try {
+        held = fetch(i);
+        return view_of(held.cast<py::bytes>());
+      } catch (py::error_already_set& e) {
+        throw std::runtime_error(std::string("fetching part ") + std::to_string(i) + ": " + e.what());
+      }
+    };
+    const jobs::decontaminate_report r = jobs::run_decontaminate_parts(
+        list, s.references, part, part_sources, s.job().out_dir, s.decontaminate.options);
+    {
+      py::gil_scoped_acquire gil;
+      held = py::object();
+    }
+    s.job().require_parsed(r.documents, r.skipped);
+    s.job().require_parsed(r.references, 0, "reference");
     s.job().complete();
   });
   py::dict d;
@@ -225,11 +359,27 @@ void register_dask(py::module_& m) {
   m.def("_dask_ranges", &ranges, "source"_a, "part_bytes"_a,
         "The byte ranges [(begin, end), ...] a source of a plan is read in (jobs::part_ranges).");
   m.def("_dask_scan", &scan, "command"_a, "args"_a, "source"_a, "begin"_a, "end"_a, "first_line"_a,
-        "references"_a = std::vector<source_tuple>{},
-        "Pass 1 over one range of a source of a plan: the part (bytes, jobs/parts.hpp; for decontaminate, "
+        "references"_a = std::vector<source_tuple>{}, "keep_sets"_a = false,
+        "With keep_sets: (part, sets), the sets being the shingle sets of pass 1 (jobs::scan_part). Pass 1 over one range of a source of a plan: the part (bytes, jobs/parts.hpp; for decontaminate, "
         "jobs::scan_decontaminate_part against the plan's references).");
+  m.def("_dask_finish_decontaminate", &finish_streamed, "args"_a, "sources"_a, "part_sources"_a, "fetch"_a,
+        "decontaminate's finish (jobs::run_decontaminate_parts) with fetch(i) returning part i's bytes, one part "
+        "at a time. Returns {'notices': [...]}.");
+  m.def("_dask_part_metadata", &part_metadata, "part"_a, "A part without its signatures (jobs::part_metadata).");
+  m.def("_dask_band_keys", &band_keys, "args"_a, "part"_a, "band_begin"_a, "band_end"_a,
+        "The band keys of bands [band_begin, band_end) of a part (jobs::part_band_keys).");
+  m.def("_dask_group", &group, "args"_a, "band_begin"_a, "band_end"_a, "keys"_a,
+        "The buckets of bands [band_begin, band_end) from every part's band keys (jobs::group_part_band_keys).");
+  m.def("_dask_candidates", &candidates, "buckets"_a,
+        "The candidate documents of each part, from the buckets of every band (jobs::part_candidates).");
+  m.def("_dask_candidate_data", &candidate_data, "args"_a, "source"_a, "begin"_a, "end"_a, "first_line"_a,
+        "part"_a, "candidates"_a, "part_sets"_a = py::bytes(),
+        "The signatures and shingle sets of a part's candidates (jobs::part_candidate_data; the sets from "
+        "part_sets, scan's, when not empty, else read again).");
   m.def("_dask_finish", &finish, "command"_a, "args"_a, "sources"_a, "parts"_a, "part_sources"_a,
+        "buckets"_a = std::vector<py::bytes>{}, "candidate_data"_a = std::vector<py::bytes>{},
         "Merges the parts of every source and writes the run's outputs into OUTDIR (with _SUCCESS). "
+        "With buckets and candidate_data (dedup), the parts may be part_metadata() parts (jobs::part_stages). "
         "Returns {'notices': [...]}: bad records (FILE:LINE) and warnings.");
 }
 

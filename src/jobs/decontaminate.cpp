@@ -382,16 +382,27 @@ decontaminate_report run_decontaminate_parts(std::span<const source_info> corpus
                                              std::span<const std::string_view> parts,
                                              std::span<const std::uint32_t> part_sources, const std::string& out_dir,
                                              const decontaminate_options& options) {
+  detail::check_part_order("run_decontaminate_parts", corpus.size(), parts.size(), part_sources);
+  return run_decontaminate_parts(
+      corpus, references, [&](std::size_t i) { return parts[i]; }, part_sources, out_dir, options);
+}
+
+decontaminate_report run_decontaminate_parts(std::span<const source_info> corpus,
+                                             std::span<const source_info> references,
+                                             const std::function<std::string_view(std::size_t)>& part,
+                                             std::span<const std::uint32_t> part_sources, const std::string& out_dir,
+                                             const decontaminate_options& options) {
   options.validate();
   detail::validate(options);
-  detail::check_part_order("run_decontaminate_parts", corpus.size(), parts.size(), part_sources);
+  detail::check_part_order("run_decontaminate_parts", corpus.size(), part_sources.size(), part_sources);
   job_run run(corpus, references, out_dir, options);
   std::uint64_t previous_end = 0;
-  for (std::size_t i = 0; i < parts.size(); ++i) {
+  for (std::size_t i = 0; i < part_sources.size(); ++i) {
     const std::uint32_t s = part_sources[i];
     const bool continues = i > 0 && part_sources[i - 1] == s;  // another range of the same file
+    const std::string_view bytes = part(i);
     try {
-      detail::part_reader r(parts[i], kPartMagic, kPartVersion);
+      detail::part_reader r(bytes, kPartMagic, kPartVersion);
       const auto references_in_part = r.num<std::uint64_t>();
       if (references_in_part != run.report.references || r.num<std::uint64_t>() != run.report.reference_ngrams) {
         detail::part_reader::fail("made with other references or options");
@@ -409,7 +420,7 @@ decontaminate_report run_decontaminate_parts(std::span<const source_info> corpus
       if (r.num<std::uint64_t>() != run.per_ref.size()) detail::part_reader::fail("made with other references");
       for (auto& c : run.per_ref) c += r.num<std::uint64_t>();
       const auto n = r.num<std::uint64_t>();
-      if (n > parts[i].size() / 17) detail::part_reader::fail("truncated");  // 17 bytes per problem at least
+      if (n > bytes.size() / 17) detail::part_reader::fail("truncated");  // 17 bytes per problem at least
       for (std::uint64_t k = 0; k < n; ++k) {
         const auto status = r.num<std::uint8_t>();
         if (status > static_cast<std::uint8_t>(record_status::line_too_long)) {

@@ -283,19 +283,20 @@ dedup_report detail::run_dedup_scanned(std::span<const io::source_info> sources,
   docs.fingerprints = corpus.fingerprints;
   docs.usable = usable;
   docs.text_bytes = text_bytes;
-  docs.spilled = spill.get();
+  docs.spilled = spill ? spill.get() : scanned != nullptr ? scanned->stage_data : nullptr;
   if (spilling) {
     docs.exact_sort_bytes = plan.merge_bytes;
     docs.release_fingerprints = [&corpus] { corpus.fingerprints.release(); };
   }
   corpus_sets sets(sources, corpus, pass, *events);
+  pipeline::set_provider* set_source = scanned != nullptr && scanned->sets != nullptr ? scanned->sets : &sets;
   pipeline::dedup_options engine_options = options;
   engine_options.evidence.record = true;  // the job always writes its audit trail
   const pipeline::run_context context{&pool, events.get(), report.input_bytes};
   std::vector<prior_join> joins;
   pipeline::dedup_result result =
-      options.prior != nullptr ? detail::run_against(*options.prior, docs, engine_options, &sets, context, &joins)
-                               : pipeline::run_stages(docs, engine_options, &sets, context);
+      options.prior != nullptr ? detail::run_against(*options.prior, docs, engine_options, set_source, context, &joins)
+                               : pipeline::run_stages(docs, engine_options, set_source, context);
   if (options.prior != nullptr) corpus.prior_id = options.prior->id;
   if (options.on_signed) {
     options.on_signed(signed_input{

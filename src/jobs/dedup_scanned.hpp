@@ -8,6 +8,8 @@
 
 #include "corpus_passes.hpp"
 #include "neardup/jobs/dedup.hpp"
+#include "neardup/pipeline/dedup.hpp"
+#include "neardup/pipeline/spill.hpp"
 
 namespace neardup::jobs::detail {
 
@@ -16,6 +18,11 @@ struct scanned_corpus {
   corpus_index corpus;
   scan_counts counts;
   double seconds = 0;  // of the scans (summed over parts)
+  // When set: the bands' buckets and the candidates' signatures, grouped
+  // elsewhere (jobs/parts.hpp's part stages); corpus.signatures is empty.
+  pipeline::spilled_stage_data* stage_data = nullptr;
+  // When set: where the candidates' shingle sets are (loaded elsewhere).
+  pipeline::set_provider* sets = nullptr;
 };
 
 // run_dedup, with pass 1 replaced by `scanned` when it is not null (defined

@@ -10,6 +10,7 @@
 //   n = r.num<std::uint64_t>(); text = r.blob();
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <span>
@@ -43,6 +44,14 @@ class part_writer {
     }
     for (std::size_t i = 0; i < sizeof(T); ++i) b[i] = static_cast<unsigned char>(u >> (8 * i));
     bytes(b, sizeof(T));
+  }
+  // Many u64 values, little-endian.
+  void u64s(std::span<const std::uint64_t> v) {
+    if constexpr (std::endian::native == std::endian::little) {
+      bytes(v.data(), v.size() * sizeof(std::uint64_t));
+    } else {
+      for (const std::uint64_t x : v) num<std::uint64_t>(x);
+    }
   }
   void blob(std::string_view s) {
     num<std::uint64_t>(s.size());
@@ -98,6 +107,9 @@ class part_reader {
   }
   bool done() const noexcept { return pos_ == in_.size(); }
   [[noreturn]] static void fail(const std::string& what) { throw std::runtime_error("neardup part: " + what); }
+  // Reads fields from bytes that have no magic, version or checksum of
+  // their own (a span of a part already checked).
+  static part_reader fields(std::string_view in) { return part_reader(in, 0); }
 
  private:
   part_reader(std::string_view in, int) : in_(in) {}

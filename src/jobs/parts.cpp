@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <map>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -17,7 +19,10 @@
 
 #include "dedup_scanned.hpp"
 #include "part_bytes.hpp"
+#include "neardup/banding.hpp"
+#include "neardup/detail/radix_sort.hpp"
 #include "neardup/pipeline/format.hpp"
+#include "neardup/pipeline/spill.hpp"
 
 namespace neardup::jobs {
 
@@ -27,6 +32,7 @@ namespace {
 
 constexpr char kMagic[8] = {'N', 'D', 'P', 'A', 'R', 'T', '\0', '\0'};
 constexpr std::uint32_t kVersion = 1;
+constexpr char kPartSetsMagic[8] = {'N', 'D', 'P', 'S', 'E', 'T', 'S', '\0'};
 constexpr std::size_t kCounts = 19;  // scan_counts without duplicate_ids, in the order below
 
 // Keeps the notices of a scan to send them on with the part.
@@ -136,12 +142,14 @@ std::vector<part_range> part_ranges(const io::source_info& source, std::uint64_t
   return ranges;
 }
 
-std::string scan_part(const io::source_info& source, const dedup_options& options) {
+std::string scan_part(const io::source_info& source, const dedup_options& options, std::string* sets) {
   options.validate();
   validate(options);
   const auto t0 = std::chrono::steady_clock::now();
   executor pool(options.threads);
-  const pass_options pass = scan_options(options, pool);
+  pass_options pass = scan_options(options, pool);
+  const bool keep_sets = sets != nullptr && options.near && options.verify == verify_mode::exact;
+  if (keep_sets) pass.keep_sets_bytes = UINT64_MAX;
   const minhasher hasher(options.minhash());
   notice_keeper notices;
   scan_counts counts;
@@ -182,12 +190,554 @@ std::string scan_part(const io::source_info& source, const dedup_options& option
   std::vector<pipeline::fingerprint_entry> fps(n);
   for (std::size_t d = 0; d < n; ++d) fps[d] = {corpus.fingerprints[d], static_cast<doc_id>(d)};
   w.blob(pipeline::write_fingerprints(stage, fps));
+  if (sets != nullptr) {
+    sets->clear();
+    if (keep_sets) {
+      if (!corpus.sets.complete || corpus.sets.of.size() != n) throw std::logic_error("scan_part: sets not kept");
+      part_writer sw(kPartSetsMagic, kVersion);
+      sw.num<std::uint64_t>(n);
+      for (const auto& set : corpus.sets.of) sw.num<std::uint64_t>(set.size());
+      for (const auto& set : corpus.sets.of) sw.u64s(set);
+      *sets = sw.take();
+    }
+  }
+  return w.take();
+}
+
+namespace {
+
+constexpr std::size_t kDocBytes = 44;  // per document: 4 x u64, 2 x u32, 4 x u8
+
+// The fields of a part (layout in parts.hpp), as views into its bytes.
+struct part_view {
+  std::uint64_t documents = 0, num_perm = 0, chunks = 0, range_begin = 0, range_end = 0;
+  std::string_view docs;    // documents x kDocBytes
+  std::string_view ids;
+  std::string_view chunk_table;  // chunks x 8 bytes
+  std::uint64_t counts[kCounts] = {};
+  double seconds = 0;
+  std::vector<std::string_view> notices;
+  std::string_view signatures;    // stage data; empty in a part_metadata() part
+  std::string_view fingerprints;  // stage data
+};
+
+part_view view_part(std::string_view part) {
+  part_reader r(part, kMagic, kVersion);
+  part_view v;
+  v.documents = r.num<std::uint64_t>();
+  v.num_perm = r.num<std::uint64_t>();
+  v.chunks = r.num<std::uint64_t>();
+  v.range_begin = r.num<std::uint64_t>();
+  if (v.documents > part.size() / kDocBytes) part_reader::fail("truncated");
+  v.docs = r.take(v.documents * kDocBytes);
+  v.ids = r.blob();
+  if (v.chunks > part.size() / 8) part_reader::fail("truncated");
+  v.chunk_table = r.take(v.chunks * 8);
+  v.range_end = r.num<std::uint64_t>();
+  for (auto& c : v.counts) c = r.num<std::uint64_t>();
+  v.seconds = r.num<double>();
+  const auto messages = r.num<std::uint64_t>();
+  if (messages > part.size() / 8) part_reader::fail("truncated");
+  for (std::uint64_t m = 0; m < messages; ++m) v.notices.push_back(r.blob());
+  v.signatures = r.blob();
+  v.fingerprints = r.blob();
+  if (!r.done()) part_reader::fail("trailing bytes");
+  return v;
+}
+
+std::uint64_t le64(std::string_view b, std::size_t at) {
+  std::uint64_t u = 0;
+  for (std::size_t i = 0; i < 8; ++i) u |= std::uint64_t{static_cast<unsigned char>(b[at + i])} << (8 * i);
+  return u;
+}
+
+// The parts' bad-record notices under one cap per kind for the whole run, as
+// one scan's problem_reporter gives them: each part capped its own, so its
+// "further 'KIND' ..." line stands for its records past that cap.
+class run_notices {
+ public:
+  run_notices(pipeline::sink& out, std::size_t max_per_kind) : out_(out), max_(max_per_kind) {}
+  void add(std::string_view line) {
+    std::string kind = "noted";  // problem_reporter::note
+    if (line.rfind("further '", 0) == 0) {
+      const std::size_t end = line.find('\'', 9);
+      kind = std::string(line.substr(9, end == std::string_view::npos ? std::string_view::npos : end - 9));
+      count(kind, {});
+      return;
+    }
+    if (const std::size_t at = line.find(": skipped ("); at != std::string_view::npos) {
+      const std::size_t begin = at + 11, end = line.find(':', begin);
+      kind = std::string(line.substr(begin, end == std::string_view::npos ? std::string_view::npos : end - begin));
+    }
+    count(kind, line);
+  }
+
+ private:
+  void count(const std::string& kind, std::string_view line) {
+    const std::uint64_t n = seen_[kind]++;
+    if (n < max_ && !line.empty()) {
+      out_.message(std::string(line));
+    } else if (n == max_ && max_ != 0) {
+      out_.message("further '" + kind + "' records are counted in stats.json but not listed");
+    }
+  }
+  pipeline::sink& out_;
+  std::size_t max_;
+  std::map<std::string, std::uint64_t> seen_;
+};
+
+// Appends one part to `corpus` as source `s`. `expected_begin`: where its
+// byte range must start. `signatures`: false for a part_metadata() part.
+void append_part(detail::scanned_corpus& scanned, run_notices& notices, std::string_view part, std::uint32_t s,
+                 bool continues, std::uint64_t expected_begin, std::size_t k,
+                 const pipeline::stage_data_options& stage, bool signatures) {
+  corpus_index& corpus = scanned.corpus;
+  const part_view v = view_part(part);
+  const std::uint64_t n = v.documents;
+  if (v.num_perm != k) part_reader::fail("made with another --num-perm or command");
+  if (v.range_begin != expected_begin) {
+    part_reader::fail("its byte range does not start where the previous part of the file ended");
+  }
+  if (n > UINT32_MAX - corpus.size()) {
+    throw std::runtime_error("more than 2^32-1 documents in one run; split the corpus");
+  }
+  const std::size_t first_doc = corpus.size();
+  const std::uint64_t id_base = corpus.ids.size();
+  corpus.docs.reserve(first_doc + n);
+  part_reader c = part_reader::fields(v.docs);
+  for (std::uint64_t doc = 0; doc < n; ++doc) {
+    doc_meta m;
+    m.source = s;
+    m.line = c.num<std::uint64_t>();
+    m.text_bytes = c.num<std::uint64_t>();
+    m.id_offset = c.num<std::uint64_t>() + id_base;
+    m.byte_offset = c.num<std::uint64_t>();
+    m.id_length = c.num<std::uint32_t>();
+    m.raw_length = c.num<std::uint32_t>();
+    const auto status = c.num<std::uint8_t>();
+    if (status > static_cast<std::uint8_t>(io::record_status::line_too_long)) part_reader::fail("bad record status");
+    m.status = static_cast<io::record_status>(status);
+    m.flags = c.num<std::uint8_t>();
+    m.has_tokens = c.num<std::uint8_t>() != 0;
+    m.short_doc = c.num<std::uint8_t>() != 0;
+    if (m.id_length != 0 && (m.id_offset < id_base || m.id_offset - id_base + m.id_length > v.ids.size())) {
+      part_reader::fail("id out of range");
+    }
+    corpus.docs.push_back(m);
+  }
+  corpus.ids.append(std::span<const char>(v.ids.data(), v.ids.size()));
+  std::uint64_t previous = 0;
+  for (std::uint64_t ch = 0; ch < v.chunks; ++ch) {
+    const std::uint64_t first = le64(v.chunk_table, ch * 8);
+    if (first < previous || first > n || (ch == 0 && first != 0)) part_reader::fail("bad chunk table");
+    previous = first;
+    corpus.chunk_first_doc.push_back(first + first_doc);
+  }
+  if ((v.chunks == 0) != (n == 0)) part_reader::fail("bad chunk table");
+  // Documents lie inside the range, in order, one per line: the later
+  // passes index and read by these fields.
+  std::uint64_t at = v.range_begin, line = 0;
+  for (std::size_t d = first_doc; d < corpus.size(); ++d) {
+    const doc_meta& m = corpus.docs[d];
+    if (m.byte_offset < at || m.raw_length > v.range_end - m.byte_offset || m.byte_offset > v.range_end ||
+        m.line <= line) {
+      part_reader::fail("documents out of order or outside the range");
+    }
+    at = m.byte_offset + m.raw_length;
+    line = m.line;
+  }
+  if (continues) {
+    corpus.source_bytes.back() = v.range_end;
+  } else {
+    corpus.source_bytes.push_back(v.range_end);
+  }
+  std::size_t i = 0;
+  for (std::uint64_t* f : count_fields(scanned.counts)) {
+    if (f != nullptr) *f += v.counts[i];
+    ++i;
+  }
+  scanned.seconds += v.seconds;
+  for (const std::string_view m : v.notices) notices.add(m);
+  if (k != 0 && (signatures || !v.signatures.empty())) {
+    pipeline::signature_batch b = pipeline::read_signatures(pipeline::byte_view(v.signatures), stage);
+    if (b.docs.size() != n) part_reader::fail("signature count differs from document count");
+    corpus.signatures.insert(corpus.signatures.end(), b.values.begin(), b.values.end());
+  }
+  const auto fps = pipeline::read_fingerprints(pipeline::byte_view(v.fingerprints), stage);
+  if (fps.size() != n) part_reader::fail("fingerprint count differs from document count");
+  for (const auto& e : fps) corpus.fingerprints.push_back(e.fingerprint);
+}
+
+// Runs f, naming `name` in the part errors it throws.
+template <class F>
+auto naming(const std::string& name, F&& f) {
+  try {
+    return f();
+  } catch (const pipeline::stage_data_error& e) {
+    throw std::runtime_error(name + ": " + e.what());
+  } catch (const std::runtime_error& e) {
+    const std::string what = e.what();
+    if (what.rfind("neardup part: ", 0) == 0 || what.rfind("more than 2^32", 0) == 0) {
+      throw std::runtime_error(name + ": " + what);
+    }
+    throw;
+  }
+}
+
+constexpr char kKeysMagic[8] = {'N', 'D', 'B', 'K', 'E', 'Y', 'S', '\0'};
+constexpr char kBucketsMagic[8] = {'N', 'D', 'B', 'U', 'C', 'K', 'T', '\0'};
+constexpr char kCandidatesMagic[8] = {'N', 'D', 'C', 'A', 'N', 'D', '\0', '\0'};
+constexpr char kSetsMagic[8] = {'N', 'D', 'C', 'S', 'E', 'T', 'S', '\0'};
+
+// The banding (computed once: default_lsh_params integrates numerically).
+lsh_params check_band_range(const dedup_options& options, std::uint32_t band_begin, std::uint32_t band_end) {
+  if (!options.near) throw std::invalid_argument("band keys: `neardup exact` has no bands");
+  const lsh_params lsh = options.banding();
+  const std::uint32_t bands = lsh.bands;
+  if (band_begin >= band_end || band_end > bands) {
+    throw std::invalid_argument("band keys: bands [" + std::to_string(band_begin) + ", " +
+                                std::to_string(band_end) + ") of " + std::to_string(bands));
+  }
+  return lsh;
+}
+
+// The buckets of bands [band_begin, band_end) (group_part_band_keys' bytes).
+struct decoded_buckets {
+  std::uint32_t band_begin = 0, band_end = 0;
+  std::vector<std::uint64_t> part_documents;
+  std::vector<bucket_list> bands;
+};
+
+decoded_buckets read_buckets(std::string_view bytes) {
+  part_reader r(bytes, kBucketsMagic, kVersion);
+  decoded_buckets g;
+  g.band_begin = r.num<std::uint32_t>();
+  g.band_end = r.num<std::uint32_t>();
+  const auto parts = r.num<std::uint64_t>();
+  if (parts > bytes.size() / 8 || g.band_end < g.band_begin) part_reader::fail("truncated");
+  std::uint64_t total = 0;
+  for (std::uint64_t i = 0; i < parts; ++i) {
+    g.part_documents.push_back(r.num<std::uint64_t>());
+    total += g.part_documents.back();
+    if (total > UINT32_MAX) part_reader::fail("more than 2^32-1 documents");
+  }
+  for (std::uint32_t b = g.band_begin; b < g.band_end; ++b) {
+    bucket_list& list = g.bands.emplace_back();
+    const auto buckets = r.num<std::uint64_t>();
+    const auto members = r.num<std::uint64_t>();
+    if (buckets > bytes.size() / 4 || members > bytes.size() / 4) part_reader::fail("truncated");
+    list.offsets.reserve(buckets + 1);
+    std::uint64_t at = 0;
+    for (std::uint64_t i = 0; i < buckets; ++i) {
+      at += r.num<std::uint32_t>();
+      if (at > members) part_reader::fail("bucket sizes exceed the members");
+      list.offsets.push_back(static_cast<std::uint32_t>(at));
+    }
+    if (at != members) part_reader::fail("bucket sizes do not add up to the members");
+    list.docs.reserve(members);
+    for (std::uint64_t i = 0; i < members; ++i) {
+      const auto d = r.num<std::uint32_t>();
+      if (d >= total) part_reader::fail("document out of range");
+      list.docs.push_back(d);
+    }
+  }
+  if (!r.done()) part_reader::fail("trailing bytes");
+  return g;
+}
+
+// Stage data that run_stages reads as if spilled: the buckets of every band
+// (made by group_part_band_keys tasks) and the candidates' signatures (by
+// part_candidate_data tasks). Also the candidates' shingle sets.
+class distributed_stage_data final : public pipeline::spilled_stage_data, public pipeline::set_provider {
+ public:
+  distributed_stage_data(std::size_t documents, std::size_t num_perm, std::uint32_t bands)
+      : k_(num_perm), band_index_(bands, nullptr), slot_(documents, UINT32_MAX) {}
+
+  void add_buckets(decoded_buckets g) {
+    groups_.push_back(std::move(g));
+  }
+  void index_bands() {
+    for (auto& g : groups_) {
+      for (std::uint32_t b = g.band_begin; b < g.band_end; ++b) {
+        if (b >= band_index_.size() || band_index_[b] != nullptr) part_reader::fail("bands given twice or out of range");
+        band_index_[b] = &g.bands[b - g.band_begin];
+      }
+    }
+    for (const auto* b : band_index_) {
+      if (b == nullptr) part_reader::fail("a band's buckets are missing");
+    }
+  }
+  // One candidate: signature and (when verified exactly) its shingle set.
+  void add_candidate(doc_id d, std::span<const sig_value> sig, std::span<const std::uint64_t> set) {
+    if (d >= slot_.size() || slot_[d] != UINT32_MAX) part_reader::fail("candidate out of range or repeated");
+    slot_[d] = static_cast<std::uint32_t>(set_begin_.size());
+    signatures_.insert(signatures_.end(), sig.begin(), sig.end());
+    set_begin_.push_back(set_values_.size());
+    set_values_.insert(set_values_.end(), set.begin(), set.end());
+  }
+
+  void buckets(std::uint32_t band, std::span<const std::uint8_t> excluded,
+               const std::function<void(const bucket_list&)>& fn) override {
+    const bucket_list& all = *band_index_.at(band);
+    bucket_list kept;
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      const std::size_t before = kept.docs.size();
+      for (const doc_id d : all[i]) {
+        if (!excluded[d]) kept.docs.push_back(d);
+      }
+      if (kept.docs.size() - before >= 2) {
+        kept.offsets.push_back(static_cast<std::uint32_t>(kept.docs.size()));
+      } else {
+        kept.docs.resize(before);
+      }
+    }
+    fn(kept);
+  }
+  void signature(doc_id d, std::span<sig_value> out) const override {
+    const std::uint32_t i = at(d);
+    std::copy_n(signatures_.begin() + static_cast<std::ptrdiff_t>(std::size_t{i} * k_), k_, out.begin());
+  }
+  bool missing(std::vector<std::uint8_t>& wanted) override {
+    bool left = false;
+    for (std::size_t d = 0; d < wanted.size(); ++d) {
+      if (wanted[d] && slot_[d] != UINT32_MAX) wanted[d] = 0;
+      left = left || wanted[d] != 0;
+    }
+    return left;
+  }
+  void load(const std::vector<std::uint8_t>&) override {
+    throw std::logic_error("run_dedup_parts: a candidate's shingle set was not sent by its part");
+  }
+  std::span<const std::uint64_t> set(doc_id d) const override {
+    const std::uint32_t i = at(d);
+    const std::uint64_t end = i + 1 < set_begin_.size() ? set_begin_[i + 1] : set_values_.size();
+    return {set_values_.data() + set_begin_[i], end - set_begin_[i]};
+  }
+
+ private:
+  std::uint32_t at(doc_id d) const {
+    if (d >= slot_.size() || slot_[d] == UINT32_MAX) {
+      throw std::logic_error("run_dedup_parts: document " + std::to_string(d) + " is no candidate of any part");
+    }
+    return slot_[d];
+  }
+  std::size_t k_;
+  std::vector<decoded_buckets> groups_;
+  std::vector<const bucket_list*> band_index_;
+  std::vector<std::uint32_t> slot_;
+  std::vector<sig_value> signatures_;
+  std::vector<std::uint64_t> set_begin_;
+  std::vector<std::uint64_t> set_values_;
+};
+
+}  // namespace
+
+std::string part_metadata(std::string_view part) {
+  const part_view v = view_part(part);
+  part_writer w(kMagic, kVersion);
+  w.num<std::uint64_t>(v.documents);
+  w.num<std::uint64_t>(v.num_perm);
+  w.num<std::uint64_t>(v.chunks);
+  w.num<std::uint64_t>(v.range_begin);
+  w.bytes(v.docs.data(), v.docs.size());
+  w.blob(v.ids);
+  w.bytes(v.chunk_table.data(), v.chunk_table.size());
+  w.num<std::uint64_t>(v.range_end);
+  for (const std::uint64_t c : v.counts) w.num<std::uint64_t>(c);
+  w.num<double>(v.seconds);
+  w.num<std::uint64_t>(v.notices.size());
+  for (const std::string_view m : v.notices) w.blob(m);
+  w.blob(std::string_view());
+  w.blob(v.fingerprints);
+  return w.take();
+}
+
+std::string part_band_keys(std::string_view part, const dedup_options& options, std::uint32_t band_begin,
+                           std::uint32_t band_end) {
+  options.validate();
+  const lsh_params lsh = check_band_range(options, band_begin, band_end);
+  const part_view v = view_part(part);
+  const auto stage = pipeline::stage_data_options::of(options);
+  if (v.num_perm != options.num_perm) part_reader::fail("made with another --num-perm or command");
+  const pipeline::signature_batch b = pipeline::read_signatures(pipeline::byte_view(v.signatures), stage);
+  if (b.docs.size() != v.documents) part_reader::fail("signature count differs from document count");
+  const bander bands(lsh, options.num_perm, options.seed);
+  part_writer w(kKeysMagic, kVersion);
+  w.num<std::uint32_t>(band_begin);
+  w.num<std::uint32_t>(band_end);
+  w.num<std::uint64_t>(v.documents);
+  std::vector<band_entry> column(v.documents);
+  for (std::uint32_t band = band_begin; band < band_end; ++band) {
+    const std::size_t got = bands.column(b.values, band, column);
+    w.blob(pipeline::write_band_keys(stage, {lsh, band}, std::span<const band_entry>(column.data(), got)));
+  }
+  return w.take();
+}
+
+std::string group_part_band_keys(std::span<const std::string_view> keys, const dedup_options& options,
+                                 std::uint32_t band_begin, std::uint32_t band_end) {
+  options.validate();
+  const lsh_params lsh = check_band_range(options, band_begin, band_end);
+  const auto stage = pipeline::stage_data_options::of(options);
+  std::vector<part_reader> readers;
+  std::vector<std::uint64_t> first_doc;
+  std::uint64_t total = 0;
+  part_writer w(kBucketsMagic, kVersion);
+  w.num<std::uint32_t>(band_begin);
+  w.num<std::uint32_t>(band_end);
+  w.num<std::uint64_t>(keys.size());
+  for (const std::string_view k : keys) {
+    part_reader& r = readers.emplace_back(k, kKeysMagic, kVersion);
+    if (r.num<std::uint32_t>() != band_begin || r.num<std::uint32_t>() != band_end) {
+      part_reader::fail("band keys of other bands");
+    }
+    const auto n = r.num<std::uint64_t>();
+    first_doc.push_back(total);
+    total += n;
+    if (total > UINT32_MAX) part_reader::fail("more than 2^32-1 documents in one run; split the corpus");
+    w.num<std::uint64_t>(n);
+  }
+  std::vector<neardup::detail::key_doc> records, scratch;
+  for (std::uint32_t band = band_begin; band < band_end; ++band) {
+    records.clear();
+    for (std::size_t p = 0; p < readers.size(); ++p) {
+      for (const band_entry& e : pipeline::read_band_keys(pipeline::byte_view(readers[p].blob()), stage, {lsh, band})) {
+        if (e.doc >= (p + 1 < first_doc.size() ? first_doc[p + 1] : total) - first_doc[p]) {
+          part_reader::fail("band key of a document outside its part");
+        }
+        records.push_back({e.key, static_cast<doc_id>(e.doc + first_doc[p]), 0});
+      }
+    }
+    scratch.resize(records.size());
+    neardup::detail::radix_sort_key_doc(std::span(records), std::span(scratch));  // stable: by (key, document)
+    std::vector<std::uint32_t> sizes;
+    std::vector<doc_id> members;
+    for (std::size_t i = 0; i < records.size();) {
+      std::size_t j = i + 1;
+      while (j < records.size() && records[j].key == records[i].key) ++j;
+      if (j - i >= 2) {
+        sizes.push_back(static_cast<std::uint32_t>(j - i));
+        for (std::size_t m = i; m < j; ++m) members.push_back(records[m].doc);
+      }
+      i = j;
+    }
+    w.num<std::uint64_t>(sizes.size());
+    w.num<std::uint64_t>(members.size());
+    for (const auto s : sizes) w.num<std::uint32_t>(s);
+    for (const auto d : members) w.num<std::uint32_t>(d);
+  }
+  for (auto& r : readers) {
+    if (!r.done()) part_reader::fail("trailing bytes");
+  }
+  return w.take();
+}
+
+std::vector<std::string> part_candidates(std::span<const std::string_view> buckets) {
+  std::vector<std::uint64_t> part_documents;
+  std::vector<std::uint8_t> candidate;
+  for (const std::string_view b : buckets) {
+    const decoded_buckets g = read_buckets(b);
+    if (candidate.empty() && part_documents.empty()) {
+      part_documents = g.part_documents;
+      std::uint64_t total = 0;
+      for (const auto n : part_documents) total += n;
+      candidate.assign(total, 0);
+    } else if (g.part_documents != part_documents) {
+      part_reader::fail("buckets of other parts");
+    }
+    for (const bucket_list& list : g.bands) {
+      for (const doc_id d : list.docs) candidate[d] = 1;
+    }
+  }
+  std::vector<std::string> out;
+  std::uint64_t first = 0;
+  for (const std::uint64_t n : part_documents) {
+    part_writer w(kCandidatesMagic, kVersion);
+    w.num<std::uint64_t>(n);
+    std::uint64_t count = 0;
+    for (std::uint64_t d = 0; d < n; ++d) count += candidate[first + d];
+    w.num<std::uint64_t>(count);
+    for (std::uint64_t d = 0; d < n; ++d) {
+      if (candidate[first + d]) w.num<std::uint32_t>(static_cast<std::uint32_t>(d));
+    }
+    out.push_back(w.take());
+    first += n;
+  }
+  return out;
+}
+
+std::string part_candidate_data(const io::source_info& source, std::string_view part, std::string_view candidates,
+                                const dedup_options& options, std::string_view part_sets) {
+  options.validate();
+  validate(options);
+  if (!options.near) throw std::invalid_argument("part_candidate_data: `neardup exact` has no candidates");
+  const auto stage = pipeline::stage_data_options::of(options);
+  detail::scanned_corpus scanned;
+  scanned.corpus.num_perm = options.num_perm;
+  pipeline::sink quiet;
+  run_notices none(quiet, 0);
+  append_part(scanned, none, part, 0, false, source.range_begin, options.num_perm, stage, true);
+  const corpus_index& corpus = scanned.corpus;
+  part_reader r(candidates, kCandidatesMagic, kVersion);
+  if (r.num<std::uint64_t>() != corpus.size()) part_reader::fail("candidates of another part");
+  const auto count = r.num<std::uint64_t>();
+  if (count > corpus.size()) part_reader::fail("more candidates than documents");
+  std::vector<doc_id> docs;
+  std::vector<std::uint8_t> wanted(corpus.size());
+  for (std::uint64_t i = 0; i < count; ++i) {
+    const auto d = r.num<std::uint32_t>();
+    if (d >= corpus.size() || (!docs.empty() && d <= docs.back())) part_reader::fail("bad candidate list");
+    docs.push_back(d);
+    wanted[d] = 1;
+  }
+  if (!r.done()) part_reader::fail("trailing bytes");
+  std::vector<sig_value> values;
+  values.reserve(docs.size() * options.num_perm);
+  for (const doc_id d : docs) {
+    const auto sig = corpus.signature(d);
+    values.insert(values.end(), sig.begin(), sig.end());
+  }
+  part_writer w(kSetsMagic, kVersion);
+  w.num<std::uint64_t>(corpus.size());
+  w.blob(pipeline::write_signatures(stage, docs, values));
+  const bool sets = options.verify == verify_mode::exact;
+  w.num<std::uint8_t>(sets ? 1 : 0);
+  if (sets && !docs.empty() && !part_sets.empty()) {
+    // pass 1's sets, kept by scan_part
+    part_reader r2(part_sets, kPartSetsMagic, kVersion);
+    if (r2.num<std::uint64_t>() != corpus.size()) part_reader::fail("shingle sets of another part");
+    std::vector<std::uint64_t> sizes(corpus.size());
+    std::uint64_t total = 0;
+    for (auto& m : sizes) {
+      m = r2.num<std::uint64_t>();
+      total += m;
+      if (m > part_sets.size() / 8 || total > part_sets.size() / 8) part_reader::fail("truncated");
+    }
+    const std::string_view kept = r2.take(total * 8);
+    if (!r2.done()) part_reader::fail("trailing bytes");
+    std::vector<std::uint64_t> begin(corpus.size() + 1, 0);
+    for (std::size_t d = 0; d < corpus.size(); ++d) begin[d + 1] = begin[d] + sizes[d];
+    for (const doc_id d : docs) {
+      w.num<std::uint64_t>(sizes[d]);
+      w.bytes(kept.data() + begin[d] * 8, sizes[d] * 8);
+    }
+  } else if (sets && !docs.empty()) {
+    executor pool(options.threads);
+    const detail::shingle_sets loaded =
+        load_shingle_sets(std::span<const io::source_info>(&source, 1), corpus, wanted,
+                          scan_options(options, pool), quiet);
+    for (const doc_id d : docs) {
+      const auto set = loaded[d];
+      w.num<std::uint64_t>(set.size());
+      w.u64s(set);
+    }
+  }
   return w.take();
 }
 
 dedup_report run_dedup_parts(std::span<const io::source_info> sources, std::span<const std::string_view> parts,
                              std::span<const std::uint32_t> part_sources, const std::string& out_dir,
-                             const dedup_options& options) {
+                             const dedup_options& options, const part_stages* stages) {
   options.validate();
   validate(options);
   check_part_order("run_dedup_parts", sources.size(), parts.size(), part_sources);
@@ -196,103 +746,65 @@ dedup_report run_dedup_parts(std::span<const io::source_info> sources, std::span
   job_events events(options);
   scanned_corpus scanned;
   corpus_index& corpus = scanned.corpus;
-  corpus.num_perm = k;
+  corpus.num_perm = stages != nullptr ? 0 : k;
+  if (stages != nullptr && !options.near) throw std::invalid_argument("run_dedup_parts: `exact` has no part stages");
+  if (stages != nullptr && stages->candidate_data.size() != parts.size()) {
+    throw std::invalid_argument("run_dedup_parts: " + std::to_string(stages->candidate_data.size()) +
+                                " candidate data for " + std::to_string(parts.size()) + " parts");
+  }
+  std::vector<std::size_t> part_first(parts.size());
+  run_notices notices(*events, options.max_reported_errors);
   for (std::size_t i = 0; i < parts.size(); ++i) {
     const std::uint32_t s = part_sources[i];
     const bool continues = i > 0 && part_sources[i - 1] == s;  // another range of the same file
-    try {
-      part_reader r(parts[i], kMagic, kVersion);
-      const auto n = r.num<std::uint64_t>();
-      if (r.num<std::uint64_t>() != k) part_reader::fail("made with another --num-perm or command");
-      const auto chunks = r.num<std::uint64_t>();
-      const auto range_begin = r.num<std::uint64_t>();
-      if (range_begin != (continues ? corpus.source_bytes.back() : 0)) {
-        part_reader::fail("its byte range does not start where the previous part of the file ended");
-      }
-      if (n > UINT32_MAX - corpus.size()) {
-        throw std::runtime_error(sources[s].name + ": more than 2^32-1 documents in one run; split the corpus");
-      }
-      const std::size_t first_doc = corpus.size();
-      const std::uint64_t id_base = corpus.ids.size();
-      if (n > parts[i].size() / 40) part_reader::fail("truncated");  // 40 bytes per document at least
-      corpus.docs.reserve(first_doc + n);
-      for (std::uint64_t doc = 0; doc < n; ++doc) {
-        doc_meta m;
-        m.source = static_cast<std::uint32_t>(s);
-        m.line = r.num<std::uint64_t>();
-        m.text_bytes = r.num<std::uint64_t>();
-        m.id_offset = r.num<std::uint64_t>() + id_base;
-        m.byte_offset = r.num<std::uint64_t>();
-        m.id_length = r.num<std::uint32_t>();
-        m.raw_length = r.num<std::uint32_t>();
-        const auto status = r.num<std::uint8_t>();
-        if (status > static_cast<std::uint8_t>(io::record_status::line_too_long)) {
-          part_reader::fail("bad record status");
-        }
-        m.status = static_cast<io::record_status>(status);
-        m.flags = r.num<std::uint8_t>();
-        m.has_tokens = r.num<std::uint8_t>() != 0;
-        m.short_doc = r.num<std::uint8_t>() != 0;
-        corpus.docs.push_back(m);
-      }
-      const std::string_view ids = r.blob();
-      for (std::size_t d = first_doc; d < corpus.size(); ++d) {
-        const doc_meta& m = corpus.docs[d];
-        if (m.id_length != 0 && (m.id_offset < id_base || m.id_offset - id_base + m.id_length > ids.size())) {
-          part_reader::fail("id out of range");
+    part_first[i] = corpus.size();
+    naming(sources[s].name, [&] {
+      append_part(scanned, notices, parts[i], s, continues, continues ? corpus.source_bytes.back() : 0, k, stage,
+                  stages == nullptr);
+    });
+  }
+  std::unique_ptr<distributed_stage_data> data;
+  if (stages != nullptr) {
+    const std::size_t n = corpus.size();
+    data = std::make_unique<distributed_stage_data>(n, k, options.banding().bands);
+    for (const std::string_view b : stages->buckets) {
+      decoded_buckets g = naming("buckets", [&] { return read_buckets(b); });
+      for (std::size_t i = 0; i < g.part_documents.size(); ++i) {
+        const std::uint64_t expect = (i + 1 < parts.size() ? part_first[i + 1] : n) - part_first[i];
+        if (g.part_documents.size() != parts.size() || g.part_documents[i] != expect) {
+          throw std::runtime_error("buckets: made from other parts");
         }
       }
-      corpus.ids.append(std::span<const char>(ids.data(), ids.size()));
-      if (chunks > parts[i].size() / 8) part_reader::fail("truncated");
-      std::uint64_t previous = 0;
-      for (std::uint64_t c = 0; c < chunks; ++c) {
-        const auto first = r.num<std::uint64_t>();
-        if (first < previous || first > n || (c == 0 && first != 0)) part_reader::fail("bad chunk table");
-        previous = first;
-        corpus.chunk_first_doc.push_back(first + first_doc);
-      }
-      if ((chunks == 0) != (n == 0)) part_reader::fail("bad chunk table");
-      const auto end = r.num<std::uint64_t>();
-      // Documents lie inside the range, in order, one per line: the later
-      // passes index and read by these fields.
-      std::uint64_t at = range_begin, line = 0;
-      for (std::size_t d = first_doc; d < corpus.size(); ++d) {
-        const doc_meta& m = corpus.docs[d];
-        if (m.byte_offset < at || m.raw_length > end - m.byte_offset || m.byte_offset > end || m.line <= line) {
-          part_reader::fail("documents out of order or outside the range");
-        }
-        at = m.byte_offset + m.raw_length;
-        line = m.line;
-      }
-      if (continues) {
-        corpus.source_bytes.back() = end;
-      } else {
-        corpus.source_bytes.push_back(end);
-      }
-      for (std::uint64_t* f : count_fields(scanned.counts)) {
-        const auto v = r.num<std::uint64_t>();
-        if (f != nullptr) *f += v;
-      }
-      scanned.seconds += r.num<double>();
-      const auto messages = r.num<std::uint64_t>();
-      for (std::uint64_t m = 0; m < messages; ++m) events->message(std::string(r.blob()));
-      const std::string_view sigs = r.blob();
-      if (k != 0) {
-        pipeline::signature_batch b = pipeline::read_signatures(pipeline::byte_view(sigs), stage);
-        if (b.docs.size() != n) part_reader::fail("signature count differs from document count");
-        corpus.signatures.insert(corpus.signatures.end(), b.values.begin(), b.values.end());
-      }
-      const auto fps = pipeline::read_fingerprints(pipeline::byte_view(r.blob()), stage);
-      if (fps.size() != n) part_reader::fail("fingerprint count differs from document count");
-      for (const auto& e : fps) corpus.fingerprints.push_back(e.fingerprint);
-      if (!r.done()) part_reader::fail("trailing bytes");
-    } catch (const pipeline::stage_data_error& e) {
-      throw std::runtime_error(sources[s].name + ": " + e.what());
-    } catch (const std::runtime_error& e) {
-      const std::string what = e.what();
-      if (what.rfind("neardup part: ", 0) == 0) throw std::runtime_error(sources[s].name + ": " + what);
-      throw;
+      data->add_buckets(std::move(g));
     }
+    naming("buckets", [&] { data->index_bands(); });
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+      naming(sources[part_sources[i]].name, [&] {
+        part_reader r(stages->candidate_data[i], kSetsMagic, kVersion);
+        const std::uint64_t count = (i + 1 < parts.size() ? part_first[i + 1] : n) - part_first[i];
+        if (r.num<std::uint64_t>() != count) part_reader::fail("candidate data of another part");
+        const pipeline::signature_batch b = pipeline::read_signatures(pipeline::byte_view(r.blob()), stage);
+        const bool sets = r.num<std::uint8_t>() != 0;
+        if (sets != (options.verify == verify_mode::exact)) part_reader::fail("made with another --verify");
+        std::vector<std::uint64_t> set;
+        for (std::size_t j = 0; j < b.docs.size(); ++j) {
+          if (b.docs[j] >= count) part_reader::fail("candidate outside its part");
+          set.clear();
+          if (sets) {
+            const auto m = r.num<std::uint64_t>();
+            if (m > stages->candidate_data[i].size() / 8) part_reader::fail("truncated");
+            const std::string_view raw = r.take(m * 8);
+            set.resize(m);
+            for (std::uint64_t x = 0; x < m; ++x) set[x] = le64(raw, x * 8);
+          }
+          data->add_candidate(static_cast<doc_id>(b.docs[j] + part_first[i]),
+                              std::span<const sig_value>(b.values).subspan(j * k, k), set);
+        }
+        if (!r.done()) part_reader::fail("trailing bytes");
+      });
+    }
+    scanned.stage_data = data.get();
+    scanned.sets = data.get();
   }
   executor pool(1);
   warn_duplicate_ids(sources, corpus, pass_options_for(options, options, pool), *events, scanned.counts);

@@ -278,16 +278,21 @@ def test_command_line(cluster, cli, tmp_path):
     assert p.returncode == 1 and "nope.jsonl" in p.stderr
 
 
-def test_a_worker_killed_mid_run(cluster, cli, tmp_path):
+@pytest.mark.parametrize("command", ["dedup", "decontaminate"])
+def test_a_worker_killed_mid_run(cluster, cli, tmp_path, command):
     inputs = write_corpus(tmp_path / "in", 8, 1500, seed=11, words_per_doc=150)
-    cli_run(cli, "dedup", inputs, tmp_path / "single")
+    options = []
+    if command == "decontaminate":
+        options = ["--reference", str(write_references(tmp_path / "bench.jsonl", inputs[:1])), "--ngram", "8"]
+    cli_run(cli, command, inputs, tmp_path / "single", *options)
     cluster.add_workers(["victim"])
     victim = cluster.address_of("victim")
     result = {}
 
     def go():
         try:
-            result["r"] = neardup.dask.run("dedup", [*map(str, inputs), "-o", str(tmp_path / "dist"), "--quiet"],
+            result["r"] = neardup.dask.run(command, [*map(str, inputs), "-o", str(tmp_path / "dist"), "--quiet",
+                                                     *options],
                                            cluster.client, work_dir=tmp_path / "work", workers=[victim])
         except BaseException as e:  # reported by the assertion below
             result["error"] = e
@@ -307,7 +312,11 @@ def test_a_worker_killed_mid_run(cluster, cli, tmp_path):
     cluster.workers.pop("victim").wait()
     assert killed_mid_run, "the run ended before the worker could be killed"
     assert "error" not in result, result.get("error")
-    assert_same(tmp_path / "single", tmp_path / "dist")
+    if command == "dedup":
+        assert_same(tmp_path / "single", tmp_path / "dist")
+    else:
+        assert_same_decontaminate(tmp_path / "single", tmp_path / "dist")
+        assert result["r"]["documents"]["contaminated"] > 0
     assert not (tmp_path / "work").exists() or os.listdir(tmp_path / "work") == []
 
 
@@ -334,12 +343,24 @@ def test_worker_memory_below_the_corpus(cli, tmp_path):
         r = neardup.dask.dedup(inputs, tmp_path / "dist", client=c.client, progress=False, part_bytes=16 << 20)
         assert r["dask"]["parts"] == 16  # each 28 MB file in two ranges
         assert len(c.running()) == 2  # no worker was restarted or killed for memory
+        # decontaminate keeps nearly the whole corpus (above the limit): the
+        # parts wait in --work-dir files and the finishing task holds one at a time
+        first = json.loads(inputs[0].open().readline())["text"]
+        refs = tmp_path / "bench.jsonl"
+        refs.write_text(json.dumps({"id": "r0", "text": first[:400]}) + "\n")
+        d = neardup.dask.decontaminate(inputs, tmp_path / "dist_dc", references=refs, client=c.client,
+                                       progress=False, part_bytes=16 << 20, work_dir=tmp_path / "work")
+        assert d["dask"]["parts"] == 16 and d["documents"]["removed"] == 1
+        assert sum(d["dask"]["stage_bytes"]) > limit  # more than a worker may hold
+        assert len(c.running()) == 2
         for name, info in c.client.scheduler_info()["workers"].items():
             assert info["memory_limit"] == limit
     finally:
         c.stop()
     cli_run(cli, "dedup", inputs, tmp_path / "single")
     assert_same(tmp_path / "single", tmp_path / "dist")
+    cli_run(cli, "decontaminate", inputs, tmp_path / "single_dc", "--reference", refs)
+    assert_same_decontaminate(tmp_path / "single_dc", tmp_path / "dist_dc")
 
 
 # ---- decontaminate -------------------------------------------------------------

@@ -26,6 +26,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -88,7 +89,8 @@ decontaminate_report run_decontaminate(std::span<const io::source_info> corpus,
 //   u64 line, u64 k + k bytes error) | u64 k + tsv bytes | u64 k + jsonl
 //   bytes | u64 XXH3-64 (seed 0) of everything before it.
 // Memory: a part holds its share of clean.jsonl, so the finishing step
-// holds about the kept corpus when the caller keeps every part in memory.
+// holds about the kept corpus when the caller keeps every part in memory
+// (the overload below fetches them one at a time).
 // Throws as run_decontaminate; std::invalid_argument when the parts do not
 // cover the sources in order, std::runtime_error naming the source for a
 // part that is damaged, of another version or made with other references.
@@ -97,6 +99,15 @@ std::string scan_decontaminate_part(const io::source_info& source, std::span<con
 decontaminate_report run_decontaminate_parts(std::span<const io::source_info> corpus,
                                              std::span<const io::source_info> references,
                                              std::span<const std::string_view> parts,
+                                             std::span<const std::uint32_t> part_sources, const std::string& out_dir,
+                                             const decontaminate_options& options);
+
+// The same with the parts fetched one at a time, in order: part(i) returns
+// part i's bytes, valid until the next call. Only one part is held at once,
+// so the finishing step's memory does not grow with the corpus.
+decontaminate_report run_decontaminate_parts(std::span<const io::source_info> corpus,
+                                             std::span<const io::source_info> references,
+                                             const std::function<std::string_view(std::size_t)>& part,
                                              std::span<const std::uint32_t> part_sources, const std::string& out_dir,
                                              const decontaminate_options& options);
 

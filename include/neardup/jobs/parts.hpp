@@ -72,17 +72,94 @@ std::vector<part_range> part_ranges(const io::source_info& source, std::uint64_t
 // range_end and range_first_line, the line number at range_begin). Throws as
 // run_dedup does (std::invalid_argument for bad options, std::runtime_error
 // for I/O errors naming the file).
-std::string scan_part(const io::source_info& source, const dedup_options& options);
+// `sets`, when not null, receives the shingle sets of the part's documents
+// (for verify_mode::exact with near; else empty), for part_candidate_data:
+// "NDPSETS\0" | u64 documents | u64 size of each set | the sets' u64
+// values, set after set (part_bytes.hpp framing).
+std::string scan_part(const io::source_info& source, const dedup_options& options, std::string* sets = nullptr);
+
+// ---- the stages after pass 1, as tasks over the parts (neardup.dask) ----
+//
+// Instead of sending whole parts (signatures: num_perm x 4 bytes per
+// document) to one place that groups, loads sets and clusters, a run can
+// split that work:
+//
+//   keys[i][g]  = part_band_keys(part[i], options, lo_g, hi_g)    // where part i is
+//   buckets[g]  = group_part_band_keys({keys[0][g], ...}, options, lo_g, hi_g)
+//   cands       = part_candidates({buckets[0], ...})             // one per part
+//   data[i]     = part_candidate_data(source_i, part[i], cands[i], options)  // where part i is
+//   meta[i]     = part_metadata(part[i])                          // where part i is
+//   run_dedup_parts(sources, meta, part_sources, out, options, &stages{buckets, data});
+//
+// The bands [lo_g, hi_g) must cover 0..bands-1 (options.banding()), each
+// once. Only the candidates' signatures and shingle sets, the buckets and
+// the documents' metadata reach the last step; the shingle sets are made
+// where the part's documents are read (its byte range, again). The outputs
+// are those of run_dedup, byte for byte: the buckets are the documents
+// sharing a band key (band_grouper's, before excluded documents are taken
+// out), and the clusterer's result does not depend on how a band's buckets
+// are ordered (cluster.hpp).
+//
+// Layouts (version 1, part_bytes.hpp framing: magic, u32 version, u32 0,
+// fields, XXH3-64):
+//   band keys   "NDBKEYS\0" | u32 lo | u32 hi | u64 documents | per band:
+//               u64 n + n bytes of a band-key run (pipeline/format.hpp,
+//               documents numbered within the part)
+//   buckets     "NDBUCKT\0" | u32 lo | u32 hi | u64 parts | u64 documents
+//               of each part | per band: u64 buckets | u64 members |
+//               u32 size of each bucket | u32 member (run-wide document
+//               number), bucket by bucket, each sorted
+//   candidates  "NDCAND\0\0" | u64 documents of the part | u64 count |
+//               u32 document within the part, ascending
+//   candidate data "NDCSETS\0" | u64 documents of the part | u64 n + n
+//               bytes of a signature batch (documents within the part) |
+//               u8 has sets | per candidate, with sets: u64 m + m u64
+//               shingle hashes (sorted)
+
+// A part without its signatures (the rest as is): what run_dedup_parts
+// needs from a part when given part_stages.
+std::string part_metadata(std::string_view part);
+
+// The band keys of bands [band_begin, band_end) of a part's documents.
+// REQUIRES: options.near; band_begin < band_end <= options.banding().bands
+// (std::invalid_argument).
+std::string part_band_keys(std::string_view part, const dedup_options& options, std::uint32_t band_begin,
+                           std::uint32_t band_end);
+
+// The buckets (documents sharing a key, 2 or more) of bands [band_begin,
+// band_end) from every part's band keys, keys[i] of part i in input order.
+std::string group_part_band_keys(std::span<const std::string_view> keys, const dedup_options& options,
+                                 std::uint32_t band_begin, std::uint32_t band_end);
+
+// From the buckets of every band (group_part_band_keys, any band ranges):
+// for each part, its documents that are in some bucket.
+std::vector<std::string> part_candidates(std::span<const std::string_view> buckets);
+
+// The signatures of a part's candidates and, for verify_mode::exact, their
+// shingle sets: from `part_sets` (scan_part's) when given, else read again
+// from the part's byte range of `source` (source_info::range_begin,
+// range_end, range_first_line as for scan_part).
+std::string part_candidate_data(const io::source_info& source, std::string_view part, std::string_view candidates,
+                                const dedup_options& options, std::string_view part_sets = {});
+
+// What run_dedup_parts takes instead of the parts' signatures.
+struct part_stages {
+  std::span<const std::string_view> buckets;         // group_part_band_keys of every band range
+  std::span<const std::string_view> candidate_data;  // part_candidate_data of each part, in order
+};
 
 // Merges the parts (parts[i]: scan_part of a range of sources[part_sources[i]]
 // with the same options; in input order, the ranges of each source
 // consecutive, from 0 to its end, cut by part_ranges) and runs the rest of
-// the job into out_dir. Throws std::invalid_argument when the parts do not
-// cover the sources in order, std::runtime_error naming the source for a
-// part that is damaged, of another version, made with other options, or
-// whose range does not continue the previous one; otherwise as run_dedup.
+// the job into out_dir. With `stages` (dedup only), the parts may be
+// part_metadata() parts, and the bands' buckets and candidates' signatures
+// and sets are taken from `stages`. Throws std::invalid_argument when the
+// parts do not cover the sources in order, std::runtime_error naming the
+// source for a part that is damaged, of another version, made with other
+// options, or whose range does not continue the previous one; otherwise as
+// run_dedup.
 dedup_report run_dedup_parts(std::span<const io::source_info> sources, std::span<const std::string_view> parts,
                              std::span<const std::uint32_t> part_sources, const std::string& out_dir,
-                             const dedup_options& options);
+                             const dedup_options& options, const part_stages* stages = nullptr);
 
 }  // namespace neardup::jobs
