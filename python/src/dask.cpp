@@ -268,6 +268,22 @@ py::bytes candidate_data(const std::vector<std::string>& args, const source_tupl
   return py::bytes(out);
 }
 
+// The finishing task's sources: those the planner sent, which must be the
+// ones the finishing options name (in order); the job's progress is off and
+// its notices are kept for the caller.
+std::vector<io::source_info> planned_sources(job_settings& s, const std::vector<source_tuple>& sources,
+                                             notices& kept) {
+  std::vector<io::source_info> list;
+  for (const auto& t : sources) list.push_back(from_tuple(t));
+  const auto& now = s.job().sources.sources;
+  bool same = now.size() == list.size();
+  for (std::size_t i = 0; same && i < list.size(); ++i) same = now[i].path == list[i].path;
+  if (!same) throw std::runtime_error("the inputs changed between planning and finishing the run");
+  s.base().progress = false;
+  s.base().events = &kept;
+  return list;
+}
+
 py::dict finish(const std::string& command, const std::vector<std::string>& args,
                 const std::vector<source_tuple>& sources, const std::vector<py::bytes>& parts,
                 const std::vector<std::uint32_t>& part_sources, const std::vector<py::bytes>& buckets,
@@ -280,14 +296,7 @@ py::dict finish(const std::string& command, const std::vector<std::string>& args
   notices kept;
   without_gil(command, [&] {
     parse(s, command, args, true);
-    std::vector<io::source_info> list;
-    for (const auto& t : sources) list.push_back(from_tuple(t));
-    const auto& now = s.job().sources.sources;
-    bool same = now.size() == list.size();
-    for (std::size_t i = 0; same && i < list.size(); ++i) same = now[i].path == list[i].path;
-    if (!same) throw std::runtime_error("the inputs changed between planning and finishing the run");
-    s.base().progress = false;
-    s.base().events = &kept;
+    const std::vector<io::source_info> list = planned_sources(s, sources, kept);
     if (s.decon()) {
       const jobs::decontaminate_report r = jobs::run_decontaminate_parts(
           list, s.references, views, part_sources, s.job().out_dir, s.decontaminate.options);
@@ -315,14 +324,7 @@ py::dict finish_streamed(const std::vector<std::string>& args, const std::vector
   py::object held;  // the part being read
   without_gil("decontaminate", [&] {
     parse(s, "decontaminate", args, true);
-    std::vector<io::source_info> list;
-    for (const auto& t : sources) list.push_back(from_tuple(t));
-    const auto& now = s.job().sources.sources;
-    bool same = now.size() == list.size();
-    for (std::size_t i = 0; same && i < list.size(); ++i) same = now[i].path == list[i].path;
-    if (!same) throw std::runtime_error("the inputs changed between planning and finishing the run");
-    s.base().progress = false;
-    s.base().events = &kept;
+    const std::vector<io::source_info> list = planned_sources(s, sources, kept);
     const auto part = [&](std::size_t i) -> std::string_view {
       py::gil_scoped_acquire gil;
       held = py::object();
