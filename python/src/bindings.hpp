@@ -2,7 +2,7 @@
 //
 // The module converts at the edge and calls the library; it holds no
 // algorithm. Errors: std::invalid_argument becomes ValueError (pybind11's
-// default), I/O failures of the file jobs become OSError (jobs.cpp).
+// default), I/O failures of the file jobs become OSError (cli_errors.hpp).
 #pragma once
 
 #include <pybind11/numpy.h>

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "bindings.hpp"
+#include "cli_errors.hpp"
 #include "commands.hpp"
 #include "neardup/jobs/decontaminate.hpp"
 #include "neardup/jobs/parts.hpp"
@@ -99,30 +100,6 @@ io::source_info from_tuple(const source_tuple& t) {
   s.file_bytes = std::get<4>(t);
   s.mtime_ns = std::get<5>(t);
   return s;
-}
-
-// Runs f() without the GIL; usage errors raise ValueError, the rest OSError.
-template <class F>
-void without_gil(const std::string& command, F&& f) {
-  std::string failure;
-  enum { ok, usage, io_error } kind = ok;
-  {
-    py::gil_scoped_release release;
-    try {
-      f();
-    } catch (const neardup_cli::usage_error& e) {
-      kind = usage, failure = e.what();
-    } catch (const std::invalid_argument& e) {
-      kind = usage, failure = e.what();
-    } catch (const std::exception& e) {
-      kind = io_error, failure = e.what();
-    }
-  }
-  if (kind == usage) throw py::value_error("neardup " + command + ": " + failure);
-  if (kind == io_error) {
-    PyErr_SetString(PyExc_OSError, ("neardup " + command + ": " + failure).c_str());
-    throw py::error_already_set();
-  }
 }
 
 // Returns the freed heap of a task to the OS (glibc keeps it otherwise): a

@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "bindings.hpp"
+#include "cli_errors.hpp"
 #include "commands.hpp"
 #include "neardup/io/progress.hpp"
 
@@ -69,27 +70,15 @@ void run_command(const std::vector<std::string>& argv, const std::optional<py::f
 
   std::optional<python_lines> lines;
   if (progress) lines.emplace(*progress);
-  std::string failure;
-  enum { ok, usage, io_error } kind = ok;
-  {
-    py::gil_scoped_release release;
-    io::redirect_progress_lines scope(lines ? lines->handler() : io::line_handler{});
-    try {
-      found->run(static_cast<int>(storage.size()), cargv.data());
-    } catch (const neardup_cli::usage_error& e) {
-      kind = usage, failure = e.what();
-    } catch (const std::invalid_argument& e) {
-      kind = usage, failure = e.what();
-    } catch (const std::exception& e) {
-      kind = io_error, failure = e.what();
-    }
-  }
-  if (lines) lines->rethrow();
-  if (kind == usage) throw py::value_error("neardup " + argv[0] + ": " + failure);
-  if (kind == io_error) {
-    PyErr_SetString(PyExc_OSError, ("neardup " + argv[0] + ": " + failure).c_str());
-    throw py::error_already_set();
-  }
+  without_gil(
+      argv[0],
+      [&] {
+        io::redirect_progress_lines scope(lines ? lines->handler() : io::line_handler{});
+        found->run(static_cast<int>(storage.size()), cargv.data());
+      },
+      [&] {
+        if (lines) lines->rethrow();
+      });
 }
 
 }  // namespace
