@@ -4,9 +4,10 @@
 #   2. Release build with -Werror, full test suite, then the Python package:
 #      its pytest suite (Debian's /usr/bin/python3), installed into that
 #      interpreter's site-packages, imported from there
-#   3. AddressSanitizer + UndefinedBehaviorSanitizer build, full test suite
+#   3. AddressSanitizer + UndefinedBehaviorSanitizer build (clang), full test
+#      suite; the same build makes the libFuzzer targets
 #   4. install + find_package(neardup CONFIG) consumer project
-#   5. libFuzzer targets, a few seconds each
+#   5. the libFuzzer targets, a few seconds each
 #   6. benchmarks in short mode, printing the speed table
 # Set NEARDUP_SKIP_SAN=1, NEARDUP_SKIP_FUZZ=1 or NEARDUP_SKIP_BENCH=1 to skip a stage.
 set -euo pipefail
@@ -70,15 +71,24 @@ NEARDUP_BUILD_DIR="$root/build/release" build/pip-venv/bin/pip install -q --no-b
 (cd / && "$root/build/pip-venv/bin/python" -c "import neardup, sys; assert neardup.__file__.startswith(sys.prefix); print('pip-installed: neardup', neardup.__version__)")
 total_pass=$((total_pass + 1))
 
-if [[ "${NEARDUP_SKIP_SAN:-0}" != 1 ]]; then
-  step "AddressSanitizer + UndefinedBehaviorSanitizer build and tests"
+# One instrumented clang build serves both the sanitizer tests and the
+# libFuzzer targets (one library build instead of two: about 4 minutes less).
+run_san=0; run_fuzz=0
+[[ "${NEARDUP_SKIP_SAN:-0}" != 1 ]] && run_san=1
+[[ "${NEARDUP_SKIP_FUZZ:-0}" != 1 && -d fuzz ]] && command -v clang++ >/dev/null && run_fuzz=1
+san_cxx=c++; command -v clang++ >/dev/null && san_cxx=clang++
+if ((run_san || run_fuzz)); then
+  step "AddressSanitizer + UndefinedBehaviorSanitizer build ($san_cxx$( ((run_fuzz)) && echo ', with the libFuzzer targets')) and tests"
   # Debug keeps assertions on; -O1 (as the ASan documentation suggests) compiles
   # the instrumented tests about 2.5x faster than -O2 and still runs them fast.
-  cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" \
-        -DNEARDUP_SANITIZE=address,undefined -DNEARDUP_BUILD_BENCH=OFF -DNEARDUP_WERROR=ON >/dev/null
-  cmake --build build/asan -j "$jobs"
-  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    NEARDUP_TEST_SCALE=small run_ctest build/asan
+  CXX=$san_cxx cmake -S . -B build/sanitize -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" \
+        -DNEARDUP_SANITIZE=address,undefined -DNEARDUP_BUILD_FUZZ=$( ((run_fuzz)) && echo ON || echo OFF) \
+        -DNEARDUP_BUILD_TESTS=$( ((run_san)) && echo ON || echo OFF) -DNEARDUP_BUILD_BENCH=OFF -DNEARDUP_WERROR=ON >/dev/null
+  cmake --build build/sanitize -j "$jobs"
+  if ((run_san)); then
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+      NEARDUP_TEST_SCALE=small run_ctest build/sanitize
+  fi
 fi
 
 step "Install and find_package(neardup CONFIG) consumer"
@@ -95,21 +105,18 @@ cmake -S tests/consumer -B build/consumer-core -G Ninja -DCMAKE_PREFIX_PATH="$ro
 cmake --build build/consumer-core -j "$jobs"
 if build/consumer-core/consumer; then total_pass=$((total_pass + 1)); else total_fail=$((total_fail + 1)); echo "core-only consumer failed" >&2; exit 1; fi
 
-if [[ "${NEARDUP_SKIP_FUZZ:-0}" != 1 && -d fuzz ]] && command -v clang++ >/dev/null; then
+if ((run_fuzz)); then
   step "Fuzzing (libFuzzer, ${NEARDUP_FUZZ_SECONDS:-10}s per target)"
-  CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNEARDUP_BUILD_FUZZ=ON \
-        -DNEARDUP_BUILD_TESTS=OFF -DNEARDUP_BUILD_BENCH=OFF -DNEARDUP_BUILD_EXAMPLES=OFF >/dev/null
-  cmake --build build/fuzz -j "$jobs"
-  for f in build/fuzz/fuzz/fuzz_*; do
+  for f in build/sanitize/fuzz/fuzz_*; do
     [[ -x "$f" ]] || continue
     name=$(basename "$f"); corpus="fuzz/corpus/${name#fuzz_}"
-    mkdir -p build/fuzz/work/"$name"
+    mkdir -p build/sanitize/fuzz-work/"$name"
     if "$f" -max_total_time="${NEARDUP_FUZZ_SECONDS:-10}" -rss_limit_mb=4096 -print_final_stats=0 \
-         build/fuzz/work/"$name" $( [[ -d $corpus ]] && echo "$corpus" ) >build/fuzz/work/"$name".log 2>&1; then
-      echo "$name: ok ($(grep -Eo '#[0-9]+' build/fuzz/work/"$name".log | tail -n 1 | tr -d '#') runs)"
+         build/sanitize/fuzz-work/"$name" $( [[ -d $corpus ]] && echo "$corpus" ) >build/sanitize/fuzz-work/"$name".log 2>&1; then
+      echo "$name: ok ($(grep -Eo '#[0-9]+' build/sanitize/fuzz-work/"$name".log | tail -n 1 | tr -d '#') runs)"
       total_pass=$((total_pass + 1))
     else
-      tail -n 40 build/fuzz/work/"$name".log; echo "$name: FAILED" >&2; total_fail=$((total_fail + 1)); exit 1
+      tail -n 40 build/sanitize/fuzz-work/"$name".log; echo "$name: FAILED" >&2; total_fail=$((total_fail + 1)); exit 1
     fi
   done
 fi
