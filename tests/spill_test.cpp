@@ -16,6 +16,7 @@
 #include "corpus_gen.hpp"
 #include "neardup/io/input.hpp"
 #include "neardup/io/output.hpp"
+#include "neardup/jobs/decontaminate.hpp"
 #include "neardup/jobs/dedup.hpp"
 #include "neardup/jobs/pairs.hpp"
 #include "test_util.hpp"
@@ -328,6 +329,81 @@ TEST_F(SpilledRun, RefusesEarlyWhenTheDiskCannotHoldTheSpill) {
   EXPECT_TRUE(list_dir(fs_tmp_).empty());
   EXPECT_FALSE(std::filesystem::exists(dir_ / "out" / "clusters.tsv"));
   ::umount(fs_tmp_.c_str());
+}
+
+// decontaminate under a memory budget: the corpus is streamed in smaller
+// chunks, with the same bytes; a reference index past the budget's share
+// stops the run before the corpus is read, with the numbers.
+class DecontaminateBudget : public SpilledRun {
+ protected:
+  // References: every `every`-th line of the corpus (bad lines are skipped).
+  nio::expanded_inputs references(std::size_t every) {
+    const std::string corpus = spill_corpus();
+    std::string refs;
+    std::size_t line = 0;
+    for (std::size_t at = 0; at < corpus.size();) {
+      const std::size_t end = corpus.find('\n', at);
+      if (line++ % every == 0) refs += corpus.substr(at, end - at + 1);
+      at = end + 1;
+    }
+    write_file(dir_ / ("refs" + std::to_string(every) + ".jsonl"), refs);
+    return nio::expand_inputs({(dir_ / ("refs" + std::to_string(every) + ".jsonl")).string()});
+  }
+  static njobs::decontaminate_options options() {
+    njobs::decontaminate_options o;
+    o.progress = false;
+    o.max_reported_errors = 0;
+    o.threads = 2;
+    o.ngram = 5;
+    o.max_shared = 3;
+    return o;
+  }
+};
+
+TEST_F(DecontaminateBudget, SameBytesUnderATinyBudget) {
+  const nio::expanded_inputs refs = references(20);
+  for (const bool bloom : {false, true}) {
+    SCOPED_TRACE(bloom ? "bloom" : "exact");
+    njobs::decontaminate_options o = options();
+    o.bloom_false_positive_rate = bloom ? 0.01 : 0.0;
+    const auto in_memory = njobs::run_decontaminate(in_.sources, refs.sources, (dir_ / "mem").string(), o);
+    o.memory_bytes = std::uint64_t{1} << 20;  // chunks of 64 KiB, the corpus is ~100-400 KiB
+    const auto bounded = njobs::run_decontaminate(in_.sources, refs.sources, (dir_ / "budget").string(), o);
+    EXPECT_GT(in_memory.contaminated, 0u);
+    EXPECT_EQ(bounded.contaminated, in_memory.contaminated);
+    EXPECT_EQ(bounded.memory_budget_bytes, std::uint64_t{1} << 20);
+    EXPECT_GT(bounded.reference_index_bytes, 0u);
+    for (const char* f : {"contamination.tsv", "clean.jsonl"}) {
+      SCOPED_TRACE(f);
+      EXPECT_EQ(read_file(dir_ / "mem" / f), read_file(dir_ / "budget" / f));
+    }
+    EXPECT_NE(read_file(dir_ / "budget" / "stats.json").find("\"reference_index_bytes\""), std::string::npos);
+  }
+}
+
+TEST_F(DecontaminateBudget, RefusesAReferenceIndexPastTheBudget) {
+  const nio::expanded_inputs refs = references(1);  // the whole corpus: ~40,000 n-grams, ~1.4 MB indexed
+  for (const bool bloom : {false, true}) {
+    SCOPED_TRACE(bloom ? "bloom" : "exact");
+    njobs::decontaminate_options o = options();
+    o.bloom_false_positive_rate = bloom ? 1e-9 : 0.0;  // 43 bits per n-gram: ~200 KiB
+    o.memory_bytes = std::uint64_t{896} << 10;   // 128 KiB for the index
+    const std::string out = (dir_ / (bloom ? "bloom" : "exact")).string();
+    try {
+      njobs::run_decontaminate(in_.sources, refs.sources, out, o);
+      ADD_FAILURE() << "the index must not fit";
+    } catch (const std::runtime_error& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find("the reference index does not fit in the memory budget (896 KiB, --memory-mb)"),
+                std::string::npos)
+          << what;
+      EXPECT_NE(what.find("more than the 128 KiB the budget leaves it"), std::string::npos) << what;
+      EXPECT_NE(what.find(bloom ? "raise --bloom-fp" : "--bloom-fp P"), std::string::npos) << what;
+    }
+    EXPECT_FALSE(std::filesystem::exists(out + "/contamination.tsv"));
+    EXPECT_FALSE(std::filesystem::exists(out + "/clean.jsonl"));
+    EXPECT_FALSE(std::filesystem::exists(out + "/stats.json"));
+  }
 }
 
 }  // namespace

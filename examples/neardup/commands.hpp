@@ -73,7 +73,8 @@ struct shared_bindings {
   std::size_t* max_reported_errors = nullptr;              // --quiet sets 0
   neardup::pipeline::keep_policy* keep = nullptr;                // --keep
   neardup::io::output_compression* compression = nullptr;  // --compress
-  neardup::jobs::job_options* memory = nullptr;            // --memory-mb, --tmp-dir
+  neardup::jobs::job_options* memory = nullptr;            // --memory-mb
+  std::string* tmp_dir = nullptr;                          // --tmp-dir (commands that spill)
 };
 
 // The settings every job's option struct has: records, seed, threads,

@@ -98,13 +98,17 @@ void add_shared_options(option_table& t, job_cli& job, const shared_bindings& b,
   }
   if (b.memory) {
     t.add(optional_integer("memory-mb", "M", b.memory->memory_bytes, 1, std::uint64_t{1} << 30,
-                           "memory the run plans to stay within; past it, the document\n"
-                           "table, signatures and band keys are spilled to --tmp-dir\n"
-                           "(same output, more disk)",
+                           b.tmp_dir != nullptr ? "memory the run plans to stay within; past it, the document\n"
+                                                  "table, signatures and band keys are spilled to --tmp-dir\n"
+                                                  "(same output, more disk)"
+                                                : "memory the run plans to stay within: smaller input chunks;\n"
+                                                  "a reference index that does not fit stops the run early",
                            std::uint64_t{1} << 20)
               .shows_default("1/2 of RAM or cgroup limit")
               .in_group("input"));
-    t.add(text("tmp-dir", "DIR", b.memory->tmp_dir,
+  }
+  if (b.tmp_dir) {
+    t.add(text("tmp-dir", "DIR", *b.tmp_dir,
                "where spilled runs go (unnamed files, gone when the run ends)")
               .shows_default("OUTDIR")
               .in_group("input"));

@@ -53,6 +53,7 @@ option_table decontaminate_table(decontaminate_cli& s, std::string intro) {
   shared_bindings b = job_bindings(o);
   b.tokens = &o.tokens;
   b.compression = &o.compression;
+  b.memory = &o;
   add_shared_options(t, s.job, b, output_dir::required);
   return t;
 }

@@ -77,6 +77,7 @@ option_table dedup_table(dedup_cli& s, std::string command, std::string intro, o
   b.keep = &o.keep;
   b.compression = &o.compression;
   b.memory = &o;
+  b.tmp_dir = &o.tmp_dir;
   add_shared_options(t, s.job, b, out);
   t.add(integer("near-miss-sample", "N", o.evidence.near_misses, 0, std::uint64_t{1} << 24,
                 "rejected candidate pairs in near_misses.tsv: the most similar\nof a seeded sample of 4*N")

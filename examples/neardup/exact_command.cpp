@@ -30,6 +30,7 @@ option_table exact_table(exact_cli& s, std::string intro) {
   b.keep = &o.keep;
   b.compression = &o.compression;
   b.memory = &o;
+  b.tmp_dir = &o.tmp_dir;
   add_shared_options(t, s.job, b, output_dir::required);
   return t;
 }

@@ -49,6 +49,7 @@ option_table pairs_table(pairs_cli& s, std::string intro) {
   shared_bindings b = job_bindings(o);
   b.tokens = &o.tokens;
   b.memory = &o;
+  b.tmp_dir = &o.tmp_dir;
   add_shared_options(t, s.job, b, output_dir::required);
   return t;
 }

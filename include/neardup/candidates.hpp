@@ -86,6 +86,14 @@ class band_grouper {
              bucket_list& out);
   void group(std::span<const std::uint64_t> keys, bucket_list& out) { group(keys, {}, out); }
 
+  // The same over (key, doc) records instead of a key column: the records of
+  // a band's excluded documents already left out, in an order that a stable
+  // sort by key turns into (key, doc) order (e.g. the stretches of sorted
+  // runs of increasing documents that one slice of the key space gathers
+  // from disk). `records` is the buffer: its contents are consumed. Fills
+  // `out` with the same buckets, in key order, that group() gives.
+  void group_records(std::vector<detail::key_doc>& records, bucket_list& out);
+
   // Bytes currently held by the grouper's buffers.
   [[nodiscard]] std::size_t bytes_reserved() const noexcept;
   // Frees the buffers.
@@ -96,6 +104,8 @@ class band_grouper {
   std::vector<detail::key_doc> scratch_;
   std::vector<std::uint64_t> filter_;  // two bits per slot: seen, seen again
   executor* pool_ = nullptr;
+
+  void sort_and_bucket(std::vector<detail::key_doc>& records, bucket_list& out);
 };
 
 // One-shot convenience: a fresh grouper for one band.

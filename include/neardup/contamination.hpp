@@ -121,6 +121,11 @@ class contamination_index {
   // bloom mode (an upper estimate when references share n-grams).
   [[nodiscard]] double false_positive_rate() const noexcept;
   [[nodiscard]] std::size_t memory_bytes() const noexcept;
+  // What finalize() will hold at its peak: memory_bytes() plus, in exact
+  // mode before finalize(), its sort's buffers (about 20 bytes per stored
+  // pair); memory_bytes() afterwards. Lets a caller with a memory budget stop
+  // adding references before the index outgrows it.
+  [[nodiscard]] std::size_t peak_memory_bytes() const noexcept;
 
  private:
   void require_final(const char* what) const;

@@ -20,6 +20,42 @@ std::uint64_t bucket_list::pair_count() const noexcept {
   return total;
 }
 
+namespace {
+
+// The filter of a large band: a table of 16 two-bit slots per record (seen
+// once, seen again; one cache line holds both bits). Calls keep(i), in
+// order, for each taken record whose slot was seen twice: that keeps every
+// bucket whole and, for random keys, about one in 16 of the unique keys.
+// Slots are computed a block ahead and prefetched, as the table is larger
+// than the cache.
+template <class KeyAt, class Take, class Keep>
+void keep_repeated(std::size_t n, std::vector<std::uint64_t>& filter, KeyAt key_at, Take take, Keep keep) {
+  const unsigned log_slots = static_cast<unsigned>(std::bit_width(n * 16 - 1));
+  filter.assign((std::size_t{1} << log_slots) / 32, 0);
+  constexpr std::size_t block = 32;
+  std::array<std::uint32_t, block> slots{};
+  auto for_each_slot = [&](auto&& fn) {
+    for (std::size_t first = 0; first < n; first += block) {
+      const std::size_t m = std::min(block, n - first);
+      for (std::size_t i = 0; i < m; ++i) {
+        slots[i] = static_cast<std::uint32_t>((key_at(first + i) * 0x9E3779B97F4A7C15ULL) >> (64 - log_slots));
+        __builtin_prefetch(filter.data() + (slots[i] >> 5));
+      }
+      for (std::size_t i = 0; i < m; ++i) {
+        if (take(first + i)) fn(first + i, filter[slots[i] >> 5], 2 * (slots[i] & 31));
+      }
+    }
+  };
+  for_each_slot([](std::size_t, std::uint64_t& word, unsigned at) {
+    word |= (word >> at & 1) << (at + 1) | std::uint64_t{1} << at;
+  });
+  for_each_slot([&](std::size_t i, std::uint64_t& word, unsigned at) {
+    if ((word >> (at + 1) & 1) != 0) keep(i);
+  });
+}
+
+}  // namespace
+
 void band_grouper::group(std::span<const std::uint64_t> keys,
                          std::span<const std::uint8_t> excluded, bucket_list& out) {
   const std::size_t n = keys.size();
@@ -33,76 +69,66 @@ void band_grouper::group(std::span<const std::uint64_t> keys,
                                 std::to_string(n) + ")");
   }
   // Most keys of a large band are unique, and only keys shared by two or
-  // more documents make buckets. A large band is first filtered through a
-  // table of 16 two-bit slots per document (seen once, seen again; one
-  // cache line holds both bits): a record whose slot was seen twice is kept,
-  // which keeps every bucket whole and, for random keys, about one in 16 of
-  // the unique ones. The sort then moves only the survivors, in the same
-  // order (so the buckets are the same). Slots are computed a block ahead
-  // and prefetched, as the table is larger than the cache.
-  std::size_t kept = 0;
+  // more documents make buckets. A large band is first filtered
+  // (keep_repeated): the sort then moves only the survivors, in the same
+  // order (so the buckets are the same).
   auto take = [&](std::size_t d) { return excluded.empty() || excluded[d] == 0; };
+  records_.clear();
   if (n >= filter_min_documents) {
-    const unsigned log_slots = static_cast<unsigned>(std::bit_width(n * 16 - 1));
-    filter_.assign((std::size_t{1} << log_slots) / 32, 0);
-    constexpr std::size_t block = 32;
-    std::array<std::uint32_t, block> slots{};
-    auto for_each_slot = [&](auto&& fn) {
-      for (std::size_t first = 0; first < n; first += block) {
-        const std::size_t m = std::min(block, n - first);
-        for (std::size_t i = 0; i < m; ++i) {
-          slots[i] = static_cast<std::uint32_t>((keys[first + i] * 0x9E3779B97F4A7C15ULL) >> (64 - log_slots));
-          __builtin_prefetch(filter_.data() + (slots[i] >> 5));
-        }
-        for (std::size_t i = 0; i < m; ++i) {
-          if (take(first + i)) fn(first + i, filter_[slots[i] >> 5], 2 * (slots[i] & 31));
-        }
-      }
-    };
-    for_each_slot([](std::size_t, std::uint64_t& word, unsigned at) {
-      word |= (word >> at & 1) << (at + 1) | std::uint64_t{1} << at;
-    });
-    records_.clear();
-    for_each_slot([&](std::size_t d, std::uint64_t& word, unsigned at) {
-      if ((word >> (at + 1) & 1) != 0) records_.push_back({keys[d], static_cast<doc_id>(d), 0});
-    });
-    kept = records_.size();
+    keep_repeated(
+        n, filter_, [&](std::size_t d) { return keys[d]; }, take,
+        [&](std::size_t d) { records_.push_back({keys[d], static_cast<doc_id>(d), 0}); });
   } else {
     records_.resize(n);
-    if (excluded.empty()) {
-      for (std::size_t d = 0; d < n; ++d) records_[d] = {keys[d], static_cast<doc_id>(d), 0};
-      kept = n;
-    } else {
-      for (std::size_t d = 0; d < n; ++d) {
-        records_[kept] = {keys[d], static_cast<doc_id>(d), 0};
-        kept += excluded[d] == 0 ? 1 : 0;
-      }
+    std::size_t kept = 0;
+    for (std::size_t d = 0; d < n; ++d) {
+      records_[kept] = {keys[d], static_cast<doc_id>(d), 0};
+      kept += take(d) ? 1 : 0;
     }
+    records_.resize(kept);
   }
-  records_.resize(kept);
   if (scratch_.size() < records_.size()) {
     scratch_.clear();
     scratch_.shrink_to_fit();
     scratch_.resize(records_.capacity());
   }
-  // Records are built in doc order and the sorts are stable: runs come out
-  // sorted by doc id without a second key. Small bands: LSD (6 passes, all in
-  // cache). Large bands: MSD, whose single scatter pass leaves cache-sized
-  // buckets (measured ~1.5x faster from 1M records; see cluster_bench).
-  if (records_.size() >= detail::msd_threshold) {
-    detail::msd_radix_sort_key_doc_parallel(records_, scratch_, pool_);
+  sort_and_bucket(records_, out);
+}
+
+void band_grouper::group_records(std::vector<detail::key_doc>& records, bucket_list& out) {
+  const std::size_t n = records.size();
+  if (n >= filter_min_documents) {
+    // In place: record i moves to kept <= i, after it was read.
+    std::size_t kept = 0;
+    keep_repeated(
+        n, filter_, [&](std::size_t i) { return records[i].key; }, [](std::size_t) { return true; },
+        [&](std::size_t i) { records[kept++] = records[i]; });
+    records.resize(kept);
+  }
+  if (scratch_.size() < records.size()) scratch_.resize(records.size());
+  sort_and_bucket(records, out);
+}
+
+void band_grouper::sort_and_bucket(std::vector<detail::key_doc>& records, bucket_list& out) {
+  // Records are in doc order (or an order a stable sort by key turns into
+  // (key, doc) order) and the sorts are stable: runs come out sorted by doc
+  // id without a second key. Small bands: LSD (6 passes, all in cache).
+  // Large bands: MSD, whose single scatter pass leaves cache-sized buckets
+  // (measured ~1.5x faster from 1M records; see cluster_bench).
+  if (records.size() >= detail::msd_threshold) {
+    detail::msd_radix_sort_key_doc_parallel(records, scratch_, pool_);
   } else {
-    detail::radix_sort_key_doc<11>(records_, scratch_);
+    detail::radix_sort_key_doc<11>(records, scratch_);
   }
 
   out.clear();
-  const std::size_t m = records_.size();
+  const std::size_t m = records.size();
   std::size_t i = 0;
   while (i < m) {
     std::size_t j = i + 1;
-    while (j < m && records_[j].key == records_[i].key) ++j;
+    while (j < m && records[j].key == records[i].key) ++j;
     if (j - i >= 2) {
-      for (std::size_t t = i; t < j; ++t) out.docs.push_back(records_[t].doc);
+      for (std::size_t t = i; t < j; ++t) out.docs.push_back(records[t].doc);
       out.offsets.push_back(static_cast<std::uint32_t>(out.docs.size()));
     }
     i = j;

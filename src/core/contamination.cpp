@@ -230,4 +230,11 @@ std::size_t contamination_index::memory_bytes() const noexcept {
          dir_.capacity() * sizeof(std::uint64_t) + words_.capacity() * sizeof(std::uint64_t);
 }
 
+std::size_t contamination_index::peak_memory_bytes() const noexcept {
+  // finalize(): the sorted copies (12 bytes per pair), the directory (8
+  // bytes per bucket, up to one per 2 pairs) and its fill cursors (as many).
+  const std::size_t building = final_ || options_.mode != contamination_mode::exact ? 0 : stored_ * 20;
+  return memory_bytes() + building;
+}
+
 }  // namespace neardup

@@ -15,6 +15,7 @@
 #include "part_bytes.hpp"
 #include "neardup/contamination.hpp"
 #include "neardup/io/json.hpp"
+#include "neardup/io/memory.hpp"
 #include "neardup/io/progress.hpp"
 #include "neardup/shingle.hpp"
 
@@ -39,12 +40,12 @@ struct reference_result {
 
 // Reads the references in order; calls add(doc) for each usable one.
 template <class Add>
-void read_references(std::span<const source_info> refs, const decontaminate_options& o, executor& pool,
-                     pipeline::sink& meter, std::uint64_t& skipped, Add&& add) {
+void read_references(std::span<const source_info> refs, const decontaminate_options& o, const reader_options& reader,
+                     executor& pool, pipeline::sink& meter, std::uint64_t& skipped, Add&& add) {
   const shingle_options sh_opts{o.tokens, o.ngram, o.seed};
   detail::problem_reporter problems(refs, o.max_reported_errors, "not used as a reference", meter);
   for_each_chunk_ordered<reference_result>(
-      refs, o.reader, &pool,
+      refs, reader, &pool,
       [&] {
         return [&, parser = record_parser(), sh = shingler(sh_opts)](const input_chunk& chunk, std::size_t,
                                                                       reference_result& res) mutable {
@@ -78,6 +79,61 @@ void read_references(std::span<const source_info> refs, const decontaminate_opti
       });
 }
 
+// Bytes as MiB, rounded (KiB under 1 MiB).
+std::string mib(std::uint64_t bytes) {
+  if (bytes < (1 << 20)) return std::to_string((bytes + (1 << 9)) >> 10) + " KiB";
+  return std::to_string((bytes + (1 << 19)) >> 20) + " MiB";
+}
+
+// The memory a run plans for (job_options::memory_bytes). Nothing grows with
+// the corpus, which is streamed: its chunks in flight (two per thread, each
+// with its pieces of clean.jsonl and contamination.tsv, about three times
+// the chunk) take at most a quarter of the budget, in chunks of 64 KiB to
+// the reader's size; the reference index (with the references' ids) may take
+// the rest. Nothing is spilled: an index that outgrows its share stops the
+// run while the references are read, before the corpus is.
+struct memory_plan {
+  std::uint64_t budget = 0;
+  std::uint64_t reference_bytes = 0;  // stored bytes of the references
+  std::size_t chunk_bytes = 0;
+  std::uint64_t chunks_bytes = 0;     // the chunks in flight, with their results
+  std::uint64_t index_limit = 0;      // the reference index's share
+
+  // One line for the job's events: "plan: ...".
+  std::string describe(bool bloom) const {
+    // About one word token, hence one n-gram, per 6 bytes of reference text.
+    const std::uint64_t ngrams = reference_bytes / 6;
+    return "plan: references " + mib(reference_bytes) + " (about " + std::to_string(ngrams) + " n-grams: index about " +
+           mib(ngrams * (bloom ? 2 : 36)) + " while built); budget " + mib(budget) + ": " + mib(chunks_bytes) +
+           " for the corpus's chunks in flight, " + mib(index_limit) + " for the reference index";
+  }
+};
+
+memory_plan plan_memory(std::span<const source_info> references, const decontaminate_options& options,
+                        std::size_t threads) {
+  memory_plan plan;
+  plan.budget = options.memory_bytes.value_or(default_memory_budget_bytes());
+  plan.reference_bytes = detail::stored_bytes(references);
+  const std::uint64_t in_flight = 2 * std::max<std::size_t>(threads, 1);
+  plan.chunk_bytes = static_cast<std::size_t>(std::min<std::uint64_t>(
+      std::max<std::uint64_t>(plan.budget / 4 / (3 * in_flight), std::uint64_t{64} << 10), options.reader.chunk_bytes));
+  plan.chunks_bytes = 3 * in_flight * plan.chunk_bytes;
+  plan.index_limit = plan.budget > plan.chunks_bytes ? plan.budget - plan.chunks_bytes : 0;
+  return plan;
+}
+
+[[noreturn]] void index_too_large(const memory_plan& plan, std::uint64_t references, std::uint64_t ngrams,
+                                  std::uint64_t bytes, bool bloom) {
+  throw std::runtime_error(
+      "the reference index does not fit in the memory budget (" + mib(plan.budget) + ", --memory-mb): " + (bloom ? "the Bloom filter for " + std::to_string(ngrams) + " n-grams"
+                     : "after " + std::to_string(references) + " references (" + std::to_string(ngrams) +
+                           " n-grams) of " + mib(plan.reference_bytes) + ", the index") +
+      " needs about " + mib(bytes) + ", more than the " + mib(plan.index_limit) +
+      " the budget leaves it (the corpus's chunks in flight take " + mib(plan.chunks_bytes) +
+      "); raise --memory-mb" +
+      (bloom ? ", or raise --bloom-fp" : ", or index the references as a Bloom filter (--bloom-fp P: about 1.2 bytes per n-gram at P = 0.01)"));
+}
+
 // The references, read and indexed (with their warnings to `meter`).
 struct reference_set {
   std::unique_ptr<pipeline::reference_checker> index;
@@ -86,31 +142,44 @@ struct reference_set {
 };
 
 reference_set load_references(std::span<const source_info> references, const decontaminate_options& options,
-                              executor& pool, pipeline::sink& meter, decontaminate_report& report) {
+                              const memory_plan& plan, executor& pool, pipeline::sink& meter,
+                              decontaminate_report& report) {
   const bool bloom = options.bloom_false_positive_rate > 0;
   reference_set set;
-  const std::uint64_t ref_bytes = detail::stored_bytes(references);
+  const std::uint64_t ref_bytes = plan.reference_bytes;
+  reader_options reader = options.reader;
+  reader.chunk_bytes = plan.chunk_bytes;
   std::uint64_t expected_ngrams = 0;
   if (bloom) {
     // Size the filter first: one pass to count the n-grams.
     meter.begin_stage("count reference n-grams", ref_bytes);
-    read_references(references, options, pool, meter, set.skipped,
+    read_references(references, options, reader, pool, meter, set.skipped,
                     [&](const reference_doc& d) { expected_ngrams += d.ngrams.size(); });
     meter.end_stage();
     set.skipped = 0;
   }
   set.index = std::make_unique<pipeline::reference_checker>(options, expected_ngrams);
   pipeline::reference_checker& index = *set.index;
+  if (index.memory_bytes() > plan.index_limit) {  // the Bloom filter, sized from the count
+    index_too_large(plan, 0, expected_ngrams, index.memory_bytes(), true);
+  }
+  std::uint64_t id_bytes = 0;
   meter.begin_stage("index references", ref_bytes);
-  read_references(references, options, pool, meter, set.skipped, [&](const reference_doc& d) {
+  read_references(references, options, reader, pool, meter, set.skipped, [&](const reference_doc& d) {
     if (d.tokens < options.min_reference_tokens) {
       report.short_references.push_back(d.id);
       return;
     }
     index.add(d.ngrams, d.tokens);
-    if (!bloom) set.ids.push_back(d.id);
+    if (!bloom) {
+      set.ids.push_back(d.id);
+      id_bytes += sizeof(std::string) + d.id.size() + sizeof(std::uint64_t);  // its id, its count (per_ref)
+    }
     ++report.references;
     report.reference_ngrams += d.ngrams.size();
+    if (index.memory_bytes() + id_bytes > plan.index_limit) {
+      index_too_large(plan, report.references, report.reference_ngrams, index.memory_bytes() + id_bytes, false);
+    }
   });
   index.finalize();
   meter.end_stage();
@@ -138,14 +207,16 @@ struct scan_result {
 // Checks every document of `corpus` against the references; calls
 // consume(result) per chunk, in input order.
 template <class Consume>
-void scan_documents(std::span<const source_info> corpus, const decontaminate_options& options, executor& pool,
-                    const reference_set& refs, Consume&& consume) {
+void scan_documents(std::span<const source_info> corpus, const decontaminate_options& options,
+                    const memory_plan& plan, executor& pool, const reference_set& refs, Consume&& consume) {
+  reader_options reader = options.reader;
+  reader.chunk_bytes = plan.chunk_bytes;
   const bool bloom = options.bloom_false_positive_rate > 0;
   const shingle_options sh_opts{options.tokens, options.ngram, options.seed};
   const pipeline::reference_checker& index = *refs.index;
   const std::vector<std::string>& ref_ids = refs.ids;
   for_each_chunk_ordered<scan_result>(
-      corpus, options.reader, &pool,
+      corpus, reader, &pool,
       [&] {
         return [&, parser = record_parser(), sh = shingler(sh_opts), grams = std::vector<std::uint64_t>(),
                 merged = std::map<ref_id, std::uint64_t>()](const input_chunk& chunk, std::size_t,
@@ -193,6 +264,14 @@ void scan_documents(std::span<const source_info> corpus, const decontaminate_opt
       [&](std::size_t, const input_chunk&, scan_result& res) { consume(res); });
 }
 
+// plan_memory(), announced.
+memory_plan planned(std::span<const source_info> references, const decontaminate_options& options,
+                    const executor& pool, pipeline::sink& meter) {
+  memory_plan plan = plan_memory(references, options, pool.threads());
+  if (options.max_reported_errors > 0) meter.message(plan.describe(options.bloom_false_positive_rate > 0));
+  return plan;
+}
+
 // One run's state from indexing the references to stats.json: the outputs'
 // files, written in input order, the counts and the bad-record reporter.
 struct job_run {
@@ -200,6 +279,7 @@ struct job_run {
   executor pool;
   detail::job_events events;
   pipeline::sink& meter;
+  memory_plan plan;
   decontaminate_report report;
   reference_set refs;
   std::vector<std::uint64_t> per_ref;
@@ -212,12 +292,16 @@ struct job_run {
       : pool(options.threads),
         events((detail::make_output_dir(out_dir), options)),
         meter(*events),
-        refs(load_references(references, options, pool, meter, report)),
+        plan(planned(references, options, pool, meter)),
+        refs(load_references(references, options, plan, pool, meter, report)),
         per_ref(report.references, 0),
         tsv(out_dir + "/contamination.tsv"),
         clean(out_dir + (options.compression == output_compression::zstd ? "/clean.jsonl.zst" : "/clean.jsonl"),
               output_options{.compression = options.compression}),
-        problems(corpus, options.max_reported_errors, "kept in clean.jsonl unchanged", meter) {}
+        problems(corpus, options.max_reported_errors, "kept in clean.jsonl unchanged", meter) {
+    report.memory_budget_bytes = plan.budget;
+    report.reference_index_bytes = refs.index->memory_bytes();
+  }
 };
 
 // Broad-reference warnings and stats.json (the rest of report is filled).
@@ -289,6 +373,11 @@ void finish_report(const std::string& out_dir, const decontaminate_options& opti
     }
     w.end_array();
   }
+  w.key("memory");
+  w.begin_object();
+  w.field("budget_bytes", report.memory_budget_bytes);
+  w.field("reference_index_bytes", report.reference_index_bytes);
+  w.end_object();
   detail::finish_stats(w, s, report.seconds, out_dir);
 }
 
@@ -301,7 +390,7 @@ decontaminate_report run_decontaminate(std::span<const source_info> corpus,
   detail::validate(options);
   job_run run(corpus, references, out_dir, options);
   run.meter.begin_stage("scan corpus", detail::stored_bytes(corpus));
-  scan_documents(corpus, options, run.pool, run.refs, [&](const scan_result& res) {
+  scan_documents(corpus, options, run.plan, run.pool, run.refs, [&](const scan_result& res) {
     run.tsv.write(res.tsv);
     run.clean.write(res.jsonl);
     for (ref_id r : res.hit_refs) ++run.per_ref[r];
@@ -340,11 +429,12 @@ std::string scan_decontaminate_part(const source_info& source, std::span<const s
   executor pool(options.threads);
   quiet_sink quiet;
   decontaminate_report report;
-  const reference_set refs = load_references(references, options, pool, quiet, report);
+  const memory_plan plan = plan_memory(references, options, pool.threads());
+  const reference_set refs = load_references(references, options, plan, pool, quiet, report);
   scan_result sum;
   std::vector<std::uint64_t> per_ref(report.references, 0);
   const std::array<source_info, 1> one{source};
-  scan_documents(one, options, pool, refs, [&](const scan_result& res) {
+  scan_documents(one, options, plan, pool, refs, [&](const scan_result& res) {
     sum.tsv += res.tsv;
     sum.jsonl += res.jsonl;
     for (ref_id r : res.hit_refs) ++per_ref[r];

@@ -48,7 +48,10 @@ std::runtime_error disk_full(const std::string& dir, std::uint64_t written, cons
                             " MiB there; free space, point --tmp-dir elsewhere or raise --memory-mb");
 }
 
-constexpr std::size_t read_piece_bytes = std::size_t{64} << 10;  // per run being merged
+// Read per run being merged: at least, and at most (larger sequential reads
+// when merge_bytes allows).
+constexpr std::size_t read_piece_bytes = std::size_t{64} << 10;
+constexpr std::size_t max_read_piece_bytes = std::size_t{4} << 20;
 constexpr std::size_t bucket_piece_docs = std::size_t{1} << 16;
 
 }  // namespace
@@ -196,8 +199,9 @@ namespace {
 class run_cursor {
  public:
   run_cursor(const spill_file& file, std::uint64_t offset, std::uint64_t records,
-             const pipeline::stage_data_options& format, pipeline::band_run_id band)
+             const pipeline::stage_data_options& format, pipeline::band_run_id band, std::size_t piece_bytes)
       : file_(file),
+        piece_bytes_(piece_bytes),
         pos_(offset),
         end_(offset + pipeline::stage_header_bytes + records * 12 + pipeline::stage_checksum_bytes),
         reader_(pipeline::stage_reader::band_keys(format, band)) {
@@ -214,7 +218,7 @@ class run_cursor {
     buf_.clear();
     at_ = 0;
     while (buf_.empty() && pos_ < end_) {
-      const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(read_piece_bytes, end_ - pos_));
+      const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(piece_bytes_, end_ - pos_));
       raw_.resize(n);
       file_.read(pos_, raw_);
       pos_ += n;
@@ -224,6 +228,7 @@ class run_cursor {
   }
 
   const spill_file& file_;
+  std::size_t piece_bytes_;
   std::uint64_t pos_, end_;
   pipeline::stage_reader reader_;
   std::vector<std::byte> raw_;
@@ -233,44 +238,28 @@ class run_cursor {
 
 }  // namespace
 
-namespace {
-
-// Buckets of equal keys (2 or more documents) of sorted records, to fn in
-// pieces of about bucket_piece_docs documents, every bucket whole.
-void group_slice(std::span<const neardup::detail::key_doc> sorted, const std::function<void(const bucket_list&)>& fn) {
-  bucket_list out;
-  for (std::size_t i = 0; i < sorted.size();) {
-    std::size_t j = i + 1;
-    while (j < sorted.size() && sorted[j].key == sorted[i].key) ++j;
-    if (j - i >= 2) {
-      for (std::size_t m = i; m < j; ++m) out.docs.push_back(sorted[m].doc);
-      out.offsets.push_back(static_cast<std::uint32_t>(out.docs.size()));
-      if (out.docs.size() >= bucket_piece_docs) {
-        fn(out);
-        out.clear();
-      }
-    }
-    i = j;
-  }
-  if (!out.empty()) fn(out);
-}
-
-}  // namespace
-
 void spill_store::buckets(std::uint32_t band, std::span<const std::uint8_t> excluded,
                           const std::function<void(const bucket_list&)>& fn) {
   const pipeline::band_run_id id{bands_.params(), band};
   // The runs are merged slice by slice of the key space: the records of every
   // run with a key in the slice (a stretch of each sorted run) are gathered
-  // and radix-sorted together. Band keys are hashes, spread evenly, so each
-  // of the `slices` holds about documents / slices records (32 bytes each
-  // with the sort's scratch), within merge_bytes.
-  const std::uint64_t slices = std::max<std::uint64_t>(
-      1, (documents_ * 2 * sizeof(neardup::detail::key_doc) + merge_bytes_ - 1) / std::max<std::uint64_t>(merge_bytes_, 1));
+  // and grouped together (band_grouper: a filter drops most unique keys, the
+  // rest is radix-sorted). Band keys are hashes, spread evenly, so each of
+  // the `slices` holds about documents / slices records (up to 48 bytes each
+  // with the grouper's scratch, filter and buckets) within 3/4 of
+  // merge_bytes; the runs' read buffers (about 28 bytes per 12-byte record
+  // read ahead) take the last quarter, at least read_piece_bytes each.
+  const std::vector<run>& runs = runs_[band];
+  const std::uint64_t slice_bytes = std::max<std::uint64_t>(merge_bytes_ / 4 * 3, 1);
+  const std::uint64_t slices = std::max<std::uint64_t>(1, (documents_ * 48 + slice_bytes - 1) / slice_bytes);
+  const std::size_t piece = static_cast<std::size_t>(std::clamp<std::uint64_t>(
+      merge_bytes_ / 4 / 3 / std::max<std::size_t>(runs.size(), 1), read_piece_bytes, max_read_piece_bytes));
   std::vector<run_cursor> cursors;
-  cursors.reserve(runs_[band].size());
-  for (const run& r : runs_[band]) cursors.emplace_back(*band_files_[band], r.offset, r.records, format_, id);
-  std::vector<neardup::detail::key_doc> slice, scratch;
+  cursors.reserve(runs.size());
+  for (const run& r : runs) cursors.emplace_back(*band_files_[band], r.offset, r.records, format_, id, piece);
+  std::vector<neardup::detail::key_doc> slice;
+  band_grouper grouper;
+  bucket_list grouped, out;
   const std::uint64_t width = slices == 1 ? 0 : UINT64_MAX / slices + 1;
   for (std::uint64_t i = 0; i < slices; ++i) {
     const bool last = i + 1 == slices;
@@ -285,9 +274,21 @@ void spill_store::buckets(std::uint32_t band, std::span<const std::uint8_t> excl
     }
     // Each run is in (key, doc) order and the runs hold increasing
     // documents, so a stable sort by key gives (key, doc) order.
-    if (scratch.size() < slice.size()) scratch.resize(slice.size());
-    neardup::detail::msd_radix_sort_key_doc(slice, scratch);
-    group_slice(slice, fn);
+    grouper.group_records(slice, grouped);
+    // To fn in pieces of about bucket_piece_docs documents, every bucket whole.
+    for (std::size_t b = 0; b < grouped.size(); ++b) {
+      const std::span<const doc_id> bucket = grouped[b];
+      out.docs.insert(out.docs.end(), bucket.begin(), bucket.end());
+      out.offsets.push_back(static_cast<std::uint32_t>(out.docs.size()));
+      if (out.docs.size() >= bucket_piece_docs) {
+        fn(out);
+        out.clear();
+      }
+    }
+    if (!out.empty()) {
+      fn(out);
+      out.clear();
+    }
   }
 }
 

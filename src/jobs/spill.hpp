@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "neardup/banding.hpp"
+#include "neardup/candidates.hpp"
 #include "neardup/detail/radix_sort.hpp"
 #include "neardup/io/input.hpp"
 #include "neardup/pipeline/format.hpp"
@@ -166,8 +167,9 @@ class spill_store final : public pipeline::spilled_stage_data {
  public:
   // `run_records`: band keys buffered per band before a sorted run is cut
   // (16 bytes each, times the number of bands + 1, in memory).
-  // `merge_bytes`: memory for merging a band's runs (32 bytes per record
-  // merged at once).
+  // `merge_bytes`: memory for merging a band's runs (a slice of the key
+  // space grouped at once, 48 bytes per record, and the runs' read buffers,
+  // at least 64 KiB each).
   // `counter` (bytes written, shared with the run's other spill files)
   // must outlive the store.
   spill_store(const std::string& dir, spill_counter& counter, const pipeline::stage_data_options& format,

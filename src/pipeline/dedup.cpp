@@ -117,10 +117,10 @@ dedup_result run_stages(const signed_documents& docs, const dedup_options& optio
     // first grouping finds the candidates whose sets must be loaded (the
     // file job reads them again) before the clustering groups again.
     std::size_t grouper_bytes = 0;
-    // A spilled run always groups twice: its bands are merged from disk.
+    // A spilled run does the same: each grouping is a merge of its bands' runs.
     std::vector<std::uint8_t> candidate;
-    bool sets_at_hand = docs.spilled == nullptr && options.verify != verify_mode::exact;
-    if (docs.spilled == nullptr && !sets_at_hand) {
+    bool sets_at_hand = options.verify != verify_mode::exact;
+    if (!sets_at_hand) {
       std::vector<std::uint8_t> wanted(n);
       for (std::size_t d = 0; d < n; ++d) wanted[d] = excluded[d] ? 0 : 1;
       sets_at_hand = !sets->missing(wanted);
@@ -150,7 +150,7 @@ dedup_result run_stages(const signed_documents& docs, const dedup_options& optio
     cluster_result clusters =
         docs.spilled != nullptr
             ? cluster_spilled_bands(*docs.spilled, lsh.bands, excluded, std::move(verifier), context.pool, events,
-                                    context.progress_total, tracing)
+                                    context.progress_total, tracing, sets_at_hand ? &candidate : nullptr)
             : cluster_bands(docs.signatures, bands, excluded, std::move(verifier), context.pool, events,
                             context.progress_total, tracing, sets_at_hand ? &candidate : nullptr,
                             sets_at_hand ? &grouper_bytes : nullptr);

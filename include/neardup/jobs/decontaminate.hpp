@@ -53,6 +53,8 @@ struct decontaminate_report {
   std::uint64_t contaminated = 0;      // documents sharing >= 1 n-gram
   std::uint64_t removed = 0;           // documents sharing > max_shared
   double bloom_false_positive_rate = 0;
+  std::uint64_t memory_budget_bytes = 0;    // job_options::memory_bytes, or its default
+  std::uint64_t reference_index_bytes = 0;  // the finished index
   double seconds = 0;
   std::vector<std::string> short_references;  // ids of references under min_reference_tokens
   std::vector<std::pair<std::string, std::uint64_t>> broad_references;  // id, documents (see broad_reference_share)

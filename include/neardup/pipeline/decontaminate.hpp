@@ -65,6 +65,9 @@ class reference_checker {
   void finalize();
   std::uint64_t references() const noexcept { return references_; }
   double false_positive_rate() const { return index_.false_positive_rate(); }
+  // The index's memory at its peak so far (contamination_index::peak_memory_bytes):
+  // what a memory budget checks while references are added.
+  std::size_t memory_bytes() const noexcept { return index_.peak_memory_bytes(); }
 
   // Shared n-grams of `text` with the references: its n-grams, plus, for
   // every reference length L < n, its L-grams. `hits` (exact mode) receives

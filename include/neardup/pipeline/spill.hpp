@@ -58,9 +58,11 @@ std::vector<std::uint8_t> spilled_candidate_documents(spilled_stage_data& data, 
                                                       std::span<const std::uint8_t> excluded);
 
 // cluster_bands() over spilled buckets: the same result, band by band.
+// `candidate`, when given, receives spilled_candidate_documents()'s flags,
+// found on the way (one merge of the bands instead of two).
 cluster_result cluster_spilled_bands(spilled_stage_data& data, std::uint32_t bands,
                                      std::span<const std::uint8_t> excluded, pair_verifier verify, executor* pool,
                                      sink* events = nullptr, std::uint64_t progress_total = 0,
-                                     cluster_trace* trace = nullptr);
+                                     cluster_trace* trace = nullptr, std::vector<std::uint8_t>* candidate = nullptr);
 
 }  // namespace neardup::pipeline
