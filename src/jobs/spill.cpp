@@ -16,6 +16,8 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "neardup/hash.hpp"
+
 namespace neardup::jobs::detail {
 
 namespace {
@@ -136,6 +138,8 @@ spill_store::spill_store(const std::string& dir, spill_counter& counter, const p
   for (std::uint32_t i = 0; i < b; ++i) band_files_.push_back(std::make_unique<spill_file>(dir, counter_));
   runs_.resize(b);
   pending_.resize(b);
+  cached_.resize(b);
+  bucket_file_ = std::make_unique<spill_file>(dir, counter_);
 }
 
 spill_store::~spill_store() = default;
@@ -240,6 +244,33 @@ class run_cursor {
 
 void spill_store::buckets(std::uint32_t band, std::span<const std::uint8_t> excluded,
                           const std::function<void(const bucket_list&)>& fn) {
+  cached_band& cache = cached_[band];
+  const std::uint64_t excluded_hash = hash64(excluded.data(), excluded.size(), default_seed);
+  if (cache.complete && cache.excluded_hash == excluded_hash) {
+    bucket_list out;
+    for (const bucket_piece& p : cache.pieces) {
+      out.docs.resize(p.docs);
+      out.offsets.resize(std::size_t{p.buckets} + 1);
+      bucket_file_->read(p.offset, std::as_writable_bytes(std::span<doc_id>(out.docs)));
+      bucket_file_->read(p.offset + std::uint64_t{p.docs} * sizeof(doc_id),
+                         std::as_writable_bytes(std::span<std::uint32_t>(out.offsets)));
+      fn(out);
+    }
+    return;
+  }
+  cache = cached_band{excluded_hash, false, {}};
+  merge_band(band, excluded, [&](const bucket_list& out) {
+    cache.pieces.push_back({bucket_file_->size(), static_cast<std::uint32_t>(out.docs.size()),
+                            static_cast<std::uint32_t>(out.size())});
+    bucket_file_->append(std::as_bytes(std::span<const doc_id>(out.docs)));
+    bucket_file_->append(std::as_bytes(std::span<const std::uint32_t>(out.offsets)));
+    fn(out);
+  });
+  cache.complete = true;
+}
+
+void spill_store::merge_band(std::uint32_t band, std::span<const std::uint8_t> excluded,
+                             const std::function<void(const bucket_list&)>& fn) {
   const pipeline::band_run_id id{bands_.params(), band};
   // The runs are merged slice by slice of the key space: the records of every
   // run with a key in the slice (a stretch of each sorted run) are gathered

@@ -3,7 +3,9 @@
 // spill_store, which writes them as signature batches and cuts their band
 // keys into sorted band-key runs (pipeline/format.hpp); the engine then reads
 // each band's buckets from a k-way merge of that band's runs, and the
-// signatures of verified pairs back from disk (pipeline/spill.hpp).
+// signatures of verified pairs back from disk (pipeline/spill.hpp). A band
+// grouped twice with the same exclusions is merged once: the second time its
+// buckets are read back from disk.
 //
 // Files: one per band plus one for the signatures, each a sequence of whole
 // stage-data files. They are created unnamed in the temporary directory
@@ -198,6 +200,27 @@ class spill_store final : public pipeline::spilled_stage_data {
     std::uint64_t offset;  // of the batch's first record
   };
   void cut_runs();
+  // Merges the band's runs into buckets, to fn.
+  void merge_band(std::uint32_t band, std::span<const std::uint8_t> excluded,
+                  const std::function<void(const bucket_list&)>& fn);
+
+  // The buckets a band's merge gave, kept on disk (bucket_file_) so that the
+  // next grouping of the band with the same exclusions (the clustering after
+  // the candidates' grouping) reads them instead of merging the runs again:
+  // they hold only the documents of buckets, a fraction of the runs.
+  // In-process scratch, read back by this object only: raw u32 arrays.
+  struct bucket_piece {
+    std::uint64_t offset;
+    std::uint32_t docs;
+    std::uint32_t buckets;
+  };
+  struct cached_band {
+    std::uint64_t excluded_hash = 0;
+    bool complete = false;
+    std::vector<bucket_piece> pieces;
+  };
+  std::unique_ptr<spill_file> bucket_file_;
+  std::vector<cached_band> cached_;  // per band
 
   pipeline::stage_data_options format_;
   const bander& bands_;
