@@ -450,7 +450,7 @@ def decontaminate_files(inputs: Union[PathLike, Iterable[PathLike]], out_dir: Pa
                         reference: Union[PathLike, Sequence[PathLike]], *,
                         progress: Progress = True, **options: Any) -> dict:
     """``neardup decontaminate``: removes documents sharing n-grams with the ``reference``
-    files (options: ngram [13], max_shared [0], bloom_fp, compress, ...). See ``dedup_files``."""
+    files (options: ngram [13], max_shared [0], bloom_fp, memory_mb, compress, ...). See ``dedup_files``."""
     refs = [reference] if isinstance(reference, (str, bytes, os.PathLike)) else list(reference)
     return _run_job("decontaminate", inputs, out_dir, {"reference": refs, **options}, progress)
 

@@ -79,10 +79,12 @@ void read_references(std::span<const source_info> refs, const decontaminate_opti
       });
 }
 
-// Bytes as MiB, rounded (KiB under 1 MiB).
+// Bytes as MiB, rounded: KiB under 1 MiB, one decimal under 100 MiB.
 std::string mib(std::uint64_t bytes) {
   if (bytes < (1 << 20)) return std::to_string((bytes + (1 << 9)) >> 10) + " KiB";
-  return std::to_string((bytes + (1 << 19)) >> 20) + " MiB";
+  if (bytes >= (std::uint64_t{100} << 20)) return std::to_string((bytes + (1 << 19)) >> 20) + " MiB";
+  const std::uint64_t tenths = (bytes * 10 + (1 << 19)) >> 20;
+  return std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) + " MiB";
 }
 
 // The memory a run plans for (job_options::memory_bytes). Nothing grows with
