@@ -159,6 +159,38 @@ TEST(BandGrouper, FilteredBandsGiveTheSameBuckets) {
   EXPECT_EQ(neardup::group_band(unique).size(), 0u);
 }
 
+// group_records() over what a spilled band's merge gathers: sorted runs of
+// increasing documents, concatenated; small (unfiltered) and large
+// (filtered) slices give the buckets of group().
+TEST(BandGrouper, RecordsFromSortedRunsGiveTheSameBuckets) {
+  for (const std::size_t n : {std::size_t{5000}, neardup::band_grouper::filter_min_documents + 321}) {
+    std::vector<std::uint8_t> excluded(n, 0);
+    for (std::size_t d = 0; d < n; d += 9) excluded[d] = 1;
+    for (const keys_kind kind : {keys_kind::random, keys_kind::few_distinct, keys_kind::all_equal}) {
+      auto keys = make_keys(n, kind, 17);
+      if (kind == keys_kind::random) {
+        for (std::size_t d = 3; d < n; d += 500) keys[d] = keys[d - 3];
+      }
+      std::vector<neardup::detail::key_doc> records;
+      const std::size_t run = n / 3 + 1;
+      for (std::size_t first = 0; first < n; first += run) {
+        const std::size_t begin = records.size();
+        for (std::size_t d = first; d < std::min(n, first + run); ++d) {
+          if (!excluded[d]) records.push_back({keys[d], static_cast<neardup::doc_id>(d), 0});
+        }
+        std::sort(records.begin() + static_cast<std::ptrdiff_t>(begin), records.end(),
+                  [](const auto& a, const auto& b) { return a.key != b.key ? a.key < b.key : a.doc < b.doc; });
+      }
+      neardup::band_grouper g;
+      bucket_list out;
+      g.group_records(records, out);
+      const bucket_list ref = reference_buckets(keys, excluded);
+      EXPECT_EQ(out.docs, ref.docs) << n << " " << static_cast<int>(kind);
+      EXPECT_EQ(out.offsets, ref.offsets) << n << " " << static_cast<int>(kind);
+    }
+  }
+}
+
 TEST(BandGrouper, LargeBandsTakeTheMsdPathWithTheSameBuckets) {
   const std::size_t n = neardup::detail::msd_threshold + 1000;
   const auto keys = make_keys(n, keys_kind::few_distinct, 5);

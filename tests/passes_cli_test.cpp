@@ -213,7 +213,7 @@ TEST_F(PassesCli, EveryCommandRejectsTheOptionsItDoesNotUse) {
       {"exact", {"--max-repeats", "3"}},
       {"decontaminate", {"--keep", "longest"}},
       {"decontaminate", {"--threshold", "0.5"}},
-      {"decontaminate", {"--memory-mb", "64"}},
+      {"decontaminate", {"--tmp-dir", "x"}},
       {"pairs", {"--keep", "longest"}},
       {"pairs", {"--compress", "zstd"}},
       {"pairs", {"--set-memory-mb", "1"}},

@@ -23,6 +23,14 @@
 // ~16 bytes per distinct reference n-gram. Bloom mode (bloom_false_positive_rate
 // > 0) takes ~1.44 log2(1/p) bits per n-gram; its counts can exceed the truth
 // by false positives at rate about p per n-gram, never fall short.
+//
+// Memory (job_options::memory_bytes, default half of RAM or of the cgroup
+// limit): the corpus is streamed; its chunks in flight (two per thread)
+// take at most a quarter of the budget (chunks of 64 KiB up to
+// reader.chunk_bytes) and the reference index the rest. An index that
+// outgrows its share throws std::runtime_error, with the numbers, while the
+// references are read, before any output is written. Outputs do not depend
+// on the budget. stats.json: memory.budget_bytes, memory.reference_index_bytes.
 #pragma once
 
 #include <cstdint>

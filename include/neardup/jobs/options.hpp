@@ -35,7 +35,9 @@ struct job_options {
   // io::default_memory_budget_bytes() (half of RAM or of the cgroup limit).
   // `dedup`, `exact` and `pairs` (jobs/dedup.hpp, jobs/pairs.hpp) spill
   // their document table, signatures and band keys to `tmp_dir` when the
-  // in-memory run would not fit.
+  // in-memory run would not fit; `decontaminate` (jobs/decontaminate.hpp)
+  // reads its corpus in smaller chunks and refuses a reference index past
+  // its share of the budget.
   std::optional<std::uint64_t> memory_bytes;
   // --tmp-dir: where spilled runs go; empty: OUTDIR. The files are unnamed
   // (O_TMPFILE or unlinked at once): nothing is left behind, however the
