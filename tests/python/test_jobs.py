@@ -52,6 +52,22 @@ def test_decontaminate_equals_the_cli(cli, sample, tmp_path):
     assert stats == json.loads((tmp_path / "py" / "stats.json").read_text())
 
 
+def test_decontaminate_files_memory_budget_same_bytes(sample, tmp_path):
+    ref = tmp_path / "ref.jsonl"
+    ref.write_text("".join(sample.read_text().splitlines(keepends=True)[:5]))
+    neardup.decontaminate_files([sample], tmp_path / "mem", ref, progress=False, ngram=8)
+    # 64 KiB chunks; the index of 5 references fits the 256 KiB left of 1 MiB.
+    stats = neardup.decontaminate_files([sample], tmp_path / "budget", ref, progress=False, ngram=8, memory_mb=1,
+                                        threads=2)
+    assert stats["memory"]["budget_bytes"] == 1 << 20
+    assert stats["documents"]["contaminated"] > 0
+    for name in ("contamination.tsv", "clean.jsonl"):
+        assert (tmp_path / "mem" / name).read_bytes() == (tmp_path / "budget" / name).read_bytes(), name
+    with pytest.raises(OSError, match="reference index does not fit"):  # the whole sample as references
+        neardup.decontaminate_files([sample], tmp_path / "tiny", sample, progress=False, ngram=8, memory_mb=1,
+                                    threads=2)
+
+
 def test_dedup_stats_describe_the_run(sample, tmp_path):
     stats = neardup.dedup_files([str(sample)], str(tmp_path), progress=False)
     assert stats["command"] == "dedup" and stats["neardup_version"] == neardup.__version__
