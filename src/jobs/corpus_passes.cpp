@@ -374,7 +374,14 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
       return;
     }
     std::size_t pos = 0;
+    // The set's slots of a document a few ahead are fetched while this one
+    // is looked up: the table is larger than the cache, and waiting for each
+    // lookup in turn took 0.23 s of 2.8 s on 1 million tiny documents.
+    constexpr std::size_t ahead = 8;
     for (std::size_t i = 0; i < res.set_sizes.size(); ++i) {
+      if (options.sets_of_first_copy_only && i + ahead < res.set_sizes.size()) {
+        texts_seen.prefetch(corpus.fingerprints[first_doc + i + ahead]);
+      }
       const std::span<const std::uint64_t> set(res.set_values.data() + pos, res.set_sizes[i]);
       pos += res.set_sizes[i];
       const doc_meta& m = corpus.docs[first_doc + i];
