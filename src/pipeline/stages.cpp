@@ -172,11 +172,12 @@ void band_columns(std::span<const sig_value> signatures, const bander& bands, st
   const std::size_t rows = bands.params().rows;
   const std::size_t row_begin = std::size_t{first_band} * rows, row_end = (std::size_t{first_band} + count) * rows;
   constexpr std::size_t line_values = 64 / sizeof(sig_value);
+  constexpr std::size_t prefetch_distance = 8;
   run_on(n > slice ? pool : nullptr, (n + slice - 1) / slice, [&](std::size_t s) {
     const std::size_t end = std::min(n, (s + 1) * slice);
     for (std::size_t d = s * slice; d < end; ++d) {
-      if (d + 8 < n) {
-        const sig_value* ahead = signatures.data() + (d + 8) * k;
+      if (d + prefetch_distance < n) {
+        const sig_value* ahead = signatures.data() + (d + prefetch_distance) * k;
         for (std::size_t r = row_begin; r < row_end; r += line_values) __builtin_prefetch(ahead + r);
         __builtin_prefetch(ahead + row_end - 1);
       }
@@ -285,7 +286,7 @@ pair_verifier verifier_over(const similarity_options& options, Sig sig, set_look
   }
   const std::size_t min_equal = min_equal_positions(options.num_perm, threshold);
   return [sig, threshold, min_equal, set_of = std::move(set_of)](doc_id a, doc_id b) {
-    if (equal_positions(sig(a, 0), sig(b, 1)) < min_equal) return false;
+    if (!equal_positions_at_least(sig(a, 0), sig(b, 1), min_equal)) return false;
     return jaccard_at_least(set_of(a), set_of(b), threshold, 1e-9);
   };
 }
