@@ -229,13 +229,12 @@ std::vector<std::uint64_t> new_set_block(std::size_t values) {
 }
 
 // The one reservation of the per-document arrays: for `estimate` documents
-// with a quarter to spare (growing them by doubling copied and faulted every
-// signature about twice: 1 million tiny documents, ~0.3 s of 4.3 s). The
-// signatures are not put on huge pages: on this project's 2-core VM, faulting
-// in 512 MB of them cost 1.6-1.8 s of system time on huge pages against
-// 0.7-0.8 s on 4 KiB pages (1 million tiny documents, --threads 1; a plain
-// first touch of 512 MB: 1.0-1.35 s against 0.3-0.6 s), which the fewer TLB
-// misses (~0.15 s of user time) do not repay. Reserved memory that is never filled is never
+// with a quarter to spare, signatures on huge pages (growing them by
+// doubling copied and faulted every signature about twice: 1 million tiny
+// documents, ~0.3 s of 4.3 s). Whether huge pages pay depends on the VM's
+// memory state: a first touch of 512 MB took 1.0-1.35 s of system time on
+// huge pages against 0.3-0.6 s on 4 KiB pages in one hour, 0.11-0.16 s
+// against 0.23 s the next. Reserved memory that is never filled is never
 // touched, so a high estimate costs address space only; in memory it is
 // still capped at half the usable memory. A spilled table reserves its
 // files' blocks instead.
@@ -249,6 +248,7 @@ void reserve_documents(corpus_index& corpus, double estimate, bool signatures) {
   corpus.fingerprints.reserve(want);
   if (signatures) {
     corpus.signatures.reserve(want * corpus.num_perm);
+    advise_huge_pages(corpus.signatures);
   }
 }
 
