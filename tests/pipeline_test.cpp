@@ -165,6 +165,66 @@ TEST(ExactGroups, SlicesGiveTheSameGroups) {
   EXPECT_EQ(pl::key_slices::within(n, 24, UINT64_MAX).count, 1u);
 }
 
+// Keying several bands per pass gives each band's keys as bander::key does,
+// and the buckets of every band do not depend on how many are keyed together.
+TEST(BandColumns, EqualBanderKeysAndGroupTheSameBuckets) {
+  // 40,000 signatures (several slices of documents, a filtered band): one
+  // in four repeats an earlier one in some of its values, one is empty.
+  const std::size_t n = 40000, k = 128;
+  std::mt19937_64 rng(11);
+  std::vector<neardup::sig_value> signatures(n * k);
+  for (std::size_t d = 0; d < n; ++d) {
+    const std::size_t from = d > 0 && rng() % 4 == 0 ? rng() % d : d;
+    for (std::size_t j = 0; j < k; ++j) {
+      signatures[d * k + j] = from != d && rng() % 3 != 0 ? signatures[from * k + j]
+                                                          : static_cast<neardup::sig_value>(rng() % 1000);
+    }
+  }
+  std::fill_n(signatures.begin() + 5 * k, k, neardup::empty_sig_value);
+  const auto sig = [&](std::size_t d) { return std::span<const neardup::sig_value>(signatures).subspan(d * k, k); };
+  const neardup::bander bands({18, 5}, k, 7);
+  EXPECT_EQ(pl::bands_keyed_together(18, 128), 6u);  // 3 passes of 6
+  EXPECT_EQ(pl::bands_keyed_together(16, 64), 4u);
+  EXPECT_EQ(pl::bands_keyed_together(5, 8), 1u);
+  std::vector<std::uint8_t> excluded(n, 0);
+  excluded[3] = 1;
+  for (std::size_t threads : {1, 3}) {
+    std::vector<std::uint64_t> keys(7 * n, 42);
+    pl::band_columns(signatures, bands, 4, 7, excluded, keys, neardup_test::pool_of(threads));
+    for (std::uint32_t i = 0; i < 7; ++i) {
+      for (std::size_t d = 0; d < n; ++d) {
+        const auto want = d == 3 ? std::uint64_t{42}  // excluded: left as it was
+                                 : bands.key(sig(d), 4 + i).value_or(0);
+        ASSERT_EQ(keys[i * n + d], want) << "band " << 4 + i << " doc " << d;
+      }
+    }
+  }
+  std::vector<std::uint64_t> wrong(7 * n - 1);
+  EXPECT_THROW(pl::band_columns(signatures, bands, 4, 7, excluded, wrong), std::invalid_argument);
+  std::vector<std::uint64_t> past(3 * n);
+  EXPECT_THROW(pl::band_columns(signatures, bands, 16, 3, excluded, past), std::invalid_argument);
+
+  // The buckets of for_each_band_buckets, band by band, against one band at a time.
+  std::vector<std::uint32_t> seen;
+  std::vector<std::uint64_t> column(n, 0);
+  neardup::band_grouper grouper;
+  neardup::bucket_list want;
+  std::size_t buckets = 0;
+  pl::for_each_band_buckets(signatures, bands, excluded, neardup_test::pool_of(2),
+                            [&](std::uint32_t b, const neardup::bucket_list& got) {
+                              seen.push_back(b);
+                              buckets += got.size();
+                              pl::band_column(signatures, bands, b, excluded, column);
+                              grouper.group(column, excluded, want);
+                              EXPECT_EQ(got.docs, want.docs) << b;
+                              EXPECT_EQ(got.offsets, want.offsets) << b;
+                            });
+  std::vector<std::uint32_t> all(18);
+  for (std::uint32_t b = 0; b < 18; ++b) all[b] = b;
+  EXPECT_EQ(seen, all);
+  EXPECT_GT(buckets, 18 * n / 100);  // the repeated values make buckets in every band
+}
+
 // The in-memory engine and the file job decide the same for the same texts.
 class EngineEqualsJob : public ::testing::TestWithParam<std::tuple<pl::verify_mode, pl::keep_policy, bool>> {};
 

@@ -338,6 +338,21 @@ TEST(Jaccard, BoundsBracketTheEstimateAndCoverTheTruth) {
   EXPECT_THROW((void)neardup::jaccard(sig, sig, 0.0), std::invalid_argument);
 }
 
+TEST(Jaccard, EqualPositionsAtLeastAnswersAsTheFullCount) {
+  // Sizes that are and are not multiples of the 16 values it reads at a time.
+  for (const std::size_t k : {std::size_t{1}, std::size_t{16}, std::size_t{40}, std::size_t{128}}) {
+    const minhasher mh({.num_perm = k});
+    for (int p = 0; p < 20; ++p) {
+      const auto pr = make_pair_exact(700 + static_cast<std::uint64_t>(p), 60 + p, 5 + 3 * p);
+      const auto a = mh.sign(pr.a), b = mh.sign(pr.b);
+      const std::size_t m = neardup::equal_positions(a, b);
+      for (std::size_t want = 0; want <= k + 1; ++want) {
+        ASSERT_EQ(neardup::equal_positions_at_least(a, b, want), m >= want) << k << " " << p << " " << want;
+      }
+    }
+  }
+}
+
 TEST(Jaccard, FromCountIsWhatJaccardComputes) {
   const std::size_t k = 128;
   const minhasher mh({.num_perm = k});

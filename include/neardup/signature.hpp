@@ -160,6 +160,13 @@ struct jaccard_bounds {
 // REQUIRES: a.size() == b.size().
 [[nodiscard]] std::size_t equal_positions(std::span<const sig_value> a, std::span<const sig_value> b) noexcept;
 
+// equal_positions(a, b) >= m, reading a and b only until the answer is
+// known: past m equal positions, or past k - m unequal ones (a verifier's
+// MinHash pre-check, where most pairs are decided well before the end).
+// REQUIRES: a.size() == b.size().
+[[nodiscard]] bool equal_positions_at_least(std::span<const sig_value> a, std::span<const sig_value> b,
+                                            std::size_t m) noexcept;
+
 // ---- kernels (for tests and benchmarks; results never depend on them)
 //
 // One rule for every CPU-specific kernel family (signatures here, the set

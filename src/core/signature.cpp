@@ -425,6 +425,22 @@ std::size_t equal_positions(std::span<const sig_value> a, std::span<const sig_va
   return equal;
 }
 
+bool equal_positions_at_least(std::span<const sig_value> a, std::span<const sig_value> b, std::size_t m) noexcept {
+  const std::size_t k = a.size();
+  if (m > k) return false;
+  // A cache line (16 values) at a time: signatures compared in random order
+  // are read from memory, so a decided pair stops reading.
+  constexpr std::size_t line = 16;
+  std::size_t equal = 0;
+  for (std::size_t i = 0; i < k;) {
+    if (equal >= m) return true;
+    if (equal + (k - i) < m) return false;
+    const std::size_t end = std::min(k, i + line);
+    for (; i < end; ++i) equal += a[i] == b[i] ? 1U : 0U;
+  }
+  return equal >= m;
+}
+
 jaccard_bounds jaccard_from_count(std::size_t equal, std::size_t k, double z) {
   if (k == 0 || equal > k) {
     throw std::invalid_argument("jaccard_from_count: " + std::to_string(equal) + " equal of " + std::to_string(k) +

@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "neardup/hash.hpp"
+#include "neardup/pipeline/stages.hpp"
 
 namespace neardup::jobs::detail {
 
@@ -385,9 +386,12 @@ memory_plan plan_memory(std::span<const io::source_info> sources, std::size_t nu
     docs += bytes / (line_bytes > 0 ? line_bytes : 200.0);
   }
   plan.documents = static_cast<std::uint64_t>(docs) + 1;
-  // Signatures, and band keys + the grouper's 32 bytes per document.
+  // Signatures, and the band keys of the bands keyed together + the
+  // grouper's 32 bytes per document.
   plan.in_memory_bytes =
-      plan.documents * (table_bytes_per_document + (num_perm == 0 ? 0 : 4 * num_perm + 40));
+      plan.documents *
+      (table_bytes_per_document +
+       (num_perm == 0 ? 0 : 4 * num_perm + 32 + 8 * pipeline::bands_keyed_together(bands, num_perm)));
   if (num_perm > 0 && line_bytes > 0) {
     plan.chunk_bytes = static_cast<std::size_t>(std::clamp(
         8.0 * 1024 * 1024 * line_bytes / static_cast<double>(4 * num_perm + 64), 1024.0 * 1024, 8.0 * 1024 * 1024));

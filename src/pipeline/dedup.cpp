@@ -168,12 +168,12 @@ dedup_result run_stages(const signed_documents& docs, const dedup_options& optio
     stage.stop();
     if (n > 0) {
       // Accounted, not sampled: the per-document arrays held while grouping
-      // (band keys, exclusion flags, exact-duplicate leaders,
-      // representatives, candidate flags when found while clustering), the
-      // grouper's buffers and buckets, and the clusterer's union-find, links
-      // and output (cluster.hpp: <= 16 bytes per document).
-      const std::size_t held = n * sizeof(std::uint64_t) + n + n * sizeof(doc_id) * 2 + (sets_at_hand ? n : 0) +
-                               grouper_bytes + 16 * n;
+      // (exclusion flags, exact-duplicate leaders, representatives,
+      // candidate flags when found while clustering), the band keys, the
+      // grouper's buffers and buckets (grouper_bytes), and the clusterer's
+      // union-find, links and output (cluster.hpp: <= 16 bytes per document).
+      const std::size_t held = n + n * sizeof(doc_id) * 2 + (sets_at_hand ? n : 0) + grouper_bytes + 16 * n +
+                               (docs.spilled != nullptr ? n * sizeof(std::uint64_t) : 0);
       stats.grouping_bytes_per_document = static_cast<double>(held) / static_cast<double>(n);
     }
   }

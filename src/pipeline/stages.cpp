@@ -153,26 +153,58 @@ std::vector<doc_id> exact_groups(std::span<const hash128> fingerprints, std::spa
 
 // ---- band ------------------------------------------------------------------------
 
-void band_column(std::span<const sig_value> signatures, const bander& bands, std::uint32_t band,
-                 std::span<const std::uint8_t> excluded, std::span<std::uint64_t> keys, executor* pool) {
-  const std::size_t n = keys.size(), k = bands.num_perm();
-  if (excluded.size() != n || signatures.size() != n * k) {
-    throw std::invalid_argument("band_column: " + std::to_string(n) + " keys, " + std::to_string(excluded.size()) +
+void band_columns(std::span<const sig_value> signatures, const bander& bands, std::uint32_t first_band,
+                  std::uint32_t count, std::span<const std::uint8_t> excluded, std::span<std::uint64_t> keys,
+                  executor* pool) {
+  const std::size_t n = excluded.size(), k = bands.num_perm();
+  if (keys.size() != std::size_t{count} * n || signatures.size() != n * k ||
+      std::size_t{first_band} + count > bands.params().bands) {
+    throw std::invalid_argument("band_columns: " + std::to_string(keys.size()) + " keys for " + std::to_string(count) +
+                                " bands from band " + std::to_string(first_band) + " of " +
+                                std::to_string(bands.params().bands) + ", " + std::to_string(n) +
                                 " exclusion flags and " + std::to_string(signatures.size()) +
                                 " signature values for num_perm " + std::to_string(k));
   }
   // Slices of 16384 documents: enough to share out, few enough to schedule.
   constexpr std::size_t slice = 16384;
+  // The bands' rows of a signature a few documents ahead, line by line:
+  // each document reads its rows once for all `count` bands.
+  const std::size_t rows = bands.params().rows;
+  const std::size_t row_begin = std::size_t{first_band} * rows, row_end = (std::size_t{first_band} + count) * rows;
+  constexpr std::size_t line_values = 64 / sizeof(sig_value);
+  constexpr std::size_t prefetch_distance = 8;
   run_on(n > slice ? pool : nullptr, (n + slice - 1) / slice, [&](std::size_t s) {
     const std::size_t end = std::min(n, (s + 1) * slice);
-    const std::size_t row = std::size_t{band} * bands.params().rows;
     for (std::size_t d = s * slice; d < end; ++d) {
-      // The band's rows of a signature a few documents ahead: each document
-      // reads one cache line, 4 * num_perm bytes after the last one's.
-      if (d + 16 < n) __builtin_prefetch(signatures.data() + (d + 16) * k + row);
-      if (!excluded[d]) keys[d] = bands.key(signatures.subspan(d * k, k), band).value_or(0);
+      if (d + prefetch_distance < n) {
+        const sig_value* ahead = signatures.data() + (d + prefetch_distance) * k;
+        for (std::size_t r = row_begin; r < row_end; r += line_values) __builtin_prefetch(ahead + r);
+        __builtin_prefetch(ahead + row_end - 1);
+      }
+      if (excluded[d]) continue;
+      const std::span<const sig_value> sig = signatures.subspan(d * k, k);
+      for (std::uint32_t i = 0; i < count; ++i) keys[i * n + d] = bands.key(sig, first_band + i).value_or(0);
     }
   });
+}
+
+void band_column(std::span<const sig_value> signatures, const bander& bands, std::uint32_t band,
+                 std::span<const std::uint8_t> excluded, std::span<std::uint64_t> keys, executor* pool) {
+  const std::size_t n = keys.size(), k = bands.num_perm();
+  if (excluded.size() != n || signatures.size() != n * k || band >= bands.params().bands) {
+    throw std::invalid_argument("band_column: " + std::to_string(n) + " keys, " + std::to_string(excluded.size()) +
+                                " exclusion flags and " + std::to_string(signatures.size()) +
+                                " signature values for num_perm " + std::to_string(k) + ", band " +
+                                std::to_string(band) + " of " + std::to_string(bands.params().bands));
+  }
+  band_columns(signatures, bands, band, 1, excluded, keys, pool);
+}
+
+std::uint32_t bands_keyed_together(std::uint32_t bands, std::size_t num_perm) noexcept {
+  const auto most = static_cast<std::uint32_t>(std::clamp<std::size_t>(num_perm / 16, 1, UINT32_MAX));
+  if (bands == 0) return 1;
+  const std::uint32_t passes = (bands - 1) / most + 1;
+  return (bands - 1) / passes + 1;
 }
 
 // ---- candidates --------------------------------------------------------------------
@@ -181,18 +213,24 @@ void for_each_band_buckets(std::span<const sig_value> signatures, const bander& 
                            std::span<const std::uint8_t> excluded, executor* pool,
                            const std::function<void(std::uint32_t band, const bucket_list& buckets)>& fn,
                            std::size_t* grouping_bytes) {
-  std::vector<std::uint64_t> keys(excluded.size(), 0);
+  const std::size_t n = excluded.size();
+  const std::uint32_t num_bands = bands.params().bands, together = bands_keyed_together(num_bands, bands.num_perm());
+  std::vector<std::uint64_t> keys(std::size_t{together} * n, 0);
   band_grouper grouper(pool);
   bucket_list buckets;
   std::size_t most = 0;
-  for (std::uint32_t b = 0; b < bands.params().bands; ++b) {
-    band_column(signatures, bands, b, excluded, keys, pool);
-    grouper.group(keys, excluded, buckets);
-    most = std::max(most, grouper.bytes_reserved() + buckets.docs.capacity() * sizeof(doc_id) +
-                              buckets.offsets.capacity() * sizeof(std::uint32_t));
-    fn(b, buckets);
+  for (std::uint32_t first = 0; first < num_bands; first += together) {
+    const std::uint32_t count = std::min(together, num_bands - first);
+    const std::span<std::uint64_t> columns = std::span<std::uint64_t>(keys).first(std::size_t{count} * n);
+    band_columns(signatures, bands, first, count, excluded, columns, pool);
+    for (std::uint32_t i = 0; i < count; ++i) {
+      grouper.group(columns.subspan(std::size_t{i} * n, n), excluded, buckets);
+      most = std::max(most, grouper.bytes_reserved() + buckets.docs.capacity() * sizeof(doc_id) +
+                                buckets.offsets.capacity() * sizeof(std::uint32_t));
+      fn(first + i, buckets);
+    }
   }
-  if (grouping_bytes != nullptr) *grouping_bytes = most;
+  if (grouping_bytes != nullptr) *grouping_bytes = most + keys.size() * sizeof(std::uint64_t);
 }
 
 std::vector<std::uint8_t> candidate_documents(std::span<const sig_value> signatures, const bander& bands,
@@ -248,7 +286,7 @@ pair_verifier verifier_over(const similarity_options& options, Sig sig, set_look
   }
   const std::size_t min_equal = min_equal_positions(options.num_perm, threshold);
   return [sig, threshold, min_equal, set_of = std::move(set_of)](doc_id a, doc_id b) {
-    if (equal_positions(sig(a, 0), sig(b, 1)) < min_equal) return false;
+    if (!equal_positions_at_least(sig(a, 0), sig(b, 1), min_equal)) return false;
     return jaccard_at_least(set_of(a), set_of(b), threshold, 1e-9);
   };
 }

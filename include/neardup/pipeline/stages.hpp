@@ -168,11 +168,29 @@ struct key_slices {
 void band_column(std::span<const sig_value> signatures, const bander& bands, std::uint32_t band,
                  std::span<const std::uint8_t> excluded, std::span<std::uint64_t> keys, executor* pool = nullptr);
 
+// The keys of `count` bands from `first_band` in one pass over the
+// signatures, band-major: keys[i * n + d] = band first_band + i's key of
+// document d (n = excluded.size()), for every d not excluded. A document's
+// rows of those bands are read once, instead of one cache line per band.
+// REQUIRES: keys.size() == count * n; signatures.size() == n *
+// bands.num_perm(); first_band + count <= bands (otherwise
+// std::invalid_argument).
+void band_columns(std::span<const sig_value> signatures, const bander& bands, std::uint32_t first_band,
+                  std::uint32_t count, std::span<const std::uint8_t> excluded, std::span<std::uint64_t> keys,
+                  executor* pool = nullptr);
+
+// How many of `bands` bands for_each_band_buckets() keys in one pass
+// (band_columns): at most num_perm / 16 (8 bytes per band and document, an
+// eighth of the signatures' 4 * num_perm bytes), in passes of equal size;
+// e.g. 18 bands of num_perm 128: 3 passes of 6.
+std::uint32_t bands_keyed_together(std::uint32_t bands, std::size_t num_perm) noexcept;
+
 // ---- candidates --------------------------------------------------------------
 
-// For every band in order: its keys (band_column) grouped by radix sort
-// (band_grouper, on `pool`), then fn(band, buckets). `grouping_bytes`, when
-// not null, receives the most memory the grouper and its buckets held.
+// For every band in order: its keys (band_columns, bands_keyed_together()
+// bands at a time) grouped by radix sort (band_grouper, on `pool`), then
+// fn(band, buckets). `grouping_bytes`, when not null, receives the most
+// memory the band keys, the grouper and its buckets held.
 void for_each_band_buckets(std::span<const sig_value> signatures, const bander& bands,
                            std::span<const std::uint8_t> excluded, executor* pool,
                            const std::function<void(std::uint32_t band, const bucket_list& buckets)>& fn,
