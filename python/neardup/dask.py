@@ -264,6 +264,8 @@ def run(command: str, args: Sequence[str], client: Any = None, work_dir: Optiona
     Raises ValueError for bad options and OSError for I/O failures (a missing
     input before any task is scheduled)."""
     args = [str(a) for a in args]
+    if not 0 <= verify_bucket <= _neardup._dask_max_verify_bucket:
+        raise ValueError(f"verify_bucket = {verify_bucket}: expected 0..{_neardup._dask_max_verify_bucket}")
     # Scan tasks run one thread each unless --threads says otherwise; the
     # finishing task runs alone, with the command's default (every core).
     scan_args = args if any(a == "--threads" or a.startswith("--threads=") for a in args) else [
@@ -485,8 +487,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 elif name == "--work-dir":
                     work_dir = value
                 elif name == "--verify-bucket":
-                    if not value.isdigit() or int(value) > 1024:
-                        print(f"neardup.dask: --verify-bucket = '{value}': expected 0..1024", file=sys.stderr)
+                    if not value.isdigit() or int(value) > _neardup._dask_max_verify_bucket:
+                        print(f"neardup.dask: --verify-bucket = '{value}': expected "
+                              f"0..{_neardup._dask_max_verify_bucket}", file=sys.stderr)
                         return 2
                     verify_bucket = int(value)
                 else:

@@ -396,6 +396,7 @@ void register_dask(py::module_& m) {
         "part"_a, "candidates"_a, "part_sets"_a = py::bytes(),
         "The signatures and shingle sets of a part's candidates (jobs::part_candidate_data; the sets from "
         "part_sets, scan's, when not empty, else read again).");
+  m.attr("_dask_max_verify_bucket") = jobs::max_verified_bucket;
   m.def("_dask_verification_plan", &verification_plan, "buckets"_a, "max_bucket"_a, "groups"_a,
         "(routes per part, pairs per group) from the buckets of every band (jobs::plan_verification).");
   m.def("_dask_verification_data", &verification_data, "args"_a, "source"_a, "begin"_a, "end"_a, "first_line"_a,
