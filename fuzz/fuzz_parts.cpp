@@ -14,7 +14,8 @@
 // group 0's pairs, 8 group 0's verification data (verify_pairs), 9 group
 // 0's verdicts, 10 the finishing task's candidate data (run_dedup_parts).
 // Seeds: fuzz/corpus/parts/ (parts of the fixed
-// source made by scan_part, mode byte first).
+// source made by scan_part, and pieces 6-10 made by neardup.dask's bindings
+// from the same text with the CLI's default options, mode byte first).
 #include <unistd.h>
 
 #include <cstdint>

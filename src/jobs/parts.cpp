@@ -1127,7 +1127,10 @@ void read_verdicts(distributed_stage_data& data, std::span<const std::string_vie
       v = r.num<std::uint8_t>();
       if (v > 1) part_reader::fail("bad verdict");
     }
-    for (auto& x : similarity) x = r.num<double>();
+    for (auto& x : similarity) {
+      x = r.num<double>();
+      if (!(x >= 0 && x <= 1)) part_reader::fail("bad similarity");  // NaN too
+    }
     if (!r.done()) part_reader::fail("trailing bytes");
     data.add_verdicts(keys, duplicate, similarity);
   }
