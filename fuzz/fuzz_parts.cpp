@@ -6,11 +6,16 @@
 // first, so that mutations reach the field checks behind it; bit 1 selects
 // `exact` (no signatures) instead of `dedup`. Bit 2 set: the bytes are one
 // piece of the part stages instead (jobs/parts.hpp, part_stages), the rest
-// made right from the fixed source; bits 3-5 pick which: 0 band keys
+// made right from the fixed source; bits 3-6 pick which: 0 band keys
 // (group_part_band_keys), 1 buckets, 2 candidate data (run_dedup_parts),
 // 3 a candidate list, 4 pass 1's shingle sets (part_candidate_data), 5 a
-// part without signatures. Seeds: fuzz/corpus/parts/ (parts of the fixed
-// source made by scan_part, mode byte first).
+// part without signatures; verification as tasks (buckets of at most 2
+// documents verified in 2 groups): 6 a route (part_verification_data), 7
+// group 0's pairs, 8 group 0's verification data (verify_pairs), 9 group
+// 0's verdicts, 10 the finishing task's candidate data (run_dedup_parts).
+// Seeds: fuzz/corpus/parts/ (parts of the fixed
+// source made by scan_part, and pieces 6-10 made by neardup.dask's bindings
+// from the same text with the CLI's default options, mode byte first).
 #include <unistd.h>
 
 #include <cstdint>
@@ -47,6 +52,10 @@ struct fixture {
   jobs::dedup_options options;
   // The part stages of the source, made right (see jobs/parts.hpp).
   std::string part, sets, meta, keys, buckets, candidates, data;
+  // Verification as tasks: the plan's route and pairs, the part's data per
+  // destination (2 groups, then the finishing task) and each group's verdicts.
+  std::string route;
+  std::vector<std::string> pairs, vdata, verdicts;
   fixture() {
     dir = fs::temp_directory_path() / ("neardup_fuzz_parts." + std::to_string(::getpid()));
     fs::create_directories(dir);
@@ -64,6 +73,14 @@ struct fixture {
     const std::vector<std::string_view> b{buckets};
     candidates = jobs::part_candidates(b).at(0);
     data = jobs::part_candidate_data(sources[0], part, candidates, options, sets);
+    jobs::verification_plan plan = jobs::plan_verification(b, 2, 2);
+    route = plan.routes.at(0);
+    pairs = plan.pairs;
+    vdata = jobs::part_verification_data(sources[0], part, route, options, sets);
+    for (std::size_t h = 0; h < 2; ++h) {
+      const std::vector<std::string_view> d{vdata[h]};
+      verdicts.push_back(jobs::verify_pairs(pairs[h], d, options));
+    }
   }
   ~fixture() {
     std::error_code ec;
@@ -81,6 +98,35 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if ((mode & 1) && part.size() >= 8) {
     std::uint64_t sum = neardup::hash64(std::string_view(part).substr(0, part.size() - 8), 0);
     for (std::size_t i = 0; i < 8; ++i, sum >>= 8) part[part.size() - 8 + i] = static_cast<char>(sum & 0xFF);
+  }
+  if ((mode & 4) && ((mode >> 3) & 15) >= 6) {
+    const int piece = (mode >> 3) & 15;
+    if (piece > 10) return 0;
+    std::string route = f.route, pairs0 = f.pairs[0], vdata0 = f.vdata[0], verdict0 = f.verdicts[0],
+                fdata = f.vdata[2];
+    std::string* target[] = {&route, &pairs0, &vdata0, &verdict0, &fdata};
+    *target[piece - 6] = part;
+    try {
+      std::vector<std::string> verdicts = f.verdicts;
+      if (piece == 6) {
+        const auto v = jobs::part_verification_data(f.sources[0], f.part, route, f.options, f.sets);
+        if (v.size() != 3) return 0;
+        vdata0 = v[0];
+        fdata = v[2];
+      }
+      if (piece >= 6 && piece <= 8) {
+        const std::vector<std::string_view> d{vdata0};
+        verdicts[0] = jobs::verify_pairs(pairs0, d, f.options);
+      }
+      if (piece == 9) verdicts[0] = verdict0;
+      const std::vector<std::string_view> parts{f.meta}, b{f.buckets}, d{fdata}, v(verdicts.begin(), verdicts.end());
+      const std::vector<std::uint32_t> part_sources{0};
+      const jobs::part_stages stages{b, d, v};
+      (void)jobs::run_dedup_parts(f.sources, parts, part_sources, (f.dir / "out").string(), f.options, &stages);
+    } catch (const std::runtime_error&) {
+    } catch (const std::invalid_argument&) {
+    }
+    return 0;
   }
   if (mode & 4) {
     const int piece = (mode >> 3) & 7;

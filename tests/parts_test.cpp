@@ -4,6 +4,7 @@
 // chunk size; damaged or mismatched parts are refused.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <random>
 #include <stdexcept>
@@ -84,12 +85,24 @@ std::uint64_t newlines(const std::string& bytes, std::uint64_t begin, std::uint6
   return n;
 }
 
+// Verification as tasks in run_in_parts: buckets of at most max_bucket
+// documents verified in `groups` groups; the bytes that reached the
+// finishing task (verdicts, candidate data) are counted.
+struct verification_case {
+  std::uint32_t max_bucket = 0;
+  std::uint32_t groups = 1;
+  std::uint64_t verdict_bytes = 0;
+  std::uint64_t finish_data_bytes = 0;
+};
+
 // Scans every source in ranges of part_bytes and merges them into out.
 // band_groups > 0: the stages after pass 1 run as part stages
-// (jobs/parts.hpp), the bands grouped in that many ranges.
+// (jobs/parts.hpp), the bands grouped in that many ranges; with `verify`,
+// verification runs as tasks too.
 njobs::dedup_report run_in_parts(const corpus& c, njobs::dedup_options o, std::uint64_t part_bytes,
                                  const std::string& out, std::size_t* part_count = nullptr,
-                                 std::uint32_t band_groups = 0, bool pass1_sets = false) {
+                                 std::uint32_t band_groups = 0, bool pass1_sets = false,
+                                 verification_case* verify = nullptr) {
   std::vector<std::string> parts, part_sets;
   std::vector<std::uint32_t> part_sources;
   std::vector<nio::source_info> part_source_info;
@@ -125,8 +138,34 @@ njobs::dedup_report run_in_parts(const corpus& c, njobs::dedup_options o, std::u
     buckets.push_back(njobs::group_part_band_keys(key_views, o, lo, hi));
   }
   const std::vector<std::string_view> bucket_views(buckets.begin(), buckets.end());
-  const std::vector<std::string> candidates = njobs::part_candidates(bucket_views);
   std::vector<std::string> data, meta;
+  if (verify != nullptr) {
+    const njobs::verification_plan plan = njobs::plan_verification(bucket_views, verify->max_bucket, verify->groups);
+    EXPECT_EQ(plan.routes.size(), parts.size());
+    EXPECT_EQ(plan.pairs.size(), verify->groups);
+    std::vector<std::vector<std::string>> pieces;
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+      pieces.push_back(njobs::part_verification_data(part_source_info[i], parts[i], plan.routes.at(i), o,
+                                                     part_sets[i]));
+      EXPECT_EQ(pieces.back().size(), verify->groups + 1);
+      data.push_back(pieces.back().back());
+      verify->finish_data_bytes += data.back().size();
+      meta.push_back(njobs::part_metadata(parts[i]));
+    }
+    std::vector<std::string> verdicts;
+    for (std::uint32_t h = 0; h < verify->groups; ++h) {
+      std::vector<std::string_view> mine;
+      for (const auto& p : pieces) mine.push_back(p.at(h));
+      verdicts.push_back(njobs::verify_pairs(plan.pairs[h], mine, o));
+      verify->verdict_bytes += verdicts.back().size();
+    }
+    std::reverse(verdicts.begin(), verdicts.end());  // any order
+    const std::vector<std::string_view> data_views(data.begin(), data.end()), views(meta.begin(), meta.end()),
+        verdict_views(verdicts.begin(), verdicts.end());
+    const njobs::part_stages stages{bucket_views, data_views, verdict_views};
+    return njobs::run_dedup_parts(c.sources, views, part_sources, out, o, &stages);
+  }
+  const std::vector<std::string> candidates = njobs::part_candidates(bucket_views);
   for (std::size_t i = 0; i < parts.size(); ++i) {
     if (pass1_sets && o.verify == neardup::pipeline::verify_mode::exact) {
       EXPECT_FALSE(part_sets[i].empty());
@@ -198,17 +237,23 @@ TEST(Parts, MergedPartsGiveTheSingleRunOutputs) {
   }
 }
 
+// The options the part-stage sweeps run with (small chunks: many parts).
+njobs::dedup_options staged_options(neardup::pipeline::verify_mode verify, neardup::pipeline::keep_policy keep) {
+  njobs::dedup_options o;
+  o.threads = 1;
+  o.threshold = 0.7;
+  o.verify = verify;
+  o.keep = keep;
+  o.max_reported_errors = 0;
+  o.reader.chunk_bytes = 700;
+  return o;
+}
+
 TEST(Parts, PartStagesGiveTheSingleRunOutputs) {
   corpus c;
   for (const auto verify : {neardup::pipeline::verify_mode::exact, neardup::pipeline::verify_mode::estimate}) {
     for (const auto keep : {neardup::pipeline::keep_policy::first, neardup::pipeline::keep_policy::longest}) {
-      njobs::dedup_options o;
-      o.threads = 1;
-      o.threshold = 0.7;
-      o.verify = verify;
-      o.keep = keep;
-      o.max_reported_errors = 0;
-      o.reader.chunk_bytes = 700;
+      const njobs::dedup_options o = staged_options(verify, keep);
       const auto single = njobs::run_dedup(c.sources, (c.dir / "single").string(), o);
       ASSERT_GT(single.removed_near, 0u);
       const std::uint32_t bands = o.banding().bands;
@@ -229,6 +274,124 @@ TEST(Parts, PartStagesGiveTheSingleRunOutputs) {
       }
     }
   }
+}
+
+TEST(Parts, VerificationAsTasksGivesTheSingleRunOutputs) {
+  corpus c;
+  for (const auto verify : {neardup::pipeline::verify_mode::exact, neardup::pipeline::verify_mode::estimate}) {
+    for (const auto keep : {neardup::pipeline::keep_policy::first, neardup::pipeline::keep_policy::longest}) {
+      const njobs::dedup_options o = staged_options(verify, keep);
+      const auto single = njobs::run_dedup(c.sources, (c.dir / "single").string(), o);
+      ASSERT_GT(single.removed_near, 0u);
+      const std::uint32_t bands = o.banding().bands;
+      struct sweep {
+        std::uint64_t part_bytes;
+        std::uint32_t band_groups, max_bucket, groups;
+        bool pass1_sets;
+      };
+      // max_bucket 3: some buckets verified in tasks, larger ones by the
+      // finishing task; 0: all by the finishing task; 1024: all in tasks.
+      const sweep cases[] = {{1, 1, 3, 1, false},          {3000, 3, 3, 3, true},
+                             {std::uint64_t{1} << 30, bands, 3, 2, true}, {3000, 2, 0, 2, true},
+                             {3000, 2, 1024, 4, false}, {1, 3, 2, 7, true}};
+      std::uint64_t finish_data[3] = {};  // max_bucket 3, 0, 1024 at part size 3000
+      std::uint64_t verdict_bytes[3] = {};
+      for (const sweep& w : cases) {
+        SCOPED_TRACE(std::string(neardup::name(verify)) + " part " + std::to_string(w.part_bytes) + " band groups " +
+                     std::to_string(w.band_groups) + " max bucket " + std::to_string(w.max_bucket) + " groups " +
+                     std::to_string(w.groups));
+        verification_case v{w.max_bucket, w.groups, 0, 0};
+        const auto staged =
+            run_in_parts(c, o, w.part_bytes, (c.dir / "parts").string(), nullptr, w.band_groups, w.pass1_sets, &v);
+        expect_same_outputs(c.dir / "single", c.dir / "parts");
+        EXPECT_EQ(staged.documents, single.documents);
+        EXPECT_EQ(staged.kept, single.kept);
+        EXPECT_EQ(staged.removed_near, single.removed_near);
+        EXPECT_EQ(staged.verifications, single.verifications);
+        EXPECT_EQ(staged.skipped, single.skipped);
+        if (w.part_bytes == 3000) {
+          const int at = w.max_bucket == 3 ? 0 : w.max_bucket == 0 ? 1 : 2;
+          finish_data[at] = v.finish_data_bytes;
+          verdict_bytes[at] = v.verdict_bytes;
+        }
+      }
+      // With max_bucket 3 both ways were used: fewer candidates' data reached
+      // the finishing task than with none verified in tasks, more than with
+      // all; and there were verdicts.
+      EXPECT_LT(finish_data[0], finish_data[1]);
+      EXPECT_GT(finish_data[0], finish_data[2]);
+      EXPECT_GT(verdict_bytes[0], verdict_bytes[1]);
+    }
+  }
+}
+
+TEST(Parts, DamagedVerificationStagesAreRefused) {
+  corpus c;
+  njobs::dedup_options o;
+  o.threshold = 0.7;
+  o.max_reported_errors = 0;
+  std::vector<std::string> parts, meta;
+  for (const auto& s : c.sources) {
+    parts.push_back(njobs::scan_part(s, o));
+    meta.push_back(njobs::part_metadata(parts.back()));
+  }
+  const std::uint32_t bands = o.banding().bands;
+  std::vector<std::string> keys;
+  for (const auto& p : parts) keys.push_back(njobs::part_band_keys(p, o, 0, bands));
+  const std::vector<std::string_view> key_views(keys.begin(), keys.end());
+  const std::vector<std::string> buckets{njobs::group_part_band_keys(key_views, o, 0, bands)};
+  const std::vector<std::string_view> bucket_views(buckets.begin(), buckets.end());
+  EXPECT_THROW((void)njobs::plan_verification(bucket_views, 3, 0), std::invalid_argument);
+  EXPECT_THROW((void)njobs::plan_verification(bucket_views, njobs::max_verified_bucket + 1, 2), std::invalid_argument);
+  const njobs::verification_plan plan = njobs::plan_verification(bucket_views, 3, 2);
+  std::vector<std::vector<std::string>> pieces;
+  for (std::size_t i = 0; i < 3; ++i) {
+    pieces.push_back(njobs::part_verification_data(c.sources[i], parts[i], plan.routes[i], o));
+  }
+  EXPECT_THROW((void)njobs::part_verification_data(c.sources[0], parts[0], plan.routes[2], o), std::runtime_error);
+  njobs::dedup_options none = o;
+  none.verify = neardup::pipeline::verify_mode::none;
+  EXPECT_THROW((void)njobs::part_verification_data(c.sources[0], parts[0], plan.routes[0], none),
+               std::invalid_argument);
+  auto group_data = [&](std::uint32_t h) {
+    std::vector<std::string> d;
+    for (const auto& p : pieces) d.push_back(p.at(h));
+    return d;
+  };
+  auto verify = [&](const std::string& pairs, std::vector<std::string> d, const njobs::dedup_options& with) {
+    const std::vector<std::string_view> v(d.begin(), d.end());
+    return njobs::verify_pairs(pairs, v, with);
+  };
+  std::vector<std::string> verdicts{verify(plan.pairs[0], group_data(0), o), verify(plan.pairs[1], group_data(1), o)};
+  // Another group's data lacks this group's documents (each group has pairs here).
+  EXPECT_THROW((void)verify(plan.pairs[0], group_data(1), o), std::runtime_error);
+  auto short_data = group_data(0);
+  short_data.pop_back();
+  EXPECT_THROW((void)verify(plan.pairs[0], short_data, o), std::invalid_argument);
+  njobs::dedup_options estimate = o;
+  estimate.verify = neardup::pipeline::verify_mode::estimate;
+  EXPECT_THROW((void)verify(plan.pairs[0], group_data(0), estimate), std::runtime_error);  // sets sent
+  std::vector<std::string> finish_data;
+  for (const auto& p : pieces) finish_data.push_back(p.back());
+  const std::vector<std::uint32_t> part_sources{0, 1, 2};
+  const std::string out = (c.dir / "out").string();
+  auto run = [&](std::vector<std::string> v, const njobs::dedup_options& with) {
+    const std::vector<std::string_view> mv(meta.begin(), meta.end()), bv(buckets.begin(), buckets.end()),
+        dv(finish_data.begin(), finish_data.end()), vv(v.begin(), v.end());
+    const njobs::part_stages stages{bv, dv, vv};
+    return njobs::run_dedup_parts(c.sources, mv, part_sources, out, with, &stages);
+  };
+  EXPECT_NO_THROW(run(verdicts, o));
+  auto damaged = verdicts;
+  damaged[1][damaged[1].size() / 2] ^= 0x20;
+  EXPECT_THROW(run(damaged, o), std::runtime_error);
+  EXPECT_THROW(run({verdicts[0]}, o), std::runtime_error);                 // a group is missing
+  EXPECT_THROW(run({verdicts[0], verdicts[0]}, o), std::runtime_error);    // a group given twice
+  njobs::dedup_options other = o;
+  other.threshold = 0.75;
+  EXPECT_THROW(run(verdicts, other), std::runtime_error);  // verdicts of another threshold
+  // Data of too few parts.
+  EXPECT_THROW((void)verify(plan.pairs[0], {pieces[0][0], pieces[1][0]}, o), std::invalid_argument);
 }
 
 // Keeps a run's bad-record notices (not its plan or warnings).

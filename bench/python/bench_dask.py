@@ -16,10 +16,15 @@ Checks that the outputs are identical, and prints wall seconds, MB/s, the
 throughput ratio, the stage data sent per document and per stage, and
 per-task costs from Dask's task stream (scan = pass 1 per part; lines = '\\n'
 counts of ranges; keys = band keys of a part; group = buckets of a band range;
-candidates = each part's candidates; sets = candidates' signatures and sets
-where a part is; meta = a part's metadata; finish = exact groups, clustering
-with verification, keep choice and writing), with an estimate for 1 TB on 100
-workers made from them.
+vplan = the pairs of small buckets in groups and each part's routes; vdata =
+a part's candidates' signatures and sets for each group and for the finishing
+task, where the part is; verify = one group's verdicts; meta = a part's
+metadata; finish = exact groups, clustering answering from the verdicts,
+keep choice and writing; route, pairs, vpiece, fdata, routesize: picking
+pieces of a result where it is), with an estimate for 1 TB on 100 workers
+made from them. NEARDUP_DASK_VERIFY_BUCKET=0 runs the earlier layout instead
+(candidates = each part's candidates; sets = candidates' data; the finishing
+task verifies every pair).
 """
 import json
 import os
@@ -79,6 +84,7 @@ def main() -> int:
 
     workers = int(os.environ.get("NEARDUP_DASK_WORKERS", "2"))
     part_bytes = int(float(os.environ.get("NEARDUP_DASK_PART_MB", "4" if short else "128")) * 2**20)
+    verify_bucket = int(os.environ.get("NEARDUP_DASK_VERIFY_BUCKET", neardup.dask.DEFAULT_VERIFY_BUCKET))
     tmp = pathlib.Path(tempfile.mkdtemp(prefix="neardup_dask_bench."))
     procs = []
     try:
@@ -118,7 +124,7 @@ def main() -> int:
         with distributed.get_task_stream(client) as ts:
             t = time.time()
             r = neardup.dask.run("dedup", [str(corpus), "-o", str(tmp / "dask"), "--quiet"], client,
-                                 part_bytes=part_bytes)
+                                 part_bytes=part_bytes, verify_bucket=verify_bucket)
             dask_s = time.time() - t
         print(f"dask: {dask_s:.1f}s, {mb / dask_s:.1f} MB/s ({workers} workers x 1 thread, "
               f"{r['dask']['parts']} parts of <= {part_bytes >> 20} MiB + the rest)", flush=True)
@@ -140,8 +146,11 @@ def main() -> int:
         total = sum(shuffle.values())
         print(f"shuffle: {total} bytes = {total / docs:.0f} bytes/document; per stage: " +
               ", ".join(f"{k} {v / docs:.1f}" for k, v in shuffle.items()) +
-              " bytes/document (band_keys: parts -> group tasks; buckets: group tasks -> candidates and finish; "
-              "candidate_data: candidates' signatures and sets -> finish; metadata: parts -> finish); "
+              " bytes/document (band_keys: parts -> group tasks; buckets: group tasks -> vplan (or candidates) "
+              "and finish; routes: vplan -> parts; pairs: vplan -> verify tasks; verification_data: candidates' "
+              "signatures and sets, parts -> verify tasks; verdicts: verify tasks -> finish; candidate_data: "
+              "signatures and sets of larger buckets' members (all candidates' without verify tasks) -> finish; "
+              "metadata: parts -> finish); "
               "lines -> scan 8 bytes per range; the finishing task copies kept lines from shared storage itself")
 
         costs = {}
@@ -155,16 +164,17 @@ def main() -> int:
         finish = sum(costs.get("finish", [0]))
         print(f"finishing task: {finish:.2f}s = {finish / work:.0%} of the task time, {finish / dask_s:.0%} of the "
               f"wall time")
-        seq = finish + sum(costs.get("candidates", [0]))
+        seq = finish + sum(costs.get("candidates", [0])) + sum(costs.get("vplan", [0]))
         spread = work - seq
         per_byte_spread = spread / (mb * 1e6)
         per_byte_seq = seq / (mb * 1e6)
         tb = 1e12
         print(f"per GB: {per_byte_spread * 1e9:.1f} worker-seconds in tasks that spread over the workers, "
-              f"{per_byte_seq * 1e9:.1f} seconds in the two single tasks (candidates, finish)")
+              f"{per_byte_seq * 1e9:.1f} seconds in the two single tasks (vplan or candidates, finish)")
         print(f"1 TB on 100 workers (linear extrapolation): spread tasks {per_byte_spread * tb / 100 / 60:.0f} min; "
               f"single tasks {per_byte_seq * tb / 3600:.1f} h on one worker, which holds the metadata, buckets and "
-              f"candidate data: {(shuffle.get('metadata', 0) + shuffle.get('buckets', 0) + shuffle.get('candidate_data', 0)) / mb / 1e6 * tb / 1e9:.0f} GB")
+              f"candidate data and verdicts: "
+              f"{sum(shuffle.get(k, 0) for k in ('metadata', 'buckets', 'candidate_data', 'verdicts')) / mb / 1e6 * tb / 1e9:.0f} GB")
 
         # decontaminate: references cut from 200 of the corpus's documents
         refs = tmp / "bench.jsonl"

@@ -35,10 +35,19 @@ What runs where:
     and shingle sets (where the part is: from pass 1's sets, which a scan
     keeps beside its part with --verify exact, else from its byte range
     read again), and one per part stripping the signatures from its metadata;
+  * verification as tasks (dedup with --verify exact or estimate; jobs::
+    plan_verification): one task lists the pairs of every bucket of at most
+    ``verify_bucket`` documents, split into as many groups as band ranges,
+    and routes each part's documents to the groups that need them; one task
+    per part makes the data of those documents (signatures and shingle
+    sets, where the part is, once for all groups), and one task per group
+    verifies its pairs with the run's verifier (verdicts and the similarity
+    the evidence files report);
   * one task runs the rest on a worker: ids across parts, exact groups, the
     clusterer over the buckets (each band against the previous band's
-    labels) verifying with the shipped signatures and sets, keep choice,
-    and writing OUTDIR (``run_dedup_parts``; for exact and decontaminate it
+    labels) answering pairs from the verdicts, and verifying the others
+    (pairs of larger buckets) with the shipped signatures and sets, keep
+    choice, and writing OUTDIR (``run_dedup_parts``; for exact and decontaminate it
     merges whole parts). Inputs and OUTDIR must be at the same paths on
     every worker (shared storage).
 
@@ -61,11 +70,17 @@ from typing import Any, Optional, Sequence, Union
 
 from . import _argv, _neardup
 
-__all__ = ["DEFAULT_PART_BYTES", "decontaminate", "dedup", "exact", "main", "run"]
+__all__ = ["DEFAULT_PART_BYTES", "DEFAULT_VERIFY_BUCKET", "decontaminate", "dedup", "exact", "main", "run"]
 
 # Plain JSONL files larger than this are read in byte ranges of about this
 # size (cut where the reader starts a chunk, jobs::part_ranges).
 DEFAULT_PART_BYTES = 128 << 20
+
+# dedup: every pair of a bucket of at most this many documents is verified
+# in a verification task (jobs::plan_verification); larger buckets' pairs are
+# verified by the finishing task. A bucket of m documents gives m(m-1)/2
+# pairs, of which the finishing task would ask about ~m.
+DEFAULT_VERIFY_BUCKET = 32
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -140,22 +155,57 @@ def _candidate_data_task(args: list, source: tuple, begin: int, end: int, part, 
                                          candidates[index], b"" if sets is None else _load(sets))
 
 
+def _verification_plan_task(max_bucket: int, groups: int, *staged) -> tuple:
+    """(routes per part, pairs per group) from the buckets of every band range."""
+    return _neardup._dask_verification_plan([g[0] for g in staged], max_bucket, groups)
+
+
+def _pick(x, i: int, j: int):
+    """x[i][j]: one piece of a task's result, taken where the result is."""
+    return x[i][j]
+
+
+def _verification_data_task(args: list, source: tuple, begin: int, end: int, part, route: bytes, sets,
+                            *lines_before) -> list:
+    """A part's candidate data for each verification group, then for the finishing task (runs where the
+    part is), then the route's size in bytes."""
+    out = _neardup._dask_verification_data(args, source, begin, end, 1 + sum(lines_before), _load(part), route,
+                                           b"" if sets is None else _load(sets))
+    out.append(len(route))
+    return out
+
+
+def _verify_task(args: list, pairs: bytes, *data) -> tuple:
+    """One group's verdicts from every part's data for it: (verdicts, data bytes received, pair bytes)."""
+    return _neardup._dask_verify(args, pairs, list(data)), sum(len(d) for d in data), len(pairs)
+
+
 def _metadata_task(part) -> bytes:
     """A part without its signatures (runs where the part is)."""
     return _neardup._dask_part_metadata(_load(part))
 
 
-def _finish_task(command: str, args: list, sources: list, part_sources: list, staged: int, *inputs) -> dict:
+def _finish_task(command: str, args: list, sources: list, part_sources: list, staged: int, verified: int,
+                 *inputs) -> dict:
     """Merges the parts (bytes or paths) and writes OUTDIR. With `staged` groups of bands, inputs are
-    the parts' metadata, then the groups' (buckets, bytes received), then the parts' candidate data."""
+    the parts' metadata, then the groups' (buckets, bytes received), then the parts' candidate data; with
+    `verified` verification groups, then their (verdicts, data bytes received, pair bytes), then the parts'
+    route sizes."""
     n = len(part_sources)
     parts = [_load(p) for p in inputs[:n]]
     groups = list(inputs[n:n + staged])
-    data = list(inputs[n + staged:])
-    result = _neardup._dask_finish(command, args, sources, parts, part_sources, [g[0] for g in groups], data)
+    data = list(inputs[n + staged:n + staged + (n if staged else 0)])
+    verdicts = list(inputs[n + staged + n:n + staged + n + verified]) if staged else []
+    routes = list(inputs[n + staged + n + verified:]) if staged else []
+    result = _neardup._dask_finish(command, args, sources, parts, part_sources, [g[0] for g in groups], data,
+                                   [v[0] for v in verdicts])
     result["stage_bytes"] = [len(p) for p in parts]
-    result["shuffle"] = {"band_keys": sum(g[1] for g in groups), "buckets": sum(len(g[0]) for g in groups),
-                         "candidate_data": sum(len(d) for d in data), "metadata": sum(len(p) for p in parts)}
+    result["shuffle"] = {"band_keys": sum(g[1] for g in groups), "buckets": sum(len(g[0]) for g in groups)}
+    if verified:
+        result["shuffle"].update({"routes": sum(routes), "pairs": sum(v[2] for v in verdicts),
+                                  "verification_data": sum(v[1] for v in verdicts),
+                                  "verdicts": sum(len(v[0]) for v in verdicts)})
+    result["shuffle"].update({"candidate_data": sum(len(d) for d in data), "metadata": sum(len(p) for p in parts)})
     if not staged:
         result["shuffle"] = {"parts": sum(len(p) for p in parts)}
     return result
@@ -197,7 +247,7 @@ def _remove_run_dir(run_dir: Optional[str]) -> None:
 
 def run(command: str, args: Sequence[str], client: Any = None, work_dir: Optional[PathLike] = None,
         log: Any = None, workers: Optional[Sequence[str]] = None, allow_other_workers: bool = True,
-        part_bytes: int = DEFAULT_PART_BYTES) -> dict:
+        part_bytes: int = DEFAULT_PART_BYTES, verify_bucket: int = DEFAULT_VERIFY_BUCKET) -> dict:
     """Runs ``neardup COMMAND ARGS...`` (dedup, exact or decontaminate) on the Dask cluster of
     ``client`` (default: the current one, ``distributed.get_client()``).
 
@@ -206,10 +256,16 @@ def run(command: str, args: Sequence[str], client: Any = None, work_dir: Optiona
     ``notices`` (bad records as FILE:LINE, warnings), which are also written
     to ``log`` (default sys.stderr) unless --quiet. ``workers``: addresses
     of the workers to run the tasks on (with ``allow_other_workers``, only
-    preferred: others take over when those are gone).
+    preferred: others take over when those are gone). ``verify_bucket``
+    (dedup with --verify exact or estimate): every pair of each bucket of at
+    most this many documents is verified by verification tasks, and the
+    finishing task verifies only the pairs of larger buckets (0: it
+    verifies every pair, from every candidate's signature and set).
     Raises ValueError for bad options and OSError for I/O failures (a missing
     input before any task is scheduled)."""
     args = [str(a) for a in args]
+    if not 0 <= verify_bucket <= _neardup._dask_max_verify_bucket:
+        raise ValueError(f"verify_bucket = {verify_bucket}: expected 0..{_neardup._dask_max_verify_bucket}")
     # Scan tasks run one thread each unless --threads says otherwise; the
     # finishing task runs alone, with the command's default (every core).
     scan_args = args if any(a == "--threads" or a.startswith("--threads=") for a in args) else [
@@ -279,19 +335,53 @@ def run(command: str, args: Sequence[str], client: Any = None, work_dir: Optiona
                 staged.append(client.submit(_group_task, scan_args, lo, hi, *keys,
                                             key=f"neardup-{command}-group-{g}-{token}", pure=False, **placement))
                 del keys
-            cands = client.submit(_candidates_task, *staged, key=f"neardup-{command}-candidates-{token}",
-                                  pure=False, **placement)
-            data, metas = [], []
+            data, metas, verdicts, route_sizes = [], [], [], []
+            if plan["verify"] and verify_bucket > 0:
+                # Verification as tasks (jobs::plan_verification): the pairs of
+                # buckets of at most verify_bucket members are verified in
+                # `groups` tasks, each fed by every part with the data of the
+                # documents it needs; the finishing task gets their verdicts and
+                # the data of larger buckets' members only.
+                vplan = client.submit(_verification_plan_task, verify_bucket, groups, *staged,
+                                      key=f"neardup-{command}-vplan-{token}", pure=False, **placement)
+                pieces = []
+                for i, p in enumerate(parts):
+                    route = client.submit(_pick, vplan, 0, i, key=f"neardup-{command}-route-{i}-{token}",
+                                          pure=False, **placement)
+                    pieces.append(client.submit(_verification_data_task, scan_args, sources[part_sources[i]],
+                                                *part_span[i], p, route, part_sets[i], *part_counts[i],
+                                                key=f"neardup-{command}-vdata-{i}-{token}", pure=False, **placement))
+                    data.append(client.submit(operator.getitem, pieces[i], groups,
+                                              key=f"neardup-{command}-fdata-{i}-{token}", pure=False, **placement))
+                    route_sizes.append(client.submit(operator.getitem, pieces[i], groups + 1,
+                                                     key=f"neardup-{command}-routesize-{i}-{token}", pure=False,
+                                                     **placement))
+                for h in range(groups):
+                    pairs = client.submit(_pick, vplan, 1, h, key=f"neardup-{command}-pairs-{h}-{token}",
+                                          pure=False, **placement)
+                    mine = [client.submit(operator.getitem, x, h, key=f"neardup-{command}-vpiece-{i}.{h}-{token}",
+                                          pure=False, **placement) for i, x in enumerate(pieces)]
+                    verdicts.append(client.submit(_verify_task, scan_args, pairs, *mine,
+                                                  key=f"neardup-{command}-verify-{h}-{token}", pure=False,
+                                                  **placement))
+                    del pairs, mine
+                del vplan, pieces
+            else:
+                cands = client.submit(_candidates_task, *staged, key=f"neardup-{command}-candidates-{token}",
+                                      pure=False, **placement)
+                for i, p in enumerate(parts):
+                    src = sources[part_sources[i]]
+                    data.append(client.submit(_candidate_data_task, scan_args, src, *part_span[i], p, cands, i,
+                                              part_sets[i], *part_counts[i], key=f"neardup-{command}-sets-{i}-{token}",
+                                              pure=False, **placement))
+                del cands
             for i, p in enumerate(parts):
-                src = sources[part_sources[i]]
-                data.append(client.submit(_candidate_data_task, scan_args, src, *part_span[i], p, cands, i,
-                                          part_sets[i], *part_counts[i], key=f"neardup-{command}-sets-{i}-{token}", pure=False,
-                                          **placement))
                 metas.append(client.submit(_metadata_task, p, key=f"neardup-{command}-meta-{i}-{token}",
                                            pure=False, **placement))
-            done = client.submit(_finish_task, command, args, sources, part_sources, len(staged), *metas, *staged,
-                                 *data, key=f"neardup-{command}-finish-{token}", pure=False, **placement)
-            del cands, data, metas
+            done = client.submit(_finish_task, command, args, sources, part_sources, len(staged), len(verdicts),
+                                 *metas, *staged, *data, *verdicts, *route_sizes,
+                                 key=f"neardup-{command}-finish-{token}", pure=False, **placement)
+            del data, metas, verdicts, route_sizes
             part_sets.clear()
         elif command == "decontaminate":
             # The finishing task fetches the parts itself, one at a time; they
@@ -299,7 +389,7 @@ def run(command: str, args: Sequence[str], client: Any = None, work_dir: Optiona
             done = client.submit(_finish_decontaminate_task, args, sources, part_sources, [p.key for p in parts],
                                  key=f"neardup-{command}-finish-{token}", pure=False, **placement)
         else:
-            done = client.submit(_finish_task, command, args, sources, part_sources, 0, *parts,
+            done = client.submit(_finish_task, command, args, sources, part_sources, 0, 0, *parts,
                                  key=f"neardup-{command}-finish-{token}", pure=False, **placement)
         result = done.result()
         del parts, done, staged
@@ -316,11 +406,12 @@ def run(command: str, args: Sequence[str], client: Any = None, work_dir: Optiona
 
 
 def dedup(inputs: Sequence[PathLike], out_dir: PathLike, client: Any = None, work_dir: Optional[PathLike] = None,
-          progress: bool = True, part_bytes: int = DEFAULT_PART_BYTES, **options: Any) -> dict:
+          progress: bool = True, part_bytes: int = DEFAULT_PART_BYTES, verify_bucket: int = DEFAULT_VERIFY_BUCKET,
+          **options: Any) -> dict:
     """``neardup dedup INPUTS -o OUT_DIR --OPTION VALUE...`` on a Dask cluster
     (see run()); ``progress=False`` is ``--quiet``."""
     return run("dedup", _argv("dedup", inputs, out_dir, options, progress)[1:], client, work_dir,
-               part_bytes=part_bytes)
+               part_bytes=part_bytes, verify_bucket=verify_bucket)
 
 
 def exact(inputs: Sequence[PathLike], out_dir: PathLike, client: Any = None, work_dir: Optional[PathLike] = None,
@@ -361,6 +452,9 @@ unless it is given.
                        worker sees) instead of in worker memory
   --part-mb M          read plain JSONL files larger than M MiB in ranges of
                        about M MiB, one task each (default 128)
+  --verify-bucket N    dedup: verify every pair of buckets of at most N
+                       documents in verification tasks; the finishing task
+                       verifies the rest (default 32; 0: all of them)
 """
 
 
@@ -373,11 +467,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     scheduler = None
     work_dir = None
     part_bytes = DEFAULT_PART_BYTES
+    verify_bucket = DEFAULT_VERIFY_BUCKET
     args: list = []
     i = 0
     while i < len(rest):
         a = rest[i]
-        for name in ("--scheduler", "--work-dir", "--part-mb"):
+        for name in ("--scheduler", "--work-dir", "--part-mb", "--verify-bucket"):
             if a == name or a.startswith(name + "="):
                 if a == name:
                     if i + 1 >= len(rest):
@@ -391,6 +486,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                     scheduler = value
                 elif name == "--work-dir":
                     work_dir = value
+                elif name == "--verify-bucket":
+                    if not value.isdigit() or int(value) > _neardup._dask_max_verify_bucket:
+                        print(f"neardup.dask: --verify-bucket = '{value}': expected "
+                              f"0..{_neardup._dask_max_verify_bucket}", file=sys.stderr)
+                        return 2
+                    verify_bucket = int(value)
                 else:
                     try:
                         part_bytes = int(float(value) * 2**20)
@@ -421,7 +522,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     try:
         with Client(scheduler, timeout=30) as client:
-            r = run(command, args, client, work_dir, part_bytes=part_bytes)
+            r = run(command, args, client, work_dir, part_bytes=part_bytes, verify_bucket=verify_bucket)
     except (OSError, ValueError) as e:
         print(f"{e}", file=sys.stderr)
         return 1

@@ -11,6 +11,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bindings.hpp"
@@ -137,6 +138,7 @@ py::dict plan(const std::string& command, const std::vector<std::string>& args) 
   d["bands"] = s.near() ? s.options().banding().bands : 0u;
   // Scan tasks keep their shingle sets for the candidates' data (exact verification).
   d["keep_sets"] = s.near() && s.options().verify == pipeline::verify_mode::exact;
+  d["verify"] = s.near() && s.options().verify != pipeline::verify_mode::none;
   return d;
 }
 
@@ -148,6 +150,15 @@ std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges(const source_tuple& 
   return out;
 }
 
+// One byte range of a source of a plan; first_line: the line number at `begin`.
+io::source_info range_of(const source_tuple& source, std::uint64_t begin, std::uint64_t end, std::uint64_t first_line) {
+  io::source_info src = from_tuple(source);
+  src.range_begin = begin;
+  src.range_end = end;
+  src.range_first_line = first_line;
+  return src;
+}
+
 py::object scan(const std::string& command, const std::vector<std::string>& args, const source_tuple& source,
                std::uint64_t begin, std::uint64_t end, std::uint64_t first_line,
                const std::vector<source_tuple>& references, bool keep_sets) {
@@ -156,10 +167,7 @@ py::object scan(const std::string& command, const std::vector<std::string>& args
   without_gil(command, [&] {
     parse(s, command, args, false);
     s.base().progress = false;
-    io::source_info src = from_tuple(source);
-    src.range_begin = begin;
-    src.range_end = end;
-    src.range_first_line = first_line;
+    const io::source_info src = range_of(source, begin, end, first_line);
     if (s.decon()) {
       std::vector<io::source_info> refs;
       for (const auto& t : references) refs.push_back(from_tuple(t));
@@ -235,13 +243,45 @@ py::bytes candidate_data(const std::vector<std::string>& args, const source_tupl
   std::string out;
   const std::string_view p = view_of(part), c = view_of(cands), ps = view_of(part_sets);
   without_gil("dedup", [&] {
-    io::source_info src = from_tuple(source);
-    src.range_begin = begin;
-    src.range_end = end;
-    src.range_first_line = first_line;
-    out = jobs::part_candidate_data(src, p, c, o, ps);
+    out = jobs::part_candidate_data(range_of(source, begin, end, first_line), p, c, o, ps);
     release_free_memory();
   });
+  return py::bytes(out);
+}
+
+std::pair<std::vector<py::bytes>, std::vector<py::bytes>> verification_plan(const std::vector<py::bytes>& buckets,
+                                                                             std::uint32_t max_bucket,
+                                                                             std::uint32_t groups) {
+  jobs::verification_plan out;
+  const auto views = views_of(buckets);
+  without_gil("dedup", [&] { out = jobs::plan_verification(views, max_bucket, groups); });
+  std::pair<std::vector<py::bytes>, std::vector<py::bytes>> r;
+  for (const auto& x : out.routes) r.first.emplace_back(x);
+  for (const auto& x : out.pairs) r.second.emplace_back(x);
+  return r;
+}
+
+std::vector<py::bytes> verification_data(const std::vector<std::string>& args, const source_tuple& source,
+                                         std::uint64_t begin, std::uint64_t end, std::uint64_t first_line,
+                                         const py::bytes& part, const py::bytes& route, const py::bytes& part_sets) {
+  const jobs::dedup_options o = dedup_options_of(args);
+  std::vector<std::string> out;
+  const std::string_view p = view_of(part), r = view_of(route), ps = view_of(part_sets);
+  without_gil("dedup", [&] {
+    out = jobs::part_verification_data(range_of(source, begin, end, first_line), p, r, o, ps);
+    release_free_memory();
+  });
+  std::vector<py::bytes> result;
+  for (const auto& x : out) result.emplace_back(x);
+  return result;
+}
+
+py::bytes verify(const std::vector<std::string>& args, const py::bytes& pairs, const std::vector<py::bytes>& data) {
+  const jobs::dedup_options o = dedup_options_of(args);
+  std::string out;
+  const std::string_view p = view_of(pairs);
+  const auto views = views_of(data);
+  without_gil("dedup", [&] { out = jobs::verify_pairs(p, views, o); });
   return py::bytes(out);
 }
 
@@ -264,11 +304,12 @@ std::vector<io::source_info> planned_sources(job_settings& s, const std::vector<
 py::dict finish(const std::string& command, const std::vector<std::string>& args,
                 const std::vector<source_tuple>& sources, const std::vector<py::bytes>& parts,
                 const std::vector<std::uint32_t>& part_sources, const std::vector<py::bytes>& buckets,
-                const std::vector<py::bytes>& candidate_data) {
+                const std::vector<py::bytes>& candidate_data, const std::vector<py::bytes>& verdicts) {
   job_settings s;
   const std::vector<std::string_view> views = views_of(parts);
-  const std::vector<std::string_view> bucket_views = views_of(buckets), data_views = views_of(candidate_data);
-  const jobs::part_stages stages{bucket_views, data_views};
+  const std::vector<std::string_view> bucket_views = views_of(buckets), data_views = views_of(candidate_data),
+                                      verdict_views = views_of(verdicts);
+  const jobs::part_stages stages{bucket_views, data_views, verdict_views};
   const bool staged = !buckets.empty();
   notices kept;
   without_gil(command, [&] {
@@ -355,10 +396,21 @@ void register_dask(py::module_& m) {
         "part"_a, "candidates"_a, "part_sets"_a = py::bytes(),
         "The signatures and shingle sets of a part's candidates (jobs::part_candidate_data; the sets from "
         "part_sets, scan's, when not empty, else read again).");
+  m.attr("_dask_max_verify_bucket") = jobs::max_verified_bucket;
+  m.def("_dask_verification_plan", &verification_plan, "buckets"_a, "max_bucket"_a, "groups"_a,
+        "(routes per part, pairs per group) from the buckets of every band (jobs::plan_verification).");
+  m.def("_dask_verification_data", &verification_data, "args"_a, "source"_a, "begin"_a, "end"_a, "first_line"_a,
+        "part"_a, "route"_a, "part_sets"_a = py::bytes(),
+        "A part's candidate data for each destination of its route: the groups, then the finishing task "
+        "(jobs::part_verification_data).");
+  m.def("_dask_verify", &verify, "args"_a, "pairs"_a, "data"_a,
+        "The verdicts of one group's pairs from every part's data for it (jobs::verify_pairs).");
   m.def("_dask_finish", &finish, "command"_a, "args"_a, "sources"_a, "parts"_a, "part_sources"_a,
         "buckets"_a = std::vector<py::bytes>{}, "candidate_data"_a = std::vector<py::bytes>{},
+        "verdicts"_a = std::vector<py::bytes>{},
         "Merges the parts of every source and writes the run's outputs into OUTDIR (with _SUCCESS). "
-        "With buckets and candidate_data (dedup), the parts may be part_metadata() parts (jobs::part_stages). "
+        "With buckets and candidate_data (dedup), the parts may be part_metadata() parts (jobs::part_stages); "
+        "with verdicts, candidate_data is that of the members of buckets too large to verify in tasks. "
         "Returns {'notices': [...]}: bad records (FILE:LINE) and warnings.");
 }
 

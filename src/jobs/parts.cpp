@@ -10,8 +10,10 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -21,8 +23,12 @@
 #include "part_bytes.hpp"
 #include "neardup/banding.hpp"
 #include "neardup/detail/radix_sort.hpp"
+#include "neardup/hash.hpp"
 #include "neardup/pipeline/format.hpp"
 #include "neardup/pipeline/spill.hpp"
+#include "neardup/pipeline/stages.hpp"
+#include "neardup/shingle.hpp"
+#include "neardup/signature.hpp"
 
 namespace neardup::jobs {
 
@@ -408,19 +414,29 @@ struct decoded_buckets {
   std::vector<bucket_list> bands;
 };
 
+// u64 parts | u64 documents of each part (of a blob of `size` bytes);
+// `total` receives their sum.
+std::vector<std::uint64_t> read_part_documents(part_reader& r, std::size_t size, std::uint64_t& total) {
+  const auto parts = r.num<std::uint64_t>();
+  if (parts > size / 8) part_reader::fail("truncated");
+  std::vector<std::uint64_t> documents;
+  total = 0;
+  for (std::uint64_t i = 0; i < parts; ++i) {
+    documents.push_back(r.num<std::uint64_t>());
+    total += documents.back();
+    if (total > UINT32_MAX) part_reader::fail("more than 2^32-1 documents");
+  }
+  return documents;
+}
+
 decoded_buckets read_buckets(std::string_view bytes) {
   part_reader r(bytes, kBucketsMagic, kVersion);
   decoded_buckets g;
   g.band_begin = r.num<std::uint32_t>();
   g.band_end = r.num<std::uint32_t>();
-  const auto parts = r.num<std::uint64_t>();
-  if (parts > bytes.size() / 8 || g.band_end < g.band_begin) part_reader::fail("truncated");
+  if (g.band_end < g.band_begin) part_reader::fail("truncated");
   std::uint64_t total = 0;
-  for (std::uint64_t i = 0; i < parts; ++i) {
-    g.part_documents.push_back(r.num<std::uint64_t>());
-    total += g.part_documents.back();
-    if (total > UINT32_MAX) part_reader::fail("more than 2^32-1 documents");
-  }
+  g.part_documents = read_part_documents(r, bytes.size(), total);
   for (std::uint32_t b = g.band_begin; b < g.band_end; ++b) {
     bucket_list& list = g.bands.emplace_back();
     const auto buckets = r.num<std::uint64_t>();
@@ -476,6 +492,29 @@ class distributed_stage_data final : public pipeline::spilled_stage_data, public
     set_values_.insert(set_values_.end(), set.begin(), set.end());
   }
 
+  // Verdicts of pairs verified elsewhere (verify_pairs); afterwards only the
+  // pairs not among them are verified here, from the candidates' data.
+  void add_verdicts(std::span<const std::uint64_t> keys, std::span<const std::uint8_t> duplicate,
+                    std::span<const double> similarity) {
+    decided_.reserve(decided_.size() + keys.size());
+    for (std::size_t i = 0; i < keys.size(); ++i) decided_.push_back({keys[i], {duplicate[i] != 0, similarity[i]}});
+    has_verdicts_ = true;
+  }
+  void index_verdicts() {
+    std::sort(decided_.begin(), decided_.end(),
+              [](const decided_entry& x, const decided_entry& y) { return x.key < y.key; });
+    for (std::size_t i = 1; i < decided_.size(); ++i) {
+      if (decided_[i].key == decided_[i - 1].key) part_reader::fail("a pair verified in two groups");
+    }
+  }
+  std::optional<decided_pair> decided(doc_id a, doc_id b) const override {
+    const std::uint64_t key = std::uint64_t{a} << 32 | b;
+    const auto it = std::lower_bound(decided_.begin(), decided_.end(), key,
+                                     [](const decided_entry& e, std::uint64_t k) { return e.key < k; });
+    if (it == decided_.end() || it->key != key) return std::nullopt;
+    return it->pair;
+  }
+
   void buckets(std::uint32_t band, std::span<const std::uint8_t> excluded,
                const std::function<void(const bucket_list&)>& fn) override {
     const bucket_list& all = *band_index_.at(band);
@@ -498,6 +537,12 @@ class distributed_stage_data final : public pipeline::spilled_stage_data, public
     std::copy_n(signatures_.begin() + static_cast<std::ptrdiff_t>(std::size_t{i} * k_), k_, out.begin());
   }
   bool missing(std::vector<std::uint8_t>& wanted) override {
+    // With verdicts, the pairs without one are those of buckets too large to
+    // verify elsewhere, whose members' data was sent (plan_verification).
+    if (has_verdicts_) {
+      std::fill(wanted.begin(), wanted.end(), 0);
+      return false;
+    }
     bool left = false;
     for (std::size_t d = 0; d < wanted.size(); ++d) {
       if (wanted[d] && slot_[d] != UINT32_MAX) wanted[d] = 0;
@@ -506,7 +551,7 @@ class distributed_stage_data final : public pipeline::spilled_stage_data, public
     return left;
   }
   void load(const std::vector<std::uint8_t>&) override {
-    throw std::logic_error("run_dedup_parts: a candidate's shingle set was not sent by its part");
+    part_reader::fail("a candidate's shingle set was not sent by its part");
   }
   std::span<const std::uint64_t> set(doc_id d) const override {
     const std::uint32_t i = at(d);
@@ -517,7 +562,9 @@ class distributed_stage_data final : public pipeline::spilled_stage_data, public
  private:
   std::uint32_t at(doc_id d) const {
     if (d >= slot_.size() || slot_[d] == UINT32_MAX) {
-      throw std::logic_error("run_dedup_parts: document " + std::to_string(d) + " is no candidate of any part");
+      // Consistent stage data never gets here; damaged (but well-formed) data may.
+    part_reader::fail("document " + std::to_string(d) +
+                      " is no candidate of any part, or has no data here for a pair without a verdict");
     }
     return slot_[d];
   }
@@ -528,6 +575,12 @@ class distributed_stage_data final : public pipeline::spilled_stage_data, public
   std::vector<sig_value> signatures_;
   std::vector<std::uint64_t> set_begin_;
   std::vector<std::uint64_t> set_values_;
+  struct decided_entry {
+    std::uint64_t key;  // a << 32 | b
+    decided_pair pair;
+  };
+  std::vector<decided_entry> decided_;
+  bool has_verdicts_ = false;
 };
 
 }  // namespace
@@ -666,8 +719,28 @@ std::vector<std::string> part_candidates(std::span<const std::string_view> bucke
   return out;
 }
 
-std::string part_candidate_data(const io::source_info& source, std::string_view part, std::string_view candidates,
-                                const dedup_options& options, std::string_view part_sets) {
+namespace {
+
+// Parses a candidate list (the layout of a "NDCAND" blob's body, and of each
+// destination of a route) of a part of `documents` documents.
+std::vector<doc_id> read_doc_list(part_reader& r, std::uint64_t documents) {
+  const auto count = r.num<std::uint64_t>();
+  if (count > documents) part_reader::fail("more candidates than documents");
+  std::vector<doc_id> docs;
+  docs.reserve(count);
+  for (std::uint64_t i = 0; i < count; ++i) {
+    const auto d = r.num<std::uint32_t>();
+    if (d >= documents || (!docs.empty() && d <= docs.back())) part_reader::fail("bad candidate list");
+    docs.push_back(d);
+  }
+  return docs;
+}
+
+// Candidate data (signatures and, for verify_mode::exact, shingle sets) of
+// each list of a part's documents; the sets are loaded once for all lists.
+std::vector<std::string> candidate_data_of(const io::source_info& source, std::string_view part,
+                                           const std::function<std::vector<std::vector<doc_id>>(std::uint64_t)>& lists_of,
+                                           const dedup_options& options, std::string_view part_sets) {
   options.validate();
   validate(options);
   if (!options.near) throw std::invalid_argument("part_candidate_data: `neardup exact` has no candidates");
@@ -678,62 +751,393 @@ std::string part_candidate_data(const io::source_info& source, std::string_view 
   run_notices none(quiet, 0);
   append_part(scanned, none, part, 0, false, source.range_begin, options.num_perm, stage, true);
   const corpus_index& corpus = scanned.corpus;
-  part_reader r(candidates, kCandidatesMagic, kVersion);
-  if (r.num<std::uint64_t>() != corpus.size()) part_reader::fail("candidates of another part");
-  const auto count = r.num<std::uint64_t>();
-  if (count > corpus.size()) part_reader::fail("more candidates than documents");
-  std::vector<doc_id> docs;
+  const std::vector<std::vector<doc_id>> lists = lists_of(corpus.size());
   std::vector<std::uint8_t> wanted(corpus.size());
-  for (std::uint64_t i = 0; i < count; ++i) {
-    const auto d = r.num<std::uint32_t>();
-    if (d >= corpus.size() || (!docs.empty() && d <= docs.back())) part_reader::fail("bad candidate list");
-    docs.push_back(d);
-    wanted[d] = 1;
+  bool any = false;
+  for (const auto& docs : lists) {
+    for (const doc_id d : docs) wanted[d] = 1;
+    any = any || !docs.empty();
   }
-  if (!r.done()) part_reader::fail("trailing bytes");
-  std::vector<sig_value> values;
-  values.reserve(docs.size() * options.num_perm);
-  for (const doc_id d : docs) {
-    const auto sig = corpus.signature(d);
-    values.insert(values.end(), sig.begin(), sig.end());
-  }
-  part_writer w(kSetsMagic, kVersion);
-  w.num<std::uint64_t>(corpus.size());
-  w.blob(pipeline::write_signatures(stage, docs, values));
   const bool sets = options.verify == verify_mode::exact;
-  w.num<std::uint8_t>(sets ? 1 : 0);
-  if (sets && !docs.empty() && !part_sets.empty()) {
-    // pass 1's sets, kept by scan_part
+  // The sets of the wanted documents: pass 1's (kept by scan_part), or read again.
+  std::vector<std::uint64_t> set_begin(corpus.size() + 1, 0);
+  std::string_view kept;
+  detail::shingle_sets loaded;
+  const bool from_pass1 = sets && any && !part_sets.empty();
+  if (from_pass1) {
     part_reader r2(part_sets, kPartSetsMagic, kVersion);
     if (r2.num<std::uint64_t>() != corpus.size()) part_reader::fail("shingle sets of another part");
-    std::vector<std::uint64_t> sizes(corpus.size());
     std::uint64_t total = 0;
-    for (auto& m : sizes) {
-      m = r2.num<std::uint64_t>();
+    for (std::size_t d = 0; d < corpus.size(); ++d) {
+      const auto m = r2.num<std::uint64_t>();
       total += m;
       if (m > part_sets.size() / 8 || total > part_sets.size() / 8) part_reader::fail("truncated");
+      set_begin[d + 1] = total;
     }
-    const std::string_view kept = r2.take(total * 8);
+    kept = r2.take(total * 8);
     if (!r2.done()) part_reader::fail("trailing bytes");
-    std::vector<std::uint64_t> begin(corpus.size() + 1, 0);
-    for (std::size_t d = 0; d < corpus.size(); ++d) begin[d + 1] = begin[d] + sizes[d];
-    for (const doc_id d : docs) {
-      w.num<std::uint64_t>(sizes[d]);
-      w.bytes(kept.data() + begin[d] * 8, sizes[d] * 8);
-    }
-  } else if (sets && !docs.empty()) {
+  } else if (sets && any) {
     executor pool(options.threads);
-    const detail::shingle_sets loaded =
-        load_shingle_sets(std::span<const io::source_info>(&source, 1), corpus, wanted,
-                          scan_options(options, pool), quiet);
+    loaded = load_shingle_sets(std::span<const io::source_info>(&source, 1), corpus, wanted,
+                               scan_options(options, pool), quiet);
+  }
+  std::vector<std::string> out;
+  std::vector<sig_value> values;
+  for (const auto& docs : lists) {
+    values.clear();
+    values.reserve(docs.size() * options.num_perm);
     for (const doc_id d : docs) {
-      const auto set = loaded[d];
-      w.num<std::uint64_t>(set.size());
-      w.u64s(set);
+      const auto sig = corpus.signature(d);
+      values.insert(values.end(), sig.begin(), sig.end());
+    }
+    part_writer w(kSetsMagic, kVersion);
+    w.num<std::uint64_t>(corpus.size());
+    w.blob(pipeline::write_signatures(stage, docs, values));
+    w.num<std::uint8_t>(sets ? 1 : 0);
+    if (sets) {
+      for (const doc_id d : docs) {
+        if (from_pass1) {
+          w.num<std::uint64_t>(set_begin[d + 1] - set_begin[d]);
+          w.bytes(kept.data() + set_begin[d] * 8, (set_begin[d + 1] - set_begin[d]) * 8);
+        } else {
+          const auto set = loaded[d];
+          w.num<std::uint64_t>(set.size());
+          w.u64s(set);
+        }
+      }
+    }
+    out.push_back(w.take());
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string part_candidate_data(const io::source_info& source, std::string_view part, std::string_view candidates,
+                                const dedup_options& options, std::string_view part_sets) {
+  const auto lists_of = [&](std::uint64_t documents) {
+    part_reader r(candidates, kCandidatesMagic, kVersion);
+    if (r.num<std::uint64_t>() != documents) part_reader::fail("candidates of another part");
+    std::vector<std::vector<doc_id>> lists{read_doc_list(r, documents)};
+    if (!r.done()) part_reader::fail("trailing bytes");
+    return lists;
+  };
+  return std::move(candidate_data_of(source, part, lists_of, options, part_sets).front());
+}
+
+namespace {
+
+constexpr char kRouteMagic[8] = {'N', 'D', 'R', 'O', 'U', 'T', 'E', '\0'};
+constexpr char kPairsMagic[8] = {'N', 'D', 'P', 'A', 'I', 'R', 'S', '\0'};
+constexpr char kVerdictsMagic[8] = {'N', 'D', 'V', 'E', 'R', 'D', 'T', '\0'};
+
+// The pairs of one verification group (plan_verification's bytes).
+struct decoded_pairs {
+  std::uint32_t group = 0, groups = 0, max_bucket = 0;
+  std::vector<std::uint64_t> part_documents;
+  std::vector<std::uint64_t> keys;  // a << 32 | b, a < b, ascending
+};
+
+decoded_pairs read_pairs(std::string_view bytes) {
+  part_reader r(bytes, kPairsMagic, kVersion);
+  decoded_pairs p;
+  p.group = r.num<std::uint32_t>();
+  p.groups = r.num<std::uint32_t>();
+  p.max_bucket = r.num<std::uint32_t>();
+  if (p.group >= p.groups) part_reader::fail("bad verification group");
+  std::uint64_t total = 0;
+  p.part_documents = read_part_documents(r, bytes.size(), total);
+  const auto count = r.num<std::uint64_t>();
+  if (count > bytes.size() / 8) part_reader::fail("truncated");
+  p.keys.reserve(count);
+  for (std::uint64_t i = 0; i < count; ++i) {
+    const auto key = r.num<std::uint64_t>();
+    const std::uint64_t a = key >> 32, b = key & UINT32_MAX;
+    if (a >= b || b >= total || (!p.keys.empty() && key <= p.keys.back())) part_reader::fail("bad pair list");
+    p.keys.push_back(key);
+  }
+  if (!r.done()) part_reader::fail("trailing bytes");
+  return p;
+}
+
+// What a verdict table must agree on with the run that reads it.
+void write_verdict_header(part_writer& w, const dedup_options& options) {
+  w.num<std::uint8_t>(static_cast<std::uint8_t>(options.verify));
+  w.num<double>(options.threshold);
+  w.num<std::uint64_t>(options.num_perm);
+  w.num<std::uint64_t>(options.seed);
+}
+
+void check_verdict_header(part_reader& r, const dedup_options& options) {
+  const auto verify = r.num<std::uint8_t>();
+  const auto threshold = r.num<double>();
+  const auto num_perm = r.num<std::uint64_t>();
+  const auto seed = r.num<std::uint64_t>();
+  if (verify != static_cast<std::uint8_t>(options.verify) || threshold != options.threshold ||
+      num_perm != options.num_perm || seed != options.seed) {
+    part_reader::fail("verdicts made with another --verify, --threshold, --num-perm or --seed");
+  }
+}
+
+}  // namespace
+
+verification_plan plan_verification(std::span<const std::string_view> buckets, std::uint32_t max_bucket,
+                                    std::uint32_t groups) {
+  if (groups == 0 || groups > max_verification_groups) {
+    throw std::invalid_argument("plan_verification: groups = " + std::to_string(groups) + ", expected 1.." +
+                                std::to_string(max_verification_groups));
+  }
+  if (max_bucket > max_verified_bucket) {
+    throw std::invalid_argument("plan_verification: max_bucket = " + std::to_string(max_bucket) +
+                                ", at most " + std::to_string(max_verified_bucket));
+  }
+  std::vector<decoded_buckets> decoded;
+  for (const std::string_view b : buckets) {
+    decoded.push_back(read_buckets(b));
+    if (decoded.back().part_documents != decoded.front().part_documents) part_reader::fail("buckets of other parts");
+  }
+  // Bands in order: a pair's group is that of its first bucket (in band order).
+  std::sort(decoded.begin(), decoded.end(),
+            [](const decoded_buckets& x, const decoded_buckets& y) { return x.band_begin < y.band_begin; });
+  const std::vector<std::uint64_t> part_documents =
+      decoded.empty() ? std::vector<std::uint64_t>{} : decoded.front().part_documents;
+  std::vector<std::uint64_t> first_doc{0};
+  for (const auto n : part_documents) first_doc.push_back(first_doc.back() + n);
+  const std::uint64_t total = first_doc.back();
+
+  std::vector<std::uint8_t> large(total, 0);
+  struct pair_group {
+    std::uint64_t key;
+    std::uint32_t group;
+  };
+  std::vector<pair_group> found;
+  for (const decoded_buckets& g : decoded) {
+    for (const bucket_list& list : g.bands) {
+      for (std::size_t i = 0; i < list.size(); ++i) {
+        const auto bucket = list[i];
+        if (bucket.size() > max_bucket) {
+          for (const doc_id d : bucket) large[d] = 1;
+          continue;
+        }
+        // All of a small bucket's pairs, to the group of its first member:
+        // a cluster's buckets mostly share their first member, so its
+        // documents mostly travel to one group.
+        const auto group = static_cast<std::uint32_t>(mix64(bucket[0]) % groups);
+        for (std::size_t x = 0; x < bucket.size(); ++x) {
+          for (std::size_t y = x + 1; y < bucket.size(); ++y) {
+            if (bucket[x] >= bucket[y]) part_reader::fail("bucket not sorted");
+            found.push_back({std::uint64_t{bucket[x]} << 32 | bucket[y], group});
+          }
+        }
+      }
     }
   }
+  std::stable_sort(found.begin(), found.end(),
+                   [](const pair_group& x, const pair_group& y) { return x.key < y.key; });
+  std::vector<std::vector<std::uint64_t>> keys(groups);
+  std::vector<std::vector<doc_id>> docs(groups);
+  for (std::size_t i = 0; i < found.size(); ++i) {
+    if (i > 0 && found[i].key == found[i - 1].key) continue;  // the first bucket's group decides
+    keys[found[i].group].push_back(found[i].key);
+    docs[found[i].group].push_back(static_cast<doc_id>(found[i].key >> 32));
+    docs[found[i].group].push_back(static_cast<doc_id>(found[i].key & UINT32_MAX));
+  }
+  std::vector<pair_group>().swap(found);
+
+  verification_plan plan;
+  for (std::uint32_t h = 0; h < groups; ++h) {
+    part_writer w(kPairsMagic, kVersion);
+    w.num<std::uint32_t>(h);
+    w.num<std::uint32_t>(groups);
+    w.num<std::uint32_t>(max_bucket);
+    w.num<std::uint64_t>(part_documents.size());
+    for (const auto n : part_documents) w.num<std::uint64_t>(n);
+    w.num<std::uint64_t>(keys[h].size());
+    for (const auto k : keys[h]) w.num<std::uint64_t>(k);
+    plan.pairs.push_back(w.take());
+    std::vector<std::uint64_t>().swap(keys[h]);
+    std::sort(docs[h].begin(), docs[h].end());
+    docs[h].erase(std::unique(docs[h].begin(), docs[h].end()), docs[h].end());
+  }
+  // Per part, per destination (the groups, then the finishing task): its documents there.
+  std::vector<std::size_t> at(groups, 0);
+  for (std::size_t i = 0; i < part_documents.size(); ++i) {
+    part_writer w(kRouteMagic, kVersion);
+    w.num<std::uint64_t>(part_documents[i]);
+    w.num<std::uint32_t>(groups);
+    w.num<std::uint32_t>(max_bucket);
+    for (std::uint32_t h = 0; h < groups; ++h) {
+      const std::size_t begin = at[h];
+      while (at[h] < docs[h].size() && docs[h][at[h]] < first_doc[i + 1]) ++at[h];
+      w.num<std::uint64_t>(at[h] - begin);
+      for (std::size_t j = begin; j < at[h]; ++j) w.num<std::uint32_t>(static_cast<std::uint32_t>(docs[h][j] - first_doc[i]));
+    }
+    std::uint64_t count = 0;
+    for (std::uint64_t d = first_doc[i]; d < first_doc[i + 1]; ++d) count += large[d];
+    w.num<std::uint64_t>(count);
+    for (std::uint64_t d = first_doc[i]; d < first_doc[i + 1]; ++d) {
+      if (large[d]) w.num<std::uint32_t>(static_cast<std::uint32_t>(d - first_doc[i]));
+    }
+    plan.routes.push_back(w.take());
+  }
+  return plan;
+}
+
+std::vector<std::string> part_verification_data(const io::source_info& source, std::string_view part,
+                                                std::string_view route, const dedup_options& options,
+                                                std::string_view part_sets) {
+  if (options.verify == verify_mode::none) {
+    throw std::invalid_argument("part_verification_data: --verify none verifies no pairs");
+  }
+  const auto lists_of = [&](std::uint64_t documents) {
+    part_reader r(route, kRouteMagic, kVersion);
+    if (r.num<std::uint64_t>() != documents) part_reader::fail("route of another part");
+    const auto groups = r.num<std::uint32_t>();
+    (void)r.num<std::uint32_t>();
+    if (groups == 0 || groups > max_verification_groups) part_reader::fail("bad verification groups");
+    std::vector<std::vector<doc_id>> lists;
+    for (std::uint32_t h = 0; h <= groups; ++h) lists.push_back(read_doc_list(r, documents));
+    if (!r.done()) part_reader::fail("trailing bytes");
+    return lists;
+  };
+  return candidate_data_of(source, part, lists_of, options, part_sets);
+}
+
+std::string verify_pairs(std::string_view pairs, std::span<const std::string_view> data,
+                         const dedup_options& options) {
+  options.validate();
+  if (!options.near || options.verify == verify_mode::none) {
+    throw std::invalid_argument("verify_pairs: only --verify exact and estimate verify pairs");
+  }
+  const decoded_pairs p = read_pairs(pairs);
+  if (data.size() != p.part_documents.size()) {
+    throw std::invalid_argument("verify_pairs: " + std::to_string(data.size()) + " candidate data for " +
+                                std::to_string(p.part_documents.size()) + " parts");
+  }
+  const auto stage = pipeline::stage_data_options::of(options);
+  const std::size_t k = options.num_perm;
+  const bool exact = options.verify == verify_mode::exact;
+  // The documents sent, in run-wide order (parts in order, each ascending).
+  std::vector<doc_id> docs;
+  std::vector<sig_value> signatures;
+  std::vector<std::uint64_t> set_begin{0}, set_values;
+  std::uint64_t first = 0;
+  for (std::size_t i = 0; i < data.size(); ++i) {
+    part_reader r(data[i], kSetsMagic, kVersion);
+    if (r.num<std::uint64_t>() != p.part_documents[i]) part_reader::fail("candidate data of another part");
+    const pipeline::signature_batch b = pipeline::read_signatures(pipeline::byte_view(r.blob()), stage);
+    const bool sets = r.num<std::uint8_t>() != 0;
+    if (sets != exact) part_reader::fail("made with another --verify");
+    for (std::size_t j = 0; j < b.docs.size(); ++j) {
+      if (b.docs[j] >= p.part_documents[i]) part_reader::fail("candidate outside its part");
+      docs.push_back(static_cast<doc_id>(b.docs[j] + first));
+      if (sets) {
+        const auto m = r.num<std::uint64_t>();
+        if (m > data[i].size() / 8) part_reader::fail("truncated");
+        const std::string_view raw = r.take(m * 8);
+        for (std::uint64_t x = 0; x < m; ++x) {
+          const std::uint64_t v = le64(raw, x * 8);
+          if (x > 0 && v <= set_values.back()) part_reader::fail("a shingle set out of order");
+          set_values.push_back(v);
+        }
+      }
+      set_begin.push_back(set_values.size());
+    }
+    signatures.insert(signatures.end(), b.values.begin(), b.values.end());
+    if (!r.done()) part_reader::fail("trailing bytes");
+    first += p.part_documents[i];
+  }
+  const auto slot = [&](doc_id d) -> std::size_t {
+    const auto it = std::lower_bound(docs.begin(), docs.end(), d);
+    if (it == docs.end() || *it != d) {
+      part_reader::fail("document " + std::to_string(d) + " of a pair was not sent by its part");
+    }
+    return static_cast<std::size_t>(it - docs.begin());
+  };
+  for (std::size_t i = 1; i < docs.size(); ++i) {
+    if (docs[i] <= docs[i - 1]) part_reader::fail("candidate data out of order");
+  }
+  const auto signature_of = [&](doc_id d) {
+    return std::span<const sig_value>(signatures).subspan(slot(d) * k, k);
+  };
+  const auto set_of = [&](doc_id d) {
+    const std::size_t i = slot(d);
+    return std::span<const std::uint64_t>(set_values.data() + set_begin[i], set_begin[i + 1] - set_begin[i]);
+  };
+  // The run's own verifier (the same answers as the clusterer's), and the
+  // similarity its evidence reports.
+  const pair_verifier verify = pipeline::make_verifier(options, signature_of, set_of);
+  std::vector<std::uint8_t> verdicts(p.keys.size());
+  std::vector<double> similarity(p.keys.size());
+  executor pool(options.threads);
+  run_on(&pool, p.keys.size(), [&](std::size_t i) {
+    const auto a = static_cast<doc_id>(p.keys[i] >> 32), b = static_cast<doc_id>(p.keys[i] & UINT32_MAX);
+    verdicts[i] = verify(a, b) ? 1 : 0;
+    similarity[i] = exact ? exact_jaccard(set_of(a), set_of(b)) : jaccard(signature_of(a), signature_of(b)).estimate;
+  });
+  part_writer w(kVerdictsMagic, kVersion);
+  w.num<std::uint32_t>(p.group);
+  w.num<std::uint32_t>(p.groups);
+  w.num<std::uint32_t>(p.max_bucket);
+  write_verdict_header(w, options);
+  w.num<std::uint64_t>(first);
+  w.num<std::uint64_t>(p.keys.size());
+  for (const auto key : p.keys) w.num<std::uint64_t>(key);
+  for (const auto v : verdicts) w.num<std::uint8_t>(v);
+  for (const double x : similarity) w.num<double>(x);
   return w.take();
 }
+
+namespace {
+
+// Reads every group's verdicts (verify_pairs) into `data`: one table per
+// group of one plan, made with the run's options, over its n documents.
+void read_verdicts(distributed_stage_data& data, std::span<const std::string_view> tables, std::uint64_t n,
+                   const dedup_options& options) {
+  if (options.verify == verify_mode::none) part_reader::fail("--verify none has no verdicts");
+  std::vector<std::uint8_t> seen(tables.size(), 0);
+  std::uint32_t max_bucket = 0;
+  for (std::size_t ti = 0; ti < tables.size(); ++ti) {
+    const std::string_view t = tables[ti];
+    part_reader r(t, kVerdictsMagic, kVersion);
+    const auto group = r.num<std::uint32_t>();
+    const auto groups = r.num<std::uint32_t>();
+    const auto bucket = r.num<std::uint32_t>();
+    if (groups != tables.size() || group >= groups || seen[group]) {
+      part_reader::fail("verdicts of another plan, or a group given twice");
+    }
+    if (ti > 0 && bucket != max_bucket) part_reader::fail("verdicts of another plan");
+    seen[group] = 1;
+    max_bucket = bucket;
+    check_verdict_header(r, options);
+    if (r.num<std::uint64_t>() != n) part_reader::fail("verdicts of other parts");
+    const auto count = r.num<std::uint64_t>();
+    if (count > t.size() / 17) part_reader::fail("truncated");
+    std::vector<std::uint64_t> keys(count);
+    std::vector<std::uint8_t> duplicate(count);
+    std::vector<double> similarity(count);
+    for (std::uint64_t i = 0; i < count; ++i) {
+      keys[i] = r.num<std::uint64_t>();
+      if ((keys[i] >> 32) >= (keys[i] & UINT32_MAX) || (keys[i] & UINT32_MAX) >= n ||
+          (i > 0 && keys[i] <= keys[i - 1])) {
+        part_reader::fail("bad pair list");
+      }
+    }
+    for (auto& v : duplicate) {
+      v = r.num<std::uint8_t>();
+      if (v > 1) part_reader::fail("bad verdict");
+    }
+    for (auto& x : similarity) {
+      x = r.num<double>();
+      if (!(x >= 0 && x <= 1)) part_reader::fail("bad similarity");  // NaN too
+    }
+    if (!r.done()) part_reader::fail("trailing bytes");
+    data.add_verdicts(keys, duplicate, similarity);
+  }
+  data.index_verdicts();
+}
+
+}  // namespace
 
 dedup_report run_dedup_parts(std::span<const io::source_info> sources, std::span<const std::string_view> parts,
                              std::span<const std::uint32_t> part_sources, const std::string& out_dir,
@@ -802,6 +1206,9 @@ dedup_report run_dedup_parts(std::span<const io::source_info> sources, std::span
         }
         if (!r.done()) part_reader::fail("trailing bytes");
       });
+    }
+    if (!stages->verdicts.empty()) {
+      naming("verdicts", [&] { read_verdicts(*data, stages->verdicts, n, options); });
     }
     scanned.stage_data = data.get();
     scanned.sets = data.get();

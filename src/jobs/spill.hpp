@@ -142,7 +142,9 @@ class spill_array {
   void append(std::span<const T> values) {
     if (values.empty()) return;
     const std::size_t want = size_ + values.size();
-    if (want > capacity()) reserve(std::max(want, file_ ? std::max(capacity() * 2, grow_step) : want));
+    // Geometric growth both ways (in memory, vector::insert's own): an exact
+    // reserve per append made appending one by one quadratic.
+    if (file_ && want > capacity()) reserve(std::max(want, std::max(capacity() * 2, grow_step)));
     if (file_) {
       std::memcpy(data() + size_, values.data(), values.size() * sizeof(T));
     } else {

@@ -146,6 +146,12 @@ dedup_result run_stages(const signed_documents& docs, const dedup_options& optio
     const set_lookup set_of = [sets](doc_id d) { return sets->set(d); };
     pair_verifier verifier = docs.spilled != nullptr ? make_verifier(options, read_signature, set_of)
                                                      : make_verifier(options, docs.signatures, set_of);
+    if (docs.spilled != nullptr && verifier) {  // pairs decided beforehand are not verified again
+      verifier = [computed = std::move(verifier), spilled = docs.spilled](doc_id a, doc_id b) {
+        if (const auto known = spilled->decided(a, b)) return known->duplicate;
+        return computed(a, b);
+      };
+    }
     if (events != nullptr) events->begin_stage("cluster", context.progress_total);
     cluster_result clusters =
         docs.spilled != nullptr
@@ -184,6 +190,9 @@ dedup_result run_stages(const signed_documents& docs, const dedup_options& optio
     stage.start("evidence");
     const bool exact = options.verify == verify_mode::exact;
     const pair_similarity similarity = [&](doc_id a, doc_id b) {
+      if (docs.spilled != nullptr) {
+        if (const auto known = docs.spilled->decided(std::min(a, b), std::max(a, b))) return known->similarity;
+      }
       if (exact) return exact_jaccard(sets->set(a), sets->set(b));
       if (docs.spilled != nullptr) {
         std::vector<sig_value> sa(k), sb(k);

@@ -139,7 +139,7 @@ def cli_run(cli, command, inputs, out, *options):
 
 
 def assert_same(single: pathlib.Path, dist: pathlib.Path):
-    for name in ("clusters.tsv", "deduped.jsonl", "evidence.tsv", "sources.tsv"):
+    for name in ("clusters.tsv", "deduped.jsonl", "evidence.tsv", "near_misses.tsv", "sources.tsv"):
         assert (single / name).read_bytes() == (dist / name).read_bytes(), name
     a = json.loads((single / "stats.json").read_text())
     b = json.loads((dist / "stats.json").read_text())
@@ -156,7 +156,22 @@ def test_dedup_is_the_cli_result_for_any_partitioning(cluster, cli, tmp_path, fi
     r = neardup.dask.dedup(inputs, tmp_path / "dist", client=cluster.client, progress=False, threshold=0.7)
     assert r["dask"]["parts"] == files
     assert r["documents"]["removed_near_duplicates"] > 0 and r["documents"]["removed_exact_duplicates"] > 0
+    assert r["dask"]["shuffle"]["verdicts"] > 0  # verification ran as tasks (the default)
     assert_same(tmp_path / "single", tmp_path / "dist")
+
+
+@pytest.mark.parametrize("verify_bucket", [0, 2, 1024])
+def test_verification_in_tasks_or_in_the_finishing_task(cluster, cli, tmp_path, verify_bucket):
+    inputs = write_corpus(tmp_path / "in", 3, 80, seed=11)
+    for verify in ("exact", "estimate"):
+        cli_run(cli, "dedup", inputs, tmp_path / f"single-{verify}", "--threshold", "0.7", "--verify", verify)
+        r = neardup.dask.dedup(inputs, tmp_path / f"dist-{verify}", client=cluster.client, progress=False,
+                               threshold=0.7, verify=verify, verify_bucket=verify_bucket)
+        assert_same(tmp_path / f"single-{verify}", tmp_path / f"dist-{verify}")
+        shuffle = r["dask"]["shuffle"]
+        assert ("verdicts" in shuffle) == (verify_bucket > 0)
+        if verify_bucket > 0:
+            assert shuffle["verdicts"] > 0 and shuffle["verification_data"] > 0
 
 
 def write_large(path: pathlib.Path, megabytes: int, seed: int):
@@ -263,6 +278,8 @@ def test_missing_input_fails_before_any_task(tmp_path):
         neardup.dask.dedup(["-"], tmp_path / "out", client=NoClient())
     with pytest.raises(ValueError, match="threshold"):
         neardup.dask.dedup([tmp_path / "a.jsonl"], tmp_path / "out", client=NoClient(), threshold=7)
+    with pytest.raises(ValueError, match="verify_bucket"):
+        neardup.dask.dedup([tmp_path / "a.jsonl"], tmp_path / "out", client=NoClient(), verify_bucket=5000)
 
 
 def test_command_line(cluster, cli, tmp_path):
@@ -270,11 +287,15 @@ def test_command_line(cluster, cli, tmp_path):
     cli_run(cli, "dedup", inputs, tmp_path / "single")
     env = _env()
     p = subprocess.run([sys.executable, "-m", "neardup.dask", "dedup", *map(str, inputs), "-o", str(tmp_path / "dist"),
-                        "--scheduler", cluster.address, "--work-dir", str(tmp_path)], env=env, capture_output=True,
-                       text=True)
+                        "--scheduler", cluster.address, "--work-dir", str(tmp_path), "--verify-bucket", "3"], env=env,
+                       capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
     assert "neardup.dask dedup: " in p.stderr and ":4: skipped (malformed_json" in p.stderr
     assert_same(tmp_path / "single", tmp_path / "dist")
+    p = subprocess.run([sys.executable, "-m", "neardup.dask", "dedup", *map(str, inputs), "-o", str(tmp_path / "x"),
+                        "--scheduler", cluster.address, "--verify-bucket", "many"], env=env, capture_output=True,
+                       text=True)
+    assert p.returncode == 2 and "--verify-bucket" in p.stderr
     p = subprocess.run([sys.executable, "-m", "neardup.dask", "dedup", str(tmp_path / "nope.jsonl"), "-o",
                         str(tmp_path / "x"), "--scheduler", "tcp://127.0.0.1:1"], env=env, capture_output=True,
                        text=True)

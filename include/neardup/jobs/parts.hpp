@@ -142,10 +142,92 @@ std::vector<std::string> part_candidates(std::span<const std::string_view> bucke
 std::string part_candidate_data(const io::source_info& source, std::string_view part, std::string_view candidates,
                                 const dedup_options& options, std::string_view part_sets = {});
 
+// ---- verification as tasks (verify exact and estimate) ----
+//
+// Without them the finishing task receives the signatures and shingle sets
+// of every candidate and verifies there. With them, the pairs are verified
+// beforehand, in tasks, and the finishing task receives verdicts:
+//
+//   plan         = plan_verification({buckets[0], ...}, max_bucket, groups)
+//   out[i]       = part_verification_data(source_i, part[i], plan.routes[i], options)  // where part i is
+//   verdicts[h]  = verify_pairs(plan.pairs[h], {out[0][h], out[1][h], ...}, options)   // h < groups
+//   run_dedup_parts(sources, meta, part_sources, out_dir, options,
+//                   &stages{buckets, {out[0][groups], ...}, verdicts});
+//
+// Why the outputs stay run_dedup's: the clusterer only ever asks the
+// verifier about two members of one bucket (cluster.hpp), and the verifier
+// is a pure function of the pair. Every pair of every bucket of at most
+// max_bucket members (before excluded documents are taken out) is verified
+// by verify_pairs with the run's own verifier (pipeline::make_verifier:
+// the same prefilter and jaccard_at_least), and its similarity for the
+// evidence files is computed there too (exact Jaccard, or the MinHash
+// estimate under --verify estimate). The finishing task answers those pairs
+// from the verdicts (pipeline::spilled_stage_data::decided) and verifies the
+// others, which lie in larger buckets only, from the data of those buckets'
+// members, the only candidate data it receives. A pair's group is that of
+// the first bucket (in band order) that holds it: mix64(first member) %
+// groups, so a cluster's documents mostly travel to one group; a document
+// travels to each group that verifies one of its pairs.
+//
+// Costs: a bucket of m <= max_bucket members gives m(m-1)/2 pairs (the
+// clusterer asks about ~m of them), each verified once however many bands
+// repeat it; each verdict costs 17 bytes to the finishing task.
+//
+// Layouts (version 1, part_bytes.hpp framing):
+//   route       "NDROUTE\0" | u64 documents of the part | u32 groups | u32
+//               max_bucket | per destination (the groups, then the
+//               finishing task): u64 count | u32 document within the part,
+//               ascending
+//   pairs       "NDPAIRS\0" | u32 group | u32 groups | u32 max_bucket | u64
+//               parts | u64 documents of each part | u64 count | u64 (a <<
+//               32 | b) per pair (run-wide documents, a < b), ascending
+//   verification data: candidate data (above), one per destination
+//   verdicts    "NDVERDT\0" | u32 group | u32 groups | u32 max_bucket | u8
+//               verify mode | f64 threshold | u64 num_perm | u64 seed | u64
+//               documents of the run | u64 count | u64 (a << 32 | b) per
+//               pair, ascending | u8 verdict (0, 1) per pair | f64
+//               similarity per pair
+
+// Limits of plan_verification's arguments.
+inline constexpr std::uint32_t max_verified_bucket = 1024;
+inline constexpr std::uint32_t max_verification_groups = 65536;
+
+struct verification_plan {
+  std::vector<std::string> routes;  // per part, in order
+  std::vector<std::string> pairs;   // per group
+};
+
+// From the buckets of every band (group_part_band_keys): the pairs of
+// buckets of at most max_bucket members, deduplicated across bands and split
+// into `groups` groups, and for each part the documents each group needs
+// and those the finishing task needs (members of larger buckets).
+// REQUIRES: 1 <= groups <= max_verification_groups, max_bucket <=
+// max_verified_bucket (else std::invalid_argument); max_bucket 0 or 1
+// sends every pair to the finishing task.
+verification_plan plan_verification(std::span<const std::string_view> buckets, std::uint32_t max_bucket,
+                                    std::uint32_t groups);
+
+// Candidate data (as part_candidate_data's) of a part's documents for each
+// destination of its route: groups + 1 blobs, the last the finishing
+// task's. The shingle sets are made once, as part_candidate_data makes them.
+// REQUIRES: options.verify is exact or estimate (std::invalid_argument).
+std::vector<std::string> part_verification_data(const io::source_info& source, std::string_view part,
+                                                std::string_view route, const dedup_options& options,
+                                                std::string_view part_sets = {});
+
+// The verdicts of one group's pairs, from data[i] = part i's verification
+// data for this group (every part, in order), with the run's verifier.
+std::string verify_pairs(std::string_view pairs, std::span<const std::string_view> data,
+                         const dedup_options& options);
+
 // What run_dedup_parts takes instead of the parts' signatures.
 struct part_stages {
   std::span<const std::string_view> buckets;         // group_part_band_keys of every band range
-  std::span<const std::string_view> candidate_data;  // part_candidate_data of each part, in order
+  // part_candidate_data of each part, in order; with verdicts, the last
+  // blob of part_verification_data of each part.
+  std::span<const std::string_view> candidate_data;
+  // verify_pairs of every group of one plan (any order), or none.
+  std::span<const std::string_view> verdicts = {};
 };
 
 // Merges the parts (parts[i]: scan_part of a range of sources[part_sources[i]]

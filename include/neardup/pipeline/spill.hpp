@@ -23,6 +23,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -50,6 +51,24 @@ class spilled_stage_data {
   // Copies document d's signature (num_perm values) into `out`.
   // Safe to call from many threads at once.
   virtual void signature(doc_id d, std::span<sig_value> out) const = 0;
+
+  // A candidate pair decided beforehand (jobs/parts.hpp: verification as
+  // tasks, where the documents live): the verifier's answer and the
+  // similarity the evidence reports for it (exact Jaccard under
+  // verify_mode::exact, else the MinHash estimate).
+  struct decided_pair {
+    bool duplicate = false;
+    double similarity = 0;
+  };
+  // The decision for pair (a, b), a < b, when this data holds one: the
+  // engine then asks neither the verifier nor the sets. The default holds
+  // none. REQUIRES: every decision is what the run's verifier and similarity
+  // would give for the pair (so the result does not change).
+  virtual std::optional<decided_pair> decided(doc_id a, doc_id b) const {
+    (void)a;
+    (void)b;
+    return std::nullopt;
+  }
 };
 
 // candidate_documents() over spilled buckets: result[d] = 1 when d shares a
