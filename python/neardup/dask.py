@@ -247,7 +247,8 @@ def _remove_run_dir(run_dir: Optional[str]) -> None:
 
 def run(command: str, args: Sequence[str], client: Any = None, work_dir: Optional[PathLike] = None,
         log: Any = None, workers: Optional[Sequence[str]] = None, allow_other_workers: bool = True,
-        part_bytes: int = DEFAULT_PART_BYTES, verify_bucket: int = DEFAULT_VERIFY_BUCKET) -> dict:
+        part_bytes: int = DEFAULT_PART_BYTES, verify_bucket: int = DEFAULT_VERIFY_BUCKET,
+        timeout: Optional[float] = None) -> dict:
     """Runs ``neardup COMMAND ARGS...`` (dedup, exact or decontaminate) on the Dask cluster of
     ``client`` (default: the current one, ``distributed.get_client()``).
 
@@ -261,6 +262,10 @@ def run(command: str, args: Sequence[str], client: Any = None, work_dir: Optiona
     most this many documents is verified by verification tasks, and the
     finishing task verifies only the pairs of larger buckets (0: it
     verifies every pair, from every candidate's signature and set).
+    ``timeout``: seconds to wait for the result (default: no limit); past it
+    TimeoutError is raised, the run's tasks that have not started are
+    cancelled and its ``work_dir`` files removed (a task already running on
+    a worker runs to its end: Dask does not stop a running task).
     Raises ValueError for bad options and OSError for I/O failures (a missing
     input before any task is scheduled)."""
     args = [str(a) for a in args]
@@ -391,7 +396,11 @@ def run(command: str, args: Sequence[str], client: Any = None, work_dir: Optiona
         else:
             done = client.submit(_finish_task, command, args, sources, part_sources, 0, 0, *parts,
                                  key=f"neardup-{command}-finish-{token}", pure=False, **placement)
-        result = done.result()
+        try:
+            result = done.result(timeout=timeout)
+        except TimeoutError:
+            client.cancel([done, *parts], force=True)
+            raise TimeoutError(f"neardup.dask {command}: no result after {timeout} s; the run was cancelled") from None
         del parts, done, staged
     finally:
         _remove_run_dir(run_dir)
@@ -407,23 +416,24 @@ def run(command: str, args: Sequence[str], client: Any = None, work_dir: Optiona
 
 def dedup(inputs: Sequence[PathLike], out_dir: PathLike, client: Any = None, work_dir: Optional[PathLike] = None,
           progress: bool = True, part_bytes: int = DEFAULT_PART_BYTES, verify_bucket: int = DEFAULT_VERIFY_BUCKET,
-          **options: Any) -> dict:
+          timeout: Optional[float] = None, **options: Any) -> dict:
     """``neardup dedup INPUTS -o OUT_DIR --OPTION VALUE...`` on a Dask cluster
     (see run()); ``progress=False`` is ``--quiet``."""
     return run("dedup", _argv("dedup", inputs, out_dir, options, progress)[1:], client, work_dir,
-               part_bytes=part_bytes, verify_bucket=verify_bucket)
+               part_bytes=part_bytes, verify_bucket=verify_bucket, timeout=timeout)
 
 
 def exact(inputs: Sequence[PathLike], out_dir: PathLike, client: Any = None, work_dir: Optional[PathLike] = None,
-          progress: bool = True, part_bytes: int = DEFAULT_PART_BYTES, **options: Any) -> dict:
+          progress: bool = True, part_bytes: int = DEFAULT_PART_BYTES, timeout: Optional[float] = None,
+          **options: Any) -> dict:
     """``neardup exact INPUTS -o OUT_DIR --OPTION VALUE...`` on a Dask cluster (see run())."""
     return run("exact", _argv("exact", inputs, out_dir, options, progress)[1:], client, work_dir,
-               part_bytes=part_bytes)
+               part_bytes=part_bytes, timeout=timeout)
 
 
 def decontaminate(inputs: Sequence[PathLike], out_dir: PathLike, references: Union[PathLike, Sequence[PathLike]],
                   client: Any = None, work_dir: Optional[PathLike] = None, progress: bool = True,
-                  part_bytes: int = DEFAULT_PART_BYTES, **options: Any) -> dict:
+                  part_bytes: int = DEFAULT_PART_BYTES, timeout: Optional[float] = None, **options: Any) -> dict:
     """``neardup decontaminate INPUTS --reference REF... -o OUT_DIR --OPTION VALUE...``
     on a Dask cluster (see run()): one task per part checks its documents
     against the references (each task indexes the references again from their
@@ -435,7 +445,7 @@ def decontaminate(inputs: Sequence[PathLike], out_dir: PathLike, references: Uni
     if isinstance(references, (str, bytes, os.PathLike)):
         references = [references]
     return run("decontaminate", _argv("decontaminate", inputs, out_dir, {"reference": list(references), **options},
-                                      progress)[1:], client, work_dir, part_bytes=part_bytes)
+                                      progress)[1:], client, work_dir, part_bytes=part_bytes, timeout=timeout)
 
 
 _USAGE = """usage: python3 -m neardup.dask {dedup|exact|decontaminate} INPUT... -o OUTDIR --scheduler ADDRESS

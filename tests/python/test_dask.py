@@ -266,6 +266,15 @@ def test_bad_records_are_reported_counted_and_kept(cluster, tmp_path, capsys):
     assert any("duplicate id" in n for n in r["dask"]["notices"])
 
 
+def test_a_run_past_its_timeout_raises(cluster, tmp_path):
+    inputs = write_corpus(tmp_path / "in", 4, 400, seed=13)
+    with pytest.raises(TimeoutError, match="no result after 0.001 s"):
+        neardup.dask.dedup(inputs, tmp_path / "out", client=cluster.client, progress=False, timeout=0.001)
+    # the cluster still serves the next run
+    neardup.dask.dedup(inputs, tmp_path / "again", client=cluster.client, progress=False, timeout=600)
+    assert (tmp_path / "again" / "deduped.jsonl").exists()
+
+
 def test_missing_input_fails_before_any_task(tmp_path):
     class NoClient:
         def submit(self, *a, **k):
@@ -364,7 +373,9 @@ def test_worker_memory_below_the_corpus(cli, tmp_path):
     c = Cluster(tmp_path)
     try:
         c.add_workers(["m1", "m2"], memory_limit=str(limit), nanny=True)
-        r = neardup.dask.dedup(inputs, tmp_path / "dist", client=c.client, progress=False, part_bytes=16 << 20)
+        # A timeout: a run that cannot finish (a lost result) fails here, not by hanging CI.
+        r = neardup.dask.dedup(inputs, tmp_path / "dist", client=c.client, progress=False, part_bytes=16 << 20,
+                               timeout=600)
         assert r["dask"]["parts"] == 16  # each 28 MB file in two ranges
         assert len(c.running()) == 2  # no worker was restarted or killed for memory
         # decontaminate keeps nearly the whole corpus (above the limit): the
@@ -373,7 +384,7 @@ def test_worker_memory_below_the_corpus(cli, tmp_path):
         refs = tmp_path / "bench.jsonl"
         refs.write_text(json.dumps({"id": "r0", "text": first[:400]}) + "\n")
         d = neardup.dask.decontaminate(inputs, tmp_path / "dist_dc", references=refs, client=c.client,
-                                       progress=False, part_bytes=16 << 20, work_dir=tmp_path / "work")
+                                       progress=False, part_bytes=16 << 20, work_dir=tmp_path / "work", timeout=600)
         assert d["dask"]["parts"] == 16 and d["documents"]["removed"] == 1
         assert sum(d["dask"]["stage_bytes"]) > limit  # more than a worker may hold
         assert len(c.running()) == 2
