@@ -19,6 +19,7 @@
 #include "neardup/jobs/dedup.hpp"
 #include "neardup/jobs/pairs.hpp"
 #include "test_util.hpp"
+#include "../src/jobs/corpus_passes.hpp"
 
 namespace {
 
@@ -108,12 +109,48 @@ TEST_F(SpilledRun, SameBytesAsInMemoryUnderTinyBudgets) {
         EXPECT_GT(sp.spill_bytes_written, sp.documents * 4 * o.num_perm);
         EXPECT_EQ(sp.kept, mem.kept);
         EXPECT_EQ(sp.verifications, mem.verifications);
+        // The candidates' sets read again went to disk.
+        if (verify == neardup::pipeline::verify_mode::exact) {
+          EXPECT_LT(sp.verify_set_bytes, mem.verify_set_bytes);
+        }
         expect_same_outputs("mem_" + tag, out);
         const std::string stats = read_file(dir_ / out / "stats.json");
         EXPECT_NE(stats.find("\"disk_bytes_written\": " + std::to_string(sp.spill_bytes_written)), std::string::npos)
             << stats;
       }
     }
+  }
+}
+
+// The shingle sets read again for the candidates of a spilled run live in a
+// temporary file (over 2 MiB here: moved to disk in several pieces) and read back
+// as the same sets.
+TEST(SpilledSets, ReadBackAsAdded) {
+  temp_dir dir("spill_sets_test");
+  neardup::jobs::detail::spill_counter counter;
+  neardup::jobs::detail::shingle_sets mem, disk;
+  disk.spill_to(dir.path().string(), counter);
+  constexpr std::size_t n = 9000;
+  mem.has.assign(n / 64 + 1, 0);
+  disk.has.assign(n / 64 + 1, 0);
+  std::vector<std::uint64_t> set;
+  for (std::size_t d = 0; d < n; ++d) {
+    if (d % 3 == 1) continue;  // documents without a set
+    set.resize(d % 7 == 0 ? 0 : 20 + d % 90);
+    for (std::size_t i = 0; i < set.size(); ++i) set[i] = d * 1000 + i;
+    mem.add(static_cast<neardup::doc_id>(d), set);
+    disk.add(static_cast<neardup::doc_id>(d), set);
+  }
+  mem.finish(n);
+  disk.finish(n);
+  EXPECT_TRUE(disk.values.empty());
+  EXPECT_GT(counter.written.load(), std::uint64_t{2} << 20);  // two moves, then the rest
+  std::vector<std::uint64_t> buf;
+  for (std::size_t d = 0; d < n; ++d) {
+    const auto want = mem[static_cast<neardup::doc_id>(d)];
+    const auto got = disk.read(static_cast<neardup::doc_id>(d), buf);
+    ASSERT_EQ(std::vector<std::uint64_t>(got.begin(), got.end()), std::vector<std::uint64_t>(want.begin(), want.end()))
+        << d;
   }
 }
 

@@ -154,22 +154,32 @@ void write_stats(const std::string& path, const dedup_report& r, const dedup_opt
 }
 
 // Shingle sets for exact verification: those pass 1 kept, then those
-// read again for the candidates past the set budget.
+// read again for the candidates past the set budget. A run past its memory
+// budget (`spill`) keeps the sets read again in a temporary file and reads
+// each back when asked: set() then returns a span that stays valid until the
+// second next call of set() on the same thread (the engine compares two sets
+// at a time).
 class corpus_sets final : public pipeline::set_provider {
  public:
   corpus_sets(std::span<const io::source_info> sources, const detail::corpus_index& corpus,
-              const detail::pass_options& pass, pipeline::sink& events)
-      : sources_(sources), corpus_(corpus), pass_(pass), events_(events), scanned_(corpus.sets.of.size()) {}
+              const detail::pass_options& pass, pipeline::sink& events, bool spill)
+      : sources_(sources), corpus_(corpus), pass_(pass), events_(events), scanned_(corpus.sets.of.size()),
+        spill_(spill) {}
 
   bool missing(std::vector<std::uint8_t>& wanted) override {
     std::fill(wanted.begin(), wanted.begin() + static_cast<std::ptrdiff_t>(std::min(scanned_, wanted.size())), 0);
     return std::find(wanted.begin(), wanted.end(), 1) != wanted.end();
   }
   void load(const std::vector<std::uint8_t>& wanted) override {
-    loaded_ = detail::load_shingle_sets(sources_, corpus_, wanted, pass_, events_);
+    loaded_ = detail::load_shingle_sets(sources_, corpus_, wanted, pass_, events_, spill_);
   }
   std::span<const std::uint64_t> set(doc_id d) const override {
-    return d < scanned_ ? corpus_.sets.of[d] : loaded_[d];
+    if (d < scanned_) return corpus_.sets.of[d];
+    if (!loaded_.file) return loaded_[d];
+    thread_local std::vector<std::uint64_t> buffers[2];
+    thread_local unsigned next = 0;
+    next ^= 1;
+    return loaded_.read(d, buffers[next]);
   }
   std::uint64_t bytes() const noexcept {
     return corpus_.sets.bytes + corpus_.sets.of.size() * sizeof(corpus_.sets.of[0]) +
@@ -183,6 +193,7 @@ class corpus_sets final : public pipeline::set_provider {
   const detail::pass_options& pass_;
   pipeline::sink& events_;
   std::size_t scanned_;
+  bool spill_;
   detail::shingle_sets loaded_;
 };
 
@@ -284,11 +295,12 @@ dedup_report detail::run_dedup_scanned(std::span<const io::source_info> sources,
   docs.usable = usable;
   docs.text_bytes = text_bytes;
   docs.spilled = spill ? spill.get() : scanned != nullptr ? scanned->stage_data : nullptr;
+  docs.cluster_labels = false;  // the job writes kept_of alone
   if (spilling) {
     docs.exact_sort_bytes = plan.merge_bytes;
     docs.release_fingerprints = [&corpus] { corpus.fingerprints.release(); };
   }
-  corpus_sets sets(sources, corpus, pass, *events);
+  corpus_sets sets(sources, corpus, pass, *events, spilling);
   pipeline::set_provider* set_source = scanned != nullptr && scanned->sets != nullptr ? scanned->sets : &sets;
   pipeline::dedup_options engine_options = options;
   engine_options.evidence.record = true;  // the job always writes its audit trail

@@ -126,10 +126,20 @@ std::vector<doc_id> exact_groups(std::span<const hash128> fingerprints, std::spa
     scratch.resize(fp.size());
     neardup::detail::msd_radix_sort_key_doc_parallel(fp, scratch, pool);
     const std::size_t m = fp.size();
+    // Runs of equal keys read their fingerprints in no order: a mapped
+    // array is released every 1024 reads, so that at most that many of its
+    // pages, with the pages the kernel maps around each (64 KiB), stay
+    // resident: 64 MiB, not the whole array.
+    constexpr std::size_t reads_per_release = std::size_t{1} << 10;
+    std::size_t reads = 0;
     for (std::size_t i = 0; i < m;) {
       std::size_t j = i + 1;
       bool same = true;
       for (; j < m && fp[j].key == fp[i].key; ++j) same = same && fingerprints[fp[j].doc] == fingerprints[fp[i].doc];
+      if (release && j > i + 1 && (reads += j - i) >= reads_per_release) {
+        release();
+        reads = 0;
+      }
       if (same) {
         for (std::size_t t = i + 1; t < j; ++t) {
           leader[fp[t].doc] = fp[i].doc;
@@ -147,6 +157,7 @@ std::vector<doc_id> exact_groups(std::span<const hash128> fingerprints, std::spa
       }
       i = j;
     }
+    if (release) release();
   }
   return leader;
 }
