@@ -359,12 +359,12 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
     std::size_t operator()(const hash128& h) const noexcept { return static_cast<std::size_t>(h.low); }
   };
   absl::flat_hash_set<hash128, hash128_hasher> texts_seen;
-  // Reserved for the documents whose sets can be kept (a set is at least
-  // one value): 100 M documents with a small set budget need not reserve
-  // 2^27 slots (2.2 GB).
+  // Reserved for the documents whose sets the budget can keep, if they have
+  // 8 values or more (more grow the table): 100 M documents with a set
+  // budget of 128 MiB need not reserve 2^27 slots (2.2 GB), nor 2^25.
   if (options.sets_of_first_copy_only && options.keep_sets_bytes > 0 && options.expected_documents > 0) {
     texts_seen.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(
-        {options.expected_documents, options.keep_sets_bytes / sizeof(std::uint64_t), UINT32_MAX})));
+        {options.expected_documents, options.keep_sets_bytes / (8 * sizeof(std::uint64_t)), UINT32_MAX})));
   }
   auto keep_sets = [&](const scan_result& res, std::size_t first_doc) {
     if (!corpus.sets.complete) return;
@@ -610,11 +610,13 @@ void write_clusters_tsv(atomic_file& out, std::span<const source_info> sources, 
   constexpr std::size_t block_bytes = std::size_t{1} << 20;
   std::string block;
   block.reserve(block_bytes + 1024);
+  std::size_t scattered = 0;  // reads of another document's row
   for (std::size_t d = 0; d < corpus.size(); ++d) {
     corpus.append_id_field(block, sources, static_cast<doc_id>(d));
     block += '\t';
     corpus.append_id_field(block, sources, keeper[d]);
     block += '\n';
+    if (keeper[d] != d && (++scattered & scattered_release_mask) == 0) corpus.release_table();
     if (block.size() >= block_bytes) {
       out.write(block);
       block.clear();

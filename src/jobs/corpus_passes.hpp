@@ -72,6 +72,11 @@ struct scanned_sets {
 // Loops over a spilled document table drop its pages (release_table())
 // every this many + 1 documents: 2^16, about 4 MiB of the table.
 inline constexpr std::size_t table_release_mask = (std::size_t{1} << 16) - 1;
+// Loops that read the table in another order (evidence, by removed
+// document) drop its pages every this many + 1 documents: each read in no
+// order maps up to 64 KiB around it (the kernel's fault-around), so 256
+// documents of a few reads each keep about 50 MiB resident, not the table.
+inline constexpr std::size_t scattered_release_mask = 255;
 
 // Documents are the non-blank records, numbered in input order. The
 // document table (docs, fingerprints, ids) is in memory, or, for a run past

@@ -169,9 +169,12 @@ class spill_store final : public pipeline::spilled_stage_data {
   // `merge_bytes`: memory for merging a band's runs (32 bytes per record
   // merged at once).
   // `counter` (bytes written, shared with the run's other spill files)
-  // must outlive the store.
+  // must outlive the store. `keep_signatures` false: only the band keys are
+  // written, for a caller that makes the signatures it needs again (from
+  // the shingle sets); signature() then throws.
   spill_store(const std::string& dir, spill_counter& counter, const pipeline::stage_data_options& format,
-              const bander& bands, std::size_t run_records, std::uint64_t merge_bytes);
+              const bander& bands, std::size_t run_records, std::uint64_t merge_bytes,
+              bool keep_signatures = true);
   ~spill_store() override;
 
   // Pass 1, in input order: the signatures of documents [first_doc,
@@ -201,7 +204,7 @@ class spill_store final : public pipeline::spilled_stage_data {
   const bander& bands_;
   std::size_t run_records_;
   spill_counter& counter_;
-  std::unique_ptr<spill_file> signatures_;
+  std::unique_ptr<spill_file> signatures_;  // null: not kept
   std::vector<batch> batches_;
   std::vector<std::unique_ptr<spill_file>> band_files_;
   std::vector<std::vector<run>> runs_;             // per band
@@ -249,11 +252,13 @@ inline constexpr std::uint64_t resident_bytes_per_document = 32;
 // a short id).
 inline constexpr std::uint64_t table_disk_bytes_per_document = 80;
 
-// `num_perm` 0: exact duplicates only (nothing to spill). Throws
-// std::runtime_error, with the numbers, when the spill would not fit on the
-// temporary directory's file system.
+// `num_perm` 0: exact duplicates only (nothing to spill). `signatures`
+// false: a spill keeps band keys but no signatures (spill_store's
+// keep_signatures). Throws std::runtime_error, with the numbers, when the
+// spill would not fit on the temporary directory's file system.
 memory_plan plan_memory(std::span<const io::source_info> sources, std::size_t num_perm, std::uint32_t bands,
-                        std::uint64_t budget, const std::string& tmp_dir, std::size_t threads);
+                        std::uint64_t budget, const std::string& tmp_dir, std::size_t threads,
+                        bool signatures = true);
 
 // Gives memory the allocator holds free back to the system (malloc_trim), so
 // that what pass 1's workers freed does not stay resident.

@@ -160,9 +160,11 @@ dedup_result run_stages(const signed_documents& docs, const dedup_options& optio
     stats.verifications = clusters.stats.verifications;
     stats.verified = clusters.stats.verified;
     stats.rejected = clusters.stats.rejected;
-    // Exact-duplicate groups join their leader's cluster.
-    rep.resize(n);
-    for (std::size_t d = 0; d < n; ++d) rep[d] = clusters.representative[exact_leader[d]];
+    // Exact-duplicate groups join their leader's cluster, in place: a
+    // leader precedes its copies and is its own leader, so its entry is
+    // final (unchanged) when a copy reads it.
+    rep = std::move(clusters.representative);
+    for (std::size_t d = 0; d < n; ++d) rep[d] = rep[exact_leader[d]];
     stage.stop();
     if (n > 0) {
       // Accounted, not sampled: the per-document arrays held while grouping
