@@ -343,6 +343,7 @@ memory_plan plan_memory(std::span<const io::source_info> sources, std::size_t nu
                         std::uint64_t budget, const std::string& tmp_dir, std::size_t threads, bool signatures) {
   memory_plan plan;
   plan.budget = budget;
+  plan.signatures = signatures;
   plan.tmp_dir = tmp_dir;
   // Compressed sources count 4 bytes of text per stored byte; without a
   // sample, 200 bytes per line.
@@ -409,7 +410,10 @@ std::string memory_plan::describe() const {
   std::string s = "plan: ~" + std::to_string(documents) + " documents; in memory about " + mib(in_memory_bytes) +
                   ", budget " + mib(budget);
   if (!spill) return s + ": no spilling";
-  s += std::string(": spilling the document table") + (run_records > 0 ? ", signatures and band keys" : "") +
+  s += std::string(": spilling the document table") +
+       (run_records == 0 ? ""
+        : signatures     ? ", signatures and band keys"
+                         : " and band keys (signatures made again from the candidates' sets)") +
        " to " + tmp_dir + " (about " + mib(disk_bytes) + " of disk, " + mib(disk_free) + " free; about " +
        mib(spilled_memory_bytes) + " in memory)";
   const std::uint64_t resident = documents * resident_bytes_per_document;

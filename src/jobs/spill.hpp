@@ -224,6 +224,7 @@ struct memory_plan {
   std::uint64_t disk_bytes = 0;          // estimated spill, when spilling
   std::uint64_t disk_free = 0;           // free in the temporary directory
   bool spill = false;
+  bool signatures = true;                // spilled with the band keys (else made again from sets)
   std::size_t run_records = 0;           // per band per sorted run, when spilling signatures
   std::uint64_t merge_bytes = 0;         // a band this large is grouped in memory
   std::uint64_t set_bytes = 0;           // shingle sets kept in pass 1, when spilling
@@ -245,9 +246,11 @@ struct memory_plan {
 // the document table (doc_meta, fingerprint, id) and the engine's arrays.
 inline constexpr std::uint64_t table_bytes_per_document = 128;
 // Of those, the engine's per-document arrays that stay in memory when
-// spilling (exclusion flags, exact leaders, union-find, representatives,
-// the kept document, candidate flags).
-inline constexpr std::uint64_t resident_bytes_per_document = 32;
+// spilling, at their most: the usable and exclusion flags (1 + 1), exact
+// leaders (4), the union-find and the representatives it gives (4 + 4), the
+// candidate flags (1) and a byte per document counting cluster sizes; the
+// kept documents are the representatives. An exact-only run holds 7.
+inline constexpr std::uint64_t resident_bytes_per_document = 16;
 // Disk per document of the spilled document table (doc_meta, fingerprint,
 // a short id).
 inline constexpr std::uint64_t table_disk_bytes_per_document = 80;
