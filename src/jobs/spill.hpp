@@ -1,9 +1,10 @@
 // Internal: stage data on disk for a run past its memory budget
 // (job_options::memory_bytes). Pass 1 hands each chunk's signatures to a
-// spill_store, which writes them as signature batches and cuts their band
+// spill_store, which writes them as signature batches (unless the job makes
+// them again from the candidates' sets: keep_signatures) and cuts their band
 // keys into sorted band-key runs (pipeline/format.hpp); the engine then reads
 // each band's buckets from a k-way merge of that band's runs, and the
-// signatures of verified pairs back from disk (pipeline/spill.hpp).
+// signatures of compared pairs back from disk (pipeline/spill.hpp).
 //
 // Files: one per band plus one for the signatures, each a sequence of whole
 // stage-data files. They are created unnamed in the temporary directory
