@@ -8,7 +8,11 @@
 #     NEARDUP   the neardup executable (build/release/examples/neardup)
 #     DOCS      documents of the throughput corpus (default 2,000,000)
 #     SIZES     comma-separated document counts of the corpora run with
-#               --memory-mb 2048 (default 1000000,10000000; 0 skips them)
+#               --memory-mb 2048 (default 1000000,10000000; 0 skips them),
+#               or paths of corpora that make_short_corpus.py made before
+#               (used as they are, not deleted: a shared 100 M corpus)
+#   NEARDUP_COMMAND=exact runs `neardup exact` for the sized corpora instead
+#   of `neardup dedup`.
 #     WORKDIR   where corpora, outputs and spilled runs go (default /tmp)
 #
 # Prints, per run: wall and CPU seconds (user + system, robust on a shared
@@ -29,12 +33,14 @@ field() {  # field FILE KEY: the first numeric value of "KEY": in stats.json
   grep -o "\"$2\": [0-9.e+-]*" "$1" | head -1 | awk '{print $2}'
 }
 
-# run NAME INPUT [OPTIONS...]: one dedup run; prints a row, leaves OUT=$work/NAME.
+# run NAME INPUT [OPTIONS...]: one run of $command (dedup unless set);
+# prints a row, leaves OUT=$work/NAME.
+command=dedup
 run() {
   local name=$1 input=$2
   shift 2
   local out=$work/$name
-  /usr/bin/time -f "%e %U %S" -o "$work/$name.time" "$neardup" dedup "$input" -o "$out" --quiet "$@"
+  /usr/bin/time -f "%e %U %S" -o "$work/$name.time" "$neardup" "$command" "$input" -o "$out" --quiet "$@"
   read -r wall user sys <"$work/$name.time"
   local n bytes rss disk
   n=$(field "$out/stats.json" read)
@@ -70,11 +76,18 @@ awk -v q="quarter_${quarter}MB" '
 
 if [ "$sizes" != 0 ]; then
   rm -rf "$work/in_memory" "$work/small.jsonl"
+  command=${NEARDUP_COMMAND:-dedup}
   for n in ${sizes//,/ }; do
-    echo "== memory: $n documents at --memory-mb 2048 =="
-    $py "$here/make_short_corpus.py" "$n" 2 >"$work/big.jsonl"
-    run "budget_2048MB_$n" "$work/big.jsonl" --memory-mb 2048
-    echo "  input: $(stat -c %s "$work/big.jsonl" | awk '{printf "%.2f GB", $1/1e9}')"
+    if [ -f "$n" ]; then
+      corpus=$n
+      n=$(wc -l <"$corpus")
+    else
+      corpus=$work/big.jsonl
+      $py "$here/make_short_corpus.py" "$n" 2 >"$corpus"
+    fi
+    echo "== memory: $command, $n documents at --memory-mb 2048 =="
+    run "budget_2048MB_$n" "$corpus" --memory-mb 2048
+    echo "  input: $(stat -c %s "$corpus" | awk '{printf "%.2f GB", $1/1e9}')"
     rm -rf "$work/budget_2048MB_$n" "$work/big.jsonl"
   done
   # rows: name docs wall cpu rss disk; the last two sizes give the slope.

@@ -600,4 +600,41 @@ TEST(ClusterHelpers, HistogramAndCount) {
   EXPECT_EQ(neardup::cluster_size_histogram(rep), expected);
 }
 
+// count_cluster_sizes counts in a byte per document up to 254 and in a map
+// past it: clusters of 254, 255, 256 and 1000 documents, and two of the
+// largest size (the first one's label wins), against a plain count.
+TEST(ClusterHelpers, ClusterSizesPastOneByte) {
+  std::vector<doc_id> rep;
+  std::mt19937 rng(5);
+  std::vector<doc_id> labels;
+  for (const std::size_t size : {1u, 254u, 255u, 256u, 1000u, 3u, 1000u, 1u}) {
+    labels.push_back(static_cast<doc_id>(rep.size()));
+    rep.push_back(labels.back());
+    for (std::size_t i = 1; i < size; ++i) rep.push_back(labels.back());
+    // A member of an earlier cluster after this one's first document.
+    rep.push_back(labels[std::uniform_int_distribution<std::size_t>(0, labels.size() - 1)(rng)]);
+  }
+  std::map<doc_id, std::size_t> size;
+  for (doc_id r : rep) ++size[r];
+  std::map<std::size_t, std::size_t> by_size;
+  std::size_t largest = 0;
+  doc_id largest_label = 0;
+  for (const auto& [label, n] : size) {
+    ++by_size[n];
+    if (n > largest) {
+      largest = n;
+      largest_label = label;
+    }
+  }
+  const neardup::cluster_sizes got = neardup::count_cluster_sizes(rep);
+  const std::vector<std::pair<std::size_t, std::size_t>> expected(by_size.begin(), by_size.end());
+  EXPECT_EQ(got.histogram, expected);
+  EXPECT_EQ(got.clusters, size.size());
+  EXPECT_EQ(got.largest, largest);
+  EXPECT_EQ(got.largest_representative, largest_label);
+  EXPECT_GE(largest, 1000u);  // past the byte counter
+  EXPECT_EQ(got.histogram, neardup::cluster_size_histogram(rep));
+  EXPECT_EQ(neardup::count_cluster_sizes({}).largest, 0u);
+}
+
 }  // namespace

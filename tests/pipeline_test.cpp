@@ -138,6 +138,16 @@ TEST(ExactGroups, LowHalfCollisionsAndLargeInputsMatchAFullComparison) {
     std::vector<std::uint8_t> none(n, 0);
     EXPECT_EQ(pl::exact_groups(many, none, false, &pool), want) << threads;
   }
+  // With `release` (a mapped array), the members of runs of equal low halves
+  // are gathered by document before the comparison: same leaders.
+  std::vector<std::uint8_t> none(n, 0);
+  std::size_t releases = 0;
+  EXPECT_EQ(pl::exact_groups(many, none, false, neardup_test::pool_of(2), std::uint64_t{1} << 20, [&] { ++releases; }),
+            want);
+  EXPECT_GT(releases, 0u);
+  std::vector<std::uint8_t> small(fp.size(), 0);
+  EXPECT_EQ(pl::exact_groups(fp, small, true, nullptr, 64, [] {}), (std::vector<neardup::doc_id>{0, 1, 0, 3, 1, 5}));
+  EXPECT_EQ(small, (std::vector<std::uint8_t>{0, 0, 1, 0, 1, 0}));
 }
 
 // Sorted slice by slice of the fingerprint space within a few KiB, the

@@ -489,15 +489,42 @@ std::size_t count_clusters(std::span<const doc_id> representative) {
 
 std::vector<std::pair<std::size_t, std::size_t>> cluster_size_histogram(
     std::span<const doc_id> representative) {
-  check_labels(representative, "cluster_size_histogram");
-  std::vector<std::uint32_t> size(representative.size(), 0);
-  for (const doc_id r : representative) ++size[r];
-  absl::flat_hash_map<std::size_t, std::size_t> by_size;
-  for (std::size_t d = 0; d < representative.size(); ++d) {
-    if (representative[d] == d) ++by_size[size[d]];
+  return count_cluster_sizes(representative).histogram;
+}
+
+cluster_sizes count_cluster_sizes(std::span<const doc_id> representative) {
+  check_labels(representative, "count_cluster_sizes");
+  const std::size_t n = representative.size();
+  // Sizes up to 254 in a byte per representative; from 255 on, the size
+  // lives in `big` (the byte stays 255).
+  constexpr std::uint8_t saturated = 255;
+  std::vector<std::uint8_t> small(n, 0);
+  absl::flat_hash_map<doc_id, std::size_t> big;
+  for (const doc_id r : representative) {
+    std::uint8_t& s = small[r];
+    if (s < saturated - 1) {
+      ++s;
+    } else if (s == saturated - 1) {
+      s = saturated;
+      big[r] = saturated;
+    } else {
+      ++big[r];
+    }
   }
-  std::vector<std::pair<std::size_t, std::size_t>> out(by_size.begin(), by_size.end());
-  std::sort(out.begin(), out.end());
+  cluster_sizes out;
+  absl::flat_hash_map<std::size_t, std::size_t> by_size;
+  for (std::size_t d = 0; d < n; ++d) {
+    if (representative[d] != d) continue;
+    const std::size_t size = small[d] == saturated ? big[static_cast<doc_id>(d)] : small[d];
+    ++by_size[size];
+    ++out.clusters;
+    if (size > out.largest) {  // strict: the smallest label among equal sizes
+      out.largest = size;
+      out.largest_representative = static_cast<doc_id>(d);
+    }
+  }
+  out.histogram.assign(by_size.begin(), by_size.end());
+  std::sort(out.histogram.begin(), out.histogram.end());
   return out;
 }
 

@@ -363,14 +363,19 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
     std::size_t operator()(const hash128& h) const noexcept { return static_cast<std::size_t>(h.low); }
   };
   absl::flat_hash_set<hash128, hash128_hasher> texts_seen;
+  // Reserved for the documents whose sets the budget can keep, if they have
+  // 8 values or more (more grow the table): 100 M documents with a set
+  // budget of 128 MiB need not reserve 2^27 slots (2.2 GB), nor 2^25.
   if (options.sets_of_first_copy_only && options.keep_sets_bytes > 0 && options.expected_documents > 0) {
-    texts_seen.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(options.expected_documents, UINT32_MAX)));
+    texts_seen.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(
+        {options.expected_documents, options.keep_sets_bytes / (8 * sizeof(std::uint64_t)), UINT32_MAX})));
   }
   auto keep_sets = [&](const scan_result& res, std::size_t first_doc) {
     if (!corpus.sets.complete) return;
     if (!res.has_sets || corpus.sets.bytes + res.set_values.size() * sizeof(std::uint64_t) > options.keep_sets_bytes) {
       corpus.sets.complete = false;
       keeping_sets.store(false, std::memory_order_relaxed);
+      decltype(texts_seen)().swap(texts_seen);  // no set is kept after this one
       return;
     }
     std::size_t pos = 0;
@@ -511,9 +516,10 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
 
 shingle_sets load_shingle_sets(std::span<const source_info> sources, const corpus_index& corpus,
                                std::span<const std::uint8_t> wanted, const pass_options& options,
-                               sink& meter) {
+                               sink& meter, bool spill) {
   const std::size_t n = corpus.size();
   shingle_sets sets;
+  if (spill && !options.spill_table_dir.empty()) sets.spill_to(options.spill_table_dir, *options.spill_bytes);
   sets.has.assign(n / 64 + 1, 0);
   struct load_result {
     std::vector<std::uint64_t> values;
@@ -555,10 +561,31 @@ shingle_sets load_shingle_sets(std::span<const source_info> sources, const corpu
   return sets;
 }
 
+void shingle_sets::spill_to(const std::string& dir, spill_counter& counter) {
+  if (begin.size() > 1) throw std::logic_error("shingle_sets::spill_to: sets were added");
+  file = std::make_unique<spill_file>(dir, counter);
+}
+
 void shingle_sets::add(doc_id d, std::span<const std::uint64_t> set) {
   has[d >> 6] |= std::uint64_t{1} << (d & 63);
   values.insert(values.end(), set.begin(), set.end());
-  begin.push_back(values.size());
+  begin.push_back(filed + values.size());
+  if (file && values.size() >= (std::size_t{1} << 17)) flush();  // 1 MiB
+}
+
+void shingle_sets::flush() {
+  file->append(std::as_bytes(std::span<const std::uint64_t>(values)));
+  filed += values.size();
+  values.clear();
+}
+
+std::span<const std::uint64_t> shingle_sets::read(doc_id d, std::vector<std::uint64_t>& buf) const {
+  const std::size_t i = index(d);
+  if (i == SIZE_MAX) return {};
+  if (!file) return {values.data() + begin[i], begin[i + 1] - begin[i]};
+  buf.resize(static_cast<std::size_t>(begin[i + 1] - begin[i]));
+  file->read(begin[i] * sizeof(std::uint64_t), std::as_writable_bytes(std::span<std::uint64_t>(buf)));
+  return buf;
 }
 
 std::vector<std::uint64_t> shingle_sets::dense_begin() const {
@@ -573,6 +600,10 @@ std::vector<std::uint64_t> shingle_sets::dense_begin() const {
 }
 
 void shingle_sets::finish(std::size_t n) {
+  if (file) {
+    flush();
+    std::vector<std::uint64_t>().swap(values);
+  }
   documents = n;
   has.resize(n / 64 + 1, 0);
   rank.resize(has.size());
@@ -595,11 +626,13 @@ void write_clusters_tsv(atomic_file& out, std::span<const source_info> sources, 
   constexpr std::size_t block_bytes = std::size_t{1} << 20;
   std::string block;
   block.reserve(block_bytes + 1024);
+  std::size_t scattered = 0;  // reads of another document's row
   for (std::size_t d = 0; d < corpus.size(); ++d) {
     corpus.append_id_field(block, sources, static_cast<doc_id>(d));
     block += '\t';
     corpus.append_id_field(block, sources, keeper[d]);
     block += '\n';
+    if (keeper[d] != d && (++scattered & scattered_release_mask) == 0) corpus.release_table();
     if (block.size() >= block_bytes) {
       out.write(block);
       block.clear();

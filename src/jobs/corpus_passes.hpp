@@ -12,6 +12,7 @@
 #include <bit>
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -71,6 +72,11 @@ struct scanned_sets {
 // Loops over a spilled document table drop its pages (release_table())
 // every this many + 1 documents: 2^16, about 4 MiB of the table.
 inline constexpr std::size_t table_release_mask = (std::size_t{1} << 16) - 1;
+// Loops that read the table in another order (evidence, by removed
+// document) drop its pages every this many + 1 documents: each read in no
+// order maps up to 64 KiB around it (the kernel's fault-around), so 256
+// documents of a few reads each keep about 50 MiB resident, not the table.
+inline constexpr std::size_t scattered_release_mask = 255;
 
 // Documents are the non-blank records, numbered in input order. The
 // document table (docs, fingerprints, ids) is in memory, or, for a run past
@@ -238,12 +244,18 @@ void warn_duplicate_ids(std::span<const source_info> sources, corpus_index& corp
 // document order: 8 bytes per set plus 1.5 bits per document (a bitmap of
 // the documents with a set, and a rank per 64 documents), so that a few
 // candidates among many documents take little memory. Empty for the others.
+// The values are in memory, or, after spill_to(), in an unnamed temporary
+// file that add() moves them to every MiB (read() reads a set back).
 struct shingle_sets {
-  std::vector<std::uint64_t> values;
+  std::vector<std::uint64_t> values;          // those not in `file`
   std::vector<std::uint64_t> has;             // bit d: document d has a set
   std::vector<std::uint32_t> rank;            // sets before each 64 documents
-  std::vector<std::uint64_t> begin = {0};     // set i = values[begin[i], begin[i+1])
+  std::vector<std::uint64_t> begin = {0};     // set i = values [begin[i], begin[i+1]) of all added
+  std::unique_ptr<spill_file> file;           // set: the values that were moved to disk
+  std::uint64_t filed = 0;                    // values in `file`, which precede `values`
 
+  // Puts the values in a temporary file in `dir`. REQUIRES: nothing added.
+  void spill_to(const std::string& dir, spill_counter& counter);
   // Adds the set of document d. REQUIRES: d above every document added.
   void add(doc_id d, std::span<const std::uint64_t> set);
   // Ends the adding; `documents` is the size of the corpus.
@@ -252,16 +264,29 @@ struct shingle_sets {
   // begin): for callers that want every set.
   std::vector<std::uint64_t> dense_begin() const;
   std::size_t documents = 0;
+  // REQUIRES: the values are in memory (no spill_to()).
   std::span<const std::uint64_t> operator[](doc_id d) const noexcept {
-    const std::uint64_t word = has[d >> 6], bit = std::uint64_t{1} << (d & 63);
-    if ((word & bit) == 0) return {};
-    const std::size_t i = rank[d >> 6] + static_cast<std::size_t>(std::popcount(word & (bit - 1)));
+    const std::size_t i = index(d);
+    if (i == SIZE_MAX) return {};
     return {values.data() + begin[i], begin[i + 1] - begin[i]};
   }
+  // Document d's set, in memory or read from the file into `buf`.
+  std::span<const std::uint64_t> read(doc_id d, std::vector<std::uint64_t>& buf) const;
+
+ private:
+  // The number of d's set; SIZE_MAX when d has none.
+  std::size_t index(doc_id d) const noexcept {
+    const std::uint64_t word = has[d >> 6], bit = std::uint64_t{1} << (d & 63);
+    if ((word & bit) == 0) return SIZE_MAX;
+    return rank[d >> 6] + static_cast<std::size_t>(std::popcount(word & (bit - 1)));
+  }
+  void flush();
 };
+// `spill`: with options.spill_table_dir set, the values go to a temporary
+// file there (shingle_sets::spill_to) instead of staying in memory.
 shingle_sets load_shingle_sets(std::span<const source_info> sources, const corpus_index& corpus,
                                std::span<const std::uint8_t> wanted, const pass_options& options,
-                               sink& meter);
+                               sink& meter, bool spill = false);
 
 // Writes clusters.tsv (id<TAB>kept_id per document) and the kept documents
 // (original JSONL lines; text files as {"id","text"}) in input order.

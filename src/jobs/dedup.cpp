@@ -154,22 +154,32 @@ void write_stats(const std::string& path, const dedup_report& r, const dedup_opt
 }
 
 // Shingle sets for exact verification: those pass 1 kept, then those
-// read again for the candidates past the set budget.
+// read again for the candidates past the set budget. A run past its memory
+// budget (`spill`) keeps the sets read again in a temporary file and reads
+// each back when asked: set() then returns a span that stays valid until the
+// second next call of set() on the same thread (the engine compares two sets
+// at a time).
 class corpus_sets final : public pipeline::set_provider {
  public:
   corpus_sets(std::span<const io::source_info> sources, const detail::corpus_index& corpus,
-              const detail::pass_options& pass, pipeline::sink& events)
-      : sources_(sources), corpus_(corpus), pass_(pass), events_(events), scanned_(corpus.sets.of.size()) {}
+              const detail::pass_options& pass, pipeline::sink& events, bool spill)
+      : sources_(sources), corpus_(corpus), pass_(pass), events_(events), scanned_(corpus.sets.of.size()),
+        spill_(spill) {}
 
   bool missing(std::vector<std::uint8_t>& wanted) override {
     std::fill(wanted.begin(), wanted.begin() + static_cast<std::ptrdiff_t>(std::min(scanned_, wanted.size())), 0);
     return std::find(wanted.begin(), wanted.end(), 1) != wanted.end();
   }
   void load(const std::vector<std::uint8_t>& wanted) override {
-    loaded_ = detail::load_shingle_sets(sources_, corpus_, wanted, pass_, events_);
+    loaded_ = detail::load_shingle_sets(sources_, corpus_, wanted, pass_, events_, spill_);
   }
   std::span<const std::uint64_t> set(doc_id d) const override {
-    return d < scanned_ ? corpus_.sets.of[d] : loaded_[d];
+    if (d < scanned_) return corpus_.sets.of[d];
+    if (!loaded_.file) return loaded_[d];
+    thread_local std::vector<std::uint64_t> buffers[2];
+    thread_local unsigned next = 0;
+    next ^= 1;
+    return loaded_.read(d, buffers[next]);
   }
   std::uint64_t bytes() const noexcept {
     return corpus_.sets.bytes + corpus_.sets.of.size() * sizeof(corpus_.sets.of[0]) +
@@ -183,7 +193,30 @@ class corpus_sets final : public pipeline::set_provider {
   const detail::pass_options& pass_;
   pipeline::sink& events_;
   std::size_t scanned_;
+  bool spill_;
   detail::shingle_sets loaded_;
+};
+
+// The stage data of a spilled run that verifies by exact Jaccard: the band
+// keys from the spill store, and a candidate's signature made again from its
+// shingle set (a signature is a function of the set: signature.hpp), which
+// the verifier reads anyway. The signatures are then not spilled: 516 of the
+// 827 bytes of disk per document measured on 10 M short documents.
+class signatures_from_sets_data final : public pipeline::spilled_stage_data {
+ public:
+  signatures_from_sets_data(detail::spill_store& store, const pipeline::set_provider& sets, const minhasher& hasher)
+      : store_(store), sets_(sets), hasher_(hasher) {}
+  void buckets(std::uint32_t band, std::span<const std::uint8_t> excluded,
+               const std::function<void(const bucket_list&)>& fn) override {
+    store_.buckets(band, excluded, fn);
+  }
+  // REQUIRES: d is a candidate (its set is at hand).
+  void signature(doc_id d, std::span<sig_value> out) const override { hasher_.sign(sets_.set(d), out); }
+
+ private:
+  detail::spill_store& store_;
+  const pipeline::set_provider& sets_;
+  const minhasher& hasher_;
 };
 
 }  // namespace
@@ -217,9 +250,13 @@ dedup_report detail::run_dedup_scanned(std::span<const io::source_info> sources,
   const std::optional<bander> spill_bands =
       options.near ? std::optional<bander>(std::in_place, options.banding(), options.num_perm, options.seed)
                    : std::nullopt;
+  // Verifying by exact Jaccard, a spilled run makes the candidates'
+  // signatures again from their sets (signatures_from_sets) instead of
+  // spilling every signature.
+  const bool signatures_from_sets = options.near && options.verify == verify_mode::exact;
   const detail::memory_plan plan = detail::plan_memory(
       sources, options.near ? options.num_perm : 0, options.near ? options.banding().bands : 0, budget, tmp_dir,
-      pool.threads());
+      pool.threads(), !signatures_from_sets);
   if (options.max_reported_errors > 0) events->message(plan.describe());
   pass.expected_documents = plan.documents;
   // Parts scanned elsewhere were cut at the reader's chunks: the later
@@ -241,7 +278,8 @@ dedup_report detail::run_dedup_scanned(std::span<const io::source_info> sources,
     pass.sort_bytes = plan.merge_bytes;
     if (options.near) {
       spill = std::make_unique<detail::spill_store>(tmp_dir, spilled_bytes, pipeline::stage_data_options::of(options),
-                                                    *spill_bands, plan.run_records, plan.merge_bytes);
+                                                    *spill_bands, plan.run_records, plan.merge_bytes,
+                                                    !signatures_from_sets);
       pass.spill_signatures = [&spill](std::uint64_t first, std::span<const sig_value> sigs) {
         spill->add(first, sigs);
       };
@@ -283,12 +321,18 @@ dedup_report detail::run_dedup_scanned(std::span<const io::source_info> sources,
   docs.fingerprints = corpus.fingerprints;
   docs.usable = usable;
   docs.text_bytes = text_bytes;
-  docs.spilled = spill ? spill.get() : scanned != nullptr ? scanned->stage_data : nullptr;
+  corpus_sets sets(sources, corpus, pass, *events, spilling);
+  std::optional<signatures_from_sets_data> resigned;
+  if (spill && signatures_from_sets) resigned.emplace(*spill, sets, hasher);
+  docs.spilled = resigned   ? static_cast<pipeline::spilled_stage_data*>(&*resigned)
+                 : spill    ? spill.get()
+                 : scanned != nullptr ? scanned->stage_data
+                                      : nullptr;
+  docs.cluster_labels = false;  // the job writes kept_of alone
   if (spilling) {
     docs.exact_sort_bytes = plan.merge_bytes;
     docs.release_fingerprints = [&corpus] { corpus.fingerprints.release(); };
   }
-  corpus_sets sets(sources, corpus, pass, *events);
   pipeline::set_provider* set_source = scanned != nullptr && scanned->sets != nullptr ? scanned->sets : &sets;
   pipeline::dedup_options engine_options = options;
   engine_options.evidence.record = true;  // the job always writes its audit trail

@@ -60,13 +60,17 @@ void write_evidence_files(const std::string& out_dir, std::span<const source_inf
                           const corpus_index& corpus, std::span<const doc_id> kept_of,
                           const pipeline::dedup_evidence& evidence) {
   tsv_file removed(out_dir + "/evidence.tsv", "id\tkept_id\tpartner_id\tkind\tsimilarity\tband\tdoc\tpartner_doc\tkept_doc\n");
-  // A spilled document table's pages are dropped as the loops go.
+  // A spilled document table's pages are dropped as the loops go; the
+  // loops over removed documents and near misses read it in no order.
   std::size_t read = 0;
   auto release = [&] {
     if ((++read & table_release_mask) == 0) corpus.release_table();
   };
+  auto release_scattered = [&] {
+    if ((++read & scattered_release_mask) == 0) corpus.release_table();
+  };
   for (const pipeline::removal_evidence& e : evidence.removed) {
-    release();
+    release_scattered();
     std::string& s = removed.line();
     corpus.append_id_field(s, sources, e.doc);
     s += '\t';
@@ -92,6 +96,7 @@ void write_evidence_files(const std::string& out_dir, std::span<const source_inf
 
   tsv_file misses(out_dir + "/near_misses.tsv", "a_id\tb_id\tkind\tsimilarity\tband\ta_doc\tb_doc\n");
   for (const pipeline::pair_evidence& p : evidence.near_misses) {
+    release_scattered();
     std::string& s = misses.line();
     corpus.append_id_field(s, sources, p.a);
     s += '\t';
@@ -122,7 +127,7 @@ void write_evidence_files(const std::string& out_dir, std::span<const source_inf
     if (kept_of[d] == d) ++c.kept;
   }
   for (const pipeline::removal_evidence& e : evidence.removed) {
-    release();
+    release_scattered();
     counts& c = per[corpus.docs[e.doc].source];
     (e.kind == pipeline::evidence_kind::exact ? c.exact : c.near) += 1;
     c.bytes += corpus.docs[e.doc].text_bytes;

@@ -130,11 +130,12 @@ void mapped_spill::release() const noexcept {
 }
 
 spill_store::spill_store(const std::string& dir, spill_counter& counter, const pipeline::stage_data_options& format,
-                         const bander& bands, std::size_t run_records, std::uint64_t merge_bytes)
+                         const bander& bands, std::size_t run_records, std::uint64_t merge_bytes,
+                         bool keep_signatures)
     : format_(format), bands_(bands), run_records_(std::max<std::size_t>(run_records, 1)), counter_(counter),
       merge_bytes_(merge_bytes) {
   const std::uint32_t b = bands.params().bands;
-  signatures_ = std::make_unique<spill_file>(dir, counter_);
+  if (keep_signatures) signatures_ = std::make_unique<spill_file>(dir, counter_);
   band_files_.reserve(b);
   for (std::uint32_t i = 0; i < b; ++i) band_files_.push_back(std::make_unique<spill_file>(dir, counter_));
   runs_.resize(b);
@@ -151,12 +152,14 @@ void spill_store::add(std::uint64_t first_doc, std::span<const sig_value> sigs) 
   if (count == 0) return;
   documents_ = first_doc + count;
   // The signatures: one sorted signature batch per call.
-  spill_file& file = *signatures_;
-  batches_.push_back({first_doc, file.size() + pipeline::stage_header_bytes});
-  pipeline::stage_writer w = pipeline::stage_writer::signatures(
-      [&file](std::span<const std::byte> bytes) { file.append(bytes); }, format_, count, true);
-  for (std::size_t i = 0; i < count; ++i) w.add(static_cast<doc_id>(first_doc + i), sigs.subspan(i * k, k));
-  w.finish();
+  if (signatures_) {
+    spill_file& file = *signatures_;
+    batches_.push_back({first_doc, file.size() + pipeline::stage_header_bytes});
+    pipeline::stage_writer w = pipeline::stage_writer::signatures(
+        [&file](std::span<const std::byte> bytes) { file.append(bytes); }, format_, count, true);
+    for (std::size_t i = 0; i < count; ++i) w.add(static_cast<doc_id>(first_doc + i), sigs.subspan(i * k, k));
+    w.finish();
+  }
   // The band keys, buffered per band; documents without tokens get key 0 as
   // in band_column (the engine excludes them).
   for (std::size_t i = 0; i < count; ++i) {
@@ -325,6 +328,7 @@ void spill_store::merge_band(std::uint32_t band, std::span<const std::uint8_t> e
 }
 
 void spill_store::signature(doc_id d, std::span<sig_value> out) const {
+  if (!signatures_) throw std::logic_error("spill_store: the signatures were not kept");
   // The batch holding d: the last one that starts at or before it.
   const auto it = std::upper_bound(batches_.begin(), batches_.end(), std::uint64_t{d},
                                    [](std::uint64_t doc, const batch& b) { return doc < b.first_doc; });
@@ -369,9 +373,10 @@ std::string mib(std::uint64_t bytes) { return std::to_string((bytes + (1 << 19))
 }  // namespace
 
 memory_plan plan_memory(std::span<const io::source_info> sources, std::size_t num_perm, std::uint32_t bands,
-                        std::uint64_t budget, const std::string& tmp_dir, std::size_t threads) {
+                        std::uint64_t budget, const std::string& tmp_dir, std::size_t threads, bool signatures) {
   memory_plan plan;
   plan.budget = budget;
+  plan.signatures = signatures;
   plan.tmp_dir = tmp_dir;
   // Compressed sources count 4 bytes of text per stored byte; without a
   // sample, 200 bytes per line.
@@ -418,10 +423,11 @@ memory_plan plan_memory(std::span<const io::source_info> sources, std::size_t nu
       static_cast<double>(rest) / 8 / (2.0 * static_cast<double>(std::max<std::size_t>(threads, 1))) / per_byte,
       256.0 * 1024, 8.0 * 1024 * 1024));
   plan.spilled_memory_bytes = table + rest * 5 / 8;
-  // Per document: its row of the document table, its signature record and
-  // one band-key record per band.
-  plan.disk_bytes = plan.documents * (table_disk_bytes_per_document +
-                                      (num_perm == 0 ? 0 : (4 + 4 * num_perm) + 12 * std::uint64_t{bands}));
+  // Per document: its row of the document table, its signature record
+  // (when kept) and one band-key record per band.
+  plan.disk_bytes =
+      plan.documents * (table_disk_bytes_per_document +
+                        (num_perm == 0 ? 0 : (signatures ? 4 + 4 * num_perm : 0) + 12 * std::uint64_t{bands}));
   struct statvfs fs {};
   if (::statvfs(tmp_dir.c_str(), &fs) == 0) {
     plan.disk_free = static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
@@ -440,7 +446,10 @@ std::string memory_plan::describe() const {
   std::string s = "plan: ~" + std::to_string(documents) + " documents; in memory about " + mib(in_memory_bytes) +
                   ", budget " + mib(budget);
   if (!spill) return s + ": no spilling";
-  s += std::string(": spilling the document table") + (run_records > 0 ? ", signatures and band keys" : "") +
+  s += std::string(": spilling the document table") +
+       (run_records == 0 ? ""
+        : signatures     ? ", signatures and band keys"
+                         : " and band keys (signatures made again from the candidates' sets)") +
        " to " + tmp_dir + " (about " + mib(disk_bytes) + " of disk, " + mib(disk_free) + " free; about " +
        mib(spilled_memory_bytes) + " in memory)";
   const std::uint64_t resident = documents * resident_bytes_per_document;

@@ -1,9 +1,10 @@
 // Internal: stage data on disk for a run past its memory budget
 // (job_options::memory_bytes). Pass 1 hands each chunk's signatures to a
-// spill_store, which writes them as signature batches and cuts their band
+// spill_store, which writes them as signature batches (unless the job makes
+// them again from the candidates' sets: keep_signatures) and cuts their band
 // keys into sorted band-key runs (pipeline/format.hpp); the engine then reads
 // each band's buckets from a k-way merge of that band's runs, and the
-// signatures of verified pairs back from disk (pipeline/spill.hpp). A band
+// signatures of compared pairs back from disk (pipeline/spill.hpp). A band
 // grouped twice with the same exclusions is merged once: the second time its
 // buckets are read back from disk.
 //
@@ -175,9 +176,12 @@ class spill_store final : public pipeline::spilled_stage_data {
   // space grouped at once, 48 bytes per record, and the runs' read buffers,
   // at least 64 KiB each).
   // `counter` (bytes written, shared with the run's other spill files)
-  // must outlive the store.
+  // must outlive the store. `keep_signatures` false: only the band keys are
+  // written, for a caller that makes the signatures it needs again (from
+  // the shingle sets); signature() then throws.
   spill_store(const std::string& dir, spill_counter& counter, const pipeline::stage_data_options& format,
-              const bander& bands, std::size_t run_records, std::uint64_t merge_bytes);
+              const bander& bands, std::size_t run_records, std::uint64_t merge_bytes,
+              bool keep_signatures = true);
   ~spill_store() override;
 
   // Pass 1, in input order: the signatures of documents [first_doc,
@@ -228,7 +232,7 @@ class spill_store final : public pipeline::spilled_stage_data {
   const bander& bands_;
   std::size_t run_records_;
   spill_counter& counter_;
-  std::unique_ptr<spill_file> signatures_;
+  std::unique_ptr<spill_file> signatures_;  // null: not kept
   std::vector<batch> batches_;
   std::vector<std::unique_ptr<spill_file>> band_files_;
   std::vector<std::vector<run>> runs_;             // per band
@@ -248,6 +252,7 @@ struct memory_plan {
   std::uint64_t disk_bytes = 0;          // estimated spill, when spilling
   std::uint64_t disk_free = 0;           // free in the temporary directory
   bool spill = false;
+  bool signatures = true;                // spilled with the band keys (else made again from sets)
   std::size_t run_records = 0;           // per band per sorted run, when spilling signatures
   std::uint64_t merge_bytes = 0;         // a band this large is grouped in memory
   std::uint64_t set_bytes = 0;           // shingle sets kept in pass 1, when spilling
@@ -269,18 +274,22 @@ struct memory_plan {
 // the document table (doc_meta, fingerprint, id) and the engine's arrays.
 inline constexpr std::uint64_t table_bytes_per_document = 128;
 // Of those, the engine's per-document arrays that stay in memory when
-// spilling (exclusion flags, exact leaders, union-find, representatives,
-// the kept document, candidate flags).
-inline constexpr std::uint64_t resident_bytes_per_document = 32;
+// spilling, at their most: the usable and exclusion flags (1 + 1), exact
+// leaders (4), the union-find and the representatives it gives (4 + 4), the
+// candidate flags (1) and a byte per document counting cluster sizes; the
+// kept documents are the representatives. An exact-only run holds 7.
+inline constexpr std::uint64_t resident_bytes_per_document = 16;
 // Disk per document of the spilled document table (doc_meta, fingerprint,
 // a short id).
 inline constexpr std::uint64_t table_disk_bytes_per_document = 80;
 
-// `num_perm` 0: exact duplicates only (nothing to spill). Throws
-// std::runtime_error, with the numbers, when the spill would not fit on the
-// temporary directory's file system.
+// `num_perm` 0: exact duplicates only (nothing to spill). `signatures`
+// false: a spill keeps band keys but no signatures (spill_store's
+// keep_signatures). Throws std::runtime_error, with the numbers, when the
+// spill would not fit on the temporary directory's file system.
 memory_plan plan_memory(std::span<const io::source_info> sources, std::size_t num_perm, std::uint32_t bands,
-                        std::uint64_t budget, const std::string& tmp_dir, std::size_t threads);
+                        std::uint64_t budget, const std::string& tmp_dir, std::size_t threads,
+                        bool signatures = true);
 
 // Gives memory the allocator holds free back to the system (malloc_trim), so
 // that what pass 1's workers freed does not stay resident.

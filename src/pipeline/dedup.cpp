@@ -47,14 +47,12 @@ void check_sizes(const signed_documents& docs, const dedup_options& options, std
 void summarize(std::span<const doc_id> rep, std::span<const doc_id> keeper, std::span<const doc_id> exact_leader,
                dedup_stats& s) {
   const std::size_t n = rep.size();
-  s.clusters = count_clusters(rep);
-  s.cluster_size_histogram = cluster_size_histogram(rep);
+  cluster_sizes sizes = count_cluster_sizes(rep);
+  s.clusters = sizes.clusters;
+  s.cluster_size_histogram = std::move(sizes.histogram);
   if (n > 0) {
-    std::vector<std::uint32_t> size(n, 0);
-    for (std::size_t d = 0; d < n; ++d) ++size[rep[d]];
-    const auto biggest = static_cast<doc_id>(std::max_element(size.begin(), size.end()) - size.begin());
-    s.largest_cluster = size[biggest];
-    s.largest_cluster_kept = keeper[biggest];
+    s.largest_cluster = sizes.largest;
+    s.largest_cluster_kept = keeper[sizes.largest_representative];
   }
   for (std::size_t d = 0; d < n; ++d) {
     if (keeper[d] == d) {
@@ -89,7 +87,7 @@ dedup_result run_stages(const signed_documents& docs, const dedup_options& optio
   for (std::size_t d = 0; d < n; ++d) excluded[d] = docs.usable[d] ? 0 : 1;
 
   stage.start("exact");
-  const std::vector<doc_id> exact_leader =
+  std::vector<doc_id> exact_leader =
       exact_groups(docs.fingerprints, excluded, options.exact_first || !options.near, context.pool,
                    docs.exact_sort_bytes, docs.release_fingerprints);
   stage.stop();
@@ -104,7 +102,7 @@ dedup_result run_stages(const signed_documents& docs, const dedup_options& optio
   cluster_trace trace{.max_rejected = candidates, .seed = options.seed, .merges = {}, .rejected = {}};
   cluster_trace* tracing = options.evidence.record && options.near ? &trace : nullptr;
   if (!options.near) {
-    rep = exact_leader;
+    rep = std::move(exact_leader);  // one array for both (leader() below)
   } else {
     const lsh_params lsh = options.banding();
     validate_lsh_params(lsh, k);
@@ -168,9 +166,11 @@ dedup_result run_stages(const signed_documents& docs, const dedup_options& optio
     stats.verifications = clusters.stats.verifications;
     stats.verified = clusters.stats.verified;
     stats.rejected = clusters.stats.rejected;
-    // Exact-duplicate groups join their leader's cluster.
-    rep.resize(n);
-    for (std::size_t d = 0; d < n; ++d) rep[d] = clusters.representative[exact_leader[d]];
+    // Exact-duplicate groups join their leader's cluster, in place: a
+    // leader precedes its copies and is its own leader, so its entry is
+    // final (unchanged) when a copy reads it.
+    rep = std::move(clusters.representative);
+    for (std::size_t d = 0; d < n; ++d) rep[d] = rep[exact_leader[d]];
     stage.stop();
     if (n > 0) {
       // Accounted, not sampled: the per-document arrays held while grouping
@@ -184,8 +184,15 @@ dedup_result run_stages(const signed_documents& docs, const dedup_options& optio
     }
   }
 
-  result.kept_of = choose_kept_documents(rep, options.keep, docs.text_bytes);
-  summarize(rep, result.kept_of, exact_leader, stats);
+  std::vector<std::uint8_t>().swap(excluded);
+  // Keeping the first document, the kept one is the cluster's label: a
+  // caller that wants no labels gets `rep` itself, not a copy.
+  const bool reuse_labels = !docs.cluster_labels && options.keep == keep_policy::first;
+  result.kept_of = reuse_labels ? std::move(rep) : choose_kept_documents(rep, options.keep, docs.text_bytes);
+  const std::span<const doc_id> labels = reuse_labels ? std::span<const doc_id>(result.kept_of) : rep;
+  // Exact-only runs group by exact leaders alone: the labels are theirs.
+  const std::span<const doc_id> leader = options.near ? std::span<const doc_id>(exact_leader) : labels;
+  summarize(labels, result.kept_of, leader, stats);
   if (options.evidence.record) {
     stage.start("evidence");
     const bool exact = options.verify == verify_mode::exact;
@@ -203,13 +210,13 @@ dedup_result run_stages(const signed_documents& docs, const dedup_options& optio
       return jaccard(docs.signatures.subspan(std::size_t{a} * k, k), docs.signatures.subspan(std::size_t{b} * k, k))
           .estimate;
     };
-    result.evidence = collect_evidence(exact_leader, result.kept_of, tracing, similarity,
+    result.evidence = collect_evidence(leader, result.kept_of, tracing, similarity,
                                        exact ? evidence_kind::jaccard : evidence_kind::estimate, context.pool,
                                        options.evidence.near_misses);
     result.evidence.rejected = stats.rejected;
     stage.stop();
   }
-  result.cluster = std::move(rep);
+  if (docs.cluster_labels) result.cluster = std::move(rep);
   return result;
 }
 

@@ -41,36 +41,53 @@ dedup_evidence collect_evidence(std::span<const doc_id> exact_leader, std::span<
   const std::span<const band_link> links =
       trace != nullptr ? std::span<const band_link>(trace->merges) : std::span<const band_link>();
 
-  // The forest of merging links as adjacency lists (link indices); none
-  // (and no per-document arrays) without links, as in exact-only runs.
-  const std::size_t linked = links.empty() ? 0 : n;
-  std::vector<std::uint32_t> first(linked + 1, 0), adj(2 * links.size());
+  // The forest of merging links as adjacency lists (link indices) over the
+  // documents that have links (`nodes`, sorted: a few per verified pair,
+  // not arrays of every document: 100 M documents would take 0.8 GB); none
+  // without links, as in exact-only runs.
+  std::vector<doc_id> nodes;
+  nodes.reserve(2 * links.size());
   for (const band_link& l : links) {
-    ++first[l.a + 1];
-    ++first[l.b + 1];
+    nodes.push_back(l.a);
+    nodes.push_back(l.b);
   }
-  for (std::size_t d = 0; d < linked; ++d) first[d + 1] += first[d];
+  std::sort(nodes.begin(), nodes.end());
+  nodes.erase(std::unique(nodes.begin(), nodes.end()), nodes.end());
+  const std::size_t m = nodes.size();
+  // The node of document x; m when x has no links.
+  const auto node_of = [&](doc_id x) {
+    const auto it = std::lower_bound(nodes.begin(), nodes.end(), x);
+    return it != nodes.end() && *it == x ? static_cast<std::size_t>(it - nodes.begin()) : m;
+  };
+  std::vector<std::uint32_t> first(m + 1, 0), adj(2 * links.size());
+  std::vector<std::uint32_t> end_a(links.size()), end_b(links.size());  // the links' ends as nodes
+  for (std::size_t i = 0; i < links.size(); ++i) {
+    end_a[i] = static_cast<std::uint32_t>(node_of(links[i].a));
+    end_b[i] = static_cast<std::uint32_t>(node_of(links[i].b));
+    ++first[end_a[i] + 1];
+    ++first[end_b[i] + 1];
+  }
+  for (std::size_t x = 0; x < m; ++x) first[x + 1] += first[x];
   {
     std::vector<std::uint32_t> fill(first.begin(), first.end() - 1);
     for (std::size_t i = 0; i < links.size(); ++i) {
-      adj[fill[links[i].a]++] = static_cast<std::uint32_t>(i);
-      adj[fill[links[i].b]++] = static_cast<std::uint32_t>(i);
+      adj[fill[end_a[i]]++] = static_cast<std::uint32_t>(i);
+      adj[fill[end_b[i]]++] = static_cast<std::uint32_t>(i);
     }
   }
-  // via[x] = the link from x towards its tree's root (the kept document's
-  // first copy); no_doc for roots and documents without links.
-  std::vector<std::uint32_t> via(linked, no_doc);
-  std::vector<doc_id> queue;
-  for (std::size_t k = 0; k < linked; ++k) {
+  // via[x] = the link from node x towards its tree's root (the kept
+  // document's first copy); no_doc for roots.
+  std::vector<std::uint32_t> via(m, no_doc);
+  std::vector<std::uint32_t> queue;
+  for (std::size_t k = 0; k < (m == 0 ? 0 : n); ++k) {
     if (kept_of[k] != k) continue;
-    const doc_id root = exact_leader[k];
-    if (first[root] == first[root + 1]) continue;
-    queue.assign(1, root);
+    const std::size_t root = node_of(exact_leader[k]);
+    if (root == m) continue;
+    queue.assign(1, static_cast<std::uint32_t>(root));
     for (std::size_t q = 0; q < queue.size(); ++q) {
-      const doc_id x = queue[q];
+      const std::uint32_t x = queue[q];
       for (std::uint32_t e = first[x]; e < first[x + 1]; ++e) {
-        const band_link& l = links[adj[e]];
-        const doc_id y = l.a == x ? l.b : l.a;
+        const std::uint32_t y = end_a[adj[e]] == x ? end_b[adj[e]] : end_a[adj[e]];
         if (y == root || via[y] != no_doc) continue;
         via[y] = adj[e];
         queue.push_back(y);
@@ -87,7 +104,8 @@ dedup_evidence collect_evidence(std::span<const doc_id> exact_leader, std::span<
       e.partner = k;
     } else {
       const doc_id leader = exact_leader[d];
-      const std::uint32_t link = linked == 0 ? no_doc : via[leader];
+      const std::size_t x = node_of(leader);
+      const std::uint32_t link = x == m ? no_doc : via[x];
       if (link == no_doc) {
         throw std::logic_error("collect_evidence: document " + std::to_string(d) +
                                " was removed but no link joins it to document " + std::to_string(k));

@@ -126,10 +126,48 @@ std::vector<doc_id> exact_groups(std::span<const hash128> fingerprints, std::spa
     scratch.resize(fp.size());
     neardup::detail::msd_radix_sort_key_doc_parallel(fp, scratch, pool);
     const std::size_t m = fp.size();
+    // The fingerprints of the members of runs of equal keys (the documents
+    // that may repeat a text) are compared in full. A mapped array (release
+    // set) is not read in sorted order, which would fault its pages back in
+    // all over: the members' fingerprints are gathered first, in document
+    // order, dropping the pages behind (24 bytes per member, at most 3/4 of
+    // the slice's sort memory).
+    std::vector<hash128> gathered;  // per member, in sorted order
+    if (release) {
+      std::vector<std::pair<doc_id, std::uint32_t>> by_doc;  // (document, member number)
+      for (std::size_t i = 0; i < m;) {
+        std::size_t j = i + 1;
+        while (j < m && fp[j].key == fp[i].key) ++j;
+        if (j - i >= 2) {
+          for (std::size_t t = i; t < j; ++t) by_doc.emplace_back(fp[t].doc, static_cast<std::uint32_t>(by_doc.size()));
+        }
+        i = j;
+      }
+      std::sort(by_doc.begin(), by_doc.end());
+      gathered.resize(by_doc.size());
+      doc_id released_at = 0;
+      for (const auto& [d, member] : by_doc) {
+        gathered[member] = fingerprints[d];
+        if (d - released_at >= (doc_id{1} << 20)) {
+          release();
+          released_at = d;
+        }
+      }
+      release();
+    }
+    std::size_t first_member = 0;  // of the current run, when gathered
     for (std::size_t i = 0; i < m;) {
       std::size_t j = i + 1;
+      while (j < m && fp[j].key == fp[i].key) ++j;
+      if (j - i < 2) {
+        i = j;
+        continue;
+      }
+      const auto full = [&](std::size_t t) -> const hash128& {
+        return release ? gathered[first_member + (t - i)] : fingerprints[fp[t].doc];
+      };
       bool same = true;
-      for (; j < m && fp[j].key == fp[i].key; ++j) same = same && fingerprints[fp[j].doc] == fingerprints[fp[i].doc];
+      for (std::size_t t = i + 1; t < j && same; ++t) same = full(t) == full(i);
       if (same) {
         for (std::size_t t = i + 1; t < j; ++t) {
           leader[fp[t].doc] = fp[i].doc;
@@ -137,7 +175,7 @@ std::vector<doc_id> exact_groups(std::span<const hash128> fingerprints, std::spa
         }
       } else {
         collided.clear();
-        for (std::size_t t = i; t < j; ++t) collided.emplace_back(fingerprints[fp[t].doc], fp[t].doc);
+        for (std::size_t t = i; t < j; ++t) collided.emplace_back(full(t), fp[t].doc);
         std::sort(collided.begin(), collided.end());
         for (std::size_t t = 1; t < collided.size(); ++t) {
           if (collided[t].first != collided[t - 1].first) continue;
@@ -145,8 +183,10 @@ std::vector<doc_id> exact_groups(std::span<const hash128> fingerprints, std::spa
           if (exclude_repeats) excluded[collided[t].second] = 1;
         }
       }
+      first_member += j - i;
       i = j;
     }
+    if (release) release();
   }
   return leader;
 }

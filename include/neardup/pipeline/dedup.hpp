@@ -94,6 +94,10 @@ struct signed_documents {
   // them.
   std::uint64_t exact_sort_bytes = UINT64_MAX;
   std::function<void()> release_fingerprints;
+  // false: dedup_result::cluster is left empty, for callers that need
+  // kept_of alone (with keep_policy::first the labels are kept_of, and
+  // are not copied: 4 bytes per document less).
+  bool cluster_labels = true;
 };
 
 // Where exact verification finds shingle sets (sorted, unique values).
