@@ -325,21 +325,37 @@ TEST(Parts, VerificationAsTasksGivesTheSingleRunOutputs) {
   }
 }
 
-TEST(Parts, DamagedVerificationStagesAreRefused) {
+// The corpus in three parts, scanned, with their metadata, band keys and the
+// buckets of every band (one band range): the start of the damaged-stage tests.
+struct staged_parts {
   corpus c;
-  njobs::dedup_options o;
-  o.threshold = 0.7;
-  o.max_reported_errors = 0;
-  std::vector<std::string> parts, meta;
-  for (const auto& s : c.sources) {
-    parts.push_back(njobs::scan_part(s, o));
-    meta.push_back(njobs::part_metadata(parts.back()));
+  njobs::dedup_options o = [] {
+    njobs::dedup_options x;
+    x.threshold = 0.7;
+    x.max_reported_errors = 0;
+    return x;
+  }();
+  std::vector<std::string> parts, meta, keys, buckets;
+  std::uint32_t bands = o.banding().bands;
+
+  staged_parts() {
+    for (const auto& s : c.sources) {
+      parts.push_back(njobs::scan_part(s, o));
+      meta.push_back(njobs::part_metadata(parts.back()));
+    }
+    for (const auto& p : parts) keys.push_back(njobs::part_band_keys(p, o, 0, bands));
+    const std::vector<std::string_view> key_views(keys.begin(), keys.end());
+    buckets.push_back(njobs::group_part_band_keys(key_views, o, 0, bands));
   }
-  const std::uint32_t bands = o.banding().bands;
-  std::vector<std::string> keys;
-  for (const auto& p : parts) keys.push_back(njobs::part_band_keys(p, o, 0, bands));
-  const std::vector<std::string_view> key_views(keys.begin(), keys.end());
-  const std::vector<std::string> buckets{njobs::group_part_band_keys(key_views, o, 0, bands)};
+};
+
+TEST(Parts, DamagedVerificationStagesAreRefused) {
+  staged_parts staged;
+  const corpus& c = staged.c;
+  const njobs::dedup_options& o = staged.o;
+  const auto& parts = staged.parts;
+  const auto& meta = staged.meta;
+  const auto& buckets = staged.buckets;
   const std::vector<std::string_view> bucket_views(buckets.begin(), buckets.end());
   EXPECT_THROW((void)njobs::plan_verification(bucket_views, 3, 0), std::invalid_argument);
   EXPECT_THROW((void)njobs::plan_verification(bucket_views, njobs::max_verified_bucket + 1, 2), std::invalid_argument);
@@ -419,24 +435,18 @@ TEST(Parts, BadRecordNoticesAreCappedPerRun) {
 }
 
 TEST(Parts, DamagedPartStagesAreRefused) {
-  corpus c;
-  njobs::dedup_options o;
-  o.threshold = 0.7;
-  o.max_reported_errors = 0;
-  std::vector<std::string> parts, meta;
-  for (const auto& s : c.sources) {
-    parts.push_back(njobs::scan_part(s, o));
-    meta.push_back(njobs::part_metadata(parts.back()));
-  }
-  const std::uint32_t bands = o.banding().bands;
+  staged_parts staged;
+  const corpus& c = staged.c;
+  const njobs::dedup_options& o = staged.o;
+  const auto& parts = staged.parts;
+  const auto& meta = staged.meta;
+  const auto& buckets = staged.buckets;
+  const std::uint32_t bands = staged.bands;
   EXPECT_THROW((void)njobs::part_band_keys(parts[0], o, 0, bands + 1), std::invalid_argument);
   EXPECT_THROW((void)njobs::part_band_keys(parts[0], o, 2, 2), std::invalid_argument);
   EXPECT_THROW((void)njobs::part_band_keys(meta[0], o, 0, bands), std::runtime_error);  // no signatures
-  std::vector<std::string> keys;
-  for (const auto& p : parts) keys.push_back(njobs::part_band_keys(p, o, 0, bands));
-  std::vector<std::string_view> key_views(keys.begin(), keys.end());
+  const std::vector<std::string_view> key_views(staged.keys.begin(), staged.keys.end());
   EXPECT_THROW((void)njobs::group_part_band_keys(key_views, o, 0, bands - 1), std::runtime_error);
-  std::vector<std::string> buckets{njobs::group_part_band_keys(key_views, o, 0, bands)};
   std::vector<std::string_view> bucket_views(buckets.begin(), buckets.end());
   const auto candidates = njobs::part_candidates(bucket_views);
   ASSERT_EQ(candidates.size(), 3u);
