@@ -99,8 +99,8 @@ void add_shared_options(option_table& t, job_cli& job, const shared_bindings& b,
   if (b.memory) {
     t.add(optional_integer("memory-mb", "M", b.memory->memory_bytes, 1, std::uint64_t{1} << 30,
                            b.tmp_dir != nullptr ? "memory the run plans to stay within; past it, the document\n"
-                                                  "table, signatures and band keys are spilled to --tmp-dir\n"
-                                                  "(same output, more disk)"
+                                                  "table and band keys (and signatures, unless --verify exact)\n"
+                                                  "are spilled to --tmp-dir (same output, more disk)"
                                                 : "memory the run plans to stay within: smaller input chunks;\n"
                                                   "a reference index that does not fit stops the run early",
                            std::uint64_t{1} << 20)
