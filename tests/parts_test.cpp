@@ -249,80 +249,89 @@ njobs::dedup_options staged_options(neardup::pipeline::verify_mode verify, neard
   return o;
 }
 
-TEST(Parts, PartStagesGiveTheSingleRunOutputs) {
-  corpus c;
+// For each --verify (exact, estimate) and --keep (first, longest) of the
+// sweeps: the single run into c.dir/"single", then check(options, its report).
+template <class Check>
+void for_each_sweep_setting(const corpus& c, Check check) {
   for (const auto verify : {neardup::pipeline::verify_mode::exact, neardup::pipeline::verify_mode::estimate}) {
     for (const auto keep : {neardup::pipeline::keep_policy::first, neardup::pipeline::keep_policy::longest}) {
+      SCOPED_TRACE(std::string(neardup::name(verify)) + " keep " + std::string(neardup::name(keep)));
       const njobs::dedup_options o = staged_options(verify, keep);
       const auto single = njobs::run_dedup(c.sources, (c.dir / "single").string(), o);
       ASSERT_GT(single.removed_near, 0u);
-      const std::uint32_t bands = o.banding().bands;
-      const std::pair<std::uint64_t, std::uint32_t> cases[] = {{1, 1}, {3000, 3}, {std::uint64_t{1} << 30, bands}};
-      for (const auto& [part_bytes, groups] : cases) {
-        for (const bool pass1_sets : {false, true}) {
-          SCOPED_TRACE(std::string(neardup::name(verify)) + " part " + std::to_string(part_bytes) + " groups " +
-                       std::to_string(groups) + (pass1_sets ? " sets of pass 1" : " sets read again"));
-          const auto staged =
-              run_in_parts(c, o, part_bytes, (c.dir / "parts").string(), nullptr, groups, pass1_sets);
-          expect_same_outputs(c.dir / "single", c.dir / "parts");
-          EXPECT_EQ(staged.documents, single.documents);
-          EXPECT_EQ(staged.kept, single.kept);
-          EXPECT_EQ(staged.verifications, single.verifications);
-          EXPECT_EQ(staged.skipped, single.skipped);
-          EXPECT_EQ(staged.duplicate_ids, single.duplicate_ids);
-        }
-      }
+      check(o, single);
     }
   }
 }
 
+// A run in parts reports the single run's counts.
+void expect_same_counts(const njobs::dedup_report& staged, const njobs::dedup_report& single) {
+  EXPECT_EQ(staged.documents, single.documents);
+  EXPECT_EQ(staged.kept, single.kept);
+  EXPECT_EQ(staged.removed_near, single.removed_near);
+  EXPECT_EQ(staged.verifications, single.verifications);
+  EXPECT_EQ(staged.skipped, single.skipped);
+  EXPECT_EQ(staged.duplicate_ids, single.duplicate_ids);
+}
+
+TEST(Parts, PartStagesGiveTheSingleRunOutputs) {
+  corpus c;
+  for_each_sweep_setting(c, [&](const njobs::dedup_options& o, const njobs::dedup_report& single) {
+    const auto verify = o.verify;
+    const std::uint32_t bands = o.banding().bands;
+    const std::pair<std::uint64_t, std::uint32_t> cases[] = {{1, 1}, {3000, 3}, {std::uint64_t{1} << 30, bands}};
+    for (const auto& [part_bytes, groups] : cases) {
+      for (const bool pass1_sets : {false, true}) {
+        SCOPED_TRACE(std::string(neardup::name(verify)) + " part " + std::to_string(part_bytes) + " groups " +
+                     std::to_string(groups) + (pass1_sets ? " sets of pass 1" : " sets read again"));
+        const auto staged =
+            run_in_parts(c, o, part_bytes, (c.dir / "parts").string(), nullptr, groups, pass1_sets);
+        expect_same_outputs(c.dir / "single", c.dir / "parts");
+        expect_same_counts(staged, single);
+      }
+    }
+  });
+}
+
 TEST(Parts, VerificationAsTasksGivesTheSingleRunOutputs) {
   corpus c;
-  for (const auto verify : {neardup::pipeline::verify_mode::exact, neardup::pipeline::verify_mode::estimate}) {
-    for (const auto keep : {neardup::pipeline::keep_policy::first, neardup::pipeline::keep_policy::longest}) {
-      const njobs::dedup_options o = staged_options(verify, keep);
-      const auto single = njobs::run_dedup(c.sources, (c.dir / "single").string(), o);
-      ASSERT_GT(single.removed_near, 0u);
-      const std::uint32_t bands = o.banding().bands;
-      struct sweep {
-        std::uint64_t part_bytes;
-        std::uint32_t band_groups, max_bucket, groups;
-        bool pass1_sets;
-      };
-      // max_bucket 3: some buckets verified in tasks, larger ones by the
-      // finishing task; 0: all by the finishing task; 1024: all in tasks.
-      const sweep cases[] = {{1, 1, 3, 1, false},          {3000, 3, 3, 3, true},
-                             {std::uint64_t{1} << 30, bands, 3, 2, true}, {3000, 2, 0, 2, true},
-                             {3000, 2, 1024, 4, false}, {1, 3, 2, 7, true}};
-      std::uint64_t finish_data[3] = {};  // max_bucket 3, 0, 1024 at part size 3000
-      std::uint64_t verdict_bytes[3] = {};
-      for (const sweep& w : cases) {
-        SCOPED_TRACE(std::string(neardup::name(verify)) + " part " + std::to_string(w.part_bytes) + " band groups " +
-                     std::to_string(w.band_groups) + " max bucket " + std::to_string(w.max_bucket) + " groups " +
-                     std::to_string(w.groups));
-        verification_case v{w.max_bucket, w.groups, 0, 0};
-        const auto staged =
-            run_in_parts(c, o, w.part_bytes, (c.dir / "parts").string(), nullptr, w.band_groups, w.pass1_sets, &v);
-        expect_same_outputs(c.dir / "single", c.dir / "parts");
-        EXPECT_EQ(staged.documents, single.documents);
-        EXPECT_EQ(staged.kept, single.kept);
-        EXPECT_EQ(staged.removed_near, single.removed_near);
-        EXPECT_EQ(staged.verifications, single.verifications);
-        EXPECT_EQ(staged.skipped, single.skipped);
-        if (w.part_bytes == 3000) {
-          const int at = w.max_bucket == 3 ? 0 : w.max_bucket == 0 ? 1 : 2;
-          finish_data[at] = v.finish_data_bytes;
-          verdict_bytes[at] = v.verdict_bytes;
-        }
+  for_each_sweep_setting(c, [&](const njobs::dedup_options& o, const njobs::dedup_report& single) {
+    const auto verify = o.verify;
+    const std::uint32_t bands = o.banding().bands;
+    struct sweep {
+      std::uint64_t part_bytes;
+      std::uint32_t band_groups, max_bucket, groups;
+      bool pass1_sets;
+    };
+    // max_bucket 3: some buckets verified in tasks, larger ones by the
+    // finishing task; 0: all by the finishing task; 1024: all in tasks.
+    const sweep cases[] = {{1, 1, 3, 1, false},          {3000, 3, 3, 3, true},
+                           {std::uint64_t{1} << 30, bands, 3, 2, true}, {3000, 2, 0, 2, true},
+                           {3000, 2, 1024, 4, false}, {1, 3, 2, 7, true}};
+    std::uint64_t finish_data[3] = {};  // max_bucket 3, 0, 1024 at part size 3000
+    std::uint64_t verdict_bytes[3] = {};
+    for (const sweep& w : cases) {
+      SCOPED_TRACE(std::string(neardup::name(verify)) + " part " + std::to_string(w.part_bytes) + " band groups " +
+                   std::to_string(w.band_groups) + " max bucket " + std::to_string(w.max_bucket) + " groups " +
+                   std::to_string(w.groups));
+      verification_case v{w.max_bucket, w.groups, 0, 0};
+      const auto staged =
+          run_in_parts(c, o, w.part_bytes, (c.dir / "parts").string(), nullptr, w.band_groups, w.pass1_sets, &v);
+      expect_same_outputs(c.dir / "single", c.dir / "parts");
+      expect_same_counts(staged, single);
+      if (w.part_bytes == 3000) {
+        const int at = w.max_bucket == 3 ? 0 : w.max_bucket == 0 ? 1 : 2;
+        finish_data[at] = v.finish_data_bytes;
+        verdict_bytes[at] = v.verdict_bytes;
       }
-      // With max_bucket 3 both ways were used: fewer candidates' data reached
-      // the finishing task than with none verified in tasks, more than with
-      // all; and there were verdicts.
-      EXPECT_LT(finish_data[0], finish_data[1]);
-      EXPECT_GT(finish_data[0], finish_data[2]);
-      EXPECT_GT(verdict_bytes[0], verdict_bytes[1]);
     }
-  }
+    // With max_bucket 3 both ways were used: fewer candidates' data reached
+    // the finishing task than with none verified in tasks, more than with
+    // all; and there were verdicts.
+    EXPECT_LT(finish_data[0], finish_data[1]);
+    EXPECT_GT(finish_data[0], finish_data[2]);
+    EXPECT_GT(verdict_bytes[0], verdict_bytes[1]);
+  });
 }
 
 // The corpus in three parts, scanned, with their metadata, band keys and the
