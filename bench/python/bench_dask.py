@@ -30,6 +30,7 @@ import json
 import os
 import pathlib
 import random
+import resource
 import shutil
 import signal
 import subprocess
@@ -74,6 +75,13 @@ def make_corpus(path: pathlib.Path, megabytes: int, seed: int = 7) -> int:
     return docs
 
 
+def cpu_seconds(pid: int) -> tuple:
+    """(user, system) CPU seconds of a running process so far (/proc/PID/stat)."""
+    fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
+
+
 def main() -> int:
     args = sys.argv[1:]
     short = "--short" in args
@@ -100,9 +108,13 @@ def main() -> int:
         mb = corpus.stat().st_size / 1e6
 
         t = time.time()
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         subprocess.run([str(cli), "dedup", str(corpus), "-o", str(tmp / "cli"), "--quiet"], check=True)
         cli_s = time.time() - t
-        print(f"cli: {cli_s:.1f}s, {mb / cli_s:.1f} MB/s (threads: all {os.cpu_count()} cores)", flush=True)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        print(f"cli: {cli_s:.1f}s, {mb / cli_s:.1f} MB/s (threads: all {os.cpu_count()} cores); CPU "
+              f"{after.ru_utime - before.ru_utime:.1f}s user + {after.ru_stime - before.ru_stime:.1f}s system; "
+              f"load average before: {os.getloadavg()[0]:.2f}", flush=True)
 
         env = dict(os.environ)
         sched_file = tmp / "scheduler.json"
@@ -122,12 +134,17 @@ def main() -> int:
         client.run(lambda: __import__("neardup.dask"))  # import outside the timed run
 
         with distributed.get_task_stream(client) as ts:
+            before = [cpu_seconds(p.pid) for p in procs] + [resource.getrusage(resource.RUSAGE_SELF)[:2]]
             t = time.time()
             r = neardup.dask.run("dedup", [str(corpus), "-o", str(tmp / "dask"), "--quiet"], client,
                                  part_bytes=part_bytes, verify_bucket=verify_bucket)
             dask_s = time.time() - t
+            after = [cpu_seconds(p.pid) for p in procs] + [resource.getrusage(resource.RUSAGE_SELF)[:2]]
+        used = [(a[0] - b[0], a[1] - b[1]) for a, b in zip(after, before)]
         print(f"dask: {dask_s:.1f}s, {mb / dask_s:.1f} MB/s ({workers} workers x 1 thread, "
-              f"{r['dask']['parts']} parts of <= {part_bytes >> 20} MiB + the rest)", flush=True)
+              f"{r['dask']['parts']} parts of <= {part_bytes >> 20} MiB + the rest); CPU user + system: "
+              f"workers {', '.join(f'{u:.1f}s + {s:.1f}s' for u, s in used[1:-1])}; scheduler "
+              f"{used[0][0]:.1f}s + {used[0][1]:.1f}s; client {used[-1][0]:.1f}s + {used[-1][1]:.1f}s", flush=True)
         print(f"throughput dask / cli: {cli_s / dask_s:.0%}")
 
         peaks = client.run(lambda: __import__("resource").getrusage(__import__("resource").RUSAGE_SELF).ru_maxrss)

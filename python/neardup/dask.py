@@ -85,19 +85,9 @@ DEFAULT_VERIFY_BUCKET = 32
 PathLike = Union[str, "os.PathLike[str]"]
 
 
-def _count_lines(path: str, begin: int, end: int) -> int:
-    """The '\\n's in bytes [begin, end) of a file (a range's line count)."""
-    count = 0
-    with open(path, "rb") as f:
-        f.seek(begin)
-        left = end - begin
-        while left > 0:
-            block = f.read(min(left, 16 << 20))
-            if not block:
-                raise OSError(f"{path}: the input changed while neardup was reading it (shorter)")
-            count += block.count(b"\n")
-            left -= len(block)
-    return count
+def _count_lines(source: tuple, begin: int, end: int) -> int:
+    """The '\\n's in bytes [begin, end) of a source (a range's line count, jobs::part_range_lines)."""
+    return _neardup._dask_lines(source, begin, end)
 
 
 def _save(run_dir: Optional[str], name: str, data: bytes):
@@ -319,7 +309,7 @@ def run(command: str, args: Sequence[str], client: Any = None, work_dir: Optiona
                 part_counts.append(list(counts))
                 n += 1
                 if j + 1 < len(ranges):
-                    counts.append(client.submit(_count_lines, src[0], begin, end,
+                    counts.append(client.submit(_count_lines, src, begin, end,
                                                 key=f"neardup-{command}-lines-{n - 1}-{token}", pure=False,
                                                 **placement))
         staged = []

@@ -150,6 +150,39 @@ std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges(const source_tuple& 
   return out;
 }
 
+std::uint64_t range_lines(const source_tuple& source, std::uint64_t begin, std::uint64_t end) {
+  std::uint64_t lines = 0;
+  without_gil("dedup", [&] { lines = jobs::part_range_lines(from_tuple(source), {begin, end}); });
+  return lines;
+}
+
+// Stage data handed to Python without copying it: the bytes of a memoryview
+// that owns them (hand_over). Dask sizes, keeps, sends and spills a
+// memoryview as it does bytes; used for the large results that only these
+// functions read (a scan's shingle sets, verification data for the groups).
+struct owned_bytes {
+  std::string data;
+};
+
+py::memoryview hand_over(std::string&& bytes) { return py::memoryview(py::cast(owned_bytes{std::move(bytes)})); }
+
+// A bytes-like argument (bytes, or a memoryview of hand_over's or of Dask's
+// frames after a transfer) seen as a string_view while this lives.
+class bytes_like {
+ public:
+  explicit bytes_like(const py::buffer& b) : info_(b.request()) {
+    if (info_.ndim > 1 || (info_.ndim == 1 && info_.strides[0] != info_.itemsize)) {
+      throw py::type_error("neardup.dask: stage data must be contiguous bytes");
+    }
+  }
+  std::string_view view() const {
+    return {static_cast<const char*>(info_.ptr), static_cast<std::size_t>(info_.size * info_.itemsize)};
+  }
+
+ private:
+  py::buffer_info info_;
+};
+
 // One byte range of a source of a plan; first_line: the line number at `begin`.
 io::source_info range_of(const source_tuple& source, std::uint64_t begin, std::uint64_t end, std::uint64_t first_line) {
   io::source_info src = from_tuple(source);
@@ -177,7 +210,7 @@ py::object scan(const std::string& command, const std::vector<std::string>& args
     }
     release_free_memory();
   });
-  if (keep_sets) return py::make_tuple(py::bytes(part), py::bytes(sets));
+  if (keep_sets) return py::make_tuple(py::bytes(part), hand_over(std::move(sets)));
   return py::bytes(part);
 }
 
@@ -238,10 +271,11 @@ std::vector<py::bytes> candidates(const std::vector<py::bytes>& buckets) {
 
 py::bytes candidate_data(const std::vector<std::string>& args, const source_tuple& source, std::uint64_t begin,
                          std::uint64_t end, std::uint64_t first_line, const py::bytes& part,
-                         const py::bytes& cands, const py::bytes& part_sets) {
+                         const py::bytes& cands, const py::buffer& part_sets) {
   const jobs::dedup_options o = dedup_options_of(args);
   std::string out;
-  const std::string_view p = view_of(part), c = view_of(cands), ps = view_of(part_sets);
+  const bytes_like sets(part_sets);
+  const std::string_view p = view_of(part), c = view_of(cands), ps = sets.view();
   without_gil("dedup", [&] {
     out = jobs::part_candidate_data(range_of(source, begin, end, first_line), p, c, o, ps);
     release_free_memory();
@@ -261,26 +295,37 @@ std::pair<std::vector<py::bytes>, std::vector<py::bytes>> verification_plan(cons
   return r;
 }
 
-std::vector<py::bytes> verification_data(const std::vector<std::string>& args, const source_tuple& source,
-                                         std::uint64_t begin, std::uint64_t end, std::uint64_t first_line,
-                                         const py::bytes& part, const py::bytes& route, const py::bytes& part_sets) {
+// The groups' data as memoryviews (hand_over), the finishing task's as bytes.
+py::list verification_data(const std::vector<std::string>& args, const source_tuple& source, std::uint64_t begin,
+                           std::uint64_t end, std::uint64_t first_line, const py::bytes& part, const py::bytes& route,
+                           const py::buffer& part_sets) {
   const jobs::dedup_options o = dedup_options_of(args);
   std::vector<std::string> out;
-  const std::string_view p = view_of(part), r = view_of(route), ps = view_of(part_sets);
+  const bytes_like sets(part_sets);
+  const std::string_view p = view_of(part), r = view_of(route), ps = sets.view();
   without_gil("dedup", [&] {
     out = jobs::part_verification_data(range_of(source, begin, end, first_line), p, r, o, ps);
     release_free_memory();
   });
-  std::vector<py::bytes> result;
-  for (const auto& x : out) result.emplace_back(x);
+  py::list result;
+  for (std::size_t h = 0; h < out.size(); ++h) {
+    if (h + 1 < out.size()) {
+      result.append(hand_over(std::move(out[h])));
+    } else {
+      result.append(py::bytes(out[h]));
+    }
+  }
   return result;
 }
 
-py::bytes verify(const std::vector<std::string>& args, const py::bytes& pairs, const std::vector<py::bytes>& data) {
+py::bytes verify(const std::vector<std::string>& args, const py::bytes& pairs, const std::vector<py::buffer>& data) {
   const jobs::dedup_options o = dedup_options_of(args);
   std::string out;
   const std::string_view p = view_of(pairs);
-  const auto views = views_of(data);
+  std::vector<bytes_like> held;
+  held.reserve(data.size());
+  std::vector<std::string_view> views;
+  for (const auto& d : data) views.push_back(held.emplace_back(d).view());
   without_gil("dedup", [&] { out = jobs::verify_pairs(p, views, o); });
   return py::bytes(out);
 }
@@ -378,9 +423,17 @@ void register_dask(py::module_& m) {
         "missing one raises OSError), checks and clears OUTDIR. Returns the sources, references and OUTDIR.");
   m.def("_dask_ranges", &ranges, "source"_a, "part_bytes"_a,
         "The byte ranges [(begin, end), ...] a source of a plan is read in (jobs::part_ranges).");
+  m.def("_dask_lines", &range_lines, "source"_a, "begin"_a, "end"_a,
+        "The '\\n's in bytes [begin, end) of a source of a plan (jobs::part_range_lines).");
+  py::class_<owned_bytes>(m, "_OwnedBytes", py::buffer_protocol(),
+                          "Bytes made by neardup, shared with Python without a copy (behind a memoryview).")
+      .def_buffer([](owned_bytes& b) {
+        return py::buffer_info(b.data.data(), 1, py::format_descriptor<std::uint8_t>::format(), 1,
+                               {static_cast<py::ssize_t>(b.data.size())}, {py::ssize_t{1}}, true);
+      });
   m.def("_dask_scan", &scan, "command"_a, "args"_a, "source"_a, "begin"_a, "end"_a, "first_line"_a,
         "references"_a = std::vector<source_tuple>{}, "keep_sets"_a = false,
-        "With keep_sets: (part, sets), the sets being the shingle sets of pass 1 (jobs::scan_part). Pass 1 over one range of a source of a plan: the part (bytes, jobs/parts.hpp; for decontaminate, "
+        "With keep_sets: (part, sets), the sets being the shingle sets of pass 1 (jobs::scan_part) as a memoryview. Pass 1 over one range of a source of a plan: the part (bytes, jobs/parts.hpp; for decontaminate, "
         "jobs::scan_decontaminate_part against the plan's references).");
   m.def("_dask_finish_decontaminate", &finish_streamed, "args"_a, "sources"_a, "part_sources"_a, "fetch"_a,
         "decontaminate's finish (jobs::run_decontaminate_parts) with fetch(i) returning part i's bytes, one part "
@@ -401,8 +454,8 @@ void register_dask(py::module_& m) {
         "(routes per part, pairs per group) from the buckets of every band (jobs::plan_verification).");
   m.def("_dask_verification_data", &verification_data, "args"_a, "source"_a, "begin"_a, "end"_a, "first_line"_a,
         "part"_a, "route"_a, "part_sets"_a = py::bytes(),
-        "A part's candidate data for each destination of its route: the groups, then the finishing task "
-        "(jobs::part_verification_data).");
+        "A part's candidate data for each destination of its route: the groups (memoryviews), then the "
+        "finishing task (bytes) (jobs::part_verification_data).");
   m.def("_dask_verify", &verify, "args"_a, "pairs"_a, "data"_a,
         "The verdicts of one group's pairs from every part's data for it (jobs::verify_pairs).");
   m.def("_dask_finish", &finish, "command"_a, "args"_a, "sources"_a, "parts"_a, "part_sources"_a,

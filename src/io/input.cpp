@@ -743,8 +743,10 @@ class zstd_decoder final : public decoder {
   bool done_ = false;
 };
 
-// Number of '\n' in [p, p+n): eight bytes at a time, exact per byte (no
-// carries between bytes), byte counters folded every 255 words.
+}  // namespace
+
+// Eight bytes at a time, exact per byte (no carries between bytes), byte
+// counters folded every 255 words.
 std::uint64_t count_newlines(const char* p, std::size_t n) noexcept {
   constexpr std::uint64_t ones = 0x0101010101010101ULL;
   constexpr std::uint64_t low7 = 0x7f7f7f7f7f7f7f7fULL;
@@ -765,6 +767,8 @@ std::uint64_t count_newlines(const char* p, std::size_t n) noexcept {
   for (; i < n; ++i) total += p[i] == '\n';
   return total;
 }
+
+namespace {
 
 std::unique_ptr<decoder> open_decoder(const source_info& s) {
   if (s.is_range()) {

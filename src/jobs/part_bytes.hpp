@@ -32,6 +32,9 @@ class part_writer {
     num<std::uint32_t>(version);
     num<std::uint32_t>(0);
   }
+  // Makes room for `n` more bytes of fields (and the checksum) at once, so
+  // that a large part is written without regrowing (and copying) it.
+  void reserve(std::size_t n) { out_.reserve(out_.size() + n + sizeof(std::uint64_t)); }
   void bytes(const void* p, std::size_t n) { out_.append(static_cast<const char*>(p), n); }
   template <class T>
   void num(T v) {

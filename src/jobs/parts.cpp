@@ -78,6 +78,33 @@ pass_options scan_options(const dedup_options& options, executor& pool) {
   return pass;
 }
 
+// An input file open for pread(2), closed on destruction.
+struct input_file {
+  const io::source_info& source;
+  int fd;
+  explicit input_file(const io::source_info& s) : source(s), fd(::open(s.path.c_str(), O_RDONLY | O_CLOEXEC)) {
+    if (fd < 0) throw std::runtime_error(s.name + ": cannot read input: " + std::strerror(errno));
+  }
+  input_file(const input_file&) = delete;
+  input_file& operator=(const input_file&) = delete;
+  ~input_file() { ::close(fd); }
+  // Reads exactly n bytes at offset `at`; throws naming the source if the
+  // file ends before them or a read fails.
+  void read(char* out, std::size_t n, std::uint64_t at) const {
+    std::size_t got = 0;
+    while (got < n) {
+      const ssize_t r = ::pread(fd, out + got, n - got, static_cast<off_t>(at + got));
+      if (r > 0) {
+        got += static_cast<std::size_t>(r);
+      } else if (r == 0) {
+        throw std::runtime_error(source.name + ": the input changed while neardup was reading it (shorter)");
+      } else if (errno != EINTR) {
+        throw std::runtime_error(source.name + ": read error: " + std::strerror(errno));
+      }
+    }
+  }
+};
+
 }  // namespace
 
 std::vector<part_range> part_ranges(const io::source_info& source, std::uint64_t part_bytes,
@@ -86,14 +113,9 @@ std::vector<part_range> part_ranges(const io::source_info& source, std::uint64_t
   if (source.codec != io::compression::none || source.kind != io::source_kind::jsonl || source.is_range()) {
     return {{0, UINT64_MAX}};
   }
-  const int fd = ::open(source.path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw std::runtime_error(source.name + ": cannot read input: " + std::strerror(errno));
-  struct closer {
-    int fd;
-    ~closer() { ::close(fd); }
-  } close_fd{fd};
+  const input_file file(source);
   struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return {{0, UINT64_MAX}};
+  if (::fstat(file.fd, &st) != 0 || !S_ISREG(st.st_mode)) return {{0, UINT64_MAX}};
   const auto size = static_cast<std::uint64_t>(st.st_size);
   if (size <= part_bytes) return {{0, UINT64_MAX}};
 
@@ -103,17 +125,7 @@ std::vector<part_range> part_ranges(const io::source_info& source, std::uint64_t
     for (std::uint64_t hi = end; hi > begin;) {
       const std::uint64_t lo = hi - std::min<std::uint64_t>(hi - begin, block.size());
       const auto n = static_cast<std::size_t>(hi - lo);
-      std::size_t got = 0;
-      while (got < n) {
-        const ssize_t r = ::pread(fd, block.data() + got, n - got, static_cast<off_t>(lo + got));
-        if (r > 0) {
-          got += static_cast<std::size_t>(r);
-        } else if (r == 0) {
-          throw std::runtime_error(source.name + ": the input changed while neardup was reading it (shorter)");
-        } else if (errno != EINTR) {
-          throw std::runtime_error(source.name + ": read error: " + std::strerror(errno));
-        }
-      }
+      file.read(block.data(), n, lo);
       if (const void* nl = ::memrchr(block.data(), '\n', n)) {
         return lo + static_cast<std::uint64_t>(static_cast<const char*>(nl) - block.data());
       }
@@ -146,6 +158,20 @@ std::vector<part_range> part_ranges(const io::source_info& source, std::uint64_t
     }
   }
   return ranges;
+}
+
+std::uint64_t part_range_lines(const io::source_info& source, part_range range) {
+  if (range.end < range.begin) throw std::invalid_argument("part_range_lines: end before begin");
+  const input_file file(source);
+  std::vector<char> block(std::size_t{1} << 20);
+  std::uint64_t lines = 0;
+  for (std::uint64_t at = range.begin; at < range.end;) {
+    const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(range.end - at, block.size()));
+    file.read(block.data(), n, at);
+    lines += io::count_newlines(block.data(), n);
+    at += n;
+  }
+  return lines;
 }
 
 std::string scan_part(const io::source_info& source, const dedup_options& options, std::string* sets) {
@@ -201,6 +227,7 @@ std::string scan_part(const io::source_info& source, const dedup_options& option
     if (keep_sets) {
       if (!corpus.sets.complete || corpus.sets.of.size() != n) throw std::logic_error("scan_part: sets not kept");
       part_writer sw(kPartSetsMagic, kVersion);
+      sw.reserve(8 * (1 + n) + corpus.sets.bytes);
       sw.num<std::uint64_t>(n);
       for (const auto& set : corpus.sets.of) sw.num<std::uint64_t>(set.size());
       for (const auto& set : corpus.sets.of) sw.u64s(set);
@@ -367,7 +394,11 @@ void append_part(detail::scanned_corpus& scanned, run_notices& notices, std::str
   if (k != 0 && (signatures || !v.signatures.empty())) {
     pipeline::signature_batch b = pipeline::read_signatures(pipeline::byte_view(v.signatures), stage);
     if (b.docs.size() != n) part_reader::fail("signature count differs from document count");
-    corpus.signatures.insert(corpus.signatures.end(), b.values.begin(), b.values.end());
+    if (corpus.signatures.empty()) {
+      corpus.signatures = std::move(b.values);  // the first part: no copy
+    } else {
+      corpus.signatures.insert(corpus.signatures.end(), b.values.begin(), b.values.end());
+    }
   }
   const auto fps = pipeline::read_fingerprints(pipeline::byte_view(v.fingerprints), stage);
   if (fps.size() != n) part_reader::fail("fingerprint count differs from document count");
@@ -791,6 +822,13 @@ std::vector<std::string> candidate_data_of(const io::source_info& source, std::s
       values.insert(values.end(), sig.begin(), sig.end());
     }
     part_writer w(kSetsMagic, kVersion);
+    if (sets) {  // one allocation for the sets (the signatures are a small share)
+      std::uint64_t values_bytes = 0;
+      for (const doc_id d : docs) {
+        values_bytes += 8 + 8 * (from_pass1 ? set_begin[d + 1] - set_begin[d] : loaded[d].size());
+      }
+      w.reserve(values_bytes + 256 + values.size() * sizeof(sig_value));
+    }
     w.num<std::uint64_t>(corpus.size());
     w.blob(pipeline::write_signatures(stage, docs, values));
     w.num<std::uint8_t>(sets ? 1 : 0);
@@ -1021,6 +1059,12 @@ std::string verify_pairs(std::string_view pairs, std::span<const std::string_vie
   std::vector<doc_id> docs;
   std::vector<sig_value> signatures;
   std::vector<std::uint64_t> set_begin{0}, set_values;
+  // At most this many values and signatures: reserved (not touched) at once,
+  // so that they are copied in without regrowing.
+  std::size_t data_bytes = 0;
+  for (const std::string_view d : data) data_bytes += d.size();
+  set_values.reserve(data_bytes / 8);
+  signatures.reserve(data_bytes / sizeof(sig_value));
   std::uint64_t first = 0;
   for (std::size_t i = 0; i < data.size(); ++i) {
     part_reader r(data[i], kSetsMagic, kVersion);

@@ -450,4 +450,7 @@ void parse_chunk(const input_chunk& chunk, const record_options& options, record
 // "SOURCE:LINE", the name of a record without an id.
 std::string default_record_id(std::string_view source_name, std::uint64_t line);
 
+// The number of '\n' bytes in [p, p + n) (how the readers number lines).
+std::uint64_t count_newlines(const char* p, std::size_t n) noexcept;
+
 }  // namespace neardup::io

@@ -68,6 +68,15 @@ struct part_range {
 std::vector<part_range> part_ranges(const io::source_info& source, std::uint64_t part_bytes,
                                     const io::reader_options& reader = {});
 
+// The '\n' bytes in a byte range of a plain file (ranges of part_ranges):
+// a range's range_first_line is one more than those of the ranges before it.
+// Reads the range in 1 MiB blocks. Throws std::runtime_error naming the file
+// when it cannot be read or ends before range.end; std::invalid_argument when
+// range.end < range.begin.
+//
+//   line = 1 + part_range_lines(source, ranges[0]) + part_range_lines(source, ranges[1]);  // ranges[2]'s
+std::uint64_t part_range_lines(const io::source_info& source, part_range range);
+
 // Pass 1 over one source (or one range of it: source_info::range_begin,
 // range_end and range_first_line, the line number at range_begin). Throws as
 // run_dedup does (std::invalid_argument for bad options, std::runtime_error
