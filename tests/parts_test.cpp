@@ -202,6 +202,30 @@ TEST(Parts, RangesStartWhereTheReaderStartsChunks) {
   EXPECT_EQ(njobs::part_ranges(c.sources[0], std::uint64_t{1} << 30), (std::vector<njobs::part_range>{{0, UINT64_MAX}}));
 }
 
+TEST(Parts, RangeLinesCountTheNewlinesOfARange) {
+  corpus c;
+  const std::string bytes = read_file(c.sources[0].path);
+  std::uint64_t total = 0;
+  for (const njobs::part_range r : njobs::part_ranges(c.sources[0], 1, {.chunk_bytes = 512})) {
+    const std::uint64_t n = njobs::part_range_lines(c.sources[0], r);
+    EXPECT_EQ(n, newlines(bytes, r.begin, r.end)) << r.begin;
+    total += n;
+  }
+  EXPECT_EQ(total, newlines(bytes, 0, bytes.size()));
+  EXPECT_EQ(njobs::part_range_lines(c.sources[0], {3, 3}), 0u);
+  // a range past the end of the file (it changed), a missing file, a reversed range
+  try {
+    (void)njobs::part_range_lines(c.sources[0], {0, bytes.size() + 1});
+    ADD_FAILURE() << "no error past the end";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find(c.sources[0].name + ": the input changed"), std::string::npos) << e.what();
+  }
+  nio::source_info missing = c.sources[0];
+  missing.path += ".missing";
+  EXPECT_THROW((void)njobs::part_range_lines(missing, {0, 1}), std::runtime_error);
+  EXPECT_THROW((void)njobs::part_range_lines(c.sources[0], {2, 1}), std::invalid_argument);
+}
+
 TEST(Parts, MergedPartsGiveTheSingleRunOutputs) {
   corpus c;
   for (const bool near : {true, false}) {

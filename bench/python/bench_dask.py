@@ -177,6 +177,13 @@ def main() -> int:
             costs.setdefault(kind, []).append(took)
         for kind, xs in sorted(costs.items()):
             print(f"task {kind}: {len(xs)} tasks, {sum(xs):.2f}s total, {max(xs):.2f}s max")
+        busy, moved = {}, {}
+        for task in ts.data:
+            for s in task["startstops"]:
+                into = busy if s["action"] == "compute" else moved if s["action"] == "transfer" else {}
+                into[task["worker"]] = into.get(task["worker"], 0) + s["stop"] - s["start"]
+        print("per worker: " + "; ".join(f"computing {busy[w]:.1f}s, receiving {moved.get(w, 0):.1f}s"
+                                         for w in sorted(busy)) + f" of {dask_s:.1f}s")
         work = sum(sum(xs) for xs in costs.values())
         finish = sum(costs.get("finish", [0]))
         print(f"finishing task: {finish:.2f}s = {finish / work:.0%} of the task time, {finish / dask_s:.0%} of the "

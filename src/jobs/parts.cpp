@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -1058,12 +1059,13 @@ std::string verify_pairs(std::string_view pairs, std::span<const std::string_vie
   // The documents sent, in run-wide order (parts in order, each ascending).
   std::vector<doc_id> docs;
   std::vector<sig_value> signatures;
-  std::vector<std::uint64_t> set_begin{0}, set_values;
-  // At most this many values and signatures: reserved (not touched) at once,
-  // so that they are copied in without regrowing.
+  // Each document's set where it lies in its part's data (checked here,
+  // copied out only when a pair asks for it: set_of below).
+  std::vector<std::string_view> set_bytes;
+  // At most this many signatures: reserved (not touched) at once, so that
+  // they are copied in without regrowing.
   std::size_t data_bytes = 0;
   for (const std::string_view d : data) data_bytes += d.size();
-  set_values.reserve(data_bytes / 8);
   signatures.reserve(data_bytes / sizeof(sig_value));
   std::uint64_t first = 0;
   for (std::size_t i = 0; i < data.size(); ++i) {
@@ -1075,17 +1077,16 @@ std::string verify_pairs(std::string_view pairs, std::span<const std::string_vie
     for (std::size_t j = 0; j < b.docs.size(); ++j) {
       if (b.docs[j] >= p.part_documents[i]) part_reader::fail("candidate outside its part");
       docs.push_back(static_cast<doc_id>(b.docs[j] + first));
+      std::string_view raw;
       if (sets) {
         const auto m = r.num<std::uint64_t>();
         if (m > data[i].size() / 8) part_reader::fail("truncated");
-        const std::string_view raw = r.take(m * 8);
-        for (std::uint64_t x = 0; x < m; ++x) {
-          const std::uint64_t v = le64(raw, x * 8);
-          if (x > 0 && v <= set_values.back()) part_reader::fail("a shingle set out of order");
-          set_values.push_back(v);
+        raw = r.take(m * 8);
+        for (std::uint64_t x = 1; x < m; ++x) {
+          if (le64(raw, x * 8) <= le64(raw, (x - 1) * 8)) part_reader::fail("a shingle set out of order");
         }
       }
-      set_begin.push_back(set_values.size());
+      set_bytes.push_back(raw);
     }
     signatures.insert(signatures.end(), b.values.begin(), b.values.end());
     if (!r.done()) part_reader::fail("trailing bytes");
@@ -1104,9 +1105,21 @@ std::string verify_pairs(std::string_view pairs, std::span<const std::string_vie
   const auto signature_of = [&](doc_id d) {
     return std::span<const sig_value>(signatures).subspan(slot(d) * k, k);
   };
-  const auto set_of = [&](doc_id d) {
-    const std::size_t i = slot(d);
-    return std::span<const std::uint64_t>(set_values.data() + set_begin[i], set_begin[i + 1] - set_begin[i]);
+  // A set, copied into one of two buffers of the calling thread, in turn:
+  // the verifier and the similarity below each take the two sets of one
+  // pair (two calls) before asking for others.
+  const auto set_of = [&](doc_id d) -> std::span<const std::uint64_t> {
+    thread_local std::vector<std::uint64_t> buffers[2];
+    thread_local unsigned turn = 0;
+    std::vector<std::uint64_t>& buf = buffers[turn++ & 1];
+    const std::string_view raw = set_bytes[slot(d)];
+    buf.resize(raw.size() / 8);
+    if constexpr (std::endian::native == std::endian::little) {
+      if (!raw.empty()) std::memcpy(buf.data(), raw.data(), raw.size());
+    } else {
+      for (std::size_t x = 0; x < buf.size(); ++x) buf[x] = le64(raw, x * 8);
+    }
+    return buf;
   };
   // The run's own verifier (the same answers as the clusterer's), and the
   // similarity its evidence reports.
