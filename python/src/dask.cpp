@@ -210,8 +210,11 @@ py::object scan(const std::string& command, const std::vector<std::string>& args
     }
     release_free_memory();
   });
-  if (keep_sets) return py::make_tuple(py::bytes(part), hand_over(std::move(sets)));
-  return py::bytes(part);
+  // dedup's parts go to stage tasks only (hand_over); exact's and
+  // decontaminate's to the finishing task, as bytes.
+  py::object out = s.near() ? py::object(hand_over(std::move(part))) : py::object(py::bytes(part));
+  if (keep_sets) return py::make_tuple(out, hand_over(std::move(sets)));
+  return out;
 }
 
 std::string_view view_of(const py::bytes& b) {
@@ -236,17 +239,19 @@ jobs::dedup_options dedup_options_of(const std::vector<std::string>& args) {
   return o;
 }
 
-py::bytes part_metadata(const py::bytes& part) {
+py::bytes part_metadata(const py::buffer& part) {
   std::string out;
-  const std::string_view v = view_of(part);
+  const bytes_like held(part);
+  const std::string_view v = held.view();
   without_gil("dedup", [&] { out = jobs::part_metadata(v); });
   return py::bytes(out);
 }
 
-py::bytes band_keys(const std::vector<std::string>& args, const py::bytes& part, std::uint32_t lo, std::uint32_t hi) {
+py::bytes band_keys(const std::vector<std::string>& args, const py::buffer& part, std::uint32_t lo, std::uint32_t hi) {
   const jobs::dedup_options o = dedup_options_of(args);
   std::string out;
-  const std::string_view v = view_of(part);
+  const bytes_like held(part);
+  const std::string_view v = held.view();
   without_gil("dedup", [&] { out = jobs::part_band_keys(v, o, lo, hi); });
   return py::bytes(out);
 }
@@ -270,12 +275,12 @@ std::vector<py::bytes> candidates(const std::vector<py::bytes>& buckets) {
 }
 
 py::bytes candidate_data(const std::vector<std::string>& args, const source_tuple& source, std::uint64_t begin,
-                         std::uint64_t end, std::uint64_t first_line, const py::bytes& part,
+                         std::uint64_t end, std::uint64_t first_line, const py::buffer& part,
                          const py::bytes& cands, const py::buffer& part_sets) {
   const jobs::dedup_options o = dedup_options_of(args);
   std::string out;
-  const bytes_like sets(part_sets);
-  const std::string_view p = view_of(part), c = view_of(cands), ps = sets.view();
+  const bytes_like held(part), sets(part_sets);
+  const std::string_view p = held.view(), c = view_of(cands), ps = sets.view();
   without_gil("dedup", [&] {
     out = jobs::part_candidate_data(range_of(source, begin, end, first_line), p, c, o, ps);
     release_free_memory();
@@ -297,12 +302,12 @@ std::pair<std::vector<py::bytes>, std::vector<py::bytes>> verification_plan(cons
 
 // The groups' data as memoryviews (hand_over), the finishing task's as bytes.
 py::list verification_data(const std::vector<std::string>& args, const source_tuple& source, std::uint64_t begin,
-                           std::uint64_t end, std::uint64_t first_line, const py::bytes& part, const py::bytes& route,
+                           std::uint64_t end, std::uint64_t first_line, const py::buffer& part, const py::bytes& route,
                            const py::buffer& part_sets) {
   const jobs::dedup_options o = dedup_options_of(args);
   std::vector<std::string> out;
-  const bytes_like sets(part_sets);
-  const std::string_view p = view_of(part), r = view_of(route), ps = sets.view();
+  const bytes_like held(part), sets(part_sets);
+  const std::string_view p = held.view(), r = view_of(route), ps = sets.view();
   without_gil("dedup", [&] {
     out = jobs::part_verification_data(range_of(source, begin, end, first_line), p, r, o, ps);
     release_free_memory();
@@ -433,7 +438,7 @@ void register_dask(py::module_& m) {
       });
   m.def("_dask_scan", &scan, "command"_a, "args"_a, "source"_a, "begin"_a, "end"_a, "first_line"_a,
         "references"_a = std::vector<source_tuple>{}, "keep_sets"_a = false,
-        "With keep_sets: (part, sets), the sets being the shingle sets of pass 1 (jobs::scan_part) as a memoryview. Pass 1 over one range of a source of a plan: the part (bytes, jobs/parts.hpp; for decontaminate, "
+        "With keep_sets: (part, sets), the sets being the shingle sets of pass 1 (jobs::scan_part) as a memoryview. Pass 1 over one range of a source of a plan: the part (jobs/parts.hpp; a memoryview for dedup, else bytes; for decontaminate, "
         "jobs::scan_decontaminate_part against the plan's references).");
   m.def("_dask_finish_decontaminate", &finish_streamed, "args"_a, "sources"_a, "part_sources"_a, "fetch"_a,
         "decontaminate's finish (jobs::run_decontaminate_parts) with fetch(i) returning part i's bytes, one part "
