@@ -201,6 +201,8 @@ struct scan_result {
   std::vector<std::uint64_t> set_values;  // shingle sets of the docs, when kept
   std::vector<std::uint32_t> set_sizes;   // one per doc, when kept
   bool has_sets = false;
+  std::vector<std::vector<std::uint64_t>> band_keys;  // per band, one per doc (pass_options::band_keys)
+  std::vector<std::uint64_t> key_row;                 // one document's keys
 };
 
 // Asks for transparent huge pages over the whole 2 MiB pages of a vector's
@@ -250,6 +252,8 @@ void reserve_documents(corpus_index& corpus, double estimate, bool signatures) {
     corpus.signatures.reserve(want * corpus.num_perm);
     advise_huge_pages(corpus.signatures);
   }
+  for (auto& keys : corpus.band_keys) keys.reserve(want);
+  if (!corpus.band_keys.empty()) corpus.signature_slot.reserve(want);
 }
 
 // The documents the whole input probably holds, from the first chunk (`docs`
@@ -347,6 +351,9 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
     corpus.ids.spill_to(options.spill_table_dir, *options.spill_bytes);
   }
   const bool keep_signatures = k > 0 && !options.spill_signatures;
+  const bander* const keyed = keep_signatures ? options.band_keys : nullptr;
+  const std::size_t num_bands = keyed != nullptr ? keyed->params().bands : 0;
+  corpus.band_keys.resize(num_bands);
   if (options.expected_documents > 0) {
     reserve_documents(corpus, static_cast<double>(options.expected_documents), keep_signatures);
   }
@@ -411,6 +418,8 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
           res.set_values.clear();
           res.set_sizes.clear();
           res.has_sets = keeping_sets.load(std::memory_order_relaxed);
+          res.band_keys.resize(num_bands);
+          for (auto& keys : res.band_keys) keys.clear();
           parse_chunk(chunk, options.records, parser, [&](const record& r) {
             if (r.status == record_status::blank) {
               ++res.blank;
@@ -449,6 +458,16 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
               res.problems.push_back({r.status, r.source, r.line, r.error});
             }
             if (!signed_values) std::fill_n(res.signatures.begin() + static_cast<std::ptrdiff_t>(off), k, empty_sig_value);
+            if (keyed != nullptr) {
+              // While the signature is in the cache; a document without
+              // tokens takes part in no band (key 0).
+              std::vector<std::uint64_t>& row = res.key_row;
+              row.resize(num_bands);
+              if (!signed_values || !keyed->keys(std::span<const sig_value>(res.signatures.data() + off, k), row)) {
+                std::fill(row.begin(), row.end(), 0);
+              }
+              for (std::size_t b = 0; b < num_bands; ++b) res.band_keys[b].push_back(row[b]);
+            }
             if (res.has_sets) {
               res.set_values.insert(res.set_values.end(), set.begin(), set.end());
               res.set_sizes.push_back(static_cast<std::uint32_t>(set.size()));
@@ -480,12 +499,30 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
         corpus.docs.append(res.docs);
         corpus.ids.append(std::span<const char>(res.ids.data(), res.ids.size()));
         corpus.fingerprints.append(res.fingerprints);
+        keep_sets(res, first_doc);
         if (options.spill_signatures) {
           options.spill_signatures(first_doc, res.signatures);
+        } else if (keyed != nullptr) {
+          for (std::size_t b = 0; b < num_bands; ++b) {
+            corpus.band_keys[b].insert(corpus.band_keys[b].end(), res.band_keys[b].begin(), res.band_keys[b].end());
+          }
+          // Signatures of the documents that may need theirs (pass_options::band_keys).
+          const std::size_t small_set = k / 4;
+          for (std::size_t i = 0; i < res.docs.size(); ++i) {
+            const doc_meta& m = res.docs[i];
+            const std::size_t d = first_doc + i;
+            const std::size_t set_size = d < corpus.sets.of.size() ? corpus.sets.of[d].size() : 0;
+            if (m.status != record_status::ok || !m.has_tokens || (set_size != 0 && set_size <= small_set)) {
+              corpus.signature_slot.push_back(corpus_index::no_slot);
+              continue;
+            }
+            corpus.signature_slot.push_back(static_cast<std::uint32_t>(corpus.signatures.size() / k));
+            const auto from = res.signatures.begin() + static_cast<std::ptrdiff_t>(i * k);
+            corpus.signatures.insert(corpus.signatures.end(), from, from + static_cast<std::ptrdiff_t>(k));
+          }
         } else {
           corpus.signatures.insert(corpus.signatures.end(), res.signatures.begin(), res.signatures.end());
         }
-        keep_sets(res, first_doc);
         // The copy of a huge line's set is not kept for the next chunk.
         if (res.set_values.capacity() * sizeof(std::uint64_t) >= tokenizer::large_text_bytes) {
           std::vector<std::uint64_t>().swap(res.set_values);

@@ -87,6 +87,12 @@ struct corpus_index {
   spill_array<hash128> fingerprints;           // one per document ({} without tokens)
   std::vector<sig_value> signatures;           // num_perm per document, when signed
   std::size_t num_perm = 0;                    // 0: no signatures
+  // With pass_options::band_keys: band_keys[b][d] = band b's key of document
+  // d, and only some signatures are kept: document d's is
+  // signatures[signature_slot[d] * num_perm, + num_perm), none for no_slot.
+  std::vector<std::vector<std::uint64_t>> band_keys;
+  std::vector<std::uint32_t> signature_slot;
+  static constexpr std::uint32_t no_slot = UINT32_MAX;
   spill_array<char> ids;
   std::vector<std::uint64_t> chunk_first_doc;  // first document of each chunk
   std::vector<std::uint64_t> source_bytes;     // decompressed bytes of each source
@@ -107,8 +113,11 @@ struct corpus_index {
     fingerprints.release();
     ids.release();
   }
+  // Empty when the signature was not kept (pass_options::band_keys).
   std::span<const sig_value> signature(doc_id d) const noexcept {
-    return {signatures.data() + static_cast<std::size_t>(d) * num_perm, num_perm};
+    const std::size_t slot = signature_slot.empty() ? d : signature_slot[d];
+    if (slot == no_slot) return {};
+    return {signatures.data() + slot * num_perm, num_perm};
   }
   // The document's id, or SOURCE:LINE when the record has none; a repeated
   // id (repeated_ids) is followed by @SOURCE:LINE.
@@ -150,6 +159,16 @@ struct pass_options {
   // (first document, values) instead of keeping them in
   // corpus_index::signatures (a run past its memory budget; spill.hpp).
   std::function<void(std::uint64_t first_doc, std::span<const sig_value> sigs)> spill_signatures;
+  // Set (with a hasher, keep_sets_bytes and no spill_signatures):
+  // scan_corpus makes every document's band keys right after signing it
+  // (corpus_index::band_keys), and keeps the signature only of the documents
+  // that the engine may need it for: not of a document that takes part in
+  // nothing (no tokens, a bad record), nor of one whose kept set has at most
+  // num_perm / 4 values (half the signature's bytes or less), which the
+  // verifier makes again from the set when a pair passes on its sets
+  // (pipeline::make_verifier over a signature_lookup). 1 million tiny
+  // documents: 512 bytes per document become 144 of keys and ~32 of set.
+  const bander* band_keys = nullptr;
   // An estimate of the number of documents (0: estimate it from the first
   // chunk). The per-document arrays are reserved once for a quarter more:
   // growing a vector holds the old and new copies at once, and untouched

@@ -287,6 +287,15 @@ dedup_report detail::run_dedup_scanned(std::span<const io::source_info> sources,
     }
   }
 
+  // A plain in-memory run that verifies by exact Jaccard makes the band
+  // keys in pass 1 and keeps the signatures of short documents not at all
+  // (pass_options::band_keys): the sets stand in for them. Parts scanned
+  // elsewhere, a run against a stored index and on_signed want every
+  // signature.
+  if (signatures_from_sets && !spilling && scanned == nullptr && options.prior == nullptr && !options.on_signed) {
+    pass.band_keys = &*spill_bands;
+  }
+
   dedup_report report;
   report.input_bytes = detail::stored_bytes(sources);
 
@@ -317,7 +326,13 @@ dedup_report detail::run_dedup_scanned(std::span<const io::source_info> sources,
   corpus.release_table();
   pipeline::signed_documents docs;
   docs.size = n;
-  docs.signatures = corpus.signatures;
+  std::vector<std::span<const std::uint64_t>> band_keys(corpus.band_keys.begin(), corpus.band_keys.end());
+  if (band_keys.empty()) {
+    docs.signatures = corpus.signatures;
+  } else {
+    docs.band_keys = band_keys;
+    docs.signature_of = [&corpus](doc_id d) { return corpus.signature(d); };
+  }
   docs.fingerprints = corpus.fingerprints;
   docs.usable = usable;
   docs.text_bytes = text_bytes;
