@@ -203,6 +203,8 @@ struct scan_result {
   bool has_sets = false;
   std::vector<std::vector<std::uint64_t>> band_keys;  // per band, one per doc (pass_options::band_keys)
   std::vector<std::uint64_t> key_row;                 // one document's keys
+  neardup::detail::uninitialized_vector<sig_value> sig_row;  // one document's signature
+  std::vector<std::uint32_t> signature_slot;  // per doc, with band keys: its row of `signatures` or no_slot
 };
 
 // Asks for transparent huge pages over the whole 2 MiB pages of a vector's
@@ -420,6 +422,7 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
           res.has_sets = keeping_sets.load(std::memory_order_relaxed);
           res.band_keys.resize(num_bands);
           for (auto& keys : res.band_keys) keys.clear();
+          res.signature_slot.clear();
           parse_chunk(chunk, options.records, parser, [&](const record& r) {
             if (r.status == record_status::blank) {
               ++res.blank;
@@ -439,8 +442,10 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
             }
             // Uninitialized: the signer writes a signature for a text with
             // tokens; the others are filled with the empty-set signature.
-            const std::size_t off = res.signatures.size();
-            res.signatures.resize(off + k);
+            // With band keys, into a scratch row first: only some are kept.
+            const std::size_t off = keyed != nullptr ? 0 : res.signatures.size();
+            neardup::detail::uninitialized_vector<sig_value>& sigs = keyed != nullptr ? res.sig_row : res.signatures;
+            sigs.resize(off + k);
             bool signed_values = false;
             hash128 fp{};
             std::span<const std::uint64_t> set;
@@ -448,7 +453,7 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
               m.text_bytes = r.text.size();
               res.text_bytes += r.text.size();
               const pipeline::signed_text st =
-                  signer.sign(r.text, std::span<sig_value>(res.signatures.data() + off, k), res.has_sets);
+                  signer.sign(r.text, std::span<sig_value>(sigs.data() + off, k), res.has_sets);
               m.has_tokens = st.has_tokens;
               m.short_doc = st.short_doc;
               signed_values = st.has_tokens;
@@ -457,16 +462,24 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
             } else {
               res.problems.push_back({r.status, r.source, r.line, r.error});
             }
-            if (!signed_values) std::fill_n(res.signatures.begin() + static_cast<std::ptrdiff_t>(off), k, empty_sig_value);
+            if (!signed_values) std::fill_n(sigs.begin() + static_cast<std::ptrdiff_t>(off), k, empty_sig_value);
             if (keyed != nullptr) {
               // While the signature is in the cache; a document without
               // tokens takes part in no band (key 0).
+              const std::span<const sig_value> sig(sigs.data(), k);
               std::vector<std::uint64_t>& row = res.key_row;
               row.resize(num_bands);
-              if (!signed_values || !keyed->keys(std::span<const sig_value>(res.signatures.data() + off, k), row)) {
-                std::fill(row.begin(), row.end(), 0);
-              }
+              if (!signed_values || !keyed->keys(sig, row)) std::fill(row.begin(), row.end(), 0);
               for (std::size_t b = 0; b < num_bands; ++b) res.band_keys[b].push_back(row[b]);
+              // Kept unless the set stands in for it (the consumer makes it
+              // again from the set if that set is not kept after all).
+              const bool small_set = res.has_sets && !set.empty() && set.size() <= k / 4;
+              if (signed_values && !small_set) {
+                res.signature_slot.push_back(static_cast<std::uint32_t>(res.signatures.size() / k));
+                res.signatures.insert(res.signatures.end(), sig.begin(), sig.end());
+              } else {
+                res.signature_slot.push_back(corpus_index::no_slot);
+              }
             }
             if (res.has_sets) {
               res.set_values.insert(res.set_values.end(), set.begin(), set.end());
@@ -506,19 +519,31 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
           for (std::size_t b = 0; b < num_bands; ++b) {
             corpus.band_keys[b].insert(corpus.band_keys[b].end(), res.band_keys[b].begin(), res.band_keys[b].end());
           }
-          // Signatures of the documents that may need theirs (pass_options::band_keys).
-          const std::size_t small_set = k / 4;
+          // The signatures the workers kept, and those of documents whose
+          // small set was not kept after all (past the set budget, or a
+          // repeated text), made again from the chunk's sets.
+          std::size_t set_at = 0;  // into res.set_values
           for (std::size_t i = 0; i < res.docs.size(); ++i) {
             const doc_meta& m = res.docs[i];
             const std::size_t d = first_doc + i;
-            const std::size_t set_size = d < corpus.sets.of.size() ? corpus.sets.of[d].size() : 0;
-            if (m.status != record_status::ok || !m.has_tokens || (set_size != 0 && set_size <= small_set)) {
+            const std::uint32_t slot = res.signature_slot[i];
+            const std::size_t set_size = res.has_sets ? res.set_sizes[i] : 0;
+            const bool set_kept = d < corpus.sets.of.size() && !corpus.sets.of[d].empty();
+            if (slot == corpus_index::no_slot && (!m.has_tokens || set_kept)) {
               corpus.signature_slot.push_back(corpus_index::no_slot);
-              continue;
+            } else {
+              corpus.signature_slot.push_back(static_cast<std::uint32_t>(corpus.signatures.size() / k));
+              if (slot != corpus_index::no_slot) {
+                const sig_value* from = res.signatures.data() + std::size_t{slot} * k;
+                corpus.signatures.insert(corpus.signatures.end(), from, from + k);
+              } else {
+                const std::size_t at = corpus.signatures.size();
+                corpus.signatures.resize(at + k);
+                hasher->sign(std::span<const std::uint64_t>(res.set_values.data() + set_at, set_size),
+                             std::span<sig_value>(corpus.signatures.data() + at, k));
+              }
             }
-            corpus.signature_slot.push_back(static_cast<std::uint32_t>(corpus.signatures.size() / k));
-            const auto from = res.signatures.begin() + static_cast<std::ptrdiff_t>(i * k);
-            corpus.signatures.insert(corpus.signatures.end(), from, from + static_cast<std::ptrdiff_t>(k));
+            set_at += set_size;
           }
         } else {
           corpus.signatures.insert(corpus.signatures.end(), res.signatures.begin(), res.signatures.end());

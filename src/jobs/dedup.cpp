@@ -135,7 +135,7 @@ void write_stats(const std::string& path, const dedup_report& r, const dedup_opt
   w.field("peak_rss_bytes", r.peak_rss_bytes);
   w.key("memory");
   w.begin_object();
-  w.field("signature_bytes_per_document", static_cast<std::uint64_t>(o.near ? o.num_perm * sizeof(sig_value) : 0));
+  w.field("signature_bytes_per_document", r.documents > 0 ? r.signature_bytes / r.documents : 0);
   w.field("grouping_bytes_per_document", r.grouping_bytes_per_document);
   w.field("verification_shingle_set_bytes", r.verify_set_bytes);
   w.field("budget_bytes", r.memory_budget_bytes);
@@ -383,6 +383,9 @@ dedup_report detail::run_dedup_scanned(std::span<const io::source_info> sources,
   report.short_documents = counts.short_documents;
   report.duplicate_ids = counts.duplicate_ids;
   report.verify_set_bytes = options.near ? sets.bytes() : 0;
+  report.signature_bytes = !options.near       ? 0
+                           : band_keys.empty() ? std::uint64_t{n} * options.num_perm * sizeof(sig_value)
+                                               : corpus.signatures.size() * sizeof(sig_value);
   report.memory_budget_bytes = budget;
   report.planned_documents = plan.documents;
   report.planned_disk_bytes = plan.disk_bytes;
