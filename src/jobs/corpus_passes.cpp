@@ -254,8 +254,7 @@ void reserve_documents(corpus_index& corpus, double estimate, bool signatures) {
     corpus.signatures.reserve(want * corpus.num_perm);
     advise_huge_pages(corpus.signatures);
   }
-  for (auto& keys : corpus.band_keys) keys.reserve(want);
-  if (!corpus.band_keys.empty()) corpus.signature_slot.reserve(want);
+  if (corpus.num_bands != 0) corpus.signature_slot.reserve(want);
 }
 
 // The documents the whole input probably holds, from the first chunk (`docs`
@@ -268,6 +267,15 @@ double documents_from_first_chunk(std::span<const source_info> sources, std::siz
 }
 
 }  // namespace
+
+void corpus_index::band_column(std::uint32_t band, std::span<std::uint64_t> out) const {
+  std::size_t at = 0;
+  for (const auto& chunk : band_keys) {
+    const std::vector<std::uint64_t>& keys = chunk[band];
+    std::copy(keys.begin(), keys.end(), out.begin() + static_cast<std::ptrdiff_t>(at));
+    at += keys.size();
+  }
+}
 
 void warn_duplicate_ids(std::span<const source_info> sources, corpus_index& corpus,
                         const pass_options& options, sink& meter, scan_counts& counts) {
@@ -355,7 +363,7 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
   const bool keep_signatures = k > 0 && !options.spill_signatures;
   const bander* const keyed = keep_signatures ? options.band_keys : nullptr;
   const std::size_t num_bands = keyed != nullptr ? keyed->params().bands : 0;
-  corpus.band_keys.resize(num_bands);
+  corpus.num_bands = num_bands;
   if (options.expected_documents > 0) {
     reserve_documents(corpus, static_cast<double>(options.expected_documents), keep_signatures);
   }
@@ -372,12 +380,18 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
     std::size_t operator()(const hash128& h) const noexcept { return static_cast<std::size_t>(h.low); }
   };
   absl::flat_hash_set<hash128, hash128_hasher> texts_seen;
+  // Only texts whose set is not small are looked up: a small set is kept
+  // even for a repeated text, which costs less than its slot in the table
+  // (1 M tiny documents: 34 MB of table, ~0.1-0.3 s of the ordered consumer).
+  const std::size_t small_set = small_set_values(k);
   // Reserved for the documents whose sets the budget can keep, if they have
-  // 8 values or more (more grow the table): 100 M documents with a set
-  // budget of 128 MiB need not reserve 2^27 slots (2.2 GB), nor 2^25.
+  // more than max(small_set, 8) values (more grow the table): 100 M documents
+  // with a set budget of 128 MiB need not reserve 2^27 slots (2.2 GB), nor
+  // 2^25.
   if (options.sets_of_first_copy_only && options.keep_sets_bytes > 0 && options.expected_documents > 0) {
     texts_seen.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(
-        {options.expected_documents, options.keep_sets_bytes / (8 * sizeof(std::uint64_t)), UINT32_MAX})));
+        {options.expected_documents,
+         options.keep_sets_bytes / ((std::max<std::size_t>(small_set, 7) + 1) * sizeof(std::uint64_t)), UINT32_MAX})));
   }
   auto keep_sets = [&](const scan_result& res, std::size_t first_doc) {
     if (!corpus.sets.complete) return;
@@ -393,13 +407,16 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
     // lookup in turn took 0.23 s of 2.8 s on 1 million tiny documents.
     constexpr std::size_t ahead = 8;
     for (std::size_t i = 0; i < res.set_sizes.size(); ++i) {
-      if (options.sets_of_first_copy_only && i + ahead < res.set_sizes.size()) {
+      if (options.sets_of_first_copy_only && i + ahead < res.set_sizes.size() &&
+          res.set_sizes[i + ahead] > small_set) {
         texts_seen.prefetch(corpus.fingerprints[first_doc + i + ahead]);
       }
       const std::span<const std::uint64_t> set(res.set_values.data() + pos, res.set_sizes[i]);
       pos += res.set_sizes[i];
       const doc_meta& m = corpus.docs[first_doc + i];
-      const bool repeat = options.sets_of_first_copy_only && m.has_tokens &&
+      // (Equal texts have equal sets: the first copy of a text whose set is
+      // not small was looked up too.)
+      const bool repeat = options.sets_of_first_copy_only && m.has_tokens && set.size() > small_set &&
                           !texts_seen.insert(corpus.fingerprints[first_doc + i]).second;
       corpus.sets.of.push_back(repeat ? std::span<const std::uint64_t>() : corpus.sets.store(set));
     }
@@ -420,8 +437,13 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
           res.set_values.clear();
           res.set_sizes.clear();
           res.has_sets = keeping_sets.load(std::memory_order_relaxed);
+          // (Moved to the corpus by the consumer: made afresh, for as many
+          // documents as this slot's largest chunk had.)
           res.band_keys.resize(num_bands);
-          for (auto& keys : res.band_keys) keys.clear();
+          for (auto& keys : res.band_keys) {
+            keys.clear();
+            keys.reserve(res.docs.capacity());
+          }
           res.signature_slot.clear();
           parse_chunk(chunk, options.records, parser, [&](const record& r) {
             if (r.status == record_status::blank) {
@@ -473,8 +495,8 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
               for (std::size_t b = 0; b < num_bands; ++b) res.band_keys[b].push_back(row[b]);
               // Kept unless the set stands in for it (the consumer makes it
               // again from the set if that set is not kept after all).
-              const bool small_set = res.has_sets && !set.empty() && set.size() <= k / 4;
-              if (signed_values && !small_set) {
+              const bool stands_in = res.has_sets && !set.empty() && set.size() <= small_set;
+              if (signed_values && !stands_in) {
                 res.signature_slot.push_back(static_cast<std::uint32_t>(res.signatures.size() / k));
                 res.signatures.insert(res.signatures.end(), sig.begin(), sig.end());
               } else {
@@ -516,9 +538,8 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
         if (options.spill_signatures) {
           options.spill_signatures(first_doc, res.signatures);
         } else if (keyed != nullptr) {
-          for (std::size_t b = 0; b < num_bands; ++b) {
-            corpus.band_keys[b].insert(corpus.band_keys[b].end(), res.band_keys[b].begin(), res.band_keys[b].end());
-          }
+          corpus.band_keys.push_back(std::move(res.band_keys));
+          res.band_keys.clear();
           // The signatures the workers kept, and those of documents whose
           // small set was not kept after all (past the set budget, or a
           // repeated text), made again from the chunk's sets.

@@ -57,7 +57,7 @@ struct doc_meta {
 // Shingle sets that pass 1 kept (pass_options::keep_sets_bytes): those of
 // documents [0, of.size()), in input order; documents without tokens, bad
 // records and (with pass_options::sets_of_first_copy_only) repeated texts
-// have an empty one. The values live in large blocks that are filled, never
+// whose set is not small have an empty one. The values live in large blocks that are filled, never
 // regrown, so keeping more never copies what is kept.
 struct scanned_sets {
   std::vector<std::vector<std::uint64_t>> blocks;
@@ -87,10 +87,13 @@ struct corpus_index {
   spill_array<hash128> fingerprints;           // one per document ({} without tokens)
   std::vector<sig_value> signatures;           // num_perm per document, when signed
   std::size_t num_perm = 0;                    // 0: no signatures
-  // With pass_options::band_keys: band_keys[b][d] = band b's key of document
-  // d, and only some signatures are kept: document d's is
-  // signatures[signature_slot[d] * num_perm, + num_perm), none for no_slot.
-  std::vector<std::vector<std::uint64_t>> band_keys;
+  // With pass_options::band_keys: band_keys[c][b] = band b's keys of the
+  // documents of chunk c (moved from the worker that made them, which
+  // faulted their pages in, not the ordered consumer), and only some
+  // signatures are kept: document d's is signatures[signature_slot[d] *
+  // num_perm, + num_perm), none for no_slot.
+  std::vector<std::vector<std::vector<std::uint64_t>>> band_keys;
+  std::size_t num_bands = 0;  // with band keys
   std::vector<std::uint32_t> signature_slot;
   static constexpr std::uint32_t no_slot = UINT32_MAX;
   spill_array<char> ids;
@@ -113,6 +116,8 @@ struct corpus_index {
     fingerprints.release();
     ids.release();
   }
+  // Writes band b's key of every document into `out` (size() entries).
+  void band_column(std::uint32_t band, std::span<std::uint64_t> out) const;
   // Empty when the signature was not kept (pass_options::band_keys).
   std::span<const sig_value> signature(doc_id d) const noexcept {
     const std::size_t slot = signature_slot.empty() ? d : signature_slot[d];
@@ -139,6 +144,13 @@ struct scan_counts {
   std::uint64_t duplicate_ids = 0;
 };
 
+// A shingle set of at most this many values takes at most half the bytes of
+// a signature of num_perm values. Pass 1 lets such a set stand in for the
+// document's signature (pass_options::band_keys) and keeps it even for a
+// repeated text (pass_options::sets_of_first_copy_only): cheaper than looking
+// the text up.
+constexpr std::size_t small_set_values(std::size_t num_perm) noexcept { return num_perm / 4; }
+
 struct pass_options {
   record_options records;
   shingle_options shingles;
@@ -150,7 +162,8 @@ struct pass_options {
   // the corpus again for them.
   std::uint64_t keep_sets_bytes = 0;
   // A document whose text equals an earlier one's (same fingerprint) gets no
-  // kept set: for callers that leave exact duplicates out of comparisons.
+  // kept set, unless the set is small (small_set_values): for callers that
+  // leave exact duplicates out of comparisons.
   bool sets_of_first_copy_only = false;
   // false: scan_corpus leaves ids alone (no warnings, no repeated_ids), for a
   // scan of one part of a corpus whose ids are checked once over all parts.
@@ -163,8 +176,8 @@ struct pass_options {
   // scan_corpus makes every document's band keys right after signing it
   // (corpus_index::band_keys), and keeps the signature only of the documents
   // that the engine may need it for: not of a document that takes part in
-  // nothing (no tokens, a bad record), nor of one whose kept set has at most
-  // num_perm / 4 values (half the signature's bytes or less), which the
+  // nothing (no tokens, a bad record), nor of one whose kept set is small
+  // (small_set_values: half the signature's bytes or less), which the
   // verifier makes again from the set when a pair passes on its sets
   // (pipeline::make_verifier over a signature_lookup). 1 million tiny
   // documents: 512 bytes per document become 144 of keys and ~32 of set.

@@ -326,11 +326,11 @@ dedup_report detail::run_dedup_scanned(std::span<const io::source_info> sources,
   corpus.release_table();
   pipeline::signed_documents docs;
   docs.size = n;
-  std::vector<std::span<const std::uint64_t>> band_keys(corpus.band_keys.begin(), corpus.band_keys.end());
-  if (band_keys.empty()) {
+  const bool keyed = corpus.num_bands != 0;
+  if (!keyed) {
     docs.signatures = corpus.signatures;
   } else {
-    docs.band_keys = band_keys;
+    docs.band_keys = [&corpus](std::uint32_t band, std::span<std::uint64_t> out) { corpus.band_column(band, out); };
     docs.signature_of = [&corpus](doc_id d) { return corpus.signature(d); };
   }
   docs.fingerprints = corpus.fingerprints;
@@ -383,9 +383,9 @@ dedup_report detail::run_dedup_scanned(std::span<const io::source_info> sources,
   report.short_documents = counts.short_documents;
   report.duplicate_ids = counts.duplicate_ids;
   report.verify_set_bytes = options.near ? sets.bytes() : 0;
-  report.signature_bytes = !options.near       ? 0
-                           : band_keys.empty() ? std::uint64_t{n} * options.num_perm * sizeof(sig_value)
-                                               : corpus.signatures.size() * sizeof(sig_value);
+  report.signature_bytes = !options.near ? 0
+                           : !keyed       ? std::uint64_t{n} * options.num_perm * sizeof(sig_value)
+                                          : corpus.signatures.size() * sizeof(sig_value);
   report.memory_budget_bytes = budget;
   report.planned_documents = plan.documents;
   report.planned_disk_bytes = plan.disk_bytes;

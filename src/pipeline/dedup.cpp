@@ -36,17 +36,11 @@ void check_sizes(const signed_documents& docs, const dedup_options& options, std
   const std::size_t n = docs.size;
   if (docs.fingerprints.size() != n) throw bad("fingerprints", docs.fingerprints.size(), n);
   if (docs.usable.size() != n) throw bad("usable", docs.usable.size(), n);
-  if (options.near && docs.spilled == nullptr && docs.band_keys.empty() && docs.signatures.size() != n * k) {
+  if (options.near && docs.spilled == nullptr && !docs.band_keys && docs.signatures.size() != n * k) {
     throw bad("signatures", docs.signatures.size(), n * k);
   }
-  if (options.near && !docs.band_keys.empty()) {
-    if (docs.band_keys.size() != options.banding().bands) {
-      throw bad("band_keys", docs.band_keys.size(), options.banding().bands);
-    }
-    for (const auto& keys : docs.band_keys) {
-      if (keys.size() != n) throw bad("a band of band_keys", keys.size(), n);
-    }
-    if (!docs.signature_of) throw std::invalid_argument("run_stages: band_keys without signature_of");
+  if (options.near && docs.band_keys && !docs.signature_of) {
+    throw std::invalid_argument("run_stages: band_keys without signature_of");
   }
   if (options.keep == keep_policy::longest && docs.text_bytes.size() != n) {
     throw bad("text_bytes", docs.text_bytes.size(), n);
@@ -82,11 +76,13 @@ class keyed_stage_data final : public spilled_stage_data {
  public:
   keyed_stage_data(const signed_documents& docs, const similarity_options& options, const set_provider* sets,
                    executor* pool)
-      : docs_(docs), sets_(sets), hasher_(options.minhash()), grouper_(pool) {}
+      : docs_(docs), sets_(sets), hasher_(options.minhash()), bands_(options.banding().bands), grouper_(pool) {}
 
   void buckets(std::uint32_t band, std::span<const std::uint8_t> excluded,
                const std::function<void(const bucket_list&)>& fn) override {
-    grouper_.group(docs_.band_keys[band], excluded, buckets_);
+    column_.resize(docs_.size);
+    docs_.band_keys(band, column_);
+    grouper_.group(column_, excluded, buckets_);
     most_ = std::max(most_, grouper_.bytes_reserved() + buckets_.docs.capacity() * sizeof(doc_id) +
                                 buckets_.offsets.capacity() * sizeof(std::uint32_t));
     fn(buckets_);
@@ -99,16 +95,17 @@ class keyed_stage_data final : public spilled_stage_data {
       hasher_.sign(sets_->set(d), out);  // not kept: made again from the set (verify_mode::exact)
     }
   }
-  // The keys and the most the grouper and its buckets held.
-  std::size_t grouping_bytes() const noexcept {
-    return most_ + docs_.band_keys.size() * docs_.size * sizeof(std::uint64_t);
-  }
+  // The keys (all bands', and one band's column) and the most the grouper
+  // and its buckets held.
+  std::size_t grouping_bytes() const noexcept { return most_ + (bands_ + 1) * docs_.size * sizeof(std::uint64_t); }
 
  private:
   const signed_documents& docs_;
   const set_provider* sets_;
   minhasher hasher_;
+  std::size_t bands_;
   band_grouper grouper_;
+  std::vector<std::uint64_t> column_;  // one band's keys
   bucket_list buckets_;
   std::size_t most_ = 0;
 };
@@ -143,7 +140,7 @@ dedup_result run_stages(const signed_documents& docs, const dedup_options& optio
   std::vector<doc_id> rep;
   // Band keys made while signing are grouped as spilled stage data is.
   std::optional<keyed_stage_data> keyed;
-  if (options.near && !docs.band_keys.empty()) keyed.emplace(docs, options, sets, context.pool);
+  if (options.near && docs.band_keys) keyed.emplace(docs, options, sets, context.pool);
   spilled_stage_data* const staged = keyed ? &*keyed : docs.spilled;
   const signature_reader read_signature = [staged](doc_id d, std::span<sig_value> out) {
     staged->signature(d, out);
