@@ -70,22 +70,26 @@ void summarize(std::span<const doc_id> rep, std::span<const doc_id> keeper, std:
 }
 
 // Band keys made while signing (signed_documents::band_keys), handed out as
-// spilled stage data hands out its buckets: each band grouped when asked
-// (band_grouper on the pool), so the engine clusters them the same way.
+// spilled stage data hands out its buckets, so the engine clusters them the
+// same way. Grouping a band (band_grouper: filter, sort) is serial for the
+// bands of short documents (the survivors are too few for the parallel
+// sort), so the bands are grouped `ways` at a time, one per thread, each
+// with its own grouper; the clusterer still takes them one by one, in order.
 class keyed_stage_data final : public spilled_stage_data {
  public:
   keyed_stage_data(const signed_documents& docs, const similarity_options& options, const set_provider* sets,
                    executor* pool)
-      : docs_(docs), sets_(sets), hasher_(options.minhash()), bands_(options.banding().bands), grouper_(pool) {}
+      : docs_(docs), sets_(sets), hasher_(options.minhash()), bands_(options.banding().bands), pool_(pool),
+        ways_(std::clamp<std::size_t>(pool != nullptr ? pool->threads() : 1, 1, max_ways)) {
+    for (std::size_t w = 0; w < ways_; ++w) ways_of_.emplace_back(pool);
+  }
 
   void buckets(std::uint32_t band, std::span<const std::uint8_t> excluded,
                const std::function<void(const bucket_list&)>& fn) override {
-    column_.resize(docs_.size);
-    docs_.band_keys(band, column_);
-    grouper_.group(column_, excluded, buckets_);
-    most_ = std::max(most_, grouper_.bytes_reserved() + buckets_.docs.capacity() * sizeof(doc_id) +
-                                buckets_.offsets.capacity() * sizeof(std::uint32_t));
-    fn(buckets_);
+    way& w = ways_of_[band % ways_];
+    if (w.band != band || w.excluded != excluded.data()) group_from(band, excluded);
+    w.band = no_band;
+    fn(w.buckets);
   }
   void signature(doc_id d, std::span<sig_value> out) const override {
     const std::span<const sig_value> kept = docs_.signature_of(d);
@@ -95,18 +99,51 @@ class keyed_stage_data final : public spilled_stage_data {
       hasher_.sign(sets_->set(d), out);  // not kept: made again from the set (verify_mode::exact)
     }
   }
-  // The keys (all bands', and one band's column) and the most the grouper
-  // and its buckets held.
-  std::size_t grouping_bytes() const noexcept { return most_ + (bands_ + 1) * docs_.size * sizeof(std::uint64_t); }
+  // The keys (all bands', and a band's column per way) and the most the
+  // groupers and their buckets held at once.
+  std::size_t grouping_bytes() const noexcept {
+    return most_ + (bands_ + ways_) * docs_.size * sizeof(std::uint64_t);
+  }
 
  private:
+  static constexpr std::size_t max_ways = 4;  // each holds a band's column, buffers and buckets
+  static constexpr std::uint32_t no_band = UINT32_MAX;
+  struct way {
+    explicit way(executor* pool) : grouper(pool) {}
+    band_grouper grouper;
+    std::vector<std::uint64_t> column;  // one band's keys
+    bucket_list buckets;
+    std::uint32_t band = no_band;       // whose buckets these are
+    const std::uint8_t* excluded = nullptr;
+  };
+
+  // Groups bands [band, band + ways) on the pool's threads.
+  void group_from(std::uint32_t band, std::span<const std::uint8_t> excluded) {
+    const std::size_t count = std::min<std::size_t>(ways_, bands_ - band);
+    run_on(count > 1 ? pool_ : nullptr, count, [&](std::size_t i) {
+      const auto b = static_cast<std::uint32_t>(band + i);
+      way& w = ways_of_[b % ways_];
+      w.column.resize(docs_.size);
+      docs_.band_keys(b, w.column);
+      w.grouper.group(w.column, excluded, w.buckets);
+      w.band = b;
+      w.excluded = excluded.data();
+    });
+    std::size_t held = 0;
+    for (const way& w : ways_of_) {
+      held += w.grouper.bytes_reserved() + w.buckets.docs.capacity() * sizeof(doc_id) +
+              w.buckets.offsets.capacity() * sizeof(std::uint32_t);
+    }
+    most_ = std::max(most_, held);
+  }
+
   const signed_documents& docs_;
   const set_provider* sets_;
   minhasher hasher_;
   std::size_t bands_;
-  band_grouper grouper_;
-  std::vector<std::uint64_t> column_;  // one band's keys
-  bucket_list buckets_;
+  executor* pool_;
+  std::size_t ways_;
+  std::vector<way> ways_of_;
   std::size_t most_ = 0;
 };
 
