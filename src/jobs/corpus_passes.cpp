@@ -232,8 +232,9 @@ std::vector<std::uint64_t> new_set_block(std::size_t values) {
   return block;
 }
 
-// The one reservation of the per-document arrays: for `estimate` documents
-// with a quarter to spare, signatures on huge pages (growing them by
+// The one reservation of the per-document arrays (with `sets`, the kept
+// sets' spans too): for `estimate` documents with a quarter to spare,
+// signatures on huge pages (growing them by
 // doubling copied and faulted every signature about twice: 1 million tiny
 // documents, ~0.3 s of 4.3 s). Whether huge pages pay depends on the VM's
 // memory state: a first touch of 512 MB took 1.0-1.35 s of system time on
@@ -242,7 +243,7 @@ std::vector<std::uint64_t> new_set_block(std::size_t values) {
 // touched, so a high estimate costs address space only; in memory it is
 // still capped at half the usable memory. A spilled table reserves its
 // files' blocks instead.
-void reserve_documents(corpus_index& corpus, double estimate, bool signatures) {
+void reserve_documents(corpus_index& corpus, double estimate, bool signatures, bool sets) {
   const std::size_t per_doc = sizeof(doc_meta) + sizeof(hash128) + (signatures ? corpus.num_perm * sizeof(sig_value) : 0);
   const double cap = corpus.docs.spilled() ? UINT32_MAX
                                            : std::min<double>(UINT32_MAX, static_cast<double>(usable_memory_bytes() / 2 / per_doc));
@@ -255,6 +256,7 @@ void reserve_documents(corpus_index& corpus, double estimate, bool signatures) {
     advise_huge_pages(corpus.signatures);
   }
   if (corpus.num_bands != 0) corpus.signature_slot.reserve(want);
+  if (sets) corpus.sets.of.reserve(want);
 }
 
 // The documents the whole input probably holds, from the first chunk (`docs`
@@ -365,7 +367,8 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
   const std::size_t num_bands = keyed != nullptr ? keyed->params().bands : 0;
   corpus.num_bands = num_bands;
   if (options.expected_documents > 0) {
-    reserve_documents(corpus, static_cast<double>(options.expected_documents), keep_signatures);
+    reserve_documents(corpus, static_cast<double>(options.expected_documents), keep_signatures,
+                      options.keep_sets_bytes > 0);
   }
 
   // Sets are kept chunk by chunk, in input order, until the first chunk that
@@ -524,7 +527,7 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
         }
         if (seq == 0 && options.expected_documents == 0 && sources[chunk.source].codec == compression::none) {
           reserve_documents(corpus, documents_from_first_chunk(sources, res.docs.size(), chunk.data.size()),
-                            keep_signatures);
+                            keep_signatures, options.keep_sets_bytes > 0);
         }
         const std::size_t first_doc = corpus.docs.size();
         const std::uint64_t id_base = corpus.ids.size();
