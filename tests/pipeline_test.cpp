@@ -406,6 +406,14 @@ TEST_P(EngineEqualsJob, SameKeptDocuments) {
     EXPECT_EQ(kept_sets.kept_of, job.kept_of);
     EXPECT_EQ(kept_sets.verifications, job.verifications);
     EXPECT_EQ(kept_sets.verified, job.verified);
+    // A budget the first chunk's sets pass: the workers had dropped the
+    // short documents' signatures, and pass 1 makes them again from the
+    // chunk's sets.
+    jo.set_memory_bytes = 64;
+    const jobs::dedup_report past_budget = jobs::run_dedup(inputs.sources, (dir / "out3").string(), jo);
+    EXPECT_EQ(past_budget.kept_of, job.kept_of);
+    EXPECT_EQ(past_budget.verifications, job.verifications);
+    EXPECT_GT(past_budget.signature_bytes, 0u);
   }
   const pl::dedup_result serial = pl::dedup(texts, po);
   EXPECT_EQ(serial.kept_of, mem.kept_of);
