@@ -235,6 +235,127 @@ TEST(BandColumns, EqualBanderKeysAndGroupTheSameBuckets) {
   EXPECT_GT(buckets, 18 * n / 100);  // the repeated values make buckets in every band
 }
 
+// Short texts from 30 words, one in three an earlier one with a word
+// changed: sets of 1-11 bigrams, many candidate pairs on both sides of 0.5.
+std::vector<std::string> short_texts(std::size_t n) {
+  std::mt19937_64 rng(5);
+  const auto word = [](std::uint64_t i) { return std::string(1, static_cast<char>('a' + i % 26)) + std::to_string(i); };
+  std::vector<std::string> texts;
+  for (std::size_t d = 0; d < n; ++d) {
+    std::vector<std::string> words;
+    if (d > 0 && rng() % 3 == 0) {
+      const std::string& from = texts[rng() % d];
+      for (std::size_t i = 0, j; i < from.size(); i = j + 1) {
+        j = std::min(from.find(' ', i), from.size());
+        words.push_back(from.substr(i, j - i));
+      }
+      words[rng() % words.size()] = word(rng() % 30);
+    } else {
+      for (std::size_t i = 0, m = 2 + rng() % 11; i < m; ++i) words.push_back(word(rng() % 30));
+    }
+    std::string t;
+    for (const auto& w : words) {
+      if (!t.empty()) t.push_back(' ');
+      t.append(w);
+    }
+    texts.push_back(t);
+  }
+  return texts;
+}
+
+class flat_set_provider final : public pl::set_provider {
+ public:
+  explicit flat_set_provider(const pl::flat_sets& sets) : sets_(sets) {}
+  bool missing(std::vector<std::uint8_t>&) override { return false; }
+  void load(const std::vector<std::uint8_t>&) override {}
+  std::span<const std::uint64_t> set(neardup::doc_id d) const override { return sets_[d]; }
+
+ private:
+  const pl::flat_sets& sets_;
+};
+
+// Band keys made beforehand and signatures kept for large sets only (what
+// the file job does for short documents): the same verdicts and clusters as
+// the signatures of every document.
+TEST(RunStages, BandKeysAndSignaturesMadeAgainFromSetsDecideTheSame) {
+  const auto owned = short_texts(6000);
+  std::vector<std::string_view> texts(owned.begin(), owned.end());
+  texts.push_back("");  // no tokens
+  const std::size_t n = texts.size();
+  pl::dedup_options o;
+  o.ngram = 2;
+  o.threshold = 0.5;
+  const pl::signed_batch batch = pl::sign_batch(texts, o, nullptr, {.signatures = true, .sets = true});
+  const std::size_t k = o.num_perm, small = 5;
+  const auto kept_signature = [&](neardup::doc_id d) {
+    return batch.sets[d].size() <= small ? std::span<const neardup::sig_value>() : batch.signature(d);
+  };
+  std::size_t dropped = 0;
+  for (std::size_t d = 0; d < n; ++d) dropped += kept_signature(static_cast<neardup::doc_id>(d)).empty() ? 1 : 0;
+  ASSERT_GT(dropped, n / 4);
+  ASSERT_LT(dropped, n * 3 / 4);
+
+  // The verifier: every pair of the first 300 documents, both ways.
+  const pl::set_lookup set_of = [&](neardup::doc_id d) { return batch.sets[d]; };
+  const neardup::pair_verifier all = pl::make_verifier(o, std::span<const neardup::sig_value>(batch.signatures), set_of);
+  const neardup::pair_verifier some = pl::make_verifier(o, pl::signature_lookup(kept_signature), set_of);
+  std::size_t yes = 0;
+  for (neardup::doc_id a = 0; a < 300; ++a) {
+    for (neardup::doc_id b = 0; b < 300; ++b) {
+      if (a == b) continue;
+      ASSERT_EQ(all(a, b), some(a, b)) << a << " " << b;
+      yes += all(a, b) ? 1 : 0;
+    }
+  }
+  EXPECT_GT(yes, 100u);
+
+  const neardup::bander bands(o.banding(), k, o.seed);
+  std::vector<std::vector<std::uint64_t>> keys(bands.params().bands, std::vector<std::uint64_t>(n, 0));
+  std::vector<std::uint64_t> row(bands.params().bands);
+  for (std::size_t d = 0; d < n; ++d) {
+    if (!bands.keys(batch.signature(static_cast<neardup::doc_id>(d)), row)) continue;
+    for (std::size_t b = 0; b < row.size(); ++b) keys[b][d] = row[b];
+  }
+  std::vector<neardup::hash128> fingerprints(n);
+  std::vector<std::uint8_t> usable(n);
+  for (std::size_t d = 0; d < n; ++d) {
+    fingerprints[d] = batch.docs[d].fingerprint;
+    usable[d] = batch.docs[d].has_tokens ? 1 : 0;
+  }
+  flat_set_provider sets(batch.sets);
+  pl::signed_documents full, keyed;
+  full.size = keyed.size = n;
+  full.signatures = batch.signatures;
+  full.fingerprints = keyed.fingerprints = fingerprints;
+  full.usable = keyed.usable = usable;
+  keyed.band_keys = [&](std::uint32_t b, std::span<std::uint64_t> out) {
+    std::copy(keys[b].begin(), keys[b].end(), out.begin());
+  };
+  keyed.signature_of = kept_signature;
+  o.evidence.record = true;
+  const pl::dedup_result want = pl::run_stages(full, o, &sets);
+  EXPECT_GT(want.stats.removed_near, n / 20);
+  for (std::size_t threads : {1, 3}) {
+    const pl::dedup_result got = pl::run_stages(keyed, o, &sets, {.pool = neardup_test::pool_of(threads)});
+    EXPECT_EQ(got.kept_of, want.kept_of) << threads;
+    EXPECT_EQ(got.cluster, want.cluster) << threads;
+    EXPECT_EQ(got.stats.candidate_documents, want.stats.candidate_documents);
+    EXPECT_EQ(got.stats.verifications, want.stats.verifications);
+    EXPECT_EQ(got.stats.verified, want.stats.verified);
+    ASSERT_EQ(got.evidence.removed.size(), want.evidence.removed.size());
+    for (std::size_t i = 0; i < want.evidence.removed.size(); ++i) {
+      EXPECT_EQ(got.evidence.removed[i].partner, want.evidence.removed[i].partner);
+      EXPECT_EQ(got.evidence.removed[i].similarity, want.evidence.removed[i].similarity);
+    }
+    ASSERT_EQ(got.evidence.near_misses.size(), want.evidence.near_misses.size());
+    for (std::size_t i = 0; i < want.evidence.near_misses.size(); ++i) {
+      EXPECT_EQ(got.evidence.near_misses[i].b, want.evidence.near_misses[i].b);
+    }
+  }
+  keyed.signature_of = nullptr;
+  EXPECT_THROW(pl::run_stages(keyed, o, &sets), std::invalid_argument);
+}
+
 // The in-memory engine and the file job decide the same for the same texts.
 class EngineEqualsJob : public ::testing::TestWithParam<std::tuple<pl::verify_mode, pl::keep_policy, bool>> {};
 
@@ -278,6 +399,22 @@ TEST_P(EngineEqualsJob, SameKeptDocuments) {
     EXPECT_GT(mem.stats.removed_near, 0u);
   }
   EXPECT_GT(mem.stats.removed_exact, 0u);
+  if (near && verify == pl::verify_mode::exact) {
+    // With the sets kept in pass 1, the short documents keep no signature.
+    jo.set_memory_bytes.reset();
+    const jobs::dedup_report kept_sets = jobs::run_dedup(inputs.sources, (dir / "out2").string(), jo);
+    EXPECT_EQ(kept_sets.kept_of, job.kept_of);
+    EXPECT_EQ(kept_sets.verifications, job.verifications);
+    EXPECT_EQ(kept_sets.verified, job.verified);
+    // A budget the first chunk's sets pass: the workers had dropped the
+    // short documents' signatures, and pass 1 makes them again from the
+    // chunk's sets.
+    jo.set_memory_bytes = 64;
+    const jobs::dedup_report past_budget = jobs::run_dedup(inputs.sources, (dir / "out3").string(), jo);
+    EXPECT_EQ(past_budget.kept_of, job.kept_of);
+    EXPECT_EQ(past_budget.verifications, job.verifications);
+    EXPECT_GT(past_budget.signature_bytes, 0u);
+  }
   const pl::dedup_result serial = pl::dedup(texts, po);
   EXPECT_EQ(serial.kept_of, mem.kept_of);
   EXPECT_EQ(serial.cluster, mem.cluster);

@@ -32,17 +32,25 @@ template <class KeyAt, class Take, class Keep>
 void keep_repeated(std::size_t n, std::vector<std::uint64_t>& filter, KeyAt key_at, Take take, Keep keep) {
   const unsigned log_slots = static_cast<unsigned>(std::bit_width(n * 16 - 1));
   filter.assign((std::size_t{1} << log_slots) / 32, 0);
+  // The slots of the next block are computed and prefetched before this
+  // block's are used, so that each line has a block's time to arrive.
   constexpr std::size_t block = 32;
-  std::array<std::uint32_t, block> slots{};
+  std::array<std::uint32_t, block> slots[2]{};
+  const auto prepare = [&](std::size_t first, std::array<std::uint32_t, block>& out) {
+    const std::size_t m = std::min(block, n - first);
+    for (std::size_t i = 0; i < m; ++i) {
+      out[i] = static_cast<std::uint32_t>((key_at(first + i) * 0x9E3779B97F4A7C15ULL) >> (64 - log_slots));
+      __builtin_prefetch(filter.data() + (out[i] >> 5));
+    }
+  };
   auto for_each_slot = [&](auto&& fn) {
-    for (std::size_t first = 0; first < n; first += block) {
+    if (n == 0) return;
+    prepare(0, slots[0]);
+    for (std::size_t first = 0, cur = 0; first < n; first += block, cur ^= 1) {
+      if (first + block < n) prepare(first + block, slots[cur ^ 1]);
       const std::size_t m = std::min(block, n - first);
       for (std::size_t i = 0; i < m; ++i) {
-        slots[i] = static_cast<std::uint32_t>((key_at(first + i) * 0x9E3779B97F4A7C15ULL) >> (64 - log_slots));
-        __builtin_prefetch(filter.data() + (slots[i] >> 5));
-      }
-      for (std::size_t i = 0; i < m; ++i) {
-        if (take(first + i)) fn(first + i, filter[slots[i] >> 5], 2 * (slots[i] & 31));
+        if (take(first + i)) fn(first + i, filter[slots[cur][i] >> 5], 2 * (slots[cur][i] & 31));
       }
     }
   };

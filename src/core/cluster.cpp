@@ -34,11 +34,16 @@ std::uint64_t sample_key(const band_link& l, std::uint64_t seed) noexcept {
 }
 
 void cut_sample(std::vector<band_link>& v, const cluster_trace& trace) {
-  auto by_key = [&](const band_link& x, const band_link& y) {
-    const std::uint64_t kx = sample_key(x, trace.seed), ky = sample_key(y, trace.seed);
-    return std::tie(kx, x.a, x.b, x.band) < std::tie(ky, y.a, y.b, y.band);
-  };
-  std::sort(v.begin(), v.end(), by_key);
+  // Sorted by (key, a, b, band), the keys computed once per link, not per
+  // comparison.
+  thread_local std::vector<std::pair<std::uint64_t, band_link>> keyed;
+  keyed.clear();
+  for (const band_link& l : v) keyed.emplace_back(sample_key(l, trace.seed), l);
+  std::sort(keyed.begin(), keyed.end(), [](const auto& x, const auto& y) {
+    return std::tie(x.first, x.second.a, x.second.b, x.second.band) <
+           std::tie(y.first, y.second.a, y.second.b, y.second.band);
+  });
+  for (std::size_t i = 0; i < keyed.size(); ++i) v[i] = keyed[i].second;
   v.erase(std::unique(v.begin(), v.end(), [](const band_link& x, const band_link& y) { return x.a == y.a && x.b == y.b; }),
           v.end());
   if (v.size() > trace.max_rejected) v.resize(trace.max_rejected);

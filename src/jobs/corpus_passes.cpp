@@ -201,6 +201,10 @@ struct scan_result {
   std::vector<std::uint64_t> set_values;  // shingle sets of the docs, when kept
   std::vector<std::uint32_t> set_sizes;   // one per doc, when kept
   bool has_sets = false;
+  std::vector<std::vector<std::uint64_t>> band_keys;  // per band, one per doc (pass_options::band_keys)
+  std::vector<std::uint64_t> key_row;                 // one document's keys
+  neardup::detail::uninitialized_vector<sig_value> sig_row;  // one document's signature
+  std::vector<std::uint32_t> signature_slot;  // per doc, with band keys: its row of `signatures` or no_slot
 };
 
 // Asks for transparent huge pages over the whole 2 MiB pages of a vector's
@@ -228,8 +232,9 @@ std::vector<std::uint64_t> new_set_block(std::size_t values) {
   return block;
 }
 
-// The one reservation of the per-document arrays: for `estimate` documents
-// with a quarter to spare, signatures on huge pages (growing them by
+// The one reservation of the per-document arrays (with `sets`, the kept
+// sets' spans too): for `estimate` documents with a quarter to spare,
+// signatures on huge pages (growing them by
 // doubling copied and faulted every signature about twice: 1 million tiny
 // documents, ~0.3 s of 4.3 s). Whether huge pages pay depends on the VM's
 // memory state: a first touch of 512 MB took 1.0-1.35 s of system time on
@@ -238,7 +243,7 @@ std::vector<std::uint64_t> new_set_block(std::size_t values) {
 // touched, so a high estimate costs address space only; in memory it is
 // still capped at half the usable memory. A spilled table reserves its
 // files' blocks instead.
-void reserve_documents(corpus_index& corpus, double estimate, bool signatures) {
+void reserve_documents(corpus_index& corpus, double estimate, bool signatures, bool sets) {
   const std::size_t per_doc = sizeof(doc_meta) + sizeof(hash128) + (signatures ? corpus.num_perm * sizeof(sig_value) : 0);
   const double cap = corpus.docs.spilled() ? UINT32_MAX
                                            : std::min<double>(UINT32_MAX, static_cast<double>(usable_memory_bytes() / 2 / per_doc));
@@ -250,6 +255,8 @@ void reserve_documents(corpus_index& corpus, double estimate, bool signatures) {
     corpus.signatures.reserve(want * corpus.num_perm);
     advise_huge_pages(corpus.signatures);
   }
+  if (corpus.num_bands != 0) corpus.signature_slot.reserve(want);
+  if (sets) corpus.sets.of.reserve(want);
 }
 
 // The documents the whole input probably holds, from the first chunk (`docs`
@@ -262,6 +269,15 @@ double documents_from_first_chunk(std::span<const source_info> sources, std::siz
 }
 
 }  // namespace
+
+void corpus_index::band_column(std::uint32_t band, std::span<std::uint64_t> out) const {
+  std::size_t at = 0;
+  for (const auto& chunk : band_keys) {
+    const std::vector<std::uint64_t>& keys = chunk[band];
+    std::copy(keys.begin(), keys.end(), out.begin() + static_cast<std::ptrdiff_t>(at));
+    at += keys.size();
+  }
+}
 
 void warn_duplicate_ids(std::span<const source_info> sources, corpus_index& corpus,
                         const pass_options& options, sink& meter, scan_counts& counts) {
@@ -347,8 +363,12 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
     corpus.ids.spill_to(options.spill_table_dir, *options.spill_bytes);
   }
   const bool keep_signatures = k > 0 && !options.spill_signatures;
+  const bander* const keyed = keep_signatures ? options.band_keys : nullptr;
+  const std::size_t num_bands = keyed != nullptr ? keyed->params().bands : 0;
+  corpus.num_bands = num_bands;
   if (options.expected_documents > 0) {
-    reserve_documents(corpus, static_cast<double>(options.expected_documents), keep_signatures);
+    reserve_documents(corpus, static_cast<double>(options.expected_documents), keep_signatures,
+                      options.keep_sets_bytes > 0);
   }
 
   // Sets are kept chunk by chunk, in input order, until the first chunk that
@@ -363,12 +383,18 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
     std::size_t operator()(const hash128& h) const noexcept { return static_cast<std::size_t>(h.low); }
   };
   absl::flat_hash_set<hash128, hash128_hasher> texts_seen;
+  // Only texts whose set is not small are looked up: a small set is kept
+  // even for a repeated text, which costs less than its slot in the table
+  // (1 M tiny documents: 34 MB of table, ~0.1-0.3 s of the ordered consumer).
+  const std::size_t small_set = small_set_values(k);
   // Reserved for the documents whose sets the budget can keep, if they have
-  // 8 values or more (more grow the table): 100 M documents with a set
-  // budget of 128 MiB need not reserve 2^27 slots (2.2 GB), nor 2^25.
+  // more than max(small_set, 8) values (more grow the table): 100 M documents
+  // with a set budget of 128 MiB need not reserve 2^27 slots (2.2 GB), nor
+  // 2^25.
   if (options.sets_of_first_copy_only && options.keep_sets_bytes > 0 && options.expected_documents > 0) {
     texts_seen.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(
-        {options.expected_documents, options.keep_sets_bytes / (8 * sizeof(std::uint64_t)), UINT32_MAX})));
+        {options.expected_documents,
+         options.keep_sets_bytes / ((std::max<std::size_t>(small_set, 7) + 1) * sizeof(std::uint64_t)), UINT32_MAX})));
   }
   auto keep_sets = [&](const scan_result& res, std::size_t first_doc) {
     if (!corpus.sets.complete) return;
@@ -384,13 +410,16 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
     // lookup in turn took 0.23 s of 2.8 s on 1 million tiny documents.
     constexpr std::size_t ahead = 8;
     for (std::size_t i = 0; i < res.set_sizes.size(); ++i) {
-      if (options.sets_of_first_copy_only && i + ahead < res.set_sizes.size()) {
+      if (options.sets_of_first_copy_only && i + ahead < res.set_sizes.size() &&
+          res.set_sizes[i + ahead] > small_set) {
         texts_seen.prefetch(corpus.fingerprints[first_doc + i + ahead]);
       }
       const std::span<const std::uint64_t> set(res.set_values.data() + pos, res.set_sizes[i]);
       pos += res.set_sizes[i];
       const doc_meta& m = corpus.docs[first_doc + i];
-      const bool repeat = options.sets_of_first_copy_only && m.has_tokens &&
+      // (Equal texts have equal sets: the first copy of a text whose set is
+      // not small was looked up too.)
+      const bool repeat = options.sets_of_first_copy_only && m.has_tokens && set.size() > small_set &&
                           !texts_seen.insert(corpus.fingerprints[first_doc + i]).second;
       corpus.sets.of.push_back(repeat ? std::span<const std::uint64_t>() : corpus.sets.store(set));
     }
@@ -411,6 +440,14 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
           res.set_values.clear();
           res.set_sizes.clear();
           res.has_sets = keeping_sets.load(std::memory_order_relaxed);
+          // (Moved to the corpus by the consumer: made afresh, for as many
+          // documents as this slot's largest chunk had.)
+          res.band_keys.resize(num_bands);
+          for (auto& keys : res.band_keys) {
+            keys.clear();
+            keys.reserve(res.docs.capacity());
+          }
+          res.signature_slot.clear();
           parse_chunk(chunk, options.records, parser, [&](const record& r) {
             if (r.status == record_status::blank) {
               ++res.blank;
@@ -430,8 +467,10 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
             }
             // Uninitialized: the signer writes a signature for a text with
             // tokens; the others are filled with the empty-set signature.
-            const std::size_t off = res.signatures.size();
-            res.signatures.resize(off + k);
+            // With band keys, into a scratch row first: only some are kept.
+            const std::size_t off = keyed != nullptr ? 0 : res.signatures.size();
+            neardup::detail::uninitialized_vector<sig_value>& sigs = keyed != nullptr ? res.sig_row : res.signatures;
+            sigs.resize(off + k);
             bool signed_values = false;
             hash128 fp{};
             std::span<const std::uint64_t> set;
@@ -439,7 +478,7 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
               m.text_bytes = r.text.size();
               res.text_bytes += r.text.size();
               const pipeline::signed_text st =
-                  signer.sign(r.text, std::span<sig_value>(res.signatures.data() + off, k), res.has_sets);
+                  signer.sign(r.text, std::span<sig_value>(sigs.data() + off, k), res.has_sets);
               m.has_tokens = st.has_tokens;
               m.short_doc = st.short_doc;
               signed_values = st.has_tokens;
@@ -448,7 +487,25 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
             } else {
               res.problems.push_back({r.status, r.source, r.line, r.error});
             }
-            if (!signed_values) std::fill_n(res.signatures.begin() + static_cast<std::ptrdiff_t>(off), k, empty_sig_value);
+            if (!signed_values) std::fill_n(sigs.begin() + static_cast<std::ptrdiff_t>(off), k, empty_sig_value);
+            if (keyed != nullptr) {
+              // While the signature is in the cache; a document without
+              // tokens takes part in no band (key 0).
+              const std::span<const sig_value> sig(sigs.data(), k);
+              std::vector<std::uint64_t>& row = res.key_row;
+              row.resize(num_bands);
+              if (!signed_values || !keyed->keys(sig, row)) std::fill(row.begin(), row.end(), 0);
+              for (std::size_t b = 0; b < num_bands; ++b) res.band_keys[b].push_back(row[b]);
+              // Kept unless the set stands in for it (the consumer makes it
+              // again from the set if that set is not kept after all).
+              const bool stands_in = res.has_sets && !set.empty() && set.size() <= small_set;
+              if (signed_values && !stands_in) {
+                res.signature_slot.push_back(static_cast<std::uint32_t>(res.signatures.size() / k));
+                res.signatures.insert(res.signatures.end(), sig.begin(), sig.end());
+              } else {
+                res.signature_slot.push_back(corpus_index::no_slot);
+              }
+            }
             if (res.has_sets) {
               res.set_values.insert(res.set_values.end(), set.begin(), set.end());
               res.set_sizes.push_back(static_cast<std::uint32_t>(set.size()));
@@ -470,7 +527,7 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
         }
         if (seq == 0 && options.expected_documents == 0 && sources[chunk.source].codec == compression::none) {
           reserve_documents(corpus, documents_from_first_chunk(sources, res.docs.size(), chunk.data.size()),
-                            keep_signatures);
+                            keep_signatures, options.keep_sets_bytes > 0);
         }
         const std::size_t first_doc = corpus.docs.size();
         const std::uint64_t id_base = corpus.ids.size();
@@ -480,12 +537,41 @@ corpus_index scan_corpus(std::span<const source_info> sources, const pass_option
         corpus.docs.append(res.docs);
         corpus.ids.append(std::span<const char>(res.ids.data(), res.ids.size()));
         corpus.fingerprints.append(res.fingerprints);
+        keep_sets(res, first_doc);
         if (options.spill_signatures) {
           options.spill_signatures(first_doc, res.signatures);
+        } else if (keyed != nullptr) {
+          corpus.band_keys.push_back(std::move(res.band_keys));
+          res.band_keys.clear();
+          // The signatures the workers kept, and those of documents whose
+          // small set was not kept after all (past the set budget, or a
+          // repeated text), made again from the chunk's sets.
+          std::size_t set_at = 0;  // into res.set_values
+          for (std::size_t i = 0; i < res.docs.size(); ++i) {
+            const doc_meta& m = res.docs[i];
+            const std::size_t d = first_doc + i;
+            const std::uint32_t slot = res.signature_slot[i];
+            const std::size_t set_size = res.has_sets ? res.set_sizes[i] : 0;
+            const bool set_kept = d < corpus.sets.of.size() && !corpus.sets.of[d].empty();
+            if (slot == corpus_index::no_slot && (!m.has_tokens || set_kept)) {
+              corpus.signature_slot.push_back(corpus_index::no_slot);
+            } else {
+              corpus.signature_slot.push_back(static_cast<std::uint32_t>(corpus.signatures.size() / k));
+              if (slot != corpus_index::no_slot) {
+                const sig_value* from = res.signatures.data() + std::size_t{slot} * k;
+                corpus.signatures.insert(corpus.signatures.end(), from, from + k);
+              } else {
+                const std::size_t at = corpus.signatures.size();
+                corpus.signatures.resize(at + k);
+                hasher->sign(std::span<const std::uint64_t>(res.set_values.data() + set_at, set_size),
+                             std::span<sig_value>(corpus.signatures.data() + at, k));
+              }
+            }
+            set_at += set_size;
+          }
         } else {
           corpus.signatures.insert(corpus.signatures.end(), res.signatures.begin(), res.signatures.end());
         }
-        keep_sets(res, first_doc);
         // The copy of a huge line's set is not kept for the next chunk.
         if (res.set_values.capacity() * sizeof(std::uint64_t) >= tokenizer::large_text_bytes) {
           std::vector<std::uint64_t>().swap(res.set_values);

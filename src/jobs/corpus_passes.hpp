@@ -57,7 +57,7 @@ struct doc_meta {
 // Shingle sets that pass 1 kept (pass_options::keep_sets_bytes): those of
 // documents [0, of.size()), in input order; documents without tokens, bad
 // records and (with pass_options::sets_of_first_copy_only) repeated texts
-// have an empty one. The values live in large blocks that are filled, never
+// whose set is not small have an empty one. The values live in large blocks that are filled, never
 // regrown, so keeping more never copies what is kept.
 struct scanned_sets {
   std::vector<std::vector<std::uint64_t>> blocks;
@@ -87,6 +87,15 @@ struct corpus_index {
   spill_array<hash128> fingerprints;           // one per document ({} without tokens)
   std::vector<sig_value> signatures;           // num_perm per document, when signed
   std::size_t num_perm = 0;                    // 0: no signatures
+  // With pass_options::band_keys: band_keys[c][b] = band b's keys of the
+  // documents of chunk c (moved from the worker that made them, which
+  // faulted their pages in, not the ordered consumer), and only some
+  // signatures are kept: document d's is signatures[signature_slot[d] *
+  // num_perm, + num_perm), none for no_slot.
+  std::vector<std::vector<std::vector<std::uint64_t>>> band_keys;
+  std::size_t num_bands = 0;  // with band keys
+  std::vector<std::uint32_t> signature_slot;
+  static constexpr std::uint32_t no_slot = UINT32_MAX;
   spill_array<char> ids;
   std::vector<std::uint64_t> chunk_first_doc;  // first document of each chunk
   std::vector<std::uint64_t> source_bytes;     // decompressed bytes of each source
@@ -107,8 +116,13 @@ struct corpus_index {
     fingerprints.release();
     ids.release();
   }
+  // Writes band b's key of every document into `out` (size() entries).
+  void band_column(std::uint32_t band, std::span<std::uint64_t> out) const;
+  // Empty when the signature was not kept (pass_options::band_keys).
   std::span<const sig_value> signature(doc_id d) const noexcept {
-    return {signatures.data() + static_cast<std::size_t>(d) * num_perm, num_perm};
+    const std::size_t slot = signature_slot.empty() ? d : signature_slot[d];
+    if (slot == no_slot) return {};
+    return {signatures.data() + slot * num_perm, num_perm};
   }
   // The document's id, or SOURCE:LINE when the record has none; a repeated
   // id (repeated_ids) is followed by @SOURCE:LINE.
@@ -130,6 +144,13 @@ struct scan_counts {
   std::uint64_t duplicate_ids = 0;
 };
 
+// A shingle set of at most this many values takes at most half the bytes of
+// a signature of num_perm values. Pass 1 lets such a set stand in for the
+// document's signature (pass_options::band_keys) and keeps it even for a
+// repeated text (pass_options::sets_of_first_copy_only): cheaper than looking
+// the text up.
+constexpr std::size_t small_set_values(std::size_t num_perm) noexcept { return num_perm / 4; }
+
 struct pass_options {
   record_options records;
   shingle_options shingles;
@@ -141,7 +162,8 @@ struct pass_options {
   // the corpus again for them.
   std::uint64_t keep_sets_bytes = 0;
   // A document whose text equals an earlier one's (same fingerprint) gets no
-  // kept set: for callers that leave exact duplicates out of comparisons.
+  // kept set, unless the set is small (small_set_values): for callers that
+  // leave exact duplicates out of comparisons.
   bool sets_of_first_copy_only = false;
   // false: scan_corpus leaves ids alone (no warnings, no repeated_ids), for a
   // scan of one part of a corpus whose ids are checked once over all parts.
@@ -150,6 +172,16 @@ struct pass_options {
   // (first document, values) instead of keeping them in
   // corpus_index::signatures (a run past its memory budget; spill.hpp).
   std::function<void(std::uint64_t first_doc, std::span<const sig_value> sigs)> spill_signatures;
+  // Set (with a hasher, keep_sets_bytes and no spill_signatures):
+  // scan_corpus makes every document's band keys right after signing it
+  // (corpus_index::band_keys), and keeps the signature only of the documents
+  // that the engine may need it for: not of a document that takes part in
+  // nothing (no tokens, a bad record), nor of one whose kept set is small
+  // (small_set_values: half the signature's bytes or less), which the
+  // verifier makes again from the set when a pair passes on its sets
+  // (pipeline::make_verifier over a signature_lookup). 1 million tiny
+  // documents: 512 bytes per document become 144 of keys and ~32 of set.
+  const bander* band_keys = nullptr;
   // An estimate of the number of documents (0: estimate it from the first
   // chunk). The per-document arrays are reserved once for a quarter more:
   // growing a vector holds the old and new copies at once, and untouched

@@ -135,7 +135,7 @@ void write_stats(const std::string& path, const dedup_report& r, const dedup_opt
   w.field("peak_rss_bytes", r.peak_rss_bytes);
   w.key("memory");
   w.begin_object();
-  w.field("signature_bytes_per_document", static_cast<std::uint64_t>(o.near ? o.num_perm * sizeof(sig_value) : 0));
+  w.field("signature_bytes_per_document", r.documents > 0 ? r.signature_bytes / r.documents : 0);
   w.field("grouping_bytes_per_document", r.grouping_bytes_per_document);
   w.field("verification_shingle_set_bytes", r.verify_set_bytes);
   w.field("budget_bytes", r.memory_budget_bytes);
@@ -287,6 +287,15 @@ dedup_report detail::run_dedup_scanned(std::span<const io::source_info> sources,
     }
   }
 
+  // A plain in-memory run that verifies by exact Jaccard makes the band
+  // keys in pass 1 and keeps the signatures of short documents not at all
+  // (pass_options::band_keys): the sets stand in for them. Parts scanned
+  // elsewhere, a run against a stored index and on_signed want every
+  // signature.
+  if (signatures_from_sets && !spilling && scanned == nullptr && options.prior == nullptr && !options.on_signed) {
+    pass.band_keys = &*spill_bands;
+  }
+
   dedup_report report;
   report.input_bytes = detail::stored_bytes(sources);
 
@@ -317,7 +326,13 @@ dedup_report detail::run_dedup_scanned(std::span<const io::source_info> sources,
   corpus.release_table();
   pipeline::signed_documents docs;
   docs.size = n;
-  docs.signatures = corpus.signatures;
+  const bool keyed = corpus.num_bands != 0;
+  if (!keyed) {
+    docs.signatures = corpus.signatures;
+  } else {
+    docs.band_keys = [&corpus](std::uint32_t band, std::span<std::uint64_t> out) { corpus.band_column(band, out); };
+    docs.signature_of = [&corpus](doc_id d) { return corpus.signature(d); };
+  }
   docs.fingerprints = corpus.fingerprints;
   docs.usable = usable;
   docs.text_bytes = text_bytes;
@@ -368,6 +383,9 @@ dedup_report detail::run_dedup_scanned(std::span<const io::source_info> sources,
   report.short_documents = counts.short_documents;
   report.duplicate_ids = counts.duplicate_ids;
   report.verify_set_bytes = options.near ? sets.bytes() : 0;
+  report.signature_bytes = !options.near ? 0
+                           : !keyed       ? std::uint64_t{n} * options.num_perm * sizeof(sig_value)
+                                          : corpus.signatures.size() * sizeof(sig_value);
   report.memory_budget_bytes = budget;
   report.planned_documents = plan.documents;
   report.planned_disk_bytes = plan.disk_bytes;

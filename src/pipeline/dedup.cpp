@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -35,8 +36,11 @@ void check_sizes(const signed_documents& docs, const dedup_options& options, std
   const std::size_t n = docs.size;
   if (docs.fingerprints.size() != n) throw bad("fingerprints", docs.fingerprints.size(), n);
   if (docs.usable.size() != n) throw bad("usable", docs.usable.size(), n);
-  if (options.near && docs.spilled == nullptr && docs.signatures.size() != n * k) {
+  if (options.near && docs.spilled == nullptr && !docs.band_keys && docs.signatures.size() != n * k) {
     throw bad("signatures", docs.signatures.size(), n * k);
+  }
+  if (options.near && docs.band_keys && !docs.signature_of) {
+    throw std::invalid_argument("run_stages: band_keys without signature_of");
   }
   if (options.keep == keep_policy::longest && docs.text_bytes.size() != n) {
     throw bad("text_bytes", docs.text_bytes.size(), n);
@@ -64,6 +68,84 @@ void summarize(std::span<const doc_id> rep, std::span<const doc_id> keeper, std:
     }
   }
 }
+
+// Band keys made while signing (signed_documents::band_keys), handed out as
+// spilled stage data hands out its buckets, so the engine clusters them the
+// same way. Grouping a band (band_grouper: filter, sort) is serial for the
+// bands of short documents (the survivors are too few for the parallel
+// sort), so the bands are grouped `ways` at a time, one per thread, each
+// with its own grouper; the clusterer still takes them one by one, in order.
+class keyed_stage_data final : public spilled_stage_data {
+ public:
+  keyed_stage_data(const signed_documents& docs, const similarity_options& options, const set_provider* sets,
+                   executor* pool)
+      : docs_(docs), sets_(sets), hasher_(options.minhash()), bands_(options.banding().bands), pool_(pool),
+        ways_(std::clamp<std::size_t>(pool != nullptr ? pool->threads() : 1, 1, max_ways)) {
+    for (std::size_t w = 0; w < ways_; ++w) ways_of_.emplace_back(pool);
+  }
+
+  void buckets(std::uint32_t band, std::span<const std::uint8_t> excluded,
+               const std::function<void(const bucket_list&)>& fn) override {
+    way& w = ways_of_[band % ways_];
+    if (w.band != band || w.excluded != excluded.data()) group_from(band, excluded);
+    w.band = no_band;
+    fn(w.buckets);
+  }
+  void signature(doc_id d, std::span<sig_value> out) const override {
+    const std::span<const sig_value> kept = docs_.signature_of(d);
+    if (!kept.empty()) {
+      std::copy(kept.begin(), kept.end(), out.begin());
+    } else {
+      hasher_.sign(sets_->set(d), out);  // not kept: made again from the set (verify_mode::exact)
+    }
+  }
+  // The keys (all bands', and a band's column per way) and the most the
+  // groupers and their buckets held at once.
+  std::size_t grouping_bytes() const noexcept {
+    return most_ + (bands_ + ways_) * docs_.size * sizeof(std::uint64_t);
+  }
+
+ private:
+  static constexpr std::size_t max_ways = 4;  // each holds a band's column, buffers and buckets
+  static constexpr std::uint32_t no_band = UINT32_MAX;
+  struct way {
+    explicit way(executor* pool) : grouper(pool) {}
+    band_grouper grouper;
+    std::vector<std::uint64_t> column;  // one band's keys
+    bucket_list buckets;
+    std::uint32_t band = no_band;       // whose buckets these are
+    const std::uint8_t* excluded = nullptr;
+  };
+
+  // Groups bands [band, band + ways) on the pool's threads.
+  void group_from(std::uint32_t band, std::span<const std::uint8_t> excluded) {
+    const std::size_t count = std::min<std::size_t>(ways_, bands_ - band);
+    run_on(count > 1 ? pool_ : nullptr, count, [&](std::size_t i) {
+      const auto b = static_cast<std::uint32_t>(band + i);
+      way& w = ways_of_[b % ways_];
+      w.column.resize(docs_.size);
+      docs_.band_keys(b, w.column);
+      w.grouper.group(w.column, excluded, w.buckets);
+      w.band = b;
+      w.excluded = excluded.data();
+    });
+    std::size_t held = 0;
+    for (const way& w : ways_of_) {
+      held += w.grouper.bytes_reserved() + w.buckets.docs.capacity() * sizeof(doc_id) +
+              w.buckets.offsets.capacity() * sizeof(std::uint32_t);
+    }
+    most_ = std::max(most_, held);
+  }
+
+  const signed_documents& docs_;
+  const set_provider* sets_;
+  minhasher hasher_;
+  std::size_t bands_;
+  executor* pool_;
+  std::size_t ways_;
+  std::vector<way> ways_of_;
+  std::size_t most_ = 0;
+};
 
 }  // namespace
 
@@ -93,8 +175,12 @@ dedup_result run_stages(const signed_documents& docs, const dedup_options& optio
   stage.stop();
 
   std::vector<doc_id> rep;
-  const signature_reader read_signature = [&docs](doc_id d, std::span<sig_value> out) {
-    docs.spilled->signature(d, out);
+  // Band keys made while signing are grouped as spilled stage data is.
+  std::optional<keyed_stage_data> keyed;
+  if (options.near && docs.band_keys) keyed.emplace(docs, options, sets, context.pool);
+  spilled_stage_data* const staged = keyed ? &*keyed : docs.spilled;
+  const signature_reader read_signature = [staged](doc_id d, std::span<sig_value> out) {
+    staged->signature(d, out);
   };
   const std::size_t candidates = options.evidence.near_misses > SIZE_MAX / near_miss_candidates
                                      ? SIZE_MAX
@@ -125,8 +211,8 @@ dedup_result run_stages(const signed_documents& docs, const dedup_options& optio
     }
     if (!sets_at_hand) {
       stage.start("candidates");
-      candidate = docs.spilled != nullptr
-                      ? spilled_candidate_documents(*docs.spilled, lsh.bands, excluded)
+      candidate = staged != nullptr
+                      ? spilled_candidate_documents(*staged, lsh.bands, excluded)
                       : candidate_documents(docs.signatures, bands, excluded, context.pool, &grouper_bytes);
       for (auto c : candidate) stats.candidate_documents += c;
       stage.stop();
@@ -142,8 +228,9 @@ dedup_result run_stages(const signed_documents& docs, const dedup_options& optio
 
     stage.start("cluster");
     const set_lookup set_of = [sets](doc_id d) { return sets->set(d); };
-    pair_verifier verifier = docs.spilled != nullptr ? make_verifier(options, read_signature, set_of)
-                                                     : make_verifier(options, docs.signatures, set_of);
+    pair_verifier verifier = keyed                     ? make_verifier(options, docs.signature_of, set_of)
+                             : docs.spilled != nullptr ? make_verifier(options, read_signature, set_of)
+                                                       : make_verifier(options, docs.signatures, set_of);
     if (docs.spilled != nullptr && verifier) {  // pairs decided beforehand are not verified again
       verifier = [computed = std::move(verifier), spilled = docs.spilled](doc_id a, doc_id b) {
         if (const auto known = spilled->decided(a, b)) return known->duplicate;
@@ -152,13 +239,14 @@ dedup_result run_stages(const signed_documents& docs, const dedup_options& optio
     }
     if (events != nullptr) events->begin_stage("cluster", context.progress_total);
     cluster_result clusters =
-        docs.spilled != nullptr
-            ? cluster_spilled_bands(*docs.spilled, lsh.bands, excluded, std::move(verifier), context.pool, events,
+        staged != nullptr
+            ? cluster_spilled_bands(*staged, lsh.bands, excluded, std::move(verifier), context.pool, events,
                                     context.progress_total, tracing, sets_at_hand ? &candidate : nullptr)
             : cluster_bands(docs.signatures, bands, excluded, std::move(verifier), context.pool, events,
                             context.progress_total, tracing, sets_at_hand ? &candidate : nullptr,
                             sets_at_hand ? &grouper_bytes : nullptr);
     if (events != nullptr) events->end_stage();
+    if (keyed) grouper_bytes = keyed->grouping_bytes();
     if (sets_at_hand) {
       for (auto c : candidate) stats.candidate_documents += c;
       std::vector<std::uint8_t>().swap(candidate);
@@ -201,7 +289,7 @@ dedup_result run_stages(const signed_documents& docs, const dedup_options& optio
         if (const auto known = docs.spilled->decided(std::min(a, b), std::max(a, b))) return known->similarity;
       }
       if (exact) return exact_jaccard(sets->set(a), sets->set(b));
-      if (docs.spilled != nullptr) {
+      if (staged != nullptr) {
         std::vector<sig_value> sa(k), sb(k);
         read_signature(a, sa);
         read_signature(b, sb);

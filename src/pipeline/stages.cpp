@@ -1,6 +1,7 @@
 #include "neardup/pipeline/stages.hpp"
 
 #include <algorithm>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
@@ -358,8 +359,35 @@ pair_verifier make_verifier(const similarity_options& options, signature_reader 
 }
 
 pair_verifier make_verifier(const similarity_options& options, signature_lookup signature_of, set_lookup set_of) {
-  return verifier_over(
-      options, [of = std::move(signature_of)](doc_id d, int) { return of(d); }, std::move(set_of));
+  if (options.verify != verify_mode::exact) {
+    return verifier_over(
+        options, [of = std::move(signature_of)](doc_id d, int) { return of(d); }, std::move(set_of));
+  }
+  const double threshold = options.threshold;
+  const std::size_t k = options.num_perm, min_equal = min_equal_positions(k, threshold);
+  auto hasher = std::make_shared<const minhasher>(options.minhash());
+  return [of = std::move(signature_of), set_of = std::move(set_of), hasher, threshold, k, min_equal](doc_id a,
+                                                                                                     doc_id b) {
+    std::span<const sig_value> sa = of(a), sb = of(b);
+    if (!sa.empty() && !sb.empty()) {
+      if (!equal_positions_at_least(sa, sb, min_equal)) return false;
+      return jaccard_at_least(set_of(a), set_of(b), threshold, 1e-9);
+    }
+    // A signature not kept: sets first, signatures made again only for a
+    // pair that passes (rare: most candidates are rejected).
+    const std::span<const std::uint64_t> set_a = set_of(a), set_b = set_of(b);
+    if (!jaccard_at_least(set_a, set_b, threshold, 1e-9)) return false;
+    thread_local std::vector<sig_value> made[2];
+    const auto remake = [&](std::span<const sig_value>& sig, std::span<const std::uint64_t> set, int which) {
+      if (!sig.empty()) return;
+      made[which].resize(k);
+      hasher->sign(set, made[which]);
+      sig = made[which];
+    };
+    remake(sa, set_a, 0);
+    remake(sb, set_b, 1);
+    return equal_positions_at_least(sa, sb, min_equal);
+  };
 }
 
 // ---- cluster -----------------------------------------------------------------------

@@ -161,6 +161,10 @@ struct dedup_report : pipeline::dedup_stats {
   double seconds = 0;
   std::uint64_t peak_rss_bytes = 0;
   std::uint64_t verify_set_bytes = 0;   // shingle sets held for exact verification
+  // MinHash signatures held after pass 1: num_perm * 4 bytes per document,
+  // or fewer when short documents' sets stand in for theirs (in memory with
+  // verify_mode::exact).
+  std::uint64_t signature_bytes = 0;
   // Bounded memory (job_options::memory_bytes): the budget, the plan made
   // before pass 1, and what was spilled to disk.
   std::uint64_t memory_budget_bytes = 0;

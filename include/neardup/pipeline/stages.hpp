@@ -227,6 +227,12 @@ pair_verifier make_verifier(const similarity_options& options, signature_reader 
 // The same verifier over signatures that live in several arrays:
 // signature_of(d) returns document d's num_perm values, valid while the
 // verifier is (called from many threads at once). Gives the same answers.
+// Under verify_mode::exact, signature_of(d) may return an empty span for a
+// document whose signature was not kept (a short document's set is smaller
+// than its signature): such a pair is tested on its sets first and the
+// missing signatures are made again from the sets (options.minhash()) only
+// if the sets pass; both tests are pure functions of the pair, so the order
+// does not change the answer. The other modes REQUIRE every signature.
 using signature_lookup = std::function<std::span<const sig_value>(doc_id)>;
 pair_verifier make_verifier(const similarity_options& options, signature_lookup signature_of, set_lookup set_of);
 
