@@ -12,7 +12,8 @@
 // part without signatures; verification as tasks (buckets of at most 2
 // documents verified in 2 groups): 6 a route (part_verification_data), 7
 // group 0's pairs, 8 group 0's verification data (verify_pairs), 9 group
-// 0's verdicts, 10 the finishing task's candidate data (run_dedup_parts).
+// 0's verdicts, 10 the finishing task's candidate data (run_dedup_parts);
+// 11 a keep list (write_part_kept, into a file of the run's output size).
 // Seeds: fuzz/corpus/parts/ (parts of the fixed
 // source made by scan_part, and pieces 6-10 made by neardup.dask's bindings
 // from the same text with the CLI's default options, mode byte first).
@@ -22,6 +23,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -56,6 +58,9 @@ struct fixture {
   // destination (2 groups, then the finishing task) and each group's verdicts.
   std::string route;
   std::vector<std::string> pairs, vdata, verdicts;
+  // The part's keep list (run_dedup_parts' part_writes) and the size of deduped.jsonl.
+  std::string keep;
+  std::uint64_t kept_bytes = 0;
   fixture() {
     dir = fs::temp_directory_path() / ("neardup_fuzz_parts." + std::to_string(::getpid()));
     fs::create_directories(dir);
@@ -81,6 +86,14 @@ struct fixture {
       const std::vector<std::string_view> d{vdata[h]};
       verdicts.push_back(jobs::verify_pairs(pairs[h], d, options));
     }
+    const jobs::part_writes writes = [&](std::span<const std::string> k, const std::string& path) {
+      keep = k[0];
+      kept_bytes = fs::file_size(path);
+      (void)jobs::write_part_kept(sources[0], meta, keep, path, options);
+    };
+    const std::vector<std::string_view> parts{part};
+    const std::vector<std::uint32_t> part_sources{0};
+    (void)jobs::run_dedup_parts(sources, parts, part_sources, (dir / "out").string(), options, nullptr, &writes);
   }
   ~fixture() {
     std::error_code ec;
@@ -98,6 +111,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if ((mode & 1) && part.size() >= 8) {
     std::uint64_t sum = neardup::hash64(std::string_view(part).substr(0, part.size() - 8), 0);
     for (std::size_t i = 0; i < 8; ++i, sum >>= 8) part[part.size() - 8 + i] = static_cast<char>(sum & 0xFF);
+  }
+  if ((mode & 4) && ((mode >> 3) & 15) == 11) {
+    const fs::path path = f.dir / "kept";
+    std::ofstream(path, std::ios::binary) << std::string(f.kept_bytes, ' ');
+    try {
+      (void)jobs::write_part_kept(f.sources[0], f.meta, part, path.string(), f.options);
+    } catch (const std::runtime_error&) {
+    } catch (const std::invalid_argument&) {
+    }
+    return 0;
   }
   if ((mode & 4) && ((mode >> 3) & 15) >= 6) {
     const int piece = (mode >> 3) & 15;

@@ -185,20 +185,66 @@ def _metadata_task(part) -> bytes:
     return _neardup._dask_part_metadata(_load(part))
 
 
+def _write_task(command: str, args: list, source: tuple, begin: int, end: int, part, keep: bytes,
+                path: str) -> int:
+    """One part's kept lines into the run's temporary deduped.jsonl at their offset (runs where the part,
+    or its metadata, is): the bytes written."""
+    return _neardup._dask_write_part(command, args, source, begin, end, _load(part), keep, path)
+
+
+def _part_writer(writes: dict, timing: dict):
+    """write(keep lists, path) for _dask_finish (jobs::part_writes): one write task per part, submitted
+    from the finishing task (which holds OUTDIR's lock until they are done and it has renamed the file),
+    each where its part's data (`writes["keys"]`, held by the client) is. Each attempt of the finishing
+    task submits tasks of its own (a rerun after a lost worker writes the same bytes again)."""
+
+    def write(keep: list, path: str) -> None:
+        import time
+
+        from distributed import Future, worker_client
+
+        t0 = time.perf_counter()
+        attempt = uuid.uuid4().hex
+        command, args, spans = writes["command"], writes["args"], writes["spans"]
+        with worker_client() as c:
+            futures = [c.submit(_write_task, command, args, writes["sources"][s], *spans[i], Future(key, c),
+                                keep[i], path, key=f"neardup-{command}-write-{i}-{attempt}", pure=False,
+                                **writes["placement"])
+                       for i, (s, key) in enumerate(zip(writes["part_sources"], json.loads(writes["keys"])))]
+            written = c.gather(futures)
+            del futures
+        timing.update({"parts_write_seconds": time.perf_counter() - t0, "keep_lists": sum(len(k) for k in keep),
+                       "written": sum(written)})
+
+    return write
+
+
+def _writes(command: str, args: list, sources: list, part_sources: list, spans: list, futures: list,
+            placement: dict) -> dict:
+    """What the finishing task needs to have each part's kept lines written where futures[i] (the part or
+    its metadata, held by the client until the run is done) is (_part_writer)."""
+    return {"command": command, "args": args, "sources": sources, "part_sources": part_sources, "spans": spans,
+            # as one JSON string: Dask replaces an argument equal to a dependency's key by its value
+            "keys": json.dumps([f.key for f in futures]), "placement": placement}
+
+
 def _finish_task(command: str, args: list, sources: list, part_sources: list, staged: int, verified: int,
-                 *inputs) -> dict:
+                 writes: Optional[dict], *inputs) -> dict:
     """Merges the parts (bytes or paths) and writes OUTDIR. With `staged` groups of bands, inputs are
     the parts' metadata, then the groups' (buckets, bytes received), then the parts' candidate data; with
     `verified` verification groups, then their (verdicts, data bytes received, pair bytes), then the parts'
-    route sizes."""
+    route sizes. With `writes` (see _part_writer), the parts' write tasks write deduped.jsonl."""
     n = len(part_sources)
     parts = [_load(p) for p in inputs[:n]]
     groups = list(inputs[n:n + staged])
     data = list(inputs[n + staged:n + staged + (n if staged else 0)])
     verdicts = list(inputs[n + staged + n:n + staged + n + verified]) if staged else []
     routes = list(inputs[n + staged + n + verified:]) if staged else []
+    timing: dict = {}
     result = _neardup._dask_finish(command, args, sources, parts, part_sources, [g[0] for g in groups], data,
-                                   [v[0] for v in verdicts])
+                                   [v[0] for v in verdicts],
+                                   None if writes is None else _part_writer(writes, timing))
+    result["parts_write_seconds"] = timing.get("parts_write_seconds", 0.0)
     result["stage_bytes"] = [len(p) for p in parts]
     result["shuffle"] = {"band_keys": sum(g[1] for g in groups), "buckets": sum(len(g[0]) for g in groups)}
     if verified:
@@ -208,6 +254,8 @@ def _finish_task(command: str, args: list, sources: list, part_sources: list, st
     result["shuffle"].update({"candidate_data": sum(len(d) for d in data), "metadata": sum(len(p) for p in parts)})
     if not staged:
         result["shuffle"] = {"parts": sum(len(p) for p in parts)}
+    if timing:
+        result["shuffle"]["keep_lists"] = timing["keep_lists"]
     return result
 
 
@@ -248,7 +296,7 @@ def _remove_run_dir(run_dir: Optional[str]) -> None:
 def run(command: str, args: Sequence[str], client: Any = None, work_dir: Optional[PathLike] = None,
         log: Any = None, workers: Optional[Sequence[str]] = None, allow_other_workers: bool = True,
         part_bytes: int = DEFAULT_PART_BYTES, verify_bucket: int = DEFAULT_VERIFY_BUCKET,
-        timeout: Optional[float] = None) -> dict:
+        timeout: Optional[float] = None, write_tasks: bool = True) -> dict:
     """Runs ``neardup COMMAND ARGS...`` (dedup, exact or decontaminate) on the Dask cluster of
     ``client`` (default: the current one, ``distributed.get_client()``).
 
@@ -266,6 +314,9 @@ def run(command: str, args: Sequence[str], client: Any = None, work_dir: Optiona
     TimeoutError is raised, the run's tasks that have not started are
     cancelled and its ``work_dir`` files removed (a task already running on
     a worker runs to its end: Dask does not stop a running task).
+    ``write_tasks`` (dedup, exact): each part's kept lines are written into
+    OUTDIR/deduped.jsonl by a task of their own, where the part is (False: the
+    finishing task copies them all, the earlier layout, kept for comparison).
     Raises ValueError for bad options and OSError for I/O failures (a missing
     input before any task is scheduled)."""
     args = [str(a) for a in args]
@@ -383,10 +434,13 @@ def run(command: str, args: Sequence[str], client: Any = None, work_dir: Optiona
             for i, p in enumerate(parts):
                 metas.append(client.submit(_metadata_task, p, key=f"neardup-{command}-meta-{i}-{token}",
                                            pure=False, **placement))
+            # The parts' write tasks read their metadata where it is: `metas` is held until run() returns.
             done = client.submit(_finish_task, command, args, sources, part_sources, len(staged), len(verdicts),
+                                 _writes(command, scan_args, sources, part_sources, part_span, metas, placement)
+                                 if write_tasks else None,
                                  *metas, *staged, *data, *verdicts, *route_sizes,
                                  key=f"neardup-{command}-finish-{token}", pure=False, **placement)
-            del data, metas, verdicts, route_sizes
+            del data, verdicts, route_sizes
             part_sets.clear()
         elif command == "decontaminate":
             # The finishing task fetches the parts itself, one at a time; they
@@ -394,7 +448,9 @@ def run(command: str, args: Sequence[str], client: Any = None, work_dir: Optiona
             done = client.submit(_finish_decontaminate_task, args, sources, part_sources, [p.key for p in parts],
                                  key=f"neardup-{command}-finish-{token}", pure=False, **placement)
         else:
-            done = client.submit(_finish_task, command, args, sources, part_sources, 0, 0, *parts,
+            done = client.submit(_finish_task, command, args, sources, part_sources, 0, 0,
+                                 _writes(command, scan_args, sources, part_sources, part_span, parts, placement)
+                                 if write_tasks else None, *parts,
                                  key=f"neardup-{command}-finish-{token}", pure=False, **placement)
         try:
             result = done.result(timeout=timeout)
@@ -410,7 +466,7 @@ def run(command: str, args: Sequence[str], client: Any = None, work_dir: Optiona
     with open(os.path.join(plan["out_dir"], "stats.json"), encoding="utf-8") as f:
         stats = json.load(f)
     stats["dask"] = {"parts": len(part_sources), "stage_bytes": result["stage_bytes"], "notices": result["notices"],
-                     "shuffle": result["shuffle"]}
+                     "shuffle": result["shuffle"], "parts_write_seconds": result.get("parts_write_seconds", 0.0)}
     return stats
 
 

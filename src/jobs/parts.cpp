@@ -1139,9 +1139,72 @@ void read_verdicts(distributed_stage_data& data, std::span<const std::string_vie
 
 }  // namespace
 
+namespace {
+
+constexpr char kKeepMagic[8] = {'N', 'D', 'K', 'E', 'E', 'P', '\0', '\0'};
+
+// True when every kept line's size is known from pass 1 (part_writes): JSONL
+// sources only (a text file's line is a JSON object made from its text), no
+// line of 4 GiB or more.
+bool sizes_known(std::span<const io::source_info> sources, const corpus_index& corpus) {
+  for (const auto& src : sources) {
+    if (src.kind != io::source_kind::jsonl) return false;
+  }
+  for (std::size_t d = 0; d < corpus.size(); ++d) {
+    if (corpus.docs[d].raw_length == UINT32_MAX) return false;
+  }
+  return true;
+}
+
+// deduped.jsonl through the parts' write tasks (part_writes): a keep list per
+// part, the temporary file at its final size, `writes`, then the commit.
+void write_through_parts(const corpus_index& corpus, std::span<const doc_id> keeper, const std::string& path,
+                         std::span<const std::size_t> part_first, std::span<const std::uint64_t> part_begin,
+                         std::span<const std::uint32_t> part_sources, const part_writes& writes) {
+  const std::size_t parts = part_first.size();
+  std::vector<std::string> keep(parts);
+  std::uint64_t at = 0;
+  for (std::size_t i = 0; i < parts; ++i) {
+    const std::size_t first = part_first[i], last = i + 1 < parts ? part_first[i + 1] : corpus.size();
+    std::uint64_t bytes = 0, count = 0;
+    for (std::size_t d = first; d < last; ++d) {
+      if (keeper[d] != d) continue;
+      bytes += std::uint64_t{corpus.docs[d].raw_length} + 1;  // the line and its '\n'
+      ++count;
+    }
+    part_writer w(kKeepMagic, kVersion);
+    w.num<std::uint64_t>(last - first);
+    w.num<std::uint64_t>(part_begin[i]);
+    w.num<std::uint64_t>(corpus.source_bytes.at(part_sources[i]));
+    w.num<std::uint64_t>(at);
+    w.num<std::uint64_t>(bytes);
+    w.num<std::uint64_t>(count);
+    for (std::size_t d = first; d < last; ++d) {
+      if (keeper[d] == d) w.num<std::uint32_t>(static_cast<std::uint32_t>(d - first));
+    }
+    keep[i] = w.take();
+    at += bytes;
+  }
+  io::atomic_file out(path);
+  if (at > 0) {
+    if (::truncate(out.temp_path().c_str(), static_cast<off_t>(at)) != 0) {
+      throw std::runtime_error(path + ": cannot size the temporary file: " + std::strerror(errno));
+    }
+    writes(keep, out.temp_path());
+    struct stat st {};
+    if (::stat(out.temp_path().c_str(), &st) != 0 || static_cast<std::uint64_t>(st.st_size) != at) {
+      throw std::runtime_error(path + ": the parts' writes did not leave " + std::to_string(at) + " bytes");
+    }
+  }
+  out.commit();
+}
+
+}  // namespace
+
 dedup_report run_dedup_parts(std::span<const io::source_info> sources, std::span<const std::string_view> parts,
                              std::span<const std::uint32_t> part_sources, const std::string& out_dir,
-                             const dedup_options& options, const part_stages* stages) {
+                             const dedup_options& options, const part_stages* stages,
+                             const part_writes* writes) {
   options.validate();
   validate(options);
   check_part_order("run_dedup_parts", sources.size(), parts.size(), part_sources);
@@ -1157,15 +1220,22 @@ dedup_report run_dedup_parts(std::span<const io::source_info> sources, std::span
                                 " candidate data for " + std::to_string(parts.size()) + " parts");
   }
   std::vector<std::size_t> part_first(parts.size());
+  std::vector<std::uint64_t> part_begin(parts.size());  // the parts' byte ranges' starts
   run_notices notices(*events, options.max_reported_errors);
   for (std::size_t i = 0; i < parts.size(); ++i) {
     const std::uint32_t s = part_sources[i];
     const bool continues = i > 0 && part_sources[i - 1] == s;  // another range of the same file
     part_first[i] = corpus.size();
+    part_begin[i] = continues ? corpus.source_bytes.back() : 0;
     naming(sources[s].name, [&] {
-      append_part(scanned, notices, parts[i], s, continues, continues ? corpus.source_bytes.back() : 0, k, stage,
-                  stages == nullptr);
+      append_part(scanned, notices, parts[i], s, continues, part_begin[i], k, stage, stages == nullptr);
     });
+  }
+  if (writes != nullptr && *writes && options.compression == io::output_compression::none &&
+      sizes_known(sources, corpus)) {
+    scanned.write_documents = [&](const corpus_index& c, std::span<const doc_id> keeper, const std::string& path) {
+      write_through_parts(c, keeper, path, part_first, part_begin, part_sources, *writes);
+    };
   }
   std::unique_ptr<distributed_stage_data> data;
   if (stages != nullptr) {
@@ -1216,6 +1286,54 @@ dedup_report run_dedup_parts(std::span<const io::source_info> sources, std::span
   executor pool(1);
   warn_duplicate_ids(sources, corpus, pass_options_for(options, options, pool), *events, scanned.counts);
   return run_dedup_scanned(sources, out_dir, options, &scanned);
+}
+
+std::uint64_t write_part_kept(const io::source_info& source, std::string_view part, std::string_view keep,
+                              const std::string& path, const dedup_options& options) {
+  options.validate();
+  validate(options);
+  return naming(source.name, [&] {
+    scanned_corpus scanned;
+    pipeline::sink quiet;
+    run_notices none(quiet, 0);
+    append_part(scanned, none, part, 0, false, source.range_begin, options.near ? options.num_perm : 0,
+                pipeline::stage_data_options::of(options), false);
+    corpus_index& corpus = scanned.corpus;
+    const std::size_t n = corpus.size();
+    part_reader r(keep, kKeepMagic, kVersion);
+    if (r.num<std::uint64_t>() != n || r.num<std::uint64_t>() != source.range_begin) {
+      part_reader::fail("keep list of another part");
+    }
+    const auto source_bytes = r.num<std::uint64_t>();
+    const auto offset = r.num<std::uint64_t>();
+    const auto bytes = r.num<std::uint64_t>();
+    const std::vector<doc_id> kept = read_doc_list(r, n);
+    if (!r.done()) part_reader::fail("trailing bytes");
+    if (source_bytes < corpus.source_bytes.at(0)) part_reader::fail("keep list of another part");
+    std::vector<doc_id> keeper(n);
+    for (std::size_t d = 0; d < n; ++d) keeper[d] = static_cast<doc_id>(d + 1);  // removed (any other document)
+    std::uint64_t expected = 0;
+    for (const doc_id d : kept) {
+      keeper[d] = d;
+      expected += std::uint64_t{corpus.docs[d].raw_length} + 1;
+    }
+    if (expected != bytes) part_reader::fail("keep list of another part (its byte count differs)");
+    struct stat st {};  // the run made the file at its final size: a part writes inside it
+    if (::stat(path.c_str(), &st) != 0) {
+      throw std::runtime_error(path + ": cannot write the kept lines into it: " + std::strerror(errno));
+    }
+    if (offset > static_cast<std::uint64_t>(st.st_size) || bytes > static_cast<std::uint64_t>(st.st_size) - offset) {
+      part_reader::fail("keep list of another run (it writes past the end of " + path + ")");
+    }
+    corpus.source_bytes.assign(1, source_bytes);  // write_kept_at checks the whole file's size
+    executor pool(options.threads);
+    const std::uint64_t wrote = write_kept_at(source, corpus, keeper, path, offset, scan_options(options, pool), quiet);
+    if (wrote != bytes) {
+      throw std::runtime_error(source.name + ": the input changed while neardup was reading it (" +
+                               std::to_string(bytes) + " kept bytes expected, " + std::to_string(wrote) + " written)");
+    }
+    return wrote;
+  });
 }
 
 }  // namespace neardup::jobs

@@ -42,6 +42,7 @@
 // Stage data of other options is refused (format.hpp's header checks).
 #pragma once
 
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -230,18 +231,61 @@ struct part_stages {
   std::span<const std::string_view> verdicts = {};
 };
 
+// ---- writing deduped.jsonl where the parts are ----
+//
+// Without `writes`, run_dedup_parts copies every kept line itself. With it,
+// run_dedup_parts decides which documents are kept and writes clusters.tsv,
+// the evidence files and stats.json, and one task per part writes that
+// part's kept lines:
+//
+//   part_writes writes = [&](std::span<const std::string> keep, const std::string& path) {
+//     // for each part i, in any order, anywhere that sees `path` (shared storage):
+//     write_part_kept(source_i, meta[i], keep[i], path, options);
+//   };
+//   run_dedup_parts(sources, meta, part_sources, out_dir, options, &stages, &writes);
+//
+// `path` is deduped.jsonl's temporary file in OUTDIR (atomic_file's
+// "deduped.jsonl.tmp.PID.N"), made at its final size: each kept line is its
+// raw bytes and one '\n', so a part's place (the kept bytes of the parts
+// before it) is known from pass 1's metadata. When `writes` returns, the file
+// is made durable and renamed to deduped.jsonl (before stats.json and
+// _SUCCESS); when it throws, the file is removed and the exception passes on.
+// The bytes are those one writer writes: write_part_kept copies by the same
+// code (jobs' write_kept, pwrite(2) at the part's offset instead of
+// appending). Runs whose line sizes are not known beforehand (a text-file
+// source, a line of 4 GiB or more) or whose output is compressed (--compress
+// zstd) are written by run_dedup_parts alone; `writes` is then not called.
+//
+// Layout (version 1, part_bytes.hpp framing):
+//   keep list   "NDKEEP\0\0" | u64 documents of the part | u64 its range_begin
+//               | u64 bytes of the whole source as pass 1 read it | u64 offset
+//               in the output | u64 bytes to write | u64 count | u32 kept
+//               document within the part, ascending
+using part_writes = std::function<void(std::span<const std::string> keep, const std::string& path)>;
+
+// Writes the kept lines of one part (scan_part's or part_metadata()'s bytes;
+// `source` with the part's range, as for scan_part) listed in `keep` (made by
+// run_dedup_parts for this part) into the existing file `path` at the keep
+// list's offset. Returns the bytes written. Throws std::runtime_error naming
+// the source when the keep list is damaged or of another part, or the input
+// changed since pass 1.
+std::uint64_t write_part_kept(const io::source_info& source, std::string_view part, std::string_view keep,
+                              const std::string& path, const dedup_options& options);
+
 // Merges the parts (parts[i]: scan_part of a range of sources[part_sources[i]]
 // with the same options; in input order, the ranges of each source
 // consecutive, from 0 to its end, cut by part_ranges) and runs the rest of
 // the job into out_dir. With `stages` (dedup only), the parts may be
 // part_metadata() parts, and the bands' buckets and candidates' signatures
-// and sets are taken from `stages`. Throws std::invalid_argument when the
+// and sets are taken from `stages`. With `writes`, the parts' tasks write
+// deduped.jsonl (above). Throws std::invalid_argument when the
 // parts do not cover the sources in order, std::runtime_error naming the
 // source for a part that is damaged, of another version, made with other
 // options, or whose range does not continue the previous one; otherwise as
 // run_dedup.
 dedup_report run_dedup_parts(std::span<const io::source_info> sources, std::span<const std::string_view> parts,
                              std::span<const std::uint32_t> part_sources, const std::string& out_dir,
-                             const dedup_options& options, const part_stages* stages = nullptr);
+                             const dedup_options& options, const part_stages* stages = nullptr,
+                             const part_writes* writes = nullptr);
 
 }  // namespace neardup::jobs
