@@ -15,7 +15,7 @@
 // 0's verdicts, 10 the finishing task's candidate data (run_dedup_parts);
 // 11 a keep list (write_part_kept, into a file of the run's output size).
 // Seeds: fuzz/corpus/parts/ (parts of the fixed
-// source made by scan_part, and pieces 6-10 made by neardup.dask's bindings
+// source made by scan_part, and pieces 6-11 made by neardup.dask's bindings
 // from the same text with the CLI's default options, mode byte first).
 #include <unistd.h>
 

@@ -47,16 +47,28 @@ What runs where:
     clusterer over the buckets (each band against the previous band's
     labels) answering pairs from the verdicts, and verifying the others
     (pairs of larger buckets) with the shipped signatures and sets, keep
-    choice, and writing OUTDIR (``run_dedup_parts``; for exact and decontaminate it
-    merges whole parts). Inputs and OUTDIR must be at the same paths on
-    every worker (shared storage).
+    choice, and writing clusters.tsv, the evidence files and stats.json
+    (``run_dedup_parts``; for exact and decontaminate it merges whole
+    parts);
+  * dedup and exact: one task per part writes that part's kept lines into
+    OUTDIR/deduped.jsonl (``write_part_kept``, where the part's metadata
+    is, reading its byte range of the input again), at the offset the
+    finishing task computed from pass 1's line sizes, into the temporary
+    file "deduped.jsonl.tmp.PID.N" it made at the final size; the finishing
+    task submits these tasks, waits for them, and renames the file. With
+    text-file inputs (a line's size is known only once written) or
+    --compress zstd, the finishing task writes deduped.jsonl itself.
+    Inputs and OUTDIR must be at the same paths on every worker (shared
+    storage).
 
 Scan tasks run with ``--threads 1`` unless ``threads`` is given: Dask's
 workers give the parallelism. The finishing task runs alone and uses the
 command's default (every core of its worker) unless ``threads`` is given.
 A task lost with its worker is run again by Dask; the finishing task
 writes every file under a temporary name and renames it, and a new attempt
-removes an earlier attempt's leftovers.
+removes an earlier attempt's leftovers (a write task run again writes the
+same bytes at the same place; a new attempt of the finishing task makes a
+new temporary file and write tasks of its own).
 """
 
 from __future__ import annotations
@@ -509,7 +521,8 @@ _USAGE = """usage: python3 -m neardup.dask {dedup|exact|decontaminate} INPUT... 
 
 Runs `neardup dedup` (or `exact`, or `decontaminate ... --reference REF`) on a
 Dask cluster: one task per input file (or range of a large one) signs (or
-checks) it on a worker, one task merges and writes OUTDIR. The
+checks) it on a worker, one task merges and writes OUTDIR (dedup and exact:
+with one task per part copying its kept lines into deduped.jsonl). The
 outputs are those of the single-machine command. Every option of the command
 is accepted (see `neardup dedup --help`); scan tasks run with --threads 1
 unless it is given.

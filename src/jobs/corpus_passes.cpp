@@ -695,10 +695,14 @@ class atomic_output final : public kept_output {
 };
 
 // Writes into an existing file from byte `at` on (pwrite(2), buffered), so
-// that tasks writing disjoint ranges of one file need no coordination.
+// that tasks writing disjoint ranges of one file need no coordination. As
+// atomic_file does, it starts the writeback as it goes, and finish() waits
+// for its range to reach the disk: the commit's fsync, in the one process
+// that renames the file, then finds little left to do.
 class positioned_output final : public kept_output {
  public:
-  positioned_output(const std::string& path, std::uint64_t at) : path_(path), at_(at) {
+  positioned_output(const std::string& path, std::uint64_t at)
+      : path_(path), begin_(at), at_(at), writeback_started_(at) {
     fd_ = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);  // never created here: the file is the run's
     if (fd_ < 0) throw std::runtime_error(path + ": cannot open for writing: " + std::strerror(errno));
     buf_.reserve(buffer_bytes);
@@ -736,9 +740,18 @@ class positioned_output final : public kept_output {
     }
     return done;
   }
-  // Writes what is buffered and closes the file; returns the bytes written.
+  // Writes what is buffered, waits for the range written to reach the disk
+  // and closes the file; returns the bytes written.
   std::uint64_t finish() {
     flush();
+#ifdef SYNC_FILE_RANGE_WRITE
+    const int synced = ::sync_file_range(fd_, static_cast<off_t>(begin_), static_cast<off_t>(at_ - begin_),
+                                         SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+                                             SYNC_FILE_RANGE_WAIT_AFTER);
+#else
+    const int synced = ::fdatasync(fd_);
+#endif
+    if (synced != 0) throw std::runtime_error(path_ + ": cannot write to the disk: " + std::strerror(errno));
     const int fd = fd_;
     fd_ = -1;
     if (::close(fd) != 0) throw std::runtime_error(path_ + ": close failed: " + std::strerror(errno));
@@ -763,9 +776,19 @@ class positioned_output final : public kept_output {
       at_ += static_cast<std::uint64_t>(w);
       written_ += static_cast<std::uint64_t>(w);
     }
+#ifdef SYNC_FILE_RANGE_WRITE
+    if (at_ - writeback_started_ >= writeback_step) {
+      (void)::sync_file_range(fd_, static_cast<off_t>(writeback_started_),
+                              static_cast<off_t>(at_ - writeback_started_), SYNC_FILE_RANGE_WRITE);
+      writeback_started_ = at_;
+    }
+#endif
   }
+  static constexpr std::uint64_t writeback_step = std::uint64_t{8} << 20;
   std::string path_;
+  std::uint64_t begin_;
   std::uint64_t at_;
+  std::uint64_t writeback_started_;
   std::uint64_t written_ = 0;
   int fd_ = -1;
   std::string buf_;
