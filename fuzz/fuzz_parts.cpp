@@ -13,9 +13,12 @@
 // documents verified in 2 groups): 6 a route (part_verification_data), 7
 // group 0's pairs, 8 group 0's verification data (verify_pairs), 9 group
 // 0's verdicts, 10 the finishing task's candidate data (run_dedup_parts);
-// 11 a keep list (write_part_kept, into a file of the run's output size).
+// 11 a keep list (write_part_kept, into a file of the run's output size);
+// exact groups as tasks (2 fingerprint groups, metadata without
+// fingerprints, run_dedup_parts): 12 group 0's exact groups, 13 the part's
+// fingerprint piece of group 0 (group_part_fingerprints).
 // Seeds: fuzz/corpus/parts/ (parts of the fixed
-// source made by scan_part, and pieces 6-11 made by neardup.dask's bindings
+// source made by scan_part, and pieces 6-13 made by neardup.dask's bindings
 // from the same text with the CLI's default options, mode byte first).
 #include <unistd.h>
 
@@ -61,6 +64,9 @@ struct fixture {
   // The part's keep list (run_dedup_parts' part_writes) and the size of deduped.jsonl.
   std::string keep;
   std::uint64_t kept_bytes = 0;
+  // Exact groups as tasks: the part's fingerprint pieces, each group's exact groups, the slim metadata.
+  std::vector<std::string> fp_pieces, exact;
+  std::string slim;
   fixture() {
     dir = fs::temp_directory_path() / ("neardup_fuzz_parts." + std::to_string(::getpid()));
     fs::create_directories(dir);
@@ -94,6 +100,12 @@ struct fixture {
     const std::vector<std::string_view> parts{part};
     const std::vector<std::uint32_t> part_sources{0};
     (void)jobs::run_dedup_parts(sources, parts, part_sources, (dir / "out").string(), options, nullptr, &writes);
+    fp_pieces = jobs::part_fingerprints(part, options, 2);
+    for (const auto& piece : fp_pieces) {
+      const std::vector<std::string_view> one{piece};
+      exact.push_back(jobs::group_part_fingerprints(one, options));
+    }
+    slim = jobs::part_metadata(part, false);
   }
   ~fixture() {
     std::error_code ec;
@@ -117,6 +129,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::ofstream(path, std::ios::binary) << std::string(f.kept_bytes, ' ');
     try {
       (void)jobs::write_part_kept(f.sources[0], f.meta, part, path.string(), f.options);
+    } catch (const std::runtime_error&) {
+    } catch (const std::invalid_argument&) {
+    }
+    return 0;
+  }
+  if ((mode & 4) && (((mode >> 3) & 15) == 12 || ((mode >> 3) & 15) == 13)) {
+    std::vector<std::string> exact = f.exact;
+    try {
+      if (((mode >> 3) & 15) == 12) {
+        exact[0] = part;
+      } else {
+        const std::vector<std::string_view> one{part};
+        exact[0] = jobs::group_part_fingerprints(one, f.options);
+      }
+      const std::vector<std::string_view> parts{f.slim}, b{f.buckets}, d{f.data}, e(exact.begin(), exact.end());
+      const std::vector<std::uint32_t> part_sources{0};
+      const jobs::part_stages stages{b, d, {}, e};
+      (void)jobs::run_dedup_parts(f.sources, parts, part_sources, (f.dir / "out").string(), f.options, &stages);
     } catch (const std::runtime_error&) {
     } catch (const std::invalid_argument&) {
     }

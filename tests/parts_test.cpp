@@ -166,6 +166,20 @@ njobs::dedup_report run_in_parts(const corpus& c, njobs::dedup_options o, std::u
   }
   const std::vector<std::string_view> bucket_views(buckets.begin(), buckets.end());
   std::vector<std::string> data, meta;
+  // Exact groups as tasks (in band_groups groups) unless the bands are in one range.
+  const bool exact_tasks = band_groups > 1;
+  std::vector<std::string> exact;
+  if (exact_tasks) {
+    std::vector<std::vector<std::string>> pieces;
+    for (const auto& p : parts) pieces.push_back(njobs::part_fingerprints(p, o, band_groups));
+    for (std::uint32_t g = 0; g < band_groups; ++g) {
+      std::vector<std::string_view> mine;
+      for (const auto& p : pieces) mine.push_back(p.at(g));
+      exact.push_back(njobs::group_part_fingerprints(mine, o));
+    }
+    std::reverse(exact.begin(), exact.end());  // any order
+  }
+  const std::vector<std::string_view> exact_views(exact.begin(), exact.end());
   if (verify != nullptr) {
     const njobs::verification_plan plan = njobs::plan_verification(bucket_views, verify->max_bucket, verify->groups);
     EXPECT_EQ(plan.routes.size(), parts.size());
@@ -177,7 +191,7 @@ njobs::dedup_report run_in_parts(const corpus& c, njobs::dedup_options o, std::u
       EXPECT_EQ(pieces.back().size(), verify->groups + 1);
       data.push_back(pieces.back().back());
       verify->finish_data_bytes += data.back().size();
-      meta.push_back(njobs::part_metadata(parts[i]));
+      meta.push_back(njobs::part_metadata(parts[i], !exact_tasks));
     }
     std::vector<std::string> verdicts;
     for (std::uint32_t h = 0; h < verify->groups; ++h) {
@@ -189,7 +203,7 @@ njobs::dedup_report run_in_parts(const corpus& c, njobs::dedup_options o, std::u
     std::reverse(verdicts.begin(), verdicts.end());  // any order
     const std::vector<std::string_view> data_views(data.begin(), data.end()),
         verdict_views(verdicts.begin(), verdicts.end());
-    const njobs::part_stages stages{bucket_views, data_views, verdict_views};
+    const njobs::part_stages stages{bucket_views, data_views, verdict_views, exact_views};
     return finish(meta, &stages);
   }
   const std::vector<std::string> candidates = njobs::part_candidates(bucket_views);
@@ -198,10 +212,10 @@ njobs::dedup_report run_in_parts(const corpus& c, njobs::dedup_options o, std::u
       EXPECT_FALSE(part_sets[i].empty());
     }
     data.push_back(njobs::part_candidate_data(part_source_info[i], parts[i], candidates.at(i), o, part_sets[i]));
-    meta.push_back(njobs::part_metadata(parts[i]));
+    meta.push_back(njobs::part_metadata(parts[i], !exact_tasks));
   }
   const std::vector<std::string_view> data_views(data.begin(), data.end());
-  const njobs::part_stages stages{bucket_views, data_views};
+  const njobs::part_stages stages{bucket_views, data_views, {}, exact_views};
   return finish(meta, &stages);
 }
 
@@ -493,8 +507,10 @@ TEST(Parts, DamagedPartStagesAreRefused) {
   EXPECT_THROW((void)njobs::part_candidate_data(c.sources[0], parts[0], candidates[2], o), std::runtime_error);
   const std::vector<std::uint32_t> part_sources{0, 1, 2};
   const std::string out = (c.dir / "out").string();
-  auto run = [&](std::vector<std::string> b, std::vector<std::string> d) {
-    const std::vector<std::string_view> mv(meta.begin(), meta.end()), bv(b.begin(), b.end()), dv(d.begin(), d.end());
+  auto run = [&](std::vector<std::string> b, std::vector<std::string> d, const std::vector<std::string>& m = {}) {
+    const std::vector<std::string_view> mv = m.empty() ? std::vector<std::string_view>(meta.begin(), meta.end())
+                                                       : std::vector<std::string_view>(m.begin(), m.end());
+    const std::vector<std::string_view> bv(b.begin(), b.end()), dv(d.begin(), d.end());
     const njobs::part_stages stages{bv, dv};
     return njobs::run_dedup_parts(c.sources, mv, part_sources, out, o, &stages);
   };
@@ -510,6 +526,37 @@ TEST(Parts, DamagedPartStagesAreRefused) {
   auto short_data = data;
   short_data.pop_back();
   EXPECT_THROW(run(buckets, short_data), std::invalid_argument);
+
+  // Exact groups as tasks: metadata without fingerprints, and the groups of two fingerprint groups.
+  std::vector<std::vector<std::string>> pieces;
+  for (const auto& p : parts) pieces.push_back(njobs::part_fingerprints(p, o, 2));
+  EXPECT_THROW((void)njobs::part_fingerprints(parts[0], o, 0), std::invalid_argument);
+  std::vector<std::string> exact, slim;
+  for (std::uint32_t g = 0; g < 2; ++g) {
+    const std::vector<std::string_view> mine{pieces[0][g], pieces[1][g], pieces[2][g]};
+    exact.push_back(njobs::group_part_fingerprints(mine, o));
+  }
+  for (const auto& p : parts) slim.push_back(njobs::part_metadata(p, false));
+  EXPECT_LT(slim[0].size(), meta[0].size());
+  const std::vector<std::string_view> mixed{pieces[0][0], pieces[1][1], pieces[2][0]};
+  EXPECT_THROW((void)njobs::group_part_fingerprints(mixed, o), std::runtime_error);  // pieces of two groups
+  auto run_exact = [&](const std::vector<std::string>& m, std::vector<std::string> e) {
+    const std::vector<std::string_view> mv(m.begin(), m.end()), bv(buckets.begin(), buckets.end()),
+        dv(data.begin(), data.end()), ev(e.begin(), e.end());
+    const njobs::part_stages stages{bv, dv, {}, ev};
+    return njobs::run_dedup_parts(c.sources, mv, part_sources, out, o, &stages);
+  };
+  const auto single = njobs::run_dedup(c.sources, (c.dir / "single").string(), o);
+  const auto r = run_exact(slim, exact);
+  EXPECT_EQ(r.removed_exact, single.removed_exact);
+  EXPECT_GT(r.removed_exact, 0u);
+  EXPECT_TRUE(read_file(c.dir / "out" / "clusters.tsv") == read_file(c.dir / "single" / "clusters.tsv"));
+  auto damaged_exact = exact;
+  damaged_exact[1][damaged_exact[1].size() / 2] ^= 0x20;
+  EXPECT_THROW(run_exact(slim, damaged_exact), std::runtime_error);
+  EXPECT_THROW(run_exact(slim, {exact[0], exact[0]}), std::runtime_error);  // a group given twice
+  EXPECT_THROW(run_exact(slim, {exact[0]}), std::runtime_error);            // a group missing
+  EXPECT_THROW(run(buckets, data, slim), std::runtime_error);               // no fingerprints, no exact groups
 }
 
 TEST(Parts, DamagedOrMismatchedKeepListsAreRefused) {

@@ -24,7 +24,10 @@ keep choice and writing; route, pairs, vpiece, fdata, routesize: picking
 pieces of a result where it is), with an estimate for 1 TB on 100 workers
 made from them. NEARDUP_DASK_VERIFY_BUCKET=0 runs the earlier layout instead
 (candidates = each part's candidates; sets = candidates' data; the finishing
-task verifies every pair). write = one part's kept lines into deduped.jsonl,
+task verifies every pair). fps = a part's usable documents' fingerprints in
+pieces by a hash of the fingerprint (fpiece: picking one); exact = one
+fingerprint group's documents whose text another document repeats.
+write = one part's kept lines into deduped.jsonl,
 where the part is (submitted and waited for by the finishing task: its own
 time is printed without that wait); NEARDUP_DASK_WRITE_TASKS=0 has the
 finishing task copy every kept line itself (the earlier layout).
@@ -154,10 +157,12 @@ def main() -> int:
               "and finish; routes: vplan -> parts; pairs: vplan -> verify tasks; verification_data: candidates' "
               "signatures and sets, parts -> verify tasks; verdicts: verify tasks -> finish; candidate_data: "
               "signatures and sets of larger buckets' members (all candidates' without verify tasks) -> finish; "
+              "fingerprints: parts -> exact tasks; exact_groups: exact tasks -> finish; "
               "metadata: parts -> finish; keep_lists: finish -> write tasks); "
               "lines -> scan 8 bytes per range; kept lines are copied from shared storage by the write tasks "
               "(or, without them, by the finishing task)")
-        received = sum(shuffle.get(k, 0) for k in ('metadata', 'buckets', 'candidate_data', 'verdicts', 'parts'))
+        received = sum(shuffle.get(k, 0) for k in ('metadata', 'buckets', 'candidate_data', 'verdicts', 'parts',
+                                                   'exact_groups'))
         print(f"received by the finishing task: {received / docs:.1f} bytes/document")
 
         costs = {}
@@ -184,7 +189,7 @@ def main() -> int:
         print(f"1 TB on 100 workers (linear extrapolation): spread tasks {per_byte_spread * tb / 100 / 60:.0f} min; "
               f"single tasks {per_byte_seq * tb / 3600:.1f} h on one worker, which holds the metadata, buckets and "
               f"candidate data and verdicts: "
-              f"{sum(shuffle.get(k, 0) for k in ('metadata', 'buckets', 'candidate_data', 'verdicts')) / mb / 1e6 * tb / 1e9:.0f} GB")
+              f"{received / mb / 1e6 * tb / 1e9:.0f} GB")
 
         # decontaminate: references cut from 200 of the corpus's documents
         refs = tmp / "bench.jsonl"

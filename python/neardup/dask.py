@@ -43,6 +43,12 @@ What runs where:
     sets, where the part is, once for all groups), and one task per group
     verifies its pairs with the run's verifier (verdicts and the similarity
     the evidence files report);
+  * dedup: exact groups as tasks (jobs::part_fingerprints,
+    group_part_fingerprints): one task per part splits its usable
+    documents' fingerprints by a hash of the fingerprint into as many
+    pieces as band ranges, one task per piece lists the documents whose
+    text another document repeats; the parts' metadata then goes to the
+    finishing task without fingerprints;
   * one task runs the rest on a worker: ids across parts, exact groups, the
     clusterer over the buckets (each band against the previous band's
     labels) answering pairs from the verdicts, and verifying the others
@@ -192,9 +198,21 @@ def _verify_task(args: list, pairs: bytes, *data) -> tuple:
     return _neardup._dask_verify(args, pairs, list(data)), sum(len(d) for d in data), len(pairs)
 
 
-def _metadata_task(part) -> bytes:
-    """A part without its signatures (runs where the part is)."""
-    return _neardup._dask_part_metadata(_load(part))
+def _metadata_task(part, fingerprints: bool = True) -> bytes:
+    """A part without its signatures, and without its fingerprints unless `fingerprints` (runs where the
+    part is)."""
+    return _neardup._dask_part_metadata(_load(part), fingerprints)
+
+
+def _fingerprints_task(args: list, part, groups: int) -> list:
+    """A part's usable documents' fingerprints in `groups` pieces, by a hash of the fingerprint (runs where
+    the part is)."""
+    return _neardup._dask_part_fingerprints(args, _load(part), groups)
+
+
+def _exact_task(args: list, *pieces: bytes) -> tuple:
+    """One fingerprint group's exact groups from every part's piece of it: (bytes, bytes received)."""
+    return _neardup._dask_exact_groups(args, list(pieces)), sum(len(p) for p in pieces)
 
 
 def _write_task(command: str, args: list, source: tuple, begin: int, end: int, part, keep: bytes,
@@ -241,21 +259,24 @@ def _writes(command: str, args: list, sources: list, part_sources: list, spans: 
 
 
 def _finish_task(command: str, args: list, sources: list, part_sources: list, staged: int, verified: int,
-                 writes: Optional[dict], *inputs) -> dict:
+                 exact: int, writes: Optional[dict], *inputs) -> dict:
     """Merges the parts (bytes or paths) and writes OUTDIR. With `staged` groups of bands, inputs are
     the parts' metadata, then the groups' (buckets, bytes received), then the parts' candidate data; with
     `verified` verification groups, then their (verdicts, data bytes received, pair bytes), then the parts'
-    route sizes. With `writes` (see _part_writer), the parts' write tasks write deduped.jsonl."""
+    route sizes; with `exact` fingerprint groups, then their (exact groups, bytes received), and the
+    metadata has no fingerprints. With `writes` (see _part_writer), the parts' write tasks write
+    deduped.jsonl."""
     n = len(part_sources)
     parts = [_load(p) for p in inputs[:n]]
     groups = list(inputs[n:n + staged])
     data = list(inputs[n + staged:n + staged + (n if staged else 0)])
     verdicts = list(inputs[n + staged + n:n + staged + n + verified]) if staged else []
-    routes = list(inputs[n + staged + n + verified:]) if staged else []
+    routes = list(inputs[n + staged + n + verified:len(inputs) - exact]) if staged else []
+    exacts = list(inputs[len(inputs) - exact:]) if exact else []
     timing: dict = {}
     result = _neardup._dask_finish(command, args, sources, parts, part_sources, [g[0] for g in groups], data,
                                    [v[0] for v in verdicts],
-                                   None if writes is None else _part_writer(writes, timing))
+                                   None if writes is None else _part_writer(writes, timing), [e[0] for e in exacts])
     result["parts_write_seconds"] = timing.get("parts_write_seconds", 0.0)
     result["stage_bytes"] = [len(p) for p in parts]
     result["shuffle"] = {"band_keys": sum(g[1] for g in groups), "buckets": sum(len(g[0]) for g in groups)}
@@ -263,6 +284,9 @@ def _finish_task(command: str, args: list, sources: list, part_sources: list, st
         result["shuffle"].update({"routes": sum(routes), "pairs": sum(v[2] for v in verdicts),
                                   "verification_data": sum(v[1] for v in verdicts),
                                   "verdicts": sum(len(v[0]) for v in verdicts)})
+    if exact:
+        result["shuffle"].update({"fingerprints": sum(e[1] for e in exacts),
+                                  "exact_groups": sum(len(e[0]) for e in exacts)})
     result["shuffle"].update({"candidate_data": sum(len(d) for d in data), "metadata": sum(len(p) for p in parts)})
     if not staged:
         result["shuffle"] = {"parts": sum(len(p) for p in parts)}
@@ -443,16 +467,33 @@ def run(command: str, args: Sequence[str], client: Any = None, work_dir: Optiona
                                               part_sets[i], *part_counts[i], key=f"neardup-{command}-sets-{i}-{token}",
                                               pure=False, **placement))
                 del cands
+            # Exact groups as tasks (jobs::part_fingerprints, group_part_fingerprints): each part's usable
+            # documents' fingerprints, split by a hash of the fingerprint, go to `exact_groups` tasks; the
+            # finishing task receives only the documents whose text another document repeats, and metadata
+            # without fingerprints.
+            exact_groups = max(2, len(client.scheduler_info().get("workers", {})))
+            pieces = [client.submit(_fingerprints_task, scan_args, p, exact_groups,
+                                    key=f"neardup-{command}-fps-{i}-{token}", pure=False, **placement)
+                      for i, p in enumerate(parts)]
+            exacts = []
+            for g in range(exact_groups):
+                mine = [client.submit(operator.getitem, x, g, key=f"neardup-{command}-fpiece-{i}.{g}-{token}",
+                                      pure=False, **placement) for i, x in enumerate(pieces)]
+                exacts.append(client.submit(_exact_task, scan_args, *mine, key=f"neardup-{command}-exact-{g}-{token}",
+                                            pure=False, **placement))
+                del mine
+            del pieces
             for i, p in enumerate(parts):
-                metas.append(client.submit(_metadata_task, p, key=f"neardup-{command}-meta-{i}-{token}",
+                metas.append(client.submit(_metadata_task, p, False, key=f"neardup-{command}-meta-{i}-{token}",
                                            pure=False, **placement))
             # The parts' write tasks read their metadata where it is: `metas` is held until run() returns.
             done = client.submit(_finish_task, command, args, sources, part_sources, len(staged), len(verdicts),
+                                 len(exacts),
                                  _writes(command, scan_args, sources, part_sources, part_span, metas, placement)
                                  if write_tasks else None,
-                                 *metas, *staged, *data, *verdicts, *route_sizes,
+                                 *metas, *staged, *data, *verdicts, *route_sizes, *exacts,
                                  key=f"neardup-{command}-finish-{token}", pure=False, **placement)
-            del data, verdicts, route_sizes
+            del data, verdicts, route_sizes, exacts
             part_sets.clear()
         elif command == "decontaminate":
             # The finishing task fetches the parts itself, one at a time; they
@@ -460,7 +501,7 @@ def run(command: str, args: Sequence[str], client: Any = None, work_dir: Optiona
             done = client.submit(_finish_decontaminate_task, args, sources, part_sources, [p.key for p in parts],
                                  key=f"neardup-{command}-finish-{token}", pure=False, **placement)
         else:
-            done = client.submit(_finish_task, command, args, sources, part_sources, 0, 0,
+            done = client.submit(_finish_task, command, args, sources, part_sources, 0, 0, 0,
                                  _writes(command, scan_args, sources, part_sources, part_span, parts, placement)
                                  if write_tasks else None, *parts,
                                  key=f"neardup-{command}-finish-{token}", pure=False, **placement)

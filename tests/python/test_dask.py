@@ -161,6 +161,7 @@ def test_dedup_is_the_cli_result_for_any_partitioning(cluster, cli, tmp_path, fi
     assert r["documents"]["removed_near_duplicates"] > 0 and r["documents"]["removed_exact_duplicates"] > 0
     assert r["dask"]["shuffle"]["verdicts"] > 0  # verification ran as tasks (the default)
     assert r["dask"]["shuffle"]["keep_lists"] > 0  # deduped.jsonl written by the parts' tasks (the default)
+    assert r["dask"]["shuffle"]["fingerprints"] > 0 and r["dask"]["shuffle"]["exact_groups"] > 0  # exact groups too
     assert_same(tmp_path / "single", tmp_path / "dist")
     if files == 3:  # the earlier layout: the finishing task writes deduped.jsonl alone
         r = neardup.dask.run("dedup", [*map(str, inputs), "-o", str(tmp_path / "alone"), "--quiet", "--threshold",

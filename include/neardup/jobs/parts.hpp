@@ -118,8 +118,10 @@ std::string scan_part(const io::source_info& source, const dedup_options& option
 //               shingle hashes (sorted)
 
 // A part without its signatures (the rest as is): what run_dedup_parts
-// needs from a part when given part_stages.
-std::string part_metadata(std::string_view part);
+// needs from a part when given part_stages. Without `fingerprints`, also
+// without its documents' fingerprints (an empty fingerprint run), for a run
+// whose exact groups are found in tasks (part_stages::exact, below).
+std::string part_metadata(std::string_view part, bool fingerprints = true);
 
 // The band keys of bands [band_begin, band_end) of a part's documents.
 // REQUIRES: options.near; band_begin < band_end <= options.banding().bands
@@ -221,6 +223,47 @@ std::vector<std::string> part_verification_data(const io::source_info& source, s
 std::string verify_pairs(std::string_view pairs, std::span<const std::string_view> data,
                          const dedup_options& options);
 
+// ---- exact groups as tasks ----
+//
+// Without them the finishing task receives every document's fingerprint (20
+// of the 71 bytes per document of a part's metadata) and groups them. With
+// them, the fingerprints are grouped in tasks, by a hash of the fingerprint,
+// and the finishing task receives only the documents whose text another
+// document repeats:
+//
+//   fps[i]    = part_fingerprints(part[i], options, groups)        // where part i is: `groups` pieces
+//   exact[g]  = group_part_fingerprints({fps[0][g], fps[1][g], ...}, options)
+//   meta[i]   = part_metadata(part[i], false)                       // no fingerprints
+//   run_dedup_parts(..., &stages{buckets, data, verdicts, exact});
+//
+// Why the outputs stay run_dedup's: exact_groups (pipeline/stages.hpp)
+// groups the usable documents by equal fingerprints and makes the first of
+// each group its leader; a document whose fingerprint no other usable
+// document has is its own leader whatever its fingerprint is. The finishing
+// task gives each unlisted document a fingerprint no other document has
+// ({document, 2^64-1}: a real fingerprint equal to one of those is a 128-bit
+// hash collision) and the listed ones their own.
+//
+// Layouts (version 1, part_bytes.hpp framing):
+//   fingerprint piece  "NDFPPCE\0" | u32 group | u32 groups | u64 documents
+//               of the part | u64 n + n bytes of a fingerprint run
+//               (pipeline/format.hpp, documents within the part): the usable
+//               documents whose fingerprint's low half % groups == group
+//   exact groups "NDEXACT\0" | u32 group | u32 groups | u64 parts | u64
+//               documents of each part | u64 count | u32 document (run-wide,
+//               ascending) per entry | u64 low, u64 high of its fingerprint
+//               per entry: the documents of the group whose fingerprint
+//               another document shares
+
+// Splits a part's usable documents' fingerprints into `groups` pieces.
+// REQUIRES: 1 <= groups <= max_verification_groups (std::invalid_argument).
+std::vector<std::string> part_fingerprints(std::string_view part, const dedup_options& options,
+                                           std::uint32_t groups);
+
+// The exact groups of one fingerprint group from every part's piece of it
+// (pieces[i] of part i, in input order).
+std::string group_part_fingerprints(std::span<const std::string_view> pieces, const dedup_options& options);
+
 // What run_dedup_parts takes instead of the parts' signatures.
 struct part_stages {
   std::span<const std::string_view> buckets;         // group_part_band_keys of every band range
@@ -229,6 +272,9 @@ struct part_stages {
   std::span<const std::string_view> candidate_data;
   // verify_pairs of every group of one plan (any order), or none.
   std::span<const std::string_view> verdicts = {};
+  // group_part_fingerprints of every group (any order), or none; with them,
+  // the parts may be part_metadata(part, false) parts.
+  std::span<const std::string_view> exact = {};
 };
 
 // ---- writing deduped.jsonl where the parts are ----
