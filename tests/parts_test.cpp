@@ -154,6 +154,23 @@ njobs::dedup_report run_in_parts(const corpus& c, njobs::dedup_options o, std::u
     EXPECT_EQ(tasks.calls, report.kept > 0 ? 1u : 0u);
     return report;
   };
+  if (band_groups == 0 && !o.near && part_bytes == 3000) {
+    // `exact` with exact groups as tasks (2 groups; one of the sweep's part sizes): metadata without fingerprints
+    std::vector<std::vector<std::string>> pieces;
+    std::vector<std::string> exact, slim;
+    for (const auto& p : parts) {
+      pieces.push_back(njobs::part_fingerprints(p, o, 2));
+      slim.push_back(njobs::part_metadata(p, false));
+    }
+    for (std::uint32_t g = 0; g < 2; ++g) {
+      std::vector<std::string_view> mine;
+      for (const auto& p : pieces) mine.push_back(p.at(g));
+      exact.push_back(njobs::group_part_fingerprints(mine, o));
+    }
+    const std::vector<std::string_view> exact_views(exact.begin(), exact.end());
+    const njobs::part_stages stages{{}, {}, {}, exact_views};
+    return finish(slim, &stages);
+  }
   if (band_groups == 0) return finish(parts, nullptr);
   const std::uint32_t bands = o.banding().bands;
   std::vector<std::string> buckets;

@@ -43,7 +43,7 @@ What runs where:
     sets, where the part is, once for all groups), and one task per group
     verifies its pairs with the run's verifier (verdicts and the similarity
     the evidence files report);
-  * dedup: exact groups as tasks (jobs::part_fingerprints,
+  * dedup and exact: exact groups as tasks (jobs::part_fingerprints,
     group_part_fingerprints): one task per part splits its usable
     documents' fingerprints by a hash of the fingerprint into as many
     pieces as band ranges, one task per piece lists the documents whose
@@ -204,15 +204,33 @@ def _metadata_task(part, fingerprints: bool = True) -> bytes:
     return _neardup._dask_part_metadata(_load(part), fingerprints)
 
 
-def _fingerprints_task(args: list, part, groups: int) -> list:
+def _fingerprints_task(command: str, args: list, part, groups: int) -> list:
     """A part's usable documents' fingerprints in `groups` pieces, by a hash of the fingerprint (runs where
     the part is)."""
-    return _neardup._dask_part_fingerprints(args, _load(part), groups)
+    return _neardup._dask_part_fingerprints(command, args, _load(part), groups)
 
 
-def _exact_task(args: list, *pieces: bytes) -> tuple:
+def _exact_task(command: str, args: list, *pieces: bytes) -> tuple:
     """One fingerprint group's exact groups from every part's piece of it: (bytes, bytes received)."""
-    return _neardup._dask_exact_groups(args, list(pieces)), sum(len(p) for p in pieces)
+    return _neardup._dask_exact_groups(command, args, list(pieces)), sum(len(p) for p in pieces)
+
+
+def _exact_stage(client: Any, command: str, args: list, parts: list, token: str, placement: dict) -> list:
+    """Exact groups as tasks (jobs::part_fingerprints, group_part_fingerprints): each part's usable
+    documents' fingerprints, split by a hash of the fingerprint, go to max(2, workers) tasks, whose
+    results list the documents whose text another document repeats (the finishing task receives those,
+    and metadata without fingerprints). Returns their futures."""
+    groups = max(2, len(client.scheduler_info().get("workers", {})))
+    pieces = [client.submit(_fingerprints_task, command, args, p, groups, key=f"neardup-{command}-fps-{i}-{token}",
+                            pure=False, **placement)
+              for i, p in enumerate(parts)]
+    exacts = []
+    for g in range(groups):
+        mine = [client.submit(operator.getitem, x, g, key=f"neardup-{command}-fpiece-{i}.{g}-{token}", pure=False,
+                              **placement) for i, x in enumerate(pieces)]
+        exacts.append(client.submit(_exact_task, command, args, *mine, key=f"neardup-{command}-exact-{g}-{token}",
+                                    pure=False, **placement))
+    return exacts
 
 
 def _write_task(command: str, args: list, source: tuple, begin: int, end: int, part, keep: bytes,
@@ -288,8 +306,11 @@ def _finish_task(command: str, args: list, sources: list, part_sources: list, st
         result["shuffle"].update({"fingerprints": sum(e[1] for e in exacts),
                                   "exact_groups": sum(len(e[0]) for e in exacts)})
     result["shuffle"].update({"candidate_data": sum(len(d) for d in data), "metadata": sum(len(p) for p in parts)})
-    if not staged:
-        result["shuffle"] = {"parts": sum(len(p) for p in parts)}
+    if not staged:  # `exact`: the parts, or with exact groups as tasks their metadata
+        result["shuffle"] = {"metadata" if exact else "parts": sum(len(p) for p in parts)}
+        if exact:
+            result["shuffle"].update({"fingerprints": sum(e[1] for e in exacts),
+                                      "exact_groups": sum(len(e[0]) for e in exacts)})
     if timing:
         result["shuffle"]["keep_lists"] = timing["keep_lists"]
     return result
@@ -467,22 +488,7 @@ def run(command: str, args: Sequence[str], client: Any = None, work_dir: Optiona
                                               part_sets[i], *part_counts[i], key=f"neardup-{command}-sets-{i}-{token}",
                                               pure=False, **placement))
                 del cands
-            # Exact groups as tasks (jobs::part_fingerprints, group_part_fingerprints): each part's usable
-            # documents' fingerprints, split by a hash of the fingerprint, go to `exact_groups` tasks; the
-            # finishing task receives only the documents whose text another document repeats, and metadata
-            # without fingerprints.
-            exact_groups = max(2, len(client.scheduler_info().get("workers", {})))
-            pieces = [client.submit(_fingerprints_task, scan_args, p, exact_groups,
-                                    key=f"neardup-{command}-fps-{i}-{token}", pure=False, **placement)
-                      for i, p in enumerate(parts)]
-            exacts = []
-            for g in range(exact_groups):
-                mine = [client.submit(operator.getitem, x, g, key=f"neardup-{command}-fpiece-{i}.{g}-{token}",
-                                      pure=False, **placement) for i, x in enumerate(pieces)]
-                exacts.append(client.submit(_exact_task, scan_args, *mine, key=f"neardup-{command}-exact-{g}-{token}",
-                                            pure=False, **placement))
-                del mine
-            del pieces
+            exacts = _exact_stage(client, command, scan_args, parts, token, placement)
             for i, p in enumerate(parts):
                 metas.append(client.submit(_metadata_task, p, False, key=f"neardup-{command}-meta-{i}-{token}",
                                            pure=False, **placement))
@@ -501,10 +507,15 @@ def run(command: str, args: Sequence[str], client: Any = None, work_dir: Optiona
             done = client.submit(_finish_decontaminate_task, args, sources, part_sources, [p.key for p in parts],
                                  key=f"neardup-{command}-finish-{token}", pure=False, **placement)
         else:
-            done = client.submit(_finish_task, command, args, sources, part_sources, 0, 0, 0,
-                                 _writes(command, scan_args, sources, part_sources, part_span, parts, placement)
-                                 if write_tasks else None, *parts,
+            # `exact`: exact groups as tasks too; the finishing task merges the parts' metadata.
+            exacts = _exact_stage(client, command, scan_args, parts, token, placement)
+            metas = [client.submit(_metadata_task, p, False, key=f"neardup-{command}-meta-{i}-{token}", pure=False,
+                                   **placement) for i, p in enumerate(parts)]
+            done = client.submit(_finish_task, command, args, sources, part_sources, 0, 0, len(exacts),
+                                 _writes(command, scan_args, sources, part_sources, part_span, metas, placement)
+                                 if write_tasks else None, *metas, *exacts,
                                  key=f"neardup-{command}-finish-{token}", pure=False, **placement)
+            del exacts
         try:
             result = done.result(timeout=timeout)
         except TimeoutError:

@@ -210,9 +210,19 @@ py::bytes part_metadata(const py::bytes& part, bool fingerprints) {
   return py::bytes(out);
 }
 
-std::vector<py::bytes> part_fingerprints(const std::vector<std::string>& args, const py::bytes& part,
-                                         std::uint32_t groups) {
-  const jobs::dedup_options o = dedup_options_of(args);
+// The options of `neardup COMMAND ARGS...` (dedup or exact; stage tasks).
+jobs::dedup_options options_of(const std::string& command, const std::vector<std::string>& args) {
+  job_settings s;
+  without_gil(command, [&] { parse(s, command, args, false); });
+  if (s.decon()) throw std::invalid_argument("decontaminate has no exact groups");
+  jobs::dedup_options o = s.options();
+  o.progress = false;
+  return o;
+}
+
+std::vector<py::bytes> part_fingerprints(const std::string& command, const std::vector<std::string>& args,
+                                         const py::bytes& part, std::uint32_t groups) {
+  const jobs::dedup_options o = options_of(command, args);
   std::vector<std::string> out;
   const std::string_view v = view_of(part);
   without_gil("dedup", [&] { out = jobs::part_fingerprints(v, o, groups); });
@@ -221,8 +231,9 @@ std::vector<py::bytes> part_fingerprints(const std::vector<std::string>& args, c
   return r;
 }
 
-py::bytes exact_groups(const std::vector<std::string>& args, const std::vector<py::bytes>& pieces) {
-  const jobs::dedup_options o = dedup_options_of(args);
+py::bytes exact_groups(const std::string& command, const std::vector<std::string>& args,
+                       const std::vector<py::bytes>& pieces) {
+  const jobs::dedup_options o = options_of(command, args);
   std::string out;
   const auto views = views_of(pieces);
   without_gil("dedup", [&] { out = jobs::group_part_fingerprints(views, o); });
@@ -330,7 +341,7 @@ py::dict finish(const std::string& command, const std::vector<std::string>& args
   const std::vector<std::string_view> bucket_views = views_of(buckets), data_views = views_of(candidate_data),
                                       verdict_views = views_of(verdicts), exact_views = views_of(exact);
   const jobs::part_stages stages{bucket_views, data_views, verdict_views, exact_views};
-  const bool staged = !buckets.empty();
+  const bool staged = !buckets.empty() || !exact.empty();
   // write(keep lists, temporary path): runs the parts' write tasks (jobs::part_writes).
   const jobs::part_writes writes = [&](std::span<const std::string> keep, const std::string& path) {
     py::gil_scoped_acquire gil;
@@ -435,9 +446,9 @@ void register_dask(py::module_& m) {
         "at a time. Returns {'notices': [...]}.");
   m.def("_dask_part_metadata", &part_metadata, "part"_a, "fingerprints"_a = true,
         "A part without its signatures, and without fingerprints unless `fingerprints` (jobs::part_metadata).");
-  m.def("_dask_part_fingerprints", &part_fingerprints, "args"_a, "part"_a, "groups"_a,
+  m.def("_dask_part_fingerprints", &part_fingerprints, "command"_a, "args"_a, "part"_a, "groups"_a,
         "A part's usable documents' fingerprints in `groups` pieces (jobs::part_fingerprints).");
-  m.def("_dask_exact_groups", &exact_groups, "args"_a, "pieces"_a,
+  m.def("_dask_exact_groups", &exact_groups, "command"_a, "args"_a, "pieces"_a,
         "The exact groups of one fingerprint group from every part's piece of it (jobs::group_part_fingerprints).");
   m.def("_dask_band_keys", &band_keys, "args"_a, "part"_a, "band_begin"_a, "band_end"_a,
         "The band keys of bands [band_begin, band_end) of a part (jobs::part_band_keys).");

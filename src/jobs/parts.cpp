@@ -1357,8 +1357,11 @@ dedup_report run_dedup_parts(std::span<const io::source_info> sources, std::span
   scanned_corpus scanned;
   corpus_index& corpus = scanned.corpus;
   corpus.num_perm = stages != nullptr ? 0 : k;
-  if (stages != nullptr && !options.near) throw std::invalid_argument("run_dedup_parts: `exact` has no part stages");
-  if (stages != nullptr && stages->candidate_data.size() != parts.size()) {
+  if (stages != nullptr && !options.near &&
+      (!stages->buckets.empty() || !stages->candidate_data.empty() || !stages->verdicts.empty())) {
+    throw std::invalid_argument("run_dedup_parts: `exact` has no bands: of the part stages, only exact groups");
+  }
+  if (stages != nullptr && options.near && stages->candidate_data.size() != parts.size()) {
     throw std::invalid_argument("run_dedup_parts: " + std::to_string(stages->candidate_data.size()) +
                                 " candidate data for " + std::to_string(parts.size()) + " parts");
   }
@@ -1385,7 +1388,7 @@ dedup_report run_dedup_parts(std::span<const io::source_info> sources, std::span
     };
   }
   std::unique_ptr<distributed_stage_data> data;
-  if (stages != nullptr) {
+  if (stages != nullptr && options.near) {
     const std::size_t n = corpus.size();
     data = std::make_unique<distributed_stage_data>(n, k, options.banding().bands);
     for (const std::string_view b : stages->buckets) {

@@ -265,6 +265,8 @@ def test_exact_options_and_compressed_and_text_inputs(cluster, cli, tmp_path):
     cli_run(cli, "exact", [*inputs, gz], tmp_path / "single_jsonl")
     r = neardup.dask.exact([*inputs, gz], tmp_path / "dist_jsonl", client=cluster.client, progress=False)
     assert r["dask"]["shuffle"]["keep_lists"] > 0
+    assert r["dask"]["shuffle"]["fingerprints"] > 0  # exact groups as tasks
+    assert r["documents"]["removed_exact_duplicates"] > 0
     assert_same(tmp_path / "single_jsonl", tmp_path / "dist_jsonl")
     opts = ["--num-perm", "64", "--ngram", "3", "--verify", "estimate", "--tokens", "char", "--threshold", "0.6"]
     cli_run(cli, "dedup", all_inputs, tmp_path / "single2", *opts)

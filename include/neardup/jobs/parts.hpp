@@ -264,7 +264,8 @@ std::vector<std::string> part_fingerprints(std::string_view part, const dedup_op
 // (pieces[i] of part i, in input order).
 std::string group_part_fingerprints(std::span<const std::string_view> pieces, const dedup_options& options);
 
-// What run_dedup_parts takes instead of the parts' signatures.
+// What run_dedup_parts takes instead of the parts' signatures (dedup), or,
+// for `neardup exact` (dedup_options::near off), with only `exact`.
 struct part_stages {
   std::span<const std::string_view> buckets;         // group_part_band_keys of every band range
   // part_candidate_data of each part, in order; with verdicts, the last
