@@ -12,9 +12,13 @@
 // part without signatures; verification as tasks (buckets of at most 2
 // documents verified in 2 groups): 6 a route (part_verification_data), 7
 // group 0's pairs, 8 group 0's verification data (verify_pairs), 9 group
-// 0's verdicts, 10 the finishing task's candidate data (run_dedup_parts).
+// 0's verdicts, 10 the finishing task's candidate data (run_dedup_parts);
+// 11 a keep list (write_part_kept, into a file of the run's output size);
+// exact groups as tasks (2 fingerprint groups, metadata without
+// fingerprints, run_dedup_parts): 12 group 0's exact groups, 13 the part's
+// fingerprint piece of group 0 (group_part_fingerprints).
 // Seeds: fuzz/corpus/parts/ (parts of the fixed
-// source made by scan_part, and pieces 6-10 made by neardup.dask's bindings
+// source made by scan_part, and pieces 6-13 made by neardup.dask's bindings
 // from the same text with the CLI's default options, mode byte first).
 #include <unistd.h>
 
@@ -22,6 +26,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -56,6 +61,12 @@ struct fixture {
   // destination (2 groups, then the finishing task) and each group's verdicts.
   std::string route;
   std::vector<std::string> pairs, vdata, verdicts;
+  // The part's keep list (run_dedup_parts' part_writes) and the size of deduped.jsonl.
+  std::string keep;
+  std::uint64_t kept_bytes = 0;
+  // Exact groups as tasks: the part's fingerprint pieces, each group's exact groups, the slim metadata.
+  std::vector<std::string> fp_pieces, exact;
+  std::string slim;
   fixture() {
     dir = fs::temp_directory_path() / ("neardup_fuzz_parts." + std::to_string(::getpid()));
     fs::create_directories(dir);
@@ -81,6 +92,20 @@ struct fixture {
       const std::vector<std::string_view> d{vdata[h]};
       verdicts.push_back(jobs::verify_pairs(pairs[h], d, options));
     }
+    const jobs::part_writes writes = [&](std::span<const std::string> k, const std::string& path) {
+      keep = k[0];
+      kept_bytes = fs::file_size(path);
+      (void)jobs::write_part_kept(sources[0], meta, keep, path, options);
+    };
+    const std::vector<std::string_view> parts{part};
+    const std::vector<std::uint32_t> part_sources{0};
+    (void)jobs::run_dedup_parts(sources, parts, part_sources, (dir / "out").string(), options, nullptr, &writes);
+    fp_pieces = jobs::part_fingerprints(part, options, 2);
+    for (const auto& piece : fp_pieces) {
+      const std::vector<std::string_view> one{piece};
+      exact.push_back(jobs::group_part_fingerprints(one, options));
+    }
+    slim = jobs::part_metadata(part, false);
   }
   ~fixture() {
     std::error_code ec;
@@ -98,6 +123,34 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if ((mode & 1) && part.size() >= 8) {
     std::uint64_t sum = neardup::hash64(std::string_view(part).substr(0, part.size() - 8), 0);
     for (std::size_t i = 0; i < 8; ++i, sum >>= 8) part[part.size() - 8 + i] = static_cast<char>(sum & 0xFF);
+  }
+  if ((mode & 4) && ((mode >> 3) & 15) == 11) {
+    const fs::path path = f.dir / "kept";
+    std::ofstream(path, std::ios::binary) << std::string(f.kept_bytes, ' ');
+    try {
+      (void)jobs::write_part_kept(f.sources[0], f.meta, part, path.string(), f.options);
+    } catch (const std::runtime_error&) {
+    } catch (const std::invalid_argument&) {
+    }
+    return 0;
+  }
+  if ((mode & 4) && (((mode >> 3) & 15) == 12 || ((mode >> 3) & 15) == 13)) {
+    std::vector<std::string> exact = f.exact;
+    try {
+      if (((mode >> 3) & 15) == 12) {
+        exact[0] = part;
+      } else {
+        const std::vector<std::string_view> one{part};
+        exact[0] = jobs::group_part_fingerprints(one, f.options);
+      }
+      const std::vector<std::string_view> parts{f.slim}, b{f.buckets}, d{f.data}, e(exact.begin(), exact.end());
+      const std::vector<std::uint32_t> part_sources{0};
+      const jobs::part_stages stages{b, d, {}, e};
+      (void)jobs::run_dedup_parts(f.sources, parts, part_sources, (f.dir / "out").string(), f.options, &stages);
+    } catch (const std::runtime_error&) {
+    } catch (const std::invalid_argument&) {
+    }
+    return 0;
   }
   if ((mode & 4) && ((mode >> 3) & 15) >= 6) {
     const int piece = (mode >> 3) & 15;

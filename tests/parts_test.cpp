@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <random>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -95,14 +96,32 @@ struct verification_case {
   std::uint64_t finish_data_bytes = 0;
 };
 
+// The parts' write tasks (jobs::part_writes) run here one after another,
+// last part first (any order gives the same file); `calls` counts the runs
+// that used them.
+struct part_write_tasks {
+  const std::vector<nio::source_info>& sources;  // of each part, with its range
+  const std::vector<std::string>& parts;         // scan_part's or part_metadata()'s
+  const njobs::dedup_options& options;
+  std::size_t calls = 0;
+  njobs::part_writes writes() {
+    return [this](std::span<const std::string> keep, const std::string& path) {
+      EXPECT_EQ(keep.size(), parts.size());
+      ++calls;
+      for (std::size_t i = keep.size(); i-- > 0;) njobs::write_part_kept(sources[i], parts[i], keep[i], path, options);
+    };
+  }
+};
+
 // Scans every source in ranges of part_bytes and merges them into out.
 // band_groups > 0: the stages after pass 1 run as part stages
 // (jobs/parts.hpp), the bands grouped in that many ranges; with `verify`,
-// verification runs as tasks too.
+// verification runs as tasks too. write_by_parts: deduped.jsonl is written
+// by the parts' write tasks (part_write_tasks), else by run_dedup_parts.
 njobs::dedup_report run_in_parts(const corpus& c, njobs::dedup_options o, std::uint64_t part_bytes,
                                  const std::string& out, std::size_t* part_count = nullptr,
                                  std::uint32_t band_groups = 0, bool pass1_sets = false,
-                                 verification_case* verify = nullptr) {
+                                 verification_case* verify = nullptr, bool write_by_parts = true) {
   std::vector<std::string> parts, part_sets;
   std::vector<std::uint32_t> part_sources;
   std::vector<nio::source_info> part_source_info;
@@ -124,10 +143,35 @@ njobs::dedup_report run_in_parts(const corpus& c, njobs::dedup_options o, std::u
   }
   if (part_count != nullptr) *part_count = parts.size();
   o.lsh = o.banding();  // chosen once (by numerical integration), not by every call below
-  if (band_groups == 0) {
-    const std::vector<std::string_view> views(parts.begin(), parts.end());
-    return njobs::run_dedup_parts(c.sources, views, part_sources, out, o);
+  // Runs run_dedup_parts with the parts' write tasks (over `written`, the
+  // parts or their metadata) and checks that they were used.
+  const auto finish = [&](const std::vector<std::string>& written, const njobs::part_stages* stages) {
+    const std::vector<std::string_view> views(written.begin(), written.end());
+    if (!write_by_parts) return njobs::run_dedup_parts(c.sources, views, part_sources, out, o, stages);
+    part_write_tasks tasks{part_source_info, written, o};
+    const njobs::part_writes writes = tasks.writes();
+    auto report = njobs::run_dedup_parts(c.sources, views, part_sources, out, o, stages, &writes);
+    EXPECT_EQ(tasks.calls, report.kept > 0 ? 1u : 0u);
+    return report;
+  };
+  if (band_groups == 0 && !o.near && part_bytes == 3000) {
+    // `exact` with exact groups as tasks (2 groups; one of the sweep's part sizes): metadata without fingerprints
+    std::vector<std::vector<std::string>> pieces;
+    std::vector<std::string> exact, slim;
+    for (const auto& p : parts) {
+      pieces.push_back(njobs::part_fingerprints(p, o, 2));
+      slim.push_back(njobs::part_metadata(p, false));
+    }
+    for (std::uint32_t g = 0; g < 2; ++g) {
+      std::vector<std::string_view> mine;
+      for (const auto& p : pieces) mine.push_back(p.at(g));
+      exact.push_back(njobs::group_part_fingerprints(mine, o));
+    }
+    const std::vector<std::string_view> exact_views(exact.begin(), exact.end());
+    const njobs::part_stages stages{{}, {}, {}, exact_views};
+    return finish(slim, &stages);
   }
+  if (band_groups == 0) return finish(parts, nullptr);
   const std::uint32_t bands = o.banding().bands;
   std::vector<std::string> buckets;
   for (std::uint32_t g = 0; g < band_groups; ++g) {
@@ -139,6 +183,20 @@ njobs::dedup_report run_in_parts(const corpus& c, njobs::dedup_options o, std::u
   }
   const std::vector<std::string_view> bucket_views(buckets.begin(), buckets.end());
   std::vector<std::string> data, meta;
+  // Exact groups as tasks (in band_groups groups) unless the bands are in one range.
+  const bool exact_tasks = band_groups > 1;
+  std::vector<std::string> exact;
+  if (exact_tasks) {
+    std::vector<std::vector<std::string>> pieces;
+    for (const auto& p : parts) pieces.push_back(njobs::part_fingerprints(p, o, band_groups));
+    for (std::uint32_t g = 0; g < band_groups; ++g) {
+      std::vector<std::string_view> mine;
+      for (const auto& p : pieces) mine.push_back(p.at(g));
+      exact.push_back(njobs::group_part_fingerprints(mine, o));
+    }
+    std::reverse(exact.begin(), exact.end());  // any order
+  }
+  const std::vector<std::string_view> exact_views(exact.begin(), exact.end());
   if (verify != nullptr) {
     const njobs::verification_plan plan = njobs::plan_verification(bucket_views, verify->max_bucket, verify->groups);
     EXPECT_EQ(plan.routes.size(), parts.size());
@@ -150,7 +208,7 @@ njobs::dedup_report run_in_parts(const corpus& c, njobs::dedup_options o, std::u
       EXPECT_EQ(pieces.back().size(), verify->groups + 1);
       data.push_back(pieces.back().back());
       verify->finish_data_bytes += data.back().size();
-      meta.push_back(njobs::part_metadata(parts[i]));
+      meta.push_back(njobs::part_metadata(parts[i], !exact_tasks));
     }
     std::vector<std::string> verdicts;
     for (std::uint32_t h = 0; h < verify->groups; ++h) {
@@ -160,10 +218,10 @@ njobs::dedup_report run_in_parts(const corpus& c, njobs::dedup_options o, std::u
       verify->verdict_bytes += verdicts.back().size();
     }
     std::reverse(verdicts.begin(), verdicts.end());  // any order
-    const std::vector<std::string_view> data_views(data.begin(), data.end()), views(meta.begin(), meta.end()),
+    const std::vector<std::string_view> data_views(data.begin(), data.end()),
         verdict_views(verdicts.begin(), verdicts.end());
-    const njobs::part_stages stages{bucket_views, data_views, verdict_views};
-    return njobs::run_dedup_parts(c.sources, views, part_sources, out, o, &stages);
+    const njobs::part_stages stages{bucket_views, data_views, verdict_views, exact_views};
+    return finish(meta, &stages);
   }
   const std::vector<std::string> candidates = njobs::part_candidates(bucket_views);
   for (std::size_t i = 0; i < parts.size(); ++i) {
@@ -171,11 +229,11 @@ njobs::dedup_report run_in_parts(const corpus& c, njobs::dedup_options o, std::u
       EXPECT_FALSE(part_sets[i].empty());
     }
     data.push_back(njobs::part_candidate_data(part_source_info[i], parts[i], candidates.at(i), o, part_sets[i]));
-    meta.push_back(njobs::part_metadata(parts[i]));
+    meta.push_back(njobs::part_metadata(parts[i], !exact_tasks));
   }
-  const std::vector<std::string_view> data_views(data.begin(), data.end()), views(meta.begin(), meta.end());
-  const njobs::part_stages stages{bucket_views, data_views};
-  return njobs::run_dedup_parts(c.sources, views, part_sources, out, o, &stages);
+  const std::vector<std::string_view> data_views(data.begin(), data.end());
+  const njobs::part_stages stages{bucket_views, data_views, {}, exact_views};
+  return finish(meta, &stages);
 }
 
 void expect_same_outputs(const fs::path& a, const fs::path& b) {
@@ -242,7 +300,9 @@ TEST(Parts, MergedPartsGiveTheSingleRunOutputs) {
         SCOPED_TRACE(std::to_string(near) + " chunk " + std::to_string(chunk) + " part " +
                      std::to_string(part_bytes));
         std::size_t count = 0;
-        const auto merged = run_in_parts(c, o, part_bytes, (c.dir / "parts").string(), &count);
+        // deduped.jsonl by the parts' write tasks, or (the largest parts) by run_dedup_parts
+        const auto merged = run_in_parts(c, o, part_bytes, (c.dir / "parts").string(), &count, 0, false, nullptr,
+                                         part_bytes != std::uint64_t{1} << 30);
         if (chunk == 700 && part_bytes == 1) {
           EXPECT_GT(count, 20u);
         }
@@ -488,8 +548,10 @@ TEST(Parts, DamagedPartStagesAreRefused) {
   EXPECT_THROW((void)njobs::part_candidate_data(c.sources[0], parts[0], candidates[2], o), std::runtime_error);
   const std::vector<std::uint32_t> part_sources{0, 1, 2};
   const std::string out = (c.dir / "out").string();
-  auto run = [&](std::vector<std::string> b, std::vector<std::string> d) {
-    const std::vector<std::string_view> mv(meta.begin(), meta.end()), bv(b.begin(), b.end()), dv(d.begin(), d.end());
+  auto run = [&](std::vector<std::string> b, std::vector<std::string> d, const std::vector<std::string>& m = {}) {
+    const std::vector<std::string_view> mv = m.empty() ? std::vector<std::string_view>(meta.begin(), meta.end())
+                                                       : std::vector<std::string_view>(m.begin(), m.end());
+    const std::vector<std::string_view> bv(b.begin(), b.end()), dv(d.begin(), d.end());
     const njobs::part_stages stages{bv, dv};
     return njobs::run_dedup_parts(c.sources, mv, part_sources, out, o, &stages);
   };
@@ -505,6 +567,107 @@ TEST(Parts, DamagedPartStagesAreRefused) {
   auto short_data = data;
   short_data.pop_back();
   EXPECT_THROW(run(buckets, short_data), std::invalid_argument);
+
+  // Exact groups as tasks: metadata without fingerprints, and the groups of two fingerprint groups.
+  std::vector<std::vector<std::string>> pieces;
+  for (const auto& p : parts) pieces.push_back(njobs::part_fingerprints(p, o, 2));
+  EXPECT_THROW((void)njobs::part_fingerprints(parts[0], o, 0), std::invalid_argument);
+  std::vector<std::string> exact, slim;
+  for (std::uint32_t g = 0; g < 2; ++g) {
+    const std::vector<std::string_view> mine{pieces[0][g], pieces[1][g], pieces[2][g]};
+    exact.push_back(njobs::group_part_fingerprints(mine, o));
+  }
+  for (const auto& p : parts) slim.push_back(njobs::part_metadata(p, false));
+  EXPECT_LT(slim[0].size(), meta[0].size());
+  const std::vector<std::string_view> mixed{pieces[0][0], pieces[1][1], pieces[2][0]};
+  EXPECT_THROW((void)njobs::group_part_fingerprints(mixed, o), std::runtime_error);  // pieces of two groups
+  auto run_exact = [&](const std::vector<std::string>& m, std::vector<std::string> e) {
+    const std::vector<std::string_view> mv(m.begin(), m.end()), bv(buckets.begin(), buckets.end()),
+        dv(data.begin(), data.end()), ev(e.begin(), e.end());
+    const njobs::part_stages stages{bv, dv, {}, ev};
+    return njobs::run_dedup_parts(c.sources, mv, part_sources, out, o, &stages);
+  };
+  const auto single = njobs::run_dedup(c.sources, (c.dir / "single").string(), o);
+  const auto r = run_exact(slim, exact);
+  EXPECT_EQ(r.removed_exact, single.removed_exact);
+  EXPECT_GT(r.removed_exact, 0u);
+  EXPECT_TRUE(read_file(c.dir / "out" / "clusters.tsv") == read_file(c.dir / "single" / "clusters.tsv"));
+  auto damaged_exact = exact;
+  damaged_exact[1][damaged_exact[1].size() / 2] ^= 0x20;
+  EXPECT_THROW(run_exact(slim, damaged_exact), std::runtime_error);
+  EXPECT_THROW(run_exact(slim, {exact[0], exact[0]}), std::runtime_error);  // a group given twice
+  EXPECT_THROW(run_exact(slim, {exact[0]}), std::runtime_error);            // a group missing
+  EXPECT_THROW(run(buckets, data, slim), std::runtime_error);               // no fingerprints, no exact groups
+}
+
+TEST(Parts, DamagedOrMismatchedKeepListsAreRefused) {
+  staged_parts staged;
+  const corpus& c = staged.c;
+  const njobs::dedup_options& o = staged.o;
+  const std::vector<std::uint32_t> part_sources{0, 1, 2};
+  const std::string out = (c.dir / "out").string();
+  const std::vector<std::string_view> meta(staged.meta.begin(), staged.meta.end());
+  const std::vector<std::string_view> bucket_views(staged.buckets.begin(), staged.buckets.end());
+  const auto candidates = njobs::part_candidates(bucket_views);
+  std::vector<std::string> data;
+  for (std::size_t i = 0; i < 3; ++i) {
+    data.push_back(njobs::part_candidate_data(c.sources[i], staged.parts[i], candidates[i], o));
+  }
+  const std::vector<std::string_view> data_views(data.begin(), data.end());
+  const njobs::part_stages stages{bucket_views, data_views};
+  // Keeps the keep lists and the temporary file's path; writes nothing.
+  std::vector<std::string> keep;
+  std::string path;
+  const njobs::part_writes keep_only = [&](std::span<const std::string> k, const std::string& p) {
+    keep.assign(k.begin(), k.end());
+    path = p;
+    throw std::runtime_error("writer failed");
+  };
+  // A failed write: the error passes on, and no deduped.jsonl, temporary or not, is left.
+  EXPECT_THROW(njobs::run_dedup_parts(c.sources, meta, part_sources, out, o, &stages, &keep_only), std::runtime_error);
+  ASSERT_EQ(keep.size(), 3u);
+  EXPECT_FALSE(fs::exists(path));
+  EXPECT_FALSE(fs::exists(c.dir / "out" / "deduped.jsonl"));
+  write_file(path, std::string(64, ' '));  // a file to write into, as run_dedup_parts makes it
+  const std::string& meta0 = staged.meta[0];
+  auto damaged = keep[0];
+  damaged[damaged.size() / 2] ^= 0x20;
+  try {
+    (void)njobs::write_part_kept(c.sources[0], meta0, damaged, path, o);
+    ADD_FAILURE() << "a damaged keep list was used";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("a.jsonl"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW((void)njobs::write_part_kept(c.sources[0], meta0, keep[2], path, o), std::runtime_error);  // another part's
+  EXPECT_THROW((void)njobs::write_part_kept(c.sources[0], meta0, keep[0].substr(0, 40), path, o), std::runtime_error);
+  EXPECT_THROW((void)njobs::write_part_kept(c.sources[0], meta0, keep[0], (c.dir / "none").string(), o),
+               std::runtime_error);  // the file is the run's: never created by a part
+  // Output compressed, or a line's size unknown beforehand (a text file): run_dedup_parts writes alone.
+  for (const bool text : {false, true}) {
+    njobs::dedup_options x = o;
+    std::vector<nio::source_info> sources = c.sources;
+    std::vector<std::string> parts;
+    if (text) {
+      fs::create_directories(c.dir / "texts");
+      write_file(c.dir / "texts" / "t.txt", "a text file, one document");  // in a directory: a text_file source
+      sources.push_back(nio::expand_inputs({(c.dir / "texts").string()}).sources.at(0));
+      ASSERT_EQ(sources.back().kind, nio::source_kind::text_file);
+    } else {
+      x.compression = nio::output_compression::zstd;
+    }
+    for (const auto& src : sources) parts.push_back(njobs::scan_part(src, x));
+    const std::vector<std::string_view> views(parts.begin(), parts.end());
+    std::vector<std::uint32_t> order(parts.size());
+    for (std::uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::size_t calls = 0;
+    const njobs::part_writes count = [&](std::span<const std::string>, const std::string&) { ++calls; };
+    const auto r = njobs::run_dedup_parts(sources, views, order, out, x, nullptr, &count);
+    EXPECT_EQ(calls, 0u);
+    const auto single = njobs::run_dedup(sources, (c.dir / "single").string(), x);
+    EXPECT_EQ(r.kept, single.kept);
+    const char* name = text ? "deduped.jsonl" : "deduped.jsonl.zst";
+    EXPECT_TRUE(read_file(c.dir / "out" / name) == read_file(c.dir / "single" / name)) << name;
+  }
 }
 
 TEST(Parts, DamagedOrMismatchedPartsAreRefused) {

@@ -24,7 +24,13 @@ keep choice and writing; route, pairs, vpiece, fdata, routesize: picking
 pieces of a result where it is), with an estimate for 1 TB on 100 workers
 made from them. NEARDUP_DASK_VERIFY_BUCKET=0 runs the earlier layout instead
 (candidates = each part's candidates; sets = candidates' data; the finishing
-task verifies every pair).
+task verifies every pair). fps = a part's usable documents' fingerprints in
+pieces by a hash of the fingerprint (fpiece: picking one); exact = one
+fingerprint group's documents whose text another document repeats.
+write = one part's kept lines into deduped.jsonl,
+where the part is (submitted and waited for by the finishing task: its own
+time is printed without that wait); NEARDUP_DASK_WRITE_TASKS=0 has the
+finishing task copy every kept line itself (the earlier layout).
 """
 import json
 import os
@@ -93,6 +99,7 @@ def main() -> int:
     workers = int(os.environ.get("NEARDUP_DASK_WORKERS", "2"))
     part_bytes = int(float(os.environ.get("NEARDUP_DASK_PART_MB", "4" if short else "128")) * 2**20)
     verify_bucket = int(os.environ.get("NEARDUP_DASK_VERIFY_BUCKET", neardup.dask.DEFAULT_VERIFY_BUCKET))
+    write_tasks = os.environ.get("NEARDUP_DASK_WRITE_TASKS", "1") != "0"
     tmp = pathlib.Path(tempfile.mkdtemp(prefix="neardup_dask_bench."))
     procs = []
     try:
@@ -137,7 +144,7 @@ def main() -> int:
             before = [cpu_seconds(p.pid) for p in procs] + [resource.getrusage(resource.RUSAGE_SELF)[:2]]
             t = time.time()
             r = neardup.dask.run("dedup", [str(corpus), "-o", str(tmp / "dask"), "--quiet"], client,
-                                 part_bytes=part_bytes, verify_bucket=verify_bucket)
+                                 part_bytes=part_bytes, verify_bucket=verify_bucket, write_tasks=write_tasks)
             dask_s = time.time() - t
             after = [cpu_seconds(p.pid) for p in procs] + [resource.getrusage(resource.RUSAGE_SELF)[:2]]
         used = [(a[0] - b[0], a[1] - b[1]) for a, b in zip(after, before)]
@@ -167,8 +174,13 @@ def main() -> int:
               "and finish; routes: vplan -> parts; pairs: vplan -> verify tasks; verification_data: candidates' "
               "signatures and sets, parts -> verify tasks; verdicts: verify tasks -> finish; candidate_data: "
               "signatures and sets of larger buckets' members (all candidates' without verify tasks) -> finish; "
-              "metadata: parts -> finish); "
-              "lines -> scan 8 bytes per range; the finishing task copies kept lines from shared storage itself")
+              "fingerprints: parts -> exact tasks; exact_groups: exact tasks -> finish; "
+              "metadata: parts -> finish; keep_lists: finish -> write tasks); "
+              "lines -> scan 8 bytes per range; kept lines are copied from shared storage by the write tasks "
+              "(or, without them, by the finishing task)")
+        received = sum(shuffle.get(k, 0) for k in ('metadata', 'buckets', 'candidate_data', 'verdicts', 'parts',
+                                                   'exact_groups'))
+        print(f"received by the finishing task: {received / docs:.1f} bytes/document")
 
         costs = {}
         for task in ts.data:
@@ -185,9 +197,12 @@ def main() -> int:
         print("per worker: " + "; ".join(f"computing {busy[w]:.1f}s, receiving {moved.get(w, 0):.1f}s"
                                          for w in sorted(busy)) + f" of {dask_s:.1f}s")
         work = sum(sum(xs) for xs in costs.values())
-        finish = sum(costs.get("finish", [0]))
+        # The finishing task waits (seceded) for the write tasks it submits: that wait is theirs.
+        waited = r["dask"].get("parts_write_seconds", 0.0)
+        finish = sum(costs.get("finish", [0])) - waited
+        work -= waited
         print(f"finishing task: {finish:.2f}s = {finish / work:.0%} of the task time, {finish / dask_s:.0%} of the "
-              f"wall time")
+              f"wall time (without its {waited:.2f}s waiting for the write tasks)")
         seq = finish + sum(costs.get("candidates", [0])) + sum(costs.get("vplan", [0]))
         spread = work - seq
         per_byte_spread = spread / (mb * 1e6)
@@ -198,7 +213,7 @@ def main() -> int:
         print(f"1 TB on 100 workers (linear extrapolation): spread tasks {per_byte_spread * tb / 100 / 60:.0f} min; "
               f"single tasks {per_byte_seq * tb / 3600:.1f} h on one worker, which holds the metadata, buckets and "
               f"candidate data and verdicts: "
-              f"{sum(shuffle.get(k, 0) for k in ('metadata', 'buckets', 'candidate_data', 'verdicts')) / mb / 1e6 * tb / 1e9:.0f} GB")
+              f"{received / mb / 1e6 * tb / 1e9:.0f} GB")
 
         # decontaminate: references cut from 200 of the corpus's documents
         refs = tmp / "bench.jsonl"

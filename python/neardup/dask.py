@@ -43,20 +43,38 @@ What runs where:
     sets, where the part is, once for all groups), and one task per group
     verifies its pairs with the run's verifier (verdicts and the similarity
     the evidence files report);
+  * dedup and exact: exact groups as tasks (jobs::part_fingerprints,
+    group_part_fingerprints): one task per part splits its usable
+    documents' fingerprints by a hash of the fingerprint into as many
+    pieces as band ranges, one task per piece lists the documents whose
+    text another document repeats; the parts' metadata then goes to the
+    finishing task without fingerprints;
   * one task runs the rest on a worker: ids across parts, exact groups, the
     clusterer over the buckets (each band against the previous band's
     labels) answering pairs from the verdicts, and verifying the others
     (pairs of larger buckets) with the shipped signatures and sets, keep
-    choice, and writing OUTDIR (``run_dedup_parts``; for exact and decontaminate it
-    merges whole parts). Inputs and OUTDIR must be at the same paths on
-    every worker (shared storage).
+    choice, and writing clusters.tsv, the evidence files and stats.json
+    (``run_dedup_parts``; for exact and decontaminate it merges whole
+    parts);
+  * dedup and exact: one task per part writes that part's kept lines into
+    OUTDIR/deduped.jsonl (``write_part_kept``, where the part's metadata
+    is, reading its byte range of the input again), at the offset the
+    finishing task computed from pass 1's line sizes, into the temporary
+    file "deduped.jsonl.tmp.PID.N" it made at the final size; the finishing
+    task submits these tasks, waits for them, and renames the file. With
+    text-file inputs (a line's size is known only once written) or
+    --compress zstd, the finishing task writes deduped.jsonl itself.
+    Inputs and OUTDIR must be at the same paths on every worker (shared
+    storage).
 
 Scan tasks run with ``--threads 1`` unless ``threads`` is given: Dask's
 workers give the parallelism. The finishing task runs alone and uses the
 command's default (every core of its worker) unless ``threads`` is given.
 A task lost with its worker is run again by Dask; the finishing task
 writes every file under a temporary name and renames it, and a new attempt
-removes an earlier attempt's leftovers.
+removes an earlier attempt's leftovers (a write task run again writes the
+same bytes at the same place; a new attempt of the finishing task makes a
+new temporary file and write tasks of its own).
 """
 
 from __future__ import annotations
@@ -170,34 +188,121 @@ def _verify_task(args: list, pairs: bytes, *data) -> tuple:
     return _neardup._dask_verify(args, pairs, list(data)), sum(len(d) for d in data), len(pairs)
 
 
-def _metadata_task(part) -> bytes:
-    """A part without its signatures (runs where the part is)."""
-    return _neardup._dask_part_metadata(_load(part))
+def _metadata_task(part, fingerprints: bool = True) -> bytes:
+    """A part without its signatures, and without its fingerprints unless `fingerprints` (runs where the
+    part is)."""
+    return _neardup._dask_part_metadata(_load(part), fingerprints)
+
+
+def _fingerprints_task(command: str, args: list, part, groups: int) -> list:
+    """A part's usable documents' fingerprints in `groups` pieces, by a hash of the fingerprint (runs where
+    the part is)."""
+    return _neardup._dask_part_fingerprints(command, args, _load(part), groups)
+
+
+def _exact_task(command: str, args: list, *pieces: bytes) -> tuple:
+    """One fingerprint group's exact groups from every part's piece of it: (bytes, bytes received)."""
+    return _neardup._dask_exact_groups(command, args, list(pieces)), sum(len(p) for p in pieces)
+
+
+def _exact_stage(client: Any, command: str, args: list, parts: list, token: str, placement: dict) -> list:
+    """Exact groups as tasks (jobs::part_fingerprints, group_part_fingerprints): each part's usable
+    documents' fingerprints, split by a hash of the fingerprint, go to max(2, workers) tasks, whose
+    results list the documents whose text another document repeats (the finishing task receives those,
+    and metadata without fingerprints). Returns their futures."""
+    groups = max(2, len(client.scheduler_info().get("workers", {})))
+    pieces = [client.submit(_fingerprints_task, command, args, p, groups, key=f"neardup-{command}-fps-{i}-{token}",
+                            pure=False, **placement)
+              for i, p in enumerate(parts)]
+    exacts = []
+    for g in range(groups):
+        mine = [client.submit(operator.getitem, x, g, key=f"neardup-{command}-fpiece-{i}.{g}-{token}", pure=False,
+                              **placement) for i, x in enumerate(pieces)]
+        exacts.append(client.submit(_exact_task, command, args, *mine, key=f"neardup-{command}-exact-{g}-{token}",
+                                    pure=False, **placement))
+    return exacts
+
+
+def _write_task(command: str, args: list, source: tuple, begin: int, end: int, part, keep: bytes,
+                path: str) -> int:
+    """One part's kept lines into the run's temporary deduped.jsonl at their offset (runs where the part,
+    or its metadata, is): the bytes written."""
+    return _neardup._dask_write_part(command, args, source, begin, end, _load(part), keep, path)
+
+
+def _part_writer(writes: dict, timing: dict):
+    """write(keep lists, path) for _dask_finish (jobs::part_writes): one write task per part, submitted
+    from the finishing task (which holds OUTDIR's lock until they are done and it has renamed the file),
+    each where its part's data (`writes["keys"]`, held by the client) is. Each attempt of the finishing
+    task submits tasks of its own (a rerun after a lost worker writes the same bytes again)."""
+
+    def write(keep: list, path: str) -> None:
+        import time
+
+        from distributed import Future, worker_client
+
+        t0 = time.perf_counter()
+        attempt = uuid.uuid4().hex
+        command, args, spans = writes["command"], writes["args"], writes["spans"]
+        with worker_client() as c:
+            futures = [c.submit(_write_task, command, args, writes["sources"][s], *spans[i], Future(key, c),
+                                keep[i], path, key=f"neardup-{command}-write-{i}-{attempt}", pure=False,
+                                **writes["placement"])
+                       for i, (s, key) in enumerate(zip(writes["part_sources"], json.loads(writes["keys"])))]
+            written = c.gather(futures)
+            del futures
+        timing.update({"parts_write_seconds": time.perf_counter() - t0, "keep_lists": sum(len(k) for k in keep),
+                       "written": sum(written)})
+
+    return write
+
+
+def _writes(command: str, args: list, sources: list, part_sources: list, spans: list, futures: list,
+            placement: dict) -> dict:
+    """What the finishing task needs to have each part's kept lines written where futures[i] (the part or
+    its metadata, held by the client until the run is done) is (_part_writer)."""
+    return {"command": command, "args": args, "sources": sources, "part_sources": part_sources, "spans": spans,
+            # as one JSON string: Dask replaces an argument equal to a dependency's key by its value
+            "keys": json.dumps([f.key for f in futures]), "placement": placement}
 
 
 def _finish_task(command: str, args: list, sources: list, part_sources: list, staged: int, verified: int,
-                 *inputs) -> dict:
+                 exact: int, writes: Optional[dict], *inputs) -> dict:
     """Merges the parts (bytes or paths) and writes OUTDIR. With `staged` groups of bands, inputs are
     the parts' metadata, then the groups' (buckets, bytes received), then the parts' candidate data; with
     `verified` verification groups, then their (verdicts, data bytes received, pair bytes), then the parts'
-    route sizes."""
+    route sizes; with `exact` fingerprint groups, then their (exact groups, bytes received), and the
+    metadata has no fingerprints. With `writes` (see _part_writer), the parts' write tasks write
+    deduped.jsonl."""
     n = len(part_sources)
     parts = [_load(p) for p in inputs[:n]]
     groups = list(inputs[n:n + staged])
     data = list(inputs[n + staged:n + staged + (n if staged else 0)])
     verdicts = list(inputs[n + staged + n:n + staged + n + verified]) if staged else []
-    routes = list(inputs[n + staged + n + verified:]) if staged else []
+    routes = list(inputs[n + staged + n + verified:len(inputs) - exact]) if staged else []
+    exacts = list(inputs[len(inputs) - exact:]) if exact else []
+    timing: dict = {}
     result = _neardup._dask_finish(command, args, sources, parts, part_sources, [g[0] for g in groups], data,
-                                   [v[0] for v in verdicts])
+                                   [v[0] for v in verdicts],
+                                   None if writes is None else _part_writer(writes, timing), [e[0] for e in exacts])
+    result["parts_write_seconds"] = timing.get("parts_write_seconds", 0.0)
     result["stage_bytes"] = [len(p) for p in parts]
     result["shuffle"] = {"band_keys": sum(g[1] for g in groups), "buckets": sum(len(g[0]) for g in groups)}
     if verified:
         result["shuffle"].update({"routes": sum(routes), "pairs": sum(v[2] for v in verdicts),
                                   "verification_data": sum(v[1] for v in verdicts),
                                   "verdicts": sum(len(v[0]) for v in verdicts)})
+    if exact:
+        result["shuffle"].update({"fingerprints": sum(e[1] for e in exacts),
+                                  "exact_groups": sum(len(e[0]) for e in exacts)})
     result["shuffle"].update({"candidate_data": sum(len(d) for d in data), "metadata": sum(len(p) for p in parts)})
-    if not staged:
-        result["shuffle"] = {"parts": sum(len(p) for p in parts)}
+    if not staged:  # `exact`: the parts, or with exact groups as tasks their metadata
+        result["shuffle"] = {"metadata" if exact else "parts": sum(len(p) for p in parts)}
+        if exact:
+            result["shuffle"].update({"fingerprints": sum(e[1] for e in exacts),
+                                      "exact_groups": sum(len(e[0]) for e in exacts)})
+    if timing:
+        result["shuffle"]["keep_lists"] = timing["keep_lists"]
     return result
 
 
@@ -238,7 +343,7 @@ def _remove_run_dir(run_dir: Optional[str]) -> None:
 def run(command: str, args: Sequence[str], client: Any = None, work_dir: Optional[PathLike] = None,
         log: Any = None, workers: Optional[Sequence[str]] = None, allow_other_workers: bool = True,
         part_bytes: int = DEFAULT_PART_BYTES, verify_bucket: int = DEFAULT_VERIFY_BUCKET,
-        timeout: Optional[float] = None) -> dict:
+        timeout: Optional[float] = None, write_tasks: bool = True) -> dict:
     """Runs ``neardup COMMAND ARGS...`` (dedup, exact or decontaminate) on the Dask cluster of
     ``client`` (default: the current one, ``distributed.get_client()``).
 
@@ -256,6 +361,9 @@ def run(command: str, args: Sequence[str], client: Any = None, work_dir: Optiona
     TimeoutError is raised, the run's tasks that have not started are
     cancelled and its ``work_dir`` files removed (a task already running on
     a worker runs to its end: Dask does not stop a running task).
+    ``write_tasks`` (dedup, exact): each part's kept lines are written into
+    OUTDIR/deduped.jsonl by a task of their own, where the part is (False: the
+    finishing task copies them all, the earlier layout, kept for comparison).
     Raises ValueError for bad options and OSError for I/O failures (a missing
     input before any task is scheduled)."""
     args = [str(a) for a in args]
@@ -370,13 +478,18 @@ def run(command: str, args: Sequence[str], client: Any = None, work_dir: Optiona
                                               part_sets[i], *part_counts[i], key=f"neardup-{command}-sets-{i}-{token}",
                                               pure=False, **placement))
                 del cands
+            exacts = _exact_stage(client, command, scan_args, parts, token, placement)
             for i, p in enumerate(parts):
-                metas.append(client.submit(_metadata_task, p, key=f"neardup-{command}-meta-{i}-{token}",
+                metas.append(client.submit(_metadata_task, p, False, key=f"neardup-{command}-meta-{i}-{token}",
                                            pure=False, **placement))
+            # The parts' write tasks read their metadata where it is: `metas` is held until run() returns.
             done = client.submit(_finish_task, command, args, sources, part_sources, len(staged), len(verdicts),
-                                 *metas, *staged, *data, *verdicts, *route_sizes,
+                                 len(exacts),
+                                 _writes(command, scan_args, sources, part_sources, part_span, metas, placement)
+                                 if write_tasks else None,
+                                 *metas, *staged, *data, *verdicts, *route_sizes, *exacts,
                                  key=f"neardup-{command}-finish-{token}", pure=False, **placement)
-            del data, metas, verdicts, route_sizes
+            del data, verdicts, route_sizes, exacts
             part_sets.clear()
         elif command == "decontaminate":
             # The finishing task fetches the parts itself, one at a time; they
@@ -384,8 +497,15 @@ def run(command: str, args: Sequence[str], client: Any = None, work_dir: Optiona
             done = client.submit(_finish_decontaminate_task, args, sources, part_sources, [p.key for p in parts],
                                  key=f"neardup-{command}-finish-{token}", pure=False, **placement)
         else:
-            done = client.submit(_finish_task, command, args, sources, part_sources, 0, 0, *parts,
+            # `exact`: exact groups as tasks too; the finishing task merges the parts' metadata.
+            exacts = _exact_stage(client, command, scan_args, parts, token, placement)
+            metas = [client.submit(_metadata_task, p, False, key=f"neardup-{command}-meta-{i}-{token}", pure=False,
+                                   **placement) for i, p in enumerate(parts)]
+            done = client.submit(_finish_task, command, args, sources, part_sources, 0, 0, len(exacts),
+                                 _writes(command, scan_args, sources, part_sources, part_span, metas, placement)
+                                 if write_tasks else None, *metas, *exacts,
                                  key=f"neardup-{command}-finish-{token}", pure=False, **placement)
+            del exacts
         try:
             result = done.result(timeout=timeout)
         except TimeoutError:
@@ -400,7 +520,7 @@ def run(command: str, args: Sequence[str], client: Any = None, work_dir: Optiona
     with open(os.path.join(plan["out_dir"], "stats.json"), encoding="utf-8") as f:
         stats = json.load(f)
     stats["dask"] = {"parts": len(part_sources), "stage_bytes": result["stage_bytes"], "notices": result["notices"],
-                     "shuffle": result["shuffle"]}
+                     "shuffle": result["shuffle"], "parts_write_seconds": result.get("parts_write_seconds", 0.0)}
     return stats
 
 
@@ -443,7 +563,8 @@ _USAGE = """usage: python3 -m neardup.dask {dedup|exact|decontaminate} INPUT... 
 
 Runs `neardup dedup` (or `exact`, or `decontaminate ... --reference REF`) on a
 Dask cluster: one task per input file (or range of a large one) signs (or
-checks) it on a worker, one task merges and writes OUTDIR. The
+checks) it on a worker, one task merges and writes OUTDIR (dedup and exact:
+with one task per part copying its kept lines into deduped.jsonl). The
 outputs are those of the single-machine command. Every option of the command
 is accepted (see `neardup dedup --help`); scan tasks run with --threads 1
 unless it is given.

@@ -239,11 +239,42 @@ jobs::dedup_options dedup_options_of(const std::vector<std::string>& args) {
   return o;
 }
 
-py::bytes part_metadata(const py::buffer& part) {
+py::bytes part_metadata(const py::buffer& part, bool fingerprints) {
   std::string out;
   const bytes_like held(part);
   const std::string_view v = held.view();
-  without_gil("dedup", [&] { out = jobs::part_metadata(v); });
+  without_gil("dedup", [&] { out = jobs::part_metadata(v, fingerprints); });
+  return py::bytes(out);
+}
+
+// The options of `neardup COMMAND ARGS...` (dedup or exact; stage tasks).
+jobs::dedup_options options_of(const std::string& command, const std::vector<std::string>& args) {
+  job_settings s;
+  without_gil(command, [&] { parse(s, command, args, false); });
+  if (s.decon()) throw std::invalid_argument("decontaminate has no exact groups");
+  jobs::dedup_options o = s.options();
+  o.progress = false;
+  return o;
+}
+
+std::vector<py::bytes> part_fingerprints(const std::string& command, const std::vector<std::string>& args,
+                                         const py::buffer& part, std::uint32_t groups) {
+  const jobs::dedup_options o = options_of(command, args);
+  std::vector<std::string> out;
+  const bytes_like held(part);
+  const std::string_view v = held.view();
+  without_gil("dedup", [&] { out = jobs::part_fingerprints(v, o, groups); });
+  std::vector<py::bytes> r;
+  for (const auto& x : out) r.emplace_back(x);
+  return r;
+}
+
+py::bytes exact_groups(const std::string& command, const std::vector<std::string>& args,
+                       const std::vector<py::bytes>& pieces) {
+  const jobs::dedup_options o = options_of(command, args);
+  std::string out;
+  const auto views = views_of(pieces);
+  without_gil("dedup", [&] { out = jobs::group_part_fingerprints(views, o); });
   return py::bytes(out);
 }
 
@@ -354,13 +385,25 @@ std::vector<io::source_info> planned_sources(job_settings& s, const std::vector<
 py::dict finish(const std::string& command, const std::vector<std::string>& args,
                 const std::vector<source_tuple>& sources, const std::vector<py::bytes>& parts,
                 const std::vector<std::uint32_t>& part_sources, const std::vector<py::bytes>& buckets,
-                const std::vector<py::bytes>& candidate_data, const std::vector<py::bytes>& verdicts) {
+                const std::vector<py::bytes>& candidate_data, const std::vector<py::bytes>& verdicts,
+                const py::object& write, const std::vector<py::bytes>& exact) {
   job_settings s;
   const std::vector<std::string_view> views = views_of(parts);
   const std::vector<std::string_view> bucket_views = views_of(buckets), data_views = views_of(candidate_data),
-                                      verdict_views = views_of(verdicts);
-  const jobs::part_stages stages{bucket_views, data_views, verdict_views};
-  const bool staged = !buckets.empty();
+                                      verdict_views = views_of(verdicts), exact_views = views_of(exact);
+  const jobs::part_stages stages{bucket_views, data_views, verdict_views, exact_views};
+  const bool staged = !buckets.empty() || !exact.empty();
+  // write(keep lists, temporary path): runs the parts' write tasks (jobs::part_writes).
+  const jobs::part_writes writes = [&](std::span<const std::string> keep, const std::string& path) {
+    py::gil_scoped_acquire gil;
+    try {
+      std::vector<py::bytes> lists;
+      for (const auto& k : keep) lists.emplace_back(k);
+      write(lists, path);
+    } catch (py::error_already_set& e) {
+      throw std::runtime_error(std::string("writing deduped.jsonl by parts: ") + e.what());
+    }
+  };
   notices kept;
   without_gil(command, [&] {
     parse(s, command, args, true);
@@ -372,7 +415,8 @@ py::dict finish(const std::string& command, const std::vector<std::string>& args
       s.job().require_parsed(r.references, 0, "reference");
     } else {
       const jobs::dedup_report r = jobs::run_dedup_parts(list, views, part_sources, s.job().out_dir, s.options(),
-                                                            staged ? &stages : nullptr);
+                                                            staged ? &stages : nullptr,
+                                                            write.is_none() ? nullptr : &writes);
       s.job().require_parsed(r.documents, r.skipped);
     }
     s.job().complete();
@@ -380,6 +424,23 @@ py::dict finish(const std::string& command, const std::vector<std::string>& args
   py::dict d;
   d["notices"] = kept.lines;
   return d;
+}
+
+// One part's kept lines into the run's temporary deduped.jsonl (jobs::write_part_kept).
+std::uint64_t write_part(const std::string& command, const std::vector<std::string>& args, const source_tuple& source,
+                         std::uint64_t begin, std::uint64_t end, const py::buffer& part, const py::bytes& keep,
+                         const std::string& path) {
+  job_settings s;
+  std::uint64_t wrote = 0;
+  const bytes_like held(part);
+  const std::string_view p = held.view(), k = view_of(keep);
+  without_gil(command, [&] {
+    parse(s, command, args, false);
+    if (s.decon()) throw std::invalid_argument("decontaminate writes its output in its finishing task");
+    s.options().progress = false;
+    wrote = jobs::write_part_kept(range_of(source, begin, end, 1), p, k, path, s.options());
+  });
+  return wrote;
 }
 
 // decontaminate's finish with the parts fetched one at a time: fetch(i)
@@ -443,7 +504,12 @@ void register_dask(py::module_& m) {
   m.def("_dask_finish_decontaminate", &finish_streamed, "args"_a, "sources"_a, "part_sources"_a, "fetch"_a,
         "decontaminate's finish (jobs::run_decontaminate_parts) with fetch(i) returning part i's bytes, one part "
         "at a time. Returns {'notices': [...]}.");
-  m.def("_dask_part_metadata", &part_metadata, "part"_a, "A part without its signatures (jobs::part_metadata).");
+  m.def("_dask_part_metadata", &part_metadata, "part"_a, "fingerprints"_a = true,
+        "A part without its signatures, and without fingerprints unless `fingerprints` (jobs::part_metadata).");
+  m.def("_dask_part_fingerprints", &part_fingerprints, "command"_a, "args"_a, "part"_a, "groups"_a,
+        "A part's usable documents' fingerprints in `groups` pieces (jobs::part_fingerprints).");
+  m.def("_dask_exact_groups", &exact_groups, "command"_a, "args"_a, "pieces"_a,
+        "The exact groups of one fingerprint group from every part's piece of it (jobs::group_part_fingerprints).");
   m.def("_dask_band_keys", &band_keys, "args"_a, "part"_a, "band_begin"_a, "band_end"_a,
         "The band keys of bands [band_begin, band_end) of a part (jobs::part_band_keys).");
   m.def("_dask_group", &group, "args"_a, "band_begin"_a, "band_end"_a, "keys"_a,
@@ -465,11 +531,18 @@ void register_dask(py::module_& m) {
         "The verdicts of one group's pairs from every part's data for it (jobs::verify_pairs).");
   m.def("_dask_finish", &finish, "command"_a, "args"_a, "sources"_a, "parts"_a, "part_sources"_a,
         "buckets"_a = std::vector<py::bytes>{}, "candidate_data"_a = std::vector<py::bytes>{},
-        "verdicts"_a = std::vector<py::bytes>{},
+        "verdicts"_a = std::vector<py::bytes>{}, "write"_a = py::none(), "exact"_a = std::vector<py::bytes>{},
         "Merges the parts of every source and writes the run's outputs into OUTDIR (with _SUCCESS). "
         "With buckets and candidate_data (dedup), the parts may be part_metadata() parts (jobs::part_stages); "
         "with verdicts, candidate_data is that of the members of buckets too large to verify in tasks. "
+        "With write (dedup, exact), write(keep lists, path) has each part's kept lines written into path "
+        "(_dask_write_part, jobs::part_writes) unless the run's sizes are not known beforehand. With exact "
+        "(dedup), the exact groups were found in tasks (jobs::part_stages::exact). "
         "Returns {'notices': [...]}: bad records (FILE:LINE) and warnings.");
+  m.def("_dask_write_part", &write_part, "command"_a, "args"_a, "source"_a, "begin"_a, "end"_a, "part"_a, "keep"_a,
+        "path"_a,
+        "Writes one part's kept lines (its keep list, made by the finishing step) into the run's temporary "
+        "deduped.jsonl at path (jobs::write_part_kept). Returns the bytes written.");
 }
 
 }  // namespace neardup::python

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <exception>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 
@@ -755,6 +756,131 @@ bool copyable(const source_info& src, std::uint64_t size, const corpus_index& co
   return true;
 }
 
+// Where kept lines go: the whole output (an atomic_file), or one part's
+// place in it (positioned_output).
+class kept_output {
+ public:
+  virtual ~kept_output() = default;
+  virtual void write(std::string_view bytes) = 0;
+  virtual void put(char c) = 0;
+  // As atomic_file::copy_from.
+  virtual std::uint64_t copy_from(int fd, std::uint64_t offset, std::uint64_t length) = 0;
+};
+
+class atomic_output final : public kept_output {
+ public:
+  explicit atomic_output(atomic_file& f) : f_(f) {}
+  void write(std::string_view bytes) override { f_.write(bytes); }
+  void put(char c) override { f_.put(c); }
+  std::uint64_t copy_from(int fd, std::uint64_t offset, std::uint64_t length) override {
+    return f_.copy_from(fd, offset, length);
+  }
+
+ private:
+  atomic_file& f_;
+};
+
+// Writes into an existing file from byte `at` on (pwrite(2), buffered), so
+// that tasks writing disjoint ranges of one file need no coordination. As
+// atomic_file does, it starts the writeback as it goes, and finish() waits
+// for its range to reach the disk: the commit's fsync, in the one process
+// that renames the file, then finds little left to do.
+class positioned_output final : public kept_output {
+ public:
+  positioned_output(const std::string& path, std::uint64_t at)
+      : path_(path), begin_(at), at_(at), writeback_started_(at) {
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);  // never created here: the file is the run's
+    if (fd_ < 0) throw std::runtime_error(path + ": cannot open for writing: " + std::strerror(errno));
+    buf_.reserve(buffer_bytes);
+  }
+  ~positioned_output() override {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  positioned_output(const positioned_output&) = delete;
+  positioned_output& operator=(const positioned_output&) = delete;
+
+  void write(std::string_view bytes) override {
+    if (buf_.size() + bytes.size() > buffer_bytes) flush();
+    if (bytes.size() >= buffer_bytes) {
+      raw_write(bytes.data(), bytes.size());
+    } else {
+      buf_.append(bytes);
+    }
+  }
+  void put(char c) override { write(std::string_view(&c, 1)); }
+  std::uint64_t copy_from(int fd, std::uint64_t offset, std::uint64_t length) override {
+    flush();
+    if (!block_) block_.reset(new char[buffer_bytes]);
+    std::uint64_t done = 0;
+    while (done < length) {
+      const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(length - done, buffer_bytes));
+      const ssize_t n = ::pread(fd, block_.get(), want, static_cast<off_t>(offset + done));
+      if (n > 0) {
+        raw_write(block_.get(), static_cast<std::size_t>(n));
+        done += static_cast<std::uint64_t>(n);
+      } else if (n == 0) {
+        break;
+      } else if (errno != EINTR) {
+        throw std::runtime_error(path_ + ": cannot read the input copied into it: " + std::strerror(errno));
+      }
+    }
+    return done;
+  }
+  // Writes what is buffered, waits for the range written to reach the disk
+  // and closes the file; returns the bytes written.
+  std::uint64_t finish() {
+    flush();
+#ifdef SYNC_FILE_RANGE_WRITE
+    const int synced = ::sync_file_range(fd_, static_cast<off_t>(begin_), static_cast<off_t>(at_ - begin_),
+                                         SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+                                             SYNC_FILE_RANGE_WAIT_AFTER);
+#else
+    const int synced = ::fdatasync(fd_);
+#endif
+    if (synced != 0) throw std::runtime_error(path_ + ": cannot write to the disk: " + std::strerror(errno));
+    const int fd = fd_;
+    fd_ = -1;
+    if (::close(fd) != 0) throw std::runtime_error(path_ + ": close failed: " + std::strerror(errno));
+    return written_;
+  }
+
+ private:
+  static constexpr std::size_t buffer_bytes = std::size_t{1} << 20;
+  void flush() {
+    raw_write(buf_.data(), buf_.size());
+    buf_.clear();
+  }
+  void raw_write(const char* p, std::size_t n) {
+    while (n > 0) {
+      const ssize_t w = ::pwrite(fd_, p, std::min<std::size_t>(n, std::size_t{1} << 30), static_cast<off_t>(at_));
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        throw std::runtime_error(path_ + ": write error: " + std::strerror(errno));
+      }
+      p += w;
+      n -= static_cast<std::size_t>(w);
+      at_ += static_cast<std::uint64_t>(w);
+      written_ += static_cast<std::uint64_t>(w);
+    }
+#ifdef SYNC_FILE_RANGE_WRITE
+    if (at_ - writeback_started_ >= writeback_step) {
+      (void)::sync_file_range(fd_, static_cast<off_t>(writeback_started_),
+                              static_cast<off_t>(at_ - writeback_started_), SYNC_FILE_RANGE_WRITE);
+      writeback_started_ = at_;
+    }
+#endif
+  }
+  static constexpr std::uint64_t writeback_step = std::uint64_t{8} << 20;
+  std::string path_;
+  std::uint64_t begin_;
+  std::uint64_t at_;
+  std::uint64_t writeback_started_;
+  std::uint64_t written_ = 0;
+  int fd_ = -1;
+  std::string buf_;
+  std::unique_ptr<char[]> block_;
+};
+
 // Copies the kept lines of copyable sources into `out`, each line's bytes
 // then one '\n', as the streaming path writes them. Adjacent kept lines form
 // one run of file bytes. Long runs go through atomic_file::copy_from (large
@@ -763,7 +889,7 @@ bool copyable(const source_info& src, std::uint64_t size, const corpus_index& co
 // calls when many short kept lines alternate with removed ones.
 class kept_line_copier {
  public:
-  kept_line_copier(atomic_file& out, const corpus_index& corpus, std::span<const doc_id> keeper)
+  kept_line_copier(kept_output& out, const corpus_index& corpus, std::span<const doc_id> keeper)
       : out_(out), corpus_(corpus), keeper_(keeper) {}
 
   void copy(const source_info& src, std::uint64_t size, std::size_t first, std::size_t last) {
@@ -885,7 +1011,7 @@ class kept_line_copier {
     return input_changed(src.name, "shorter than " + std::to_string(size) + " bytes");
   }
 
-  atomic_file& out_;
+  kept_output& out_;
   const corpus_index& corpus_;
   std::span<const doc_id> keeper_;
   std::vector<run> runs_;
@@ -893,30 +1019,10 @@ class kept_line_copier {
   std::size_t block_capacity_ = 0;
 };
 
-}  // namespace
-
-void write_kept(std::span<const source_info> sources, const corpus_index& corpus,
-                std::span<const doc_id> keeper, const std::string& clusters_path,
-                const std::string& kept_path, output_compression compression, const pass_options& options,
-                sink& meter) {
-  output_options out_opts;
-  out_opts.compression = compression;
-  atomic_file clusters_tsv(clusters_path);
-  atomic_file kept(kept_path, out_opts);
-
-  // clusters.tsv needs only the index: it is written on a thread of its own
-  // while the kept lines are copied. (Joined before the files are destroyed.)
-  std::exception_ptr tsv_error;
-  auto write_tsv = [&] {
-    try {
-      write_clusters_tsv(clusters_tsv, sources, corpus, keeper);
-    } catch (...) {
-      tsv_error = std::current_exception();
-    }
-  };
-  executor::group tsv_task;
-  if (options.pool != nullptr && options.pool->threads() > 1) tsv_task = options.pool->start(1, [&](std::size_t) { write_tsv(); });
-
+// The kept lines of every source, in input order, into `kept` (write_kept's
+// deduped.jsonl, or write_kept_at's part of it).
+void write_kept_lines(std::span<const source_info> sources, const corpus_index& corpus,
+                      std::span<const doc_id> keeper, kept_output& kept, const pass_options& options, sink& meter) {
   const std::vector<std::size_t> first = first_doc_of_sources(corpus, sources.size());
   std::vector<std::uint8_t> copy(sources.size(), 0);
   std::vector<source_info> streamed;           // the sources read again, in input order
@@ -1008,6 +1114,37 @@ void write_kept(std::span<const source_info> sources, const corpus_index& corpus
     }
   }
   copy_up_to(sources.size());
+}
+
+}  // namespace
+
+void write_kept(std::span<const source_info> sources, const corpus_index& corpus,
+                std::span<const doc_id> keeper, const std::string& clusters_path,
+                const std::string& kept_path, output_compression compression, const pass_options& options,
+                sink& meter) {
+  output_options out_opts;
+  out_opts.compression = compression;
+  atomic_file clusters_tsv(clusters_path);
+  std::optional<atomic_file> kept;  // none: clusters.tsv only
+  if (!kept_path.empty()) kept.emplace(kept_path, out_opts);
+
+  // clusters.tsv needs only the index: it is written on a thread of its own
+  // while the kept lines are copied. (Joined before the files are destroyed.)
+  std::exception_ptr tsv_error;
+  auto write_tsv = [&] {
+    try {
+      write_clusters_tsv(clusters_tsv, sources, corpus, keeper);
+    } catch (...) {
+      tsv_error = std::current_exception();
+    }
+  };
+  executor::group tsv_task;
+  if (options.pool != nullptr && options.pool->threads() > 1) tsv_task = options.pool->start(1, [&](std::size_t) { write_tsv(); });
+
+  if (kept) {
+    atomic_output out(*kept);
+    write_kept_lines(sources, corpus, keeper, out, options, meter);
+  }
 
   if (options.pool != nullptr && options.pool->threads() > 1) {
     tsv_task.wait();
@@ -1016,7 +1153,14 @@ void write_kept(std::span<const source_info> sources, const corpus_index& corpus
   }
   if (tsv_error) std::rethrow_exception(tsv_error);
   clusters_tsv.commit();
-  kept.commit();
+  if (kept) kept->commit();
+}
+
+std::uint64_t write_kept_at(const source_info& source, const corpus_index& corpus, std::span<const doc_id> keeper,
+                            const std::string& path, std::uint64_t offset, const pass_options& options, sink& meter) {
+  positioned_output out(path, offset);
+  write_kept_lines(std::span<const source_info>(&source, 1), corpus, keeper, out, options, meter);
+  return out.finish();
 }
 
 }  // namespace neardup::jobs::detail

@@ -329,10 +329,20 @@ shingle_sets load_shingle_sets(std::span<const source_info> sources, const corpu
 // the size and modification time pass 1 saw; other sources (compressed, text
 // files, files whose size does not match, such as /proc files) are re-read and
 // every line checked against pass 1. A difference throws "the input changed".
+// An empty kept_path writes clusters.tsv only (the kept lines are written
+// elsewhere: write_kept_at).
 void write_kept(std::span<const source_info> sources, const corpus_index& corpus,
                 std::span<const doc_id> keeper, const std::string& clusters_path,
                 const std::string& kept_path, output_compression compression, const pass_options& options,
                 sink& meter);
+
+// The kept lines of one source (or byte range of one: a part, jobs/parts.hpp)
+// as write_kept writes them, into the existing file `path` from byte `offset`
+// on, with pwrite(2), so that parts written by different processes fill one
+// file. corpus.source_bytes[0] must be the size of the whole file as pass 1
+// saw it. Returns the bytes written.
+std::uint64_t write_kept_at(const source_info& source, const corpus_index& corpus, std::span<const doc_id> keeper,
+                            const std::string& path, std::uint64_t offset, const pass_options& options, sink& meter);
 
 // Appends a record as an output JSONL line: the original line byte for byte,
 // or {"id":..,"text":..} for a document read from a text file.

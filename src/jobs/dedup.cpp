@@ -401,10 +401,12 @@ dedup_report detail::run_dedup_scanned(std::span<const io::source_info> sources,
   const auto t_write = clock_type::now();
   events->begin_stage("write", report.input_bytes);
   if (options.write_documents) {
-    detail::write_kept(sources, corpus, result.kept_of, out_dir + "/clusters.tsv",
-                       out_dir + (options.compression == io::output_compression::zstd ? "/deduped.jsonl.zst"
-                                                                                      : "/deduped.jsonl"),
+    const std::string kept_path =
+        out_dir + (options.compression == io::output_compression::zstd ? "/deduped.jsonl.zst" : "/deduped.jsonl");
+    const bool elsewhere = scanned != nullptr && scanned->write_documents;  // by the parts' write tasks
+    detail::write_kept(sources, corpus, result.kept_of, out_dir + "/clusters.tsv", elsewhere ? std::string() : kept_path,
                        options.compression, pass, *events);
+    if (elsewhere) scanned->write_documents(corpus, result.kept_of, kept_path);
     detail::write_evidence_files(out_dir, sources, corpus, result.kept_of, result.evidence);
   }
   events->end_stage();

@@ -3,6 +3,7 @@
 // would have built).
 #pragma once
 
+#include <functional>
 #include <span>
 #include <string>
 
@@ -23,6 +24,11 @@ struct scanned_corpus {
   pipeline::spilled_stage_data* stage_data = nullptr;
   // When set: where the candidates' shingle sets are (loaded elsewhere).
   pipeline::set_provider* sets = nullptr;
+  // When set: writes the kept documents' file (kept_path) from the keepers
+  // itself (jobs/parts.hpp's part writes); run_dedup_scanned then writes
+  // clusters.tsv alone.
+  std::function<void(const corpus_index& corpus, std::span<const doc_id> keeper, const std::string& kept_path)>
+      write_documents;
 };
 
 // run_dedup, with pass 1 replaced by `scanned` when it is not null (defined

@@ -320,11 +320,17 @@ class run_notices {
   std::map<std::string, std::uint64_t> seen_;
 };
 
+// The fingerprint of a document that no other document repeats, when the
+// exact groups were found in tasks (part_stages::exact): unique per document.
+hash128 own_fingerprint(std::size_t d) { return {static_cast<std::uint64_t>(d), UINT64_MAX}; }
+
 // Appends one part to `corpus` as source `s`. `expected_begin`: where its
 // byte range must start. `signatures`: false for a part_metadata() part.
+// `fingerprints_elsewhere`: a part without fingerprints (part_metadata(part,
+// false)) gets a fingerprint of its own per document (exact groups as tasks).
 void append_part(detail::scanned_corpus& scanned, run_notices& notices, std::string_view part, std::uint32_t s,
                  bool continues, std::uint64_t expected_begin, std::size_t k,
-                 const pipeline::stage_data_options& stage, bool signatures) {
+                 const pipeline::stage_data_options& stage, bool signatures, bool fingerprints_elsewhere = false) {
   corpus_index& corpus = scanned.corpus;
   const part_view v = view_part(part);
   const std::uint64_t n = v.documents;
@@ -400,6 +406,11 @@ void append_part(detail::scanned_corpus& scanned, run_notices& notices, std::str
     } else {
       corpus.signatures.insert(corpus.signatures.end(), b.values.begin(), b.values.end());
     }
+  }
+  if (v.fingerprints.empty()) {
+    if (!fingerprints_elsewhere) part_reader::fail("a part without fingerprints, and no exact groups");
+    for (std::size_t d = first_doc; d < corpus.size(); ++d) corpus.fingerprints.push_back(own_fingerprint(d));
+    return;
   }
   const auto fps = pipeline::read_fingerprints(pipeline::byte_view(v.fingerprints), stage);
   if (fps.size() != n) part_reader::fail("fingerprint count differs from document count");
@@ -617,7 +628,7 @@ class distributed_stage_data final : public pipeline::spilled_stage_data, public
 
 }  // namespace
 
-std::string part_metadata(std::string_view part) {
+std::string part_metadata(std::string_view part, bool fingerprints) {
   const part_view v = view_part(part);
   part_writer w(kMagic, kVersion);
   w.num<std::uint64_t>(v.documents);
@@ -633,7 +644,7 @@ std::string part_metadata(std::string_view part) {
   w.num<std::uint64_t>(v.notices.size());
   for (const std::string_view m : v.notices) w.blob(m);
   w.blob(std::string_view());
-  w.blob(v.fingerprints);
+  w.blob(fingerprints ? v.fingerprints : std::string_view());
   return w.take();
 }
 
@@ -1196,9 +1207,204 @@ void read_verdicts(distributed_stage_data& data, std::span<const std::string_vie
 
 }  // namespace
 
+namespace {
+
+constexpr char kFingerprintPieceMagic[8] = {'N', 'D', 'F', 'P', 'P', 'C', 'E', '\0'};
+constexpr char kExactMagic[8] = {'N', 'D', 'E', 'X', 'A', 'C', 'T', '\0'};
+
+void check_groups(std::uint32_t group, std::uint32_t groups) {
+  if (groups == 0 || groups > max_verification_groups || group >= groups) part_reader::fail("bad fingerprint group");
+}
+
+// Sets the fingerprints of the documents listed by every exact group
+// (group_part_fingerprints) in `corpus`, whose parts have part_first[i]
+// documents before them.
+void read_exact_groups(corpus_index& corpus, std::span<const std::string_view> tables,
+                       std::span<const std::size_t> part_first) {
+  std::vector<std::uint8_t> seen(tables.size(), 0);
+  for (const std::string_view t : tables) {
+    part_reader r(t, kExactMagic, kVersion);
+    const auto group = r.num<std::uint32_t>();
+    const auto groups = r.num<std::uint32_t>();
+    check_groups(group, groups);
+    if (groups != tables.size() || seen[group]) part_reader::fail("exact groups of another run, or a group given twice");
+    seen[group] = 1;
+    std::uint64_t total = 0;
+    const std::vector<std::uint64_t> documents = read_part_documents(r, t.size(), total);
+    if (documents.size() != part_first.size() || total != corpus.size()) part_reader::fail("exact groups of other parts");
+    for (std::size_t i = 0; i < documents.size(); ++i) {
+      const std::size_t end = i + 1 < part_first.size() ? part_first[i + 1] : corpus.size();
+      if (documents[i] != end - part_first[i]) part_reader::fail("exact groups of other parts");
+    }
+    const auto count = r.num<std::uint64_t>();
+    if (count > t.size() / 20) part_reader::fail("truncated");
+    std::vector<doc_id> docs(count);
+    for (std::uint64_t i = 0; i < count; ++i) {
+      docs[i] = r.num<std::uint32_t>();
+      if (docs[i] >= total || (i > 0 && docs[i] <= docs[i - 1])) part_reader::fail("bad exact group list");
+    }
+    for (const doc_id d : docs) {
+      hash128 fp;
+      fp.low = r.num<std::uint64_t>();
+      fp.high = r.num<std::uint64_t>();
+      corpus.fingerprints[d] = fp;
+    }
+    if (!r.done()) part_reader::fail("trailing bytes");
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> part_fingerprints(std::string_view part, const dedup_options& options,
+                                           std::uint32_t groups) {
+  if (groups == 0 || groups > max_verification_groups) {
+    throw std::invalid_argument("part_fingerprints: groups = " + std::to_string(groups) + ", expected 1.." +
+                                std::to_string(max_verification_groups));
+  }
+  const auto stage = pipeline::stage_data_options::of(options);
+  const part_view v = view_part(part);
+  const auto fps = pipeline::read_fingerprints(pipeline::byte_view(v.fingerprints), stage);
+  if (fps.size() != v.documents) part_reader::fail("fingerprint count differs from document count");
+  std::vector<std::vector<pipeline::fingerprint_entry>> by_group(groups);
+  for (const auto& e : fps) {
+    if (e.doc >= v.documents) part_reader::fail("fingerprint of a document outside its part");
+    // The usable documents only (status ok, with tokens: doc_meta's bytes 40 and 42): the others take part in no group.
+    const std::size_t at = std::size_t{e.doc} * kDocBytes;
+    if (v.docs[at + 40] != static_cast<char>(io::record_status::ok) || v.docs[at + 42] == 0) continue;
+    by_group[e.fingerprint.low % groups].push_back(e);
+  }
+  std::vector<std::string> out;
+  for (std::uint32_t g = 0; g < groups; ++g) {
+    part_writer w(kFingerprintPieceMagic, kVersion);
+    w.num<std::uint32_t>(g);
+    w.num<std::uint32_t>(groups);
+    w.num<std::uint64_t>(v.documents);
+    w.blob(pipeline::write_fingerprints(stage, by_group[g]));
+    out.push_back(w.take());
+  }
+  return out;
+}
+
+std::string group_part_fingerprints(std::span<const std::string_view> pieces, const dedup_options& options) {
+  const auto stage = pipeline::stage_data_options::of(options);
+  struct entry {
+    hash128 fingerprint;
+    doc_id doc;
+  };
+  std::vector<entry> all;
+  std::vector<std::uint64_t> documents;
+  std::uint32_t group = 0, groups = 0;
+  std::uint64_t first = 0;
+  for (std::size_t i = 0; i < pieces.size(); ++i) {
+    part_reader r(pieces[i], kFingerprintPieceMagic, kVersion);
+    const auto g = r.num<std::uint32_t>();
+    const auto gs = r.num<std::uint32_t>();
+    check_groups(g, gs);
+    if (i > 0 && (g != group || gs != groups)) part_reader::fail("fingerprint pieces of other groups");
+    group = g;
+    groups = gs;
+    const auto n = r.num<std::uint64_t>();
+    documents.push_back(n);
+    if (n > UINT32_MAX - first) part_reader::fail("more than 2^32-1 documents in one run; split the corpus");
+    for (const auto& e : pipeline::read_fingerprints(pipeline::byte_view(r.blob()), stage)) {
+      if (e.doc >= n || e.fingerprint.low % groups != group) part_reader::fail("fingerprint outside its part or group");
+      all.push_back({e.fingerprint, static_cast<doc_id>(e.doc + first)});
+    }
+    if (!r.done()) part_reader::fail("trailing bytes");
+    first += n;
+  }
+  std::sort(all.begin(), all.end(), [](const entry& x, const entry& y) {
+    return x.fingerprint != y.fingerprint ? x.fingerprint < y.fingerprint : x.doc < y.doc;
+  });
+  std::vector<entry> shared;
+  for (std::size_t i = 0; i < all.size();) {
+    std::size_t j = i + 1;
+    while (j < all.size() && all[j].fingerprint == all[i].fingerprint) ++j;
+    if (j - i >= 2) shared.insert(shared.end(), all.begin() + static_cast<std::ptrdiff_t>(i),
+                                  all.begin() + static_cast<std::ptrdiff_t>(j));
+    i = j;
+  }
+  std::sort(shared.begin(), shared.end(), [](const entry& x, const entry& y) { return x.doc < y.doc; });
+  part_writer w(kExactMagic, kVersion);
+  w.num<std::uint32_t>(group);
+  w.num<std::uint32_t>(groups);
+  w.num<std::uint64_t>(documents.size());
+  for (const auto n : documents) w.num<std::uint64_t>(n);
+  w.num<std::uint64_t>(shared.size());
+  for (const entry& e : shared) w.num<std::uint32_t>(e.doc);
+  for (const entry& e : shared) {
+    w.num<std::uint64_t>(e.fingerprint.low);
+    w.num<std::uint64_t>(e.fingerprint.high);
+  }
+  return w.take();
+}
+
+namespace {
+
+constexpr char kKeepMagic[8] = {'N', 'D', 'K', 'E', 'E', 'P', '\0', '\0'};
+
+// True when every kept line's size is known from pass 1 (part_writes): JSONL
+// sources only (a text file's line is a JSON object made from its text), no
+// line of 4 GiB or more.
+bool sizes_known(std::span<const io::source_info> sources, const corpus_index& corpus) {
+  for (const auto& src : sources) {
+    if (src.kind != io::source_kind::jsonl) return false;
+  }
+  for (std::size_t d = 0; d < corpus.size(); ++d) {
+    if (corpus.docs[d].raw_length == UINT32_MAX) return false;
+  }
+  return true;
+}
+
+// deduped.jsonl through the parts' write tasks (part_writes): a keep list per
+// part, the temporary file at its final size, `writes`, then the commit.
+void write_through_parts(const corpus_index& corpus, std::span<const doc_id> keeper, const std::string& path,
+                         std::span<const std::size_t> part_first, std::span<const std::uint64_t> part_begin,
+                         std::span<const std::uint32_t> part_sources, const part_writes& writes) {
+  const std::size_t parts = part_first.size();
+  std::vector<std::string> keep(parts);
+  std::uint64_t at = 0;
+  for (std::size_t i = 0; i < parts; ++i) {
+    const std::size_t first = part_first[i], last = i + 1 < parts ? part_first[i + 1] : corpus.size();
+    std::uint64_t bytes = 0, count = 0;
+    for (std::size_t d = first; d < last; ++d) {
+      if (keeper[d] != d) continue;
+      bytes += std::uint64_t{corpus.docs[d].raw_length} + 1;  // the line and its '\n'
+      ++count;
+    }
+    part_writer w(kKeepMagic, kVersion);
+    w.num<std::uint64_t>(last - first);
+    w.num<std::uint64_t>(part_begin[i]);
+    w.num<std::uint64_t>(corpus.source_bytes.at(part_sources[i]));
+    w.num<std::uint64_t>(at);
+    w.num<std::uint64_t>(bytes);
+    w.num<std::uint64_t>(count);
+    for (std::size_t d = first; d < last; ++d) {
+      if (keeper[d] == d) w.num<std::uint32_t>(static_cast<std::uint32_t>(d - first));
+    }
+    keep[i] = w.take();
+    at += bytes;
+  }
+  io::atomic_file out(path);
+  if (at > 0) {
+    if (::truncate(out.temp_path().c_str(), static_cast<off_t>(at)) != 0) {
+      throw std::runtime_error(path + ": cannot size the temporary file: " + std::strerror(errno));
+    }
+    writes(keep, out.temp_path());
+    struct stat st {};
+    if (::stat(out.temp_path().c_str(), &st) != 0 || static_cast<std::uint64_t>(st.st_size) != at) {
+      throw std::runtime_error(path + ": the parts' writes did not leave " + std::to_string(at) + " bytes");
+    }
+  }
+  out.commit();
+}
+
+}  // namespace
+
 dedup_report run_dedup_parts(std::span<const io::source_info> sources, std::span<const std::string_view> parts,
                              std::span<const std::uint32_t> part_sources, const std::string& out_dir,
-                             const dedup_options& options, const part_stages* stages) {
+                             const dedup_options& options, const part_stages* stages,
+                             const part_writes* writes) {
   options.validate();
   validate(options);
   check_part_order("run_dedup_parts", sources.size(), parts.size(), part_sources);
@@ -1208,24 +1414,38 @@ dedup_report run_dedup_parts(std::span<const io::source_info> sources, std::span
   scanned_corpus scanned;
   corpus_index& corpus = scanned.corpus;
   corpus.num_perm = stages != nullptr ? 0 : k;
-  if (stages != nullptr && !options.near) throw std::invalid_argument("run_dedup_parts: `exact` has no part stages");
-  if (stages != nullptr && stages->candidate_data.size() != parts.size()) {
+  if (stages != nullptr && !options.near &&
+      (!stages->buckets.empty() || !stages->candidate_data.empty() || !stages->verdicts.empty())) {
+    throw std::invalid_argument("run_dedup_parts: `exact` has no bands: of the part stages, only exact groups");
+  }
+  if (stages != nullptr && options.near && stages->candidate_data.size() != parts.size()) {
     throw std::invalid_argument("run_dedup_parts: " + std::to_string(stages->candidate_data.size()) +
                                 " candidate data for " + std::to_string(parts.size()) + " parts");
   }
   std::vector<std::size_t> part_first(parts.size());
+  std::vector<std::uint64_t> part_begin(parts.size());  // the parts' byte ranges' starts
   run_notices notices(*events, options.max_reported_errors);
   for (std::size_t i = 0; i < parts.size(); ++i) {
     const std::uint32_t s = part_sources[i];
     const bool continues = i > 0 && part_sources[i - 1] == s;  // another range of the same file
     part_first[i] = corpus.size();
+    part_begin[i] = continues ? corpus.source_bytes.back() : 0;
     naming(sources[s].name, [&] {
-      append_part(scanned, notices, parts[i], s, continues, continues ? corpus.source_bytes.back() : 0, k, stage,
-                  stages == nullptr);
+      append_part(scanned, notices, parts[i], s, continues, part_begin[i], k, stage, stages == nullptr,
+                  stages != nullptr && !stages->exact.empty());
     });
   }
+  if (stages != nullptr && !stages->exact.empty()) {
+    naming("exact groups", [&] { read_exact_groups(corpus, stages->exact, part_first); });
+  }
+  if (writes != nullptr && *writes && options.compression == io::output_compression::none &&
+      sizes_known(sources, corpus)) {
+    scanned.write_documents = [&](const corpus_index& c, std::span<const doc_id> keeper, const std::string& path) {
+      write_through_parts(c, keeper, path, part_first, part_begin, part_sources, *writes);
+    };
+  }
   std::unique_ptr<distributed_stage_data> data;
-  if (stages != nullptr) {
+  if (stages != nullptr && options.near) {
     const std::size_t n = corpus.size();
     data = std::make_unique<distributed_stage_data>(n, k, options.banding().bands);
     for (const std::string_view b : stages->buckets) {
@@ -1273,6 +1493,54 @@ dedup_report run_dedup_parts(std::span<const io::source_info> sources, std::span
   executor pool(1);
   warn_duplicate_ids(sources, corpus, pass_options_for(options, options, pool), *events, scanned.counts);
   return run_dedup_scanned(sources, out_dir, options, &scanned);
+}
+
+std::uint64_t write_part_kept(const io::source_info& source, std::string_view part, std::string_view keep,
+                              const std::string& path, const dedup_options& options) {
+  options.validate();
+  validate(options);
+  return naming(source.name, [&] {
+    scanned_corpus scanned;
+    pipeline::sink quiet;
+    run_notices none(quiet, 0);
+    append_part(scanned, none, part, 0, false, source.range_begin, options.near ? options.num_perm : 0,
+                pipeline::stage_data_options::of(options), false, true);  // fingerprints are not needed here
+    corpus_index& corpus = scanned.corpus;
+    const std::size_t n = corpus.size();
+    part_reader r(keep, kKeepMagic, kVersion);
+    if (r.num<std::uint64_t>() != n || r.num<std::uint64_t>() != source.range_begin) {
+      part_reader::fail("keep list of another part");
+    }
+    const auto source_bytes = r.num<std::uint64_t>();
+    const auto offset = r.num<std::uint64_t>();
+    const auto bytes = r.num<std::uint64_t>();
+    const std::vector<doc_id> kept = read_doc_list(r, n);
+    if (!r.done()) part_reader::fail("trailing bytes");
+    if (source_bytes < corpus.source_bytes.at(0)) part_reader::fail("keep list of another part");
+    std::vector<doc_id> keeper(n);
+    for (std::size_t d = 0; d < n; ++d) keeper[d] = static_cast<doc_id>(d + 1);  // removed (any other document)
+    std::uint64_t expected = 0;
+    for (const doc_id d : kept) {
+      keeper[d] = d;
+      expected += std::uint64_t{corpus.docs[d].raw_length} + 1;
+    }
+    if (expected != bytes) part_reader::fail("keep list of another part (its byte count differs)");
+    struct stat st {};  // the run made the file at its final size: a part writes inside it
+    if (::stat(path.c_str(), &st) != 0) {
+      throw std::runtime_error(path + ": cannot write the kept lines into it: " + std::strerror(errno));
+    }
+    if (offset > static_cast<std::uint64_t>(st.st_size) || bytes > static_cast<std::uint64_t>(st.st_size) - offset) {
+      part_reader::fail("keep list of another run (it writes past the end of " + path + ")");
+    }
+    corpus.source_bytes.assign(1, source_bytes);  // write_kept_at checks the whole file's size
+    executor pool(options.threads);
+    const std::uint64_t wrote = write_kept_at(source, corpus, keeper, path, offset, scan_options(options, pool), quiet);
+    if (wrote != bytes) {
+      throw std::runtime_error(source.name + ": the input changed while neardup was reading it (" +
+                               std::to_string(bytes) + " kept bytes expected, " + std::to_string(wrote) + " written)");
+    }
+    return wrote;
+  });
 }
 
 }  // namespace neardup::jobs

@@ -145,7 +145,10 @@ def assert_same(single: pathlib.Path, dist: pathlib.Path):
     b = json.loads((dist / "stats.json").read_text())
     assert a["documents"] == b["documents"]
     assert a["clusters"] == b["clusters"]
-    assert (dist / "_SUCCESS").exists()
+    # _SUCCESS lists the same files with the same bytes (stats.json's timings aside)
+    listed = [[f for f in json.loads((d / "_SUCCESS").read_text())["files"] if f["name"] != "stats.json"]
+              for d in (single, dist)]
+    assert listed[0] == listed[1] and any(f["name"] == "deduped.jsonl" for f in listed[1])
     assert not [n for n in os.listdir(dist) if ".tmp." in n]
 
 
@@ -157,7 +160,14 @@ def test_dedup_is_the_cli_result_for_any_partitioning(cluster, cli, tmp_path, fi
     assert r["dask"]["parts"] == files
     assert r["documents"]["removed_near_duplicates"] > 0 and r["documents"]["removed_exact_duplicates"] > 0
     assert r["dask"]["shuffle"]["verdicts"] > 0  # verification ran as tasks (the default)
+    assert r["dask"]["shuffle"]["keep_lists"] > 0  # deduped.jsonl written by the parts' tasks (the default)
+    assert r["dask"]["shuffle"]["fingerprints"] > 0 and r["dask"]["shuffle"]["exact_groups"] > 0  # exact groups too
     assert_same(tmp_path / "single", tmp_path / "dist")
+    if files == 3:  # the earlier layout: the finishing task writes deduped.jsonl alone
+        r = neardup.dask.run("dedup", [*map(str, inputs), "-o", str(tmp_path / "alone"), "--quiet", "--threshold",
+                                       "0.7"], cluster.client, write_tasks=False)
+        assert "keep_lists" not in r["dask"]["shuffle"]
+        assert_same(tmp_path / "single", tmp_path / "alone")
 
 
 @pytest.mark.parametrize("verify_bucket", [0, 2, 1024])
@@ -247,8 +257,17 @@ def test_exact_options_and_compressed_and_text_inputs(cluster, cli, tmp_path):
         (texts / f"t{i}.txt").write_text("the same little text file " * (1 + i % 2))
     all_inputs = [*inputs, gz, texts]
     cli_run(cli, "exact", all_inputs, tmp_path / "single", "--keep", "longest")
-    neardup.dask.exact(all_inputs, tmp_path / "dist", client=cluster.client, progress=False, keep="longest")
+    r = neardup.dask.exact(all_inputs, tmp_path / "dist", client=cluster.client, progress=False, keep="longest")
     assert_same(tmp_path / "single", tmp_path / "dist")
+    # a text file's output line is made from its text: its size is not known beforehand, so the finishing task
+    # writes deduped.jsonl; without text files, the parts' tasks do (a compressed input read again by its task)
+    assert "keep_lists" not in r["dask"]["shuffle"]
+    cli_run(cli, "exact", [*inputs, gz], tmp_path / "single_jsonl")
+    r = neardup.dask.exact([*inputs, gz], tmp_path / "dist_jsonl", client=cluster.client, progress=False)
+    assert r["dask"]["shuffle"]["keep_lists"] > 0
+    assert r["dask"]["shuffle"]["fingerprints"] > 0  # exact groups as tasks
+    assert r["documents"]["removed_exact_duplicates"] > 0
+    assert_same(tmp_path / "single_jsonl", tmp_path / "dist_jsonl")
     opts = ["--num-perm", "64", "--ngram", "3", "--verify", "estimate", "--tokens", "char", "--threshold", "0.6"]
     cli_run(cli, "dedup", all_inputs, tmp_path / "single2", *opts)
     neardup.dask.run("dedup", [*map(str, all_inputs), "-o", str(tmp_path / "dist2"), "--quiet", *opts],
@@ -311,8 +330,11 @@ def test_command_line(cluster, cli, tmp_path):
     assert p.returncode == 1 and "nope.jsonl" in p.stderr
 
 
-@pytest.mark.parametrize("command", ["dedup", "decontaminate"])
-def test_a_worker_killed_mid_run(cluster, cli, tmp_path, command):
+@pytest.mark.parametrize("command, stage", [("dedup", "scan"), ("dedup", "write"), ("decontaminate", "scan")])
+def test_a_worker_killed_mid_run(cluster, cli, tmp_path, command, stage):
+    """stage: the victim (which runs every task it can) is killed while it holds a part ("scan"), or, for
+    "write", once the finishing task (on the victim) has made deduped.jsonl's temporary file for the
+    parts' write tasks: the finishing task runs again elsewhere, and the killed attempt's file is removed."""
     inputs = write_corpus(tmp_path / "in", 8, 1500, seed=11, words_per_doc=150)
     options = []
     if command == "decontaminate":
@@ -334,13 +356,17 @@ def test_a_worker_killed_mid_run(cluster, cli, tmp_path, command):
     t.start()
     deadline = time.time() + 60
     killed_mid_run = False
+    out = tmp_path / "dist"
     while time.time() < deadline and t.is_alive():
-        held = cluster.client.has_what().get(victim, ())
-        if any("scan" in str(k) for k in held):
+        if stage == "write":
+            ready = out.is_dir() and any(n.startswith("deduped.jsonl.tmp.") for n in os.listdir(out))
+        else:
+            ready = any("scan" in str(k) for k in cluster.client.has_what().get(victim, ()))
+        if ready:
             killed_mid_run = t.is_alive()
             cluster.workers["victim"].kill()  # SIGKILL: no cleanup of any kind
             break
-        time.sleep(0.005)
+        time.sleep(0.001 if stage == "write" else 0.005)
     t.join(timeout=120)
     cluster.workers.pop("victim").wait()
     assert killed_mid_run, "the run ended before the worker could be killed"

@@ -42,6 +42,7 @@
 // Stage data of other options is refused (format.hpp's header checks).
 #pragma once
 
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -126,8 +127,10 @@ std::string scan_part(const io::source_info& source, const dedup_options& option
 //               shingle hashes (sorted)
 
 // A part without its signatures (the rest as is): what run_dedup_parts
-// needs from a part when given part_stages.
-std::string part_metadata(std::string_view part);
+// needs from a part when given part_stages. Without `fingerprints`, also
+// without its documents' fingerprints (an empty fingerprint run), for a run
+// whose exact groups are found in tasks (part_stages::exact, below).
+std::string part_metadata(std::string_view part, bool fingerprints = true);
 
 // The band keys of bands [band_begin, band_end) of a part's documents.
 // REQUIRES: options.near; band_begin < band_end <= options.banding().bands
@@ -229,7 +232,49 @@ std::vector<std::string> part_verification_data(const io::source_info& source, s
 std::string verify_pairs(std::string_view pairs, std::span<const std::string_view> data,
                          const dedup_options& options);
 
-// What run_dedup_parts takes instead of the parts' signatures.
+// ---- exact groups as tasks ----
+//
+// Without them the finishing task receives every document's fingerprint (20
+// of the 71 bytes per document of a part's metadata) and groups them. With
+// them, the fingerprints are grouped in tasks, by a hash of the fingerprint,
+// and the finishing task receives only the documents whose text another
+// document repeats:
+//
+//   fps[i]    = part_fingerprints(part[i], options, groups)        // where part i is: `groups` pieces
+//   exact[g]  = group_part_fingerprints({fps[0][g], fps[1][g], ...}, options)
+//   meta[i]   = part_metadata(part[i], false)                       // no fingerprints
+//   run_dedup_parts(..., &stages{buckets, data, verdicts, exact});
+//
+// Why the outputs stay run_dedup's: exact_groups (pipeline/stages.hpp)
+// groups the usable documents by equal fingerprints and makes the first of
+// each group its leader; a document whose fingerprint no other usable
+// document has is its own leader whatever its fingerprint is. The finishing
+// task gives each unlisted document a fingerprint no other document has
+// ({document, 2^64-1}: a real fingerprint equal to one of those is a 128-bit
+// hash collision) and the listed ones their own.
+//
+// Layouts (version 1, part_bytes.hpp framing):
+//   fingerprint piece  "NDFPPCE\0" | u32 group | u32 groups | u64 documents
+//               of the part | u64 n + n bytes of a fingerprint run
+//               (pipeline/format.hpp, documents within the part): the usable
+//               documents whose fingerprint's low half % groups == group
+//   exact groups "NDEXACT\0" | u32 group | u32 groups | u64 parts | u64
+//               documents of each part | u64 count | u32 document (run-wide,
+//               ascending) per entry | u64 low, u64 high of its fingerprint
+//               per entry: the documents of the group whose fingerprint
+//               another document shares
+
+// Splits a part's usable documents' fingerprints into `groups` pieces.
+// REQUIRES: 1 <= groups <= max_verification_groups (std::invalid_argument).
+std::vector<std::string> part_fingerprints(std::string_view part, const dedup_options& options,
+                                           std::uint32_t groups);
+
+// The exact groups of one fingerprint group from every part's piece of it
+// (pieces[i] of part i, in input order).
+std::string group_part_fingerprints(std::span<const std::string_view> pieces, const dedup_options& options);
+
+// What run_dedup_parts takes instead of the parts' signatures (dedup), or,
+// for `neardup exact` (dedup_options::near off), with only `exact`.
 struct part_stages {
   std::span<const std::string_view> buckets;         // group_part_band_keys of every band range
   // part_candidate_data of each part, in order; with verdicts, the last
@@ -237,20 +282,66 @@ struct part_stages {
   std::span<const std::string_view> candidate_data;
   // verify_pairs of every group of one plan (any order), or none.
   std::span<const std::string_view> verdicts = {};
+  // group_part_fingerprints of every group (any order), or none; with them,
+  // the parts may be part_metadata(part, false) parts.
+  std::span<const std::string_view> exact = {};
 };
+
+// ---- writing deduped.jsonl where the parts are ----
+//
+// Without `writes`, run_dedup_parts copies every kept line itself. With it,
+// run_dedup_parts decides which documents are kept and writes clusters.tsv,
+// the evidence files and stats.json, and one task per part writes that
+// part's kept lines:
+//
+//   part_writes writes = [&](std::span<const std::string> keep, const std::string& path) {
+//     // for each part i, in any order, anywhere that sees `path` (shared storage):
+//     write_part_kept(source_i, meta[i], keep[i], path, options);
+//   };
+//   run_dedup_parts(sources, meta, part_sources, out_dir, options, &stages, &writes);
+//
+// `path` is deduped.jsonl's temporary file in OUTDIR (atomic_file's
+// "deduped.jsonl.tmp.PID.N"), made at its final size: each kept line is its
+// raw bytes and one '\n', so a part's place (the kept bytes of the parts
+// before it) is known from pass 1's metadata. When `writes` returns, the file
+// is made durable and renamed to deduped.jsonl (before stats.json and
+// _SUCCESS); when it throws, the file is removed and the exception passes on.
+// The bytes are those one writer writes: write_part_kept copies by the same
+// code (jobs' write_kept, pwrite(2) at the part's offset instead of
+// appending). Runs whose line sizes are not known beforehand (a text-file
+// source, a line of 4 GiB or more) or whose output is compressed (--compress
+// zstd) are written by run_dedup_parts alone; `writes` is then not called.
+//
+// Layout (version 1, part_bytes.hpp framing):
+//   keep list   "NDKEEP\0\0" | u64 documents of the part | u64 its range_begin
+//               | u64 bytes of the whole source as pass 1 read it | u64 offset
+//               in the output | u64 bytes to write | u64 count | u32 kept
+//               document within the part, ascending
+using part_writes = std::function<void(std::span<const std::string> keep, const std::string& path)>;
+
+// Writes the kept lines of one part (scan_part's or part_metadata()'s bytes;
+// `source` with the part's range, as for scan_part) listed in `keep` (made by
+// run_dedup_parts for this part) into the existing file `path` at the keep
+// list's offset. Returns the bytes written. Throws std::runtime_error naming
+// the source when the keep list is damaged or of another part, or the input
+// changed since pass 1.
+std::uint64_t write_part_kept(const io::source_info& source, std::string_view part, std::string_view keep,
+                              const std::string& path, const dedup_options& options);
 
 // Merges the parts (parts[i]: scan_part of a range of sources[part_sources[i]]
 // with the same options; in input order, the ranges of each source
 // consecutive, from 0 to its end, cut by part_ranges) and runs the rest of
 // the job into out_dir. With `stages` (dedup only), the parts may be
 // part_metadata() parts, and the bands' buckets and candidates' signatures
-// and sets are taken from `stages`. Throws std::invalid_argument when the
+// and sets are taken from `stages`. With `writes`, the parts' tasks write
+// deduped.jsonl (above). Throws std::invalid_argument when the
 // parts do not cover the sources in order, std::runtime_error naming the
 // source for a part that is damaged, of another version, made with other
 // options, or whose range does not continue the previous one; otherwise as
 // run_dedup.
 dedup_report run_dedup_parts(std::span<const io::source_info> sources, std::span<const std::string_view> parts,
                              std::span<const std::uint32_t> part_sources, const std::string& out_dir,
-                             const dedup_options& options, const part_stages* stages = nullptr);
+                             const dedup_options& options, const part_stages* stages = nullptr,
+                             const part_writes* writes = nullptr);
 
 }  // namespace neardup::jobs
