@@ -388,6 +388,11 @@ def _argv(command: str, inputs: Union[PathLike, Iterable[PathLike]], out_dir: Pa
     for name, value in options.items():
         flag = "--" + name.replace("_", "-")
         if value is None or value is False:
+            # Not passed to the CLI, so checked here: a misspelt option fails even when set to False.
+            names, users = _neardup._option_names(command, flag[2:])
+            if flag[2:] not in names:
+                raise ValueError(f"unknown option {flag}" if not users else
+                                 f"option {flag} is not used by 'neardup {command}' (it is an option of {users})")
             continue
         if value is True:
             argv.append(flag)
@@ -421,7 +426,7 @@ def dedup_files(inputs: Union[PathLike, Iterable[PathLike]], out_dir: PathLike, 
     ``verify="exact"``, ``keep="first"``, ``no_exact_first=True``,
     ``set_memory_mb``, ``memory_mb``, ``tmp_dir``, ``compress="zstd"``, ``text_field``, ``id_field``,
     ``tokens``, ``seed``, ``threads``. A flag is ``True``; ``None``/``False`` leave an
-    option out. The outputs (clusters.tsv, deduped.jsonl, stats.json) are the CLI's,
+    option out (a name the command does not have raises ValueError all the same). The outputs (clusters.tsv, deduped.jsonl, stats.json) are the CLI's,
     byte for byte. ``progress``: True prints progress and warnings to stderr as the
     CLI does, False is ``--quiet``, a callable receives each progress line instead.
     The GIL is released while the job runs.

@@ -81,12 +81,23 @@ void run_command(const std::vector<std::string>& argv, const std::optional<py::f
       });
 }
 
+// Every --name of `neardup COMMAND`'s option table, and where the CLI would
+// send an unknown one: the commands that declare it ("" for none).
+py::tuple option_names(const std::string& command, const std::string& name) {
+  for (const auto& c : neardup_cli::commands()) {
+    if (command == c.name) return py::make_tuple(c.option_names(), neardup_cli::commands_using(name));
+  }
+  throw std::invalid_argument("unknown command '" + command + "'");
+}
+
 }  // namespace
 
 void register_jobs(py::module_& m) {
   using namespace pybind11::literals;
   m.def("_run_command", &run_command, "argv"_a, "progress"_a = py::none(),
         "Runs `neardup ARGV...` in this process (see neardup.dedup_files and friends).");
+  m.def("_option_names", &option_names, "command"_a, "name"_a,
+        "(every --name of `neardup COMMAND`, the commands that declare --NAME): for option checks in Python.");
 }
 
 }  // namespace neardup::python

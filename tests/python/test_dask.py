@@ -308,6 +308,8 @@ def test_missing_input_fails_before_any_task(tmp_path):
         neardup.dask.dedup([tmp_path / "a.jsonl"], tmp_path / "out", client=NoClient(), threshold=7)
     with pytest.raises(ValueError, match="verify_bucket"):
         neardup.dask.dedup([tmp_path / "a.jsonl"], tmp_path / "out", client=NoClient(), verify_bucket=5000)
+    with pytest.raises(ValueError, match="unknown option --no-exact-frist"):
+        neardup.dask.dedup([tmp_path / "a.jsonl"], tmp_path / "out", client=NoClient(), no_exact_frist=False)
 
 
 def test_command_line(cluster, cli, tmp_path):

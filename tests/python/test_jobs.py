@@ -90,6 +90,12 @@ def test_bad_options_raise_value_error_naming_them(sample, tmp_path):
         neardup.decontaminate_files(sample, tmp_path, sample, progress=False, ngram=0)
     with pytest.raises(TypeError, match="progress"):
         neardup.dedup_files(sample, tmp_path, progress="yes")
+    # An option set to False or None is not passed on, yet a misspelt or misplaced one still fails.
+    with pytest.raises(ValueError, match="unknown option --no-exact-frist"):
+        neardup.dedup_files(sample, tmp_path, progress=False, no_exact_frist=False)
+    with pytest.raises(ValueError, match="--bloom-fp is not used by 'neardup dedup'"):
+        neardup.dedup_files(sample, tmp_path, progress=False, bloom_fp=None)
+    neardup.dedup_files(sample, tmp_path, progress=False, no_exact_first=False)  # known: simply not given
 
 
 def test_io_errors_raise_os_error_naming_the_file(sample, tmp_path):
