@@ -159,6 +159,35 @@ TEST(Params, RecallChooserMeetsTargetAndMinimizesFalsePositives) {
   }
 }
 
+// The chooser integrates once per band count (the largest qualifying rows);
+// it must pick exactly what the search over every (bands, rows) picks: the
+// first, in (bands, rows) order, of the fewest false positives.
+TEST(Params, RecallChooserEqualsExhaustiveSearch) {
+  for (std::size_t k : {16U, 64U, 128U, 200U}) {
+    for (double t = 0.3; t < 0.96; t += 0.05) {
+      for (double target : {0.9, 0.99, 0.999}) {
+        lsh_params best{0, 0};
+        double best_fp = 2;
+        for (std::uint32_t b = 1; b <= k; ++b) {
+          for (std::uint32_t r = 1; std::size_t{b} * r <= k; ++r) {
+            if (candidate_probability(t, {b, r}) < target) continue;
+            const double fp = neardup::false_positive_area(t, {b, r});
+            if (fp < best_fp) {
+              best_fp = fp;
+              best = {b, r};
+            }
+          }
+        }
+        if (best.bands == 0) {
+          EXPECT_THROW((void)neardup::choose_params_for_recall(t, k, target), std::invalid_argument);
+        } else {
+          EXPECT_EQ(neardup::choose_params_for_recall(t, k, target), best) << k << " " << t << " " << target;
+        }
+      }
+    }
+  }
+}
+
 // The default for verified runs: P(candidate) >= 0.999 at the threshold where
 // some banding reaches it, else the banding of highest recall.
 TEST(Params, VerifiedChooserAimsAtNineNineNine) {

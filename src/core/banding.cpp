@@ -155,20 +155,30 @@ lsh_params choose_params_for_recall(double threshold, std::size_t num_perm, doub
     throw std::invalid_argument("choose_params_for_recall: target_recall = " + std::to_string(target_recall) +
                                 " must be in (0, 1)");
   }
+  // For a fixed b, P(t) = 1 - (1 - t^r)^b falls with r at every t in (0, 1):
+  // both the recall at the threshold and the false positive area shrink as r
+  // grows. So the r that qualify for a given b are 1..r_b, and the fewest
+  // false positives among them are r_b's: one integral per b instead of one
+  // per (b, r) (the same choice as the exhaustive search, including ties,
+  // which go to the smallest b).
   lsh_params best{0, 0};
   double best_fp = std::numeric_limits<double>::infinity();
   double best_recall = 0;
   for (std::size_t b = 1; b <= num_perm; ++b) {
+    std::uint32_t r_b = 0;
     for (std::size_t r = 1; b * r <= num_perm; ++r) {
-      const lsh_params p{static_cast<std::uint32_t>(b), static_cast<std::uint32_t>(r)};
-      const double recall = candidate_probability(threshold, p);
+      const double recall =
+          candidate_probability(threshold, {static_cast<std::uint32_t>(b), static_cast<std::uint32_t>(r)});
       best_recall = std::max(best_recall, recall);
-      if (recall < target_recall) continue;
-      const double fp = false_positive_area(threshold, p);
-      if (fp < best_fp) {
-        best_fp = fp;
-        best = p;
-      }
+      if (recall < target_recall) break;
+      r_b = static_cast<std::uint32_t>(r);
+    }
+    if (r_b == 0) continue;
+    const lsh_params p{static_cast<std::uint32_t>(b), r_b};
+    const double fp = false_positive_area(threshold, p);
+    if (fp < best_fp) {
+      best_fp = fp;
+      best = p;
     }
   }
   if (best.bands == 0) {

@@ -1,5 +1,8 @@
 #include "neardup/pipeline/options.hpp"
 
+#include <algorithm>
+#include <array>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 
@@ -32,8 +35,30 @@ lsh_params default_lsh_params(double threshold, std::size_t num_perm, verify_mod
   // Verified candidates cannot become false merges, so a false candidate
   // costs only a comparison: favour recall. Unverified, balance both errors
   // as datasketch does.
-  if (verify == verify_mode::none) return choose_params(threshold, num_perm);
-  return choose_params_for_verified(threshold, num_perm);
+  // The choosers integrate numerically (milliseconds), and a run asks for
+  // its banding at several stages: the last few answers are remembered.
+  struct entry {
+    double threshold;
+    std::size_t num_perm;
+    bool verified;
+    lsh_params params;
+  };
+  static std::mutex mu;
+  static std::array<entry, 8> recent{};
+  static std::size_t filled = 0;
+  const bool verified = verify != verify_mode::none;
+  {
+    const std::lock_guard<std::mutex> lock(mu);
+    for (std::size_t i = 0; i < std::min(filled, recent.size()); ++i) {
+      const entry& e = recent[i];
+      if (e.threshold == threshold && e.num_perm == num_perm && e.verified == verified) return e.params;
+    }
+  }
+  const lsh_params p =
+      verified ? choose_params_for_verified(threshold, num_perm) : choose_params(threshold, num_perm);
+  const std::lock_guard<std::mutex> lock(mu);
+  recent[filled++ % recent.size()] = entry{threshold, num_perm, verified, p};
+  return p;
 }
 
 }  // namespace neardup::pipeline
