@@ -294,7 +294,9 @@ void warn_duplicate_ids(std::span<const source_info> sources, corpus_index& corp
     return m.id_length != 0 && corpus.repeated_ids.empty() ? hash64(corpus.id_bytes(m), 0)
                                                            : hash64(corpus.id_of(sources, static_cast<doc_id>(d)), 0);
   };
-  std::vector<key_doc> h, scratch;
+  // Not zero-filled: every record is written before it is read (the pages
+  // are first touched by the threads that fill them).
+  neardup::detail::uninitialized_vector<key_doc> h, scratch;
   std::size_t warned = 0;
   std::vector<doc_id> repeated;
   for (std::uint64_t slice = 0; slice < slices.count; ++slice) {

@@ -317,11 +317,23 @@ dedup_report detail::run_dedup_scanned(std::span<const io::source_info> sources,
   std::vector<std::uint8_t> usable(n);
   std::vector<std::uint64_t> text_bytes;
   if (options.keep == keep_policy::longest) text_bytes.resize(n);
-  for (std::size_t d = 0; d < n; ++d) {
-    const detail::doc_meta& m = corpus.docs[d];
-    usable[d] = m.status == io::record_status::ok && m.has_tokens;
-    if (!text_bytes.empty()) text_bytes[d] = m.text_bytes;
-    if ((d & detail::table_release_mask) == 0) corpus.release_table();
+  {
+    const auto describe = [&](std::size_t d) {
+      const detail::doc_meta& m = corpus.docs[d];
+      usable[d] = m.status == io::record_status::ok && m.has_tokens;
+      if (!text_bytes.empty()) text_bytes[d] = m.text_bytes;
+    };
+    if (!corpus.docs.spilled()) {  // in memory: block by block on the pool's threads
+      constexpr std::size_t block = std::size_t{1} << 16;
+      run_on(&pool, (n + block - 1) / block, [&](std::size_t b) {
+        for (std::size_t d = b * block; d < std::min(n, (b + 1) * block); ++d) describe(d);
+      });
+    } else {
+      for (std::size_t d = 0; d < n; ++d) {
+        describe(d);
+        if ((d & detail::table_release_mask) == 0) corpus.release_table();
+      }
+    }
   }
   corpus.release_table();
   pipeline::signed_documents docs;

@@ -166,7 +166,7 @@ dedup_result run_stages(const signed_documents& docs, const dedup_options& optio
 
   // Bad records and documents without tokens take part in nothing.
   std::vector<std::uint8_t> excluded(n);
-  for (std::size_t d = 0; d < n; ++d) excluded[d] = docs.usable[d] ? 0 : 1;
+  for (std::size_t d = 0; d < n; ++d) excluded[d] = static_cast<std::uint8_t>(docs.usable[d] == 0);
 
   stage.start("exact");
   std::vector<doc_id> exact_leader =

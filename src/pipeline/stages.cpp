@@ -6,6 +6,7 @@
 #include <string>
 
 #include "neardup/detail/radix_sort.hpp"
+#include "neardup/detail/uninitialized.hpp"
 #include "neardup/fingerprint.hpp"
 
 namespace neardup::pipeline {
@@ -103,7 +104,6 @@ std::vector<doc_id> exact_groups(std::span<const hash128> fingerprints, std::spa
                                 " entries, fingerprints " + std::to_string(n));
   }
   std::vector<doc_id> leader(n);
-  for (std::size_t d = 0; d < n; ++d) leader[d] = static_cast<doc_id>(d);
   // Sorted by the fingerprint's low half, stably (so by document within
   // equal halves); a run of equal low halves is one text unless its high
   // halves differ (a 64-bit collision), which is sorted again in full. Equal
@@ -112,16 +112,49 @@ std::vector<doc_id> exact_groups(std::span<const hash128> fingerprints, std::spa
   // scratch per document).
   using neardup::detail::key_doc;
   const key_slices slices = key_slices::within(n, 2 * sizeof(key_doc), max_bytes);
-  std::vector<key_doc> fp, scratch;
-  fp.reserve(slices.count == 1 ? n : n / slices.count + n / slices.count / 4 + 1024);
+  // Not zero-filled: each record is written before it is read.
+  neardup::detail::uninitialized_vector<key_doc> fp, scratch;
+  // In memory, in one slice, the records are gathered block by block on the
+  // pool's threads (each block's count first, then its place), in document
+  // order as the serial loop gathers them.
+  const bool gather_in_parallel = slices.count == 1 && !release && pool != nullptr && pool->threads() > 1;
+  constexpr std::size_t gather_block = std::size_t{1} << 16;
+  if (gather_in_parallel) {
+    const std::size_t blocks = (n + gather_block - 1) / gather_block;
+    std::vector<std::size_t> at(blocks + 1, 0);
+    run_on(pool, blocks, [&](std::size_t b) {
+      const std::size_t lo = b * gather_block, hi = std::min(n, lo + gather_block);
+      std::size_t count = 0;
+      for (std::size_t d = lo; d < hi; ++d) {
+        leader[d] = static_cast<doc_id>(d);
+        count += excluded[d] ? 0 : 1;
+      }
+      at[b + 1] = count;
+    });
+    for (std::size_t b = 0; b < blocks; ++b) at[b + 1] += at[b];
+    fp.resize(at[blocks]);
+    scratch.resize(at[blocks]);
+    run_on(pool, blocks, [&](std::size_t b) {
+      const std::size_t lo = b * gather_block, hi = std::min(n, lo + gather_block);
+      key_doc* out = fp.data() + at[b];
+      for (std::size_t d = lo; d < hi; ++d) {
+        if (!excluded[d]) *out++ = {fingerprints[d].low, static_cast<doc_id>(d), 0};
+      }
+    });
+  } else {
+    for (std::size_t d = 0; d < n; ++d) leader[d] = static_cast<doc_id>(d);
+    fp.reserve(slices.count == 1 ? n : n / slices.count + n / slices.count / 4 + 1024);
+  }
   std::vector<std::pair<hash128, doc_id>> collided;
   for (std::uint64_t slice = 0; slice < slices.count; ++slice) {
-    fp.clear();
-    for (std::size_t d = 0; d < n; ++d) {
-      if (!excluded[d] && (slices.count == 1 || slices.of(fingerprints[d].low) == slice)) {
-        fp.push_back({fingerprints[d].low, static_cast<doc_id>(d), 0});
+    if (!gather_in_parallel) {
+      fp.clear();
+      for (std::size_t d = 0; d < n; ++d) {
+        if (!excluded[d] && (slices.count == 1 || slices.of(fingerprints[d].low) == slice)) {
+          fp.push_back({fingerprints[d].low, static_cast<doc_id>(d), 0});
+        }
+        if (release && (d & ((std::size_t{1} << 20) - 1)) == 0) release();
       }
-      if (release && (d & ((std::size_t{1} << 20) - 1)) == 0) release();
     }
     if (release) release();
     scratch.resize(fp.size());
