@@ -8,6 +8,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "corpus_passes.hpp"
 #include "evidence_files.hpp"
@@ -376,6 +377,23 @@ dedup_report detail::run_dedup_scanned(std::span<const io::source_info> sources,
         .set = [&](doc_id d) { return corpus.sets.of[d]; }, .joins = joins});
   }
   std::vector<std::uint8_t>().swap(usable);
+  report.verify_set_bytes = options.near ? sets.bytes() : 0;
+  report.signature_bytes = !options.near ? 0
+                           : !keyed       ? std::uint64_t{n} * options.num_perm * sizeof(sig_value)
+                                          : corpus.signatures.size() * sizeof(sig_value);
+  // The stage data of an in-memory run (band keys, shingle sets,
+  // signatures: ~200 bytes per short document) is not read after the
+  // engine: it is returned to the system on a worker while the outputs are
+  // written, not by the main thread after them.
+  executor::group released;
+  if (scanned == nullptr && !spilling && options.prior == nullptr && pool.threads() > 1) {
+    released = pool.start(1, [&corpus](std::size_t) {
+      (void)std::exchange(corpus.band_keys, {});  // each temporary is freed here
+      (void)std::exchange(corpus.sets, {});
+      (void)std::exchange(corpus.signatures, {});
+      (void)std::exchange(corpus.signature_slot, {});
+    });
+  }
   static_cast<pipeline::dedup_stats&>(report) = std::move(result.stats);
   report.stages.insert(report.stages.begin(), pipeline::stage_time{"sign", sign_seconds});
 
@@ -394,10 +412,6 @@ dedup_report detail::run_dedup_scanned(std::span<const io::source_info> sources,
   report.empty_documents = counts.empty_documents;
   report.short_documents = counts.short_documents;
   report.duplicate_ids = counts.duplicate_ids;
-  report.verify_set_bytes = options.near ? sets.bytes() : 0;
-  report.signature_bytes = !options.near ? 0
-                           : !keyed       ? std::uint64_t{n} * options.num_perm * sizeof(sig_value)
-                                          : corpus.signatures.size() * sizeof(sig_value);
   report.memory_budget_bytes = budget;
   report.planned_documents = plan.documents;
   report.planned_disk_bytes = plan.disk_bytes;
@@ -424,6 +438,7 @@ dedup_report detail::run_dedup_scanned(std::span<const io::source_info> sources,
   events->end_stage();
   report.stages.push_back({"write", std::chrono::duration<double>(clock_type::now() - t_write).count()});
 
+  released.wait();
   if (options.return_clusters) report.kept_of = std::move(result.kept_of);
   report.seconds = std::chrono::duration<double>(clock_type::now() - t_start).count();
   report.peak_rss_bytes = io::peak_rss_bytes();
