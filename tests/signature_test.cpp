@@ -236,6 +236,11 @@ TEST(Densify, EveryOrderGivesTheSameBins) {
         neardup::detail::densify_rotations(order, rank2, got, how);
         ASSERT_EQ(got, want) << "k=" << k << " e=" << e << " order=" << static_cast<int>(how);
       }
+      for (sig_kernel kern : neardup::supported_kernels()) {  // the argmin order is a kernel
+        auto got = bins;
+        neardup::detail::densify_rotations(order, rank2, got, densify_order::argmin, kern);
+        ASSERT_EQ(got, want) << "k=" << k << " e=" << e << " kernel=" << static_cast<int>(kern);
+      }
     }
   }
 }

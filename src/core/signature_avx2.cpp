@@ -82,4 +82,35 @@ void oph_bins_avx2(const std::uint64_t* xs, std::size_t n, std::uint64_t seed, s
   if (i < n) oph_bins_scalar(xs + i, n - i, seed, k, bins);
 }
 
+void densify_argmin_avx2(const std::uint16_t* rank2, const std::uint16_t* full, std::size_t e, std::size_t k,
+                         sig_value* bins) noexcept {
+  const __m256i empty = _mm256_set1_epi32(-1);
+  std::size_t i = 0;
+  for (; i + 8 <= k; i += 8) {
+    __m256i best = _mm256_set1_epi32(0x7FFFFFFF);
+    __m256i value = _mm256_setzero_si256();
+    for (std::size_t y = 0; y < e; ++y) {
+      const __m256i rank = _mm256_cvtepu16_epi32(
+          _mm_loadu_si128(reinterpret_cast<const __m128i*>(rank2 + (k - full[y]) + i)));
+      const __m256i better = _mm256_cmpgt_epi32(best, rank);
+      best = _mm256_min_epi32(best, rank);
+      value = _mm256_blendv_epi8(value, _mm256_set1_epi32(static_cast<int>(bins[full[y]])), better);
+    }
+    const __m256i own = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bins + i));
+    const __m256i out = _mm256_blendv_epi8(own, value, _mm256_cmpeq_epi32(own, empty));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(bins + i), out);
+  }
+  for (; i < k; ++i) {  // the last k % 8 bins
+    if (bins[i] != 0xFFFFFFFFU) continue;
+    std::uint32_t best = 0xFFFFFFFFU;
+    for (std::size_t y = 0; y < e; ++y) {
+      const std::uint32_t rank = rank2[(k - full[y]) + i];
+      if (rank < best) {
+        best = rank;
+        bins[i] = bins[full[y]];
+      }
+    }
+  }
+}
+
 }  // namespace neardup::detail

@@ -80,4 +80,23 @@ void oph_bins_avx512(const std::uint64_t* xs, std::size_t n, std::uint64_t seed,
   }
 }
 
+void densify_argmin_avx512(const std::uint16_t* rank2, const std::uint16_t* full, std::size_t e, std::size_t k,
+                           sig_value* bins) noexcept {
+  const __m512i empty = _mm512_set1_epi32(-1);
+  for (std::size_t i = 0; i < k; i += 16) {
+    const __mmask16 lanes = k - i >= 16 ? __mmask16{0xFFFF} : static_cast<__mmask16>((1U << (k - i)) - 1);
+    __m512i best = _mm512_set1_epi32(0x7FFFFFFF);
+    __m512i value = _mm512_setzero_si512();
+    for (std::size_t y = 0; y < e; ++y) {
+      const __m512i rank = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(lanes, rank2 + (k - full[y]) + i));
+      const __mmask16 better = _mm512_cmplt_epi32_mask(rank, best);
+      best = _mm512_mask_mov_epi32(best, better, rank);
+      value = _mm512_mask_set1_epi32(value, better, static_cast<int>(bins[full[y]]));
+    }
+    const __m512i own = _mm512_maskz_loadu_epi32(lanes, bins + i);
+    const __mmask16 fill = _mm512_mask_cmpeq_epi32_mask(lanes, own, empty);
+    _mm512_mask_storeu_epi32(bins + i, fill, value);
+  }
+}
+
 }  // namespace neardup::detail

@@ -37,4 +37,25 @@ void oph_bins_scalar(const std::uint64_t* xs, std::size_t n, std::uint64_t seed,
   }
 }
 
+void densify_argmin_scalar(const std::uint16_t* rank2, const std::uint16_t* full, std::size_t e, std::size_t k,
+                           sig_value* bins) noexcept {
+  // For all bins at once, one non-empty bin j at a time: rank << 12 | j
+  // orders by rank, then keeps j. Signed (the values are below 2^24): a
+  // signed 32-bit minimum vectorizes with the baseline x86-64 instructions,
+  // an unsigned one did not.
+  std::int32_t best[densify_max_bins];
+  for (std::size_t i = 0; i < k; ++i) best[i] = 0x7FFFFFFF;
+  for (std::size_t y = 0; y < e; ++y) {
+    const auto j = static_cast<std::int32_t>(full[y]);
+    const std::uint16_t* r = rank2 + (k - full[y]);
+    for (std::size_t i = 0; i < k; ++i) {
+      const std::int32_t v = (std::int32_t{r[i]} << 12) | j;
+      best[i] = v < best[i] ? v : best[i];
+    }
+  }
+  for (std::size_t i = 0; i < k; ++i) {
+    if (bins[i] == 0xFFFFFFFFU) bins[i] = bins[best[i] & 0xFFF];  // a source is never empty
+  }
+}
+
 }  // namespace neardup::detail

@@ -42,4 +42,19 @@ void oph_bins_avx2(const std::uint64_t* xs, std::size_t n, std::uint64_t seed, s
 void oph_bins_avx512(const std::uint64_t* xs, std::size_t n, std::uint64_t seed, std::uint32_t k,
                      sig_value* bins) noexcept;
 
+// one_permutation, the argmin order of densification (detail::densify_rotations
+// in signature.cpp has the rule): every empty bin i (0xFFFFFFFF) takes the
+// value of the non-empty bin full[y] whose offset (i - full[y]) mod k has the
+// smallest rank, rank2[k - full[y] + i]; non-empty bins keep theirs. The
+// ranks of one bin differ for different y, so the minimum is unique.
+// REQUIRES: 1 <= e <= k <= densify_max_bins; full holds the e non-empty bins;
+// rank2 holds 2k entries.
+inline constexpr std::size_t densify_max_bins = 4096;  // == max_num_perm
+void densify_argmin_scalar(const std::uint16_t* rank2, const std::uint16_t* full, std::size_t e, std::size_t k,
+                           sig_value* bins) noexcept;
+void densify_argmin_avx2(const std::uint16_t* rank2, const std::uint16_t* full, std::size_t e, std::size_t k,
+                         sig_value* bins) noexcept;
+void densify_argmin_avx512(const std::uint16_t* rank2, const std::uint16_t* full, std::size_t e, std::size_t k,
+                           sig_value* bins) noexcept;
+
 }  // namespace neardup::detail

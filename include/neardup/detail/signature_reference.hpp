@@ -25,10 +25,13 @@ enum class densify_order { automatic, argmin, pull, push, bitmap };
 // holds each offset's position in `order`, twice in a row:
 // rank2[order[r]] == rank2[k + order[r]] == r. All bins empty (the empty set)
 // stay empty.
+// `kernel` evaluates the argmin order (speed only; automatic: the active
+// kernel).
 // REQUIRES: 1 <= bins.size() <= max_num_perm; order holds k entries and
-// rank2 2k entries as described.
+// rank2 2k entries as described; kernel is automatic or supported by this CPU.
 void densify_rotations(std::span<const std::uint16_t> order, std::span<const std::uint16_t> rank2,
-                       std::span<sig_value> bins, densify_order how = densify_order::automatic) noexcept;
+                       std::span<sig_value> bins, densify_order how = densify_order::automatic,
+                       sig_kernel kernel = sig_kernel::automatic) noexcept;
 
 // The one_permutation signature of signature_version 1 (neardup 0.1.0):
 // the same bins as today, then optimal densification (Shrivastava, ICML
