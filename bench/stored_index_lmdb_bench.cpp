@@ -67,7 +67,30 @@ data& shared() {
   return d;
 }
 
-const std::string dir = "/tmp/neardup_lmdb_bench";
+// A directory of the run's own under TMPDIR, removed at exit (after the
+// stores that live in it, which are made later and so destroyed first).
+struct scratch_dir {
+  std::string path;
+  scratch_dir() {
+    std::string t = (std::filesystem::temp_directory_path() / "neardup_lmdb_bench.XXXXXX").string();
+    if (::mkdtemp(t.data()) == nullptr) {
+      std::perror("stored_index_lmdb_bench: mkdtemp");
+      std::abort();
+    }
+    path = t;
+  }
+  ~scratch_dir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  scratch_dir(const scratch_dir&) = delete;
+  scratch_dir& operator=(const scratch_dir&) = delete;
+};
+
+const std::string& dir() {
+  static const scratch_dir d;
+  return d.path;
+}
 
 // ---- sorted runs -------------------------------------------------------------
 
@@ -78,10 +101,10 @@ struct runs_store {
 
 runs_store write_runs(const data& d) {
   runs_store s;
-  std::filesystem::create_directories(dir);
+  std::filesystem::create_directories(dir());
   for (std::uint32_t b = 0; b < bands; ++b) {
     s.files.push_back(np::write_band_keys({}, {{bands, 7}, b}, d.runs[b]));
-    const std::string path = dir + "/run" + std::to_string(b);
+    const std::string path = dir() + "/run" + std::to_string(b);
     std::FILE* f = std::fopen(path.c_str(), "wb");
     std::fwrite(s.files.back().data(), 1, s.files.back().size(), f);
     std::fflush(f);
@@ -123,11 +146,11 @@ struct lmdb_store {
   MDB_env* env = nullptr;
   MDB_dbi dbi{};
   lmdb_store() {
-    std::filesystem::remove_all(dir + "/lmdb");
-    std::filesystem::create_directories(dir + "/lmdb");
+    std::filesystem::remove_all(dir() + "/lmdb");
+    std::filesystem::create_directories(dir() + "/lmdb");
     check(mdb_env_create(&env), "env_create");
     check(mdb_env_set_mapsize(env, std::size_t{64} << 30), "set_mapsize");
-    check(mdb_env_open(env, (dir + "/lmdb").c_str(), 0, 0644), "env_open");
+    check(mdb_env_open(env, (dir() + "/lmdb").c_str(), 0, 0644), "env_open");
   }
   ~lmdb_store() { mdb_env_close(env); }
   lmdb_store(const lmdb_store&) = delete;

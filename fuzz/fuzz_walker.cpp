@@ -57,11 +57,21 @@ struct script {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static const std::string base = [] {
-    std::string t = (fs::temp_directory_path() / "neardup_fuzz_walker.XXXXXX").string();
-    if (::mkdtemp(t.data()) == nullptr) std::abort();
-    return t;
-  }();
+  // The run's own directory, removed when the fuzzer exits.
+  struct scratch_dir {
+    std::string path;
+    scratch_dir() : path((fs::temp_directory_path() / "neardup_fuzz_walker.XXXXXX").string()) {
+      if (::mkdtemp(path.data()) == nullptr) std::abort();
+    }
+    ~scratch_dir() {
+      std::error_code ignored;
+      fs::remove_all(path, ignored);
+    }
+    scratch_dir(const scratch_dir&) = delete;
+    scratch_dir& operator=(const scratch_dir&) = delete;
+  };
+  static const scratch_dir scratch;
+  const std::string& base = scratch.path;
   const fs::path root = fs::path(base) / "tree";
   std::error_code ec;
   fs::remove_all(root, ec);
