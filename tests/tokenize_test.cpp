@@ -483,6 +483,23 @@ TEST(FastPath, MatchesReferenceOnRandomText) {
   }
 }
 
+// Every length of the part after the last whole 64-byte block (all of a
+// short text), cut anywhere, including inside a code point: the fast path
+// pads that part with separators to a block.
+TEST(FastPath, MatchesReferenceOnEveryTailLength) {
+  std::mt19937_64 rng(7);
+  const int texts = small_scale() ? 3 : 12;
+  for (const tokenize_options& o : all_options()) {
+    neardup::tokenizer t(o, 5);
+    for (int k = 0; k < texts; ++k) {
+      const std::string text = random_text(rng, 200);
+      for (std::size_t len = 0; len <= std::min<std::size_t>(text.size(), 140); ++len) {
+        ASSERT_NO_FATAL_FAILURE(expect_same_as_reference(std::string_view(text).substr(0, len), o, t));
+      }
+    }
+  }
+}
+
 // Mostly-ASCII text with rare non-ASCII bytes at every offset of a 64-byte block.
 TEST(FastPath, MatchesReferenceAroundBlockBoundaries) {
   const std::string base =

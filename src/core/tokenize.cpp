@@ -223,7 +223,7 @@ NEARDUP_FLATTEN void words_impl(std::string_view text, const tokenize_options& o
                 const std::array<std::uint16_t, 256>& ascii, char* buf, Sink& sink_out) {
   Sink sink = sink_out;  // a local copy keeps the output pointer in a register
   const auto* in = reinterpret_cast<const unsigned char*>(text.data());
-  const std::size_t n = text.size();
+  std::size_t n = text.size();
   std::size_t i = 0;
   std::size_t pos = 0;  // write position in buf
   std::size_t tok = 0;  // start of the open token in buf
@@ -275,6 +275,7 @@ NEARDUP_FLATTEN void words_impl(std::string_view text, const tokenize_options& o
     }
   };
 #if NEARDUP_TOKENIZE_SSE2
+  const auto blocks = [&] {
   while (n - i >= 64) {
     if (!open) pos = 0;  // only an open token needs its bytes kept
     std::uint64_t stop = 0;
@@ -318,6 +319,25 @@ NEARDUP_FLATTEN void words_impl(std::string_view text, const tokenize_options& o
       step();
       while (i < n && (ascii[in[i]] >> 8) >= k_del) step();
     }
+  }
+  };
+  blocks();
+  // The rest, shorter than a block (all of a short text: a title, a chat
+  // turn), padded with separators to a whole block so that it takes the
+  // block path too instead of a byte at a time. Separators after the end
+  // change no token (the open one ends at the first of them, as it would at
+  // the end), and a code point cut by the end decodes the same before a
+  // space as before the end (invalid, of the same length).
+  alignas(16) char padded[64 + 16];  // 16 bytes of slack for 16-byte token reads
+  if (i < n) {
+    const std::size_t rest = n - i;
+    std::memcpy(padded, text.data() + i, rest);
+    std::memset(padded + rest, ' ', sizeof padded - rest);
+    text = std::string_view(padded, 64);
+    in = reinterpret_cast<const unsigned char*>(padded);
+    n = 64;
+    i = 0;
+    blocks();
   }
 #endif
   while (i < n) step();
