@@ -69,6 +69,18 @@ void append_json_string(std::string& out, std::string_view s) {
 }
 
 void append_tsv_field(std::string& out, std::string_view s) {
+  // Most fields (ids, names) are printable ASCII without a backslash: valid
+  // UTF-8 with nothing to escape, appended as they are (validating each
+  // short field with the SIMD validator cost more than the write itself).
+  bool plain = true;
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    plain &= c >= 0x20 && c < 0x80 && c != '\\';
+  }
+  if (plain) {
+    out.append(s);
+    return;
+  }
   std::string repaired;
   if (!detail::is_valid_utf8(s)) {  // as append_json_string: the same id in TSV and JSON
     (void)detail::repair_line(s, false, repaired);

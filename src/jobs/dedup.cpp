@@ -430,10 +430,26 @@ dedup_report detail::run_dedup_scanned(std::span<const io::source_info> sources,
     const std::string kept_path =
         out_dir + (options.compression == io::output_compression::zstd ? "/deduped.jsonl.zst" : "/deduped.jsonl");
     const bool elsewhere = scanned != nullptr && scanned->write_documents;  // by the parts' write tasks
+    // The evidence files need only the index and the verdicts: with more
+    // than one worker they are written on one while the kept lines are
+    // copied and clusters.tsv is written (a failure is rethrown by wait()),
+    // and put in place after those, as before: a run that fails while
+    // writing leaves none of them.
+    std::optional<detail::evidence_files> evidence;
+    const auto write_evidence = [&] {
+      evidence.emplace(detail::write_evidence_files(out_dir, sources, corpus, result.kept_of, result.evidence));
+    };
+    executor::group evidence_task;
+    if (pool.threads() > 1) evidence_task = pool.start(1, [&](std::size_t) { write_evidence(); });
     detail::write_kept(sources, corpus, result.kept_of, out_dir + "/clusters.tsv", elsewhere ? std::string() : kept_path,
                        options.compression, pass, *events);
     if (elsewhere) scanned->write_documents(corpus, result.kept_of, kept_path);
-    detail::write_evidence_files(out_dir, sources, corpus, result.kept_of, result.evidence);
+    if (pool.threads() > 1) {
+      evidence_task.wait();
+    } else {
+      write_evidence();
+    }
+    evidence->commit();
   }
   events->end_stage();
   report.stages.push_back({"write", std::chrono::duration<double>(clock_type::now() - t_write).count()});

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include "neardup/io/json.hpp"
@@ -35,9 +36,10 @@ class tsv_file {
       block_.clear();
     }
   }
-  void commit() {
+  // The file with everything written, to be committed.
+  atomic_file finish() && {
     file_.write(block_);
-    file_.commit();
+    return std::move(file_);
   }
 
  private:
@@ -56,9 +58,9 @@ std::string absolute_path(const std::string& path) {
 
 }  // namespace
 
-void write_evidence_files(const std::string& out_dir, std::span<const source_info> sources,
-                          const corpus_index& corpus, std::span<const doc_id> kept_of,
-                          const pipeline::dedup_evidence& evidence) {
+evidence_files write_evidence_files(const std::string& out_dir, std::span<const source_info> sources,
+                                    const corpus_index& corpus, std::span<const doc_id> kept_of,
+                                    const pipeline::dedup_evidence& evidence) {
   tsv_file removed(out_dir + "/evidence.tsv", "id\tkept_id\tpartner_id\tkind\tsimilarity\tband\tdoc\tpartner_doc\tkept_doc\n");
   // A spilled document table's pages are dropped as the loops go; the
   // loops over removed documents and near misses read it in no order.
@@ -147,9 +149,11 @@ void write_evidence_files(const std::string& out_dir, std::span<const source_inf
     src.end_line();
   }
   corpus.release_table();
-  removed.commit();
-  misses.commit();
-  src.commit();
+  std::vector<atomic_file> files;
+  files.push_back(std::move(removed).finish());
+  files.push_back(std::move(misses).finish());
+  files.push_back(std::move(src).finish());
+  return evidence_files(std::move(files));
 }
 
 }  // namespace neardup::jobs::detail

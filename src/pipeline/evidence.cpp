@@ -79,9 +79,21 @@ dedup_evidence collect_evidence(std::span<const doc_id> exact_leader, std::span<
   // document's first copy); no_doc for roots.
   std::vector<std::uint32_t> via(m, no_doc);
   std::vector<std::uint32_t> queue;
+  // The kept documents' leaders in document order: a leader precedes its
+  // copies, so the leader of a kept first copy is itself and ascends with
+  // it; those are found by a walk along `nodes`, the others (a later copy
+  // kept) by a search.
+  std::size_t walk = 0;  // nodes[walk] is the first node >= the last leader walked to
   for (std::size_t k = 0; k < (m == 0 ? 0 : n); ++k) {
     if (kept_of[k] != k) continue;
-    const std::size_t root = node_of(exact_leader[k]);
+    const doc_id leader = exact_leader[k];
+    std::size_t root = m;
+    if (leader == k) {
+      while (walk < m && nodes[walk] < leader) ++walk;
+      if (walk < m && nodes[walk] == leader) root = walk;
+    } else {
+      root = node_of(leader);
+    }
     if (root == m) continue;
     queue.assign(1, static_cast<std::uint32_t>(root));
     for (std::size_t q = 0; q < queue.size(); ++q) {
