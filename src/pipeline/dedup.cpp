@@ -1,7 +1,9 @@
 #include "neardup/pipeline/dedup.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -73,23 +75,53 @@ void summarize(std::span<const doc_id> rep, std::span<const doc_id> keeper, std:
 // spilled stage data hands out its buckets, so the engine clusters them the
 // same way. Grouping a band (band_grouper: filter, sort) is serial for the
 // bands of short documents (the survivors are too few for the parallel
-// sort), so the bands are grouped `ways` at a time, one per thread, each
-// with its own grouper; the clusterer still takes them one by one, in order.
+// sort), so bands are grouped one per task on the pool, in `ways` (one
+// more than the threads) of a band's column, buffers and buckets each:
+// when the clusterer has taken a band's buckets, that way groups the band
+// `ways` further on in the background while the clusterer verifies and
+// links the bands before it, so the calling thread's serial work per band
+// overlaps grouping instead of leaving the workers idle (1 M tiny
+// documents, 2 threads: cluster stage 0.24 -> 0.19 s, +32 MB for the third
+// way). The clusterer still takes the bands one by one, in order.
 class keyed_stage_data final : public spilled_stage_data {
  public:
   keyed_stage_data(const signed_documents& docs, const similarity_options& options, const set_provider* sets,
                    executor* pool)
       : docs_(docs), sets_(sets), hasher_(options.minhash()), bands_(options.banding().bands), pool_(pool),
-        ways_(std::clamp<std::size_t>(pool != nullptr ? pool->threads() : 1, 1, max_ways)) {
-    for (std::size_t w = 0; w < ways_; ++w) ways_of_.emplace_back(pool);
+        ways_(std::clamp<std::size_t>(pool != nullptr ? pool->threads() + 1 : 1, 1, max_ways)) {
+    for (std::size_t w = 0; w < ways_; ++w) ways_of_.push_back(std::make_unique<way>(pool));
   }
+  ~keyed_stage_data() override {
+    for (auto& w : ways_of_) {  // waits for what is still grouping
+      try {
+        w->task.wait();
+      } catch (...) {  // a grouping nobody took: its error goes with it
+      }
+    }
+  }
+  keyed_stage_data(const keyed_stage_data&) = delete;
+  keyed_stage_data& operator=(const keyed_stage_data&) = delete;
 
   void buckets(std::uint32_t band, std::span<const std::uint8_t> excluded,
                const std::function<void(const bucket_list&)>& fn) override {
-    way& w = ways_of_[band % ways_];
-    if (w.band != band || w.excluded != excluded.data()) group_from(band, excluded);
-    w.band = no_band;
+    way& w = *ways_of_[band % ways_];
+    if (w.requested != band || w.excluded != excluded.data()) {
+      // Not asked for yet (the first bands, or another exclusion): this
+      // band and the next ones, one per way.
+      for (std::size_t i = 0; i < ways_ && band + i < bands_; ++i) {
+        const auto b = static_cast<std::uint32_t>(band + i);
+        const way& v = *ways_of_[b % ways_];
+        if (v.requested != b || v.excluded != excluded.data()) start(b, excluded);
+      }
+    }
+    w.task.wait();  // rethrows what the grouping threw
+    w.requested = no_band;
     fn(w.buckets);
+    // This way's buckets are taken: it groups the band `ways` further on.
+    if (band + ways_ < bands_) start(static_cast<std::uint32_t>(band + ways_), excluded);
+    std::size_t held = 0;
+    for (const auto& v : ways_of_) held += v->bytes_held.load(std::memory_order_relaxed);
+    most_ = std::max(most_, held);
   }
   void signature(doc_id d, std::span<sig_value> out) const override {
     const std::span<const sig_value> kept = docs_.signature_of(d);
@@ -113,28 +145,32 @@ class keyed_stage_data final : public spilled_stage_data {
     band_grouper grouper;
     std::vector<std::uint64_t> column;  // one band's keys
     bucket_list buckets;
-    std::uint32_t band = no_band;       // whose buckets these are
+    std::uint32_t requested = no_band;  // the band being grouped or grouped (task)
     const std::uint8_t* excluded = nullptr;
+    std::atomic<std::size_t> bytes_held{0};  // the grouper's and the buckets' reservations
+    executor::group task;                // the grouping of `requested`, when on the pool
   };
 
-  // Groups bands [band, band + ways) on the pool's threads.
-  void group_from(std::uint32_t band, std::span<const std::uint8_t> excluded) {
-    const std::size_t count = std::min<std::size_t>(ways_, bands_ - band);
-    run_on(count > 1 ? pool_ : nullptr, count, [&](std::size_t i) {
-      const auto b = static_cast<std::uint32_t>(band + i);
-      way& w = ways_of_[b % ways_];
+  // Groups `band` into its way: a task on the pool, or here without one.
+  // REQUIRES: the way's previous buckets were handed out (or never made).
+  void start(std::uint32_t band, std::span<const std::uint8_t> excluded) {
+    way& w = *ways_of_[band % ways_];
+    w.task.wait();  // (a grouping for another exclusion, not taken)
+    w.requested = band;
+    w.excluded = excluded.data();
+    auto group = [this, &w, band, excluded](std::size_t) {
       w.column.resize(docs_.size);
-      docs_.band_keys(b, w.column);
+      docs_.band_keys(band, w.column);
       w.grouper.group(w.column, excluded, w.buckets);
-      w.band = b;
-      w.excluded = excluded.data();
-    });
-    std::size_t held = 0;
-    for (const way& w : ways_of_) {
-      held += w.grouper.bytes_reserved() + w.buckets.docs.capacity() * sizeof(doc_id) +
-              w.buckets.offsets.capacity() * sizeof(std::uint32_t);
+      w.bytes_held.store(w.grouper.bytes_reserved() + w.buckets.docs.capacity() * sizeof(doc_id) +
+                             w.buckets.offsets.capacity() * sizeof(std::uint32_t),
+                         std::memory_order_relaxed);
+    };
+    if (pool_ != nullptr && pool_->threads() > 1) {
+      w.task = pool_->start(1, group);
+    } else {
+      group(0);
     }
-    most_ = std::max(most_, held);
   }
 
   const signed_documents& docs_;
@@ -143,7 +179,7 @@ class keyed_stage_data final : public spilled_stage_data {
   std::size_t bands_;
   executor* pool_;
   std::size_t ways_;
-  std::vector<way> ways_of_;
+  std::vector<std::unique_ptr<way>> ways_of_;  // (tasks hold references to them)
   std::size_t most_ = 0;
 };
 
