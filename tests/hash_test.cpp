@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <string_view>
+
 namespace {
 
 // Frozen: these values are part of neardup's on-disk and cross-machine promise.
@@ -17,6 +20,24 @@ TEST(Golden, Hash128AndMixMatchFrozenVectors) {
   EXPECT_EQ(neardup::mix64(1), 0x910a2dec89025cc1ULL);
   neardup::seed_sequence s(42);
   EXPECT_EQ(s.next(), 0xbdd732262feb6e95ULL);
+}
+
+// hash64_stream: hash64() of the concatenation, however the bytes are cut.
+TEST(Hash, StreamEqualsOneShotForAnyCut) {
+  std::string bytes;
+  for (int i = 0; i < 3000; ++i) bytes += static_cast<char>((i * 7919) % 251);
+  for (const std::uint64_t seed : {std::uint64_t{0}, neardup::default_seed}) {
+    for (const std::size_t piece : {std::size_t{1}, std::size_t{3}, std::size_t{64}, std::size_t{240}, std::size_t{1000}}) {
+      neardup::hash64_stream h(seed);
+      for (std::size_t at = 0; at < bytes.size(); at += piece) h.update(std::string_view(bytes).substr(at, piece));
+      EXPECT_EQ(h.digest(), neardup::hash64(bytes, seed)) << seed << " " << piece;
+    }
+    neardup::hash64_stream empty(seed);
+    EXPECT_EQ(empty.digest(), neardup::hash64("", seed));
+    neardup::hash64_stream moved(std::move(empty));
+    moved.update("neardup");
+    EXPECT_EQ(moved.digest(), neardup::hash64("neardup", seed));
+  }
 }
 
 TEST(Hash, DerivedSeedsDifferPerStream) {

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "corpus_gen.hpp"
+#include "neardup/hash.hpp"
 #include "neardup/io/input.hpp"
 #include "neardup/jobs/pairs.hpp"
 #include "neardup/io/output.hpp"
@@ -289,6 +290,46 @@ TEST(OutputRun, ARunRemovesTheOutputsAndMarkerOfAnEarlierRunFirst) {
   const std::string marker = read_file(fs::path(out) / "_SUCCESS");
   EXPECT_TRUE(contains(marker, "\"command\": \"exact\"")) << marker;
   EXPECT_FALSE(contains(marker, "zst")) << marker;
+}
+
+// _SUCCESS lists each file's size and XXH3-64, made while the file was
+// written (or read back when the kernel copied part of it): they must be
+// those of the files as they are, plain, compressed and kernel-copied.
+TEST(OutputRun, MarkerDigestsAreThoseOfTheFiles) {
+  temp_dir dir;
+  // Distinct documents, so that runs of kept lines pass the size from which
+  // the kernel copies them (64 KiB).
+  std::string corpus;
+  for (int d = 0; d < 3000; ++d) {
+    corpus += "{\"id\": \"u" + std::to_string(d) + "\", \"text\": \"document " + std::to_string(d) + " has words " +
+              std::to_string(d * 7919 % 10007) + " and " + std::to_string(d * 104729 % 9973) + " of its own\"}\n";
+  }
+  const std::string input = (dir / "in.jsonl").string();
+  write_file(input, corpus);
+  for (const std::string& how : {std::string(), std::string("--compress zstd"), std::string("kernel")}) {
+    const std::string out = (dir / ("o" + std::to_string(how.size()))).string();
+    const std::string opts = how == "kernel" ? "" : how;
+    if (how == "kernel") ::setenv("NEARDUP_COPY_FILE_RANGE", "1", 1);  // inherited by the child
+    const int exit_code = sh("NEARDUP dedup --quiet " + opts + " " + quote(input) + " -o " + quote(out)).exit_code;
+    ::unsetenv("NEARDUP_COPY_FILE_RANGE");
+    ASSERT_EQ(exit_code, 0) << how;
+    const std::string marker = read_file(fs::path(out) / "_SUCCESS");
+    std::size_t listed = 0;
+    for (std::size_t at = marker.find("\"name\": \""); at != std::string::npos;
+         at = marker.find("\"name\": \"", at + 1)) {
+      const std::size_t name_at = at + 9;
+      const std::string name = marker.substr(name_at, marker.find('"', name_at) - name_at);
+      const std::size_t bytes_at = marker.find("\"bytes\": ", at) + 9;
+      const std::size_t hash_at = marker.find("\"xxh3_64\": \"", at) + 12;
+      const std::string content = read_file(fs::path(out) / name);
+      EXPECT_EQ(std::stoull(marker.substr(bytes_at)), content.size()) << how << " " << name;
+      char hex[17];
+      std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(neardup::hash64(content, 0)));
+      EXPECT_EQ(marker.substr(hash_at, 16), hex) << how << " " << name;
+      ++listed;
+    }
+    EXPECT_EQ(listed, 6U) << marker;  // clusters, deduped, evidence, near_misses, sources, stats
+  }
 }
 
 TEST(OutputRun, AFailedRunLeavesNoMarkerAndSaysSoTruthfully) {

@@ -33,6 +33,32 @@ inline constexpr std::uint64_t default_seed = 0x6e65617264757021ULL;  // "neardu
   return hash64(s.data(), s.size(), seed);
 }
 
+// hash64() of bytes that arrive in pieces: after update() with a, then b,
+// digest() == hash64(a + b, seed). Used for checksums and file digests
+// written as the data streams past. Not thread-safe; movable, not copyable.
+//
+//   neardup::hash64_stream h(seed);
+//   h.update(block1); h.update(block2);
+//   std::uint64_t sum = h.digest();
+class hash64_stream {
+ public:
+  explicit hash64_stream(std::uint64_t seed = 0);
+  ~hash64_stream();
+  hash64_stream(hash64_stream&&) noexcept;
+  hash64_stream& operator=(hash64_stream&&) noexcept;
+  hash64_stream(const hash64_stream&) = delete;
+  hash64_stream& operator=(const hash64_stream&) = delete;
+
+  void update(const void* data, std::size_t len) noexcept;
+  void update(std::string_view s) noexcept { update(s.data(), s.size()); }
+  // Of everything so far; more may be added afterwards.
+  [[nodiscard]] std::uint64_t digest() const noexcept;
+
+ private:
+  struct state;  // XXH3's, kept out of this header
+  state* state_ = nullptr;
+};
+
 // 128-bit value for fingerprints, where 64 bits would collide on large corpora.
 struct hash128 {
   std::uint64_t low = 0;

@@ -15,4 +15,26 @@ hash128 hash128_of(const void* data, std::size_t len, std::uint64_t seed) noexce
   return {h.low64, h.high64};
 }
 
+struct hash64_stream::state {
+  XXH3_state_t xxh;
+};
+
+hash64_stream::hash64_stream(std::uint64_t seed) : state_(new state) {
+  (void)XXH3_64bits_reset_withSeed(&state_->xxh, seed);
+}
+hash64_stream::~hash64_stream() { delete state_; }
+hash64_stream::hash64_stream(hash64_stream&& other) noexcept : state_(other.state_) { other.state_ = nullptr; }
+hash64_stream& hash64_stream::operator=(hash64_stream&& other) noexcept {
+  if (this != &other) {
+    delete state_;
+    state_ = other.state_;
+    other.state_ = nullptr;
+  }
+  return *this;
+}
+void hash64_stream::update(const void* data, std::size_t len) noexcept {
+  (void)XXH3_64bits_update(&state_->xxh, data, len);
+}
+std::uint64_t hash64_stream::digest() const noexcept { return XXH3_64bits_digest(&state_->xxh); }
+
 }  // namespace neardup

@@ -40,10 +40,21 @@ inline std::int64_t mtime_ns(const struct stat& st) noexcept {
   return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + static_cast<std::int64_t>(st.st_mtim.tv_nsec);
 }
 
-// The paths atomic_file::commit() renamed into place, in order, for the whole
-// process (output_run lists those of its OUTDIR in _SUCCESS). Thread-safe.
+// The files atomic_file::commit() renamed into place, in order, for the
+// whole process (output_run lists those of its OUTDIR in _SUCCESS, with
+// their digests). Thread-safe.
+struct committed_file {
+  std::string path;
+  // XXH3-64 (seed 0) of the bytes written, made as they were written; not
+  // known when some went around the writer (copy_file_range).
+  bool has_digest = false;
+  std::uint64_t bytes = 0;
+  std::uint64_t xxh3 = 0;
+  dev_t dev = 0;  // the file committed: a digest holds for it alone
+  ino_t ino = 0;
+};
 std::size_t commit_log_size();
-std::vector<std::string> commit_log_since(std::size_t first);
+std::vector<committed_file> commit_log_since(std::size_t first);
 
 // True if s (whitespace around it allowed) is one complete JSON value.
 bool is_json_value(std::string_view s);

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "io_internal.hpp"
+#include "neardup/hash.hpp"
 
 namespace neardup::io {
 
@@ -128,8 +129,8 @@ extern "C" void neardup_cleanup_on_signal(int sig) {
 }
 
 std::mutex commit_log_mutex;
-std::vector<std::string>& commit_log() {
-  static std::vector<std::string> log;
+std::vector<detail::committed_file>& commit_log() {
+  static std::vector<detail::committed_file> log;
   return log;
 }
 
@@ -140,11 +141,12 @@ std::size_t detail::commit_log_size() {
   return commit_log().size();
 }
 
-std::vector<std::string> detail::commit_log_since(std::size_t first) {
+std::vector<detail::committed_file> detail::commit_log_since(std::size_t first) {
   const std::lock_guard<std::mutex> lock(commit_log_mutex);
   const auto& log = commit_log();
-  return first >= log.size() ? std::vector<std::string>{}
-                             : std::vector<std::string>(log.begin() + static_cast<std::ptrdiff_t>(first), log.end());
+  return first >= log.size()
+             ? std::vector<committed_file>{}
+             : std::vector<committed_file>(log.begin() + static_cast<std::ptrdiff_t>(first), log.end());
 }
 
 void remove_temporary_files_on_signals() {
@@ -182,6 +184,8 @@ struct atomic_file::impl {
   dev_t refused_dev = 0;
   std::unique_ptr<char[]> copy_block;  // copy_block_bytes, when copy_from() reads
   int cleanup_slot = -1;               // temp's entry for the signal handler
+  hash64_stream digest;                // of the bytes written to fd (_SUCCESS lists it)
+  bool digest_complete = true;         // false once bytes went around write(2)
 
   ~impl() {
     if (cctx != nullptr) ZSTD_freeCCtx(cctx);
@@ -197,6 +201,7 @@ struct atomic_file::impl {
         if (errno == EINTR) continue;
         fail_errno(path, "write error", errno);
       }
+      digest.update(p, static_cast<std::size_t>(w));
       p += w;
       n -= static_cast<std::size_t>(w);
       file_bytes += static_cast<std::uint64_t>(w);
@@ -256,6 +261,7 @@ struct atomic_file::impl {
         const ssize_t n = ::copy_file_range(in, &in_offset, fd, nullptr,
                                             std::min<std::uint64_t>(length - done, std::uint64_t{1} << 30), 0);
         if (n > 0) {
+          digest_complete = false;  // copied by the kernel: read back for _SUCCESS
           done += static_cast<std::uint64_t>(n);
           written += static_cast<std::uint64_t>(n);
           file_bytes += static_cast<std::uint64_t>(n);
@@ -369,6 +375,15 @@ void atomic_file::commit() {
   impl& m = *impl_;
   m.flush_buffer(ZSTD_e_end);
   if (::fsync(m.fd) != 0) fail_errno(m.path, "fsync failed", errno);
+  detail::committed_file entry{.path = m.path, .has_digest = m.digest_complete, .bytes = m.file_bytes,
+                               .xxh3 = m.digest.digest()};
+  struct stat st {};
+  if (::fstat(m.fd, &st) != 0) {
+    entry.has_digest = false;
+  } else {
+    entry.dev = st.st_dev;
+    entry.ino = st.st_ino;
+  }
   const int fd = m.fd;
   m.fd = -1;
   if (::close(fd) != 0) fail_errno(m.path, "close failed", errno);
@@ -378,7 +393,7 @@ void atomic_file::commit() {
   m.cleanup_slot = -1;
   {
     const std::lock_guard<std::mutex> lock(commit_log_mutex);
-    commit_log().push_back(m.path);
+    commit_log().push_back(std::move(entry));
   }
   // Make the rename durable; some file systems refuse fsync on directories.
   const auto slash = m.path.rfind('/');

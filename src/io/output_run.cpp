@@ -1,5 +1,4 @@
 // The outputs of one run as one unit (see neardup/io/output_run.hpp).
-#include "../core/xxh3_inline.hpp"
 #include "neardup/io/output_run.hpp"
 
 #include <dirent.h>
@@ -74,8 +73,7 @@ struct file_digest {
 file_digest digest_of(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) fail(path, "cannot read back an output of this run", errno);
-  XXH3_state_t state;
-  (void)XXH3_64bits_reset(&state);
+  hash64_stream state(0);
   std::unique_ptr<char[]> block(new char[std::size_t{1} << 20]);
   file_digest d;
   while (true) {
@@ -87,11 +85,11 @@ file_digest digest_of(const std::string& path) {
       ::close(fd);
       fail(path, "cannot read back an output of this run", err);
     }
-    (void)XXH3_64bits_update(&state, block.get(), static_cast<std::size_t>(r));
+    state.update(block.get(), static_cast<std::size_t>(r));
     d.bytes += static_cast<std::uint64_t>(r);
   }
   ::close(fd);
-  d.xxh3 = XXH3_64bits_digest(&state);
+  d.xxh3 = state.digest();
   return d;
 }
 
@@ -179,17 +177,25 @@ void output_run::add_to_stats(std::string_view key, std::span<const std::string>
 void output_run::complete() {
   struct stat dir_st {};
   if (::stat(dir_.c_str(), &dir_st) != 0) fail(dir_, "cannot stat output directory", errno);
-  std::vector<std::string> names;
-  for (const std::string& path : detail::commit_log_since(first_commit_)) {
-    const std::filesystem::path p(path);
+  // Each file's last commit in this run: its digest, made while it was
+  // written, stands if the file is still the one committed (same inode and
+  // size); otherwise the file is read back.
+  std::vector<std::pair<std::string, detail::committed_file>> files;
+  for (detail::committed_file& c : detail::commit_log_since(first_commit_)) {
+    const std::filesystem::path p(c.path);
     struct stat parent {};
     const std::string parent_dir = p.has_parent_path() ? p.parent_path().string() : ".";
     if (::stat(parent_dir.c_str(), &parent) != 0 || !same_file(parent, dir_st)) continue;
     std::string name = p.filename().string();
     if (name == completion_marker_name) continue;
-    if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(std::move(name));
+    const auto it = std::find_if(files.begin(), files.end(), [&](const auto& f) { return f.first == name; });
+    if (it == files.end()) {
+      files.emplace_back(std::move(name), std::move(c));
+    } else {
+      it->second = std::move(c);
+    }
   }
-  std::sort(names.begin(), names.end());
+  std::sort(files.begin(), files.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   std::string json;
   json_writer w(json);
   w.begin_object();
@@ -198,8 +204,12 @@ void output_run::complete() {
   w.field("command", command_);
   w.key("files");
   w.begin_array();
-  for (const std::string& name : names) {
-    const file_digest d = digest_of(dir_ + "/" + name);
+  for (const auto& [name, committed] : files) {
+    const std::string path = dir_ + "/" + name;
+    struct stat st {};
+    const bool unchanged = committed.has_digest && ::stat(path.c_str(), &st) == 0 && st.st_dev == committed.dev &&
+                           st.st_ino == committed.ino && static_cast<std::uint64_t>(st.st_size) == committed.bytes;
+    const file_digest d = unchanged ? file_digest{committed.bytes, committed.xxh3} : digest_of(path);
     w.begin_object();
     w.field("name", name);
     w.field("bytes", d.bytes);
