@@ -934,6 +934,49 @@ TEST(DedupWrite, CopiedAndReReadInputsGiveTheSameBytes) {
   }
 }
 
+// The kept lines in two shares (the second written by a pool thread at its
+// place) are the bytes one writer writes, for every shape of input: CRLF,
+// blank lines, a last line without '\n', BOMs, several and empty files, bad
+// records, huge lines; and the file's digest is that of its bytes.
+TEST(DedupWrite, TwoWritersWriteTheBytesOfOne) {
+  temp_dir dir("neardup_dedup");
+  int case_no = 0;
+  for (const write_case& c : write_cases()) {
+    const fs::path cdir = dir / std::string("case").append(std::to_string(case_no++));
+    std::vector<std::string> plain;
+    for (std::size_t i = 0; i < c.files.size(); ++i) {
+      const std::string name = std::string("f").append(std::to_string(i)).append(".jsonl");
+      write_file(cdir / name, c.files[i]);
+      plain.push_back((cdir / name).string());
+    }
+    const auto inputs = nio::expand_inputs(plain);
+    neardup::executor pool(2);
+    njobs::detail::pass_options pass;
+    pass.pool = &pool;
+    nio::progress_meter meter({.enabled = false});
+    njobs::detail::scan_counts counts;
+    const auto corpus = njobs::detail::scan_corpus(inputs.sources, pass, nullptr, meter, counts);
+    for (const int removed_every : {2, 3, 1000}) {  // keeper: some documents removed
+      std::vector<neardup::doc_id> keeper(corpus.size());
+      for (std::size_t d = 0; d < keeper.size(); ++d) {
+        keeper[d] = static_cast<neardup::doc_id>(d % removed_every == 1 ? d - 1 : d);
+      }
+      std::string written[2];
+      for (int split = 0; split < 2; ++split) {
+        pass.kept_split_min_bytes = split ? 0 : UINT64_MAX;
+        const fs::path out = cdir / ("out" + std::to_string(split));
+        fs::create_directories(out);
+        njobs::detail::write_kept(inputs.sources, corpus, keeper, (out / "clusters.tsv").string(),
+                                  (out / "deduped.jsonl").string(), nio::output_compression::none, pass, meter);
+        written[split] = read_file(out / "deduped.jsonl");
+        fs::remove_all(out);
+      }
+      EXPECT_EQ(written[1], written[0]) << c.name << ", removed every " << removed_every;
+      EXPECT_EQ(written[0], expected_kept_lines(c.files, keeper)) << c.name << ", removed every " << removed_every;
+    }
+  }
+}
+
 // write_kept after scan_corpus, with the input changed in between.
 class DedupWriteChangedInput : public ::testing::Test {
  protected:
@@ -954,18 +997,24 @@ class DedupWriteChangedInput : public ::testing::Test {
     std::vector<neardup::doc_id> keeper(corpus.size());
     for (std::size_t d = 0; d < keeper.size(); ++d) keeper[d] = static_cast<neardup::doc_id>(d);
     change();
-    const fs::path out = dir_ / "out";
-    fs::create_directories(out);
-    std::string error;
-    try {
-      njobs::detail::write_kept(inputs.sources, corpus, keeper, (out / "clusters.tsv").string(),
-                              (out / "deduped.jsonl").string(), nio::output_compression::none, pass, meter);
-    } catch (const std::runtime_error& e) {
-      error = e.what();
-      EXPECT_EQ(list_dir(out), std::vector<std::string>{}) << error;
+    // One writer, then two (the kept lines in two shares, however small):
+    // both must see the change, and leave nothing.
+    std::string errors[2];
+    for (int split = 0; split < 2; ++split) {
+      pass.kept_split_min_bytes = split ? 0 : UINT64_MAX;
+      const fs::path out = dir_ / "out";
+      fs::create_directories(out);
+      try {
+        njobs::detail::write_kept(inputs.sources, corpus, keeper, (out / "clusters.tsv").string(),
+                                (out / "deduped.jsonl").string(), nio::output_compression::none, pass, meter);
+      } catch (const std::runtime_error& e) {
+        errors[split] = e.what();
+        EXPECT_EQ(list_dir(out), std::vector<std::string>{}) << errors[split];
+      }
+      fs::remove_all(out);
     }
-    fs::remove_all(out);
-    return error;
+    EXPECT_EQ(errors[0].empty(), errors[1].empty()) << errors[0] << " | " << errors[1];
+    return errors[0];
   }
 
   // The same bytes written again, with a later modification time.

@@ -298,9 +298,10 @@ TEST(OutputRun, ARunRemovesTheOutputsAndMarkerOfAnEarlierRunFirst) {
 TEST(OutputRun, MarkerDigestsAreThoseOfTheFiles) {
   temp_dir dir;
   // Distinct documents, so that runs of kept lines pass the size from which
-  // the kernel copies them (64 KiB).
+  // the kernel copies them (64 KiB), and enough of them (~5 MB) for the kept
+  // lines to be written in two shares (the second adopted by the first).
   std::string corpus;
-  for (int d = 0; d < 3000; ++d) {
+  for (std::uint64_t d = 0; d < 60000; ++d) {
     corpus += "{\"id\": \"u" + std::to_string(d) + "\", \"text\": \"document " + std::to_string(d) + " has words " +
               std::to_string(d * 7919 % 10007) + " and " + std::to_string(d * 104729 % 9973) + " of its own\"}\n";
   }

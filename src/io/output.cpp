@@ -371,6 +371,34 @@ std::uint64_t atomic_file::copy_from(int fd, std::uint64_t offset, std::uint64_t
   return impl_->copy_from(fd, offset, length);
 }
 
+void atomic_file::adopt(std::uint64_t bytes) {
+  impl& m = *impl_;
+  if (m.cctx != nullptr) throw std::logic_error(m.path + ": adopt() on a compressed file");
+  m.flush_buffer(ZSTD_e_continue);
+  const int in = ::open(m.temp.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in < 0) fail_errno(m.path, "cannot read back its temporary file", errno);
+  if (!m.copy_block) m.copy_block.reset(new char[copy_block_bytes]);
+  std::uint64_t done = 0;
+  while (done < bytes) {
+    const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(bytes - done, copy_block_bytes));
+    const ssize_t n = ::pread(in, m.copy_block.get(), want, static_cast<off_t>(m.file_bytes));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int err = n < 0 ? errno : 0;
+      ::close(in);
+      fail_errno(m.path, n < 0 ? "cannot read back its temporary file" : "the bytes written into it are missing", err);
+    }
+    m.digest.update(m.copy_block.get(), static_cast<std::size_t>(n));
+    m.file_bytes += static_cast<std::uint64_t>(n);
+    m.written += static_cast<std::uint64_t>(n);
+    done += static_cast<std::uint64_t>(n);
+  }
+  ::close(in);
+  // Later writes go after the adopted bytes.
+  if (::lseek(m.fd, static_cast<off_t>(m.file_bytes), SEEK_SET) < 0) fail_errno(m.path, "cannot seek", errno);
+  m.writeback_started = m.file_bytes;  // the other writer started its own writeback
+}
+
 void atomic_file::commit() {
   impl& m = *impl_;
   m.flush_buffer(ZSTD_e_end);

@@ -1118,6 +1118,67 @@ void write_kept_lines(std::span<const source_info> sources, const corpus_index& 
   copy_up_to(sources.size());
 }
 
+// With a pool thread to spare, the kept lines of copyable sources are
+// written by two writers into the one temporary file: the calling thread
+// writes the documents that fill the first half of the output through
+// `file`, a pool thread the rest at its place (positioned_output), and
+// `file` then adopts those bytes. Each kept line is its raw bytes and one
+// '\n' (raw_length + 1), so the place of the second half is known before
+// anything is written. On this VM most of the copy's cost is the kernel
+// filling fresh page-cache pages, which two threads do in parallel. Returns
+// false (nothing written, `started` not called) when the output is
+// compressed, a source must be read again, or the output is smaller than
+// options.kept_split_min_bytes;
+// otherwise calls `started` once the pool thread has its share (to queue
+// other work behind it).
+bool write_kept_lines_in_two(std::span<const source_info> sources, const corpus_index& corpus,
+                             std::span<const doc_id> keeper, atomic_file& file, output_compression compression,
+                             const pass_options& options, sink& meter, const std::function<void()>& started) {
+  if (compression != output_compression::none || options.pool == nullptr || options.pool->threads() < 2 ||
+      corpus.docs.spilled()) {
+    return false;
+  }
+  const std::size_t n = corpus.size();
+  const std::vector<std::size_t> first = first_doc_of_sources(corpus, sources.size());
+  for (std::size_t s = 0; s < sources.size(); ++s) {
+    if (!copyable(sources[s], corpus.source_bytes[s], corpus, first[s], first[s + 1])) return false;
+  }
+  std::uint64_t total = 0;
+  for (std::size_t d = 0; d < n; ++d) total += keeper[d] == d ? std::uint64_t{corpus.docs[d].raw_length} + 1 : 0;
+  if (total < options.kept_split_min_bytes || total == 0) return false;
+  std::size_t split = 0;
+  std::uint64_t before = 0;  // the first half's bytes: where the second half starts
+  for (; split < n && before < total / 2; ++split) {
+    before += keeper[split] == split ? std::uint64_t{corpus.docs[split].raw_length} + 1 : 0;
+  }
+  // Documents [from, to) of every source, in input order.
+  const auto copy_docs = [&](kept_output& out, std::size_t from, std::size_t to) {
+    kept_line_copier copier(out, corpus, keeper);
+    for (std::size_t s = 0; s < sources.size(); ++s) {
+      const std::size_t lo = std::max(first[s], from), hi = std::min(first[s + 1], to);
+      if (lo < hi) copier.copy(sources[s], corpus.source_bytes[s], lo, hi);
+    }
+  };
+  positioned_output second(file.temp_path(), before);
+  std::uint64_t second_bytes = 0;
+  executor::group task = options.pool->start(1, [&](std::size_t) {
+    copy_docs(second, split, n);
+    second_bytes = second.finish();
+  });
+  started();
+  atomic_output out(file);
+  copy_docs(out, 0, split);
+  task.wait();
+  if (file.bytes_written() != before || second_bytes != total - before) {
+    throw std::runtime_error(file.path() + ": " + std::to_string(total) + " kept bytes expected, " +
+                             std::to_string(file.bytes_written() + second_bytes) +
+                             " written (an input changed while neardup was reading it)");
+  }
+  file.adopt(second_bytes);
+  for (std::size_t s = 0; s < sources.size(); ++s) meter.add(corpus.source_bytes[s], first[s + 1] - first[s]);
+  return true;
+}
+
 }  // namespace
 
 void write_kept(std::span<const source_info> sources, const corpus_index& corpus,
@@ -1141,11 +1202,19 @@ void write_kept(std::span<const source_info> sources, const corpus_index& corpus
     }
   };
   executor::group tsv_task;
-  if (options.pool != nullptr && options.pool->threads() > 1) tsv_task = options.pool->start(1, [&](std::size_t) { write_tsv(); });
-
-  if (kept) {
-    atomic_output out(*kept);
-    write_kept_lines(sources, corpus, keeper, out, options, meter);
+  const auto start_tsv = [&] {
+    if (options.pool != nullptr && options.pool->threads() > 1) {
+      tsv_task = options.pool->start(1, [&](std::size_t) { write_tsv(); });
+    }
+  };
+  // The kept lines in two shares when they can be (the pool thread's share
+  // queued before clusters.tsv: it is the larger), else in one.
+  if (!kept || !write_kept_lines_in_two(sources, corpus, keeper, *kept, compression, options, meter, start_tsv)) {
+    start_tsv();
+    if (kept) {
+      atomic_output out(*kept);
+      write_kept_lines(sources, corpus, keeper, out, options, meter);
+    }
   }
 
   if (options.pool != nullptr && options.pool->threads() > 1) {

@@ -194,6 +194,9 @@ struct pass_options {
   // Sorts of a key per document (duplicate ids) hold at most this many
   // bytes at a time.
   std::uint64_t sort_bytes = UINT64_MAX;
+  // write_kept: kept lines of plain inputs from this many bytes on are
+  // written in two shares, the second by a pool thread (UINT64_MAX: never).
+  std::uint64_t kept_split_min_bytes = std::uint64_t{4} << 20;
 };
 
 // The pass settings of a job's options (fields, reader, error reporting) and

@@ -90,6 +90,15 @@ class atomic_file {
   // directory. REQUIRES: not committed.
   void commit();
 
+  // Takes `bytes` bytes that another writer put into temp_path() right
+  // after this object's own (positioned writes of a second thread's share):
+  // they become part of the file as if written here (bytes_written() counts
+  // them; they are read back once for the digest that _SUCCESS lists).
+  // Flushes first. Throws std::runtime_error naming path() if they are not
+  // all there.
+  // REQUIRES: not committed; no compression.
+  void adopt(std::uint64_t bytes);
+
   const std::string& path() const noexcept;
   const std::string& temp_path() const noexcept;
   std::uint64_t bytes_written() const noexcept;  // before compression
