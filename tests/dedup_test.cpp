@@ -934,6 +934,21 @@ TEST(DedupWrite, CopiedAndReReadInputsGiveTheSameBytes) {
   }
 }
 
+// Pass 1 over `files` on two threads, as the dedup job runs it before it
+// writes (for calling write_kept directly).
+struct scanned_for_write {
+  explicit scanned_for_write(const std::vector<std::string>& files) : inputs(nio::expand_inputs(files)) {
+    pass.pool = &pool;
+    njobs::detail::scan_counts counts;
+    corpus = njobs::detail::scan_corpus(inputs.sources, pass, nullptr, meter, counts);
+  }
+  nio::expanded_inputs inputs;
+  neardup::executor pool{2};
+  njobs::detail::pass_options pass;
+  nio::progress_meter meter{{.enabled = false}};
+  njobs::detail::corpus_index corpus;
+};
+
 // The kept lines in two shares (the second written by a pool thread at its
 // place) are the bytes one writer writes, for every shape of input: CRLF,
 // blank lines, a last line without '\n', BOMs, several and empty files, bad
@@ -949,13 +964,9 @@ TEST(DedupWrite, TwoWritersWriteTheBytesOfOne) {
       write_file(cdir / name, c.files[i]);
       plain.push_back((cdir / name).string());
     }
-    const auto inputs = nio::expand_inputs(plain);
-    neardup::executor pool(2);
-    njobs::detail::pass_options pass;
-    pass.pool = &pool;
-    nio::progress_meter meter({.enabled = false});
-    njobs::detail::scan_counts counts;
-    const auto corpus = njobs::detail::scan_corpus(inputs.sources, pass, nullptr, meter, counts);
+    scanned_for_write scanned(plain);
+    const auto& corpus = scanned.corpus;
+    auto& pass = scanned.pass;
     for (const int removed_every : {2, 3, 1000}) {  // keeper: some documents removed
       std::vector<neardup::doc_id> keeper(corpus.size());
       for (std::size_t d = 0; d < keeper.size(); ++d) {
@@ -966,8 +977,9 @@ TEST(DedupWrite, TwoWritersWriteTheBytesOfOne) {
         pass.kept_split_min_bytes = split ? 0 : UINT64_MAX;
         const fs::path out = cdir / ("out" + std::to_string(split));
         fs::create_directories(out);
-        njobs::detail::write_kept(inputs.sources, corpus, keeper, (out / "clusters.tsv").string(),
-                                  (out / "deduped.jsonl").string(), nio::output_compression::none, pass, meter);
+        njobs::detail::write_kept(scanned.inputs.sources, corpus, keeper, (out / "clusters.tsv").string(),
+                                  (out / "deduped.jsonl").string(), nio::output_compression::none, pass,
+                                  scanned.meter);
         written[split] = read_file(out / "deduped.jsonl");
         fs::remove_all(out);
       }
@@ -987,13 +999,9 @@ class DedupWriteChangedInput : public ::testing::Test {
 
   // Scans `file`, calls change(), then writes; returns the error ("" if none).
   std::string write_after(const fs::path& file, const std::function<void()>& change) {
-    const auto inputs = nio::expand_inputs({file.string()});
-    neardup::executor pool(2);
-    njobs::detail::pass_options pass;
-    pass.pool = &pool;
-    nio::progress_meter meter({.enabled = false});
-    njobs::detail::scan_counts counts;
-    const auto corpus = njobs::detail::scan_corpus(inputs.sources, pass, nullptr, meter, counts);
+    scanned_for_write scanned({file.string()});
+    const auto& corpus = scanned.corpus;
+    auto& pass = scanned.pass;
     std::vector<neardup::doc_id> keeper(corpus.size());
     for (std::size_t d = 0; d < keeper.size(); ++d) keeper[d] = static_cast<neardup::doc_id>(d);
     change();
@@ -1005,8 +1013,9 @@ class DedupWriteChangedInput : public ::testing::Test {
       const fs::path out = dir_ / "out";
       fs::create_directories(out);
       try {
-        njobs::detail::write_kept(inputs.sources, corpus, keeper, (out / "clusters.tsv").string(),
-                                (out / "deduped.jsonl").string(), nio::output_compression::none, pass, meter);
+        njobs::detail::write_kept(scanned.inputs.sources, corpus, keeper, (out / "clusters.tsv").string(),
+                                (out / "deduped.jsonl").string(), nio::output_compression::none, pass,
+                                scanned.meter);
       } catch (const std::runtime_error& e) {
         errors[split] = e.what();
         EXPECT_EQ(list_dir(out), std::vector<std::string>{}) << errors[split];
