@@ -1139,17 +1139,28 @@ bool write_kept_lines_in_two(std::span<const source_info> sources, const corpus_
     return false;
   }
   const std::size_t n = corpus.size();
-  const std::vector<std::size_t> first = first_doc_of_sources(corpus, sources.size());
+  // Documents are numbered in input order, so each source's first one is
+  // found by a binary search (the table is in memory here), and one pass
+  // checks the line lengths (copyable()'s test) and sums the kept bytes.
+  std::vector<std::size_t> first(sources.size() + 1, n);
+  const doc_meta* docs = corpus.docs.data();
   for (std::size_t s = 0; s < sources.size(); ++s) {
-    if (!copyable(sources[s], corpus.source_bytes[s], corpus, first[s], first[s + 1])) return false;
+    first[s] = static_cast<std::size_t>(
+        std::partition_point(docs, docs + n, [s](const doc_meta& m) { return m.source < s; }) - docs);
+  }
+  for (std::size_t s = 0; s < sources.size(); ++s) {
+    if (!copyable(sources[s], corpus.source_bytes[s], corpus, first[s], first[s])) return false;  // (lengths below)
   }
   std::uint64_t total = 0;
-  for (std::size_t d = 0; d < n; ++d) total += keeper[d] == d ? std::uint64_t{corpus.docs[d].raw_length} + 1 : 0;
+  for (std::size_t d = 0; d < n; ++d) {
+    if (docs[d].raw_length == UINT32_MAX) return false;
+    total += keeper[d] == d ? std::uint64_t{docs[d].raw_length} + 1 : 0;
+  }
   if (total < options.kept_split_min_bytes || total == 0) return false;
   std::size_t split = 0;
   std::uint64_t before = 0;  // the first half's bytes: where the second half starts
   for (; split < n && before < total / 2; ++split) {
-    before += keeper[split] == split ? std::uint64_t{corpus.docs[split].raw_length} + 1 : 0;
+    before += keeper[split] == split ? std::uint64_t{docs[split].raw_length} + 1 : 0;
   }
   // Documents [from, to) of every source, in input order.
   const auto copy_docs = [&](kept_output& out, std::size_t from, std::size_t to) {
