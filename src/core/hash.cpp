@@ -19,7 +19,10 @@ struct hash64_stream::state {
   XXH3_state_t xxh;
 };
 
-hash64_stream::hash64_stream(std::uint64_t seed) : state_(new state) {
+// Zeroed first (XXH3_INITSTATE): reset_withSeed skips making the seed's
+// secret when the state's stale seed field already equals the seed.
+hash64_stream::hash64_stream(std::uint64_t seed) : state_(new state{}) {
+  XXH3_INITSTATE(&state_->xxh);
   (void)XXH3_64bits_reset_withSeed(&state_->xxh, seed);
 }
 hash64_stream::~hash64_stream() { delete state_; }

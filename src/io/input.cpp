@@ -1,5 +1,4 @@
 // Source expansion, decompression and chunking (see neardup/io/input.hpp).
-#include "../core/xxh3_inline.hpp"
 #include "neardup/io/input.hpp"
 
 #include <dirent.h>
@@ -827,12 +826,12 @@ struct corpus_reader::impl {
   std::uint64_t next_line = 1;
   std::uint64_t next_offset = 0;
   std::uint64_t closed_bytes = 0;  // compressed bytes of finished sources
-  XXH3_state_t digest{};             // of the current source's decoded bytes
+  hash64_stream digest;              // of the current source's decoded bytes
   std::uint64_t decoded = 0;         // decoded bytes of the current source
 
   std::size_t decode(char* dst, std::size_t n) {
     const std::size_t r = dec->read(dst, n);
-    if (sources[current].ledger) (void)XXH3_64bits_update(&digest, dst, r);
+    if (sources[current].ledger) digest.update(dst, r);
     decoded += r;
     return r;
   }
@@ -852,7 +851,7 @@ struct corpus_reader::impl {
   // At the end of the current source.
   void finish_source() {
     const source_info& src = sources[current];
-    if (src.ledger && !src.is_range()) src.ledger->check(src.name, decoded, XXH3_64bits_digest(&digest));
+    if (src.ledger && !src.is_range()) src.ledger->check(src.name, decoded, digest.digest());
     if (dec) closed_bytes += dec->compressed_offset();
     dec.reset();
     carry.clear();
@@ -866,7 +865,7 @@ struct corpus_reader::impl {
       const source_info& src = sources[current];
       if (!dec) {
         dec = open_decoder(src);
-        (void)XXH3_64bits_reset(&digest);
+        digest = hash64_stream();
         decoded = 0;
         next_offset = src.range_begin;
         next_line = src.range_first_line;

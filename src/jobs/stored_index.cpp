@@ -3,7 +3,6 @@
 #include "neardup/jobs/stored_index.hpp"
 
 #include "prior_run.hpp"
-#include "../core/xxh3_inline.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -1019,10 +1018,9 @@ void index_writer::compact() {
       });
     }
     block([&] {  // the documents block, as segment_blocks lays it out
-      XXH3_state_t sum{};
-      XXH3_64bits_reset_withSeed(&sum, kDocsSeed);
+      hash64_stream sum(kDocsSeed);
       auto put = [&](std::string_view bytes) {
-        XXH3_64bits_update(&sum, bytes.data(), bytes.size());
+        sum.update(bytes);
         out.write(bytes);
       };
       std::uint64_t id_bytes = 0, set_values = 0;
@@ -1071,7 +1069,7 @@ void index_writer::compact() {
         put(v);
       });
       v.clear();
-      put64(v, XXH3_64bits_digest(&sum));
+      put64(v, sum.digest());
       out.write(v);
     });
     out.flush();

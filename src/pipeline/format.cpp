@@ -9,7 +9,6 @@
 #include <type_traits>
 #include <utility>
 
-#include "../core/xxh3_inline.hpp"
 #include "neardup/shingle.hpp"
 
 namespace neardup::pipeline {
@@ -650,7 +649,7 @@ lsh_index_data read_lsh_index(std::span<const std::byte> bytes, std::uint64_t se
 // ---- streaming reader
 
 struct stage_reader::state {
-  XXH3_state_t checksum;  // first: it asks for 64-byte alignment
+  hash64_stream checksum{checksum_seed};
   stage_kind kind = stage_kind::signatures;
   stage_data_options expected;
   band_run_id band;
@@ -690,7 +689,7 @@ void stage_reader::state::feed(std::span<const std::byte> bytes, Out& out, stage
   if (seen < stage_header_bytes) {
     const std::size_t take = std::min<std::size_t>(bytes.size(), stage_header_bytes - seen);
     std::memcpy(header_bytes + seen, bytes.data(), take);
-    XXH3_64bits_update(&checksum, bytes.data(), take);
+    checksum.update(bytes.data(), take);
     seen += take;
     bytes = bytes.subspan(take);
     if (seen == stage_header_bytes) {
@@ -703,7 +702,7 @@ void stage_reader::state::feed(std::span<const std::byte> bytes, Out& out, stage
   const std::uint64_t payload_end = stage_header_bytes + header.payload_bytes;
   if (!bytes.empty() && seen < payload_end) {
     std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(bytes.size(), payload_end - seen));
-    XXH3_64bits_update(&checksum, bytes.data(), take);
+    checksum.update(bytes.data(), take);
     seen += take;
     std::span<const std::byte> payload = bytes.first(take);
     bytes = bytes.subspan(take);
@@ -735,7 +734,6 @@ stage_reader::stage_reader(stage_kind kind, const stage_data_options& expected, 
   s_->kind = kind;
   s_->expected = expected;
   s_->band = band;
-  XXH3_64bits_reset_withSeed(&s_->checksum, checksum_seed);
 }
 stage_reader::stage_reader(stage_reader&&) noexcept = default;
 stage_reader& stage_reader::operator=(stage_reader&&) noexcept = default;
@@ -782,7 +780,7 @@ void stage_reader::finish() {
   if (s.seen < stage_header_bytes) fail_short_header(s.seen);
   if (s.seen < s.total) fail_truncated(s.header.payload_bytes, s.seen);
   const std::uint64_t stored = get_u64(s.trailer);
-  const std::uint64_t computed = XXH3_64bits_digest(&s.checksum);
+  const std::uint64_t computed = s.checksum.digest();
   if (stored != computed) fail_checksum(stored, computed);
   s.broken = false;
   s.finished = true;
@@ -791,7 +789,7 @@ void stage_reader::finish() {
 // ---- writing
 
 struct stage_writer::state {
-  XXH3_state_t checksum;  // first: it asks for 64-byte alignment
+  hash64_stream checksum{checksum_seed};
   byte_sink sink;
   stage_kind kind = stage_kind::signatures;
   std::size_t num_perm = 0;
@@ -810,7 +808,7 @@ struct stage_writer::state {
   static constexpr std::size_t buffer_bytes = 64 << 10;  // > the largest record (4 + 4 * max_num_perm)
 
   void emit(std::span<const std::byte> bytes) {
-    XXH3_64bits_update(&checksum, bytes.data(), bytes.size());
+    checksum.update(bytes.data(), bytes.size());
     sink(bytes);
   }
   void flush() {
@@ -884,7 +882,6 @@ stage_writer::stage_writer(byte_sink&& sink, stage_kind kind, const stage_data_o
   s->declared = records;
   s->sorted = sorted;
   s->buffer.resize(stage_writer::state::buffer_bytes);
-  XXH3_64bits_reset_withSeed(&s->checksum, checksum_seed);
   std::byte header[stage_header_bytes];
   encode_header(header, kind, o, band, sorted, records, records * size);
   s->emit(header);
@@ -952,7 +949,7 @@ void stage_writer::finish() {
   s_->broken = true;  // until the sink took everything
   s_->flush();
   std::byte trailer[stage_checksum_bytes];
-  put_u64(trailer, XXH3_64bits_digest(&s_->checksum));
+  put_u64(trailer, s_->checksum.digest());
   s_->sink(trailer);
   s_->broken = false;
   s_->finished = true;
