@@ -159,6 +159,32 @@ TEST(BandGrouper, FilteredBandsGiveTheSameBuckets) {
   EXPECT_EQ(neardup::group_band(unique).size(), 0u);
 }
 
+// Keys in pieces (pass 1's chunks: uneven, some empty) give the buckets of
+// their concatenation, filtered or not, with or without exclusions.
+TEST(BandGrouper, KeysInPiecesGiveTheBucketsOfTheirConcatenation) {
+  for (const std::size_t n : {std::size_t{1000}, neardup::band_grouper::filter_min_documents + 4321}) {
+    auto keys = make_keys(n, keys_kind::few_distinct, 17);
+    for (std::size_t d = 3; d < n; d += 97) keys[d] = keys[d - 3];
+    std::vector<std::uint8_t> excluded(n, 0);
+    for (std::size_t d = 0; d < n; d += 11) excluded[d] = 1;
+    const std::span<const std::uint64_t> all(keys);
+    const std::size_t cuts[] = {0, 0, 1, 2, n / 5, n / 5, n / 2, n - 1, n, n};
+    std::vector<std::span<const std::uint64_t>> pieces;
+    for (std::size_t i = 0; i + 1 < std::size(cuts); ++i) pieces.push_back(all.subspan(cuts[i], cuts[i + 1] - cuts[i]));
+    for (const bool with_excluded : {false, true}) {
+      const std::span<const std::uint8_t> ex =
+          with_excluded ? std::span<const std::uint8_t>(excluded) : std::span<const std::uint8_t>();
+      neardup::band_grouper g;
+      bucket_list out;
+      g.group(std::span<const std::span<const std::uint64_t>>(pieces), ex, out);
+      const bucket_list ref = reference_buckets(keys, ex);
+      EXPECT_GT(ref.size(), 0u);
+      EXPECT_EQ(out.docs, ref.docs) << n << " " << with_excluded;
+      EXPECT_EQ(out.offsets, ref.offsets) << n << " " << with_excluded;
+    }
+  }
+}
+
 // group_records() over what a spilled band's merge gathers: sorted runs of
 // increasing documents, concatenated; small (unfiltered) and large
 // (filtered) slices give the buckets of group().

@@ -85,6 +85,12 @@ class band_grouper {
   void group(std::span<const std::uint64_t> keys, std::span<const std::uint8_t> excluded,
              bucket_list& out);
   void group(std::span<const std::uint64_t> keys, bucket_list& out) { group(keys, {}, out); }
+  // The same over a band's keys stored in pieces (e.g. one per input chunk,
+  // as pass 1 makes them), documents numbered across the pieces in order:
+  // the buckets group() gives for the pieces' concatenation, without making
+  // it.
+  void group(std::span<const std::span<const std::uint64_t>> pieces, std::span<const std::uint8_t> excluded,
+             bucket_list& out);
 
   // The same over (key, doc) records instead of a key column: the records of
   // a band's excluded documents already left out, in an order that a stable

@@ -64,9 +64,38 @@ void keep_repeated(std::size_t n, std::vector<std::uint64_t>& filter, KeyAt key_
 
 }  // namespace
 
+namespace {
+
+// Document d's key over keys stored in pieces (documents numbered across
+// them in order); fast when d grows from call to call (a pass over the
+// documents), and it starts over when d goes back (the next pass).
+class piece_cursor {
+ public:
+  explicit piece_cursor(std::span<const std::span<const std::uint64_t>> pieces) : pieces_(pieces) {}
+  std::uint64_t operator()(std::size_t d) noexcept {
+    if (d < base_) p_ = base_ = 0;
+    while (d - base_ >= pieces_[p_].size()) base_ += pieces_[p_++].size();
+    return pieces_[p_][d - base_];
+  }
+
+ private:
+  std::span<const std::span<const std::uint64_t>> pieces_;
+  std::size_t p_ = 0;
+  std::size_t base_ = 0;  // the first document of pieces_[p_]
+};
+
+}  // namespace
+
 void band_grouper::group(std::span<const std::uint64_t> keys,
                          std::span<const std::uint8_t> excluded, bucket_list& out) {
-  const std::size_t n = keys.size();
+  const std::span<const std::uint64_t> one[1] = {keys};
+  group(std::span<const std::span<const std::uint64_t>>(one), excluded, out);
+}
+
+void band_grouper::group(std::span<const std::span<const std::uint64_t>> pieces,
+                         std::span<const std::uint8_t> excluded, bucket_list& out) {
+  std::size_t n = 0;
+  for (const auto& piece : pieces) n += piece.size();
   if (n >= std::numeric_limits<doc_id>::max()) {
     throw std::invalid_argument("band_grouper: " + std::to_string(n) +
                                 " documents, limit is 2^32 - 1");
@@ -82,15 +111,16 @@ void band_grouper::group(std::span<const std::uint64_t> keys,
   // order (so the buckets are the same).
   auto take = [&](std::size_t d) { return excluded.empty() || excluded[d] == 0; };
   records_.clear();
+  // Both passes read the keys in document order: a cursor each.
+  piece_cursor key_at(pieces), kept_key(pieces);
   if (n >= filter_min_documents) {
-    keep_repeated(
-        n, filter_, [&](std::size_t d) { return keys[d]; }, take,
-        [&](std::size_t d) { records_.push_back({keys[d], static_cast<doc_id>(d), 0}); });
+    keep_repeated(n, filter_, key_at, take,
+                  [&](std::size_t d) { records_.push_back({kept_key(d), static_cast<doc_id>(d), 0}); });
   } else {
     records_.resize(n);
     std::size_t kept = 0;
     for (std::size_t d = 0; d < n; ++d) {
-      records_[kept] = {keys[d], static_cast<doc_id>(d), 0};
+      records_[kept] = {key_at(d), static_cast<doc_id>(d), 0};
       kept += take(d) ? 1 : 0;
     }
     records_.resize(kept);

@@ -271,13 +271,11 @@ double documents_from_first_chunk(std::span<const source_info> sources, std::siz
 
 }  // namespace
 
-void corpus_index::band_column(std::uint32_t band, std::span<std::uint64_t> out) const {
-  std::size_t at = 0;
-  for (const auto& chunk : band_keys) {
-    const std::vector<std::uint64_t>& keys = chunk[band];
-    std::copy(keys.begin(), keys.end(), out.begin() + static_cast<std::ptrdiff_t>(at));
-    at += keys.size();
-  }
+std::vector<std::span<const std::uint64_t>> corpus_index::band_pieces(std::uint32_t band) const {
+  std::vector<std::span<const std::uint64_t>> pieces;
+  pieces.reserve(band_keys.size());
+  for (const auto& chunk : band_keys) pieces.emplace_back(chunk[band]);
+  return pieces;
 }
 
 void warn_duplicate_ids(std::span<const source_info> sources, corpus_index& corpus,

@@ -117,7 +117,8 @@ struct corpus_index {
     ids.release();
   }
   // Writes band b's key of every document into `out` (size() entries).
-  void band_column(std::uint32_t band, std::span<std::uint64_t> out) const;
+  // Band `band`'s keys, one piece per chunk, in document order.
+  std::vector<std::span<const std::uint64_t>> band_pieces(std::uint32_t band) const;
   // Empty when the signature was not kept (pass_options::band_keys).
   std::span<const sig_value> signature(doc_id d) const noexcept {
     const std::size_t slot = signature_slot.empty() ? d : signature_slot[d];

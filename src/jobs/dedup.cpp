@@ -343,7 +343,7 @@ dedup_report detail::run_dedup_scanned(std::span<const io::source_info> sources,
   if (!keyed) {
     docs.signatures = corpus.signatures;
   } else {
-    docs.band_keys = [&corpus](std::uint32_t band, std::span<std::uint64_t> out) { corpus.band_column(band, out); };
+    docs.band_keys = [&corpus](std::uint32_t band) { return corpus.band_pieces(band); };
     docs.signature_of = [&corpus](doc_id d) { return corpus.signature(d); };
   }
   docs.fingerprints = corpus.fingerprints;

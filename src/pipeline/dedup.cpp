@@ -76,7 +76,7 @@ void summarize(std::span<const doc_id> rep, std::span<const doc_id> keeper, std:
 // same way. Grouping a band (band_grouper: filter, sort) is serial for the
 // bands of short documents (the survivors are too few for the parallel
 // sort), so bands are grouped one per task on the pool, in `ways` (one
-// more than the threads) of a band's column, buffers and buckets each:
+// more than the threads) of a band's grouping buffers and buckets each:
 // when the clusterer has taken a band's buckets, that way groups the band
 // `ways` further on in the background while the clusterer verifies and
 // links the bands before it, so the calling thread's serial work per band
@@ -131,19 +131,16 @@ class keyed_stage_data final : public spilled_stage_data {
       hasher_.sign(sets_->set(d), out);  // not kept: made again from the set (verify_mode::exact)
     }
   }
-  // The keys (all bands', and a band's column per way) and the most the
-  // groupers and their buckets held at once.
-  std::size_t grouping_bytes() const noexcept {
-    return most_ + (bands_ + ways_) * docs_.size * sizeof(std::uint64_t);
-  }
+  // The keys (all bands') and the most the groupers and their buckets held
+  // at once.
+  std::size_t grouping_bytes() const noexcept { return most_ + bands_ * docs_.size * sizeof(std::uint64_t); }
 
  private:
-  static constexpr std::size_t max_ways = 4;  // each holds a band's column, buffers and buckets
+  static constexpr std::size_t max_ways = 4;  // each holds a band's grouping buffers and buckets
   static constexpr std::uint32_t no_band = UINT32_MAX;
   struct way {
     explicit way(executor* pool) : grouper(pool) {}
     band_grouper grouper;
-    std::vector<std::uint64_t> column;  // one band's keys
     bucket_list buckets;
     std::uint32_t requested = no_band;  // the band being grouped or grouped (task)
     const std::uint8_t* excluded = nullptr;
@@ -159,9 +156,9 @@ class keyed_stage_data final : public spilled_stage_data {
     w.requested = band;
     w.excluded = excluded.data();
     auto group = [this, &w, band, excluded](std::size_t) {
-      w.column.resize(docs_.size);
-      docs_.band_keys(band, w.column);
-      w.grouper.group(w.column, excluded, w.buckets);
+      // Grouped where pass 1 left them (a piece per chunk), not copied into
+      // a column first.
+      w.grouper.group(docs_.band_keys(band), excluded, w.buckets);
       w.bytes_held.store(w.grouper.bytes_reserved() + w.buckets.docs.capacity() * sizeof(doc_id) +
                              w.buckets.offsets.capacity() * sizeof(std::uint32_t),
                          std::memory_order_relaxed);

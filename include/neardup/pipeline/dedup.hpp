@@ -88,16 +88,17 @@ struct signed_documents {
   // Not null: signatures and band keys live on disk (pipeline/spill.hpp);
   // `signatures` is then empty and the engine reads them through this.
   spilled_stage_data* spilled = nullptr;
-  // Set: every band's keys were made while signing; band_keys(b, out)
-  // writes band b's key of every document into `out` (size entries; any
-  // value for a document that is not usable), and the engine groups those
+  // Set: every band's keys were made while signing; band_keys(b) gives band
+  // b's key of every document, in pieces in document order (their sizes sum
+  // to `size`; any value for a document that is not usable; the spans stay
+  // valid for the run), and the engine groups those
   // instead of keying `signatures`, which is then empty: signature_of
   // (make_verifier) hands out the signatures, and, under verify_mode::exact,
   // an empty span for a document whose signature was not kept (it is made
   // again from its set when a pair needs it). The file job does this for
   // short documents: 144 bytes of keys and a set of a few values instead of
   // 512 bytes of signature (k = 128).
-  std::function<void(std::uint32_t band, std::span<std::uint64_t> out)> band_keys;
+  std::function<std::vector<std::span<const std::uint64_t>>(std::uint32_t band)> band_keys;
   signature_lookup signature_of;
   // For fingerprints that do not sit in memory (a mapped file): the exact
   // grouping sorts at most this many bytes of them at a time and calls
