@@ -35,6 +35,7 @@ struct implementation {
   // MinHash kernels (detail/signature_kernels.hpp).
   decltype(&classic_min_scalar) classic_min;
   decltype(&oph_bins_scalar) oph_bins;
+  decltype(&occupied_bins_scalar) occupied_bins;
   decltype(&densify_argmin_scalar) densify_argmin;
   // The SIMD block loop of the set merge, or nullptr (scalar);
   // merge_scalar finishes what it leaves (detail/intersect_kernels.hpp).

@@ -195,25 +195,11 @@ void detail::densify_rotations(std::span<const std::uint16_t> order, std::span<c
   const std::size_t words = (k + 63) / 64;
   sig_value* const b = bins.data();
   // Non-empty bins as a bitmap, stored twice in a row so that a rotation is a
-  // shifted read: bits [k - d, 2k - d) hold the bitmap rotated by d.
-  // Branch-free, one word at a time in a register: emptiness is unpredictable.
+  // shifted read: bits [k - d, 2k - d) hold the bitmap rotated by d. Made by
+  // the kernel (vector compares; emptiness is unpredictable).
+  const implementation& impl = kernel == sig_kernel::automatic ? active_implementation() : implementation_of(kernel);
   std::uint64_t twice[2 * (max_num_perm / 64) + 2];
-  std::size_t e = 0;
-  for (std::size_t w = 0; w < words; ++w) {
-    const std::size_t n = std::min<std::size_t>(64, k - 64 * w);
-    // Four chains of ORs, not one: a quarter of the latency of a short
-    // document's densification was this loop's dependency on m.
-    std::uint64_t m[4] = {0, 0, 0, 0};
-    std::size_t j = 0;
-    for (; j + 4 <= n; j += 4) {
-      for (std::size_t u = 0; u < 4; ++u) {
-        m[u] |= static_cast<std::uint64_t>(b[64 * w + j + u] != empty_sig_value) << (j + u);
-      }
-    }
-    for (; j < n; ++j) m[0] |= static_cast<std::uint64_t>(b[64 * w + j] != empty_sig_value) << j;
-    twice[w] = m[0] | m[1] | m[2] | m[3];
-    e += static_cast<std::size_t>(std::popcount(twice[w]));
-  }
+  const std::size_t e = impl.occupied_bins(b, k, twice);
   if (e == 0 || e == k) return;  // the empty set (sentinel), or full
   for (std::size_t w = words; w < 2 * words + 2; ++w) twice[w] = 0;
   if (k % 64 != 0) {
@@ -237,7 +223,6 @@ void detail::densify_rotations(std::span<const std::uint16_t> order, std::span<c
     std::fill(bins.begin(), bins.end(), b[full[0]]);
     return;
   }
-  const implementation& impl = kernel == sig_kernel::automatic ? active_implementation() : implementation_of(kernel);
   if (how == densify_order::automatic) {
     // Estimated costs, in units measured at k = 128 (argmin steps of the
     // scalar kernel), with ln k ~ 0.69 log2 k. The AVX2 and AVX-512 argmin

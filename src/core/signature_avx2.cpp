@@ -82,6 +82,25 @@ void oph_bins_avx2(const std::uint64_t* xs, std::size_t n, std::uint64_t seed, s
   if (i < n) oph_bins_scalar(xs + i, n - i, seed, k, bins);
 }
 
+std::size_t occupied_bins_avx2(const sig_value* bins, std::size_t k, std::uint64_t* words) noexcept {
+  const __m256i empty = _mm256_set1_epi32(-1);
+  std::size_t e = 0;
+  for (std::size_t w = 0; w * 64 < k; ++w) {
+    std::uint64_t m = 0;
+    std::size_t j = 64 * w;
+    const std::size_t stop = k - j < 64 ? k : j + 64;
+    for (; j + 8 <= stop; j += 8) {
+      const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bins + j));
+      const auto full = ~static_cast<unsigned>(_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(x, empty)))) & 0xFFU;
+      m |= static_cast<std::uint64_t>(full) << (j - 64 * w);
+    }
+    for (; j < stop; ++j) m |= static_cast<std::uint64_t>(bins[j] != 0xFFFFFFFFU) << (j - 64 * w);
+    words[w] = m;
+    e += static_cast<std::size_t>(_mm_popcnt_u64(m));
+  }
+  return e;
+}
+
 void densify_argmin_avx2(const std::uint16_t* rank2, const std::uint16_t* full, std::size_t e, std::size_t k,
                          sig_value* bins) noexcept {
   const __m256i empty = _mm256_set1_epi32(-1);

@@ -80,6 +80,24 @@ void oph_bins_avx512(const std::uint64_t* xs, std::size_t n, std::uint64_t seed,
   }
 }
 
+std::size_t occupied_bins_avx512(const sig_value* bins, std::size_t k, std::uint64_t* words) noexcept {
+  const __m512i empty = _mm512_set1_epi32(-1);
+  std::size_t e = 0;
+  for (std::size_t w = 0; w * 64 < k; ++w) {
+    std::uint64_t m = 0;
+    for (std::size_t c = 0; c < 4; ++c) {
+      const std::size_t at = 64 * w + 16 * c;
+      if (at >= k) break;
+      const __mmask16 lanes = k - at >= 16 ? __mmask16{0xFFFF} : static_cast<__mmask16>((1U << (k - at)) - 1);
+      const __m512i x = _mm512_maskz_loadu_epi32(lanes, bins + at);
+      m |= static_cast<std::uint64_t>(_mm512_mask_cmpneq_epi32_mask(lanes, x, empty)) << (16 * c);
+    }
+    words[w] = m;
+    e += static_cast<std::size_t>(_mm_popcnt_u64(m));
+  }
+  return e;
+}
+
 void densify_argmin_avx512(const std::uint16_t* rank2, const std::uint16_t* full, std::size_t e, std::size_t k,
                            sig_value* bins) noexcept {
   const __m512i empty = _mm512_set1_epi32(-1);

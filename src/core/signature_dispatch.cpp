@@ -30,10 +30,12 @@ bool cpu_has_avx512() noexcept {
 
 // Indexed by sig_kernel value - 1 (scalar, avx2, avx512; implementation_of relies on it).
 constexpr implementation implementations[] = {
-    {sig_kernel::scalar, "scalar", cpu_has_scalar, classic_min_scalar, oph_bins_scalar, densify_argmin_scalar, nullptr},
-    {sig_kernel::avx2, "avx2", cpu_has_avx2, classic_min_avx2, oph_bins_avx2, densify_argmin_avx2, merge_blocks_avx2},
-    {sig_kernel::avx512, "avx512", cpu_has_avx512, classic_min_avx512, oph_bins_avx512, densify_argmin_avx512,
-     merge_blocks_avx512},
+    {sig_kernel::scalar, "scalar", cpu_has_scalar, classic_min_scalar, oph_bins_scalar, occupied_bins_scalar,
+     densify_argmin_scalar, nullptr},
+    {sig_kernel::avx2, "avx2", cpu_has_avx2, classic_min_avx2, oph_bins_avx2, occupied_bins_avx2, densify_argmin_avx2,
+     merge_blocks_avx2},
+    {sig_kernel::avx512, "avx512", cpu_has_avx512, classic_min_avx512, oph_bins_avx512, occupied_bins_avx512,
+     densify_argmin_avx512, merge_blocks_avx512},
 };
 
 const implementation* find(sig_kernel kernel) noexcept {

@@ -42,6 +42,14 @@ void oph_bins_avx2(const std::uint64_t* xs, std::size_t n, std::uint64_t seed, s
 void oph_bins_avx512(const std::uint64_t* xs, std::size_t n, std::uint64_t seed, std::uint32_t k,
                      sig_value* bins) noexcept;
 
+// one_permutation, before densification: the non-empty bins (not
+// 0xFFFFFFFF) as a bitmap, bit j of words[j / 64] for bin j, in
+// (k + 63) / 64 words (bits past k clear); returns how many there are.
+// REQUIRES: 1 <= k <= densify_max_bins.
+std::size_t occupied_bins_scalar(const sig_value* bins, std::size_t k, std::uint64_t* words) noexcept;
+std::size_t occupied_bins_avx2(const sig_value* bins, std::size_t k, std::uint64_t* words) noexcept;
+std::size_t occupied_bins_avx512(const sig_value* bins, std::size_t k, std::uint64_t* words) noexcept;
+
 // one_permutation, the argmin order of densification (detail::densify_rotations
 // in signature.cpp has the rule): every empty bin i (0xFFFFFFFF) takes the
 // value of the non-empty bin full[y] whose offset (i - full[y]) mod k has the
