@@ -647,6 +647,60 @@ TEST(DedupIds, IdsWithTabsAndNewlinesAreEscapedInTsv) {
   EXPECT_EQ(r.rows[1], (std::pair<std::string, std::string>{"line\nbreak", "a\tb\\c"}));
 }
 
+// clusters.tsv is formatted in blocks of 65536 documents by several threads
+// and written in order: every kind of id (plain, escaped, non-ASCII, none,
+// repeated) in several blocks, rows of removed documents among them, the
+// same bytes at any thread count.
+TEST(DedupIds, ClustersTsvOfManyBlocksIsTheSameAtAnyThreadCount) {
+  temp_dir dir("neardup_dedup");
+  const std::string src = (dir / "in.jsonl").string();
+  constexpr std::size_t n = 140000;
+  std::string jsonl, expected;
+  std::vector<std::string> field(n);
+  bool rep_seen = false;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::string line_ref = src + ":" + std::to_string(i + 1);
+    std::string id;
+    bool has_id = true;
+    if (i % 997 == 0) {
+      id = "rep";
+    } else if (i % 1000 == 7) {
+      id = "t\t" + std::to_string(i);
+    } else if (i % 1000 == 13) {
+      has_id = false;
+    } else if (i % 1000 == 500) {
+      id = "b\\" + std::to_string(i);
+    } else if (i % 1000 == 600) {
+      id = "\xC3\xA9" + std::to_string(i);
+    } else {
+      id = "x" + std::to_string(i);
+    }
+    // Every tenth document (from 3) is a copy of the one before it.
+    const std::string text = i % 10 == 3 ? "u" + std::to_string(i - 1) + " v" + std::to_string(i * 31 - 24)
+                                         : "u" + std::to_string(i) + " v" + std::to_string(i * 31 + 7);
+    if (has_id) {
+      jsonl += json_line(id, text);
+      nio::append_tsv_field(field[i], id);
+      if (id == "rep" && std::exchange(rep_seen, true)) field[i] += "@" + line_ref;
+    } else {
+      std::string line = "{\"text\":";
+      nio::append_json_string(line, text);
+      jsonl += line + "}";
+      field[i] = line_ref;
+    }
+    jsonl += '\n';
+    expected += field[i] + "\t" + field[i % 10 == 3 ? i - 1 : i] + "\n";
+  }
+  write_file(dir / "in.jsonl", jsonl);
+  for (const std::size_t threads : {1, 2, 3}) {
+    auto o = quiet();
+    o.threads = threads;
+    const auto r = run({src}, dir / ("t" + std::to_string(threads)), o);
+    EXPECT_EQ(r.report.removed_exact, n / 10) << threads;
+    EXPECT_TRUE(r.tsv == expected) << threads;  // (not EXPECT_EQ: 2 MB to print)
+  }
+}
+
 // ---------------------------------------------------------------- inputs
 
 TEST(DedupInputs, DirectoryOfTextFilesGivesIdTextLines) {

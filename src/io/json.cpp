@@ -72,12 +72,7 @@ void append_tsv_field(std::string& out, std::string_view s) {
   // Most fields (ids, names) are printable ASCII without a backslash: valid
   // UTF-8 with nothing to escape, appended as they are (validating each
   // short field with the SIMD validator cost more than the write itself).
-  bool plain = true;
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    plain &= c >= 0x20 && c < 0x80 && c != '\\';
-  }
-  if (plain) {
+  if (tsv_field_is_plain(s)) {
     out.append(s);
     return;
   }

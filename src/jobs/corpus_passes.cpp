@@ -9,9 +9,11 @@
 #include <atomic>
 #include <cerrno>
 #include <charconv>
+#include <condition_variable>
 #include <cstring>
 #include <exception>
 #include <filesystem>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <thread>
@@ -708,26 +710,146 @@ std::runtime_error input_changed(std::string_view name, const std::string& how) 
                             how + ")");
 }
 
-void write_clusters_tsv(atomic_file& out, std::span<const source_info> sources, const corpus_index& corpus,
-                        std::span<const doc_id> keeper) {
-  constexpr std::size_t block_bytes = std::size_t{1} << 20;
-  std::string block;
-  block.reserve(block_bytes + 1024);
+// clusters.tsv's rows of documents [begin, end) appended to `out`, the
+// bytes append_id_field writes. Most rows are a kept document with a
+// printable id of its own, "ID\tID\n": made in one piece from the id.
+void append_cluster_rows(std::string& out, std::span<const source_info> sources, const corpus_index& corpus,
+                         std::span<const doc_id> keeper, std::size_t begin, std::size_t end) {
+  const std::vector<doc_id>& repeated = corpus.repeated_ids;  // sorted
+  auto next_repeated = std::lower_bound(repeated.begin(), repeated.end(), begin);
+  constexpr std::size_t row_max = 128;
+  char row[row_max];
   std::size_t scattered = 0;  // reads of another document's row
-  for (std::size_t d = 0; d < corpus.size(); ++d) {
-    corpus.append_id_field(block, sources, static_cast<doc_id>(d));
-    block += '\t';
-    corpus.append_id_field(block, sources, keeper[d]);
-    block += '\n';
-    if (keeper[d] != d && (++scattered & scattered_release_mask) == 0) corpus.release_table();
-    if (block.size() >= block_bytes) {
-      out.write(block);
+  for (std::size_t d = begin; d < end; ++d) {
+    const doc_meta& m = corpus.docs[d];
+    const bool is_repeated = next_repeated != repeated.end() && *next_repeated == d;
+    next_repeated += is_repeated ? 1 : 0;
+    const doc_id kept = keeper[d];
+    if (kept == d && m.id_length != 0 && !is_repeated && 2 * std::size_t{m.id_length} + 2 <= row_max) {
+      const std::string_view id = corpus.id_bytes(m);
+      if (io::tsv_field_is_plain(id)) {
+        std::memcpy(row, id.data(), id.size());
+        row[id.size()] = '\t';
+        std::memcpy(row + id.size() + 1, id.data(), id.size());
+        row[2 * id.size() + 1] = '\n';
+        out.append(row, 2 * id.size() + 2);
+        continue;
+      }
+    }
+    corpus.append_id_field(out, sources, static_cast<doc_id>(d));
+    out += '\t';
+    corpus.append_id_field(out, sources, kept);
+    out += '\n';
+    if (kept != d && (++scattered & scattered_release_mask) == 0) corpus.release_table();
+  }
+}
+
+// Writes clusters.tsv in blocks of rows that any number of threads format
+// at once (work()), each block written as soon as those before it are: the
+// bytes one thread writes. At most `window` blocks are formatted ahead of the
+// last one written, so memory stays a few blocks whatever the corpus.
+class cluster_rows_writer {
+ public:
+  cluster_rows_writer(atomic_file& out, std::span<const source_info> sources, const corpus_index& corpus,
+                      std::span<const doc_id> keeper, std::size_t window)
+      : out_(out), sources_(sources), corpus_(corpus), keeper_(keeper),
+        blocks_((corpus.size() + block_docs - 1) / block_docs), window_(std::max<std::size_t>(window, 1)),
+        ready_(window_), has_(window_, 0) {}
+
+  // Formats and writes blocks until none is left (or stop(), or an error,
+  // which finish() rethrows). Safe to call from several threads at once.
+  void work() {
+    std::string block;
+    while (true) {
+      std::unique_lock<std::mutex> lock(mutex_);
+      progress_.wait(lock, [&] { return stopped_ || next_ >= blocks_ || next_ < written_ + window_; });
+      if (stopped_ || next_ >= blocks_) return;
+      const std::size_t i = next_++;
+      take_spare(block);
+      lock.unlock();
       block.clear();
-      corpus.release_table();
+      try {
+        append_cluster_rows(block, sources_, corpus_, keeper_, i * block_docs,
+                            std::min(corpus_.size(), (i + 1) * block_docs));
+      } catch (...) {
+        fail(std::current_exception());
+        return;
+      }
+      lock.lock();
+      ready_[i % window_] = std::move(block);
+      has_[i % window_] = 1;
+      if (writing_) continue;  // the thread writing takes it in its turn
+      writing_ = true;
+      while (!stopped_ && written_ < blocks_ && has_[written_ % window_] != 0) {
+        std::string next = std::move(ready_[written_ % window_]);
+        has_[written_ % window_] = 0;
+        lock.unlock();
+        try {
+          out_.write(next);
+          corpus_.release_table();
+        } catch (...) {
+          lock.lock();
+          writing_ = false;
+          lock.unlock();
+          fail(std::current_exception());
+          return;
+        }
+        next.clear();
+        lock.lock();
+        spare_.push_back(std::move(next));
+        ++written_;
+        progress_.notify_all();
+      }
+      writing_ = false;
     }
   }
-  out.write(block);
-}
+
+  // Makes work() return after its current block (another writer failed).
+  void stop() {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    stopped_ = true;
+    progress_.notify_all();
+  }
+
+  // After every work() has returned: rethrows the first error.
+  void finish() {
+    if (error_) std::rethrow_exception(error_);
+    if (written_ != blocks_) throw std::logic_error("clusters.tsv: blocks left unwritten");
+  }
+
+ private:
+  static constexpr std::size_t block_docs = table_release_mask + 1;  // ~1 MiB of short ids
+
+  void take_spare(std::string& block) {
+    if (spare_.empty()) return;
+    block = std::move(spare_.back());
+    spare_.pop_back();
+  }
+
+  void fail(std::exception_ptr e) {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    if (!error_) error_ = std::move(e);
+    stopped_ = true;
+    progress_.notify_all();
+  }
+
+  atomic_file& out_;
+  std::span<const source_info> sources_;
+  const corpus_index& corpus_;
+  std::span<const doc_id> keeper_;
+  const std::size_t blocks_;
+  const std::size_t window_;
+  std::mutex mutex_;
+  std::condition_variable progress_;
+  std::size_t next_ = 0;     // blocks handed out
+  std::size_t written_ = 0;  // blocks written, in order
+  bool writing_ = false;     // a thread is writing blocks
+  bool stopped_ = false;
+  std::exception_ptr error_;
+  std::vector<std::string> ready_;  // block i in ready_[i % window_] while has_
+  std::vector<std::uint8_t> has_;
+  std::vector<std::string> spare_;  // written blocks' buffers, to fill again
+};
 
 // Documents of source s are [first[s], first[s + 1]).
 std::vector<std::size_t> first_doc_of_sources(const corpus_index& corpus, std::size_t num_sources) {
@@ -1200,38 +1322,33 @@ void write_kept(std::span<const source_info> sources, const corpus_index& corpus
   std::optional<atomic_file> kept;  // none: clusters.tsv only
   if (!kept_path.empty()) kept.emplace(kept_path, out_opts);
 
-  // clusters.tsv needs only the index: it is written on a thread of its own
-  // while the kept lines are copied. (Joined before the files are destroyed.)
-  std::exception_ptr tsv_error;
-  auto write_tsv = [&] {
-    try {
-      write_clusters_tsv(clusters_tsv, sources, corpus, keeper);
-    } catch (...) {
-      tsv_error = std::current_exception();
-    }
-  };
-  executor::group tsv_task;
+  // clusters.tsv needs only the index: its rows are formatted on the pool's
+  // threads while the kept lines are copied, then by this thread too.
+  // (Joined before the files are destroyed.)
+  const std::size_t helpers = options.pool != nullptr && options.pool->threads() > 1 ? options.pool->threads() : 0;
+  cluster_rows_writer tsv(clusters_tsv, sources, corpus, keeper, 2 * (helpers + 1));
+  executor::group tsv_tasks;
   const auto start_tsv = [&] {
-    if (options.pool != nullptr && options.pool->threads() > 1) {
-      tsv_task = options.pool->start(1, [&](std::size_t) { write_tsv(); });
-    }
+    if (helpers > 0) tsv_tasks = options.pool->start(helpers, [&](std::size_t) { tsv.work(); });
   };
-  // The kept lines in two shares when they can be (the pool thread's share
-  // queued before clusters.tsv: it is the larger), else in one.
-  if (!kept || !write_kept_lines_in_two(sources, corpus, keeper, *kept, compression, options, meter, start_tsv)) {
-    start_tsv();
-    if (kept) {
-      atomic_output out(*kept);
-      write_kept_lines(sources, corpus, keeper, out, options, meter);
+  try {
+    // The kept lines in two shares when they can be (the pool thread's share
+    // queued before clusters.tsv: it is the larger), else in one.
+    if (!kept || !write_kept_lines_in_two(sources, corpus, keeper, *kept, compression, options, meter, start_tsv)) {
+      start_tsv();
+      if (kept) {
+        atomic_output out(*kept);
+        write_kept_lines(sources, corpus, keeper, out, options, meter);
+      }
     }
+  } catch (...) {
+    tsv.stop();
+    throw;
   }
 
-  if (options.pool != nullptr && options.pool->threads() > 1) {
-    tsv_task.wait();
-  } else {
-    write_tsv();
-  }
-  if (tsv_error) std::rethrow_exception(tsv_error);
+  tsv.work();
+  tsv_tasks.wait();
+  tsv.finish();
   clusters_tsv.commit();
   if (kept) kept->commit();
 }

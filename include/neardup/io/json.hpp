@@ -39,6 +39,17 @@ void append_json_string(std::string& out, std::string_view s);
 // Appends `s` escaped as one TSV field (no surrounding quotes).
 void append_tsv_field(std::string& out, std::string_view s);
 
+// True when append_tsv_field appends `s` unchanged: every byte printable
+// ASCII (0x20..0x7f) and none a backslash. (Most ids and names are.)
+inline bool tsv_field_is_plain(std::string_view s) noexcept {
+  bool plain = true;
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    plain &= static_cast<unsigned char>(c - 0x20) < 0x60 && c != '\\';
+  }
+  return plain;
+}
+
 // A minimal streaming writer for small JSON documents. Misuse (a value where a
 // key is required, unbalanced end_*) is a programming error, checked with
 // assertions only.
