@@ -851,26 +851,35 @@ class cluster_rows_writer {
   std::vector<std::string> spare_;  // written blocks' buffers, to fill again
 };
 
-// Documents of source s are [first[s], first[s + 1]).
+}  // namespace
+
+// Documents' sources never decrease: a binary search per source, not a read
+// of the whole table.
 std::vector<std::size_t> first_doc_of_sources(const corpus_index& corpus, std::size_t num_sources) {
   std::vector<std::size_t> first(num_sources + 1, corpus.size());
-  for (std::size_t d = corpus.size(); d-- > 0;) {
-    first[corpus.docs[d].source] = d;
-    if ((d & table_release_mask) == 0) corpus.release_table();
+  const doc_meta* docs = corpus.docs.data();
+  for (std::size_t s = 0; s < num_sources; ++s) {
+    first[s] = static_cast<std::size_t>(
+        std::partition_point(docs, docs + corpus.size(), [&](const doc_meta& m) { return m.source < s; }) - docs);
   }
-  for (std::size_t s = num_sources; s-- > 0;) first[s] = std::min(first[s], first[s + 1]);
+  corpus.release_table();
   return first;
 }
+
+namespace {
 
 // True when the kept lines of a source can be copied by their byte ranges
 // from pass 1: a plain JSONL regular file of the size pass 1 read (a /proc
 // file reports 0 bytes and is read again instead) with all line lengths known.
+// (A length is unknown, UINT32_MAX, only for a line that long: never in a
+// smaller file, whose documents are then not read.)
 bool copyable(const source_info& src, std::uint64_t size, const corpus_index& corpus, std::size_t first,
               std::size_t last) {
   if (src.kind != source_kind::jsonl || src.codec != compression::none) return false;
   struct stat st {};
   if (::stat(src.path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
   if (static_cast<std::uint64_t>(st.st_size) != size) return false;
+  if (size < UINT32_MAX) return true;
   for (std::size_t d = first; d < last; ++d) {
     if (corpus.docs[d].raw_length == UINT32_MAX) return false;
     if ((d & table_release_mask) == 0) corpus.release_table();

@@ -324,10 +324,15 @@ shingle_sets load_shingle_sets(std::span<const source_info> sources, const corpu
                                std::span<const std::uint8_t> wanted, const pass_options& options,
                                sink& meter, bool spill = false);
 
+// Documents of source s are [first[s], first[s + 1]) of the returned
+// num_sources + 1 numbers (documents are numbered in input order).
+std::vector<std::size_t> first_doc_of_sources(const corpus_index& corpus, std::size_t num_sources);
+
 // Writes clusters.tsv (id<TAB>kept_id per document) and the kept documents
 // (original JSONL lines; text files as {"id","text"}) in input order.
 // keeper[d] == d: document d is kept. clusters.tsv comes from the index alone
-// (on a second thread when options.threads > 1). The kept lines of plain
+// (with options.threads > 1, blocks of its rows are formatted on the pool's
+// threads while the kept lines are copied, and written in order). The kept lines of plain
 // JSONL files are copied by their byte ranges from pass 1, runs of adjacent
 // lines at once (atomic_file::copy_from), after checking that each file has
 // the size and modification time pass 1 saw; other sources (compressed, text

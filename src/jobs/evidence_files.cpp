@@ -65,9 +65,6 @@ evidence_files write_evidence_files(const std::string& out_dir, std::span<const 
   // A spilled document table's pages are dropped as the loops go; the
   // loops over removed documents and near misses read it in no order.
   std::size_t read = 0;
-  auto release = [&] {
-    if ((++read & table_release_mask) == 0) corpus.release_table();
-  };
   auto release_scattered = [&] {
     if ((++read & scattered_release_mask) == 0) corpus.release_table();
   };
@@ -122,11 +119,10 @@ evidence_files write_evidence_files(const std::string& out_dir, std::span<const 
     std::uint64_t documents = 0, kept = 0, exact = 0, near = 0, bytes = 0;
   };
   std::vector<counts> per(sources.size());
-  for (std::size_t d = 0; d < corpus.size(); ++d) {
-    release();
-    counts& c = per[corpus.docs[d].source];
-    ++c.documents;
-    if (kept_of[d] == d) ++c.kept;
+  const std::vector<std::size_t> first = first_doc_of_sources(corpus, sources.size());
+  for (std::size_t s = 0; s < sources.size(); ++s) {
+    per[s].documents = first[s + 1] - first[s];
+    for (std::size_t d = first[s]; d < first[s + 1]; ++d) per[s].kept += kept_of[d] == d ? 1 : 0;
   }
   for (const pipeline::removal_evidence& e : evidence.removed) {
     release_scattered();
