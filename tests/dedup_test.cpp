@@ -1003,6 +1003,11 @@ struct scanned_for_write {
   njobs::detail::corpus_index corpus;
 };
 
+// Commits the files write_kept leaves uncommitted, in its order.
+void commit_all(std::vector<nio::atomic_file> files) {
+  for (nio::atomic_file& f : files) f.commit();
+}
+
 // The kept lines in two shares (the second written by a pool thread at its
 // place) are the bytes one writer writes, for every shape of input: CRLF,
 // blank lines, a last line without '\n', BOMs, several and empty files, bad
@@ -1031,9 +1036,9 @@ TEST(DedupWrite, TwoWritersWriteTheBytesOfOne) {
         pass.kept_split_min_bytes = split ? 0 : UINT64_MAX;
         const fs::path out = cdir / ("out" + std::to_string(split));
         fs::create_directories(out);
-        njobs::detail::write_kept(scanned.inputs.sources, corpus, keeper, (out / "clusters.tsv").string(),
-                                  (out / "deduped.jsonl").string(), nio::output_compression::none, pass,
-                                  scanned.meter);
+        commit_all(njobs::detail::write_kept(scanned.inputs.sources, corpus, keeper, (out / "clusters.tsv").string(),
+                                             (out / "deduped.jsonl").string(), nio::output_compression::none, pass,
+                                             scanned.meter));
         written[split] = read_file(out / "deduped.jsonl");
         fs::remove_all(out);
       }
@@ -1067,9 +1072,9 @@ class DedupWriteChangedInput : public ::testing::Test {
       const fs::path out = dir_ / "out";
       fs::create_directories(out);
       try {
-        njobs::detail::write_kept(scanned.inputs.sources, corpus, keeper, (out / "clusters.tsv").string(),
-                                (out / "deduped.jsonl").string(), nio::output_compression::none, pass,
-                                scanned.meter);
+        commit_all(njobs::detail::write_kept(scanned.inputs.sources, corpus, keeper, (out / "clusters.tsv").string(),
+                                             (out / "deduped.jsonl").string(), nio::output_compression::none, pass,
+                                             scanned.meter));
       } catch (const std::runtime_error& e) {
         errors[split] = e.what();
         EXPECT_EQ(list_dir(out), std::vector<std::string>{}) << errors[split];

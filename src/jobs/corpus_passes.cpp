@@ -1321,8 +1321,8 @@ bool write_kept_lines_in_two(std::span<const source_info> sources, const corpus_
 
 }  // namespace
 
-void write_kept(std::span<const source_info> sources, const corpus_index& corpus,
-                std::span<const doc_id> keeper, const std::string& clusters_path,
+std::vector<atomic_file> write_kept(std::span<const source_info> sources, const corpus_index& corpus,
+                                   std::span<const doc_id> keeper, const std::string& clusters_path,
                 const std::string& kept_path, output_compression compression, const pass_options& options,
                 sink& meter) {
   output_options out_opts;
@@ -1358,8 +1358,10 @@ void write_kept(std::span<const source_info> sources, const corpus_index& corpus
   tsv.work();
   tsv_tasks.wait();
   tsv.finish();
-  clusters_tsv.commit();
-  if (kept) kept->commit();
+  std::vector<atomic_file> files;
+  files.push_back(std::move(clusters_tsv));
+  if (kept) files.push_back(std::move(*kept));
+  return files;
 }
 
 std::uint64_t write_kept_at(const source_info& source, const corpus_index& corpus, std::span<const doc_id> keeper,

@@ -339,11 +339,14 @@ std::vector<std::size_t> first_doc_of_sources(const corpus_index& corpus, std::s
 // files, files whose size does not match, such as /proc files) are re-read and
 // every line checked against pass 1. A difference throws "the input changed".
 // An empty kept_path writes clusters.tsv only (the kept lines are written
-// elsewhere: write_kept_at).
-void write_kept(std::span<const source_info> sources, const corpus_index& corpus,
-                std::span<const doc_id> keeper, const std::string& clusters_path,
-                const std::string& kept_path, output_compression compression, const pass_options& options,
-                sink& meter);
+// elsewhere: write_kept_at). Returns the files written under their temporary
+// names, in the order to commit them (clusters.tsv, then the kept lines): the
+// caller commits them when its other outputs are written too; dropped, they
+// are removed.
+[[nodiscard]] std::vector<atomic_file> write_kept(std::span<const source_info> sources, const corpus_index& corpus,
+                                                  std::span<const doc_id> keeper, const std::string& clusters_path,
+                                                  const std::string& kept_path, output_compression compression,
+                                                  const pass_options& options, sink& meter);
 
 // The kept lines of one source (or byte range of one: a part, jobs/parts.hpp)
 // as write_kept writes them, into the existing file `path` from byte `offset`
