@@ -1268,15 +1268,10 @@ bool write_kept_lines_in_two(std::span<const source_info> sources, const corpus_
     return false;
   }
   const std::size_t n = corpus.size();
-  // Documents are numbered in input order, so each source's first one is
-  // found by a binary search (the table is in memory here), and one pass
-  // checks the line lengths (copyable()'s test) and sums the kept bytes.
-  std::vector<std::size_t> first(sources.size() + 1, n);
+  // One pass checks the line lengths (copyable()'s test) and sums the kept
+  // bytes.
+  const std::vector<std::size_t> first = first_doc_of_sources(corpus, sources.size());
   const doc_meta* docs = corpus.docs.data();
-  for (std::size_t s = 0; s < sources.size(); ++s) {
-    first[s] = static_cast<std::size_t>(
-        std::partition_point(docs, docs + n, [s](const doc_meta& m) { return m.source < s; }) - docs);
-  }
   for (std::size_t s = 0; s < sources.size(); ++s) {
     if (!copyable(sources[s], corpus.source_bytes[s], corpus, first[s], first[s])) return false;  // (lengths below)
   }
