@@ -297,4 +297,35 @@ TEST(ClusterTrace, MergesSpanTheClustersAndSampleIsBounded) {
   EXPECT_EQ(traces[0].rejected, traces[1].rejected);
 }
 
+// The bounded sample is the documented one: of every pair rejected in any
+// band (the unbounded trace), the max_rejected with the smallest
+// mix64(seed ^ (a << 32 | b)), each with its first band, sorted by (a, b).
+// Later bands skip what cannot enter a full sample, and buffers are cut
+// several times per band here (max_rejected 15).
+TEST(ClusterTrace, BoundedSampleIsTheSmallestKeysOfAllRejections) {
+  const std::size_t n = 3000;
+  auto verify = [](doc_id a, doc_id b) { return (a * 7 + b * 13) % 5 != 0; };
+  const auto run = [&](std::size_t threads, std::size_t max_rejected) {
+    neardup::executor pool(threads);
+    neardup::cluster_trace trace{.max_rejected = max_rejected, .seed = 9, .merges = {}, .rejected = {}};
+    neardup::clusterer c(n, verify, {.pool = &pool, .trace = &trace});
+    neardup::bucket_list buckets;
+    for (std::uint64_t band = 0; band < 8; ++band) {
+      std::vector<std::uint64_t> keys(n);
+      for (std::size_t d = 0; d < n; ++d) keys[d] = neardup::mix64(d * 31 + band) % 700;
+      neardup::band_grouper g;
+      g.group(keys, std::vector<std::uint8_t>(n, 0), buckets);
+      c.add_band(buckets);
+    }
+    return trace.rejected;
+  };
+  std::vector<neardup::band_link> all = run(1, SIZE_MAX / 4);
+  ASSERT_GT(all.size(), 200u);
+  const auto key = [](const neardup::band_link& l) { return neardup::mix64(9 ^ (std::uint64_t{l.a} << 32 | l.b)); };
+  std::sort(all.begin(), all.end(), [&](const auto& x, const auto& y) { return key(x) < key(y); });
+  all.resize(15);
+  std::sort(all.begin(), all.end(), [](const auto& x, const auto& y) { return std::tie(x.a, x.b) < std::tie(y.a, y.b); });
+  for (std::size_t threads : {1, 2, 3}) EXPECT_EQ(run(threads, 15), all) << threads << " threads";
+}
+
 }  // namespace

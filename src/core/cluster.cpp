@@ -49,7 +49,27 @@ void cut_sample(std::vector<band_link>& v, const cluster_trace& trace) {
   if (v.size() > trace.max_rejected) v.resize(trace.max_rejected);
 }
 
-void sample_rejected(std::vector<band_link>& v, const band_link& l, const cluster_trace& trace) {
+// No key above this can enter the sample: the trace already holds
+// max_rejected distinct pairs, all with keys at or below it (max_rejected
+// distinct pairs with smaller keys, whatever else is rejected later). A
+// bucket worker drops such rejections at once instead of sorting them into
+// the sample on the calling thread after the band. Without a full sample,
+// nothing is dropped (the maximum key).
+std::uint64_t sample_cutoff(const cluster_trace& trace) noexcept {
+  constexpr std::uint64_t none = std::numeric_limits<std::uint64_t>::max();
+  const std::vector<band_link>& r = trace.rejected;
+  if (trace.max_rejected == 0 || r.size() < trace.max_rejected) return none;
+  std::uint64_t cutoff = 0;
+  for (std::size_t i = 0; i < r.size(); ++i) {
+    // Distinct pairs: merge_rejected leaves them sorted by (a, b), unique.
+    if (i != 0 && std::tie(r[i - 1].a, r[i - 1].b) >= std::tie(r[i].a, r[i].b)) return none;
+    cutoff = std::max(cutoff, sample_key(r[i], trace.seed));
+  }
+  return cutoff;
+}
+
+void sample_rejected(std::vector<band_link>& v, const band_link& l, const cluster_trace& trace, std::uint64_t cutoff) {
+  if (sample_key(l, trace.seed) > cutoff) return;
   v.push_back(l);
   if (v.size() >= 2 * trace.max_rejected) cut_sample(v, trace);
 }
@@ -76,8 +96,8 @@ constexpr std::uint32_t no_member = std::numeric_limits<std::uint32_t>::max();
 class bucket_worker {
  public:
   bucket_worker(const union_find& snapshot, const pair_verifier& verify,
-                const cluster_options& options, std::uint32_t band_index)
-      : band(band_index), snapshot_(snapshot), verify_(verify), options_(options) {}
+                const cluster_options& options, std::uint32_t band_index, std::uint64_t sample_cutoff)
+      : band(band_index), snapshot_(snapshot), verify_(verify), options_(options), cutoff_(sample_cutoff) {}
 
   std::uint32_t band;
   std::vector<doc_pair> links;
@@ -115,7 +135,7 @@ class bucket_worker {
     }
     ++stats.rejected;
     if (options_.trace != nullptr && options_.trace->max_rejected != 0) {
-      sample_rejected(rejected, {earlier, x, band}, *options_.trace);
+      sample_rejected(rejected, {earlier, x, band}, *options_.trace, cutoff_);
     }
     return false;
   }
@@ -256,6 +276,7 @@ class bucket_worker {
   const union_find& snapshot_;
   const pair_verifier& verify_;
   const cluster_options& options_;
+  std::uint64_t cutoff_;  // sample_cutoff() of the trace before the band
   std::vector<std::uint32_t> parent_, prev_, next_;
   std::vector<doc_id> rep_;
   // Members of each group in this bucket, newest first: newest_[group] is a
@@ -325,8 +346,10 @@ void clusterer::add_buckets(const bucket_list& buckets) {
       std::min(options_.pool != nullptr ? options_.pool->threads() : std::size_t{1}, (nb + chunk - 1) / chunk);
   std::vector<bucket_worker> workers;
   workers.reserve(std::max<std::size_t>(threads, 1));
+  const std::uint64_t cutoff =
+      options_.trace != nullptr ? sample_cutoff(*options_.trace) : std::numeric_limits<std::uint64_t>::max();
   for (std::size_t t = 0; t < std::max<std::size_t>(threads, 1); ++t) {
-    workers.emplace_back(sets_, verify_, options_, static_cast<std::uint32_t>(stats_.bands - 1));
+    workers.emplace_back(sets_, verify_, options_, static_cast<std::uint32_t>(stats_.bands - 1), cutoff);
   }
   if (threads <= 1) {
     for (std::size_t i = 0; i < nb; ++i) workers[0].process(buckets[i]);
