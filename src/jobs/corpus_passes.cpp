@@ -1268,18 +1268,13 @@ bool write_kept_lines_in_two(std::span<const source_info> sources, const corpus_
     return false;
   }
   const std::size_t n = corpus.size();
-  // One pass checks the line lengths (copyable()'s test) and sums the kept
-  // bytes.
   const std::vector<std::size_t> first = first_doc_of_sources(corpus, sources.size());
-  const doc_meta* docs = corpus.docs.data();
   for (std::size_t s = 0; s < sources.size(); ++s) {
-    if (!copyable(sources[s], corpus.source_bytes[s], corpus, first[s], first[s])) return false;  // (lengths below)
+    if (!copyable(sources[s], corpus.source_bytes[s], corpus, first[s], first[s + 1])) return false;
   }
+  const doc_meta* docs = corpus.docs.data();
   std::uint64_t total = 0;
-  for (std::size_t d = 0; d < n; ++d) {
-    if (docs[d].raw_length == UINT32_MAX) return false;
-    total += keeper[d] == d ? std::uint64_t{docs[d].raw_length} + 1 : 0;
-  }
+  for (std::size_t d = 0; d < n; ++d) total += keeper[d] == d ? std::uint64_t{docs[d].raw_length} + 1 : 0;
   if (total < options.kept_split_min_bytes || total == 0) return false;
   std::size_t split = 0;
   std::uint64_t before = 0;  // the first half's bytes: where the second half starts

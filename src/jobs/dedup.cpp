@@ -436,9 +436,9 @@ dedup_report detail::run_dedup_scanned(std::span<const io::source_info> sources,
     // copied and clusters.tsv is written (a failure is rethrown by wait()),
     // and put in place after those, as before: a run that fails while
     // writing leaves none of them.
-    std::optional<detail::evidence_files> evidence;
+    std::vector<io::atomic_file> evidence;
     const auto write_evidence = [&] {
-      evidence.emplace(detail::write_evidence_files(out_dir, sources, corpus, result.kept_of, result.evidence));
+      evidence = detail::write_evidence_files(out_dir, sources, corpus, result.kept_of, result.evidence);
     };
     executor::group evidence_task;
     if (pool.threads() > 1) evidence_task = pool.start(1, [&](std::size_t) { write_evidence(); });
@@ -458,8 +458,9 @@ dedup_report detail::run_dedup_scanned(std::span<const io::source_info> sources,
       released.wait();
       destroyed = pool.start(1, [&corpus](std::size_t) { const detail::corpus_index doomed(std::move(corpus)); });
     }
-    for (io::atomic_file& f : written) f.commit();
-    evidence->commit();
+    for (std::vector<io::atomic_file>* files : {&written, &evidence}) {
+      for (io::atomic_file& f : *files) f.commit();
+    }
   }
   events->end_stage();
   report.stages.push_back({"write", std::chrono::duration<double>(clock_type::now() - t_write).count()});

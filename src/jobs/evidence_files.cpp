@@ -58,9 +58,9 @@ std::string absolute_path(const std::string& path) {
 
 }  // namespace
 
-evidence_files write_evidence_files(const std::string& out_dir, std::span<const source_info> sources,
-                                    const corpus_index& corpus, std::span<const doc_id> kept_of,
-                                    const pipeline::dedup_evidence& evidence) {
+std::vector<atomic_file> write_evidence_files(const std::string& out_dir, std::span<const source_info> sources,
+                                              const corpus_index& corpus, std::span<const doc_id> kept_of,
+                                              const pipeline::dedup_evidence& evidence) {
   tsv_file removed(out_dir + "/evidence.tsv", "id\tkept_id\tpartner_id\tkind\tsimilarity\tband\tdoc\tpartner_doc\tkept_doc\n");
   // A spilled document table's pages are dropped as the loops go; the
   // loops over removed documents and near misses read it in no order.
@@ -175,7 +175,7 @@ evidence_files write_evidence_files(const std::string& out_dir, std::span<const 
   files.push_back(std::move(removed).finish());
   files.push_back(std::move(misses).finish());
   files.push_back(std::move(src).finish());
-  return evidence_files(std::move(files));
+  return files;
 }
 
 }  // namespace neardup::jobs::detail

@@ -4,7 +4,6 @@
 
 #include <span>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "corpus_passes.hpp"
@@ -13,24 +12,14 @@
 
 namespace neardup::jobs::detail {
 
-// The three files written to their temporary names: commit() puts them in
-// place; destroyed uncommitted (the run failed after they were written),
-// they are removed.
-class evidence_files {
- public:
-  explicit evidence_files(std::vector<io::atomic_file> files) : files_(std::move(files)) {}
-  void commit() {
-    for (io::atomic_file& f : files_) f.commit();
-  }
-
- private:
-  std::vector<io::atomic_file> files_;
-};
-
-// Writes the files (reads only the index and the verdicts: may run beside
-// the other writers of the job).
-[[nodiscard]] evidence_files write_evidence_files(const std::string& out_dir, std::span<const source_info> sources,
-                                                  const corpus_index& corpus, std::span<const doc_id> kept_of,
-                                                  const pipeline::dedup_evidence& evidence);
+// Writes the three files to their temporary names and returns them, as
+// write_kept does, for the job to commit (destroyed uncommitted, when the
+// run fails after they were written, they are removed). Reads only the
+// index and the verdicts: may run beside the job's other writers.
+[[nodiscard]] std::vector<io::atomic_file> write_evidence_files(const std::string& out_dir,
+                                                                std::span<const source_info> sources,
+                                                                const corpus_index& corpus,
+                                                                std::span<const doc_id> kept_of,
+                                                                const pipeline::dedup_evidence& evidence);
 
 }  // namespace neardup::jobs::detail
